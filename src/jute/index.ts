@@ -1,0 +1,8 @@
+/** jute: ZooKeeper's binary codec and records, opcodes and error codes. */
+export { JuteReader, JuteWriter, JuteDecodeError } from './archive.js';
+export { bool, buffer, decode, encode, int, long, record, ustring, vector } from './schema.js';
+export type { Codec, Infer } from './schema.js';
+export * from './records.js';
+export * from './opcodes.js';
+export * from './errors.js';
+export * from './txn.js';
