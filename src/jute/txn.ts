@@ -23,6 +23,8 @@ import type { Codec } from './schema.js';
 
 export type TxnBody =
   | { type: typeof OpCode.create; record: CreateTxn }
+  // create2 is logged with its own type (ZooKeeper does so): same record, the reply carries a Stat.
+  | { type: typeof OpCode.create2; record: CreateTxn }
   | { type: typeof OpCode.createContainer; record: CreateContainerTxn }
   | { type: typeof OpCode.createTTL; record: CreateTTLTxn }
   | { type: typeof OpCode.delete; record: DeleteTxn }
@@ -44,6 +46,7 @@ export interface LoggedTxn {
 
 const bodyCodecs = new Map<number, Codec<any>>([
   [OpCode.create, CreateTxn],
+  [OpCode.create2, CreateTxn],
   [OpCode.createContainer, CreateContainerTxn],
   [OpCode.createTTL, CreateTTLTxn],
   [OpCode.delete, DeleteTxn],

@@ -1,0 +1,475 @@
+/**
+ * ServerCnxn: one client TCP connection. Frames are `int length` + record bytes; the
+ * first frame is a ConnectRequest (or the 4 bytes of a four-letter word). Replies leave in
+ * request order; watch notifications leave as soon as the change is applied, so a client
+ * always sees the event before any reply that reveals the change.
+ */
+import type { Socket } from 'node:net';
+import {
+  AuthPacket,
+  Code,
+  ConnectRequest,
+  ConnectResponse,
+  JuteReader,
+  JuteWriter,
+  KeeperState,
+  OpCode,
+  ReplyHeader,
+  RequestHeader,
+  WatcherEvent,
+  Xid,
+} from '../jute/index.js';
+import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
+import type { Logger } from './log.js';
+import { isWriteOp, type Reply, type Request } from './request.js';
+import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
+import type { SessionConnection, ZooKeeperServer } from './zk-server.js';
+import { zxidHex } from './zk-database.js';
+
+/** Stop reading a client that does not read its replies once this much is queued. */
+const MAX_QUEUED_OUTPUT_BYTES = 8 * 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+interface Pending {
+  req: Request;
+  reply: Reply | null;
+  write: boolean;
+}
+
+export interface CnxnHooks {
+  /** Is this the int of a four-letter word? Then `fourLetterWord` answers it. */
+  isFourLetterWord(first4: Buffer): boolean;
+  fourLetterWord(cmd: string): string;
+  onClose(cnxn: ServerCnxn): void;
+}
+
+let nextCnxnId = 1;
+
+export class ServerCnxn implements SessionConnection {
+  readonly id = nextCnxnId++;
+  sessionId = 0n;
+  sessionTimeoutMs = 0;
+  readonly authInfo: AuthId[] = [];
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly establishedAtMs = Date.now();
+  packetsReceived = 0;
+  packetsSent = 0;
+  lastCxid = -1;
+  lastZxid = -1n;
+  lastOp = 'NA';
+  lastLatencyMs = 0;
+  minLatencyMs = Number.MAX_SAFE_INTEGER;
+  maxLatencyMs = 0;
+  private totalLatencyMs = 0;
+  private latencyCount = 0;
+  lastResponseAtMs = 0;
+
+  private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
+  private isOldClient = false;
+  private inbuf: Buffer = EMPTY;
+  private readonly queue: Pending[] = [];
+  /** Frames read while the session is being created; processed once it exists. */
+  private readonly held: Buffer[] = [];
+  private out: JuteWriter | null = null;
+  private paused = false;
+  private throttledNow = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly server: ZooKeeperServer,
+    private readonly log: Logger,
+    private readonly hooks: CnxnHooks,
+  ) {
+    this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    // Every connection is authenticated by its address (ZooKeeper's ip scheme).
+    this.authInfo.push({ scheme: 'ip', id: this.remoteAddress });
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    socket.on('drain', () => this.maybeResume());
+  }
+
+  get outstanding(): number {
+    return this.queue.length;
+  }
+
+  get avgLatencyMs(): number {
+    return this.latencyCount === 0 ? 0 : this.totalLatencyMs / this.latencyCount;
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get isEstablished(): boolean {
+    return this.state === 'established';
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.state === 'closed') return;
+    this.inbuf = this.inbuf.length === 0 ? chunk : Buffer.concat([this.inbuf, chunk]);
+    let off = 0;
+    const buf = this.inbuf;
+    while (buf.length - off >= 4 && !this.isClosed()) {
+      if (this.state === 'new' && off === 0 && this.hooks.isFourLetterWord(buf.subarray(0, 4))) {
+        this.answerFourLetterWord(buf.subarray(0, 4).toString('latin1'));
+        return;
+      }
+      const len = buf.readInt32BE(off);
+      if (len < 0 || len > this.server.cfg.juteMaxBuffer) {
+        this.log.warn('closing connection: frame length out of range', {
+          client: this.describe(),
+          length: len,
+          juteMaxBuffer: this.server.cfg.juteMaxBuffer,
+        });
+        this.close();
+        return;
+      }
+      if (buf.length - off - 4 < len) break;
+      const frame = buf.subarray(off + 4, off + 4 + len);
+      off += 4 + len;
+      this.onFrame(frame);
+    }
+    this.inbuf = off >= buf.length ? EMPTY : buf.subarray(off);
+  }
+
+  private onFrame(frame: Buffer): void {
+    this.packetsReceived++;
+    this.server.stats.packetsReceived++;
+    try {
+      switch (this.state) {
+        case 'new':
+          this.onConnectRequest(frame);
+          return;
+        case 'connecting':
+          if (this.held.length >= 10_000) throw new Error('too many requests before the session was established');
+          this.held.push(frame);
+          return;
+        case 'established':
+          this.onRequest(frame);
+          return;
+        case 'closed':
+          return;
+      }
+    } catch (err) {
+      // Undecodable bytes from the client: drop this connection only.
+      this.log.warn('closing connection: malformed packet', { client: this.describe(), error: String(err) });
+      this.close();
+    }
+  }
+
+  private onConnectRequest(frame: Buffer): void {
+    const r = new JuteReader(frame);
+    const cr = ConnectRequest.read(r);
+    this.isOldClient = r.remaining < 1;
+    const cfg = this.server.cfg;
+    if (cr.lastZxidSeen > this.server.lastProcessedZxid) {
+      this.log.info('refusing session: client has seen a newer zxid', {
+        client: this.describe(),
+        clientZxid: zxidHex(cr.lastZxidSeen),
+        ourZxid: zxidHex(this.server.lastProcessedZxid),
+      });
+      this.close();
+      return;
+    }
+    this.sessionTimeoutMs = Math.min(Math.max(cr.timeOut, cfg.minSessionTimeout), cfg.maxSessionTimeout);
+    if (cr.sessionId === 0n) {
+      this.sessionId = this.server.sessions.createSessionId();
+      this.state = 'connecting';
+      const w = new JuteWriter(4);
+      w.writeInt(this.sessionTimeoutMs);
+      this.server.submitWrite(this.makeRequest(0, OpCode.createSession, w.toBuffer()));
+      return;
+    }
+    this.sessionId = cr.sessionId;
+    const valid =
+      checkPasswd(cr.sessionId, cr.passwd) && this.server.sessions.touch(cr.sessionId, this.sessionTimeoutMs);
+    this.finishSessionInit(valid);
+  }
+
+  private finishSessionInit(valid: boolean): void {
+    const w = this.output();
+    const at = w.reserveLength();
+    ConnectResponse.write(w, {
+      protocolVersion: 0,
+      timeOut: valid ? this.sessionTimeoutMs : 0,
+      sessionId: valid ? this.sessionId : 0n,
+      passwd: valid ? generatePasswd(this.sessionId) : Buffer.alloc(PASSWD_LENGTH),
+    });
+    if (!this.isOldClient) w.writeBool(false);
+    w.patchLength(at);
+    this.packetsSent++;
+    this.server.stats.packetsSent++;
+    if (!valid) {
+      this.log.info('session expired or invalid on reconnect', { session: sessionHex(this.sessionId) });
+      this.flushThenClose();
+      return;
+    }
+    this.state = 'established';
+    this.server.registerSession(this);
+    const held = this.held.splice(0);
+    for (const f of held) {
+      if (this.state !== 'established') break;
+      this.onFrame(f);
+    }
+  }
+
+  private makeRequest(cxid: number, type: number, body: Buffer): Request {
+    return {
+      sessionId: this.sessionId,
+      cxid,
+      type,
+      body,
+      origin: this,
+      authInfo: this.authInfo,
+      receivedAtMs: performance.now(),
+      err: Code.OK,
+    };
+  }
+
+  private onRequest(frame: Buffer): void {
+    const r = new JuteReader(frame);
+    const h = RequestHeader.read(r);
+    const body = frame.subarray(r.offset);
+    this.server.sessions.touch(this.sessionId, this.sessionTimeoutMs);
+    if (h.type === OpCode.auth) {
+      this.onAuth(h.xid, AuthPacket.read(new JuteReader(body)));
+      return;
+    }
+    const req = this.makeRequest(h.xid, h.type, body);
+    const write = isWriteOp(h.type);
+    this.queue.push({ req, reply: null, write });
+    if (write) {
+      this.server.submitWrite(req);
+      if (this.server.shouldThrottle(this.queue.length)) this.throttle();
+    } else {
+      this.drain();
+    }
+  }
+
+  private onAuth(xid: number, p: AuthPacket): void {
+    let err: number = Code.OK;
+    if (p.scheme === 'digest' && p.auth !== null) {
+      const digest = digestOf(p.auth.toString('utf8'));
+      const sup = this.server.cfg.superDigest;
+      if (sup !== undefined && digest === sup) this.authInfo.push({ scheme: 'super', id: '' });
+      this.authInfo.push({ scheme: 'digest', id: digest });
+    } else if (p.scheme === 'ip') {
+      // The ip scheme authenticates by address only; the connection already has it.
+    } else {
+      err = Code.AUTHFAILED;
+    }
+    this.sendReply(xid, 0n, err, null);
+    if (err !== Code.OK) {
+      this.log.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
+      this.flushThenClose();
+    }
+  }
+
+  /** RequestOrigin: a write (or createSession) is done. */
+  complete(req: Request, reply: Reply): void {
+    if (this.state === 'closed') return;
+    if (req.type === OpCode.createSession) {
+      this.finishSessionInit(reply.err === Code.OK);
+      return;
+    }
+    const p = this.queue.find((e) => e.req === req);
+    if (!p) return;
+    p.reply = reply;
+    this.drain();
+  }
+
+  /** Send every reply that is ready, in order; run reads whose turn has come. */
+  private drain(): void {
+    while (this.queue.length > 0 && this.state !== 'closed') {
+      const head = this.queue[0]!;
+      if (!head.reply) {
+        if (head.write) return;
+        head.reply = this.server.processRead(head.req, this);
+      }
+      this.queue.shift();
+      this.recordReply(head.req, head.reply);
+      const xid = head.req.type === OpCode.ping ? Xid.ping : head.req.cxid;
+      this.sendReply(xid, head.reply.zxid, head.reply.err, head.reply.body);
+      if (head.req.type === OpCode.closeSession) {
+        this.flushThenClose();
+        return;
+      }
+    }
+    if (this.throttledNow && !this.server.shouldThrottle(this.queue.length)) this.resumeReading();
+  }
+
+  private recordReply(req: Request, reply: Reply): void {
+    const ms = performance.now() - req.receivedAtMs;
+    this.lastLatencyMs = ms;
+    if (ms < this.minLatencyMs) this.minLatencyMs = ms;
+    if (ms > this.maxLatencyMs) this.maxLatencyMs = ms;
+    this.totalLatencyMs += ms;
+    this.latencyCount++;
+    this.lastCxid = req.cxid;
+    this.lastZxid = reply.zxid;
+    this.lastOp = opShortName(req.type);
+    this.lastResponseAtMs = Date.now();
+  }
+
+  /** Watcher: a watched znode changed. */
+  process(event: WatchedEvent): void {
+    if (this.state !== 'established') return;
+    const w = this.output();
+    const at = w.reserveLength();
+    ReplyHeader.write(w, { xid: Xid.notification, zxid: event.zxid, err: 0 });
+    WatcherEvent.write(w, { type: event.type, state: event.state ?? KeeperState.SyncConnected, path: event.path });
+    w.patchLength(at);
+    this.packetsSent++;
+    this.server.stats.packetsSent++;
+  }
+
+  private sendReply(xid: number, zxid: bigint, err: number, body: Buffer | null): void {
+    const w = this.output();
+    const at = w.reserveLength();
+    ReplyHeader.write(w, { xid, zxid, err });
+    if (body !== null && err === Code.OK) w.writeRaw(body);
+    w.patchLength(at);
+    this.packetsSent++;
+    this.server.stats.packetsSent++;
+  }
+
+  /** The output buffer of this event-loop turn; flushed in one socket write. */
+  private output(): JuteWriter {
+    if (this.out === null) {
+      this.out = new JuteWriter(1024);
+      queueMicrotask(() => this.flushOutput());
+    }
+    return this.out;
+  }
+
+  private flushOutput(): void {
+    const w = this.out;
+    this.out = null;
+    if (w === null || this.socket.destroyed) return;
+    this.socket.write(w.view().length === 0 ? EMPTY : w.toBuffer());
+    if (this.socket.writableLength > MAX_QUEUED_OUTPUT_BYTES && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && !this.throttledNow) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+
+  private throttle(): void {
+    this.throttledNow = true;
+    this.server.throttle(this);
+    this.socket.pause();
+  }
+
+  /** SessionConnection: the server is under globalOutstandingLimit again. */
+  resumeReading(): void {
+    if (!this.throttledNow) return;
+    this.throttledNow = false;
+    this.server.unthrottle(this);
+    if (!this.paused) this.socket.resume();
+  }
+
+  private answerFourLetterWord(cmd: string): void {
+    let text: string;
+    try {
+      text = this.hooks.fourLetterWord(cmd);
+    } catch (err) {
+      text = `Error: ${String(err)}\n`;
+    }
+    this.state = 'closed';
+    this.socket.end(text);
+    this.hooks.onClose(this);
+  }
+
+  closeForSession(reason: string): void {
+    this.log.debug('closing connection', { client: this.describe(), reason });
+    this.flushThenClose();
+  }
+
+  private flushThenClose(): void {
+    if (this.state === 'closed') return;
+    this.flushOutput();
+    this.state = 'closed';
+    this.socket.end();
+    this.cleanup();
+  }
+
+  close(): void {
+    if (this.state === 'closed' && this.socket.destroyed) return;
+    const wasOpen = this.state !== 'closed';
+    this.state = 'closed';
+    this.socket.destroy();
+    if (wasOpen) this.cleanup();
+  }
+
+  private cleanup(): void {
+    this.queue.length = 0;
+    this.held.length = 0;
+    if (this.sessionId !== 0n) this.server.unregisterConnection(this);
+    this.hooks.onClose(this);
+  }
+
+  describe(): string {
+    return `${this.remoteAddress}:${this.remotePort}${this.sessionId !== 0n ? ` session ${sessionHex(this.sessionId)}` : ''}`;
+  }
+}
+
+function normalizeAddress(a: string): string {
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** The 4-letter op names ZooKeeper shows in `cons` (lastOp). */
+function opShortName(type: number): string {
+  switch (type) {
+    case OpCode.ping:
+      return 'PING';
+    case OpCode.create:
+    case OpCode.create2:
+    case OpCode.createTTL:
+    case OpCode.createContainer:
+      return 'CREA';
+    case OpCode.delete:
+    case OpCode.deleteContainer:
+      return 'DELE';
+    case OpCode.setData:
+      return 'SETD';
+    case OpCode.getData:
+      return 'GETD';
+    case OpCode.exists:
+      return 'EXIS';
+    case OpCode.getChildren:
+    case OpCode.getChildren2:
+      return 'GETC';
+    case OpCode.multi:
+      return 'MULT';
+    case OpCode.multiRead:
+      return 'MLTR';
+    case OpCode.closeSession:
+      return 'CLOS';
+    case OpCode.sync:
+      return 'SYNC';
+    case OpCode.setACL:
+      return 'SETA';
+    case OpCode.getACL:
+      return 'GETA';
+    case OpCode.setWatches:
+      return 'SETW';
+    case OpCode.setWatches2:
+      return 'STW2';
+    case OpCode.addWatch:
+      return 'ADDW';
+    case OpCode.check:
+      return 'CHEC';
+    default:
+      return 'OTHR';
+  }
+}

@@ -1,0 +1,120 @@
+/** The running server as the four-letter words (and later the AdminServer) see it. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Watcher } from '../tree/index.js';
+import type { ClientPortListener } from './cnxn-factory.js';
+import type { ServerCnxn } from './cnxn.js';
+import { formatFullVersion, type ConnectionView, type ServerView } from './four-letter.js';
+import type { ZooKeeperServer } from './zk-server.js';
+
+const ZABLAB_VERSION = '0.1.0';
+const BUILT_ON = new Date();
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  try {
+    for (const f of fs.readdirSync(dir)) {
+      try {
+        total += fs.statSync(path.join(dir, f)).size;
+      } catch {
+        // Purged between readdir and stat.
+      }
+    }
+  } catch {
+    return 0;
+  }
+  return total;
+}
+
+function connectionView(c: ServerCnxn, server: ZooKeeperServer): ConnectionView {
+  const s = c.sessionId === 0n ? undefined : server.sessions.get(c.sessionId);
+  return {
+    remoteAddress: c.remoteAddress,
+    remotePort: c.remotePort,
+    interestOps: 1,
+    outstandingRequests: c.outstanding,
+    packetsReceived: c.packetsReceived,
+    packetsSent: c.packetsSent,
+    sessionId: c.sessionId,
+    lastOperation: c.lastOp,
+    establishedMs: c.establishedAtMs,
+    sessionTimeoutMs: c.sessionTimeoutMs,
+    lastCxid: c.lastCxid,
+    lastZxid: c.lastZxid,
+    lastResponseMs: c.lastResponseAtMs,
+    lastLatencyMs: Math.round(c.lastLatencyMs),
+    minLatencyMs: c.minLatencyMs === Number.MAX_SAFE_INTEGER ? 0 : Math.round(c.minLatencyMs),
+    avgLatencyMs: Math.round(c.avgLatencyMs),
+    maxLatencyMs: Math.round(c.maxLatencyMs),
+    expiresAtMs: s ? Date.now() + Math.max(0, s.expireAtMs - performance.now()) : 0,
+  };
+}
+
+function sessionOf(w: Watcher): bigint {
+  return (w as Partial<ServerCnxn>).sessionId ?? 0n;
+}
+
+export function buildServerView(server: ZooKeeperServer, listener: ClientPortListener): ServerView {
+  const tree = () => server.db.tree;
+  return {
+    version: formatFullVersion(ZABLAB_VERSION, BUILT_ON),
+    isServing: () => true,
+    state: () => server.state,
+    stats: () => ({
+      minLatencyMs: Math.round(server.stats.minLatencyMs),
+      avgLatencyMs: server.stats.avgLatencyMs,
+      maxLatencyMs: Math.round(server.stats.maxLatencyMs),
+      packetsReceived: server.stats.packetsReceived,
+      packetsSent: server.stats.packetsSent,
+      numAliveConnections: listener.cnxns.size,
+      outstandingRequests: server.outstandingRequests,
+      lastProcessedZxid: server.lastProcessedZxid,
+      uptimeMs: Date.now() - server.startedAtMs,
+      lastClientResponseSize: -1,
+      minClientResponseSize: -1,
+      maxClientResponseSize: -1,
+    }),
+    resetStats: () => server.stats.reset(),
+    tree: () => {
+      let ephemerals = 0;
+      for (const paths of tree().ephemeralSessions().values()) ephemerals += paths.size;
+      return {
+        nodeCount: tree().nodeCount,
+        watchCount: tree().watchCount(),
+        ephemeralsCount: ephemerals,
+        approximateDataSize: tree().approximateDataSize(),
+      };
+    },
+    connections: () => [...listener.cnxns].map((c) => connectionView(c, server)),
+    resetConnectionStats: () => undefined,
+    sessions: () =>
+      [...server.sessions.all()].map((s) => ({
+        sessionId: s.id,
+        timeoutMs: s.timeoutMs,
+        expiresAtMs: Date.now() + Math.max(0, s.expireAtMs - performance.now()),
+      })),
+    ephemerals: () => [...tree().ephemeralSessions()].map(([id, paths]) => [id, [...paths]] as const),
+    watchSummary: () => {
+      const byWatcher = tree().watchesByWatcher();
+      const byPath = tree().watchesByPath();
+      let watches = 0;
+      for (const ps of byWatcher.values()) watches += ps.length;
+      return { connections: byWatcher.size, paths: byPath.size, watches };
+    },
+    watchesBySession: () => [...tree().watchesByWatcher()].map(([w, paths]) => [sessionOf(w), paths] as const),
+    watchesByPath: () => [...tree().watchesByPath()].map(([p, ws]) => [p, ws.map(sessionOf)] as const),
+    dataDirSizeBytes: () => dirBytes(path.join(server.cfg.dataDir, 'version-2')),
+    logDirSizeBytes: () => dirBytes(path.join(server.cfg.dataLogDir, 'version-2')),
+    environment: () => [
+      ['host.name', os.hostname()],
+      ['node.version', process.version],
+      ['os.name', os.type()],
+      ['os.arch', os.arch()],
+      ['os.version', os.release()],
+      ['user.name', os.userInfo().username],
+      ['user.home', os.homedir()],
+      ['user.dir', process.cwd()],
+    ],
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * Wiring of one standalone server: storage → database recovery → pipeline → client port.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { FileSnapStore, FileTxnLog, PurgeTask } from '../storage/index.js';
+import type { ZabConfig } from './config.js';
+import { ClientPortListener } from './cnxn-factory.js';
+import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
+import { buildServerView } from './server-view.js';
+import type { Logger } from './log.js';
+import { ZKDatabase, zxidHex } from './zk-database.js';
+import { ZooKeeperServer } from './zk-server.js';
+
+export interface RunningServer {
+  readonly server: ZooKeeperServer;
+  readonly clientPort: number;
+  close(): Promise<void>;
+}
+
+export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<RunningServer> {
+  const snapDir = path.join(cfg.dataDir, 'version-2');
+  const logDir = path.join(cfg.dataLogDir, 'version-2');
+  fs.mkdirSync(snapDir, { recursive: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
+  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
+  const db = new ZKDatabase(txnLog, snaps, log);
+  const lastZxid = await db.load();
+  // A fresh snapshot after recovery keeps the next restart short (ZooKeeper does the same).
+  const newest = (await snaps.list())[0];
+  if (newest === undefined || newest !== lastZxid) {
+    txnLog.rollLog();
+    await db.takeSnapshot();
+  }
+
+  let fatal: Error | null = null;
+  let running: RunningServer | null = null;
+  const server = new ZooKeeperServer(cfg, db, log, (err) => {
+    if (fatal) return;
+    fatal = err;
+    log.error('fatal error, shutting down', { error: err.message });
+    void running?.close().finally(() => process.exit(1));
+  });
+  const listener: ClientPortListener = new ClientPortListener(server, log, {
+    host: cfg.clientPortAddress,
+    port: cfg.clientPort,
+    maxClientCnxns: cfg.maxClientCnxns,
+    isFourLetterWord,
+    fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(server, listener), cfg),
+  });
+  await listener.listen();
+  server.start();
+  if (cfg.autopurgePurgeIntervalHours > 0) {
+    server.purgeTask = new PurgeTask({
+      dataDir: cfg.dataDir,
+      dataLogDir: cfg.dataLogDir,
+      snapRetainCount: cfg.autopurgeSnapRetainCount,
+      purgeIntervalHours: cfg.autopurgePurgeIntervalHours,
+      log: (m) => log.info(m),
+    });
+    server.purgeTask.start();
+  }
+  log.info('serving', {
+    mode: 'standalone',
+    clientPort: listener.address.port,
+    zxid: zxidHex(lastZxid),
+    sessions: db.sessionsWithTimeouts.size,
+  });
+  let closing: Promise<void> | null = null;
+  running = {
+    server,
+    clientPort: listener.address.port,
+    close: () => {
+      closing ??= (async () => {
+        await listener.close();
+        await server.shutdown();
+      })();
+      return closing;
+    },
+  };
+  return running;
+}
