@@ -100,6 +100,20 @@ export class ServerCnxn implements SessionConnection {
     return this.latencyCount === 0 ? 0 : this.totalLatencyMs / this.latencyCount;
   }
 
+  /** `crst`: forget counters and latencies. */
+  resetStats(): void {
+    this.packetsReceived = 0;
+    this.packetsSent = 0;
+    this.lastCxid = -1;
+    this.lastZxid = -1n;
+    this.lastOp = 'NA';
+    this.lastLatencyMs = 0;
+    this.minLatencyMs = Number.MAX_SAFE_INTEGER;
+    this.maxLatencyMs = 0;
+    this.totalLatencyMs = 0;
+    this.latencyCount = 0;
+  }
+
   private isClosed(): boolean {
     return this.state === 'closed';
   }

@@ -71,8 +71,7 @@ export function processRead(
     case OpCode.exists: {
       const q = ExistsRequest.read(r);
       noNul(q.path);
-      const n = tree.getNode(q.path);
-      if (n) checkRead(ctx, n.acl, Perms.READ, authInfo);
+      // No permission is checked for exists (ZooKeeper 3.5–3.8 behaviour, which clients rely on).
       Stat.write(w, tree.statNode(q.path, q.watch && watcher ? watcher : undefined));
       return w.toBuffer();
     }

@@ -1,11 +1,10 @@
 /** The running server as the four-letter words (and later the AdminServer) see it. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Watcher } from '../tree/index.js';
 import type { ClientPortListener } from './cnxn-factory.js';
 import type { ServerCnxn } from './cnxn.js';
-import { formatFullVersion, type ConnectionView, type ServerView } from './four-letter.js';
+import { formatFullVersion, nodeEnvironment, type ConnectionView, type ServerView } from './four-letter.js';
 import type { ZooKeeperServer } from './zk-server.js';
 
 const ZABLAB_VERSION = '0.1.0';
@@ -25,6 +24,24 @@ function dirBytes(dir: string): number {
     return 0;
   }
   return total;
+}
+
+function openFileDescriptorCount(): number {
+  try {
+    return fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    return -1;
+  }
+}
+
+function maxFileDescriptorCount(): number {
+  try {
+    const line = fs.readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    return soft === undefined || soft === 'unlimited' ? -1 : Number(soft);
+  } catch {
+    return -1;
+  }
 }
 
 function connectionView(c: ServerCnxn, server: ZooKeeperServer): ConnectionView {
@@ -47,7 +64,8 @@ function connectionView(c: ServerCnxn, server: ZooKeeperServer): ConnectionView 
     minLatencyMs: c.minLatencyMs === Number.MAX_SAFE_INTEGER ? 0 : Math.round(c.minLatencyMs),
     avgLatencyMs: Math.round(c.avgLatencyMs),
     maxLatencyMs: Math.round(c.maxLatencyMs),
-    expiresAtMs: s ? Date.now() + Math.max(0, s.expireAtMs - performance.now()) : 0,
+    // A connection without a session yet expires with the connect timeout (ZooKeeper: sessionless cnxn timeout).
+    expiresAtMs: s ? Date.now() + Math.max(0, s.expireAtMs - performance.now()) : Date.now() + server.cfg.tickTime * 10,
   };
 }
 
@@ -57,8 +75,9 @@ function sessionOf(w: Watcher): bigint {
 
 export function buildServerView(server: ZooKeeperServer, listener: ClientPortListener): ServerView {
   const tree = () => server.db.tree;
+  const version = formatFullVersion(ZABLAB_VERSION, BUILT_ON);
   return {
-    version: formatFullVersion(ZABLAB_VERSION, BUILT_ON),
+    version,
     isServing: () => true,
     state: () => server.state,
     stats: () => ({
@@ -87,7 +106,9 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
       };
     },
     connections: () => [...listener.cnxns].map((c) => connectionView(c, server)),
-    resetConnectionStats: () => undefined,
+    resetConnectionStats: () => {
+      for (const c of listener.cnxns) c.resetStats();
+    },
     sessions: () =>
       [...server.sessions.all()].map((s) => ({
         sessionId: s.id,
@@ -106,15 +127,8 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
     watchesByPath: () => [...tree().watchesByPath()].map(([p, ws]) => [p, ws.map(sessionOf)] as const),
     dataDirSizeBytes: () => dirBytes(path.join(server.cfg.dataDir, 'version-2')),
     logDirSizeBytes: () => dirBytes(path.join(server.cfg.dataLogDir, 'version-2')),
-    environment: () => [
-      ['host.name', os.hostname()],
-      ['node.version', process.version],
-      ['os.name', os.type()],
-      ['os.arch', os.arch()],
-      ['os.version', os.release()],
-      ['user.name', os.userInfo().username],
-      ['user.home', os.homedir()],
-      ['user.dir', process.cwd()],
-    ],
+    environment: () => nodeEnvironment(version),
+    openFileDescriptorCount,
+    maxFileDescriptorCount,
   };
 }

@@ -51,12 +51,12 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
   });
   await listener.listen();
   server.start();
-  if (cfg.autopurgePurgeIntervalHours > 0) {
+  if (cfg.autopurgePurgeIntervalMs > 0) {
     server.purgeTask = new PurgeTask({
       dataDir: cfg.dataDir,
       dataLogDir: cfg.dataLogDir,
       snapRetainCount: cfg.autopurgeSnapRetainCount,
-      purgeIntervalHours: cfg.autopurgePurgeIntervalHours,
+      purgeIntervalHours: cfg.autopurgePurgeIntervalMs / 3_600_000,
       log: (m) => log.info(m),
     });
     server.purgeTask.start();

@@ -1,0 +1,5 @@
+/** Every `zablab` command, in the order `zablab --help` lists them. Add new commands here. */
+import type { CliCommand } from '../registry.js';
+import { serverCommand } from './server.js';
+
+export const commands: CliCommand[] = [serverCommand];

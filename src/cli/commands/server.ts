@@ -1,0 +1,102 @@
+/** `zablab server --config zoo.cfg`: one server in the foreground until SIGTERM or SIGINT. */
+import { loadConfig } from '../../server/config.js';
+import { createLogger, isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type Logger, type LogLevel } from '../../server/log.js';
+import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
+
+/** A server that has not closed this long after SIGTERM is abandoned (exit 1). */
+export const SHUTDOWN_TIMEOUT_MS = 15_000;
+
+export const serverCommand: CliCommand = {
+  name: 'server',
+  summary: 'run one zablab server in the foreground',
+  description: [
+    'Runs one server as zoo.cfg says: standalone when the file lists no server.N lines,',
+    'otherwise as member <myid> of the ensemble (dataDir/myid holds the id). Settings',
+    'ZooKeeper knows but zablab does not implement are reported as warnings.',
+    `Stops cleanly on SIGTERM or SIGINT. Log level: --log-level or $${LOG_LEVEL_ENV} (${LOG_LEVELS.join(', ')}).`,
+  ].join('\n'),
+  options: {
+    config: { type: 'string', short: 'c', valueName: '<zoo.cfg>', description: 'ZooKeeper-style config file', required: true },
+    'log-level': { type: 'string', valueName: '<level>', description: `log level: ${LOG_LEVELS.join(', ')} (default: info)` },
+  },
+  run: runServer,
+};
+
+async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
+  const level = logLevel(args, io);
+  const cfg = loadConfig(args.string('config')!);
+  const log = createLogger({ serverId: cfg.serverId, level: level.level });
+  if (level.warning !== undefined) log.warn(level.warning);
+  for (const w of cfg.warnings) log.warn(w);
+
+  // Listen for signals before starting, so that one arriving mid-start still stops us cleanly.
+  const stop = waitForStopSignal(log);
+  try {
+    const { startServer } = await import('../../server/index.js');
+    const server = await startServer(cfg, { log });
+    const signal = await stop.signal;
+    log.info('shutting down', { signal });
+    const closed = await withTimeout(server.close(), SHUTDOWN_TIMEOUT_MS);
+    if (!closed) {
+      log.error('server did not close in time; exiting anyway', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      return 1;
+    }
+  } finally {
+    stop.dispose();
+  }
+  log.info('stopped');
+  return 0;
+}
+
+/** true when `p` settles first, false after `ms`. */
+async function withTimeout(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function logLevel(args: ParsedArgs, io: CliIO): { level: LogLevel; warning?: string } {
+  const flag = args.string('log-level');
+  if (flag !== undefined) {
+    const v = flag.toLowerCase();
+    if (!isLogLevel(v)) {
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got "${flag}"`, 'zablab server --help');
+    }
+    return { level: v };
+  }
+  const env = io.env[LOG_LEVEL_ENV];
+  if (env === undefined || env.trim() === '') return { level: 'info' };
+  const v = env.trim().toLowerCase();
+  if (isLogLevel(v)) return { level: v };
+  return { level: 'info', warning: `${LOG_LEVEL_ENV}="${env}" is not one of ${LOG_LEVELS.join(', ')}; using info` };
+}
+
+/** SIGTERM/SIGINT resolve `signal`; a second one while closing exits at once. */
+function waitForStopSignal(log: Logger): { signal: Promise<NodeJS.Signals>; dispose(): void } {
+  let received: NodeJS.Signals | undefined;
+  let resolve!: (s: NodeJS.Signals) => void;
+  const signal = new Promise<NodeJS.Signals>((r) => (resolve = r));
+  const onSignal = (s: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      log.warn('second signal while shutting down; exiting now', { signal: s });
+      process.exit(1);
+    }
+    received = s;
+    resolve(s);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return {
+    signal,
+    dispose: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}

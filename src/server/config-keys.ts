@@ -1,0 +1,204 @@
+/**
+ * The zoo.cfg vocabulary: which keys zablab implements, which ZooKeeper keys it accepts but
+ * ignores (with a warning), which it refuses, and "did you mean" for everything else.
+ * Names and system-property spellings follow ZooKeeper's administrator's guide.
+ */
+
+/**
+ * Keys zablab implements: canonical zoo.cfg name → the other spellings ZooKeeper accepts for
+ * the same setting (its Java system property names). A `zookeeper.` spelling is listed only
+ * where ZooKeeper really reads one.
+ */
+export const SUPPORTED_KEYS = {
+  tickTime: [],
+  initLimit: [],
+  syncLimit: [],
+  connectToLearnerMasterLimit: ['zookeeper.connectToLearnerMasterLimit'],
+  dataDir: [],
+  dataLogDir: [],
+  clientPort: [],
+  clientPortAddress: [],
+  clientPortListenBacklog: [],
+  peerType: [],
+  electionAlg: [],
+  standaloneEnabled: [],
+  quorumListenOnAllIPs: [],
+  electionPortBindRetry: ['zookeeper.electionPortBindRetry'],
+  cnxTimeout: ['zookeeper.cnxTimeout'],
+  snapCount: ['zookeeper.snapCount'],
+  globalOutstandingLimit: ['zookeeper.globalOutstandingLimit'],
+  preAllocSize: ['zookeeper.preAllocSize'],
+  forceSync: ['zookeeper.forceSync'],
+  'fsync.warningthresholdms': ['zookeeper.fsync.warningthresholdms'],
+  commitLogCount: ['zookeeper.commitLogCount'],
+  maxClientCnxns: [],
+  maxCnxns: ['zookeeper.maxCnxns'],
+  minSessionTimeout: [],
+  maxSessionTimeout: [],
+  leaderServes: ['zookeeper.leaderServes'],
+  'jute.maxbuffer': [],
+  'autopurge.snapRetainCount': [],
+  'autopurge.purgeInterval': [],
+  '4lw.commands.whitelist': ['zookeeper.4lw.commands.whitelist'],
+  'admin.enableServer': ['zookeeper.admin.enableServer'],
+  'admin.serverAddress': ['zookeeper.admin.serverAddress'],
+  'admin.serverPort': ['zookeeper.admin.serverPort'],
+  extendedTypesEnabled: ['zookeeper.extendedTypesEnabled'],
+  syncEnabled: ['zookeeper.observer.syncEnabled'],
+  skipACL: ['zookeeper.skipACL'],
+  'DigestAuthenticationProvider.superDigest': ['zookeeper.DigestAuthenticationProvider.superDigest'],
+  'digest.enabled': ['zookeeper.digest.enabled'],
+  tcpKeepAlive: ['zookeeper.tcpKeepAlive'],
+  clientTcpKeepAlive: ['zookeeper.clientTcpKeepAlive'],
+} as const satisfies Record<string, readonly string[]>;
+
+export type SupportedKey = keyof typeof SUPPORTED_KEYS;
+
+/**
+ * The four-letter words zablab answers, which `4lw.commands.whitelist` may name
+ * (ZooKeeper's gtmk, stmk and hash are not implemented).
+ */
+export const FOUR_LETTER_WORDS = [
+  'conf', 'cons', 'crst', 'dirs', 'dump', 'envi', 'isro', 'mntr', 'ruok', 'srst', 'srvr', 'stat', 'wchc',
+  'wchp', 'wchs',
+] as const;
+export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
+
+/**
+ * ZooKeeper settings zablab accepts and ignores, with a warning: they tune parts zablab does
+ * not have (TLS, SASL, Netty, JVM, caches, ...). Each is also accepted as `zookeeper.<key>`.
+ */
+export const IGNORED_KEYS: readonly string[] = [
+  'secureClientPort', 'secureClientPortAddress', 'observerMasterPort', 'snapSizeLimitInKb',
+  'txnLogSizeLimitInKb', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'emulate353TTLNodes',
+  'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds',
+  'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval',
+  'fastleader.maxNotificationInterval', 'connectionMaxTokens', 'connectionTokenFillTime',
+  'connectionTokenFillCount', 'connectionFreezeTime', 'connectionDropIncrease', 'connectionDropDecrease',
+  'connectionDecreaseRatio', 'connection_throttle_weight_enabled', 'connection_throttle_global_session_weight',
+  'connection_throttle_local_session_weight', 'connection_throttle_renew_session_weight', 'serverCnxnFactory',
+  'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize', 'enforceQuota', 'requestThrottleLimit',
+  'requestThrottleStallTime', 'requestThrottleDropStale', 'requestStaleLatencyCheck',
+  'requestStaleConnectionCheck', 'request_throttler.shutdownTimeout', 'advancedFlowControlEnabled',
+  'enableEagerACLCheck', 'maxConcurrentSnapSyncs', 'maxConcurrentDiffSyncs', 'snapshot.compression.method',
+  'snapshot.trust.empty', 'audit.enable', 'audit.impl.class', 'largeRequestMaxBytes', 'largeRequestThreshold',
+  'outstandingHandshake.limit', 'netty.server.earlyDropSecureConnectionHandshakes', 'throttledOpWaitTime',
+  'learner.closeSocketAsync', 'leader.closeSocketAsync', 'learner.asyncSending',
+  'forward_learner_requests_to_commit_processor_disabled', 'serializeLastProcessedZxid.enabled',
+  'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'reconfigEnabled', 'observer.reconnectDelayMs',
+  'observer.election.DelayMs', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
+  'DigestAuthenticationProvider.enabled', 'DigestAuthenticationProvider.digestAlg',
+  'IPAuthenticationProvider.usexforwardedfor', 'X509AuthenticationProvider.superUser', 'superUser',
+  'ensembleAuthName', 'sessionRequireClientSASLAuth', 'enforce.auth.enabled', 'enforce.auth.schemes',
+  'sslQuorum', 'sslQuorumReloadCertFiles', 'portUnification', 'client.certReload', 'client.portUnification',
+  'authProvider', 'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
+  'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
+  'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
+  'follower.skipLearnerRequestToNextProcessor', 'jute.maxbuffer.extrasize', 'nio.numSelectorThreads',
+  'nio.numWorkerThreads', 'nio.sessionlessCnxnTimeout', 'nio.shutdownTimeout', 'commitProcessor.numWorkerThreads',
+  'commitProcessor.maxReadBatchSize', 'commitProcessor.maxCommitBatchSize', 'znode.container.checkIntervalMs',
+  'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'messageTracker.BufferSize',
+  'messageTracker.Enabled', 'admin.rateLimiterIntervalInMS', 'admin.snapshot.enabled', 'admin.restore.enabled',
+  'admin.needClientAuth', 'admin.forceHttps', 'admin.portUnification', 'admin.idleTimeout', 'admin.commandURL',
+  'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl', 'quorum.auth.serverRequireSasl',
+  'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext',
+  'quorum.auth.kerberos.servicePrincipal', 'quorum.cnxn.threads.size', 'jvm.pause.monitor',
+  'jvm.pause.sleep.time.ms', 'jvm.pause.warn-threshold.ms', 'jvm.pause.info-threshold.ms',
+  'metricsProvider.className', 'oraclePath', 'datadir.autocreate', 'db.autocreate', 'closeSessionTxn.enabled',
+  'intBufferStartingSizeBytes', 'allowSaslFailedClients', 'sasl.client.canonicalize.hostname',
+];
+
+/** Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`, `ssl.keyStore.location`, ...). */
+export const IGNORED_PREFIXES: readonly string[] = [
+  'metricsProvider.', 'authProvider.', 'superUser.', 'ssl.', 'zookeeper.ssl.', 'zookeeper.superUser.',
+  'zookeeper.authProvider.',
+];
+
+/** ZooKeeper keys zablab refuses: ignoring them would silently change what the ensemble is. */
+export const REJECTED_KEYS: ReadonlyMap<string, string> = new Map([
+  ['dynamicConfigFile', 'zablab reads the ensemble from server.N lines in zoo.cfg; move them there and remove dynamicConfigFile'],
+]);
+
+/** Prefixes of refused keys (hierarchical quorums). */
+export const REJECTED_PREFIXES: ReadonlyMap<string, string> = new Map([
+  ['group', 'zablab supports majority quorums only; remove group.N and weight.N lines'],
+  ['weight', 'zablab supports majority quorums only; remove group.N and weight.N lines'],
+]);
+
+export type KeyClass =
+  | { kind: 'supported'; key: SupportedKey }
+  | { kind: 'server' }
+  | { kind: 'ignored' }
+  | { kind: 'rejected'; reason: string }
+  | { kind: 'unknown'; suggestion?: string };
+
+const aliasToCanonical: ReadonlyMap<string, SupportedKey> = (() => {
+  const m = new Map<string, SupportedKey>();
+  for (const [canonical, aliases] of Object.entries(SUPPORTED_KEYS) as [SupportedKey, readonly string[]][]) {
+    m.set(canonical, canonical);
+    for (const a of aliases) m.set(a, canonical);
+  }
+  return m;
+})();
+
+const ignored: ReadonlySet<string> = new Set(IGNORED_KEYS.flatMap((k) => [k, `zookeeper.${k}`]));
+
+export function classifyKey(key: string): KeyClass {
+  const canonical = aliasToCanonical.get(key);
+  if (canonical !== undefined) return { kind: 'supported', key: canonical };
+  if (key.startsWith('server.')) return { kind: 'server' };
+  if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) return { kind: 'ignored' };
+  const rejected = REJECTED_KEYS.get(key);
+  if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
+  for (const [prefix, reason] of REJECTED_PREFIXES) {
+    if (key.startsWith(prefix)) return { kind: 'rejected', reason };
+  }
+  const suggestion = suggestKey(key);
+  return suggestion === undefined ? { kind: 'unknown' } : { kind: 'unknown', suggestion };
+}
+
+/** Every spelling the parser knows, for suggestions. */
+function knownSpellings(): string[] {
+  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), 'server.1'];
+}
+
+/** Longest key considered for suggestions: edit distance is quadratic and keys are short. */
+const SUGGEST_MAX_KEY_CHARS = 100;
+
+/** The known key closest to `key` (case-insensitive match first, then edit distance), if close enough. */
+export function suggestKey(key: string): string | undefined {
+  if (key.length > SUGGEST_MAX_KEY_CHARS) return undefined;
+  // zookeeper.tickTime: ZooKeeper reads some keys only from zoo.cfg, without the prefix.
+  if (key.startsWith('zookeeper.') && aliasToCanonical.has(key.slice('zookeeper.'.length))) {
+    return key.slice('zookeeper.'.length);
+  }
+  const spellings = knownSpellings();
+  const lower = key.toLowerCase();
+  const sameCase = spellings.find((s) => s.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(key.length / 3)) + 1;
+  for (const s of spellings) {
+    const d = editDistance(lower, s.toLowerCase());
+    if (d < bestDistance) {
+      best = s;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (insert, delete, substitute), two rows of memory. */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let cur = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+    }
+    [prev, cur] = [cur, prev];
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,913 @@
+/**
+ * zoo.cfg: ZooKeeper's keys, defaults and meanings, read once into one typed object.
+ *
+ * The file is a Java properties file. Every error names the file, the line and the key and
+ * says what is allowed; ZooKeeper keys that zablab does not implement are accepted with a
+ * warning; unknown keys are errors with a "did you mean" suggestion.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { classifyKey, editDistance, FOUR_LETTER_WORDS, type SupportedKey } from './config-keys.js';
+
+export type PeerType = 'participant' | 'observer';
+
+/** One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line. */
+export interface ServerSpec {
+  id: number;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+  role: PeerType;
+  clientPort?: number;
+  /** Host of the client address in the server line; '0.0.0.0' when only a port is given. */
+  clientHost?: string;
+}
+
+export interface ZabConfig {
+  /** The file this came from, when loaded from a file. */
+  configPath?: string;
+  /** From dataDir/myid; 0 in standalone mode when there is no myid file. */
+  serverId: number;
+  tickTime: number;
+  /** Ticks; 0 when unset (only a quorum needs them). */
+  initLimit: number;
+  syncLimit: number;
+  /** Ticks a learner may take to connect to the leader; defaults to initLimit. */
+  connectToLearnerMasterLimit: number;
+  /** Absolute paths. */
+  dataDir: string;
+  dataLogDir: string;
+  clientPort: number;
+  clientPortAddress: string;
+  /** Listen backlog of the client port; -1 = the OS default. */
+  clientPortListenBacklog: number;
+  servers: ServerSpec[];
+  peerType: PeerType;
+  /** True when this is not a quorum: no server.N lines, or one participant while standaloneEnabled. */
+  standalone: boolean;
+  standaloneEnabled: boolean;
+  quorumListenOnAllIPs: boolean;
+  /** Times to retry binding the election port; 0 = retry forever. */
+  electionPortBindRetry: number;
+  /** Timeout for opening an election connection (zookeeper.cnxTimeout). */
+  cnxTimeoutMs: number;
+  snapCount: number;
+  globalOutstandingLimit: number;
+  /** Txn log files grow in blocks of this size (zoo.cfg's preAllocSize is in KB). */
+  preAllocSizeBytes: number;
+  /** fsync the txn log before acknowledging (zookeeper.forceSync=yes). */
+  forceSync: boolean;
+  fsyncWarningThresholdMs: number;
+  /** Committed proposals kept in memory for DIFF syncs. */
+  commitLogCount: number;
+  /** Connections per client IP; 0 = unlimited. */
+  maxClientCnxns: number;
+  /** Connections in total; 0 = unlimited. */
+  maxCnxns: number;
+  minSessionTimeout: number;
+  maxSessionTimeout: number;
+  minSessionTimeoutSet: boolean;
+  maxSessionTimeoutSet: boolean;
+  leaderServes: boolean;
+  juteMaxBuffer: number;
+  autopurgeSnapRetainCount: number;
+  /** 0 = autopurge off. Whole hours as ZooKeeper reports them; see autopurgePurgeIntervalMs. */
+  autopurgePurgeIntervalHours: number;
+  autopurgePurgeIntervalMs: number;
+  /** Enabled four-letter words; always holds 'srvr' (ZooKeeper's own scripts need it). */
+  fourLetterWhitelist: Set<string>;
+  adminEnableServer: boolean;
+  adminServerAddress: string;
+  adminServerPort: number;
+  extendedTypesEnabled: boolean;
+  /** Observers log and snapshot like participants. */
+  syncEnabled: boolean;
+  skipACL: boolean;
+  superDigest?: string;
+  digestEnabled: boolean;
+  tcpKeepAlive: boolean;
+  clientTcpKeepAlive: boolean;
+  /** Every key as written, for `conf` and `envi`. */
+  raw: Map<string, string>;
+  /** Accepted-but-questionable settings; the CLI prints them at startup. */
+  warnings: string[];
+}
+
+/** A config file zablab cannot run with; the message names the line and key and says what is allowed. */
+export class ConfigError extends Error {
+  readonly code = 'ZABLAB_CONFIG';
+  constructor(
+    message: string,
+    readonly line?: number,
+    readonly key?: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ParseConfigOptions {
+  /** Where the text came from; names the file in messages. */
+  path?: string;
+  /** Contents of `<dataDir>/myid`, or undefined when there is none. Default: no myid. */
+  readMyid?: (dataDir: string) => string | undefined;
+}
+
+// ZooKeeper's defaults.
+export const DEFAULT_TICK_TIME_MS = 3000;
+export const DEFAULT_SNAP_COUNT = 100_000;
+export const DEFAULT_GLOBAL_OUTSTANDING_LIMIT = 1000;
+export const DEFAULT_PREALLOC_SIZE_KB = 65_536;
+export const DEFAULT_MAX_CLIENT_CNXNS = 60;
+export const DEFAULT_JUTE_MAX_BUFFER = 0xfffff;
+export const DEFAULT_COMMIT_LOG_COUNT = 500;
+export const DEFAULT_CNX_TIMEOUT_MS = 5000;
+export const DEFAULT_ELECTION_PORT_BIND_RETRY = 3;
+export const DEFAULT_FSYNC_WARNING_THRESHOLD_MS = 1000;
+export const DEFAULT_ADMIN_SERVER_PORT = 8080;
+/** ZooKeeper binds the AdminServer to 0.0.0.0; zablab keeps its HTTP face on loopback unless told otherwise. */
+export const DEFAULT_ADMIN_SERVER_ADDRESS = '127.0.0.1';
+export const DEFAULT_CLIENT_PORT_ADDRESS = '0.0.0.0';
+/** PurgeTxnLog refuses to keep fewer snapshots than this. */
+export const MIN_SNAP_RETAIN_COUNT = 3;
+/** ZooKeeper's documented myid range; 254 with extended types (TTL nodes), which use the top id byte. */
+export const MAX_SERVER_ID = 255;
+export const MAX_SERVER_ID_EXTENDED = 254;
+/** A zoo.cfg larger than this is not a config file. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+const INT32_MAX = 2 ** 31 - 1;
+const MAX_PREALLOC_SIZE_KB = 16 * 1024 * 1024; // 16 GiB
+const HOUR_MS = 3_600_000;
+
+interface Entry {
+  /** The key as written (may be an alias such as zookeeper.snapCount). */
+  key: string;
+  value: string;
+  line: number;
+}
+
+/** Reads a zoo.cfg and `<dataDir>/myid`. */
+export function loadConfig(file: string): ZabConfig {
+  let text: string;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError(`${file} is ${size} bytes; a zoo.cfg is at most ${MAX_CONFIG_BYTES} bytes`);
+    }
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : String(err);
+    throw new ConfigError(`cannot read config file ${file} (${reason}); pass the path of an existing zoo.cfg`);
+  }
+  return parseConfig(text, { path: file, readMyid: readMyidFile });
+}
+
+function readMyidFile(dataDir: string): string | undefined {
+  const file = path.join(dataDir, 'myid');
+  try {
+    // ZooKeeper reads the first line only.
+    return fs.readFileSync(file, 'utf8').slice(0, 64).split(/\r?\n/)[0];
+  } catch (err) {
+    if (err instanceof Error && 'code' in err && err.code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${file} (${String(err)}); make it a readable file holding this server's id`);
+  }
+}
+
+export function parseConfig(text: string, opts: ParseConfigOptions = {}): ZabConfig {
+  return new ConfigParser(text, opts).parse();
+}
+
+class ConfigParser {
+  private readonly file: string;
+  private readonly supported = new Map<SupportedKey, Entry>();
+  private readonly serverEntries: Entry[] = [];
+  private readonly serverEntryById = new Map<number, Entry>();
+  private readonly raw = new Map<string, string>();
+  private readonly warnings: string[] = [];
+
+  constructor(
+    private readonly text: string,
+    private readonly opts: ParseConfigOptions,
+  ) {
+    this.file = opts.path === undefined ? 'zoo.cfg' : path.basename(opts.path);
+  }
+
+  parse(): ZabConfig {
+    if (Buffer.byteLength(this.text) > MAX_CONFIG_BYTES) {
+      throw new ConfigError(`${this.file} is larger than ${MAX_CONFIG_BYTES} bytes; is it really a zoo.cfg?`);
+    }
+    this.classify(parseProperties(this.text));
+
+    const tickTime = this.int('tickTime', { min: 1, unit: 'milliseconds' }) ?? DEFAULT_TICK_TIME_MS;
+    const initLimit = this.int('initLimit', { min: 1, unit: 'ticks' });
+    const syncLimit = this.int('syncLimit', { min: 1, unit: 'ticks' });
+    const electionAlg = this.supported.get('electionAlg');
+    if (electionAlg !== undefined && electionAlg.value !== '3') {
+      throw this.error(electionAlg, `must be 3 (Fast Leader Election over TCP, the only one ZooKeeper has), got "${electionAlg.value}"`);
+    }
+    const extendedTypesEnabled = this.bool('extendedTypesEnabled') ?? false;
+    const standaloneEnabled = this.bool('standaloneEnabled') ?? true;
+    const dataDir = this.dir('dataDir');
+    if (dataDir === undefined) {
+      throw new ConfigError(`${this.file}: dataDir is not set; add dataDir=<directory for snapshots and the txn log>`, undefined, 'dataDir');
+    }
+    const dataLogDir = this.dir('dataLogDir') ?? dataDir;
+
+    const maxId = extendedTypesEnabled ? MAX_SERVER_ID_EXTENDED : MAX_SERVER_ID;
+    const servers = this.parseServers(maxId);
+    const voters = servers.filter((s) => s.role === 'participant');
+    const observers = servers.filter((s) => s.role === 'observer');
+    const standalone = this.checkQuorumShape(voters.length, observers.length, standaloneEnabled);
+
+    const serverId = this.serverId(dataDir, servers, standalone, maxId);
+    if (!standalone) {
+      if (initLimit === undefined) throw this.notSet('initLimit', 'initLimit=10 (ticks a follower may take to connect and sync)');
+      if (syncLimit === undefined) throw this.notSet('syncLimit', 'syncLimit=5 (ticks a follower may fall behind)');
+    }
+    const peerType = this.peerType(servers, serverId, standalone);
+    const { clientPort, clientPortAddress } = this.clientAddress(servers, serverId, standalone);
+
+    const minSession = this.sessionTimeout('minSessionTimeout');
+    const maxSession = this.sessionTimeout('maxSessionTimeout');
+    const minSessionTimeout = minSession ?? tickTime * 2;
+    const maxSessionTimeout = maxSession ?? tickTime * 20;
+    if (minSessionTimeout > maxSessionTimeout) {
+      const at = this.supported.get('minSessionTimeout') ?? this.supported.get('maxSessionTimeout');
+      const msg = `minSessionTimeout (${minSessionTimeout} ms) must not be larger than maxSessionTimeout (${maxSessionTimeout} ms)`;
+      throw new ConfigError(at === undefined ? `${this.file}: ${msg}` : `${this.file} line ${at.line}: ${msg}`, at?.line, at?.key);
+    }
+
+    let snapCount = this.int('snapCount', { min: 1, unit: 'txns', decode: true }) ?? DEFAULT_SNAP_COUNT;
+    if (snapCount < 2) {
+      this.warn(this.supported.get('snapCount')!, 'snapCount must be 2 or more (a snapshot is taken after a random number of txns in [snapCount/2+1, snapCount]); using 2');
+      snapCount = 2;
+    }
+    let autopurgeSnapRetainCount = this.int('autopurge.snapRetainCount', { unit: 'snapshots' }) ?? MIN_SNAP_RETAIN_COUNT;
+    if (autopurgeSnapRetainCount < MIN_SNAP_RETAIN_COUNT) {
+      this.warn(this.supported.get('autopurge.snapRetainCount')!, `autopurge.snapRetainCount must be at least ${MIN_SNAP_RETAIN_COUNT}; using ${MIN_SNAP_RETAIN_COUNT}`);
+      autopurgeSnapRetainCount = MIN_SNAP_RETAIN_COUNT;
+    }
+    const autopurgePurgeIntervalMs = this.purgeInterval();
+
+    const adminEnableServer = this.bool('admin.enableServer') ?? true;
+    const adminServerPort = this.int('admin.serverPort', { min: 1, max: 65535, unit: 'TCP port' }) ?? DEFAULT_ADMIN_SERVER_PORT;
+    const adminServerAddress = this.host('admin.serverAddress') ?? DEFAULT_ADMIN_SERVER_ADDRESS;
+    this.checkOwnPorts(servers, serverId, standalone, clientPort, adminEnableServer ? adminServerPort : undefined);
+
+    const cfg: ZabConfig = {
+      serverId,
+      tickTime,
+      initLimit: initLimit ?? 0,
+      syncLimit: syncLimit ?? 0,
+      connectToLearnerMasterLimit: this.int('connectToLearnerMasterLimit', { min: 1, unit: 'ticks' }) ?? initLimit ?? 0,
+      dataDir,
+      dataLogDir,
+      clientPort,
+      clientPortAddress,
+      clientPortListenBacklog: this.listenBacklog(),
+      servers,
+      peerType,
+      standalone,
+      standaloneEnabled,
+      quorumListenOnAllIPs: this.bool('quorumListenOnAllIPs') ?? false,
+      electionPortBindRetry: this.int('electionPortBindRetry', { min: 0, unit: 'retries; 0 = forever', decode: true }) ?? DEFAULT_ELECTION_PORT_BIND_RETRY,
+      cnxTimeoutMs: this.int('cnxTimeout', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_CNX_TIMEOUT_MS,
+      snapCount,
+      globalOutstandingLimit: this.int('globalOutstandingLimit', { min: 1, unit: 'requests', decode: true }) ?? DEFAULT_GLOBAL_OUTSTANDING_LIMIT,
+      preAllocSizeBytes: (this.int('preAllocSize', { min: 1, max: MAX_PREALLOC_SIZE_KB, unit: 'kilobytes' }) ?? DEFAULT_PREALLOC_SIZE_KB) * 1024,
+      forceSync: this.yesNo('forceSync') ?? true,
+      fsyncWarningThresholdMs: this.int('fsync.warningthresholdms', { min: 0, unit: 'milliseconds', decode: true }) ?? DEFAULT_FSYNC_WARNING_THRESHOLD_MS,
+      commitLogCount: this.int('commitLogCount', { min: 1, unit: 'proposals', decode: true }) ?? DEFAULT_COMMIT_LOG_COUNT,
+      maxClientCnxns: this.int('maxClientCnxns', { min: 0, unit: 'connections per client IP; 0 = unlimited' }) ?? DEFAULT_MAX_CLIENT_CNXNS,
+      maxCnxns: this.int('maxCnxns', { min: 0, unit: 'connections; 0 = unlimited', decode: true }) ?? 0,
+      minSessionTimeout,
+      maxSessionTimeout,
+      minSessionTimeoutSet: minSession !== undefined,
+      maxSessionTimeoutSet: maxSession !== undefined,
+      leaderServes: this.yesNo('leaderServes') ?? true,
+      juteMaxBuffer: this.int('jute.maxbuffer', { min: 1, unit: 'bytes', decode: true }) ?? DEFAULT_JUTE_MAX_BUFFER,
+      autopurgeSnapRetainCount,
+      autopurgePurgeIntervalHours: Math.floor(autopurgePurgeIntervalMs / HOUR_MS),
+      autopurgePurgeIntervalMs,
+      fourLetterWhitelist: this.whitelist(),
+      adminEnableServer,
+      adminServerAddress,
+      adminServerPort,
+      extendedTypesEnabled,
+      syncEnabled: this.bool('syncEnabled') ?? true,
+      skipACL: this.yesNo('skipACL') ?? false,
+      digestEnabled: this.bool('digest.enabled') ?? true,
+      tcpKeepAlive: this.bool('tcpKeepAlive') ?? false,
+      clientTcpKeepAlive: this.bool('clientTcpKeepAlive') ?? false,
+      raw: this.raw,
+      warnings: this.warnings,
+    };
+    const superDigest = this.superDigest();
+    if (superDigest !== undefined) cfg.superDigest = superDigest;
+    if (this.opts.path !== undefined) cfg.configPath = path.resolve(this.opts.path);
+    return cfg;
+  }
+
+  // ---- keys ---------------------------------------------------------------------------
+
+  private classify(entries: Entry[]): void {
+    const serverLines = new Map<string, number>();
+    for (const e of entries) {
+      const c = classifyKey(e.key);
+      switch (c.kind) {
+        case 'supported': {
+          const prev = this.supported.get(c.key);
+          if (prev !== undefined) {
+            const as = prev.key === e.key ? '' : ` (as ${prev.key})`;
+            throw this.error(e, `is already set on line ${prev.line}${as}; keep one of them`);
+          }
+          this.supported.set(c.key, e);
+          break;
+        }
+        case 'server': {
+          const prev = serverLines.get(e.key);
+          if (prev !== undefined) throw this.error(e, `is already set on line ${prev}; keep one of them`);
+          serverLines.set(e.key, e.line);
+          this.serverEntries.push(e);
+          break;
+        }
+        case 'ignored':
+          this.warn(e, `${e.key} is a ZooKeeper setting that zablab does not implement; ignored`);
+          break;
+        case 'rejected':
+          throw this.error(e, `is not supported: ${c.reason}`);
+        case 'unknown': {
+          const hint = c.suggestion === undefined
+            ? 'see the zoo.cfg keys in ZooKeeper\'s administrator\'s guide'
+            : `did you mean "${c.suggestion}"?`;
+          throw new ConfigError(`${this.file} line ${e.line}: unknown key "${e.key}"; ${hint}`, e.line, e.key);
+        }
+      }
+      this.raw.set(e.key, e.value);
+    }
+  }
+
+  private error(e: Entry, what: string): ConfigError {
+    return new ConfigError(`${this.file} line ${e.line}: ${e.key} ${what}`, e.line, e.key);
+  }
+
+  private warn(e: Entry, what: string): void {
+    this.warnings.push(`${this.file} line ${e.line}: ${what}`);
+  }
+
+  private notSet(key: SupportedKey, example: string): ConfigError {
+    return new ConfigError(`${this.file}: ${key} is not set; a quorum needs it: add ${example}`, undefined, key);
+  }
+
+  // ---- typed values -------------------------------------------------------------------
+
+  private int(key: SupportedKey, o: { min?: number; max?: number; unit: string; decode?: boolean }): number | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    const n = parseJavaInt(e.value, o.decode ?? false);
+    const min = o.min ?? -INT32_MAX - 1;
+    const max = o.max ?? INT32_MAX;
+    if (n === undefined || n < min || n > max) {
+      let what: string;
+      if (min === -INT32_MAX - 1 && max === INT32_MAX) what = `an integer (${o.unit})`;
+      else if (min === 1 && max === INT32_MAX) what = `a positive integer (${o.unit})`;
+      else if (min === 0 && max === INT32_MAX) what = `a non-negative integer (${o.unit})`;
+      else if (max === INT32_MAX) what = `an integer of at least ${min} (${o.unit})`;
+      else what = `an integer from ${min} to ${max} (${o.unit})`;
+      throw this.error(e, `must be ${what}, got "${e.value}"`);
+    }
+    return n;
+  }
+
+  private bool(key: SupportedKey): boolean | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    const v = e.value.toLowerCase();
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw this.error(e, `must be true or false, got "${e.value}"`);
+  }
+
+  /** ZooKeeper's yes/no switches (forceSync, skipACL, leaderServes); true/false accepted too. */
+  private yesNo(key: SupportedKey): boolean | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    const v = e.value.toLowerCase();
+    if (v === 'yes' || v === 'true') return true;
+    if (v === 'no' || v === 'false') return false;
+    throw this.error(e, `must be yes or no, got "${e.value}"`);
+  }
+
+  private dir(key: 'dataDir' | 'dataLogDir'): string | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    if (e.value === '') throw this.error(e, 'must name a directory, got an empty value');
+    if (e.value.includes('\0')) throw this.error(e, 'must name a directory; the value contains a NUL byte');
+    if (!path.isAbsolute(e.value)) {
+      this.warn(e, `${e.key} is a relative path; it is resolved against the current directory (${process.cwd()})`);
+    }
+    return path.resolve(e.value);
+  }
+
+  private host(key: 'clientPortAddress' | 'admin.serverAddress'): string | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    if (!isHostLike(e.value)) throw this.error(e, `must be a host name or IP address, got "${e.value}"`);
+    return stripBrackets(e.value);
+  }
+
+  private sessionTimeout(key: 'minSessionTimeout' | 'maxSessionTimeout'): number | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    const n = parseJavaInt(e.value, false);
+    if (n === -1) return undefined; // ZooKeeper's "unset"
+    if (n === undefined || n < 1) {
+      throw this.error(e, `must be a positive integer (milliseconds) or -1 for the default, got "${e.value}"`);
+    }
+    return n;
+  }
+
+  private listenBacklog(): number {
+    const e = this.supported.get('clientPortListenBacklog');
+    if (e === undefined || e.value === '-1') return -1; // ZooKeeper's "unset": the OS default
+    const n = parseJavaInt(e.value, false);
+    if (n === undefined || n < 1 || n > 65535) {
+      throw this.error(e, `must be an integer from 1 to 65535 (connections) or -1 for the OS default, got "${e.value}"`);
+    }
+    return n;
+  }
+
+  private purgeInterval(): number {
+    const e = this.supported.get('autopurge.purgeInterval');
+    if (e === undefined) return 0;
+    const ms = parseTimeInterval(e.value);
+    if (ms === undefined) {
+      throw this.error(e, `must be a whole number of hours, or a number with a unit (ms, s, m, h, d), got "${e.value}"`);
+    }
+    return Math.max(0, ms); // ZooKeeper treats a non-positive interval as "off"
+  }
+
+  private whitelist(): Set<string> {
+    const words = new Set<string>(['srvr']); // ZooKeeper always enables srvr: zkServer.sh status needs it
+    const e = this.supported.get('4lw.commands.whitelist');
+    if (e === undefined) return words;
+    for (const item of e.value.split(',')) {
+      const w = item.trim();
+      if (w === '') continue;
+      if (w === '*') {
+        for (const all of FOUR_LETTER_WORDS) words.add(all);
+        continue;
+      }
+      if ((FOUR_LETTER_WORDS as readonly string[]).includes(w)) {
+        words.add(w);
+        continue;
+      }
+      const near = FOUR_LETTER_WORDS.find((k) => editDistance(k, w.toLowerCase()) <= 2);
+      const hint = near === undefined ? `known: ${FOUR_LETTER_WORDS.join(', ')}` : `did you mean "${near}"?`;
+      this.warn(e, `4lw.commands.whitelist names "${w}", which is not a four-letter word zablab knows; ${hint}`);
+    }
+    return words;
+  }
+
+  private superDigest(): string | undefined {
+    const e = this.supported.get('DigestAuthenticationProvider.superDigest');
+    if (e === undefined) return undefined;
+    if (!/^[^:\s]+:[A-Za-z0-9+/]+={0,2}$/.test(e.value)) {
+      throw this.error(e, `must look like super:<base64 SHA-1 digest> (DigestAuthenticationProvider's output for "super:<password>"), got "${e.value}"`);
+    }
+    return e.value;
+  }
+
+  // ---- the ensemble -------------------------------------------------------------------
+
+  private parseServers(maxId: number): ServerSpec[] {
+    const servers: ServerSpec[] = [];
+    const byId = this.serverEntryById;
+    const endpoints = new Map<string, { id: number; line: number }>();
+    for (const e of this.serverEntries) {
+      const spec = this.parseServer(e, maxId);
+      const prev = byId.get(spec.id);
+      if (prev !== undefined) {
+        throw this.error(e, `repeats server id ${spec.id} of ${prev.key} (line ${prev.line}); every server needs its own id`);
+      }
+      byId.set(spec.id, e);
+      const used: [string, number][] = [
+        [spec.host, spec.quorumPort],
+        [spec.host, spec.electionPort],
+      ];
+      if (spec.clientPort !== undefined) {
+        // A wildcard client address binds on the server's own machine.
+        const clientHost = spec.clientHost === undefined || spec.clientHost === DEFAULT_CLIENT_PORT_ADDRESS ? spec.host : spec.clientHost;
+        used.push([clientHost, spec.clientPort]);
+      }
+      for (const [host, port] of used) {
+        const k = `${host}:${port}`;
+        const other = endpoints.get(k);
+        if (other !== undefined && other.id !== spec.id) {
+          throw this.error(e, `uses ${k}, which server.${other.id} (line ${other.line}) uses too; give every server its own ports`);
+        }
+        if (other !== undefined) throw this.error(e, `uses port ${port} twice; quorum, election and client ports must differ`);
+        endpoints.set(k, { id: spec.id, line: e.line });
+      }
+      servers.push(spec);
+    }
+    return servers.sort((a, b) => a.id - b.id);
+  }
+
+  private parseServer(e: Entry, maxId: number): ServerSpec {
+    const idText = e.key.slice('server.'.length);
+    const id = /^\d{1,6}$/.test(idText) ? Number(idText) : NaN;
+    if (!(id >= 1 && id <= maxId)) {
+      const why = maxId === MAX_SERVER_ID_EXTENDED ? ' when extendedTypesEnabled=true' : '';
+      throw new ConfigError(
+        `${this.file} line ${e.line}: server.x ids must be integers from 1 to ${maxId}${why}, got "${e.key}"`,
+        e.line,
+        e.key,
+      );
+    }
+    const form = `must look like host:quorumPort:electionPort[:observer|:participant][;[clientHost:]clientPort], got "${e.value}"`;
+    const [serverPart = '', clientPart, securePart, ...extra] = e.value.split(';');
+    if (extra.length > 0) throw this.error(e, form);
+    if (serverPart.includes('|')) {
+      throw this.error(e, 'lists several addresses (|); zablab supports one address per server');
+    }
+    const parts = splitHostAndPorts(serverPart);
+    if (parts === undefined || parts.length < 3 || parts.length > 4) throw this.error(e, form);
+    const [host = '', quorumText = '', electionText = '', roleText] = parts;
+    if (!isHostLike(host)) throw this.error(e, form);
+    const quorumPort = this.port(e, 'quorum port', quorumText);
+    const electionPort = this.port(e, 'election port', electionText);
+    if (quorumPort === electionPort) {
+      throw this.error(e, `quorum port and election port must differ, both are ${quorumPort}`);
+    }
+    let role: PeerType = 'participant';
+    if (roleText !== undefined) {
+      const r = roleText.trim().toLowerCase();
+      if (r !== 'observer' && r !== 'participant') {
+        throw this.error(e, `role must be observer or participant, got "${roleText}"`);
+      }
+      role = r;
+    }
+    const spec: ServerSpec = { id, host, quorumPort, electionPort, role };
+    if (clientPart !== undefined && clientPart.trim() !== '') {
+      const cp = splitHostAndPorts(clientPart.trim());
+      if (cp === undefined || cp.length > 2) throw this.error(e, form);
+      const clientHost = cp.length === 2 ? cp[0]! : DEFAULT_CLIENT_PORT_ADDRESS;
+      if (!isHostLike(clientHost)) throw this.error(e, form);
+      spec.clientHost = clientHost;
+      spec.clientPort = this.port(e, 'client port', cp[cp.length - 1]!);
+    }
+    if (securePart !== undefined && securePart.trim() !== '') {
+      this.warn(e, `${e.key} has a secure client port; zablab does not implement TLS, so it is ignored`);
+    }
+    return spec;
+  }
+
+  private port(e: Entry, what: string, text: string): number {
+    const n = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+    if (!(n >= 1 && n <= 65535)) throw this.error(e, `${what} must be an integer from 1 to 65535, got "${text}"`);
+    return n;
+  }
+
+  /** ZooKeeper's rules for which server lists make a quorum; returns whether this is standalone. */
+  private checkQuorumShape(voters: number, observers: number, standaloneEnabled: boolean): boolean {
+    const first = this.serverEntries[0];
+    if (voters === 0) {
+      if (observers > 0) {
+        throw new ConfigError(`${this.file} line ${first!.line}: the server list has observers but no participants; at least one server.N must be a participant`, first!.line, first!.key);
+      }
+      if (!standaloneEnabled) {
+        const e = this.supported.get('standaloneEnabled')!;
+        throw this.error(e, 'is false, so the server list must have at least one participant; add server.N lines');
+      }
+      return true;
+    }
+    if (voters === 1 && standaloneEnabled) {
+      if (observers > 0) {
+        throw new ConfigError(`${this.file} line ${first!.line}: observers need a quorum, but there is one participant; add participants or set standaloneEnabled=false`, first!.line, first!.key);
+      }
+      this.warnings.push(`${this.file} line ${first!.line}: only one server is listed, so this runs standalone; set standaloneEnabled=false to run a one-server quorum`);
+      return true;
+    }
+    if (voters === 2) {
+      this.warnings.push(`${this.file}: no server failure will be tolerated with 2 participants; you need at least 3 servers`);
+    } else if (voters > 2 && voters % 2 === 0) {
+      this.warnings.push(`${this.file}: ${voters} participants tolerate no more failures than ${voters - 1}; consider an odd number of servers`);
+    }
+    return false;
+  }
+
+  private serverId(dataDir: string, servers: ServerSpec[], standalone: boolean, maxId: number): number {
+    const myidFile = path.join(dataDir, 'myid');
+    const text = this.opts.readMyid?.(dataDir);
+    const ids = servers.map((s) => s.id).join(', ');
+    if (text === undefined) {
+      if (standalone) return 0;
+      throw new ConfigError(`${myidFile} is missing; create it containing this server's id (one of ${ids})`, undefined, 'myid');
+    }
+    const t = text.trim();
+    const id = /^\d{1,6}$/.test(t) ? Number(t) : NaN;
+    if (!(id >= 1 && id <= maxId)) {
+      throw new ConfigError(`${myidFile} must hold this server's id, an integer from 1 to ${maxId}, got "${t}"`, undefined, 'myid');
+    }
+    if (!standalone && !servers.some((s) => s.id === id)) {
+      throw new ConfigError(`${myidFile} says ${id}, but ${this.file} has no server.${id} (servers: ${ids}); fix myid or add server.${id}`, undefined, 'myid');
+    }
+    return id;
+  }
+
+  private peerType(servers: ServerSpec[], serverId: number, standalone: boolean): PeerType {
+    const e = this.supported.get('peerType');
+    let declared: PeerType | undefined;
+    if (e !== undefined) {
+      const v = e.value.toLowerCase();
+      if (v !== 'observer' && v !== 'participant') throw this.error(e, `must be observer or participant, got "${e.value}"`);
+      declared = v;
+    }
+    if (standalone) return declared ?? 'participant';
+    const listed = servers.find((s) => s.id === serverId)!.role;
+    if (declared !== undefined && declared !== listed) {
+      // ZooKeeper's rule: the server list wins.
+      this.warn(e!, `peerType=${declared} does not match server.${serverId} (${listed}); using ${listed} from the server list`);
+    }
+    return listed;
+  }
+
+  private clientAddress(servers: ServerSpec[], serverId: number, standalone: boolean): { clientPort: number; clientPortAddress: string } {
+    const portEntry = this.supported.get('clientPort');
+    const staticPort = this.int('clientPort', { min: 1, max: 65535, unit: 'TCP port' });
+    const staticAddress = this.host('clientPortAddress');
+    const own = standalone ? undefined : servers.find((s) => s.id === serverId);
+    if (own?.clientPort !== undefined) {
+      const ownHost = own.clientHost ?? DEFAULT_CLIENT_PORT_ADDRESS;
+      const portDiffers = staticPort !== undefined && staticPort !== own.clientPort;
+      const hostDiffers = staticAddress !== undefined && staticAddress !== DEFAULT_CLIENT_PORT_ADDRESS && staticAddress !== ownHost;
+      if (portDiffers || hostDiffers) {
+        const at = portEntry ?? this.supported.get('clientPortAddress')!;
+        throw this.error(at, `says ${staticAddress ?? DEFAULT_CLIENT_PORT_ADDRESS}:${staticPort ?? own.clientPort}, but server.${serverId} says ${ownHost}:${own.clientPort}; make them agree or drop one`);
+      }
+      return { clientPort: own.clientPort, clientPortAddress: ownHost };
+    }
+    if (staticPort === undefined) {
+      if (staticAddress !== undefined) {
+        throw this.error(this.supported.get('clientPortAddress')!, 'is set but clientPort is not; add clientPort=<port clients connect to>');
+      }
+      throw new ConfigError(`${this.file}: clientPort is not set; add clientPort=2181 (the port clients connect to)`, undefined, 'clientPort');
+    }
+    return { clientPort: staticPort, clientPortAddress: staticAddress ?? DEFAULT_CLIENT_PORT_ADDRESS };
+  }
+
+  /** The ports this server binds must all differ. */
+  private checkOwnPorts(servers: ServerSpec[], serverId: number, standalone: boolean, clientPort: number, adminPort: number | undefined): void {
+    if (adminPort !== undefined && adminPort === clientPort) {
+      const e = this.supported.get('admin.serverPort') ?? this.supported.get('clientPort');
+      const msg = `admin.serverPort and clientPort are both ${clientPort}; give the HTTP admin server its own port (or admin.enableServer=false)`;
+      throw new ConfigError(e === undefined ? `${this.file}: ${msg}` : `${this.file} line ${e.line}: ${msg}`, e?.line, 'admin.serverPort');
+    }
+    if (standalone) return;
+    const own = servers.find((s) => s.id === serverId)!;
+    const line = this.serverEntryById.get(serverId)!;
+    for (const [what, port] of [['clientPort', clientPort], ['admin.serverPort', adminPort]] as const) {
+      if (port !== undefined && (port === own.quorumPort || port === own.electionPort)) {
+        throw this.error(line, `uses port ${port}, which is also this server's ${what}; give each its own port`);
+      }
+    }
+  }
+}
+
+// ---- Java properties ------------------------------------------------------------------
+
+/**
+ * Java's Properties format: `key=value`, `key: value` or `key value`; `#`/`!` comments;
+ * a trailing backslash continues the line; backslash escapes. Keys and values are trimmed,
+ * as ZooKeeper does.
+ */
+export function parseProperties(text: string): Entry[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  const out: Entry[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const first = i + 1;
+    let logical = lines[i]!.replace(/^[ \t\f]+/, '');
+    if (logical === '' || logical.startsWith('#') || logical.startsWith('!')) continue;
+    while (endsWithOddBackslashes(logical) && i + 1 < lines.length) {
+      logical = logical.slice(0, -1) + lines[++i]!.replace(/^[ \t\f]+/, '');
+    }
+    if (endsWithOddBackslashes(logical)) logical = logical.slice(0, -1);
+    const { key, value } = splitKeyValue(logical);
+    out.push({ key: unescape(key).trim(), value: unescape(value).trim(), line: first });
+  }
+  return out;
+}
+
+function endsWithOddBackslashes(s: string): boolean {
+  let n = 0;
+  for (let i = s.length - 1; i >= 0 && s[i] === '\\'; i--) n++;
+  return n % 2 === 1;
+}
+
+function splitKeyValue(s: string): { key: string; value: string } {
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (c === '\\') {
+      i += 2;
+      continue;
+    }
+    if (c === '=' || c === ':' || c === ' ' || c === '\t' || c === '\f') break;
+    i++;
+  }
+  const key = s.slice(0, i);
+  let j = i;
+  while (j < s.length && (s[j] === ' ' || s[j] === '\t' || s[j] === '\f')) j++;
+  if (j < s.length && (s[j] === '=' || s[j] === ':')) j++;
+  return { key, value: s.slice(j).replace(/^[ \t\f]+/, '') };
+}
+
+function unescape(s: string): string {
+  if (!s.includes('\\')) return s;
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c !== '\\' || i + 1 >= s.length) {
+      out += c;
+      continue;
+    }
+    const n = s[++i]!;
+    if (n === 't') out += '\t';
+    else if (n === 'n') out += '\n';
+    else if (n === 'r') out += '\r';
+    else if (n === 'f') out += '\f';
+    else if (n === 'u' && /^[0-9a-fA-F]{4}$/.test(s.slice(i + 1, i + 5))) {
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 5), 16));
+      i += 4;
+    } else out += n;
+  }
+  return out;
+}
+
+// ---- values ---------------------------------------------------------------------------
+
+/**
+ * Integer.parseInt (decimal, optional sign); with `decode`, also Integer.decode's hex forms
+ * (0x1f, #1f), which ZooKeeper accepts for settings read as system properties.
+ */
+export function parseJavaInt(s: string, decode: boolean): number | undefined {
+  let n: number;
+  const hex = decode ? /^([+-]?)(?:0[xX]|#)([0-9a-fA-F]{1,8})$/.exec(s) : null;
+  if (hex !== null) n = (hex[1] === '-' ? -1 : 1) * parseInt(hex[2]!, 16);
+  else if (/^[+-]?\d{1,10}$/.test(s)) n = Number(s);
+  else return undefined;
+  return n >= -INT32_MAX - 1 && n <= INT32_MAX ? n : undefined;
+}
+
+/** ZooKeeper's Time.parseTimeInterval with autopurge's rule: a bare number is hours. Returns ms. */
+export function parseTimeInterval(s: string): number | undefined {
+  const m = /^([+-]?\d{1,10})(ms|MS|[sSmMhHdD])?$/.exec(s);
+  if (m === null) return undefined;
+  const n = Number(m[1]);
+  const unit = m[2]?.toLowerCase() ?? 'h';
+  const scale = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : unit === 'h' ? HOUR_MS : 86_400_000;
+  const ms = n * scale;
+  return Math.abs(ms) <= INT32_MAX ? ms : undefined;
+}
+
+function isHostLike(s: string): boolean {
+  return /^(\[[0-9a-fA-F:.%\w]+\]|[0-9a-fA-F:.]+|[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?)$/.test(s) && s.length <= 253;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+}
+
+/** `host:p1:p2[:x]` with `[v6]` hosts, as ZooKeeper's ConfigUtils.getHostAndPort splits it. */
+function splitHostAndPorts(s: string): string[] | undefined {
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) return undefined;
+    const host = s.slice(1, close);
+    const rest = s.slice(close + 1);
+    if (rest === '') return [host];
+    if (!rest.startsWith(':')) return undefined;
+    return [host, ...rest.slice(1).split(':')];
+  }
+  return s.split(':');
+}
+
+// ---- writing --------------------------------------------------------------------------
+
+type FieldRenderer = { key: string; render: (v: never) => string | [string, string][] };
+
+const yesNo = (v: boolean): string => (v ? 'yes' : 'no');
+const str = (v: number | string | boolean): string => String(v);
+
+/** How each ZabConfig field is written back as zoo.cfg. Derived fields are absent. */
+const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
+  tickTime: { key: 'tickTime', render: str },
+  initLimit: { key: 'initLimit', render: str },
+  syncLimit: { key: 'syncLimit', render: str },
+  connectToLearnerMasterLimit: { key: 'connectToLearnerMasterLimit', render: str },
+  dataDir: { key: 'dataDir', render: str },
+  dataLogDir: { key: 'dataLogDir', render: str },
+  clientPort: { key: 'clientPort', render: str },
+  clientPortAddress: { key: 'clientPortAddress', render: str },
+  clientPortListenBacklog: { key: 'clientPortListenBacklog', render: str },
+  servers: { key: 'server.N', render: (v: ServerSpec[]) => v.map((s): [string, string] => [`server.${s.id}`, formatServerSpec(s)]) },
+  peerType: { key: 'peerType', render: str },
+  standaloneEnabled: { key: 'standaloneEnabled', render: str },
+  quorumListenOnAllIPs: { key: 'quorumListenOnAllIPs', render: str },
+  electionPortBindRetry: { key: 'electionPortBindRetry', render: str },
+  cnxTimeoutMs: { key: 'cnxTimeout', render: str },
+  snapCount: { key: 'snapCount', render: str },
+  globalOutstandingLimit: { key: 'globalOutstandingLimit', render: str },
+  preAllocSizeBytes: { key: 'preAllocSize', render: (v: number) => String(Math.ceil(v / 1024)) },
+  forceSync: { key: 'forceSync', render: yesNo },
+  fsyncWarningThresholdMs: { key: 'fsync.warningthresholdms', render: str },
+  commitLogCount: { key: 'commitLogCount', render: str },
+  maxClientCnxns: { key: 'maxClientCnxns', render: str },
+  maxCnxns: { key: 'maxCnxns', render: str },
+  minSessionTimeout: { key: 'minSessionTimeout', render: str },
+  maxSessionTimeout: { key: 'maxSessionTimeout', render: str },
+  leaderServes: { key: 'leaderServes', render: yesNo },
+  juteMaxBuffer: { key: 'jute.maxbuffer', render: str },
+  autopurgeSnapRetainCount: { key: 'autopurge.snapRetainCount', render: str },
+  autopurgePurgeIntervalMs: { key: 'autopurge.purgeInterval', render: formatPurgeInterval },
+  autopurgePurgeIntervalHours: { key: 'autopurge.purgeInterval', render: str },
+  fourLetterWhitelist: { key: '4lw.commands.whitelist', render: (v: Set<string>) => [...v].join(',') },
+  adminEnableServer: { key: 'admin.enableServer', render: str },
+  adminServerAddress: { key: 'admin.serverAddress', render: str },
+  adminServerPort: { key: 'admin.serverPort', render: str },
+  extendedTypesEnabled: { key: 'extendedTypesEnabled', render: str },
+  syncEnabled: { key: 'syncEnabled', render: str },
+  skipACL: { key: 'skipACL', render: yesNo },
+  superDigest: { key: 'DigestAuthenticationProvider.superDigest', render: str },
+  digestEnabled: { key: 'digest.enabled', render: str },
+  tcpKeepAlive: { key: 'tcpKeepAlive', render: str },
+  clientTcpKeepAlive: { key: 'clientTcpKeepAlive', render: str },
+};
+
+/** Fields that describe a parsed config rather than a setting; renderConfig skips them. */
+const DERIVED_FIELDS: ReadonlySet<string> = new Set([
+  'configPath', 'serverId', 'standalone', 'raw', 'warnings', 'minSessionTimeoutSet', 'maxSessionTimeoutSet',
+]);
+
+export function formatServerSpec(s: ServerSpec): string {
+  const host = s.host.includes(':') ? `[${s.host}]` : s.host;
+  let v = `${host}:${s.quorumPort}:${s.electionPort}:${s.role}`;
+  if (s.clientPort !== undefined) {
+    const ch = s.clientHost ?? DEFAULT_CLIENT_PORT_ADDRESS;
+    v += `;${ch.includes(':') ? `[${ch}]` : ch}:${s.clientPort}`;
+  }
+  return v;
+}
+
+/** Whole hours as a bare number (readable by every ZooKeeper); otherwise with a unit (ZooKeeper 3.10+). */
+function formatPurgeInterval(ms: number): string {
+  if (ms % HOUR_MS === 0) return String(ms / HOUR_MS);
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
+/**
+ * Writes a zoo.cfg. Takes ZabConfig fields (typed values, or strings written verbatim)
+ * and/or zoo.cfg keys with string values (`'server.1'`, `'autopurge.purgeInterval'`, ...),
+ * in insertion order; derived fields (serverId, raw, warnings, ...) are skipped.
+ * parseConfig(renderConfig(cfg)) gives back cfg's settings.
+ */
+export function renderConfig(cfg: Partial<ZabConfig> | Record<string, string>): string {
+  const lines: string[] = ['# zoo.cfg written by zablab'];
+  const written = new Set<string>();
+  const put = (key: string, value: string): void => {
+    if (written.has(key)) throw new ConfigError(`renderConfig: ${key} is given twice`, undefined, key);
+    if (/[\r\n]/.test(value)) throw new ConfigError(`renderConfig: the value of ${key} contains a line break`, undefined, key);
+    written.add(key);
+    lines.push(`${key}=${value.replace(/\\/g, '\\\\')}`);
+  };
+  const fields = cfg as Record<string, unknown>;
+  for (const [field, value] of Object.entries(cfg) as [string, unknown][]) {
+    if (value === undefined || DERIVED_FIELDS.has(field)) continue;
+    // Unset session timeouts follow tickTime; keep them unset.
+    if (field === 'minSessionTimeout' && fields['minSessionTimeoutSet'] === false) continue;
+    if (field === 'maxSessionTimeout' && fields['maxSessionTimeoutSet'] === false) continue;
+    if (field === 'autopurgePurgeIntervalHours' && fields['autopurgePurgeIntervalMs'] !== undefined) continue;
+    const r = FIELD_RENDERERS[field as keyof ZabConfig];
+    if (r !== undefined) {
+      if (typeof value === 'string' && r.key !== 'server.N') {
+        put(r.key, value);
+        continue;
+      }
+      const out = r.render(value as never);
+      if (typeof out === 'string') put(r.key, out);
+      else for (const [k, v] of out) put(k, v);
+      continue;
+    }
+    const c = classifyKey(field);
+    if (typeof value !== 'string' || c.kind === 'unknown' || c.kind === 'rejected') {
+      throw new ConfigError(`renderConfig: "${field}" is neither a ZabConfig field nor a zoo.cfg key with a string value`, undefined, field);
+    }
+    put(field, value);
+  }
+  return lines.join('\n') + '\n';
+}
