@@ -1,0 +1,128 @@
+/**
+ * Apache ZooKeeper as a real child process: standalone, temp dataDir, free loopback ports.
+ * Jars come from $ZOOKEEPER_HOME (an Apache tarball: lib/*.jar) or from Debian's
+ * /usr/share/java (zookeeper.jar's manifest lists its dependencies).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { freePorts } from './ports.js';
+import { launch, makeTempDir, writeZooCfg, type ServerHandle } from './server-process.js';
+
+export type { ServerHandle } from './server-process.js';
+
+const DEBIAN_JARS = '/usr/share/java';
+const DEBIAN_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
+const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
+
+function javaPresent(): boolean {
+  const r = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 });
+  return r.status === 0;
+}
+
+/** The server's jars, or null when no ZooKeeper install is found. */
+function zookeeperJars(): string[] | null {
+  const home = process.env['ZOOKEEPER_HOME'];
+  if (home !== undefined && home !== '') {
+    const lib = path.join(home, 'lib');
+    const jars = [home, lib]
+      .filter((d) => fs.existsSync(d))
+      .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.jar')).map((f) => path.join(d, f)));
+    return jars.some((j) => /zookeeper-\d[^/]*\.jar$/.test(j)) ? jars : null;
+  }
+  const jars = DEBIAN_CLASSPATH.map((j) => path.join(DEBIAN_JARS, j));
+  return jars.every((j) => fs.existsSync(j)) ? jars : null;
+}
+
+let available: boolean | undefined;
+/** True when `java` runs and ZooKeeper's jars are present. */
+export function zookeeperAvailable(): boolean {
+  available ??= zookeeperJars() !== null && javaPresent();
+  return available;
+}
+
+function writeLogConfig(confDir: string, logFile: string): void {
+  // log4j 1.2 (Debian's 3.8 package) ...
+  const log4j = [
+    'log4j.rootLogger=INFO, FILE',
+    'log4j.appender.FILE=org.apache.log4j.FileAppender',
+    `log4j.appender.FILE.File=${logFile}`,
+    'log4j.appender.FILE.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n',
+  ];
+  fs.writeFileSync(path.join(confDir, 'log4j.properties'), log4j.join('\n') + '\n');
+  // ... and logback (Apache's own 3.8+ tarballs).
+  const logback = `<configuration>
+  <appender name="FILE" class="ch.qos.logback.core.FileAppender">
+    <file>${logFile}</file>
+    <encoder><pattern>%d{ISO8601} %-5p [%t:%C{1}@%L] - %m%n</pattern></encoder>
+  </appender>
+  <root level="INFO"><appender-ref ref="FILE"/></root>
+</configuration>
+`;
+  fs.writeFileSync(path.join(confDir, 'logback.xml'), logback);
+}
+
+export interface StartZooKeeperOptions {
+  /** zoo.cfg entries; they override the defaults (clientPort and dataDir included). */
+  config?: Record<string, string>;
+  /** Keep the temp dir on stop (for post-mortems). */
+  keepDir?: boolean;
+  /** Run on this dataDir (e.g. to restart on the same data); the caller owns and removes it. */
+  dataDir?: string;
+}
+
+/** Start a standalone Apache ZooKeeper and wait until it grants a session. */
+export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<ServerHandle> {
+  const jars = zookeeperJars();
+  if (jars === null || !javaPresent()) {
+    throw new Error('Apache ZooKeeper is not available: install the Debian package `zookeeper` or set ZOOKEEPER_HOME');
+  }
+  const config = opts.config ?? {};
+  const ownedDir = opts.dataDir === undefined && config['dataDir'] === undefined ? makeTempDir('zablab-zk-') : null;
+  const dataDir = opts.dataDir ?? config['dataDir'] ?? ownedDir!;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const [clientPort, adminPort] = await freePorts(2);
+  const cfg: Record<string, string> = {
+    tickTime: '2000',
+    initLimit: '10',
+    syncLimit: '5',
+    dataDir,
+    clientPort: String(clientPort),
+    clientPortAddress: '127.0.0.1',
+    'admin.serverPort': String(adminPort),
+    'admin.enableServer': 'false',
+    '4lw.commands.whitelist': '*',
+    ...config,
+  };
+  const cfgFile = path.join(dataDir, 'zoo.cfg');
+  writeZooCfg(cfgFile, cfg);
+  const logFile = path.join(dataDir, 'zookeeper.log');
+  writeLogConfig(dataDir, logFile);
+  const args = [
+    '-Xmx512m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    `-Dlog4j.configuration=file:${path.join(dataDir, 'log4j.properties')}`,
+    `-Dlogback.configurationFile=${path.join(dataDir, 'logback.xml')}`,
+    `-Dzookeeper.log.dir=${dataDir}`,
+    '-Dzookeeper.jmx.log4j.disable=true',
+    '-cp',
+    [dataDir, ...jars].join(path.delimiter),
+    MAIN_CLASS,
+    cfgFile,
+  ];
+  return launch({
+    command: 'java',
+    args,
+    options: { cwd: dataDir, env: { ...process.env } },
+    logFile: path.join(dataDir, 'zookeeper.out'),
+    host: '127.0.0.1',
+    port: Number(cfg['clientPort']),
+    adminPort: Number(cfg['admin.serverPort']),
+    dataDir,
+    ownedDir,
+    keepDir: opts.keepDir ?? false,
+    what: 'Apache ZooKeeper',
+  });
+}
