@@ -1,0 +1,174 @@
+/**
+ * The znodes by path and everything derived from them that must never drift: the ACL cache
+ * references, the tree digest, the approximate data size, and the ephemeral / container /
+ * TTL indexes. Every insert, removal and change of a node goes through here.
+ */
+import type { ACL } from '../jute/index.js';
+import { ACLCache, OPEN_UNSAFE_ACL_ID } from './acl-cache.js';
+import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
+import { emptyStatPersisted, ZNode } from './data-node.js';
+import { nodeDigest } from './digest.js';
+import { ephemeralTypeOf } from './ephemeral-type.js';
+import { baseName, CONFIG_NODE, parentOf, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, ROOT_PATH } from './paths.js';
+
+/**
+ * What a node gets when a fuzzy snapshot names an ACL index its ACL table lacks (the node's
+ * ACL changed after the table was written). Replaying the log sets the real ACL; until then
+ * the node grants nothing to anyone but super users, so a bad snapshot fails closed.
+ */
+export const UNRESOLVED_ACL: readonly ACL[] = Object.freeze([{ perms: 0, id: { scheme: 'world', id: 'anyone' } }]);
+
+/** Fold the number part of the digest sum well before it could lose precision (2^53). */
+const DIGEST_FOLD_AT = 2 ** 52;
+
+export class NodeTable {
+  readonly aclCache = new ACLCache();
+  readonly ephemerals = new Map<bigint, Set<string>>();
+  readonly containers = new Set<string>();
+  readonly ttls = new Set<string>();
+  private readonly nodes = new Map<string, ZNode>();
+  /**
+   * Sum of node digests as bigint + number: node digests are 32-bit, so the number part
+   * stays exact until it is folded into the bigint, and a change costs no bigint math.
+   */
+  private digestFolded = 0n;
+  private digestPending = 0;
+  /** Sum of path length + data length over nodes, as ZooKeeper's approximateDataSize. */
+  private dataSizeSum = 0;
+
+  get size(): number {
+    return this.nodes.size;
+  }
+
+  get dataSize(): number {
+    return this.dataSizeSum;
+  }
+
+  get digest(): bigint {
+    return BigInt.asIntN(64, this.digestFolded + BigInt(this.digestPending));
+  }
+
+  get(path: string): ZNode | undefined {
+    return this.nodes.get(path);
+  }
+
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  /** A new node holding a reference to `acl` in the cache. */
+  newNode(data: Buffer | null, acl: readonly ACL[], stat: ZNode['stat']): ZNode {
+    const index = this.aclCache.acquire(acl);
+    return new ZNode(data, this.resolveAcl(index), index, stat);
+  }
+
+  resolveAcl(index: bigint): ACL[] {
+    return (this.aclCache.lookup(index) ?? UNRESOLVED_ACL) as ACL[];
+  }
+
+  /** Point a node at another ACL (the caller already holds a reference to aclIndex). */
+  setNodeAcl(node: ZNode, aclIndex: bigint): void {
+    this.aclCache.release(node.aclIndex);
+    node.aclIndex = aclIndex;
+    node.acl = this.resolveAcl(aclIndex);
+  }
+
+  /** Apply a change to a node's data or stat, keeping the tree digest current. */
+  change(path: string, node: ZNode, mutate: () => void): void {
+    this.addDigest(-this.digestOf(path, node));
+    this.dataSizeSum -= nodeSize(path, node);
+    mutate();
+    node.digestCache = -1;
+    this.addDigest(this.digestOf(path, node));
+    this.dataSizeSum += nodeSize(path, node);
+  }
+
+  /** Add a node (linking it into its parent's children is the caller's business). */
+  insert(path: string, node: ZNode): void {
+    this.nodes.set(path, node);
+    this.addDigest(this.digestOf(path, node));
+    this.dataSizeSum += nodeSize(path, node);
+    const owner = node.stat.ephemeralOwner;
+    switch (ephemeralTypeOf(owner)) {
+      case 'container':
+        this.containers.add(path);
+        break;
+      case 'ttl':
+        this.ttls.add(path);
+        break;
+      case 'normal': {
+        let paths = this.ephemerals.get(owner);
+        if (paths === undefined) {
+          paths = new Set();
+          this.ephemerals.set(owner, paths);
+        }
+        paths.add(path);
+        break;
+      }
+      case 'void':
+        break;
+    }
+  }
+
+  /** Drop a node and its ACL reference (unlinking it from its parent is the caller's business). */
+  remove(path: string, node: ZNode): void {
+    this.nodes.delete(path);
+    this.addDigest(-this.digestOf(path, node));
+    this.dataSizeSum -= nodeSize(path, node);
+    this.aclCache.release(node.aclIndex);
+    const owner = node.stat.ephemeralOwner;
+    switch (ephemeralTypeOf(owner)) {
+      case 'container':
+        this.containers.delete(path);
+        break;
+      case 'ttl':
+        this.ttls.delete(path);
+        break;
+      case 'normal': {
+        const paths = this.ephemerals.get(owner);
+        paths?.delete(path);
+        if (paths?.size === 0) this.ephemerals.delete(owner);
+        break;
+      }
+      case 'void':
+        break;
+    }
+  }
+
+  /** '/', '/zookeeper', '/zookeeper/quota' (open ACL) and '/zookeeper/config' (read-only), where missing. */
+  addSpecialNodes(): void {
+    const open = (): ZNode => new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE as ACL[], OPEN_UNSAFE_ACL_ID, emptyStatPersisted());
+    if (!this.nodes.has(ROOT_PATH)) this.insert(ROOT_PATH, open());
+    for (const path of [PROC_ZOOKEEPER, QUOTA_ZOOKEEPER]) {
+      if (this.nodes.has(path)) continue;
+      this.nodes.get(parentOf(path))!.children.add(baseName(path));
+      this.insert(path, open());
+    }
+    if (!this.nodes.has(CONFIG_NODE)) {
+      this.nodes.get(PROC_ZOOKEEPER)!.children.add(baseName(CONFIG_NODE));
+      const stat = emptyStatPersisted();
+      // ZooKeeper sets this ACL with setACL(..., version -1), which leaves aversion at -1.
+      stat.aversion = -1;
+      this.insert(CONFIG_NODE, this.newNode(Buffer.alloc(0), READ_ACL_UNSAFE, stat));
+    }
+  }
+
+  private addDigest(delta: number): void {
+    this.digestPending += delta;
+    if (Math.abs(this.digestPending) > DIGEST_FOLD_AT) {
+      this.digestFolded += BigInt(this.digestPending);
+      this.digestPending = 0;
+    }
+  }
+
+  private digestOf(path: string, node: ZNode): number {
+    if (node.digestCache < 0) node.digestCache = nodeDigest(path, node.data, node.stat);
+    return node.digestCache;
+  }
+}
+
+/** ZooKeeper keeps the root under both '' and '/', so it counts the root (and its data) twice. */
+function nodeSize(path: string, node: ZNode): number {
+  const dataLength = node.data?.length ?? 0;
+  return path === ROOT_PATH ? 1 + 2 * dataLength : path.length + dataLength;
+}
