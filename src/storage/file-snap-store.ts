@@ -1,0 +1,266 @@
+/**
+ * Snapshots in files: `snapshot.<zxid hex>` in one directory (`<dataDir>/version-2`).
+ * A snapshot is written to `snapshot.<zxid hex>.tmp`, fdatasynced, renamed, and the
+ * directory fsynced: a crash leaves either the whole snapshot or a temp file that is
+ * ignored (and removed on the next open), never a partial file under the final name.
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { ADLER32_INITIAL, adler32 } from './adler32.js';
+import { StorageError, ioError } from './errors.js';
+import {
+  SNAPSHOT_FILE_PREFIX,
+  TMP_SUFFIX,
+  ensureDir,
+  fsyncDir,
+  listZxidFiles,
+  makeSnapshotName,
+  removeFile,
+  zxidFromName,
+} from './files.js';
+import {
+  SNAP_HEADER_SIZE,
+  SNAP_SEAL,
+  SNAP_TRAILER_SIZE,
+  encodeSnapHeader,
+  encodeSnapTrailer,
+  snapshotProblem,
+} from './snap-format.js';
+import type { SnapStore } from './snap-store.js';
+
+/** Pieces are gathered into writes of this size; larger pieces are written as they come. */
+const WRITE_CHUNK_SIZE = 1024 * 1024;
+const READ_CHUNK_SIZE = 4 * 1024 * 1024;
+
+export interface FileSnapStoreOptions {
+  /** The directory of the snapshot files: `<dataDir>/version-2` (see versionDir()). Created if missing. */
+  dir: string;
+  /** Why a snapshot was skipped, stale temp files removed. */
+  log?: (msg: string) => void;
+}
+
+function defaultLog(msg: string): void {
+  console.warn(`zablab storage: ${msg}`);
+}
+
+export class FileSnapStore implements SnapStore {
+  private saving: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly snapDir: string,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  static async open(opts: FileSnapStoreOptions): Promise<FileSnapStore> {
+    await ensureDir(opts.dir);
+    const store = new FileSnapStore(opts.dir, opts.log ?? defaultLog);
+    await store.removeStaleTempFiles();
+    return store;
+  }
+
+  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    if (zxid < 0n || zxid >= 1n << 64n) {
+      return Promise.reject(new StorageError('ZABLAB_STORAGE_BAD_ARGUMENT', `snapshot zxid ${zxid} is not a 64-bit zxid`));
+    }
+    const run = this.saving.then(() => this.write(zxid, body));
+    this.saving = run.catch(() => undefined);
+    return run;
+  }
+
+  async loadNewest(): Promise<{ zxid: bigint; body: Buffer } | null> {
+    if (this.closed) throw closedError();
+    const files = await listZxidFiles(this.snapDir, SNAPSHOT_FILE_PREFIX);
+    for (let i = files.length - 1; i >= 0; i--) {
+      const file = files[i]!;
+      const loaded = await readSnapshotFile(file.path);
+      if (loaded.problem === null) return { zxid: file.zxid, body: loaded.body };
+      this.log(`skipping snapshot ${file.path}: ${loaded.problem}`);
+    }
+    return null;
+  }
+
+  async list(): Promise<bigint[]> {
+    if (this.closed) throw closedError();
+    const files = await listZxidFiles(this.snapDir, SNAPSHOT_FILE_PREFIX);
+    return files.map((f) => f.zxid).reverse();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.saving;
+  }
+
+  private async write(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+    const final = path.join(this.snapDir, makeSnapshotName(zxid));
+    const temp = final + TMP_SUFFIX;
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(temp, 'w');
+    } catch (err) {
+      throw ioError('create snapshot', temp, err);
+    }
+    const out = new ChunkedWriter(handle, temp);
+    try {
+      await out.write(encodeSnapHeader());
+      if (Symbol.asyncIterator in body) {
+        for await (const piece of body) await out.writePiece(piece);
+      } else {
+        for (const piece of body) await out.writePiece(piece);
+      }
+      await out.write(encodeSnapTrailer(out.checksum));
+      await out.flush();
+      try {
+        await handle.datasync();
+      } catch (err) {
+        throw ioError('fsync snapshot', temp, err);
+      }
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await removeFile(temp).catch(() => undefined);
+      throw err;
+    }
+    try {
+      await handle.close();
+      await fs.rename(temp, final);
+    } catch (err) {
+      throw ioError('finish snapshot', final, err);
+    }
+    await fsyncDir(this.snapDir);
+  }
+
+  /** A `.tmp` left by a crash mid-save is garbage: it never became a snapshot. */
+  private async removeStaleTempFiles(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.snapDir);
+    } catch (err) {
+      throw ioError('list', this.snapDir, err);
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!name.endsWith(TMP_SUFFIX)) continue;
+      if (zxidFromName(name.slice(0, -TMP_SUFFIX.length), SNAPSHOT_FILE_PREFIX) === null) continue;
+      await removeFile(path.join(this.snapDir, name));
+      this.log(`removed ${path.join(this.snapDir, name)}: a snapshot that was never finished`);
+      removed++;
+    }
+    if (removed > 0) await fsyncDir(this.snapDir);
+  }
+}
+
+/** Gathers small pieces into large writes, keeping the running Adler-32 of all bytes written. */
+class ChunkedWriter {
+  checksum = ADLER32_INITIAL;
+  private readonly buf = Buffer.allocUnsafe(WRITE_CHUNK_SIZE);
+  private used = 0;
+  private position = 0;
+
+  constructor(
+    private readonly handle: fs.FileHandle,
+    private readonly file: string,
+  ) {}
+
+  /** One body piece; then the event loop gets a turn, so that a large snapshot does not stall it. */
+  async writePiece(piece: Buffer): Promise<void> {
+    if (!Buffer.isBuffer(piece)) {
+      throw new StorageError('ZABLAB_STORAGE_BAD_ARGUMENT', 'snapshot body pieces must be Buffers');
+    }
+    await this.write(piece);
+    await nextTurn();
+  }
+
+  /** The piece is copied or written before this resolves, so the caller may reuse it. */
+  async write(piece: Buffer): Promise<void> {
+    this.checksum = adler32(piece, this.checksum);
+    if (piece.length >= WRITE_CHUNK_SIZE) {
+      await this.flush();
+      await this.writeAt(piece);
+      return;
+    }
+    if (this.used + piece.length > WRITE_CHUNK_SIZE) await this.flush();
+    piece.copy(this.buf, this.used);
+    this.used += piece.length;
+  }
+
+  async flush(): Promise<void> {
+    if (this.used === 0) return;
+    const n = this.used;
+    this.used = 0;
+    await this.writeAt(this.buf.subarray(0, n));
+  }
+
+  private async writeAt(bytes: Buffer): Promise<void> {
+    let done = 0;
+    try {
+      while (done < bytes.length) {
+        const { bytesWritten } = await this.handle.write(bytes, done, bytes.length - done, this.position);
+        if (bytesWritten === 0) throw new Error('write made no progress');
+        done += bytesWritten;
+        this.position += bytesWritten;
+      }
+    } catch (err) {
+      throw ioError('write snapshot', this.file, err);
+    }
+  }
+}
+
+/** Reads a snapshot file in chunks, checksumming as it goes; reports what is wrong with it, if anything. */
+async function readSnapshotFile(file: string): Promise<{ problem: null; body: Buffer } | { problem: string }> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (err) {
+    throw ioError('open snapshot', file, err);
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size > bufferConstants.MAX_LENGTH) return { problem: `${size} bytes is more than one Buffer can hold` };
+    const bytes = Buffer.allocUnsafe(size);
+    const prefixEnd = Math.max(0, size - SNAP_TRAILER_SIZE);
+    let checksum = ADLER32_INITIAL;
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(bytes, filled, Math.min(READ_CHUNK_SIZE, size - filled), filled);
+      if (bytesRead === 0) break;
+      checksum = adler32(bytes.subarray(filled, Math.min(filled + bytesRead, prefixEnd)), checksum);
+      filled += bytesRead;
+    }
+    if (filled < size) return { problem: `file shrank while being read (${filled} of ${size} bytes)` };
+    const problem = snapshotProblem(bytes, checksum);
+    if (problem !== null) return { problem };
+    return { problem: null, body: bytes.subarray(SNAP_HEADER_SIZE, size - SNAP_TRAILER_SIZE) };
+  } catch (err) {
+    throw err instanceof StorageError ? err : ioError('read snapshot', file, err);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * ZooKeeper's quick validity test (SnapStream.isValidSnapshot): long enough and ends with the
+ * "/" seal. It does not read the body; purge uses it to pick the snapshots to keep.
+ */
+export async function looksLikeCompleteSnapshot(file: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const size = (await handle.stat()).size;
+    if (size < SNAP_HEADER_SIZE + SNAP_TRAILER_SIZE) return false;
+    const tail = Buffer.alloc(SNAP_SEAL.length);
+    const { bytesRead } = await handle.read(tail, 0, tail.length, size - tail.length);
+    return bytesRead === tail.length && tail.equals(SNAP_SEAL);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw ioError('read snapshot', file, err);
+  } finally {
+    await handle?.close();
+  }
+}
+
+function closedError(): StorageError {
+  return new StorageError('ZABLAB_STORAGE_CLOSED', 'the snapshot store is closed');
+}

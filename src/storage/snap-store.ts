@@ -1,0 +1,15 @@
+/** Snapshot storage: the bytes of a fuzzy snapshot (sessions + tree) are produced elsewhere. */
+export interface SnapStore {
+  /**
+   * Write a snapshot taken at `zxid` from body pieces (an async or sync iterable of Buffers).
+   * Written to a temp file and renamed only after fsync. Between pieces it yields to the
+   * event loop. Saves run one at a time, in call order.
+   */
+  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void>;
+  /** The newest snapshot whose checksum verifies (invalid/partial ones are skipped, with a reason reported). */
+  loadNewest(): Promise<{ zxid: bigint; body: Buffer } | null>;
+  /** zxids of snapshot files, newest first (not verified). */
+  list(): Promise<bigint[]>;
+  /** Waits for a save in progress; later calls throw ZABLAB_STORAGE_CLOSED. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import type { LoggedTxn } from '../jute/index.js';
+
+/** What one fsync of the txn log covered; feeds ZooKeeper's `fsynctime` metric. */
+export interface FsyncInfo {
+  durationMs: number;
+  txns: number;
+  bytes: number;
+}
+
+/**
+ * The write-ahead txn log. One writer: the caller appends in zxid order and commits;
+ * a txn is durable once a commit() issued after its append() resolves.
+ */
+export interface TxnLog {
+  /** Buffer one txn for the log; bytes are not durable until commit() resolves. zxids must increase. */
+  append(txn: LoggedTxn): void;
+  /**
+   * Group commit: one write + one fsync covers every txn appended since the last commit.
+   * Concurrent callers share the fsync in flight (the next batch starts when it ends).
+   * Resolves when durable.
+   */
+  commit(): Promise<void>;
+  /**
+   * Txns with zxid > afterZxid in order, across files: those durable when the iteration
+   * starts. Stops at a torn or corrupt tail (does not throw).
+   */
+  read(afterZxid: bigint): AsyncIterable<LoggedTxn>;
+  /** zxid of the last txn appended (durable or not); 0n when the log is empty. */
+  lastLoggedZxid(): bigint;
+  /** Start a new file at the next append (ZooKeeper rolls the log when a snapshot is taken). */
+  rollLog(): void;
+  /** Drop every txn with zxid > zxid (ZAB's TRUNC); durable when it resolves. Commits pending txns first. */
+  truncate(zxid: bigint): Promise<void>;
+  /** Commits what is pending, then releases the files. Later calls throw ZABLAB_STORAGE_CLOSED. */
+  close(): Promise<void>;
+  /** Called after every fsync of the log, with its duration and what it covered. */
+  onFsync?: (info: FsyncInfo) => void;
+}

@@ -1,0 +1,388 @@
+/**
+ * FileTxnLog on real files: ZooKeeper's byte format, and recovery from every kind of damage a
+ * crash or a bad disk leaves at the tail of the log. Every case reopens the log.
+ */
+import { promises as fs, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TxnHeader, encode, encodeLoggedTxn, OpCode } from '../../../src/jute/index.js';
+import { FileTxnLog, StorageError, adler32, type FsyncInfo } from '../../../src/storage/index.js';
+import { collect, makeTxn, range, tempDir, zxids } from './fixtures.js';
+
+const PRE_ALLOC = 64 * 1024;
+const HEADER = 16;
+
+let dir: string;
+let cleanup: () => void;
+let messages: string[];
+
+beforeEach(() => {
+  ({ dir, cleanup } = tempDir());
+  messages = [];
+});
+afterEach(() => cleanup());
+
+function open(opts: { preAllocSize?: number } = {}): Promise<FileTxnLog> {
+  return FileTxnLog.open({ dir, preAllocSize: opts.preAllocSize ?? PRE_ALLOC, log: (m) => messages.push(m) });
+}
+
+/** Offsets of each record in a file holding `zxids` (from the first). */
+function recordOffsets(zs: bigint[]): number[] {
+  const out: number[] = [];
+  let at = HEADER;
+  for (const z of zs) {
+    out.push(at);
+    at += 13 + encodeLoggedTxn(makeTxn(z)).length;
+  }
+  out.push(at);
+  return out;
+}
+
+async function writeLog(from: bigint, to: bigint): Promise<void> {
+  const log = await open();
+  for (const z of range(from, to)) log.append(makeTxn(z));
+  await log.commit();
+  await log.close();
+}
+
+async function patch(file: string, offset: number, bytes: Buffer): Promise<void> {
+  const h = await fs.open(file, 'r+');
+  await h.write(bytes, 0, bytes.length, offset);
+  await h.close();
+}
+
+async function files(): Promise<string[]> {
+  return (await fs.readdir(dir)).sort();
+}
+
+async function expectRecovered(lastZxid: bigint): Promise<FileTxnLog> {
+  const log = await open();
+  expect(log.lastLoggedZxid()).toBe(lastZxid);
+  expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, lastZxid));
+  return log;
+}
+
+describe('FileTxnLog format (ZooKeeper-compatible)', () => {
+  it('writes log.<first zxid hex> with a ZKLG header and checksummed, B-terminated records', async () => {
+    await writeLog(1n, 5n);
+    expect(await files()).toEqual(['log.1']);
+    const bytes = readFileSync(path.join(dir, 'log.1'));
+    expect(bytes.subarray(0, 4).toString('latin1')).toBe('ZKLG');
+    expect(bytes.readInt32BE(4)).toBe(2);
+    expect(bytes.readBigInt64BE(8)).toBe(0n);
+    const offsets = recordOffsets(range(1n, 5n));
+    for (const [i, z] of range(1n, 5n).entries()) {
+      const at = offsets[i]!;
+      const entry = encodeLoggedTxn(makeTxn(z));
+      expect(bytes.readBigInt64BE(at)).toBe(BigInt(adler32(entry)));
+      expect(bytes.readInt32BE(at + 8)).toBe(entry.length);
+      expect(bytes.subarray(at + 12, at + 12 + entry.length).equals(entry)).toBe(true);
+      expect(bytes[at + 12 + entry.length]).toBe(0x42);
+    }
+    // Pre-allocated in preAllocSize steps; the rest is zeros, which marks the end.
+    const end = offsets.at(-1)!;
+    expect(bytes.length % PRE_ALLOC).toBe(0);
+    expect(bytes.length).toBeGreaterThan(end);
+    expect(bytes.subarray(end).every((b) => b === 0)).toBe(true);
+  });
+
+  it('names every rolled file after its first zxid, and starts a new file after a restart', async () => {
+    const log = await open();
+    for (const z of [0x100000001n, 0x100000002n]) log.append(makeTxn(z));
+    await log.commit();
+    log.rollLog();
+    log.append(makeTxn(0x10000000bn));
+    await log.commit();
+    await log.close();
+    const again = await open();
+    again.append(makeTxn(0x200000001n));
+    await again.commit();
+    await again.close();
+    expect(await files()).toEqual(['log.100000001', 'log.10000000b', 'log.200000001']);
+  });
+
+  it('grows the file in preAllocSize steps as records fill it', async () => {
+    const log = await open({ preAllocSize: 8192 });
+    for (const z of range(1n, 200n)) log.append(makeTxn(z, 200));
+    await log.commit();
+    await log.close();
+    const size = (await fs.stat(path.join(dir, 'log.1'))).size;
+    expect(size % 8192).toBe(0);
+    expect(size).toBeGreaterThan(200 * 200);
+    const again = await expectRecovered(200n);
+    await again.close();
+    expect(messages).toEqual([]);
+  });
+
+  it('preAllocSize 0 writes no padding', async () => {
+    const log = await open({ preAllocSize: 0 });
+    for (const z of range(1n, 3n)) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    expect((await fs.stat(path.join(dir, 'log.1'))).size).toBe(recordOffsets(range(1n, 3n)).at(-1));
+    const again = await expectRecovered(3n);
+    await again.close();
+  });
+
+  it('a batch that crosses a roll fsyncs the old file before it creates the new one', async () => {
+    const log = await open();
+    const fsyncs: FsyncInfo[] = [];
+    log.onFsync = (info) => fsyncs.push(info);
+    log.append(makeTxn(1n));
+    log.append(makeTxn(2n));
+    log.rollLog();
+    log.append(makeTxn(3n));
+    await log.commit();
+    expect(fsyncs.map((f) => f.txns)).toEqual([2, 1]);
+    await log.close();
+    expect(await files()).toEqual(['log.1', 'log.3']);
+  });
+});
+
+describe('FileTxnLog recovery', () => {
+  const logFile = (): string => path.join(dir, 'log.1');
+  const offsets = recordOffsets(range(1n, 10n));
+  const last = offsets[9]!;
+  const end = offsets[10]!;
+
+  beforeEach(async () => {
+    await writeLog(1n, 10n);
+  });
+
+  it('a clean log with a zero-filled pre-allocated tail: nothing dropped, nothing said', async () => {
+    const sizeBefore = (await fs.stat(logFile())).size;
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(messages).toEqual([]);
+    expect((await fs.stat(logFile())).size).toBe(sizeBefore);
+  });
+
+  it('a torn tail (the file ends mid-record) is cut at the last whole record', async () => {
+    await fs.truncate(logFile(), last + 7);
+    const log = await expectRecovered(9n);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(logFile());
+    expect(messages[0]).toContain(`dropped 7 bytes at offset ${last}`);
+    expect(messages[0]).toContain('torn');
+    expect((await fs.stat(logFile())).size).toBe(last);
+    // The log goes on: zxid 10 can be logged again (in a new file) and read back.
+    log.append(makeTxn(10n));
+    await log.commit();
+    await log.close();
+    const again = await expectRecovered(10n);
+    await again.close();
+    expect(await files()).toEqual(['log.1', 'log.a']);
+  });
+
+  it('a flipped byte in the middle of the last record drops that record', async () => {
+    const size = (await fs.stat(logFile())).size;
+    const mid = last + Math.floor((end - last) / 2);
+    const byte = readFileSync(logFile())[mid]!;
+    await patch(logFile(), mid, Buffer.from([byte ^ 0x10]));
+    const log = await expectRecovered(9n);
+    await log.close();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('checksum mismatch');
+    expect(messages[0]).toContain(`dropped ${size - last} bytes at offset ${last}`);
+  });
+
+  it('a missing end-of-record byte drops the record', async () => {
+    await patch(logFile(), end - 1, Buffer.from([0x00]));
+    const log = await expectRecovered(9n);
+    await log.close();
+    expect(messages[0]).toContain('end-of-record');
+  });
+
+  it('an entry length beyond the limit is corruption, not an allocation', async () => {
+    await patch(logFile(), last + 8, Buffer.from([0x7f, 0xff, 0xff, 0xff]));
+    const log = await expectRecovered(9n);
+    await log.close();
+    expect(messages[0]).toContain('entry length 2147483647');
+  });
+
+  it('garbage right after the valid records is cut off', async () => {
+    await patch(logFile(), end, Buffer.from('not a record, just bytes that a bad disk left here'));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(`at offset ${end}`);
+    expect((await fs.stat(logFile())).size).toBe(end);
+  });
+
+  it('garbage deep inside the zero-filled region is found and cut off too', async () => {
+    await patch(logFile(), end + 5000, Buffer.from([1, 2, 3]));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(`first non-zero byte at offset ${end + 5000}`);
+    expect((await fs.stat(logFile())).size).toBe(end);
+  });
+
+  it('the cut is durable and idempotent: a second reopen finds nothing to drop', async () => {
+    await fs.truncate(logFile(), last + 9);
+    const first = await expectRecovered(9n);
+    await first.close();
+    expect(messages).toHaveLength(1);
+    messages = [];
+    const second = await expectRecovered(9n);
+    await second.close();
+    expect(messages).toEqual([]);
+  });
+
+  it('a last file whose header never reached the disk is removed', async () => {
+    await fs.writeFile(path.join(dir, 'log.b'), Buffer.from([0x5a, 0x4b]));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(await files()).toEqual(['log.1']);
+    expect(messages[0]).toContain('torn header');
+  });
+
+  it('a last file of zeros (created, pre-allocated, never written) is removed', async () => {
+    await fs.writeFile(path.join(dir, 'log.b'), Buffer.alloc(PRE_ALLOC));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(await files()).toEqual(['log.1']);
+  });
+
+  it('a last file whose first record is corrupt is removed; the previous file holds the last zxid', async () => {
+    const log = await open();
+    for (const z of range(11n, 12n)) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    await patch(path.join(dir, 'log.b'), HEADER + 20, Buffer.from([0xee]));
+    const again = await expectRecovered(10n);
+    await again.close();
+    expect(await files()).toEqual(['log.1']);
+    expect(messages[0]).toContain('checksum mismatch');
+  });
+
+  it('a last file that is not a txn log at all is moved aside, not deleted', async () => {
+    await fs.writeFile(path.join(dir, 'log.b'), Buffer.from('PK\u0003\u0004 this is a zip file, not a log'));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(await files()).toEqual(['corrupt.log.b', 'log.1']);
+    expect(messages[0]).toContain('is not a txn log');
+  });
+
+  it('a record with a valid checksum but an unknown txn type is kept, and read() says why it cannot decode it', async () => {
+    const hdr = encode(TxnHeader, { clientId: 1n, cxid: 1, zxid: 11n, time: 0n, type: OpCode.reconfig });
+    const entry = Buffer.concat([hdr, Buffer.from('reconfig body')]);
+    const record = Buffer.alloc(13 + entry.length);
+    record.writeBigInt64BE(BigInt(adler32(entry)), 0);
+    record.writeInt32BE(entry.length, 8);
+    entry.copy(record, 12);
+    record[12 + entry.length] = 0x42;
+    await patch(logFile(), end, record);
+    const log = await open();
+    expect(log.lastLoggedZxid()).toBe(11n);
+    expect(messages).toEqual([]);
+    const seen: bigint[] = [];
+    const err = await (async () => {
+      for await (const t of log.read(0n)) seen.push(t.hdr.zxid);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(range(1n, 10n));
+    expect(err).toMatchObject({ code: 'ZABLAB_STORAGE_UNSUPPORTED_TXN' });
+    expect((err as Error).message).toContain(`offset ${end}`);
+    await log.close();
+  });
+});
+
+describe('FileTxnLog across files', () => {
+  async function threeFiles(): Promise<void> {
+    const log = await open();
+    for (const [from, to] of [
+      [1n, 10n],
+      [11n, 20n],
+      [21n, 30n],
+    ] as const) {
+      for (const z of range(from, to)) log.append(makeTxn(z));
+      await log.commit();
+      log.rollLog();
+    }
+    await log.close();
+  }
+
+  it('reads from the file that holds the start zxid onwards', async () => {
+    await threeFiles();
+    expect(await files()).toEqual(['log.1', 'log.15', 'log.b']);
+    const log = await open();
+    expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, 30n));
+    expect(zxids(await collect(log.read(10n)))).toEqual(range(11n, 30n));
+    expect(zxids(await collect(log.read(25n)))).toEqual(range(26n, 30n));
+    await log.close();
+  });
+
+  it('truncate removes later files and cuts the one holding the zxid; a restart sees the same', async () => {
+    await threeFiles();
+    const log = await open();
+    await log.truncate(14n);
+    expect(await files()).toEqual(['log.1', 'log.b']);
+    const cut = recordOffsets(range(11n, 14n)).at(-1)!;
+    expect((await fs.stat(path.join(dir, 'log.b'))).size).toBe(cut);
+    await log.close();
+    const again = await expectRecovered(14n);
+    again.append(makeTxn(15n));
+    await again.commit();
+    await again.close();
+    expect(await files()).toEqual(['log.1', 'log.b', 'log.f']);
+    expect(messages).toEqual([]);
+  });
+
+  it('truncate to below the first file removes every file', async () => {
+    await threeFiles();
+    const log = await open();
+    await log.truncate(0n);
+    expect(await files()).toEqual([]);
+    expect(log.lastLoggedZxid()).toBe(0n);
+    await log.close();
+  });
+
+  it('a corrupt record in a middle file ends the read there without throwing', async () => {
+    await threeFiles();
+    const offsets = recordOffsets(range(11n, 20n));
+    await patch(path.join(dir, 'log.b'), offsets[4]! + 14, Buffer.from([0xab, 0xcd]));
+    const log = await open();
+    // Recovery only repairs the last file; the damage in the middle is found when reading.
+    expect(log.lastLoggedZxid()).toBe(30n);
+    expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, 14n));
+    expect(messages.at(-1)).toContain(`offset ${offsets[4]}`);
+    await log.close();
+  });
+
+  it('reads a default 64 MiB pre-allocated file with bounded reads', async () => {
+    const log = await open({ preAllocSize: 64 * 1024 * 1024 });
+    for (const z of range(1n, 3n)) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    expect((await fs.stat(path.join(dir, 'log.1'))).size).toBe(64 * 1024 * 1024);
+    const again = await open({ preAllocSize: 64 * 1024 * 1024 });
+    expect(zxids(await collect(again.read(0n)))).toEqual(range(1n, 3n));
+    await again.close();
+    expect(messages).toEqual([]);
+  });
+});
+
+describe('FileTxnLog operating errors', () => {
+  it('says which path it cannot use when the log directory is a file', async () => {
+    const file = path.join(dir, 'not-a-dir');
+    await fs.writeFile(file, 'x');
+    const err = await FileTxnLog.open({ dir: file, log: () => undefined }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StorageError);
+    expect((err as StorageError).code).toBe('ZABLAB_STORAGE_IO');
+    expect((err as StorageError).message).toContain(file);
+  });
+
+  it('creates a missing log directory, parents included', async () => {
+    const nested = path.join(dir, 'a', 'b', 'version-2');
+    const log = await FileTxnLog.open({ dir: nested, log: () => undefined });
+    log.append(makeTxn(1n));
+    await log.commit();
+    await log.close();
+    expect(await fs.readdir(nested)).toEqual(['log.1']);
+  });
+
+  it('rejects options outside their limits', async () => {
+    await expect(FileTxnLog.open({ dir, preAllocSize: -1 })).rejects.toMatchObject({ code: 'ZABLAB_STORAGE_BAD_ARGUMENT' });
+    await expect(FileTxnLog.open({ dir, maxTxnSize: 2 ** 40 })).rejects.toMatchObject({ code: 'ZABLAB_STORAGE_BAD_ARGUMENT' });
+  });
+});
