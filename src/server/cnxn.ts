@@ -21,7 +21,7 @@ import {
 } from '../jute/index.js';
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
 import type { Logger } from './log.js';
-import { isWriteOp, type Reply, type Request } from './request.js';
+import type { Reply, Request } from './request.js';
 import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
 import type { SessionConnection, ZooKeeperServer } from './zk-server.js';
 import { zxidHex } from './zk-database.js';
@@ -180,6 +180,11 @@ export class ServerCnxn implements SessionConnection {
     const cr = ConnectRequest.read(r);
     this.isOldClient = r.remaining < 1;
     const cfg = this.server.cfg;
+    if (!this.server.serving) {
+      this.log.debug('refusing session: not serving', { client: this.describe() });
+      this.close();
+      return;
+    }
     if (cr.lastZxidSeen > this.server.lastProcessedZxid) {
       this.log.info('refusing session: client has seen a newer zxid', {
         client: this.describe(),
@@ -199,9 +204,18 @@ export class ServerCnxn implements SessionConnection {
       return;
     }
     this.sessionId = cr.sessionId;
-    const valid =
-      checkPasswd(cr.sessionId, cr.passwd) && this.server.sessions.touch(cr.sessionId, this.sessionTimeoutMs);
-    this.finishSessionInit(valid);
+    if (!checkPasswd(cr.sessionId, cr.passwd)) {
+      this.finishSessionInit(false);
+      return;
+    }
+    // Frames that arrive while the session is being revalidated wait in `held`.
+    this.state = 'connecting';
+    this.server.revalidate(cr.sessionId, this.sessionTimeoutMs).then(
+      (valid) => {
+        if (this.state === 'connecting') this.finishSessionInit(valid);
+      },
+      () => this.close(),
+    );
   }
 
   private finishSessionInit(valid: boolean): void {
@@ -254,7 +268,7 @@ export class ServerCnxn implements SessionConnection {
       return;
     }
     const req = this.makeRequest(h.xid, h.type, body);
-    const write = isWriteOp(h.type);
+    const write = this.server.takesWritePath(h.type);
     this.queue.push({ req, reply: null, write });
     if (write) {
       this.server.submitWrite(req);

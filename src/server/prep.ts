@@ -63,8 +63,6 @@ export interface PrepContext {
   extendedTypesEnabled: boolean;
   skipACL: boolean;
   superDigest?: string;
-  /** Next zxid (the leader's or the standalone server's counter). */
-  nextZxid(): bigint;
   /** Wall clock for TxnHeader.time. */
   nowMs(): number;
 }
@@ -96,9 +94,8 @@ export class PrepRequestProcessor {
     this.outstandingByPath.clear();
   }
 
-  /** Prepare a write: sets req.txn (always, for writes) and req.err. */
-  prep(req: Request): void {
-    const zxid = this.ctx.nextZxid();
+  /** Prepare a write as txn `zxid`: sets req.txn (always, for writes) and req.err. */
+  prep(req: Request, zxid: bigint): void {
     const hdr: TxnHeader = {
       clientId: req.sessionId,
       cxid: req.cxid,

@@ -78,7 +78,7 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
   const version = formatFullVersion(ZABLAB_VERSION, BUILT_ON);
   return {
     version,
-    isServing: () => true,
+    isServing: () => server.serving,
     state: () => server.state,
     stats: () => ({
       minLatencyMs: Math.round(server.stats.minLatencyMs),

@@ -11,6 +11,7 @@ import { buildServerView } from './server-view.js';
 import type { Logger } from './log.js';
 import { ZKDatabase, zxidHex } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
+import { StandaloneWritePath } from './standalone-path.js';
 
 export interface RunningServer {
   readonly server: ZooKeeperServer;
@@ -36,12 +37,15 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
 
   let fatal: Error | null = null;
   let running: RunningServer | null = null;
-  const server = new ZooKeeperServer(cfg, db, log, (err) => {
+  const server = new ZooKeeperServer(cfg, db, log);
+  server.trackDatabaseSessions();
+  const writePath = new StandaloneWritePath(server, (err) => {
     if (fatal) return;
     fatal = err;
     log.error('fatal error, shutting down', { error: err.message });
     void running?.close().finally(() => process.exit(1));
   });
+  server.writePath = writePath;
   const listener: ClientPortListener = new ClientPortListener(server, log, {
     host: cfg.clientPortAddress,
     port: cfg.clientPort,
@@ -75,6 +79,8 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
       closing ??= (async () => {
         await listener.close();
         await server.shutdown();
+        await writePath.drain();
+        await db.close();
       })();
       return closing;
     },

@@ -1,47 +1,64 @@
 /**
- * ZooKeeperServer (standalone): the request pipeline. A write is prepared into a txn,
- * appended to the txn log, made durable by a group commit (one fsync for every txn
- * appended meanwhile), then applied to the tree in zxid order and answered. Reads are
- * answered from the tree by the connection once earlier requests of its session are done.
- * The ZAB roles (issue "Replicated ensemble") replace only the step between prep and apply.
+ * ZooKeeperServer: what every server does whatever its role — sessions, reads, applying
+ * committed txns and answering the request that caused each, throttling, and the
+ * registry of client connections. How a write becomes a committed txn is the WritePath:
+ * standalone (log + group commit here), or ZAB (leader proposes, learner forwards).
  */
 import { Code, KeeperException, OpCode, type LoggedTxn } from '../jute/index.js';
-import type { ProcessTxnResult, Watcher, AuthId } from '../tree/index.js';
-import { SnapshotPolicy, type PurgeTask } from '../storage/index.js';
+import type { AuthId, Watcher } from '../tree/index.js';
+import type { PurgeTask } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import { processRead, writeReplyBody } from './final.js';
+import type { ServerState } from './four-letter.js';
 import type { Logger } from './log.js';
 import { PrepRequestProcessor } from './prep.js';
-import type { Reply, Request, RequestOrigin } from './request.js';
+import { isWriteOp, type Reply, type Request } from './request.js';
 import { ServerStats } from './server-stats.js';
 import { SessionTracker } from './sessions.js';
 import { sessionHex } from './session-id.js';
 import { zxidHex, type ZKDatabase } from './zk-database.js';
 
 /** What the server needs from a client connection beyond being a request origin. */
-export interface SessionConnection extends RequestOrigin, Watcher {
+export interface SessionConnection extends Watcher {
   readonly sessionId: bigint;
+  complete(req: Request, reply: Reply): void;
   /** Close because the session ended (expired, closed elsewhere, or moved to another connection). */
   closeForSession(reason: string): void;
   /** Resume reading after throttling. */
   resumeReading(): void;
 }
 
+/** How writes reach a committed txn; one per role. */
+export interface WritePath {
+  /** Hand a write (or createSession/closeSession, or a learner's sync) on; it completes via applyCommitted. */
+  submit(req: Request): void;
+  /** Ops that must take the write path on this role, beyond writes (a learner's `sync`). */
+  forwards(type: number): boolean;
+  /** May a client resume this session here (ZooKeeper asks the leader: REVALIDATE)? */
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean>;
+  /** Is the role in broadcast (serving clients)? */
+  serving(): boolean;
+  state(): ServerState;
+}
+
+export function pendingKey(sessionId: bigint, cxid: number): string {
+  return `${sessionId}:${cxid}`;
+}
+
 export class ZooKeeperServer {
   readonly sessions: SessionTracker;
-  readonly prep: PrepRequestProcessor;
+  /** Decides txns: on a standalone server and a leader only. */
+  prep: PrepRequestProcessor | null = null;
   readonly stats = new ServerStats();
   readonly startedAtMs = Date.now();
-  private hzxid: bigint;
+  writePath: WritePath | null = null;
+  /** Only the standalone server and the leader expire sessions; learners report them. */
+  expiresSessions = true;
   private inProcess = 0;
-  /** Writes appended to the log, waiting for fsync then apply, in zxid order. */
-  private readonly unapplied: Request[] = [];
-  private unsynced = 0;
-  private flushScheduled = false;
-  private flushing = false;
+  /** Requests from our connections waiting for their txn to commit, by session and cxid. */
+  private readonly pending = new Map<string, Request>();
   private readonly cnxnsBySession = new Map<bigint, SessionConnection>();
   private readonly throttled = new Set<SessionConnection>();
-  private readonly snapshotPolicy: SnapshotPolicy;
   private tickTimer: NodeJS.Timeout | null = null;
   private closed = false;
   purgeTask: PurgeTask | null = null;
@@ -50,30 +67,44 @@ export class ZooKeeperServer {
     readonly cfg: ZabConfig,
     readonly db: ZKDatabase,
     readonly log: Logger,
-    private readonly onFatal: (err: Error) => void,
   ) {
-    this.hzxid = db.lastProcessedZxid;
     this.sessions = new SessionTracker({
       serverId: cfg.serverId,
       tickTimeMs: cfg.tickTime,
       now: () => performance.now(),
       onExpire: (s) => this.expire(s.id, s.timeoutMs),
     });
-    for (const [id, timeout] of db.sessionsWithTimeouts) this.sessions.track(id, timeout);
-    this.prep = new PrepRequestProcessor({
-      tree: db.tree,
+  }
+
+  /** A prep processor over this server's tree and sessions (standalone, or a new leader). */
+  newPrep(): PrepRequestProcessor {
+    return new PrepRequestProcessor({
+      tree: this.db.tree,
       sessions: this.sessions,
-      extendedTypesEnabled: cfg.extendedTypesEnabled,
-      skipACL: cfg.skipACL,
-      superDigest: cfg.superDigest,
-      nextZxid: () => ++this.hzxid,
+      extendedTypesEnabled: this.cfg.extendedTypesEnabled,
+      skipACL: this.cfg.skipACL,
+      superDigest: this.cfg.superDigest,
       nowMs: () => Date.now(),
     });
-    this.snapshotPolicy = new SnapshotPolicy(cfg.snapCount, Math.random);
+  }
+
+  /** Track every session the database knows, with fresh timers (ZooKeeper does on load and on leading). */
+  trackDatabaseSessions(): void {
+    for (const [id, timeout] of this.db.sessionsWithTimeouts) this.sessions.track(id, timeout);
   }
 
   start(): void {
-    this.tickTimer = setInterval(() => this.sessions.tick(), this.cfg.tickTime);
+    this.tickTimer = setInterval(() => {
+      if (this.expiresSessions && this.serving) this.sessions.tick();
+    }, this.cfg.tickTime);
+  }
+
+  get serving(): boolean {
+    return !this.closed && this.writePath !== null && this.writePath.serving();
+  }
+
+  get state(): ServerState {
+    return this.writePath?.state() ?? 'standalone';
   }
 
   get lastProcessedZxid(): bigint {
@@ -84,8 +115,9 @@ export class ZooKeeperServer {
     return this.inProcess;
   }
 
-  get state(): 'standalone' {
-    return 'standalone';
+  /** Does this op go through the write path on this server? */
+  takesWritePath(type: number): boolean {
+    return isWriteOp(type) || (this.writePath?.forwards(type) ?? false);
   }
 
   /** ZooKeeperServer.shouldThrottle: over globalOutstandingLimit requests in process. */
@@ -116,92 +148,77 @@ export class ZooKeeperServer {
     this.db.tree.removeWatcher(cnxn);
   }
 
-  /** A write (or createSession/closeSession): prep, log, and answer once durable and applied. */
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+    if (!this.writePath) return Promise.resolve(false);
+    return this.writePath.revalidate(sessionId, timeoutMs);
+  }
+
+  /** A write from a client connection (or the server itself): answered once committed and applied. */
   submitWrite(req: Request): void {
-    if (this.closed) {
+    const path = this.writePath;
+    if (this.closed || !path || !path.serving()) {
       req.origin?.complete(req, { err: Code.CONNECTIONLOSS, zxid: this.lastProcessedZxid, body: null });
       return;
     }
     this.inProcess++;
-    this.prep.prep(req);
-    const txn = req.txn!;
-    this.db.txnLog.append(txn);
-    this.unapplied.push(req);
-    this.unsynced++;
-    if (this.snapshotPolicy.onTxnLogged()) {
-      this.db.txnLog.rollLog();
-      void this.takeSnapshotSafely();
-    }
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // Let every request read in this I/O phase join the same fsync.
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flush();
-      });
-    }
+    if (req.origin) this.pending.set(pendingKey(req.sessionId, req.cxid), req);
+    path.submit(req);
   }
 
-  private async takeSnapshotSafely(): Promise<void> {
-    try {
-      await this.db.takeSnapshot();
-    } catch (err) {
-      this.log.error('snapshot failed', { error: String(err) });
-    }
-  }
-
-  private flush(): void {
-    if (this.flushing || this.unsynced === 0) return;
-    this.flushing = true;
-    const batch = this.unsynced;
-    this.unsynced = 0;
-    this.db.txnLog.commit().then(
-      () => {
-        this.flushing = false;
-        this.applyDurable(batch);
-        this.flush();
-      },
-      (err: unknown) => this.onFatal(new Error(`txn log fsync failed: ${String(err)}`)),
-    );
-  }
-
-  private applyDurable(count: number): void {
-    const reqs = this.unapplied.splice(0, count);
-    for (const req of reqs) this.applyAndReply(req);
-  }
-
-  private applyAndReply(req: Request): void {
-    const txn = req.txn as LoggedTxn;
-    let rc: ProcessTxnResult;
+  /**
+   * A txn is committed (or, standalone, durable): apply it, then answer the request that
+   * caused it if it came through one of our connections.
+   */
+  applyCommitted(txn: LoggedTxn): void {
+    const { hdr, body } = txn;
+    let rc;
     try {
       rc = this.db.applyTxn(txn);
     } catch (err) {
-      // A txn that cannot apply means our state is broken: stop rather than diverge.
-      this.onFatal(new Error(`applying txn ${zxidHex(txn.hdr.zxid)} failed: ${String(err)}`));
-      return;
+      // Our state is broken if a decided txn cannot apply: stop rather than diverge.
+      throw new Error(`applying txn ${zxidHex(hdr.zxid)} failed: ${String(err)}`);
     }
-    this.prep.applied(txn.hdr.zxid);
-    if (txn.body.type === OpCode.closeSession) this.finishCloseSession(req);
-    let err = req.err;
-    let body: Buffer | null = null;
-    if (req.type === OpCode.multi && txn.body.type === OpCode.multi) {
+    this.prep?.applied(hdr.zxid);
+    if (body.type === OpCode.createSession) {
+      this.sessions.track(hdr.clientId, body.record.timeOut);
+    }
+    const key = pendingKey(hdr.clientId, hdr.cxid);
+    const req = this.pending.get(key);
+    if (req && req.type !== OpCode.sync) this.pending.delete(key);
+    if (body.type === OpCode.closeSession) {
+      this.sessions.remove(hdr.clientId);
+      if (!req) {
+        // Expired, or closed through another server: drop the connection that still holds it.
+        this.cnxnsBySession.get(hdr.clientId)?.closeForSession('session closed');
+        this.cnxnsBySession.delete(hdr.clientId);
+      }
+    }
+    if (!req || req.type === OpCode.sync) return;
+    let err: number;
+    let replyBody: Buffer | null = null;
+    if (body.type === OpCode.error) {
+      err = body.record.err;
+    } else if (body.type === OpCode.multi) {
       // A failed multi still answers OK; each op's result carries its own error.
       err = Code.OK;
-      body = writeReplyBody(req.type, rc);
-    } else if (err === Code.OK) {
+      replyBody = writeReplyBody(req.type, rc);
+    } else {
       err = rc.err;
-      if (err === Code.OK) body = writeReplyBody(req.type, rc);
+      if (err === Code.OK) replyBody = writeReplyBody(req.type, rc);
     }
-    this.finish(req, { err, zxid: this.lastProcessedZxid, body });
+    this.finish(req, { err, zxid: this.lastProcessedZxid, body: replyBody });
   }
 
-  private finishCloseSession(req: Request): void {
-    this.sessions.remove(req.sessionId);
-    if (req.origin === null) {
-      // Expired: close the connection that still holds the session, if any.
-      this.cnxnsBySession.get(req.sessionId)?.closeForSession('session expired');
-      this.cnxnsBySession.delete(req.sessionId);
-    }
+  /** A learner's forwarded `sync` came back from the leader: answer it (all earlier commits are applied). */
+  completeSync(sessionId: bigint, cxid: number, path: string): void {
+    const key = pendingKey(sessionId, cxid);
+    const req = this.pending.get(key);
+    if (!req || req.type !== OpCode.sync) return;
+    this.pending.delete(key);
+    const b = Buffer.alloc(4 + Buffer.byteLength(path));
+    b.writeInt32BE(Buffer.byteLength(path), 0);
+    b.write(path, 4);
+    this.finish(req, { err: Code.OK, zxid: this.lastProcessedZxid, body: b });
   }
 
   private finish(req: Request, reply: Reply): void {
@@ -213,6 +230,31 @@ export class ZooKeeperServer {
       this.throttled.clear();
       for (const c of paused) c.resumeReading();
     }
+  }
+
+  /** The role ended: every waiting request loses its connection (clients retry elsewhere). */
+  failPending(reason: string): void {
+    if (this.pending.size > 0) this.log.info('failing requests in flight', { count: this.pending.size, reason });
+    const reqs = [...this.pending.values()];
+    this.pending.clear();
+    for (const req of reqs) this.finish(req, { err: Code.CONNECTIONLOSS, zxid: this.lastProcessedZxid, body: null });
+    this.inProcess = 0;
+  }
+
+  /** Close every client connection (a server leaving broadcast does, as ZooKeeper). */
+  closeAllConnections(reason: string): void {
+    for (const c of [...this.cnxnsBySession.values()]) c.closeForSession(reason);
+    this.cnxnsBySession.clear();
+  }
+
+  /** Sessions with a live connection here (learners report them to the leader). */
+  connectedSessions(): [bigint, number][] {
+    const out: [bigint, number][] = [];
+    for (const id of this.cnxnsBySession.keys()) {
+      const s = this.sessions.get(id);
+      if (s) out.push([id, s.timeoutMs]);
+    }
+    return out;
   }
 
   /** Answer a read-only request now (the caller guarantees its session's earlier requests are done). */
@@ -239,37 +281,32 @@ export class ZooKeeperServer {
 
   private expire(sessionId: bigint, timeoutMs: number): void {
     this.log.info('expiring session', { session: sessionHex(sessionId), timeoutMs });
-    this.submitWrite(this.serverRequest(sessionId, OpCode.closeSession));
+    this.submitWrite(serverRequest(sessionId, OpCode.closeSession));
   }
 
-  private serverRequest(sessionId: bigint, type: number): Request {
-    const noAuth: AuthId[] = [];
-    return {
-      sessionId,
-      cxid: 0,
-      type,
-      body: Buffer.alloc(0),
-      origin: null,
-      authInfo: noAuth,
-      receivedAtMs: performance.now(),
-      err: Code.OK,
-    };
-  }
-
-  /** Stop: finish what is durable, then close files. Pending requests get no reply. */
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
     this.purgeTask?.stop();
-    while (this.flushing || this.unsynced > 0 || this.flushScheduled) {
-      await new Promise((r) => setTimeout(r, 5));
-      if (!this.flushing && this.unsynced > 0 && !this.flushScheduled) this.flush();
-    }
-    await this.db.close();
   }
 
   sessionConnections(): ReadonlyMap<bigint, SessionConnection> {
     return this.cnxnsBySession;
   }
+}
+
+/** A request the server makes itself (session expiry): no connection waits for it. */
+export function serverRequest(sessionId: bigint, type: number): Request {
+  const noAuth: AuthId[] = [];
+  return {
+    sessionId,
+    cxid: 0,
+    type,
+    body: Buffer.alloc(0),
+    origin: null,
+    authInfo: noAuth,
+    receivedAtMs: performance.now(),
+    err: Code.OK,
+  };
 }

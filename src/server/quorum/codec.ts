@@ -1,0 +1,455 @@
+/**
+ * The peer wire format: one frame layout for every ZAB message and for the handshake.
+ *
+ *   int32 length (of what follows) | uint16 magic 'ZB' | uint8 version | uint8 kind code | body
+ *
+ * Bodies are jute-style big-endian: int, long, buffer = int length + bytes, string = int
+ * length + utf8. Kind codes reuse ZooKeeper's Leader packet numbers where ZooKeeper has one
+ * (PROPOSAL 2 ... ACKEPOCH 18) so that a packet capture reads familiar; FOLLOWERINFO and
+ * OBSERVERINFO keep their two codes and decode to `followerinfo` with `observer` set.
+ */
+import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
+import type { Message, PeerState, Txn } from '../../zab/index.js';
+
+export const PEER_MAGIC = 0x5a42; // 'ZB'
+export const PEER_PROTOCOL_VERSION = 1;
+
+/** Bytes of the length prefix. */
+export const LENGTH_PREFIX_BYTES = 4;
+/** magic + version + kind: the smallest legal frame body. */
+export const FRAME_HEADER_BYTES = 4;
+/** Default frame limit: a SNAP carries a whole data tree. */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** Election frames are notifications only: a few longs. */
+export const ELECTION_MAX_FRAME_BYTES = 1024;
+/** A handshake is 13 bytes of body; anything much bigger before it is garbage. */
+export const HANDSHAKE_MAX_FRAME_BYTES = 64;
+
+export type Channel = 'election' | 'quorum';
+
+/** The first frame each side sends on a new connection. Magic and version ride in the frame header. */
+export interface Handshake {
+  serverId: number;
+  channel: Channel;
+}
+
+export type PeerFrame = { type: 'handshake'; handshake: Handshake } | { type: 'message'; msg: Message };
+
+/** Kind codes on the wire. */
+export const FrameKind = {
+  HANDSHAKE: 0,
+  PROPOSAL: 2,
+  ACK: 3,
+  COMMIT: 4,
+  PING: 5,
+  INFORM: 8,
+  NEWLEADER: 10,
+  FOLLOWERINFO: 11,
+  UPTODATE: 12,
+  DIFF: 13,
+  TRUNC: 14,
+  SNAP: 15,
+  OBSERVERINFO: 16,
+  LEADERINFO: 17,
+  ACKEPOCH: 18,
+  NOTIFICATION: 64,
+  PINGREPLY: 65,
+  APP: 66,
+} as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+export type PeerProtocolReason =
+  | 'bad-length'
+  | 'frame-too-large'
+  | 'bad-magic'
+  | 'bad-version'
+  | 'unknown-kind'
+  | 'truncated'
+  | 'trailing-bytes'
+  | 'bad-value'
+  | 'unexpected-frame';
+
+/** Bytes from a peer that do not follow this protocol; the connection cannot be trusted after it. */
+export class PeerProtocolError extends Error {
+  readonly code = 'ZABLAB_PEER_PROTOCOL';
+  constructor(
+    readonly reason: PeerProtocolReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeerProtocolError';
+  }
+}
+
+// ServerState ordinals, as ZooKeeper's notifications carry them.
+const STATE_CODES: Record<PeerState, number> = { LOOKING: 0, FOLLOWING: 1, LEADING: 2, OBSERVING: 3 };
+const STATES: readonly PeerState[] = ['LOOKING', 'FOLLOWING', 'LEADING', 'OBSERVING'];
+const CHANNEL_CODES: Record<Channel, number> = { election: 1, quorum: 2 };
+
+// ---------------------------------------------------------------------------------------
+// Encoding
+
+/** The whole frame for `msg`, length prefix included. Throws RangeError on a non-integer id. */
+export function encodeMessage(msg: Message): Buffer {
+  const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + bodySizeHint(msg));
+  const at = w.reserveLength();
+  writeHeader(w, kindCodeOf(msg));
+  writeBody(w, msg);
+  w.patchLength(at);
+  // The writer is discarded, so its view is ours; sized by the hint, it wastes nothing.
+  return w.view();
+}
+
+export function encodeHandshake(h: Handshake): Buffer {
+  const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 9);
+  const at = w.reserveLength();
+  writeHeader(w, FrameKind.HANDSHAKE);
+  w.writeLong(idToLong(h.serverId));
+  w.writeByte(CHANNEL_CODES[h.channel]);
+  w.patchLength(at);
+  return w.toBuffer();
+}
+
+function writeHeader(w: JuteWriter, kind: FrameKind): void {
+  w.writeByte(PEER_MAGIC >> 8);
+  w.writeByte(PEER_MAGIC & 0xff);
+  w.writeByte(PEER_PROTOCOL_VERSION);
+  w.writeByte(kind);
+}
+
+export function kindCodeOf(msg: Message): FrameKind {
+  switch (msg.kind) {
+    case 'notification':
+      return FrameKind.NOTIFICATION;
+    case 'followerinfo':
+      return msg.observer ? FrameKind.OBSERVERINFO : FrameKind.FOLLOWERINFO;
+    case 'leaderinfo':
+      return FrameKind.LEADERINFO;
+    case 'ackepoch':
+      return FrameKind.ACKEPOCH;
+    case 'diff':
+      return FrameKind.DIFF;
+    case 'trunc':
+      return FrameKind.TRUNC;
+    case 'snap':
+      return FrameKind.SNAP;
+    case 'proposal':
+      return FrameKind.PROPOSAL;
+    case 'commit':
+      return FrameKind.COMMIT;
+    case 'inform':
+      return FrameKind.INFORM;
+    case 'newleader':
+      return FrameKind.NEWLEADER;
+    case 'ack':
+      return FrameKind.ACK;
+    case 'uptodate':
+      return FrameKind.UPTODATE;
+    case 'ping':
+      return FrameKind.PING;
+    case 'pingreply':
+      return FrameKind.PINGREPLY;
+    case 'app':
+      return FrameKind.APP;
+  }
+}
+
+function bodySizeHint(msg: Message): number {
+  switch (msg.kind) {
+    case 'proposal':
+    case 'inform':
+      return 8 + 4 + msg.txn.data.length + 4 + (msg.txn.trace?.length ?? 0) * 3;
+    case 'snap':
+      return 8 + 4 + (msg.snapshot?.length ?? 0);
+    case 'app':
+      return 4 + msg.payload.length;
+    case 'notification':
+      return 4 + 8 * 4;
+    case 'followerinfo':
+    case 'leaderinfo':
+    case 'ackepoch':
+    case 'diff':
+    case 'trunc':
+    case 'commit':
+    case 'newleader':
+    case 'ack':
+    case 'uptodate':
+    case 'ping':
+    case 'pingreply':
+      return 16;
+  }
+}
+
+function writeBody(w: JuteWriter, msg: Message): void {
+  switch (msg.kind) {
+    case 'notification':
+      w.writeInt(STATE_CODES[msg.state]);
+      w.writeLong(idToLong(msg.leader));
+      w.writeLong(msg.zxid);
+      w.writeLong(msg.electionEpoch);
+      w.writeLong(msg.peerEpoch);
+      return;
+    case 'followerinfo':
+      w.writeLong(msg.acceptedEpoch);
+      w.writeLong(msg.lastZxid);
+      return;
+    case 'leaderinfo':
+      w.writeLong(msg.newEpoch);
+      return;
+    case 'ackepoch':
+      w.writeLong(msg.currentEpoch);
+      w.writeLong(msg.lastZxid);
+      return;
+    case 'snap':
+      w.writeLong(msg.zxid);
+      w.writeBuffer(msg.snapshot ?? null);
+      return;
+    case 'proposal':
+    case 'inform':
+      writeTxn(w, msg.txn);
+      return;
+    case 'app':
+      w.writeBuffer(msg.payload);
+      return;
+    case 'diff':
+    case 'trunc':
+    case 'commit':
+    case 'newleader':
+    case 'ack':
+    case 'uptodate':
+    case 'ping':
+    case 'pingreply':
+      w.writeLong(msg.zxid);
+      return;
+  }
+}
+
+function writeTxn(w: JuteWriter, txn: Txn): void {
+  w.writeLong(txn.zxid);
+  w.writeBuffer(txn.data);
+  w.writeString(txn.trace ?? '');
+}
+
+function idToLong(id: number): bigint {
+  if (!Number.isSafeInteger(id)) throw new RangeError(`server id must be an integer, got ${id}`);
+  return BigInt(id);
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+
+/** Decode one frame body (the bytes after the length prefix): a handshake or a message. */
+export function decodeFrame(frame: Buffer): PeerFrame {
+  const kind = checkHeader(frame);
+  const r = new JuteReader(frame, FRAME_HEADER_BYTES);
+  let out: PeerFrame;
+  try {
+    out = kind === FrameKind.HANDSHAKE ? { type: 'handshake', handshake: readHandshake(r) } : { type: 'message', msg: readBody(r, kind) };
+  } catch (e) {
+    if (e instanceof JuteDecodeError) throw new PeerProtocolError('truncated', `${kindName(kind)} frame: ${e.message}`);
+    throw e;
+  }
+  if (r.remaining !== 0) {
+    throw new PeerProtocolError('trailing-bytes', `${kindName(kind)} frame has ${r.remaining} bytes after its body`);
+  }
+  return out;
+}
+
+/** Decode a frame body that must hold a message (not a handshake). */
+export function decodeMessage(frame: Buffer): Message {
+  const f = decodeFrame(frame);
+  if (f.type !== 'message') throw new PeerProtocolError('unexpected-frame', 'expected a message frame, got a handshake');
+  return f.msg;
+}
+
+export function decodeHandshake(frame: Buffer): Handshake {
+  const f = decodeFrame(frame);
+  if (f.type !== 'handshake') throw new PeerProtocolError('unexpected-frame', `expected a handshake frame, got ${f.msg.kind}`);
+  return f.handshake;
+}
+
+function checkHeader(frame: Buffer): number {
+  if (frame.length < FRAME_HEADER_BYTES) {
+    throw new PeerProtocolError('bad-length', `frame of ${frame.length} bytes is shorter than the ${FRAME_HEADER_BYTES}-byte header`);
+  }
+  const magic = frame.readUInt16BE(0);
+  if (magic !== PEER_MAGIC) {
+    throw new PeerProtocolError('bad-magic', `bad magic 0x${magic.toString(16).padStart(4, '0')} (expected 0x5a42): the peer is not a zablab server`);
+  }
+  const version = frame[2]!;
+  if (version !== PEER_PROTOCOL_VERSION) {
+    throw new PeerProtocolError('bad-version', `peer speaks protocol version ${version}, this server speaks ${PEER_PROTOCOL_VERSION}; run the same zablab version on every server`);
+  }
+  return frame[3]!;
+}
+
+function readHandshake(r: JuteReader): Handshake {
+  const serverId = longToId(r.readLong(), 'handshake server id');
+  const code = r.readByte();
+  const channel = code === CHANNEL_CODES.election ? 'election' : code === CHANNEL_CODES.quorum ? 'quorum' : undefined;
+  if (channel === undefined) throw new PeerProtocolError('bad-value', `unknown channel code ${code} in handshake`);
+  return { serverId, channel };
+}
+
+function readBody(r: JuteReader, kind: number): Message {
+  switch (kind) {
+    case FrameKind.NOTIFICATION: {
+      const stateCode = r.readInt();
+      const state = STATES[stateCode];
+      if (state === undefined) throw new PeerProtocolError('bad-value', `unknown peer state ${stateCode} in notification`);
+      const leader = longToId(r.readLong(), 'notification leader');
+      return { kind: 'notification', state, leader, zxid: r.readLong(), electionEpoch: r.readLong(), peerEpoch: r.readLong() };
+    }
+    case FrameKind.FOLLOWERINFO:
+    case FrameKind.OBSERVERINFO:
+      return { kind: 'followerinfo', acceptedEpoch: r.readLong(), lastZxid: r.readLong(), observer: kind === FrameKind.OBSERVERINFO };
+    case FrameKind.LEADERINFO:
+      return { kind: 'leaderinfo', newEpoch: r.readLong() };
+    case FrameKind.ACKEPOCH:
+      return { kind: 'ackepoch', currentEpoch: r.readLong(), lastZxid: r.readLong() };
+    case FrameKind.SNAP: {
+      const zxid = r.readLong();
+      const snapshot = r.readBuffer();
+      return snapshot === null ? { kind: 'snap', zxid } : { kind: 'snap', zxid, snapshot };
+    }
+    case FrameKind.PROPOSAL:
+      return { kind: 'proposal', txn: readTxn(r) };
+    case FrameKind.INFORM:
+      return { kind: 'inform', txn: readTxn(r) };
+    case FrameKind.APP:
+      return { kind: 'app', payload: requiredBuffer(r, 'app payload') };
+    case FrameKind.DIFF:
+      return { kind: 'diff', zxid: r.readLong() };
+    case FrameKind.TRUNC:
+      return { kind: 'trunc', zxid: r.readLong() };
+    case FrameKind.COMMIT:
+      return { kind: 'commit', zxid: r.readLong() };
+    case FrameKind.NEWLEADER:
+      return { kind: 'newleader', zxid: r.readLong() };
+    case FrameKind.ACK:
+      return { kind: 'ack', zxid: r.readLong() };
+    case FrameKind.UPTODATE:
+      return { kind: 'uptodate', zxid: r.readLong() };
+    case FrameKind.PING:
+      return { kind: 'ping', zxid: r.readLong() };
+    case FrameKind.PINGREPLY:
+      return { kind: 'pingreply', zxid: r.readLong() };
+    default:
+      throw new PeerProtocolError('unknown-kind', `unknown frame kind ${kind}; the peer may run a newer zablab`);
+  }
+}
+
+function readTxn(r: JuteReader): Txn {
+  const zxid = r.readLong();
+  const data = requiredBuffer(r, 'txn data');
+  const trace = r.readString();
+  if (trace === null) throw new PeerProtocolError('bad-value', 'txn trace is null; an absent trace is the empty string');
+  return trace === '' ? { zxid, data } : { zxid, data, trace };
+}
+
+function requiredBuffer(r: JuteReader, what: string): Buffer {
+  const b = r.readBuffer();
+  if (b === null) throw new PeerProtocolError('bad-value', `${what} is null`);
+  return b;
+}
+
+function longToId(v: bigint, what: string): number {
+  if (v < BigInt(Number.MIN_SAFE_INTEGER) || v > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new PeerProtocolError('bad-value', `${what} ${v} is out of range`);
+  }
+  return Number(v);
+}
+
+function kindName(kind: number): string {
+  for (const [name, code] of Object.entries(FrameKind)) if (code === kind) return name;
+  return `kind ${kind}`;
+}
+
+// ---------------------------------------------------------------------------------------
+// Stream framing
+
+/**
+ * Splits a byte stream into frames and decodes them. Never buffers more than one frame,
+ * and refuses a length over `maxFrameBytes` before allocating it. The limit may be raised
+ * between frames (after a handshake). After a PeerProtocolError the stream is unusable.
+ */
+export class FrameDecoder {
+  private readonly lengthBuf = Buffer.alloc(LENGTH_PREFIX_BYTES);
+  private lengthHave = 0;
+  private body: Buffer | null = null;
+  private bodyHave = 0;
+  private failed: PeerProtocolError | null = null;
+
+  constructor(public maxFrameBytes: number) {}
+
+  /** Bytes of an incomplete frame held right now. */
+  get buffered(): number {
+    return this.body === null ? this.lengthHave : LENGTH_PREFIX_BYTES + this.bodyHave;
+  }
+
+  /**
+   * Feed bytes; `onFrame` gets each decoded frame in order, with its size on the wire.
+   * Throws PeerProtocolError (and keeps throwing) once the stream is broken.
+   */
+  push(chunk: Buffer, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
+    if (this.failed !== null) throw this.failed;
+    try {
+      this.consume(chunk, onFrame);
+    } catch (e) {
+      if (e instanceof PeerProtocolError) this.failed = e;
+      throw e;
+    }
+  }
+
+  private consume(chunk: Buffer, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
+    let off = 0;
+    while (off < chunk.length) {
+      if (this.body !== null) {
+        const body = this.body;
+        const take = Math.min(body.length - this.bodyHave, chunk.length - off);
+        chunk.copy(body, this.bodyHave, off, off + take);
+        this.bodyHave += take;
+        off += take;
+        if (this.bodyHave < body.length) return;
+        this.body = null;
+        onFrame(decodeFrame(body), LENGTH_PREFIX_BYTES + body.length);
+        continue;
+      }
+      if (this.lengthHave === 0 && chunk.length - off >= LENGTH_PREFIX_BYTES) {
+        const len = this.checkLength(chunk.readInt32BE(off));
+        off += LENGTH_PREFIX_BYTES;
+        if (chunk.length - off >= len) {
+          // Whole frame in this chunk: decode from a view (decoding copies what it keeps).
+          const frame = chunk.subarray(off, off + len);
+          off += len;
+          onFrame(decodeFrame(frame), LENGTH_PREFIX_BYTES + len);
+        } else {
+          this.startBody(len);
+        }
+        continue;
+      }
+      const take = Math.min(LENGTH_PREFIX_BYTES - this.lengthHave, chunk.length - off);
+      chunk.copy(this.lengthBuf, this.lengthHave, off, off + take);
+      this.lengthHave += take;
+      off += take;
+      if (this.lengthHave < LENGTH_PREFIX_BYTES) return;
+      this.lengthHave = 0;
+      this.startBody(this.checkLength(this.lengthBuf.readInt32BE(0)));
+    }
+  }
+
+  private checkLength(len: number): number {
+    if (len < FRAME_HEADER_BYTES) {
+      throw new PeerProtocolError('bad-length', `frame length ${len} is below the ${FRAME_HEADER_BYTES}-byte header`);
+    }
+    if (len > this.maxFrameBytes) {
+      throw new PeerProtocolError('frame-too-large', `frame of ${len} bytes exceeds the ${this.maxFrameBytes}-byte limit`);
+    }
+    return len;
+  }
+
+  private startBody(len: number): void {
+    this.body = Buffer.allocUnsafe(len);
+    this.bodyHave = 0;
+  }
+}

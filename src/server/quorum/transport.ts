@@ -1,0 +1,784 @@
+/**
+ * PeerTransport: TCP between the servers of an ensemble, one connection per peer pair per
+ * channel (election, quorum), framed by codec.ts.
+ *
+ * Who dials: the higher server id dials, the lower id only accepts (and refuses a dial from
+ * a lower id). Each pair therefore has exactly one connection per channel with no tie-break
+ * races; the dialer retries every `reconnectDelayMs` while the peer is down.
+ *
+ * Handshake: the dialer sends {serverId, channel}; the acceptor checks that the id is a
+ * member, is higher than its own and that the channel matches the port it arrived on, then
+ * answers with its own handshake. The dialer checks that answer the same way. Only then do
+ * messages flow, so nothing is written into a connection that is about to be refused.
+ *
+ * Quorum channel contract (what ZAB relies on): onDisconnect(peer) is a boundary. Of the
+ * quorum messages sent to `peer` since the previous boundary, a prefix arrived in order
+ * and the rest is lost; messages sent after onDisconnect travel on a new connection. Any
+ * loss (connection closed, fault-hook drop, queue overflow, no connection within
+ * connectTimeoutMs, frame too large) creates a boundary. On the receiving side, no message
+ * of a connection is delivered after the onDisconnect for it.
+ *
+ * Election channel: best effort. Messages queue while connecting (oldest dropped first
+ * beyond a small bound); losses are silent, as Fast Leader Election resends.
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Message } from '../../zab/index.js';
+import { isElectionMessage } from '../../zab/index.js';
+import type { Logger } from '../log.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  ELECTION_MAX_FRAME_BYTES,
+  encodeHandshake,
+  encodeMessage,
+  HANDSHAKE_MAX_FRAME_BYTES,
+  LENGTH_PREFIX_BYTES,
+  PeerProtocolError,
+  type Channel,
+  type Handshake,
+  type PeerFrame,
+} from './codec.js';
+import type { FaultDecision, FaultEvent, FaultHook } from './faults.js';
+import { Fifo } from './fifo.js';
+import { PeerConnection, type TransportCounters } from './peer-connection.js';
+
+export interface PeerAddress {
+  id: number;
+  host: string;
+  quorumPort: number;
+  electionPort: number;
+}
+
+export interface TransportOptions {
+  selfId: number;
+  /** All members, this server included. */
+  peers: PeerAddress[];
+  /** Default: this server's own host from `peers` (quorumListenOnAllIPs → '0.0.0.0'). */
+  listenHost?: string;
+  /** Largest quorum frame (default 64 MiB: a SNAP carries a whole tree). Election frames are capped at 1 KiB. */
+  maxFrameBytes?: number;
+  /** Wait between dials while a peer is down. Default 100 ms. */
+  reconnectDelayMs?: number;
+  /** Limit for connect + handshake, and for how long quorum messages wait for a connection. Default 5000 ms (zookeeper.cnxTimeout). */
+  connectTimeoutMs?: number;
+  /** Attempts to bind each port, `bindRetryDelayMs` apart; 0 = forever. Default 3 (electionPortBindRetry). */
+  electionPortBindRetry?: number;
+  bindRetryDelayMs?: number;
+  /** Bytes a quorum link may hold unsent (queued, delayed or in the socket). Default 2 × maxFrameBytes. */
+  maxQueueBytes?: number;
+  tcpKeepAlive?: boolean;
+  log: Logger;
+  faults?: FaultHook;
+}
+
+export interface TransportStats {
+  bytesSent: number;
+  bytesReceived: number;
+  messagesSent: number;
+  messagesReceived: number;
+  /** Messages dropped by faults, overflow, expiry or a lost connection before they reached a socket. */
+  messagesDropped: number;
+  /** Established connections right now (both channels). */
+  connections: number;
+}
+
+export type PeerTransportErrorCode = 'ZABLAB_PEER_CONFIG' | 'ZABLAB_PEER_BIND' | 'ZABLAB_PEER_STATE';
+
+export class PeerTransportError extends Error {
+  constructor(
+    readonly code: PeerTransportErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PeerTransportError';
+  }
+}
+
+export const DEFAULT_RECONNECT_DELAY_MS = 100;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+export const DEFAULT_BIND_RETRY = 3;
+export const DEFAULT_BIND_RETRY_DELAY_MS = 1000;
+/** Notifications waiting for a connection; FLE only needs the latest few. */
+export const ELECTION_QUEUE_MAX = 16;
+/** Socket backlog an election connection may build before notifications are dropped. */
+const ELECTION_BACKLOG_BYTES_MAX = 64 * 1024;
+/** Incoming connections that have not yet sent a handshake, per port. */
+const PENDING_INBOUND_MAX = 64;
+/** Messages to ourselves waiting for the next turn. */
+const SELF_QUEUE_MAX = 10_000;
+/** Distinct unknown destination ids we warn about (then stay quiet). */
+const UNKNOWN_WARNINGS_MAX = 64;
+
+const NO_FAULT: FaultDecision = {};
+
+interface Delayed {
+  at: number;
+  frame: Buffer;
+}
+
+/** Our side of one (peer, channel) pair. */
+interface Link {
+  readonly peer: PeerAddress;
+  readonly channel: Channel;
+  /** We dial this link (our id is higher). */
+  readonly dials: boolean;
+  readonly maxFrameBytes: number;
+  /** Established connection, if any. */
+  conn: PeerConnection | null;
+  /** Outgoing connection still connecting or handshaking. */
+  dialing: PeerConnection | null;
+  /** Bumped for every established connection (logged; `conn` identity guards delivery). */
+  generation: number;
+  /** Frames sent while not connected. */
+  queue: Fifo<Buffer>;
+  /** Frames held back by an injected delay, release times non-decreasing (FIFO). */
+  delayed: Fifo<Delayed>;
+  /** queue + delayed bytes. */
+  heldBytes: number;
+  lastReleaseAt: number;
+  delayTimer: NodeJS.Timeout | null;
+  /** Quorum: deadline for queued frames to find a connection. */
+  expiryTimer: NodeJS.Timeout | null;
+  reconnectTimer: NodeJS.Timeout | null;
+  /** A loss happened and onDisconnect is not yet delivered: sends are dropped until then. */
+  broken: boolean;
+  notifyToken: number;
+  failedDials: number;
+}
+
+type State = 'new' | 'starting' | 'running' | 'closed';
+
+export class PeerTransport {
+  /** Set by the owner before start(). Must not throw. */
+  onMessage: (from: number, msg: Message) => void = () => undefined;
+  /** Quorum channel to `peer` lost: see the contract at the top of this file. */
+  onDisconnect: (peer: number) => void = () => undefined;
+
+  private readonly selfId: number;
+  private readonly self: PeerAddress;
+  private readonly members = new Map<number, PeerAddress>();
+  private readonly links = new Map<string, Link>();
+  private readonly log: Logger;
+  private readonly faults: FaultHook | undefined;
+  private readonly listenHost: string;
+  private readonly maxFrameBytes: number;
+  private readonly reconnectDelayMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly bindRetry: number;
+  private readonly bindRetryDelayMs: number;
+  private readonly maxQueueBytes: number;
+  private readonly tcpKeepAlive: boolean;
+  private readonly counters: TransportCounters = {
+    bytesSent: 0,
+    bytesReceived: 0,
+    messagesSent: 0,
+    messagesReceived: 0,
+    messagesDropped: 0,
+  };
+  private readonly servers = new Map<Channel, net.Server>();
+  private readonly pendingInbound = new Map<Channel, Set<PeerConnection>>([
+    ['election', new Set()],
+    ['quorum', new Set()],
+  ]);
+  private readonly selfQueue: Message[] = [];
+  private selfFlushScheduled = false;
+  private readonly warnedUnknown = new Set<number>();
+  private unsubscribeFaults: (() => void) | undefined;
+  private state: State = 'new';
+
+  constructor(opts: TransportOptions) {
+    this.selfId = opts.selfId;
+    this.log = opts.log;
+    this.faults = opts.faults;
+    for (const p of opts.peers) {
+      checkAddress(p);
+      if (this.members.has(p.id)) throw configError(`server ${p.id} is listed twice; every server.N needs its own id`);
+      this.members.set(p.id, p);
+    }
+    const self = this.members.get(opts.selfId);
+    if (self === undefined) {
+      throw configError(`this server's id ${opts.selfId} is not among the peers (${[...this.members.keys()].join(',')}); fix myid or the server list`);
+    }
+    this.self = self;
+    this.listenHost = opts.listenHost ?? self.host;
+    this.maxFrameBytes = positiveInt(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes', ELECTION_MAX_FRAME_BYTES, 0x7fffffff);
+    this.reconnectDelayMs = positiveInt(opts.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 'reconnectDelayMs', 1, 600_000);
+    this.connectTimeoutMs = positiveInt(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', 1, 600_000);
+    this.bindRetry = positiveInt(opts.electionPortBindRetry ?? DEFAULT_BIND_RETRY, 'electionPortBindRetry', 0, 1_000_000);
+    this.bindRetryDelayMs = positiveInt(opts.bindRetryDelayMs ?? DEFAULT_BIND_RETRY_DELAY_MS, 'bindRetryDelayMs', 0, 600_000);
+    this.maxQueueBytes = positiveInt(opts.maxQueueBytes ?? 2 * this.maxFrameBytes, 'maxQueueBytes', this.maxFrameBytes, Number.MAX_SAFE_INTEGER);
+    this.tcpKeepAlive = opts.tcpKeepAlive ?? false;
+    for (const p of this.members.values()) {
+      if (p.id === this.selfId) continue;
+      for (const channel of ['election', 'quorum'] as const) this.links.set(linkKey(p.id, channel), this.newLink(p, channel));
+    }
+  }
+
+  /** Listen on our quorum and election ports, then start dialing the lower ids. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new PeerTransportError('ZABLAB_PEER_STATE', `start() called on a ${this.state} transport; create a new PeerTransport`);
+    this.state = 'starting';
+    try {
+      await Promise.all([this.listen('quorum', this.self.quorumPort), this.listen('election', this.self.electionPort)]);
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+    if (this.state !== 'starting') throw new PeerTransportError('ZABLAB_PEER_STATE', 'the transport was closed while starting');
+    this.state = 'running';
+    this.unsubscribeFaults = this.faults?.subscribe?.((ev) => this.onFaultEvent(ev));
+    for (const link of this.links.values()) if (link.dials) this.dial(link);
+    this.log.info('peer transport listening', {
+      quorum: `${this.listenHost}:${this.self.quorumPort}`,
+      election: `${this.listenHost}:${this.self.electionPort}`,
+    });
+  }
+
+  /** Never throws. Election messages go on the election channel, all others on the quorum channel. */
+  send(to: number, msg: Message): void {
+    if (this.state === 'closed') return;
+    if (to === this.selfId) {
+      this.sendToSelf(msg);
+      return;
+    }
+    const channel: Channel = isElectionMessage(msg) ? 'election' : 'quorum';
+    const link = this.links.get(linkKey(to, channel));
+    if (link === undefined) {
+      this.counters.messagesDropped++;
+      this.warnUnknown(to, msg);
+      return;
+    }
+    if (link.broken) {
+      this.counters.messagesDropped++; // before the boundary: lost like its predecessors
+      return;
+    }
+    const decision = this.faults?.decide(to, msg) ?? NO_FAULT;
+    if (decision.drop === true) {
+      this.drop(link, `the fault hook dropped a ${msg.kind} message`);
+      return;
+    }
+    let frame: Buffer;
+    try {
+      frame = encodeMessage(msg);
+    } catch (e) {
+      this.log.error('cannot encode a peer message; dropped', { to, kind: msg.kind, error: e as Error });
+      this.drop(link, `a ${msg.kind} message could not be encoded`);
+      return;
+    }
+    if (frame.length - LENGTH_PREFIX_BYTES > link.maxFrameBytes) {
+      this.log.error('peer message over the frame limit; dropped (raise maxFrameBytes if this is legitimate)', {
+        to,
+        kind: msg.kind,
+        bytes: frame.length,
+        limit: link.maxFrameBytes,
+      });
+      this.drop(link, `a ${frame.length}-byte ${msg.kind} message exceeds the frame limit`);
+      return;
+    }
+    const delayMs = decision.delayMs ?? 0;
+    if (delayMs > 0 || link.delayed.length > 0) this.hold(link, frame, delayMs);
+    else this.deliver(link, frame);
+  }
+
+  stats(): TransportStats {
+    let connections = 0;
+    for (const link of this.links.values()) if (link.conn !== null) connections++;
+    return { ...this.counters, connections };
+  }
+
+  /** Stop listening and drop every connection. No callbacks fire after this. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.unsubscribeFaults?.();
+    for (const link of this.links.values()) {
+      clearLinkTimers(link);
+      link.conn?.close('transport closed', undefined, true);
+      link.dialing?.close('transport closed', undefined, true);
+      link.conn = null;
+      link.dialing = null;
+      link.queue.clear();
+      link.delayed.clear();
+      link.heldBytes = 0;
+    }
+    for (const set of this.pendingInbound.values()) {
+      for (const c of set) c.close('transport closed', undefined, true);
+      set.clear();
+    }
+    this.selfQueue.length = 0;
+    const servers = [...this.servers.values()];
+    this.servers.clear();
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  /** The port a channel listens on (useful when a port was 0 in tests). */
+  listeningPort(channel: Channel): number | undefined {
+    const addr = this.servers.get(channel)?.address();
+    return addr !== null && typeof addr === 'object' ? addr.port : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Outgoing
+
+  private newLink(peer: PeerAddress, channel: Channel): Link {
+    return {
+      peer,
+      channel,
+      dials: this.selfId > peer.id,
+      maxFrameBytes: channel === 'election' ? ELECTION_MAX_FRAME_BYTES : this.maxFrameBytes,
+      conn: null,
+      dialing: null,
+      generation: 0,
+      queue: new Fifo(),
+      delayed: new Fifo(),
+      heldBytes: 0,
+      lastReleaseAt: 0,
+      delayTimer: null,
+      expiryTimer: null,
+      reconnectTimer: null,
+      broken: false,
+      notifyToken: 0,
+      failedDials: 0,
+    };
+  }
+
+  /** A frame leaves now: onto the connection, or into the queue while there is none. */
+  private deliver(link: Link, frame: Buffer): void {
+    const conn = link.conn;
+    if (conn !== null) {
+      const limit = link.channel === 'election' ? ELECTION_BACKLOG_BYTES_MAX : this.maxQueueBytes;
+      if (conn.backlogBytes + frame.length > limit) {
+        if (link.channel === 'election') this.counters.messagesDropped++;
+        else this.lose(link, `server ${link.peer.id} is not reading: ${conn.backlogBytes} bytes wait to be sent`, 1, true);
+        return;
+      }
+      conn.write(frame, true);
+      return;
+    }
+    if (link.channel === 'election') {
+      if (link.queue.length >= ELECTION_QUEUE_MAX) {
+        link.heldBytes -= link.queue.shift()!.length;
+        this.counters.messagesDropped++;
+      }
+    } else if (link.heldBytes + frame.length > this.maxQueueBytes) {
+      this.lose(link, `more than ${this.maxQueueBytes} bytes queued for server ${link.peer.id}, which is not connected`, 1, true);
+      return;
+    } else if (link.expiryTimer === null) {
+      link.expiryTimer = unrefTimer(() => {
+        link.expiryTimer = null;
+        this.lose(link, `no connection to server ${link.peer.id} within ${this.connectTimeoutMs} ms`, 0, false);
+      }, this.connectTimeoutMs);
+    }
+    link.queue.push(frame);
+    link.heldBytes += frame.length;
+  }
+
+  /** Hold a frame back for an injected delay, keeping FIFO order (TCP never reorders). */
+  private hold(link: Link, frame: Buffer, delayMs: number): void {
+    if (link.heldBytes + frame.length > this.maxQueueBytes) {
+      this.drop(link, `more than ${this.maxQueueBytes} bytes held back by an injected delay`);
+      return;
+    }
+    const at = Math.max(performance.now() + delayMs, link.lastReleaseAt);
+    link.lastReleaseAt = at;
+    link.delayed.push({ at, frame });
+    link.heldBytes += frame.length;
+    if (link.delayTimer === null) this.armDelayTimer(link);
+  }
+
+  private armDelayTimer(link: Link): void {
+    const head = link.delayed.peek();
+    if (head === undefined) return;
+    link.delayTimer = unrefTimer(() => {
+      link.delayTimer = null;
+      const now = performance.now();
+      for (let d = link.delayed.peek(); d !== undefined && d.at <= now; d = link.delayed.peek()) {
+        link.delayed.shift();
+        link.heldBytes -= d.frame.length;
+        this.deliver(link, d.frame);
+      }
+      if (link.delayTimer === null) this.armDelayTimer(link);
+    }, Math.max(0, head.at - performance.now()));
+  }
+
+  /** One message is lost on purpose or by necessity: a boundary on the quorum channel. */
+  private drop(link: Link, reason: string): void {
+    if (link.channel === 'election') {
+      this.counters.messagesDropped++;
+      return;
+    }
+    this.lose(link, reason, 1, true);
+  }
+
+  /**
+   * The quorum stream to this peer broke: close the connection, discard what is held, and
+   * tell the owner (once) if anything was or may have been lost. `fromSend` defers the
+   * callback to a microtask so that it never re-enters the caller of send(); microtasks
+   * still run before any newer connection can deliver.
+   */
+  private lose(link: Link, reason: string, droppedNow: number, fromSend: boolean): void {
+    const conn = link.conn;
+    const discarded = link.queue.length + link.delayed.length + droppedNow;
+    this.counters.messagesDropped += discarded;
+    link.conn = null;
+    link.queue.clear();
+    link.delayed.clear();
+    link.heldBytes = 0;
+    link.lastReleaseAt = 0;
+    clearTimer(link.expiryTimer);
+    link.expiryTimer = null;
+    clearTimer(link.delayTimer);
+    link.delayTimer = null;
+    conn?.close(reason, undefined, true);
+    if (conn !== null) this.log.info('lost the connection to a peer', { peer: link.peer.id, channel: link.channel, generation: link.generation, reason });
+    if (link.channel === 'quorum' && (conn !== null || discarded > 0)) this.notifyDisconnect(link, fromSend);
+    if (conn !== null) this.scheduleReconnect(link);
+  }
+
+  private notifyDisconnect(link: Link, deferred: boolean): void {
+    const token = ++link.notifyToken;
+    if (!deferred) {
+      link.broken = false;
+      this.onDisconnect(link.peer.id);
+      return;
+    }
+    link.broken = true;
+    queueMicrotask(() => {
+      if (link.notifyToken !== token || this.state === 'closed') return;
+      link.broken = false;
+      this.onDisconnect(link.peer.id);
+    });
+  }
+
+  private sendToSelf(msg: Message): void {
+    if (this.selfQueue.length >= SELF_QUEUE_MAX) {
+      this.counters.messagesDropped++;
+      return;
+    }
+    this.selfQueue.push(msg);
+    if (this.selfFlushScheduled) return;
+    this.selfFlushScheduled = true;
+    setImmediate(() => {
+      this.selfFlushScheduled = false;
+      for (const m of this.selfQueue.splice(0)) {
+        if (this.state === 'closed') return;
+        this.onMessage(this.selfId, m);
+      }
+    });
+  }
+
+  private warnUnknown(to: number, msg: Message): void {
+    if (this.warnedUnknown.has(to) || this.warnedUnknown.size >= UNKNOWN_WARNINGS_MAX) return;
+    this.warnedUnknown.add(to);
+    this.log.warn('message for a server that is not in the ensemble dropped', { to, kind: msg.kind, members: [...this.members.keys()].join(',') });
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Connections
+
+  private dial(link: Link): void {
+    if (this.state !== 'running' || link.conn !== null || link.dialing !== null || this.isCut(link.peer.id)) return;
+    clearTimer(link.reconnectTimer);
+    link.reconnectTimer = null;
+    const port = link.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort;
+    const socket = net.connect({ host: link.peer.host, port });
+    if (this.tcpKeepAlive) socket.setKeepAlive(true);
+    const conn = new PeerConnection(socket, link.channel, 'out', HANDSHAKE_MAX_FRAME_BYTES, this.counters, this.connectionEvents);
+    conn.peerId = link.peer.id;
+    link.dialing = conn;
+    conn.armTimeout(this.connectTimeoutMs, `no handshake from server ${link.peer.id} within ${this.connectTimeoutMs} ms`);
+    conn.write(encodeHandshake({ serverId: this.selfId, channel: link.channel }), false);
+  }
+
+  private scheduleReconnect(link: Link): void {
+    if (!link.dials || this.state !== 'running' || link.reconnectTimer !== null) return;
+    link.reconnectTimer = unrefTimer(() => {
+      link.reconnectTimer = null;
+      this.dial(link);
+    }, this.reconnectDelayMs);
+  }
+
+  private onInbound(channel: Channel, socket: net.Socket): void {
+    const pending = this.pendingInbound.get(channel)!;
+    if (this.state !== 'running' || pending.size >= PENDING_INBOUND_MAX) {
+      this.log.debug('refused a peer connection', { channel, from: `${socket.remoteAddress}:${socket.remotePort}`, pending: pending.size });
+      socket.destroy();
+      return;
+    }
+    if (this.tcpKeepAlive) socket.setKeepAlive(true);
+    const conn = new PeerConnection(socket, channel, 'in', HANDSHAKE_MAX_FRAME_BYTES, this.counters, this.connectionEvents);
+    pending.add(conn);
+    conn.armTimeout(this.connectTimeoutMs, `no handshake within ${this.connectTimeoutMs} ms`);
+  }
+
+  private readonly connectionEvents = {
+    frame: (conn: PeerConnection, frame: PeerFrame): void => this.onFrame(conn, frame),
+    closed: (conn: PeerConnection, reason: string, protocol: PeerProtocolError | undefined): void => this.onClosed(conn, reason, protocol),
+  };
+
+  private onFrame(conn: PeerConnection, frame: PeerFrame): void {
+    if (!conn.established) {
+      if (frame.type !== 'handshake') {
+        this.reject(conn, `expected a handshake first, got ${frame.msg.kind}`);
+        return;
+      }
+      if (conn.direction === 'in') this.acceptHandshake(conn, frame.handshake);
+      else this.checkAnswer(conn, frame.handshake);
+      return;
+    }
+    if (frame.type === 'handshake') {
+      conn.close('a second handshake', new PeerProtocolError('unexpected-frame', 'peer sent a second handshake on an established connection'));
+      return;
+    }
+    const msg = frame.msg;
+    if (isElectionMessage(msg) !== (conn.channel === 'election')) {
+      conn.close('wrong channel', new PeerProtocolError('unexpected-frame', `${msg.kind} is not allowed on the ${conn.channel} channel`));
+      return;
+    }
+    const from = conn.peerId!;
+    const link = this.links.get(linkKey(from, conn.channel));
+    if (link === undefined || link.conn !== conn) return; // an old connection: never deliver
+    this.counters.messagesReceived++;
+    if (this.faults?.admit !== undefined && !this.faults.admit(from, msg)) {
+      this.counters.messagesDropped++;
+      return;
+    }
+    this.onMessage(from, msg);
+  }
+
+  /** A problem with the handshake's content, or undefined when the peer may connect. */
+  private handshakeProblem(h: Handshake, channel: Channel, expectedId: number | undefined): string | undefined {
+    if (h.channel !== channel) {
+      return `server ${h.serverId} sent a ${h.channel} handshake on the ${channel} port; check that every server.N line lists host:quorumPort:electionPort in that order`;
+    }
+    if (h.serverId === this.selfId) return `a peer claims this server's own id ${h.serverId}; two servers share a myid`;
+    if (!this.members.has(h.serverId)) {
+      return `server ${h.serverId} is not in this ensemble (members ${[...this.members.keys()].join(',')}); add server.${h.serverId} or fix its myid`;
+    }
+    if (expectedId !== undefined && h.serverId !== expectedId) {
+      return `the server at this address says it is server ${h.serverId}, expected ${expectedId}; check the server.N lines`;
+    }
+    return undefined;
+  }
+
+  private acceptHandshake(conn: PeerConnection, h: Handshake): void {
+    this.pendingInbound.get(conn.channel)!.delete(conn);
+    const problem = this.handshakeProblem(h, conn.channel, undefined);
+    if (problem !== undefined) {
+      this.reject(conn, problem);
+      return;
+    }
+    if (h.serverId < this.selfId) {
+      this.reject(conn, `server ${h.serverId} dialed server ${this.selfId}, but only the higher id dials; run the same zablab version on every server`);
+      return;
+    }
+    if (this.isCut(h.serverId)) {
+      conn.close('edge cut by fault injection', undefined, true);
+      return;
+    }
+    const link = this.links.get(linkKey(h.serverId, conn.channel))!;
+    conn.peerId = h.serverId;
+    // The dialer only dials when it has no connection: an old one here is dead.
+    if (link.conn !== null) {
+      if (link.channel === 'quorum') this.lose(link, `server ${h.serverId} reconnected`, 0, false);
+      else link.conn.close(`server ${h.serverId} reconnected`, undefined, true);
+      link.conn = null;
+    }
+    conn.write(encodeHandshake({ serverId: this.selfId, channel: conn.channel }), false);
+    this.establish(link, conn);
+  }
+
+  private checkAnswer(conn: PeerConnection, h: Handshake): void {
+    const problem = this.handshakeProblem(h, conn.channel, conn.peerId);
+    if (problem !== undefined) {
+      this.reject(conn, problem);
+      return;
+    }
+    const link = this.links.get(linkKey(h.serverId, conn.channel))!;
+    if (link.dialing !== conn) {
+      conn.close('superseded', undefined, true);
+      return;
+    }
+    link.dialing = null;
+    this.establish(link, conn);
+  }
+
+  private establish(link: Link, conn: PeerConnection): void {
+    conn.disarmTimeout();
+    conn.established = true;
+    conn.setMaxFrameBytes(link.maxFrameBytes);
+    link.conn = conn;
+    link.generation++;
+    clearTimer(link.expiryTimer);
+    link.expiryTimer = null;
+    const fields = { peer: link.peer.id, channel: link.channel, generation: link.generation, dialed: conn.direction === 'out', failedDials: link.failedDials || undefined };
+    if (link.failedDials > 0 || link.channel === 'quorum') this.log.info('connected to a peer', fields);
+    else this.log.debug('connected to a peer', fields);
+    link.failedDials = 0;
+    // Held-back (delayed) frames stay behind their timer; queued ones leave now, in order.
+    for (const frame of link.queue.drain()) {
+      link.heldBytes -= frame.length;
+      conn.write(frame, true);
+    }
+  }
+
+  /** Refuse a peer: one warning line that says what was wrong, then close. */
+  private reject(conn: PeerConnection, problem: string): void {
+    this.log.warn('peer connection refused', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, problem });
+    conn.close(problem, undefined, true);
+    this.afterDialFailure(conn);
+  }
+
+  private onClosed(conn: PeerConnection, reason: string, protocol: PeerProtocolError | undefined): void {
+    if (this.state === 'closed') return;
+    if (protocol !== undefined) {
+      this.log.warn('peer connection dropped: protocol error', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, reason: protocol.reason, problem: protocol.message });
+    }
+    if (conn.direction === 'in' && !conn.established) {
+      this.pendingInbound.get(conn.channel)!.delete(conn);
+      // A silent connection is a misbehaving peer; one that just closes is a port probe.
+      if (conn.timedOut) this.log.warn('peer connection dropped: no handshake', { channel: conn.channel, remote: conn.remote, problem: reason });
+      else if (protocol === undefined) this.log.debug('unidentified peer connection closed', { channel: conn.channel, remote: conn.remote, reason });
+      return;
+    }
+    const link = this.links.get(linkKey(conn.peerId!, conn.channel));
+    if (link === undefined) return;
+    if (link.conn === conn) {
+      if (link.channel === 'quorum') {
+        this.lose(link, reason, 0, false);
+      } else {
+        link.conn = null;
+        this.log.info('lost the connection to a peer', { peer: link.peer.id, channel: link.channel, generation: link.generation, reason });
+        this.scheduleReconnect(link);
+      }
+      return;
+    }
+    this.afterDialFailure(conn, reason);
+  }
+
+  private afterDialFailure(conn: PeerConnection, reason?: string): void {
+    if (conn.direction !== 'out' || conn.peerId === undefined) return;
+    const link = this.links.get(linkKey(conn.peerId, conn.channel));
+    if (link === undefined || link.dialing !== conn) return;
+    link.dialing = null;
+    link.failedDials++;
+    if (link.failedDials === 1 && reason !== undefined) {
+      this.log.info('cannot reach a peer; will keep retrying', { peer: link.peer.id, channel: link.channel, address: `${link.peer.host}:${conn.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort}`, reason, retryMs: this.reconnectDelayMs });
+    }
+    this.scheduleReconnect(link);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Faults
+
+  private isCut(peer: number): boolean {
+    return this.faults?.isCut?.(peer) ?? false;
+  }
+
+  private onFaultEvent(ev: FaultEvent): void {
+    if (this.state !== 'running') return;
+    for (const link of this.links.values()) {
+      if (ev.peer !== undefined && link.peer.id !== ev.peer) continue;
+      if (ev.type === 'cut') {
+        link.dialing?.close('edge cut by fault injection', undefined, true);
+        link.dialing = null;
+        clearTimer(link.reconnectTimer);
+        link.reconnectTimer = null;
+        if (link.channel === 'quorum') {
+          if (link.conn !== null || link.queue.length > 0 || link.delayed.length > 0) this.lose(link, 'edge cut by fault injection', 0, true);
+        } else {
+          link.conn?.close('edge cut by fault injection', undefined, true);
+          link.conn = null;
+          link.queue.clear();
+          link.delayed.clear();
+          link.heldBytes = 0;
+        }
+        clearTimer(link.reconnectTimer); // lose() schedules one; a cut edge waits for heal
+        link.reconnectTimer = null;
+      } else if (link.dials && !this.isCut(link.peer.id)) {
+        this.dial(link);
+      }
+    }
+  }
+
+  // -------------------------------------------------------------------------------------
+  // Listening
+
+  private async listen(channel: Channel, port: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const server = await listenOnce(this.listenHost, port, (s) => this.onInbound(channel, s));
+        if (this.state === 'closed') {
+          server.close();
+          return;
+        }
+        this.servers.set(channel, server);
+        return;
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+        const where = `${this.listenHost}:${port}`;
+        if (this.state === 'closed') throw new PeerTransportError('ZABLAB_PEER_STATE', 'the transport was closed while starting');
+        if (this.bindRetry !== 0 && attempt >= this.bindRetry) {
+          throw new PeerTransportError(
+            'ZABLAB_PEER_BIND',
+            `cannot listen on ${where} for the ${channel} channel after ${attempt} attempts (${code}); stop whatever holds the port or change server.${this.selfId}`,
+          );
+        }
+        this.log.warn('cannot listen on a peer port; retrying', { channel, address: where, error: code, attempt, retryMs: this.bindRetryDelayMs });
+        await new Promise((resolve) => setTimeout(resolve, this.bindRetryDelayMs));
+      }
+    }
+  }
+}
+
+function listenOnce(host: string, port: number, onConnection: (s: net.Socket) => void): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer({ noDelay: true }, onConnection);
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      server.on('error', () => undefined); // accept errors surface on sockets; a listener error after bind is not fatal
+      resolve(server);
+    });
+  });
+}
+
+function linkKey(peer: number, channel: Channel): string {
+  return `${peer}/${channel}`;
+}
+
+function clearTimer(t: NodeJS.Timeout | null): void {
+  if (t !== null) clearTimeout(t);
+}
+
+function clearLinkTimers(link: Link): void {
+  clearTimer(link.delayTimer);
+  clearTimer(link.expiryTimer);
+  clearTimer(link.reconnectTimer);
+  link.delayTimer = null;
+  link.expiryTimer = null;
+  link.reconnectTimer = null;
+}
+
+function unrefTimer(fn: () => void, ms: number): NodeJS.Timeout {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return t;
+}
+
+function configError(message: string): PeerTransportError {
+  return new PeerTransportError('ZABLAB_PEER_CONFIG', message);
+}
+
+function positiveInt(v: number, name: string, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw configError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+function checkAddress(p: PeerAddress): void {
+  if (!Number.isSafeInteger(p.id) || p.id < 0) throw configError(`server id must be a non-negative integer, got ${p.id}`);
+  for (const [name, port] of [['quorumPort', p.quorumPort], ['electionPort', p.electionPort]] as const) {
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw configError(`server.${p.id} ${name} must be a port number, got ${port}`);
+  }
+  if (p.host === '') throw configError(`server.${p.id} has an empty host`);
+}
