@@ -47,6 +47,36 @@ export class ZKDatabase {
     return this.lastProcessedZxid;
   }
 
+  /**
+   * Quorum mode: load the newest snapshot only. Logged txns after it are returned, not
+   * applied — ZAB decides whether they are committed (they may be cut by a TRUNC).
+   */
+  async loadForQuorum(): Promise<{ snapshotZxid: bigint; tail: LoggedTxn[] }> {
+    const snap = await this.snaps.loadNewest();
+    if (snap) {
+      this.restoreSnapshot(snap.body);
+      this.tree.lastProcessedZxid = snap.zxid;
+    }
+    const tail: LoggedTxn[] = [];
+    for await (const t of this.txnLog.read(this.tree.lastProcessedZxid)) tail.push(t);
+    this.log.info('loaded for quorum', {
+      snapshotZxid: zxidHex(this.tree.lastProcessedZxid),
+      loggedAfterSnapshot: tail.length,
+    });
+    return { snapshotZxid: this.tree.lastProcessedZxid, tail };
+  }
+
+  /** The whole applied state as one buffer (a leader's SNAP to a learner). */
+  snapshotBytes(): Buffer {
+    return Buffer.concat([...this.snapshotBody()]);
+  }
+
+  /** Replace the state with a leader's snapshot taken at `zxid`. */
+  installSnapshot(bytes: Uint8Array, zxid: bigint): void {
+    this.restoreSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    this.tree.lastProcessedZxid = zxid;
+  }
+
   /** Apply one decided, durable txn: the tree plus the session table. */
   applyTxn(t: LoggedTxn): ProcessTxnResult {
     const { hdr, body } = t;

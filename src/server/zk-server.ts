@@ -160,8 +160,11 @@ export class ZooKeeperServer {
       req.origin?.complete(req, { err: Code.CONNECTIONLOSS, zxid: this.lastProcessedZxid, body: null });
       return;
     }
-    this.inProcess++;
-    if (req.origin) this.pending.set(pendingKey(req.sessionId, req.cxid), req);
+    if (req.origin) {
+      // Only requests someone waits for count as in process (and can throttle clients).
+      this.inProcess++;
+      this.pending.set(pendingKey(req.sessionId, req.cxid), req);
+    }
     path.submit(req);
   }
 
@@ -230,6 +233,12 @@ export class ZooKeeperServer {
       this.throttled.clear();
       for (const c of paused) c.resumeReading();
     }
+  }
+
+  /** A request the write path could not take (no leader right now). */
+  fail(req: Request, err: number): void {
+    if (!this.pending.delete(pendingKey(req.sessionId, req.cxid))) return;
+    this.finish(req, { err, zxid: this.lastProcessedZxid, body: null });
   }
 
   /** The role ended: every waiting request loses its connection (clients retry elsewhere). */

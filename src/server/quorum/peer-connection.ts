@@ -22,6 +22,9 @@ export interface ConnectionEvents {
 
 export type Direction = 'in' | 'out';
 
+/** How long a gracefully closed connection may take to drain before it is destroyed. */
+const GRACEFUL_CLOSE_MS = 2000;
+
 export class PeerConnection {
   /** The peer's server id: expected (outgoing) or claimed in its handshake (incoming). */
   peerId: number | undefined;
@@ -98,15 +101,26 @@ export class PeerConnection {
     this.timer = null;
   }
 
-  /** Destroy the socket; unsent frames are gone. `silent` skips the closed event (transport shutdown). */
-  close(reason: string, protocol?: PeerProtocolError, silent = false): void {
+  /**
+   * Close the connection. `silent` skips the closed event (the transport closed it itself).
+   * `graceful` first sends what this turn wrote, then ends the stream: the peer receives
+   * everything written before the close. Otherwise unsent frames are gone.
+   */
+  close(reason: string, protocol?: PeerProtocolError, silent = false, graceful = false): void {
     if (this.closed) return;
+    if (graceful) this.flush();
     this.closed = true;
     this.disarmTimeout();
     this.pending = [];
     this.pendingBytes = 0;
     this.pendingMessages = 0;
-    this.socket.destroy();
+    if (graceful) {
+      this.socket.end();
+      // A peer that does not read must not hold the socket open.
+      setTimeout(() => this.socket.destroy(), GRACEFUL_CLOSE_MS).unref();
+    } else {
+      this.socket.destroy();
+    }
     if (!silent) this.events.closed(this, reason, protocol);
   }
 

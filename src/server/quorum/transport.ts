@@ -349,7 +349,7 @@ export class PeerTransport {
       const limit = link.channel === 'election' ? ELECTION_BACKLOG_BYTES_MAX : this.maxQueueBytes;
       if (conn.backlogBytes + frame.length > limit) {
         if (link.channel === 'election') this.counters.messagesDropped++;
-        else this.lose(link, `server ${link.peer.id} is not reading: ${conn.backlogBytes} bytes wait to be sent`, 1, true);
+        else this.lose(link, `server ${link.peer.id} is not reading: ${conn.backlogBytes} bytes wait to be sent`, { droppedNow: 1, fromSend: true });
         return;
       }
       conn.write(frame, true);
@@ -361,12 +361,12 @@ export class PeerTransport {
         this.counters.messagesDropped++;
       }
     } else if (link.heldBytes + frame.length > this.maxQueueBytes) {
-      this.lose(link, `more than ${this.maxQueueBytes} bytes queued for server ${link.peer.id}, which is not connected`, 1, true);
+      this.lose(link, `more than ${this.maxQueueBytes} bytes queued for server ${link.peer.id}, which is not connected`, { droppedNow: 1, fromSend: true });
       return;
     } else if (link.expiryTimer === null) {
       link.expiryTimer = unrefTimer(() => {
         link.expiryTimer = null;
-        this.lose(link, `no connection to server ${link.peer.id} within ${this.connectTimeoutMs} ms`, 0, false);
+        this.lose(link, `no connection to server ${link.peer.id} within ${this.connectTimeoutMs} ms`, {});
       }, this.connectTimeoutMs);
     }
     link.queue.push(frame);
@@ -407,16 +407,19 @@ export class PeerTransport {
       this.counters.messagesDropped++;
       return;
     }
-    this.lose(link, reason, 1, true);
+    // What was written before this message still goes out: TCP would have sent it.
+    this.lose(link, reason, { droppedNow: 1, fromSend: true, graceful: true });
   }
 
   /**
    * The quorum stream to this peer broke: close the connection, discard what is held, and
    * tell the owner (once) if anything was or may have been lost. `fromSend` defers the
-   * callback to a microtask so that it never re-enters the caller of send(); microtasks
-   * still run before any newer connection can deliver.
+   * callback to a microtask so that it never re-enters the caller of send() (or of a fault
+   * controller); microtasks still run before any newer connection can deliver. `graceful`
+   * lets what was already written reach the peer before the connection ends.
    */
-  private lose(link: Link, reason: string, droppedNow: number, fromSend: boolean): void {
+  private lose(link: Link, reason: string, how: { droppedNow?: number; fromSend?: boolean; graceful?: boolean }): void {
+    const { droppedNow = 0, fromSend = false, graceful = false } = how;
     const conn = link.conn;
     const discarded = link.queue.length + link.delayed.length + droppedNow;
     this.counters.messagesDropped += discarded;
@@ -429,7 +432,7 @@ export class PeerTransport {
     link.expiryTimer = null;
     clearTimer(link.delayTimer);
     link.delayTimer = null;
-    conn?.close(reason, undefined, true);
+    conn?.close(reason, undefined, true, graceful);
     if (conn !== null) this.log.info('lost the connection to a peer', { peer: link.peer.id, channel: link.channel, generation: link.generation, reason });
     if (link.channel === 'quorum' && (conn !== null || discarded > 0)) this.notifyDisconnect(link, fromSend);
     if (conn !== null) this.scheduleReconnect(link);
@@ -580,7 +583,7 @@ export class PeerTransport {
     conn.peerId = h.serverId;
     // The dialer only dials when it has no connection: an old one here is dead.
     if (link.conn !== null) {
-      if (link.channel === 'quorum') this.lose(link, `server ${h.serverId} reconnected`, 0, false);
+      if (link.channel === 'quorum') this.lose(link, `server ${h.serverId} reconnected`, {});
       else link.conn.close(`server ${h.serverId} reconnected`, undefined, true);
       link.conn = null;
     }
@@ -645,7 +648,7 @@ export class PeerTransport {
     if (link === undefined) return;
     if (link.conn === conn) {
       if (link.channel === 'quorum') {
-        this.lose(link, reason, 0, false);
+        this.lose(link, reason, {});
       } else {
         link.conn = null;
         this.log.info('lost the connection to a peer', { peer: link.peer.id, channel: link.channel, generation: link.generation, reason });
@@ -685,7 +688,7 @@ export class PeerTransport {
         clearTimer(link.reconnectTimer);
         link.reconnectTimer = null;
         if (link.channel === 'quorum') {
-          if (link.conn !== null || link.queue.length > 0 || link.delayed.length > 0) this.lose(link, 'edge cut by fault injection', 0, true);
+          if (link.conn !== null || link.queue.length > 0 || link.delayed.length > 0) this.lose(link, 'edge cut by fault injection', { fromSend: true });
         } else {
           link.conn?.close('edge cut by fault injection', undefined, true);
           link.conn = null;

@@ -1,0 +1,349 @@
+/**
+ * QuorumPeer: hosts the pure ZAB core (src/zab) in a real server. It feeds the core with
+ * ticks and peer messages, carries out each Ready exactly as its contract says (persist
+ * with fsync, then apply, then advance), sends what the core releases, and switches the
+ * client-facing write path when the role changes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeLoggedTxn, encodeLoggedTxn } from '../../jute/index.js';
+import { FileSnapStore, FileTxnLog, PurgeTask, SnapshotPolicy } from '../../storage/index.js';
+import { Peer, QuorumVerifier, epochOf, zxidHex, type PeerEvent, type PersistOp, type Txn } from '../../zab/index.js';
+import type { ZabConfig } from '../config.js';
+import { ClientPortListener } from '../cnxn-factory.js';
+import { isFourLetterWord, runFourLetterWord } from '../four-letter.js';
+import type { Logger } from '../log.js';
+import { buildServerView } from '../server-view.js';
+import type { RunningServer } from '../standalone.js';
+import { ZKDatabase } from '../zk-database.js';
+import { ZooKeeperServer } from '../zk-server.js';
+import { decodeApp } from './app-messages.js';
+import { readEpoch, writeEpoch } from './epoch-files.js';
+import { FaultController } from './faults.js';
+import { LeaderPath, LearnerPath, LookingPath } from './role-paths.js';
+import { PeerTransport } from './transport.js';
+
+/** The core's clock: fine enough for FLE's 200 ms finalize wait, coarse enough to be cheap. */
+export function hostTickMs(tickTime: number): number {
+  return Math.max(10, Math.min(50, Math.floor(tickTime / 4)));
+}
+
+function ticksFor(ms: number, tickMs: number): number {
+  return Math.max(1, Math.ceil(ms / tickMs));
+}
+
+export interface QuorumServer extends RunningServer {
+  readonly peer: Peer;
+  readonly faults: FaultController;
+}
+
+export async function startQuorum(cfg: ZabConfig, log: Logger): Promise<QuorumServer> {
+  const snapDir = path.join(cfg.dataDir, 'version-2');
+  const logDir = path.join(cfg.dataLogDir, 'version-2');
+  fs.mkdirSync(snapDir, { recursive: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
+  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
+  const db = new ZKDatabase(txnLog, snaps, log);
+  const { snapshotZxid, tail } = await db.loadForQuorum();
+  const lastLogged = tail.length > 0 ? tail[tail.length - 1]!.hdr.zxid : snapshotZxid;
+  // A server upgraded from a version without epoch files derives them from its log (as ZooKeeper).
+  const currentEpoch = (await readEpoch(cfg.dataDir, 'currentEpoch')) ?? epochOf(lastLogged);
+  const acceptedEpoch = (await readEpoch(cfg.dataDir, 'acceptedEpoch')) ?? currentEpoch;
+  if (acceptedEpoch < currentEpoch) {
+    throw new Error(`${cfg.dataDir}: acceptedEpoch ${acceptedEpoch} is less than currentEpoch ${currentEpoch}; the epoch files are damaged`);
+  }
+
+  const tickMs = hostTickMs(cfg.tickTime);
+  const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
+  const observers = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
+  const peer = new Peer(
+    {
+      id: cfg.serverId,
+      quorum: new QuorumVerifier(voters, observers),
+      ticks: {
+        finalizeWait: ticksFor(200, tickMs),
+        notificationMin: ticksFor(200, tickMs),
+        notificationMax: ticksFor(60_000, tickMs),
+        ping: ticksFor(cfg.tickTime / 2, tickMs),
+        syncLimit: ticksFor(cfg.syncLimit * cfg.tickTime, tickMs),
+        initLimit: ticksFor(cfg.initLimit * cfg.tickTime, tickMs),
+      },
+      committedLogMax: cfg.commitLogCount,
+    },
+    {
+      acceptedEpoch,
+      currentEpoch,
+      appliedZxid: snapshotZxid,
+      log: tail.map((t): Txn => ({ zxid: t.hdr.zxid, data: encodeLoggedTxn(t) })),
+    },
+  );
+  const host = new QuorumHost(cfg, log, db, peer, tickMs);
+  await host.start();
+  return host;
+}
+
+class QuorumHost implements QuorumServer {
+  readonly server: ZooKeeperServer;
+  readonly faults = new FaultController();
+  private readonly transport: PeerTransport;
+  private listener!: ClientPortListener;
+  private readonly snapshotPolicy: SnapshotPolicy;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private sessionTimer: NodeJS.Timeout | null = null;
+  private processing = false;
+  private pumpScheduled = false;
+  private closed = false;
+  private leaderPath: LeaderPath | null = null;
+  private learnerPath: LearnerPath | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    readonly cfg: ZabConfig,
+    private readonly log: Logger,
+    private readonly db: ZKDatabase,
+    readonly peer: Peer,
+    private readonly tickMs: number,
+  ) {
+    this.server = new ZooKeeperServer(cfg, db, log);
+    this.server.writePath = new LookingPath();
+    this.server.expiresSessions = false;
+    this.server.trackDatabaseSessions();
+    this.snapshotPolicy = new SnapshotPolicy(cfg.snapCount, Math.random);
+    this.transport = new PeerTransport({
+      selfId: cfg.serverId,
+      peers: cfg.servers.map((s) => ({ id: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort })),
+      listenHost: cfg.quorumListenOnAllIPs ? '0.0.0.0' : undefined,
+      electionPortBindRetry: cfg.electionPortBindRetry,
+      log,
+      faults: this.faults,
+    });
+    this.transport.onMessage = (from, msg) => {
+      this.peer.step(from, msg);
+      this.pump();
+    };
+    this.transport.onDisconnect = (p) => {
+      this.peer.disconnected(p);
+      this.pump();
+    };
+  }
+
+  get clientPort(): number {
+    return this.listener.address.port;
+  }
+
+  async start(): Promise<void> {
+    await this.transport.start();
+    const listener: ClientPortListener = new ClientPortListener(this.server, this.log, {
+      host: this.cfg.clientPortAddress,
+      port: this.cfg.clientPort,
+      maxClientCnxns: this.cfg.maxClientCnxns,
+      isFourLetterWord,
+      fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(this.server, listener), this.cfg),
+    });
+    this.listener = listener;
+    await listener.listen();
+    this.server.start();
+    if (this.cfg.autopurgePurgeIntervalMs > 0) {
+      this.server.purgeTask = new PurgeTask({
+        dataDir: this.cfg.dataDir,
+        dataLogDir: this.cfg.dataLogDir,
+        snapRetainCount: this.cfg.autopurgeSnapRetainCount,
+        purgeIntervalHours: this.cfg.autopurgePurgeIntervalMs / 3_600_000,
+        log: (m) => this.log.info(m),
+      });
+      this.server.purgeTask.start();
+    }
+    this.tickTimer = setInterval(() => {
+      this.peer.tick();
+      this.pump();
+    }, this.tickMs);
+    this.sessionTimer = setInterval(() => this.learnerPath?.reportSessions(), Math.max(10, this.cfg.tickTime / 2));
+    this.log.info('quorum peer started', {
+      id: this.cfg.serverId,
+      role: this.peer.quorum.isVoter(this.cfg.serverId) ? 'participant' : 'observer',
+      clientPort: this.clientPort,
+      acceptedEpoch: this.peer.epochs.accepted,
+      currentEpoch: this.peer.epochs.current,
+      lastLogged: zxidHex(this.peer.lastLoggedZxid),
+    });
+    this.pump();
+  }
+
+  /** Run the core's outputs soon (once per event-loop turn, so inputs batch). */
+  private pump(): void {
+    if (this.pumpScheduled || this.closed) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.flushMessages();
+      void this.processReadies();
+    });
+  }
+
+  private flushMessages(): void {
+    for (const env of this.peer.takeMessages()) {
+      let msg = env.msg;
+      if (msg.kind === 'snap' && msg.snapshot === undefined) {
+        // The core releases a SNAP only when our applied state is exactly at its zxid.
+        if (this.db.lastProcessedZxid !== msg.zxid) {
+          throw new Error(`invariant: SNAP at ${zxidHex(msg.zxid)} but state is at ${zxidHex(this.db.lastProcessedZxid)}`);
+        }
+        msg = { ...msg, snapshot: this.db.snapshotBytes() };
+      }
+      this.transport.send(env.to, msg);
+    }
+  }
+
+  private async processReadies(): Promise<void> {
+    if (this.processing) return;
+    this.processing = true;
+    try {
+      while (!this.closed && this.peer.hasReady()) {
+        const rd = this.peer.ready();
+        await this.persist(rd.persist);
+        for (const t of rd.apply) this.server.applyCommitted(decodeLoggedTxn(Buffer.from(t.data)));
+        this.peer.advance(rd);
+        this.flushMessages();
+        for (const e of rd.events) this.onEvent(e);
+        this.flushMessages();
+      }
+    } catch (err) {
+      this.fatal(err);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  /** Carry out persist ops in order; appends before an epoch change are fsynced first. */
+  private async persist(ops: PersistOp[]): Promise<void> {
+    let unsynced = false;
+    const sync = async () => {
+      if (unsynced) await this.db.txnLog.commit();
+      unsynced = false;
+    };
+    for (const op of ops) {
+      switch (op.kind) {
+        case 'append':
+          for (const t of op.txns) {
+            this.db.txnLog.append(decodeLoggedTxn(Buffer.from(t.data)));
+            if (this.snapshotPolicy.onTxnLogged()) {
+              this.db.txnLog.rollLog();
+              this.db.takeSnapshot().catch((e: unknown) => this.log.error('snapshot failed', { error: String(e) }));
+            }
+          }
+          unsynced = true;
+          break;
+        case 'truncate':
+          await sync();
+          await this.db.txnLog.truncate(op.zxid);
+          this.log.info('log truncated', { zxid: zxidHex(op.zxid) });
+          break;
+        case 'installSnapshot':
+          await sync();
+          await this.db.snaps.save(op.zxid, [Buffer.from(op.snapshot)]);
+          await this.db.txnLog.truncate(op.zxid);
+          this.db.installSnapshot(op.snapshot, op.zxid);
+          this.server.trackDatabaseSessions();
+          this.log.info('installed snapshot from leader', { zxid: zxidHex(op.zxid), bytes: op.snapshot.length });
+          break;
+        case 'acceptedEpoch':
+          await sync();
+          await writeEpoch(this.cfg.dataDir, 'acceptedEpoch', op.epoch);
+          break;
+        case 'currentEpoch':
+          await sync();
+          await writeEpoch(this.cfg.dataDir, 'currentEpoch', op.epoch);
+          break;
+      }
+    }
+    await sync();
+  }
+
+  private onEvent(e: PeerEvent): void {
+    switch (e.kind) {
+      case 'looking':
+        this.log.info('LOOKING', { electionEpoch: e.electionEpoch, reason: e.reason });
+        this.leaveRole(e.reason);
+        return;
+      case 'elected':
+        this.log.info('election finished', { leader: e.leader, state: e.state, electionEpoch: e.electionEpoch, votes: e.votesReceived, ms: e.ticks * this.tickMs });
+        return;
+      case 'discovered':
+        this.log.info('discovery done', { epoch: e.epoch, leader: e.leader });
+        return;
+      case 'synced':
+        this.log.info('synced with leader', { epoch: e.epoch, leader: e.leader, mode: e.mode ?? 'leader' });
+        return;
+      case 'serving':
+        this.enterBroadcast(e.state, e.leader);
+        return;
+      case 'learnerSynced':
+        this.log.info('learner synced', { learner: e.learner, mode: e.mode, txns: e.txns, observer: e.observer });
+        return;
+      case 'learnerLost':
+        this.log.info('learner lost', { learner: e.learner, reason: e.reason });
+        return;
+      case 'committed':
+        return;
+      case 'app':
+        this.onApp(e.from, e.payload);
+        return;
+    }
+  }
+
+  private onApp(from: number, payload: Uint8Array): void {
+    let m;
+    try {
+      m = decodeApp(payload);
+    } catch (err) {
+      this.log.warn('undecodable learner message', { from, error: String(err) });
+      return;
+    }
+    if (this.leaderPath) this.leaderPath.onLearnerMessage(from, m);
+    else this.learnerPath?.onLeaderMessage(m);
+  }
+
+  private enterBroadcast(state: 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING', leader: number): void {
+    const pump = () => this.pump();
+    if (state === 'LEADING') {
+      this.leaderPath = new LeaderPath(this.server, this.peer, pump);
+      this.server.writePath = this.leaderPath;
+    } else {
+      this.learnerPath = new LearnerPath(this.server, this.peer, leader, state === 'OBSERVING', pump);
+      this.server.writePath = this.learnerPath;
+    }
+    this.log.info('serving', { state, leader, epoch: this.peer.epochs.current, zxid: zxidHex(this.db.lastProcessedZxid) });
+  }
+
+  private leaveRole(reason: string): void {
+    this.learnerPath?.close();
+    this.leaderPath = null;
+    this.learnerPath = null;
+    this.server.writePath = new LookingPath();
+    this.server.prep = null;
+    this.server.expiresSessions = false;
+    this.server.failPending(reason);
+    this.server.closeAllConnections(`server is electing a leader (${reason})`);
+  }
+
+  private fatal(err: unknown): void {
+    this.log.error('fatal error in the quorum peer, shutting down', { error: err instanceof Error ? err.stack ?? err.message : String(err) });
+    void this.close().finally(() => process.exit(1));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.closed = true;
+      if (this.tickTimer) clearInterval(this.tickTimer);
+      if (this.sessionTimer) clearInterval(this.sessionTimer);
+      this.learnerPath?.close();
+      await this.listener?.close();
+      await this.server.shutdown();
+      await this.transport.close();
+      while (this.processing) await new Promise((r) => setTimeout(r, 5));
+      await this.db.close();
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The write path of each ZAB role. A leader preps a request into a txn and proposes it; a
+ * learner forwards the request to its leader and answers its client when the txn commits
+ * back to it. While LOOKING nothing is served.
+ */
+import { Code, JuteReader, OpCode, encodeLoggedTxn } from '../../jute/index.js';
+import type { Peer, ServerId } from '../../zab/index.js';
+import type { ServerState } from '../four-letter.js';
+import type { Request } from '../request.js';
+import type { WritePath, ZooKeeperServer } from '../zk-server.js';
+import { encodeApp, SESSIONS_PER_PING_MAX, type AppMessage } from './app-messages.js';
+
+export class LookingPath implements WritePath {
+  submit(): void {
+    throw new Error('LookingPath.submit: the server refuses requests while not serving');
+  }
+  forwards(): boolean {
+    return false;
+  }
+  revalidate(): Promise<boolean> {
+    return Promise.resolve(false);
+  }
+  serving(): boolean {
+    return false;
+  }
+  state(): ServerState {
+    return 'follower';
+  }
+}
+
+export class LeaderPath implements WritePath {
+  constructor(
+    private readonly server: ZooKeeperServer,
+    private readonly peer: Peer,
+    private readonly pump: () => void,
+  ) {
+    server.prep = server.newPrep();
+    server.expiresSessions = true;
+    // The leader owns session expiry: every session the database knows gets a fresh timer.
+    server.trackDatabaseSessions();
+  }
+
+  submit(req: Request, trace?: string): void {
+    const prep = this.server.prep!;
+    const zxid = this.peer.propose((z) => {
+      prep.prep(req, z);
+      return encodeLoggedTxn(req.txn!);
+    }, trace);
+    if (zxid === null) this.server.fail(req, Code.CONNECTIONLOSS);
+    this.pump();
+  }
+
+  forwards(): boolean {
+    return false;
+  }
+
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+    return Promise.resolve(this.server.sessions.touch(sessionId, timeoutMs));
+  }
+
+  serving(): boolean {
+    return this.peer.serving;
+  }
+
+  state(): ServerState {
+    return 'leader';
+  }
+
+  /** A learner's message to us, the leader. */
+  onLearnerMessage(from: ServerId, m: AppMessage): void {
+    switch (m.kind) {
+      case 'request': {
+        if (m.type === OpCode.sync) {
+          // Answered once everything proposed before it has committed (ZooKeeper's SYNC).
+          this.peer.sendAppAfterCommit(from, encodeApp({ kind: 'syncReply', sessionId: m.sessionId, cxid: m.cxid, path: syncPath(m.body) }));
+          this.pump();
+          return;
+        }
+        const req: Request = {
+          sessionId: m.sessionId,
+          cxid: m.cxid,
+          type: m.type,
+          body: m.body,
+          origin: null,
+          authInfo: m.authInfo,
+          receivedAtMs: performance.now(),
+          err: Code.OK,
+        };
+        this.submit(req, m.trace === '' ? undefined : m.trace);
+        return;
+      }
+      case 'revalidate': {
+        const valid = this.server.sessions.touch(m.sessionId, m.timeoutMs);
+        this.peer.sendApp(from, encodeApp({ kind: 'revalidateReply', reqId: m.reqId, valid }));
+        this.pump();
+        return;
+      }
+      case 'sessions':
+        for (const [id, timeout] of m.sessions) this.server.sessions.touch(id, timeout);
+        return;
+      case 'syncReply':
+      case 'revalidateReply':
+        this.server.log.warn('learner sent a leader-only message', { learner: from, kind: m.kind });
+        return;
+    }
+  }
+}
+
+function syncPath(body: Buffer): string {
+  try {
+    return new JuteReader(body).readString() ?? '/';
+  } catch {
+    return '/';
+  }
+}
+
+export class LearnerPath implements WritePath {
+  private nextReqId = 1;
+  private readonly revalidations = new Map<number, { resolve: (v: boolean) => void; timer: NodeJS.Timeout; sessionId: bigint; timeoutMs: number }>();
+
+  constructor(
+    private readonly server: ZooKeeperServer,
+    private readonly peer: Peer,
+    private readonly leader: ServerId,
+    private readonly observer: boolean,
+    private readonly pump: () => void,
+  ) {
+    server.prep = null;
+    server.expiresSessions = false;
+    server.trackDatabaseSessions();
+  }
+
+  submit(req: Request): void {
+    const msg: AppMessage = {
+      kind: 'request',
+      sessionId: req.sessionId,
+      cxid: req.cxid,
+      type: req.type,
+      body: req.body,
+      authInfo: req.authInfo,
+      trace: '',
+    };
+    if (!this.peer.sendApp(this.leader, encodeApp(msg))) this.server.fail(req, Code.CONNECTIONLOSS);
+    this.pump();
+  }
+
+  forwards(type: number): boolean {
+    return type === OpCode.sync;
+  }
+
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+    const reqId = this.nextReqId++;
+    if (!this.peer.sendApp(this.leader, encodeApp({ kind: 'revalidate', reqId, sessionId, timeoutMs }))) {
+      return Promise.resolve(false);
+    }
+    this.pump();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.revalidations.delete(reqId);
+        resolve(false);
+      }, this.server.cfg.tickTime * this.server.cfg.syncLimit);
+      this.revalidations.set(reqId, { resolve, timer, sessionId, timeoutMs });
+    });
+  }
+
+  serving(): boolean {
+    return this.peer.serving;
+  }
+
+  state(): ServerState {
+    return this.observer ? 'observer' : 'follower';
+  }
+
+  /** The leader's message to us. */
+  onLeaderMessage(m: AppMessage): void {
+    switch (m.kind) {
+      case 'syncReply':
+        this.server.completeSync(m.sessionId, m.cxid, m.path);
+        return;
+      case 'revalidateReply': {
+        const r = this.revalidations.get(m.reqId);
+        if (!r) return;
+        this.revalidations.delete(m.reqId);
+        clearTimeout(r.timer);
+        if (m.valid) this.server.sessions.track(r.sessionId, r.timeoutMs);
+        r.resolve(m.valid);
+        return;
+      }
+      case 'request':
+      case 'revalidate':
+      case 'sessions':
+        this.server.log.warn('leader sent a learner-only message', { kind: m.kind });
+        return;
+    }
+  }
+
+  /** Every tick: tell the leader which sessions are alive here (ZooKeeper piggybacks them on PING). */
+  reportSessions(): void {
+    const sessions = this.server.connectedSessions();
+    for (let i = 0; i < sessions.length; i += SESSIONS_PER_PING_MAX) {
+      this.peer.sendApp(this.leader, encodeApp({ kind: 'sessions', sessions: sessions.slice(i, i + SESSIONS_PER_PING_MAX) }));
+    }
+  }
+
+  close(): void {
+    for (const r of this.revalidations.values()) {
+      clearTimeout(r.timer);
+      r.resolve(false);
+    }
+    this.revalidations.clear();
+  }
+}

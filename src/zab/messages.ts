@@ -1,0 +1,59 @@
+/**
+ * Every message between ZAB peers: one discriminated union. Election notifications travel
+ * on the election channel; everything else on the quorum channel, FIFO per peer pair.
+ */
+import type { ServerId } from './quorum.js';
+import type { Zxid } from './zxid.js';
+
+export type PeerState = 'LOOKING' | 'FOLLOWING' | 'LEADING' | 'OBSERVING';
+
+/** A transaction as ZAB sees it: a zxid and opaque bytes (the server's encoded txn). */
+export interface Txn {
+  zxid: Zxid;
+  data: Uint8Array;
+  /** W3C traceparent of the write, so spans on every server join one trace. */
+  trace?: string;
+}
+
+/** FastLeaderElection's notification: (state, proposed leader, proposed zxid, election epoch, peer epoch). */
+export interface Notification {
+  kind: 'notification';
+  state: PeerState;
+  leader: ServerId;
+  zxid: Zxid;
+  electionEpoch: bigint;
+  peerEpoch: bigint;
+}
+
+export type QuorumMessage =
+  /** FOLLOWERINFO / OBSERVERINFO: a learner's accepted epoch and last logged zxid. */
+  | { kind: 'followerinfo'; acceptedEpoch: bigint; lastZxid: Zxid; observer: boolean }
+  | { kind: 'leaderinfo'; newEpoch: bigint }
+  | { kind: 'ackepoch'; currentEpoch: bigint; lastZxid: Zxid }
+  | { kind: 'diff'; zxid: Zxid }
+  | { kind: 'trunc'; zxid: Zxid }
+  /** The leader's state at `zxid`; the sender's host fills `snapshot` when it transmits. */
+  | { kind: 'snap'; zxid: Zxid; snapshot?: Uint8Array }
+  | { kind: 'proposal'; txn: Txn }
+  | { kind: 'commit'; zxid: Zxid }
+  | { kind: 'inform'; txn: Txn }
+  | { kind: 'newleader'; zxid: Zxid }
+  | { kind: 'ack'; zxid: Zxid }
+  | { kind: 'uptodate'; zxid: Zxid }
+  | { kind: 'ping'; zxid: Zxid }
+  | { kind: 'pingreply'; zxid: Zxid }
+  /** Server-level payloads on the learner channel (forwarded writes, sync replies, session pings). */
+  | { kind: 'app'; payload: Uint8Array };
+
+export type Message = Notification | QuorumMessage;
+export type MessageKind = Message['kind'];
+
+export interface Envelope {
+  from: ServerId;
+  to: ServerId;
+  msg: Message;
+}
+
+export function isElectionMessage(m: Message): m is Notification {
+  return m.kind === 'notification';
+}

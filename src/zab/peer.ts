@@ -1,0 +1,1123 @@
+/**
+ * A ZAB peer as a pure state machine (etcd raft's RawNode shape, ZooKeeper's ZAB 1.0
+ * behaviour). No I/O, no clock, no randomness: inputs are step(), tick(), disconnected(),
+ * propose(); outputs are taken with takeMessages() and ready()/advance().
+ *
+ * The Ready contract (the host must follow it exactly):
+ *  1. `ready.persist` ops are performed in order and made durable (fsync) before
+ *     advance(ready) is called.
+ *  2. `ready.apply` txns are applied to the state machine in order, after the persist ops
+ *     of the same Ready (a snapshot install comes first).
+ *  3. takeMessages() may be called at any time; it returns only messages whose
+ *     persistence requirements are already met (acknowledged by advance), in FIFO order.
+ *     Every message is sent in the order returned.
+ *  4. Only one Ready is outstanding at a time: call advance(rd) before the next ready().
+ */
+import { History } from './history.js';
+import type { Envelope, Message, Notification, PeerState, QuorumMessage, Txn } from './messages.js';
+import { QuorumVerifier, type ServerId } from './quorum.js';
+import { totalOrderPredicate, supporters, type Vote } from './vote.js';
+import { COUNTER_MAX, counterOf, epochOf, makeZxid, zxidHex, type Zxid } from './zxid.js';
+
+export interface PeerTicks {
+  /** FLE: how long to wait for a better vote once a vote has a quorum (ZooKeeper: 200 ms). */
+  finalizeWait: number;
+  /** FLE: first resend interval of notifications; doubles up to notificationMax. */
+  notificationMin: number;
+  notificationMax: number;
+  /** Leader → learner ping interval (ZooKeeper: every tick). */
+  ping: number;
+  /** syncLimit × tickTime: a learner silent this long is dropped; a leader without a synced quorum steps down. */
+  syncLimit: number;
+  /** initLimit × tickTime: bound on discovery + synchronization. */
+  initLimit: number;
+}
+
+export interface PeerConfig {
+  id: ServerId;
+  quorum: QuorumVerifier;
+  ticks: PeerTicks;
+  /** Applied txns kept in memory so that lagging learners get a DIFF instead of a SNAP. */
+  committedLogMax: number;
+}
+
+/** What a server restores from disk before it starts its peer. */
+export interface PeerDisk {
+  acceptedEpoch: bigint;
+  currentEpoch: bigint;
+  /** zxid of the state the host has applied (its snapshot). */
+  appliedZxid: Zxid;
+  /** Logged txns after appliedZxid (not applied: they are applied once known committed). */
+  log: Txn[];
+}
+
+export type PersistOp =
+  | { kind: 'append'; txns: Txn[] }
+  | { kind: 'truncate'; zxid: Zxid }
+  | { kind: 'installSnapshot'; zxid: Zxid; snapshot: Uint8Array }
+  | { kind: 'acceptedEpoch'; epoch: bigint }
+  | { kind: 'currentEpoch'; epoch: bigint };
+
+export type SyncMode = 'DIFF' | 'TRUNC' | 'SNAP';
+
+export type PeerEvent =
+  | { kind: 'looking'; electionEpoch: bigint; reason: string }
+  | { kind: 'elected'; leader: ServerId; electionEpoch: bigint; state: PeerState; votesReceived: number; ticks: number }
+  | { kind: 'discovered'; epoch: bigint; leader: ServerId }
+  | { kind: 'synced'; epoch: bigint; leader: ServerId; mode: SyncMode | null }
+  /** In broadcast: the server may serve clients. */
+  | { kind: 'serving'; epoch: bigint; leader: ServerId; state: PeerState }
+  | { kind: 'learnerSynced'; learner: ServerId; mode: SyncMode; txns: number; observer: boolean }
+  | { kind: 'learnerLost'; learner: ServerId; reason: string }
+  | { kind: 'app'; from: ServerId; payload: Uint8Array }
+  | { kind: 'committed'; zxid: Zxid; acks: ServerId[] };
+
+export interface Ready {
+  persist: PersistOp[];
+  apply: Txn[];
+  events: PeerEvent[];
+  /** Internal: the persist sequence this Ready covers. */
+  readonly seq: number;
+}
+
+interface QueuedMessage {
+  env: Envelope;
+  /** Released once persistence up to this sequence is acknowledged. */
+  afterSeq: number;
+  /** Released once the host has applied up to this zxid (a SNAP carries the applied state). */
+  afterApplied?: Zxid;
+}
+
+// ---------- role state ----------
+
+interface ElectionState {
+  logicalClock: bigint;
+  proposal: Vote;
+  recv: Map<ServerId, Vote>;
+  outOfElection: Map<ServerId, Vote>;
+  /** Tick at which a quorum-backed proposal becomes final; null when not finalizing. */
+  finalizeAt: number | null;
+  notifyAt: number;
+  notifyInterval: number;
+  startedTick: number;
+  votesReceived: number;
+}
+
+type LearnerStage = 'info' | 'epochSent' | 'epochAcked' | 'syncing' | 'newleaderAcked' | 'uptodate';
+
+interface LearnerHandler {
+  id: ServerId;
+  observer: boolean;
+  stage: LearnerStage;
+  acceptedEpoch: bigint;
+  lastZxid: Zxid;
+  currentEpoch: bigint;
+  lastHeardTick: number;
+  /** Receives new proposals / informs (set when its sync starts, so nothing is missed). */
+  forwarding: boolean;
+  syncMode: SyncMode | null;
+  syncTxns: number;
+}
+
+interface Outstanding {
+  zxid: Zxid;
+  acks: Set<ServerId>;
+}
+
+interface LeaderState {
+  role: 'leader';
+  phase: 'discovery' | 'epochAck' | 'sync' | 'broadcast';
+  newEpoch: bigint;
+  phaseDeadline: number;
+  learners: Map<ServerId, LearnerHandler>;
+  connecting: Set<ServerId>;
+  electing: Set<ServerId>;
+  newLeaderAcks: Set<ServerId>;
+  outstanding: Outstanding[];
+  lastProposed: Zxid;
+  nextPingTick: number;
+  /** App payloads held until everything proposed before them is committed (SYNC replies). */
+  afterCommit: { barrier: Zxid; to: ServerId; payload: Uint8Array }[];
+}
+
+interface LearnerState {
+  role: 'learner';
+  leader: ServerId;
+  observer: boolean;
+  stage: 'connecting' | 'epoch' | 'syncing' | 'newleaderAcked' | 'uptodate';
+  newEpoch: bigint;
+  lastHeardTick: number;
+  syncMode: SyncMode | null;
+  /** New-epoch proposals logged during sync, acked after NEWLEADER. */
+  unacked: Zxid[];
+  committedUpTo: Zxid;
+  /** While connecting: when to resend FOLLOWERINFO. */
+  nextInfoTick: number;
+}
+
+interface LookingState {
+  role: 'looking';
+  election: ElectionState;
+}
+
+type RoleState = LookingState | LeaderState | LearnerState;
+
+/** A protocol violation by a peer: we leave the role (like ZooKeeper's IOException paths). */
+class ProtocolError extends Error {}
+/** A learner broke the protocol: the leader drops that learner only. */
+class LearnerError extends Error {}
+
+export class Peer {
+  readonly id: ServerId;
+  readonly quorum: QuorumVerifier;
+  private readonly ticks: PeerTicks;
+  private readonly committedLogMax: number;
+  private now = 0;
+
+  private acceptedEpoch: bigint;
+  private currentEpoch: bigint;
+  readonly history: History;
+  private lastApplied: Zxid;
+  /** Highest zxid whose append the host has made durable. */
+  private persistedZxid: Zxid;
+  /** Highest zxid the host has applied (from advanced Readies). */
+  private hostApplied: Zxid;
+  /**
+   * While a SNAP waits to leave, applying is held at its zxid so that the host's state is
+   * exactly the snapshot's when the message is taken; later commits are applied after.
+   */
+  private snapsPending = 0;
+  private deferredApplyTo: Zxid | null = null;
+
+  private role!: RoleState;
+  private currentVote: Vote;
+
+  private persistQ: PersistOp[] = [];
+  private persistSeq = 0;
+  private ackedSeq = 0;
+  private readyOutstanding: Ready | null = null;
+  private lastAppendSeq: { seq: number; zxid: Zxid }[] = [];
+  private applyQ: Txn[] = [];
+  private eventQ: PeerEvent[] = [];
+  private msgQ: QueuedMessage[] = [];
+
+  constructor(cfg: PeerConfig, disk: PeerDisk) {
+    this.id = cfg.id;
+    this.quorum = cfg.quorum;
+    this.ticks = cfg.ticks;
+    this.committedLogMax = cfg.committedLogMax;
+    if (!this.quorum.isMember(this.id)) throw new Error(`server ${this.id} is not in the ensemble`);
+    this.acceptedEpoch = disk.acceptedEpoch;
+    this.currentEpoch = disk.currentEpoch;
+    this.history = new History(disk.appliedZxid, disk.log);
+    this.lastApplied = disk.appliedZxid;
+    this.persistedZxid = this.history.lastZxid;
+    this.hostApplied = disk.appliedZxid;
+    this.currentVote = this.initialVote(0n);
+    this.becomeLooking('startup');
+  }
+
+  // ---------- queries ----------
+
+  get state(): PeerState {
+    switch (this.role.role) {
+      case 'looking':
+        return 'LOOKING';
+      case 'leader':
+        return 'LEADING';
+      case 'learner':
+        return this.role.observer ? 'OBSERVING' : 'FOLLOWING';
+    }
+  }
+
+  get leaderId(): ServerId | null {
+    switch (this.role.role) {
+      case 'looking':
+        return null;
+      case 'leader':
+        return this.id;
+      case 'learner':
+        return this.role.leader;
+    }
+  }
+
+  /** True when this peer may serve clients (broadcast phase). */
+  get serving(): boolean {
+    if (this.role.role === 'leader') return this.role.phase === 'broadcast';
+    if (this.role.role === 'learner') return this.role.stage === 'uptodate';
+    return false;
+  }
+
+  get epochs(): { accepted: bigint; current: bigint } {
+    return { accepted: this.acceptedEpoch, current: this.currentEpoch };
+  }
+
+  get lastLoggedZxid(): Zxid {
+    return this.history.lastZxid;
+  }
+
+  get lastAppliedZxid(): Zxid {
+    return this.lastApplied;
+  }
+
+  get vote(): Vote {
+    return this.currentVote;
+  }
+
+  /** Leader only: learners by id with their stage, for metrics. */
+  learnerStages(): { id: ServerId; observer: boolean; synced: boolean }[] {
+    if (this.role.role !== 'leader') return [];
+    return [...this.role.learners.values()].map((h) => ({ id: h.id, observer: h.observer, synced: h.stage === 'uptodate' }));
+  }
+
+  /** Leader only: proposals waiting for a quorum. */
+  get outstandingProposals(): number {
+    return this.role.role === 'leader' ? this.role.outstanding.length : 0;
+  }
+
+  // ---------- inputs ----------
+
+  tick(): void {
+    this.now++;
+    try {
+      switch (this.role.role) {
+        case 'looking':
+          this.tickLooking(this.role);
+          return;
+        case 'leader':
+          this.tickLeader(this.role);
+          return;
+        case 'learner':
+          this.tickLearner(this.role);
+          return;
+      }
+    } catch (e) {
+      this.onProtocolError(e);
+    }
+  }
+
+  step(from: ServerId, msg: Message): void {
+    if (!this.quorum.isMember(from) || from === this.id) return;
+    try {
+      if (msg.kind === 'notification') {
+        this.stepNotification(from, msg);
+        return;
+      }
+      switch (this.role.role) {
+        case 'looking':
+          return; // Quorum messages from an older role: the sender will notice via timeouts.
+        case 'leader':
+          this.stepLeader(this.role, from, msg);
+          return;
+        case 'learner':
+          if (from === this.role.leader) this.stepLearner(this.role, msg);
+          return;
+      }
+    } catch (e) {
+      this.onProtocolError(e);
+    }
+  }
+
+  /** The transport lost the connection to `peer` (in-flight messages to/from it are gone). */
+  disconnected(peer: ServerId): void {
+    if (this.role.role === 'learner' && peer === this.role.leader) {
+      this.becomeLooking(`lost connection to leader ${peer}`);
+    } else if (this.role.role === 'leader' && this.role.learners.has(peer)) {
+      this.dropLearner(this.role, peer, 'connection lost');
+    }
+  }
+
+  /**
+   * Leader in broadcast: propose a txn. `make` receives the zxid and returns the txn bytes
+   * (the host builds its txn header with it). Returns the zxid, or null when not leading.
+   */
+  propose(make: (zxid: Zxid) => Uint8Array, trace?: string): Zxid | null {
+    const r = this.role;
+    if (r.role !== 'leader' || r.phase !== 'broadcast') return null;
+    if (counterOf(r.lastProposed) >= COUNTER_MAX) {
+      // ZooKeeper forces a new epoch before the counter rolls over.
+      this.becomeLooking('zxid counter exhausted, forcing a new epoch');
+      return null;
+    }
+    const zxid = r.lastProposed + 1n;
+    r.lastProposed = zxid;
+    const txn: Txn = trace === undefined ? { zxid, data: make(zxid) } : { zxid, data: make(zxid), trace };
+    this.history.append(txn);
+    this.persist({ kind: 'append', txns: [txn] });
+    r.outstanding.push({ zxid, acks: new Set() });
+    for (const h of r.learners.values()) {
+      if (h.forwarding && !h.observer) this.send(h.id, { kind: 'proposal', txn });
+    }
+    this.tryCommit(r);
+    return zxid;
+  }
+
+  /** Send a server-level payload to `to` on the quorum channel (learner ⇄ leader only). */
+  sendApp(to: ServerId, payload: Uint8Array): boolean {
+    if (this.role.role === 'learner' && to === this.role.leader && this.role.stage !== 'connecting') {
+      this.send(to, { kind: 'app', payload });
+      return true;
+    }
+    if (this.role.role === 'leader' && this.role.learners.get(to)?.forwarding) {
+      this.send(to, { kind: 'app', payload });
+      return true;
+    }
+    return false;
+  }
+
+  /** Leader: send `payload` to `to` once everything proposed so far is committed (ZooKeeper's SYNC). */
+  sendAppAfterCommit(to: ServerId, payload: Uint8Array): boolean {
+    const r = this.role;
+    if (r.role !== 'leader' || r.phase !== 'broadcast') return false;
+    const lastOutstanding = r.outstanding.at(-1);
+    if (!lastOutstanding) return this.sendApp(to, payload);
+    r.afterCommit.push({ barrier: lastOutstanding.zxid, to, payload });
+    return true;
+  }
+
+  // ---------- outputs ----------
+
+  takeMessages(): Envelope[] {
+    let n = 0;
+    while (n < this.msgQ.length) {
+      const q = this.msgQ[n]!;
+      if (q.afterSeq > this.ackedSeq) break;
+      if (q.afterApplied !== undefined && q.afterApplied > this.hostApplied) break;
+      n++;
+    }
+    if (n === 0) return [];
+    const out = this.msgQ.splice(0, n);
+    for (const q of out) {
+      if (q.afterApplied === undefined) continue;
+      this.snapsPending--;
+      if (this.snapsPending === 0 && this.deferredApplyTo !== null) {
+        const z = this.deferredApplyTo;
+        this.deferredApplyTo = null;
+        this.applyUpTo(z);
+      }
+    }
+    return out.map((q) => q.env);
+  }
+
+  hasReady(): boolean {
+    return this.readyOutstanding === null && (this.persistQ.length > 0 || this.applyQ.length > 0 || this.eventQ.length > 0);
+  }
+
+  ready(): Ready {
+    if (this.readyOutstanding) throw new Error('ready() called before advance() of the previous Ready');
+    const rd: Ready = { persist: this.persistQ, apply: this.applyQ, events: this.eventQ, seq: this.persistSeq };
+    this.persistQ = [];
+    this.applyQ = [];
+    this.eventQ = [];
+    this.readyOutstanding = rd;
+    return rd;
+  }
+
+  advance(rd: Ready): void {
+    if (this.readyOutstanding !== rd) throw new Error('advance() with a Ready that is not the outstanding one');
+    this.readyOutstanding = null;
+    this.ackedSeq = rd.seq;
+    const lastApply = rd.apply[rd.apply.length - 1];
+    if (lastApply && lastApply.zxid > this.hostApplied) this.hostApplied = lastApply.zxid;
+    for (const op of rd.persist) {
+      if (op.kind === 'installSnapshot') this.hostApplied = op.zxid;
+    }
+    let appended: Zxid | null = null;
+    while (this.lastAppendSeq.length > 0 && this.lastAppendSeq[0]!.seq <= rd.seq) {
+      appended = this.lastAppendSeq.shift()!.zxid;
+    }
+    if (appended !== null && appended > this.persistedZxid) this.persistedZxid = appended;
+    if (this.role.role === 'leader') {
+      try {
+        this.tryCommit(this.role);
+      } catch (e) {
+        this.onProtocolError(e);
+      }
+    }
+    this.history.trim(this.lastApplied, this.committedLogMax);
+  }
+
+  // ---------- plumbing ----------
+
+  private persist(op: PersistOp): void {
+    this.persistQ.push(op);
+    this.persistSeq++;
+    if (op.kind === 'append') this.lastAppendSeq.push({ seq: this.persistSeq, zxid: op.txns[op.txns.length - 1]!.zxid });
+    if (op.kind === 'truncate' || op.kind === 'installSnapshot') {
+      this.lastAppendSeq = this.lastAppendSeq.filter((a) => a.zxid <= op.zxid);
+      if (this.persistedZxid > op.zxid) this.persistedZxid = op.zxid;
+    }
+  }
+
+  private send(to: ServerId, msg: Message, afterPersist = false): void {
+    this.msgQ.push({ env: { from: this.id, to, msg }, afterSeq: afterPersist ? this.persistSeq : 0 });
+  }
+
+  private emit(e: PeerEvent): void {
+    this.eventQ.push(e);
+  }
+
+  /** Queue committed txns up to z (in our log) for the host to apply. */
+  private applyUpTo(z: Zxid): void {
+    if (this.snapsPending > 0) {
+      if (this.deferredApplyTo === null || z > this.deferredApplyTo) this.deferredApplyTo = z;
+      return;
+    }
+    if (z <= this.lastApplied) return;
+    const txns = this.history.range(this.lastApplied, z);
+    if (txns.length === 0) return;
+    for (const t of txns) this.applyQ.push(t);
+    this.lastApplied = txns[txns.length - 1]!.zxid;
+  }
+
+  private onProtocolError(e: unknown): void {
+    if (!(e instanceof ProtocolError)) throw e;
+    this.becomeLooking(e.message);
+  }
+
+  // ---------- election (FastLeaderElection) ----------
+
+  private initialVote(electionEpoch: bigint): Vote {
+    if (!this.quorum.isVoter(this.id)) {
+      // Observers propose nobody (ZooKeeper uses Long.MIN_VALUE): they only learn the leader.
+      return { leader: -1, zxid: -1n, electionEpoch, peerEpoch: -1n, state: 'LOOKING' };
+    }
+    return { leader: this.id, zxid: this.history.lastZxid, electionEpoch, peerEpoch: this.currentEpoch, state: 'LOOKING' };
+  }
+
+  private becomeLooking(reason: string): void {
+    const prev = this.role as RoleState | undefined;
+    const clock = prev?.role === 'looking' ? prev.election.logicalClock : this.currentVote.electionEpoch;
+    const logicalClock = clock + 1n;
+    const proposal = this.initialVote(logicalClock);
+    const election: ElectionState = {
+      logicalClock,
+      proposal,
+      recv: new Map(),
+      outOfElection: new Map(),
+      finalizeAt: null,
+      notifyAt: this.now + this.ticks.notificationMin,
+      notifyInterval: this.ticks.notificationMin,
+      startedTick: this.now,
+      votesReceived: 0,
+    };
+    this.role = { role: 'looking', election };
+    this.currentVote = proposal;
+    if (this.quorum.isVoter(this.id)) election.recv.set(this.id, proposal);
+    this.emit({ kind: 'looking', electionEpoch: logicalClock, reason });
+    this.sendNotifications(election);
+    this.checkElectionQuorum(election);
+  }
+
+  private notification(v: Vote, state: PeerState): Notification {
+    return { kind: 'notification', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+  }
+
+  private sendNotifications(e: ElectionState): void {
+    for (const id of this.quorum.voters) {
+      if (id !== this.id) this.send(id, this.notification(e.proposal, 'LOOKING'));
+    }
+  }
+
+  private tickLooking(r: LookingState): void {
+    const e = r.election;
+    if (e.finalizeAt !== null && this.now >= e.finalizeAt) {
+      this.finishElection(e, e.proposal.leader);
+      return;
+    }
+    if (this.now >= e.notifyAt) {
+      // Nothing decided yet: resend, backing off like ZooKeeper's notTimeout.
+      this.sendNotifications(e);
+      e.notifyInterval = Math.min(e.notifyInterval * 2, this.ticks.notificationMax);
+      e.notifyAt = this.now + e.notifyInterval;
+    }
+  }
+
+  private stepNotification(from: ServerId, n: Notification): void {
+    const r = this.role;
+    const fromVoter = this.quorum.isVoter(from);
+    if (r.role !== 'looking') {
+      // Settled peers answer LOOKING peers with the vote that elected the current leader.
+      if (n.state === 'LOOKING') this.send(from, this.notification(this.currentVote, this.state));
+      return;
+    }
+    const e = r.election;
+    if (!fromVoter) {
+      // A non-voter's vote never counts; tell it what we think.
+      this.send(from, this.notification(e.proposal, 'LOOKING'));
+      return;
+    }
+    e.votesReceived++;
+    const vote: Vote = { leader: n.leader, zxid: n.zxid, electionEpoch: n.electionEpoch, peerEpoch: n.peerEpoch, state: n.state };
+    if (n.state === 'LOOKING') {
+      if (n.electionEpoch > e.logicalClock) {
+        e.logicalClock = n.electionEpoch;
+        e.recv.clear();
+        const mine = this.initialVote(e.logicalClock);
+        e.proposal =
+          this.quorum.isVoter(n.leader) && totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, mine.leader, mine.zxid, mine.peerEpoch)
+            ? { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' }
+            : mine;
+        if (this.quorum.isVoter(this.id)) e.recv.set(this.id, e.proposal);
+        this.currentVote = e.proposal;
+        this.sendNotifications(e);
+      } else if (n.electionEpoch < e.logicalClock) {
+        // A peer in an older round: bring it up to date.
+        this.send(from, this.notification(e.proposal, 'LOOKING'));
+        return;
+      } else if (
+        this.quorum.isVoter(n.leader) &&
+        totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, e.proposal.leader, e.proposal.zxid, e.proposal.peerEpoch)
+      ) {
+        e.proposal = { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' };
+        if (this.quorum.isVoter(this.id)) e.recv.set(this.id, e.proposal);
+        this.currentVote = e.proposal;
+        this.sendNotifications(e);
+        e.finalizeAt = null;
+      }
+      e.recv.set(from, vote);
+      this.checkElectionQuorum(e);
+      return;
+    }
+    // FOLLOWING / LEADING: a leader may already exist; join it if a quorum says so.
+    if (n.electionEpoch === e.logicalClock) {
+      e.recv.set(from, vote);
+      if (this.quorum.containsQuorum(supporters(e.recv, vote)) && this.checkLeader(e.recv, n.leader, n.electionEpoch, e)) {
+        this.finishElection(e, n.leader, vote);
+        return;
+      }
+    }
+    e.outOfElection.set(from, vote);
+    if (
+      this.quorum.containsQuorum(supporters(e.outOfElection, vote)) &&
+      this.checkLeader(e.outOfElection, n.leader, n.electionEpoch, e)
+    ) {
+      e.logicalClock = n.electionEpoch;
+      this.finishElection(e, n.leader, vote);
+    }
+  }
+
+  /** The proposed leader must itself say LEADING (or be us, in this very election round). */
+  private checkLeader(votes: ReadonlyMap<ServerId, Vote>, leader: ServerId, electionEpoch: bigint, e: ElectionState): boolean {
+    if (leader === this.id) return e.logicalClock === electionEpoch;
+    return votes.get(leader)?.state === 'LEADING';
+  }
+
+  /**
+   * Once established in an epoch, report that epoch in our vote (ZOOKEEPER-1732): settled
+   * votes are compared by (leader, peer epoch), and a member still reporting the epoch it was
+   * elected with keeps a restarted server from counting a quorum for the current leader.
+   */
+  private updateElectionVote(epoch: bigint): void {
+    this.currentVote = { ...this.currentVote, peerEpoch: epoch };
+  }
+
+  private checkElectionQuorum(e: ElectionState): void {
+    if (e.proposal.leader === -1 || e.finalizeAt !== null) return;
+    if (this.quorum.containsQuorum(supporters(e.recv, e.proposal))) {
+      e.finalizeAt = this.now + this.ticks.finalizeWait;
+      if (this.ticks.finalizeWait === 0) this.finishElection(e, e.proposal.leader);
+    }
+  }
+
+  private finishElection(e: ElectionState, leader: ServerId, settled?: Vote): void {
+    const base = settled ?? e.proposal;
+    this.currentVote = { ...base, electionEpoch: e.logicalClock, state: 'LOOKING' };
+    const ticks = this.now - e.startedTick;
+    if (leader === this.id) {
+      this.currentVote.state = 'LEADING';
+      this.emit({ kind: 'elected', leader, electionEpoch: e.logicalClock, state: 'LEADING', votesReceived: e.votesReceived, ticks });
+      this.becomeLeader();
+    } else {
+      const observer = !this.quorum.isVoter(this.id);
+      this.currentVote.state = observer ? 'OBSERVING' : 'FOLLOWING';
+      this.emit({
+        kind: 'elected',
+        leader,
+        electionEpoch: e.logicalClock,
+        state: observer ? 'OBSERVING' : 'FOLLOWING',
+        votesReceived: e.votesReceived,
+        ticks,
+      });
+      this.becomeLearner(leader, observer);
+    }
+  }
+
+  // ---------- leader ----------
+
+  private becomeLeader(): void {
+    const r: LeaderState = {
+      role: 'leader',
+      phase: 'discovery',
+      newEpoch: -1n,
+      phaseDeadline: this.now + this.ticks.initLimit,
+      learners: new Map(),
+      connecting: new Set([this.id]),
+      electing: new Set(),
+      newLeaderAcks: new Set(),
+      outstanding: [],
+      lastProposed: 0n,
+      nextPingTick: this.now + this.ticks.ping,
+      afterCommit: [],
+    };
+    this.role = r;
+    this.maybeDecideEpoch(r);
+  }
+
+  private maybeDecideEpoch(r: LeaderState): void {
+    if (r.phase !== 'discovery' || !this.quorum.containsQuorum(r.connecting)) return;
+    let max = this.acceptedEpoch;
+    for (const id of r.connecting) {
+      const h = r.learners.get(id);
+      if (h && h.acceptedEpoch > max) max = h.acceptedEpoch;
+    }
+    r.newEpoch = max + 1n;
+    this.acceptedEpoch = r.newEpoch;
+    this.persist({ kind: 'acceptedEpoch', epoch: r.newEpoch });
+    r.phase = 'epochAck';
+    r.phaseDeadline = this.now + this.ticks.initLimit;
+    r.electing.add(this.id);
+    for (const h of r.learners.values()) this.sendLeaderInfo(h);
+    this.maybeEstablishEpoch(r);
+  }
+
+  private sendLeaderInfo(h: LearnerHandler): void {
+    const r = this.role as LeaderState;
+    this.send(h.id, { kind: 'leaderinfo', newEpoch: r.newEpoch }, true);
+    h.stage = 'epochSent';
+  }
+
+  private maybeEstablishEpoch(r: LeaderState): void {
+    if (r.phase !== 'epochAck' || !this.quorum.containsQuorum(r.electing)) return;
+    this.currentEpoch = r.newEpoch;
+    this.persist({ kind: 'currentEpoch', epoch: r.newEpoch });
+    r.lastProposed = makeZxid(r.newEpoch, 0n);
+    r.phase = 'sync';
+    r.phaseDeadline = this.now + this.ticks.initLimit;
+    r.newLeaderAcks.add(this.id);
+    this.emit({ kind: 'discovered', epoch: r.newEpoch, leader: this.id });
+    for (const h of r.learners.values()) if (h.stage === 'epochAcked') this.startSync(r, h);
+    this.maybeEstablish(r);
+  }
+
+  private stepLeader(r: LeaderState, from: ServerId, msg: QuorumMessage): void {
+    if (msg.kind === 'followerinfo') {
+      this.onFollowerInfo(r, from, msg);
+      return;
+    }
+    const h = r.learners.get(from);
+    if (!h) return; // Not (or no longer) a learner of ours; it will time out and re-register.
+    h.lastHeardTick = this.now;
+    try {
+      this.stepLearnerHandler(r, h, msg);
+    } catch (e) {
+      // A misbehaving learner is dropped; the leader keeps leading.
+      if (!(e instanceof LearnerError)) throw e;
+      this.dropLearner(r, h.id, e.message);
+    }
+  }
+
+  private stepLearnerHandler(r: LeaderState, h: LearnerHandler, msg: QuorumMessage): void {
+    const from = h.id;
+    switch (msg.kind) {
+      case 'ackepoch':
+        this.onAckEpoch(r, h, msg.currentEpoch, msg.lastZxid);
+        return;
+      case 'ack':
+        this.onAck(r, h, msg.zxid);
+        return;
+      case 'pingreply':
+      case 'followerinfo': // handled before a handler exists
+        return;
+      case 'app':
+        if (h.forwarding) this.emit({ kind: 'app', from, payload: msg.payload });
+        return;
+      case 'leaderinfo':
+      case 'diff':
+      case 'trunc':
+      case 'snap':
+      case 'proposal':
+      case 'commit':
+      case 'inform':
+      case 'newleader':
+      case 'uptodate':
+      case 'ping':
+        throw new LearnerError(`sent ${msg.kind}, which only a leader sends`);
+    }
+  }
+
+  private onFollowerInfo(r: LeaderState, from: ServerId, msg: Extract<QuorumMessage, { kind: 'followerinfo' }>): void {
+    const observer = !this.quorum.isVoter(from);
+    if (msg.observer !== observer) {
+      this.emit({ kind: 'learnerLost', learner: from, reason: `role mismatch: it says ${msg.observer ? 'observer' : 'follower'}` });
+      return;
+    }
+    const known = r.learners.get(from);
+    if (known && known.acceptedEpoch === msg.acceptedEpoch && known.lastZxid === msg.lastZxid && known.stage !== 'uptodate') {
+      // A resent FOLLOWERINFO (the learner asks again until LEADERINFO arrives): already in hand.
+      known.lastHeardTick = this.now;
+      return;
+    }
+    // A new FOLLOWERINFO starts the learner over (it reconnected).
+    const h: LearnerHandler = {
+      id: from,
+      observer,
+      stage: 'info',
+      acceptedEpoch: msg.acceptedEpoch,
+      lastZxid: msg.lastZxid,
+      currentEpoch: -1n,
+      lastHeardTick: this.now,
+      forwarding: false,
+      syncMode: null,
+      syncTxns: 0,
+    };
+    r.learners.set(from, h);
+    r.newLeaderAcks.delete(from);
+    r.electing.delete(from);
+    if (r.phase === 'discovery') {
+      if (!observer) r.connecting.add(from);
+      this.maybeDecideEpoch(r);
+    } else {
+      this.sendLeaderInfo(h);
+    }
+  }
+
+  private onAckEpoch(r: LeaderState, h: LearnerHandler, currentEpoch: bigint, lastZxid: Zxid): void {
+    if (h.stage !== 'epochSent') throw new LearnerError(`unexpected ACKEPOCH in stage ${h.stage}`);
+    h.currentEpoch = currentEpoch;
+    h.lastZxid = lastZxid;
+    h.stage = 'epochAcked';
+    if (r.phase === 'epochAck') {
+      if (!h.observer) {
+        const ahead =
+          currentEpoch > this.currentEpoch || (currentEpoch === this.currentEpoch && lastZxid > this.history.lastZxid);
+        if (ahead) {
+          throw new ProtocolError(
+            `follower ${h.id} is ahead of the leader (epoch ${currentEpoch}, zxid ${zxidHex(lastZxid)})`,
+          );
+        }
+        r.electing.add(h.id);
+      }
+      this.maybeEstablishEpoch(r);
+      return;
+    }
+    this.startSync(r, h);
+  }
+
+  /** Choose DIFF, TRUNC+DIFF or SNAP for a learner (LearnerHandler.syncFollower). */
+  private startSync(r: LeaderState, h: LearnerHandler): void {
+    const peer = h.lastZxid;
+    const hist = this.history;
+    const last = hist.lastZxid;
+    const committed = r.phase === 'broadcast' ? this.lastCommittedZxid(r) : -1n;
+    let from: Zxid;
+    if (peer === last) {
+      h.syncMode = 'DIFF';
+      this.send(h.id, { kind: 'diff', zxid: last }, true);
+      from = last;
+    } else if (peer > last) {
+      h.syncMode = 'TRUNC';
+      this.send(h.id, { kind: 'trunc', zxid: last }, true);
+      from = last;
+    } else if (hist.contains(peer)) {
+      h.syncMode = 'DIFF';
+      this.send(h.id, { kind: 'diff', zxid: peer }, true);
+      from = peer;
+    } else {
+      const common = hist.floor(peer);
+      if (common !== null && common !== peer && peer >= hist.base) {
+        // The learner logged txns we never had: cut them off, then send ours.
+        h.syncMode = 'TRUNC';
+        this.send(h.id, { kind: 'trunc', zxid: common }, true);
+        from = common;
+      } else {
+        h.syncMode = 'SNAP';
+        // The snapshot is our applied state; every later txn follows as a proposal. It leaves
+        // only once the host has applied that far, so the host's state is exactly at zxid.
+        this.send(h.id, { kind: 'snap', zxid: this.lastApplied }, true);
+        this.msgQ[this.msgQ.length - 1]!.afterApplied = this.lastApplied;
+        this.snapsPending++;
+        from = this.lastApplied;
+      }
+    }
+    const txns = hist.range(from);
+    h.syncTxns = txns.length;
+    for (const t of txns) {
+      if (h.observer && r.phase === 'broadcast' && t.zxid > committed) continue; // informed when committed
+      this.send(h.id, { kind: 'proposal', txn: t }, true);
+      if (r.phase === 'broadcast' && t.zxid <= committed) this.send(h.id, { kind: 'commit', zxid: t.zxid }, true);
+    }
+    h.forwarding = true;
+    h.stage = 'syncing';
+    this.send(h.id, { kind: 'newleader', zxid: makeZxid(r.newEpoch, 0n) }, true);
+  }
+
+  private lastCommittedZxid(r: LeaderState): Zxid {
+    const head = r.outstanding[0];
+    return head ? head.zxid - 1n : r.lastProposed;
+  }
+
+  private onAck(r: LeaderState, h: LearnerHandler, zxid: Zxid): void {
+    if (counterOf(zxid) === 0n) {
+      if (epochOf(zxid) !== r.newEpoch || h.stage !== 'syncing') {
+        throw new LearnerError(`unexpected NEWLEADER ack ${zxidHex(zxid)} in stage ${h.stage}`);
+      }
+      h.stage = 'newleaderAcked';
+      if (r.phase === 'sync') {
+        if (!h.observer) r.newLeaderAcks.add(h.id);
+        this.maybeEstablish(r);
+      } else if (r.phase === 'broadcast') {
+        this.sendUpToDate(r, h);
+      }
+      return;
+    }
+    if (r.phase !== 'broadcast' || h.observer) return;
+    for (const p of r.outstanding) {
+      if (p.zxid === zxid) {
+        p.acks.add(h.id);
+        break;
+      }
+    }
+    this.tryCommit(r);
+  }
+
+  private maybeEstablish(r: LeaderState): void {
+    if (r.phase !== 'sync' || !this.quorum.containsQuorum(r.newLeaderAcks)) return;
+    r.phase = 'broadcast';
+    this.updateElectionVote(r.newEpoch);
+    // The initial history of the new epoch (our whole log) is now committed.
+    this.applyUpTo(this.history.lastZxid);
+    this.emit({ kind: 'synced', epoch: r.newEpoch, leader: this.id, mode: null });
+    for (const h of r.learners.values()) if (h.stage === 'newleaderAcked') this.sendUpToDate(r, h);
+    this.emit({ kind: 'serving', epoch: r.newEpoch, leader: this.id, state: 'LEADING' });
+  }
+
+  private sendUpToDate(r: LeaderState, h: LearnerHandler): void {
+    h.stage = 'uptodate';
+    this.send(h.id, { kind: 'uptodate', zxid: this.lastCommittedZxid(r) });
+    this.emit({ kind: 'learnerSynced', learner: h.id, mode: h.syncMode ?? 'DIFF', txns: h.syncTxns, observer: h.observer });
+  }
+
+  /** Commit outstanding proposals in zxid order while the oldest has a quorum of durable acks. */
+  private tryCommit(r: LeaderState): void {
+    if (r.phase !== 'broadcast') return;
+    while (r.outstanding.length > 0) {
+      const p = r.outstanding[0]!;
+      if (this.persistedZxid >= p.zxid) p.acks.add(this.id);
+      if (!this.quorum.containsQuorum(p.acks)) break;
+      r.outstanding.shift();
+      this.applyUpTo(p.zxid);
+      const txn = this.history.get(p.zxid)!;
+      for (const h of r.learners.values()) {
+        if (!h.forwarding) continue;
+        if (h.observer) this.send(h.id, { kind: 'inform', txn });
+        else this.send(h.id, { kind: 'commit', zxid: p.zxid });
+      }
+      this.emit({ kind: 'committed', zxid: p.zxid, acks: [...p.acks] });
+    }
+    const committed = this.lastCommittedZxid(r);
+    while (r.afterCommit.length > 0 && r.afterCommit[0]!.barrier <= committed) {
+      const a = r.afterCommit.shift()!;
+      this.sendApp(a.to, a.payload);
+    }
+  }
+
+  private dropLearner(r: LeaderState, id: ServerId, reason: string): void {
+    r.learners.delete(id);
+    r.connecting.delete(id);
+    r.electing.delete(id);
+    r.newLeaderAcks.delete(id);
+    this.emit({ kind: 'learnerLost', learner: id, reason });
+  }
+
+  private tickLeader(r: LeaderState): void {
+    if (r.phase !== 'broadcast') {
+      if (this.now >= r.phaseDeadline) throw new ProtocolError(`no quorum within initLimit in phase ${r.phase}`);
+    }
+    for (const h of [...r.learners.values()]) {
+      const limit = h.stage === 'uptodate' ? this.ticks.syncLimit : this.ticks.initLimit;
+      if (this.now - h.lastHeardTick > limit) this.dropLearner(r, h.id, `silent for ${this.now - h.lastHeardTick} ticks`);
+    }
+    if (this.now >= r.nextPingTick) {
+      r.nextPingTick = this.now + this.ticks.ping;
+      const z = r.phase === 'broadcast' ? this.lastCommittedZxid(r) : this.history.lastZxid;
+      for (const h of r.learners.values()) if (h.forwarding) this.send(h.id, { kind: 'ping', zxid: z });
+    }
+    if (r.phase === 'broadcast') {
+      const synced = [this.id];
+      for (const h of r.learners.values()) if (h.stage === 'uptodate' && !h.observer) synced.push(h.id);
+      if (!this.quorum.containsQuorum(synced)) throw new ProtocolError('not sufficient followers synced, only ' + synced.join(','));
+    }
+  }
+
+  // ---------- learner (follower / observer) ----------
+
+  private becomeLearner(leader: ServerId, observer: boolean): void {
+    const r: LearnerState = {
+      role: 'learner',
+      leader,
+      observer,
+      stage: 'connecting',
+      newEpoch: -1n,
+      lastHeardTick: this.now,
+      syncMode: null,
+      unacked: [],
+      committedUpTo: this.lastApplied,
+      nextInfoTick: this.now + this.ticks.notificationMin,
+    };
+    this.role = r;
+    this.sendFollowerInfo(r);
+  }
+
+  private sendFollowerInfo(r: LearnerState): void {
+    this.send(r.leader, { kind: 'followerinfo', acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid, observer: r.observer });
+  }
+
+  private stepLearner(r: LearnerState, msg: QuorumMessage): void {
+    r.lastHeardTick = this.now;
+    switch (msg.kind) {
+      case 'leaderinfo':
+        return this.onLeaderInfo(r, msg.newEpoch);
+      case 'diff':
+      case 'trunc':
+      case 'snap':
+        return this.onSyncStart(r, msg);
+      case 'proposal':
+        return this.onProposal(r, msg.txn);
+      case 'commit':
+        return this.onCommit(r, msg.zxid);
+      case 'inform':
+        if (!r.observer) throw new ProtocolError('INFORM sent to a follower');
+        this.onProposal(r, msg.txn);
+        return this.onCommit(r, msg.txn.zxid);
+      case 'newleader':
+        return this.onNewLeader(r, msg.zxid);
+      case 'uptodate':
+        return this.onUpToDate(r, msg.zxid);
+      case 'ping':
+        this.send(r.leader, { kind: 'pingreply', zxid: this.history.lastZxid });
+        return;
+      case 'app':
+        this.emit({ kind: 'app', from: r.leader, payload: msg.payload });
+        return;
+      case 'followerinfo':
+      case 'ackepoch':
+      case 'ack':
+      case 'pingreply':
+        throw new ProtocolError(`leader ${r.leader} sent ${msg.kind}, which only a learner sends`);
+    }
+  }
+
+  private onLeaderInfo(r: LearnerState, newEpoch: bigint): void {
+    if (r.stage !== 'connecting') {
+      // Our FOLLOWERINFO was resent and answered twice: the first answer stands.
+      if (newEpoch === r.newEpoch) return;
+      throw new ProtocolError(`second LEADERINFO with another epoch (${newEpoch}, had ${r.newEpoch})`);
+    }
+    if (newEpoch > this.acceptedEpoch) {
+      this.acceptedEpoch = newEpoch;
+      this.persist({ kind: 'acceptedEpoch', epoch: newEpoch });
+    } else if (newEpoch < this.acceptedEpoch) {
+      throw new ProtocolError(`leader's epoch ${newEpoch} is less than our accepted epoch ${this.acceptedEpoch}`);
+    }
+    r.newEpoch = newEpoch;
+    r.stage = 'epoch';
+    this.send(r.leader, { kind: 'ackepoch', currentEpoch: this.currentEpoch, lastZxid: this.history.lastZxid }, true);
+    this.emit({ kind: 'discovered', epoch: newEpoch, leader: r.leader });
+  }
+
+  private onSyncStart(r: LearnerState, msg: Extract<QuorumMessage, { kind: 'diff' | 'trunc' | 'snap' }>): void {
+    if (r.stage !== 'epoch') throw new ProtocolError(`${msg.kind.toUpperCase()} before ACKEPOCH`);
+    r.stage = 'syncing';
+    switch (msg.kind) {
+      case 'diff':
+        r.syncMode = 'DIFF';
+        if (msg.zxid !== this.history.lastZxid && !(msg.zxid < this.history.lastZxid && this.history.contains(msg.zxid))) {
+          throw new ProtocolError(`DIFF from ${zxidHex(msg.zxid)} does not match our log ending ${zxidHex(this.history.lastZxid)}`);
+        }
+        if (msg.zxid < this.history.lastZxid) this.truncateTo(msg.zxid);
+        return;
+      case 'trunc':
+        r.syncMode = 'TRUNC';
+        this.truncateTo(msg.zxid);
+        return;
+      case 'snap':
+        r.syncMode = 'SNAP';
+        if (!msg.snapshot) throw new ProtocolError('SNAP without snapshot data');
+        this.history.reset(msg.zxid);
+        this.lastApplied = msg.zxid;
+        r.committedUpTo = msg.zxid;
+        this.persist({ kind: 'installSnapshot', zxid: msg.zxid, snapshot: msg.snapshot });
+        this.persistedZxid = msg.zxid;
+        return;
+    }
+  }
+
+  private truncateTo(z: Zxid): void {
+    if (z < this.lastApplied) {
+      // Committed txns are never truncated; a leader asking for it is broken.
+      throw new Error(`invariant: TRUNC to ${zxidHex(z)} below applied ${zxidHex(this.lastApplied)}`);
+    }
+    if (z >= this.history.lastZxid) return;
+    this.history.truncate(z);
+    this.persist({ kind: 'truncate', zxid: z });
+  }
+
+  private onProposal(r: LearnerState, txn: Txn): void {
+    if (r.stage === 'connecting' || r.stage === 'epoch') throw new ProtocolError('PROPOSAL before sync');
+    if (txn.zxid <= this.history.lastZxid) {
+      throw new ProtocolError(`proposal ${zxidHex(txn.zxid)} is not after our last ${zxidHex(this.history.lastZxid)}`);
+    }
+    this.history.append(txn);
+    this.persist({ kind: 'append', txns: [txn] });
+    if (r.observer) return;
+    if (r.stage === 'syncing') {
+      if (epochOf(txn.zxid) === r.newEpoch) r.unacked.push(txn.zxid);
+      return;
+    }
+    this.send(r.leader, { kind: 'ack', zxid: txn.zxid }, true);
+  }
+
+  private onCommit(r: LearnerState, zxid: Zxid): void {
+    if (zxid > r.committedUpTo) r.committedUpTo = zxid;
+    if (r.stage === 'uptodate') this.applyUpTo(r.committedUpTo);
+  }
+
+  private onNewLeader(r: LearnerState, zxid: Zxid): void {
+    if (r.stage !== 'syncing' || epochOf(zxid) !== r.newEpoch) throw new ProtocolError('unexpected NEWLEADER');
+    // What was synced is persisted (appends queued before), then the epoch, then the ack.
+    this.currentEpoch = r.newEpoch;
+    this.persist({ kind: 'currentEpoch', epoch: r.newEpoch });
+    r.stage = 'newleaderAcked';
+    this.updateElectionVote(r.newEpoch);
+    this.send(r.leader, { kind: 'ack', zxid }, true);
+    if (!r.observer) for (const z of r.unacked) this.send(r.leader, { kind: 'ack', zxid: z }, true);
+    r.unacked = [];
+    this.emit({ kind: 'synced', epoch: r.newEpoch, leader: r.leader, mode: r.syncMode });
+  }
+
+  private onUpToDate(r: LearnerState, zxid: Zxid): void {
+    if (r.stage !== 'newleaderAcked') throw new ProtocolError('UPTODATE before NEWLEADER');
+    r.stage = 'uptodate';
+    // Everything of earlier epochs in our log is the leader's initial history, now committed.
+    let upTo = r.committedUpTo > zxid ? r.committedUpTo : zxid;
+    const lastOld = this.history.floor(makeZxid(r.newEpoch, 0n));
+    if (lastOld !== null && lastOld > upTo) upTo = lastOld;
+    r.committedUpTo = upTo;
+    this.applyUpTo(upTo);
+    this.emit({ kind: 'serving', epoch: r.newEpoch, leader: r.leader, state: r.observer ? 'OBSERVING' : 'FOLLOWING' });
+  }
+
+  private tickLearner(r: LearnerState): void {
+    if (r.stage === 'connecting' && this.now >= r.nextInfoTick) {
+      // The leader may still have been LOOKING when our FOLLOWERINFO arrived (it drops it): ask again,
+      // as ZooKeeper's learner retries its connection to the leader.
+      r.nextInfoTick = this.now + this.ticks.notificationMin;
+      this.sendFollowerInfo(r);
+    }
+    const limit = r.stage === 'uptodate' ? this.ticks.syncLimit : this.ticks.initLimit;
+    if (this.now - r.lastHeardTick > limit) {
+      throw new ProtocolError(`leader ${r.leader} silent for ${this.now - r.lastHeardTick} ticks`);
+    }
+  }
+}
