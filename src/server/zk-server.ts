@@ -120,9 +120,16 @@ export class ZooKeeperServer {
     return isWriteOp(type) || (this.writePath?.forwards(type) ?? false);
   }
 
+  /** Learners of an ensemble with more than 2 voters divide the limit by (voters − 1), as ZooKeeper. */
+  outstandingLimitDivisor = 1;
+
+  get globalOutstandingLimit(): number {
+    return Math.floor(this.cfg.globalOutstandingLimit / this.outstandingLimitDivisor);
+  }
+
   /** ZooKeeperServer.shouldThrottle: over globalOutstandingLimit requests in process. */
   shouldThrottle(cnxnOutstanding: number): boolean {
-    return this.cfg.globalOutstandingLimit < this.inProcess && cnxnOutstanding > 0;
+    return this.globalOutstandingLimit < this.inProcess && cnxnOutstanding > 0;
   }
 
   throttle(cnxn: SessionConnection): void {
@@ -228,7 +235,7 @@ export class ZooKeeperServer {
     this.inProcess--;
     this.stats.recordLatency(performance.now() - req.receivedAtMs);
     req.origin?.complete(req, reply);
-    if (this.throttled.size > 0 && this.cfg.globalOutstandingLimit >= this.inProcess) {
+    if (this.throttled.size > 0 && this.globalOutstandingLimit >= this.inProcess) {
       const paused = [...this.throttled];
       this.throttled.clear();
       for (const c of paused) c.resumeReading();

@@ -6,8 +6,9 @@
  * The Ready contract (the host must follow it exactly):
  *  1. `ready.persist` ops are performed in order and made durable (fsync) before
  *     advance(ready) is called.
- *  2. `ready.apply` txns are applied to the state machine in order, after the persist ops
- *     of the same Ready (a snapshot install comes first).
+ *  2. `ready.apply` txns are committed; apply them to the state machine in order. They may
+ *     be applied before this Ready's persist ops complete, except when `persist` holds a
+ *     truncate or installSnapshot: then after (the snapshot is the state they apply to).
  *  3. takeMessages() may be called at any time; it returns only messages whose
  *     persistence requirements are already met (acknowledged by advance), in FIFO order.
  *     Every message is sent in the order returned.
@@ -753,9 +754,13 @@ export class Peer {
       return;
     }
     const known = r.learners.get(from);
-    if (known && known.acceptedEpoch === msg.acceptedEpoch && known.lastZxid === msg.lastZxid && known.stage !== 'uptodate') {
-      // A resent FOLLOWERINFO (the learner asks again until LEADERINFO arrives): already in hand.
+    const unanswered = known?.stage === 'info' || known?.stage === 'epochSent';
+    if (known && unanswered && known.acceptedEpoch === msg.acceptedEpoch && known.lastZxid === msg.lastZxid) {
+      // A resent FOLLOWERINFO (the learner asks again until LEADERINFO arrives). Our LEADERINFO
+      // may have been lost (the learner was still LOOKING): answer again; the learner ignores a
+      // second LEADERINFO of the same epoch. Past LEADERINFO, a FOLLOWERINFO is a new session.
       known.lastHeardTick = this.now;
+      if (known.stage === 'epochSent') this.sendLeaderInfo(known);
       return;
     }
     // A new FOLLOWERINFO starts the learner over (it reconnected).

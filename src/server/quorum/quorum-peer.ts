@@ -201,8 +201,12 @@ class QuorumHost implements QuorumServer {
     try {
       while (!this.closed && this.peer.hasReady()) {
         const rd = this.peer.ready();
+        // Committed txns are durable on a quorum already: answer them without waiting for this
+        // Ready's fsync, unless the Ready rewrites history (a TRUNC or a SNAP must land first).
+        const applyFirst = !rd.persist.some((op) => op.kind === 'truncate' || op.kind === 'installSnapshot');
+        if (applyFirst) this.apply(rd.apply);
         await this.persist(rd.persist);
-        for (const t of rd.apply) this.server.applyCommitted(decodeLoggedTxn(Buffer.from(t.data)));
+        if (!applyFirst) this.apply(rd.apply);
         this.peer.advance(rd);
         this.flushMessages();
         for (const e of rd.events) this.onEvent(e);
@@ -213,6 +217,10 @@ class QuorumHost implements QuorumServer {
     } finally {
       this.processing = false;
     }
+  }
+
+  private apply(txns: readonly Txn[]): void {
+    for (const t of txns) this.server.applyCommitted(decodeLoggedTxn(Buffer.from(t.data)));
   }
 
   /** Carry out persist ops in order; appends before an epoch change are fsynced first. */

@@ -36,6 +36,7 @@ export class LeaderPath implements WritePath {
   ) {
     server.prep = server.newPrep();
     server.expiresSessions = true;
+    server.outstandingLimitDivisor = 1;
     // The leader owns session expiry: every session the database knows gets a fresh timer.
     server.trackDatabaseSessions();
   }
@@ -128,6 +129,8 @@ export class LearnerPath implements WritePath {
     server.prep = null;
     server.expiresSessions = false;
     server.trackDatabaseSessions();
+    const voters = peer.quorum.voters.size;
+    server.outstandingLimitDivisor = voters > 2 ? voters - 1 : 1;
   }
 
   submit(req: Request): void {

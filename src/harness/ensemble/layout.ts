@@ -1,0 +1,205 @@
+/**
+ * The ensemble's layout: spec validation, server ids and ports, and each server's zoo.cfg.
+ * Voters take ids 1..V and observers V+1..V+O; every server listens on 127.0.0.1 only.
+ */
+import net from 'node:net';
+import path from 'node:path';
+import { EnsembleError } from './errors.js';
+
+export interface EnsembleSpec {
+  voters: number;
+  observers: number;
+  dir: string;
+  /** zoo.cfg overrides (`--set key=value`); the layout's own keys (ports, dataDir, server.N) cannot be overridden. */
+  config?: Record<string, string>;
+  /** Added to this process's environment for every server. Kept in memory only (never written to disk). */
+  env?: Record<string, string>;
+  /** Server k (0-based, in id order) gets base+4k (client), +1 (quorum), +2 (election), +3 (admin HTTP). Default: OS-assigned free ports. */
+  basePort?: number;
+  /** How long up() waits for every server to serve (default 60 s). */
+  timeoutMs?: number;
+}
+
+export type ServerRole = 'voter' | 'observer';
+
+export interface EnsembleServer {
+  id: number;
+  role: ServerRole;
+  host: string;
+  clientPort: number;
+  /** admin.serverPort: the HTTP face. */
+  httpPort: number;
+  quorumPort: number;
+  electionPort: number;
+  /** null when the server is not running (never started, killed, or stopped by `down`). */
+  pid: number | null;
+  /** Stopped with SIGSTOP and not yet continued. */
+  paused: boolean;
+  /** DIR/s<id>: zoo.cfg, server.log. */
+  serverDir: string;
+  configFile: string;
+  dataDir: string;
+  logFile: string;
+}
+
+export const ENSEMBLE_HOST = '127.0.0.1';
+export const MAX_ENSEMBLE_SERVERS = 32;
+export const DEFAULT_UP_TIMEOUT_MS = 60_000;
+export const MIN_TIMEOUT_MS = 1_000;
+export const MAX_TIMEOUT_MS = 3_600_000;
+const PORTS_PER_SERVER = 4;
+const MIN_BASE_PORT = 1024;
+const MAX_OVERRIDES = 256;
+const MAX_OVERRIDE_CHARS = 4_096;
+
+/** zoo.cfg keys the layout owns; overriding them would make ensemble.json lie. */
+const LAYOUT_KEYS = new Set(['dataDir', 'clientPort', 'clientPortAddress', 'admin.serverPort', 'peerType', 'dynamicConfigFile']);
+
+/** Checks a spec and throws a SPEC error that names the field and its allowed range. */
+export function validateSpec(spec: EnsembleSpec): void {
+  const total = spec.voters + spec.observers;
+  if (!Number.isInteger(spec.voters) || spec.voters < 1 || spec.voters > MAX_ENSEMBLE_SERVERS) {
+    throw specError(`voters must be an integer from 1 to ${MAX_ENSEMBLE_SERVERS}, got ${spec.voters}`);
+  }
+  if (!Number.isInteger(spec.observers) || spec.observers < 0 || spec.observers > MAX_ENSEMBLE_SERVERS - 1) {
+    throw specError(`observers must be an integer from 0 to ${MAX_ENSEMBLE_SERVERS - 1}, got ${spec.observers}`);
+  }
+  if (total > MAX_ENSEMBLE_SERVERS) throw specError(`voters + observers must be at most ${MAX_ENSEMBLE_SERVERS}, got ${total}`);
+  if (typeof spec.dir !== 'string' || spec.dir.trim() === '') throw specError('dir must name a directory');
+  if (spec.basePort !== undefined) {
+    const maxBase = 65_536 - PORTS_PER_SERVER * total;
+    if (!Number.isInteger(spec.basePort) || spec.basePort < MIN_BASE_PORT || spec.basePort > maxBase) {
+      throw specError(`base port must be an integer from ${MIN_BASE_PORT} to ${maxBase} for ${total} servers (${PORTS_PER_SERVER} ports each), got ${spec.basePort}`);
+    }
+  }
+  if (spec.timeoutMs !== undefined) validateTimeout(spec.timeoutMs);
+  validateOverrides(spec.config ?? {});
+}
+
+export function validateTimeout(timeoutMs: number): void {
+  if (!Number.isInteger(timeoutMs) || timeoutMs < MIN_TIMEOUT_MS || timeoutMs > MAX_TIMEOUT_MS) {
+    throw specError(`timeout must be an integer number of ms from ${MIN_TIMEOUT_MS} to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`);
+  }
+}
+
+function validateOverrides(config: Record<string, string>): void {
+  const entries = Object.entries(config);
+  if (entries.length > MAX_OVERRIDES) throw specError(`at most ${MAX_OVERRIDES} zoo.cfg overrides, got ${entries.length}`);
+  for (const [key, value] of entries) {
+    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) throw specError(`"${key}" is not a zoo.cfg key (letters, digits, '.', '_', '-')`);
+    if (LAYOUT_KEYS.has(key) || /^server\.\d+$/.test(key)) {
+      throw specError(`zoo.cfg key ${key} is set by the ensemble layout and cannot be overridden (ports: use the base port; dataDir: use the directory)`);
+    }
+    if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > MAX_OVERRIDE_CHARS) {
+      throw specError(`the value of ${key} must be one line of at most ${MAX_OVERRIDE_CHARS} characters`);
+    }
+  }
+}
+
+/** Parses `key=value` (the CLI's --set). */
+export function parseOverride(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  if (eq <= 0) throw specError(`"${text}" is not key=value`);
+  return [text.slice(0, eq).trim(), text.slice(eq + 1).trim()];
+}
+
+/** Servers in id order, with their ports, directories and files; none is running yet. */
+export function planServers(spec: EnsembleSpec, ports: number[]): EnsembleServer[] {
+  const dir = path.resolve(spec.dir);
+  const total = spec.voters + spec.observers;
+  if (ports.length !== total * PORTS_PER_SERVER) throw new RangeError(`planServers: need ${total * PORTS_PER_SERVER} ports, got ${ports.length}`);
+  const servers: EnsembleServer[] = [];
+  for (let k = 0; k < total; k++) {
+    const id = k + 1;
+    const serverDir = path.join(dir, `s${id}`);
+    const [clientPort, quorumPort, electionPort, httpPort] = ports.slice(k * PORTS_PER_SERVER, (k + 1) * PORTS_PER_SERVER) as [number, number, number, number];
+    servers.push({
+      id,
+      role: id <= spec.voters ? 'voter' : 'observer',
+      host: ENSEMBLE_HOST,
+      clientPort,
+      httpPort,
+      quorumPort,
+      electionPort,
+      pid: null,
+      paused: false,
+      serverDir,
+      configFile: path.join(serverDir, 'zoo.cfg'),
+      dataDir: path.join(serverDir, 'data'),
+      logFile: path.join(serverDir, 'server.log'),
+    });
+  }
+  return servers;
+}
+
+/** The zoo.cfg of `self`: ZooKeeper's keys, our defaults, every member's server.N line, then the overrides. */
+export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleServer, overrides: Record<string, string>): string {
+  const entries = new Map<string, string>([
+    ['tickTime', '2000'],
+    ['initLimit', '10'],
+    ['syncLimit', '5'],
+    ['dataDir', self.dataDir],
+    ['clientPort', String(self.clientPort)],
+    ['clientPortAddress', self.host],
+    ['admin.serverPort', String(self.httpPort)],
+    ['admin.serverAddress', self.host],
+    ['4lw.commands.whitelist', '*'],
+  ]);
+  if (self.role === 'observer') entries.set('peerType', 'observer');
+  // One voter plus observers is a quorum of one; ZooKeeper only runs it with standaloneEnabled=false.
+  const voters = servers.filter((s) => s.role === 'voter').length;
+  if (voters === 1 && servers.length > 1) entries.set('standaloneEnabled', 'false');
+  for (const s of servers) {
+    const role = s.role === 'observer' ? ':observer' : '';
+    entries.set(`server.${s.id}`, `${s.host}:${s.quorumPort}:${s.electionPort}${role};${s.host}:${s.clientPort}`);
+  }
+  for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
+  return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+}
+
+/** Ports for `total` servers: from basePort, checked free; or OS-assigned. */
+export async function allocatePorts(total: number, basePort?: number): Promise<number[]> {
+  const count = total * PORTS_PER_SERVER;
+  if (basePort === undefined) return freePorts(count);
+  const ports = Array.from({ length: count }, (_, i) => basePort + i);
+  for (const port of ports) {
+    if (!(await portFree(port))) {
+      throw new EnsembleError('ZABLAB_ENSEMBLE_PORT', `port ${port} on ${ENSEMBLE_HOST} is in use (the layout needs ${basePort}-${basePort + count - 1}); choose another base port or stop what uses it`);
+    }
+  }
+  return ports;
+}
+
+/** n distinct OS-assigned free ports: all held open at once so none is handed out twice. */
+async function freePorts(n: number): Promise<number[]> {
+  const servers: net.Server[] = [];
+  try {
+    for (let i = 0; i < n; i++) servers.push(await listen(0));
+    return servers.map((s) => (s.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+}
+
+function listen(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen({ port, host: ENSEMBLE_HOST, exclusive: true }, () => resolve(server));
+  });
+}
+
+async function portFree(port: number): Promise<boolean> {
+  try {
+    const s = await listen(port);
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function specError(message: string): EnsembleError {
+  return new EnsembleError('ZABLAB_ENSEMBLE_SPEC', message);
+}

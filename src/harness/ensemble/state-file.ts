@@ -1,0 +1,137 @@
+/**
+ * DIR/ensemble.json: what `ensemble up` started, read by every later command and by other
+ * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid;
+ * the rest is ours. Written atomically (temp file + rename) so a reader never sees half.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EnsembleError } from './errors.js';
+import type { EnsembleServer } from './layout.js';
+import type { ServerProgram } from './program.js';
+
+export const ENSEMBLE_FILE = 'ensemble.json';
+export const ENSEMBLE_FILE_VERSION = 1;
+const MAX_FILE_BYTES = 1024 * 1024;
+
+export interface EnsembleState {
+  version: number;
+  /** Absolute. */
+  dir: string;
+  program: ServerProgram;
+  createdAt: string;
+  servers: EnsembleServer[];
+}
+
+export function ensembleFile(dir: string): string {
+  return path.join(path.resolve(dir), ENSEMBLE_FILE);
+}
+
+export function writeState(state: EnsembleState): void {
+  const file = ensembleFile(state.dir);
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n');
+  fs.renameSync(tmp, file);
+}
+
+/** Reads and checks DIR/ensemble.json; errors say which command makes one. */
+export function readState(dir: string): EnsembleState {
+  const file = ensembleFile(dir);
+  let text: string;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > MAX_FILE_BYTES) throw stateError(file, `it is ${size} bytes, more than an ensemble file can be`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof EnsembleError) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new EnsembleError('ZABLAB_ENSEMBLE_NOT_FOUND', `${file} not found: run \`zablab ensemble up --dir ${dir}\` first`);
+    }
+    throw new EnsembleError('ZABLAB_ENSEMBLE_STATE', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw stateError(file, `it is not JSON (${(err as Error).message})`);
+  }
+  return checkState(json, file, path.resolve(dir));
+}
+
+function checkState(json: unknown, file: string, dir: string): EnsembleState {
+  const o = object(json, file, 'the file');
+  if (o['version'] !== ENSEMBLE_FILE_VERSION) throw stateError(file, `version is ${String(o['version'])}, this zablab reads version ${ENSEMBLE_FILE_VERSION}`);
+  const servers = o['servers'];
+  if (!Array.isArray(servers) || servers.length === 0) throw stateError(file, '"servers" must be a non-empty array');
+  const checked = servers.map((s, i) => checkServer(s, file, i));
+  const ids = new Set(checked.map((s) => s.id));
+  if (ids.size !== checked.length) throw stateError(file, 'two servers have the same id');
+  return {
+    version: ENSEMBLE_FILE_VERSION,
+    // The directory as given now wins: the ensemble may have been moved since it was written.
+    dir,
+    program: checkProgram(o['program'], file),
+    createdAt: typeof o['createdAt'] === 'string' ? o['createdAt'] : '',
+    servers: checked,
+  };
+}
+
+function checkServer(json: unknown, file: string, i: number): EnsembleServer {
+  const where = `servers[${i}]`;
+  const o = object(json, file, where);
+  const int = (key: string): number => {
+    const v = o[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw stateError(file, `${where}.${key} must be a non-negative integer`);
+    return v;
+  };
+  const str = (key: string): string => {
+    const v = o[key];
+    if (typeof v !== 'string' || v === '') throw stateError(file, `${where}.${key} must be a non-empty string`);
+    return v;
+  };
+  const role = o['role'];
+  if (role !== 'voter' && role !== 'observer') throw stateError(file, `${where}.role must be "voter" or "observer"`);
+  const pid = o['pid'];
+  if (pid !== null && (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0)) throw stateError(file, `${where}.pid must be a positive integer or null`);
+  return {
+    id: int('id'),
+    role,
+    host: str('host'),
+    clientPort: int('clientPort'),
+    httpPort: int('httpPort'),
+    quorumPort: int('quorumPort'),
+    electionPort: int('electionPort'),
+    pid,
+    paused: o['paused'] === true,
+    serverDir: str('serverDir'),
+    configFile: str('configFile'),
+    dataDir: str('dataDir'),
+    logFile: str('logFile'),
+  };
+}
+
+function checkProgram(json: unknown, file: string): EnsembleState['program'] {
+  const o = object(json, file, 'program');
+  if (o['kind'] === 'zablab') return { kind: 'zablab' };
+  if (o['kind'] === 'zookeeper') {
+    const cp = o['classpath'];
+    if (!Array.isArray(cp) || !cp.every((e): e is string => typeof e === 'string')) throw stateError(file, 'program.classpath must be an array of strings');
+    const java = o['java'];
+    const heapMb = o['heapMb'];
+    return {
+      kind: 'zookeeper',
+      classpath: cp,
+      ...(typeof java === 'string' ? { java } : {}),
+      ...(typeof heapMb === 'number' ? { heapMb } : {}),
+    };
+  }
+  throw stateError(file, 'program.kind must be "zablab" or "zookeeper"');
+}
+
+function object(json: unknown, file: string, where: string): Record<string, unknown> {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw stateError(file, `${where} must be a JSON object`);
+  return json as Record<string, unknown>;
+}
+
+function stateError(file: string, why: string): EnsembleError {
+  return new EnsembleError('ZABLAB_ENSEMBLE_STATE', `${file} is not an ensemble file zablab can use: ${why}; stop its servers by hand and remove the directory, or use another --dir`);
+}
