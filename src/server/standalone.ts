@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { ZKDatabase, zxidHex } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
 import { StandaloneWritePath } from './standalone-path.js';
+import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 
 export interface RunningServer {
   readonly server: ZooKeeperServer;
@@ -55,6 +56,8 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
   });
   await listener.listen();
   server.start();
+  const containers = new ContainerManager(server, containerCheckIntervalMs(cfg));
+  containers.start();
   if (cfg.autopurgePurgeIntervalMs > 0) {
     server.purgeTask = new PurgeTask({
       dataDir: cfg.dataDir,
@@ -77,6 +80,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
     clientPort: listener.address.port,
     close: () => {
       closing ??= (async () => {
+        containers.stop();
         await listener.close();
         await server.shutdown();
         await writePath.drain();

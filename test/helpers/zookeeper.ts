@@ -70,6 +70,16 @@ export interface StartZooKeeperOptions {
   keepDir?: boolean;
   /** Run on this dataDir (e.g. to restart on the same data); the caller owns and removes it. */
   dataDir?: string;
+  /**
+   * JVM flags for a quick start (serial GC, C1 only): right for tests, wrong for benchmarks,
+   * where ZooKeeper must run with the JVM's defaults to be measured fairly. Default true.
+   */
+  fastStart?: boolean;
+}
+
+/** JVM flags: a quick start for tests; the JVM's defaults (G1, C2) for benchmarks. */
+export function zookeeperJvmFlags(fastStart: boolean): string[] {
+  return fastStart ? ['-Xmx512m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'] : ['-Xmx1g'];
 }
 
 /** Start a standalone Apache ZooKeeper and wait until it grants a session. */
@@ -100,9 +110,7 @@ export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<
   const logFile = path.join(dataDir, 'zookeeper.log');
   writeLogConfig(dataDir, logFile);
   const args = [
-    '-Xmx512m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
+    ...zookeeperJvmFlags(opts.fastStart ?? true),
     `-Dlog4j.configuration=file:${path.join(dataDir, 'log4j.properties')}`,
     `-Dlogback.configurationFile=${path.join(dataDir, 'logback.xml')}`,
     `-Dzookeeper.log.dir=${dataDir}`,

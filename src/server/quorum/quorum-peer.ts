@@ -17,6 +17,7 @@ import { buildServerView } from '../server-view.js';
 import type { RunningServer } from '../standalone.js';
 import { ZKDatabase } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
+import { ContainerManager, containerCheckIntervalMs } from '../container-manager.js';
 import { decodeApp } from './app-messages.js';
 import { readEpoch, writeEpoch } from './epoch-files.js';
 import { FaultController } from './faults.js';
@@ -95,6 +96,7 @@ class QuorumHost implements QuorumServer {
   private pumpScheduled = false;
   private closed = false;
   private leaderPath: LeaderPath | null = null;
+  private readonly containers: ContainerManager;
   private learnerPath: LearnerPath | null = null;
   private closing: Promise<void> | null = null;
 
@@ -110,6 +112,7 @@ class QuorumHost implements QuorumServer {
     this.server.expiresSessions = false;
     this.server.trackDatabaseSessions();
     this.snapshotPolicy = new SnapshotPolicy(cfg.snapCount, Math.random);
+    this.containers = new ContainerManager(this.server, containerCheckIntervalMs(cfg));
     this.transport = new PeerTransport({
       selfId: cfg.serverId,
       peers: cfg.servers.map((s) => ({ id: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort })),
@@ -144,6 +147,7 @@ class QuorumHost implements QuorumServer {
     this.listener = listener;
     await listener.listen();
     this.server.start();
+    this.containers.start();
     if (this.cfg.autopurgePurgeIntervalMs > 0) {
       this.server.purgeTask = new PurgeTask({
         dataDir: this.cfg.dataDir,
@@ -345,6 +349,7 @@ class QuorumHost implements QuorumServer {
       this.closed = true;
       if (this.tickTimer) clearInterval(this.tickTimer);
       if (this.sessionTimer) clearInterval(this.sessionTimer);
+      this.containers.stop();
       this.learnerPath?.close();
       await this.listener?.close();
       await this.server.shutdown();
