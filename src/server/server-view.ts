@@ -130,5 +130,11 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
     environment: () => nodeEnvironment(version),
     openFileDescriptorCount,
     maxFileDescriptorCount,
+    // zablab's own: the data tree's digest (ZooKeeper's v2 digest) and the zxid it covers, so
+    // that replicas can be compared for divergence.
+    monitorValues: () => [
+      ['tree_digest', BigInt.asUintN(64, tree().digest()).toString(16)],
+      ['last_processed_zxid', '0x' + BigInt.asUintN(64, server.lastProcessedZxid).toString(16)],
+    ],
   };
 }
