@@ -262,7 +262,7 @@ export class ServerCnxn implements SessionConnection {
     const r = new JuteReader(frame);
     const h = RequestHeader.read(r);
     const body = frame.subarray(r.offset);
-    this.server.sessions.touch(this.sessionId, this.sessionTimeoutMs);
+    this.server.touchSession(this.sessionId, this.sessionTimeoutMs);
     if (h.type === OpCode.auth) {
       this.onAuth(h.xid, AuthPacket.read(new JuteReader(body)));
       return;

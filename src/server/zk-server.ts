@@ -263,13 +263,20 @@ export class ZooKeeperServer {
     this.cnxnsBySession.clear();
   }
 
-  /** Sessions with a live connection here (learners report them to the leader). */
-  connectedSessions(): [bigint, number][] {
-    const out: [bigint, number][] = [];
-    for (const id of this.cnxnsBySession.keys()) {
-      const s = this.sessions.get(id);
-      if (s) out.push([id, s.timeoutMs]);
-    }
+  /** Sessions whose clients sent something since the last report (ZooKeeper's learner touch table). */
+  private touched = new Map<bigint, number>();
+
+  /** A client of ours is alive: extend its session here and remember it for the leader. */
+  touchSession(sessionId: bigint, timeoutMs: number): void {
+    this.sessions.touch(sessionId, timeoutMs);
+    // Only a learner reports touches; the deciding server's own tracker is the authority.
+    if (!this.expiresSessions) this.touched.set(sessionId, timeoutMs);
+  }
+
+  /** The sessions touched since the last call (a learner sends them to its leader). */
+  takeTouchedSessions(): [bigint, number][] {
+    const out = [...this.touched];
+    this.touched = new Map();
     return out;
   }
 

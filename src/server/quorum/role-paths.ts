@@ -199,7 +199,8 @@ export class LearnerPath implements WritePath {
 
   /** Every tick: tell the leader which sessions are alive here (ZooKeeper piggybacks them on PING). */
   reportSessions(): void {
-    const sessions = this.server.connectedSessions();
+    const sessions = this.server.takeTouchedSessions();
+    if (sessions.length === 0) return;
     for (let i = 0; i < sessions.length; i += SESSIONS_PER_PING_MAX) {
       this.peer.sendApp(this.leader, encodeApp({ kind: 'sessions', sessions: sessions.slice(i, i + SESSIONS_PER_PING_MAX) }));
     }

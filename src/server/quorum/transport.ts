@@ -480,7 +480,12 @@ export class PeerTransport {
   // Connections
 
   private dial(link: Link): void {
-    if (this.state !== 'running' || link.conn !== null || link.dialing !== null || this.isCut(link.peer.id)) return;
+    if (this.state !== 'running' || link.conn !== null || link.dialing !== null) return;
+    if (this.isCut(link.peer.id)) {
+      // Hooks that announce heals dial at once; others are polled.
+      if (this.faults?.subscribe === undefined) this.scheduleReconnect(link);
+      return;
+    }
     clearTimer(link.reconnectTimer);
     link.reconnectTimer = null;
     const port = link.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort;

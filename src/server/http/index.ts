@@ -1,0 +1,21 @@
+/** http: the HTTP face on admin.serverPort — AdminServer commands, health, REST znodes, fault control. */
+export { buildHttpApp } from './app.js';
+export type { HttpApp, HttpServerDeps, MetricsSource } from './app.js';
+export { startHttpServer } from './http-server.js';
+export type { RunningHttpServer } from './http-server.js';
+export { ADMIN_COMMANDS, findCommand, primaryNames, runCommand } from './commands.js';
+export type { AdminCommand, CommandContext } from './commands.js';
+export { HttpError, statusForCode } from './errors.js';
+export type { ErrorBody, HttpErrorCode } from './errors.js';
+export { applyFaults, parseFaultRequest } from './faults.js';
+export type { FaultReport, FaultRequest } from './faults.js';
+export { toJson, JsonTooLargeError, JSON_OUTPUT_MAX_CHARS } from './json.js';
+export type { JsonValue } from './json.js';
+export { LeaderClock, withQuorum, zabPhase } from './quorum-view.js';
+export type { QuorumDeps } from './quorum-view.js';
+export { DEFAULT_REST_SESSION_OPTIONS, RestSession, RestSessionError } from './rest-session.js';
+export type { RestSessionOptions } from './rest-session.js';
+export { hex64, statJson } from './stat-json.js';
+export type { StatJson } from './stat-json.js';
+export { REST_CREATE_MODES } from './znodes.js';
+export type { RestCreateMode } from './znodes.js';
