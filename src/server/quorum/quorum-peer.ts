@@ -118,15 +118,29 @@ class QuorumHost implements QuorumServer {
       peers: cfg.servers.map((s) => ({ id: s.id, host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort })),
       listenHost: cfg.quorumListenOnAllIPs ? '0.0.0.0' : undefined,
       electionPortBindRetry: cfg.electionPortBindRetry,
+      connectTimeoutMs: cfg.cnxTimeoutMs,
+      tcpKeepAlive: cfg.tcpKeepAlive,
       log,
       faults: this.faults,
     });
+    // The core turns a peer's protocol violation into LOOKING; anything else it throws is a
+    // broken invariant of ours, so stop this server rather than go on with bad state.
     this.transport.onMessage = (from, msg) => {
-      this.peer.step(from, msg);
+      try {
+        this.peer.step(from, msg);
+      } catch (err) {
+        this.fatal(err);
+        return;
+      }
       this.pump();
     };
     this.transport.onDisconnect = (p) => {
-      this.peer.disconnected(p);
+      try {
+        this.peer.disconnected(p);
+      } catch (err) {
+        this.fatal(err);
+        return;
+      }
       this.pump();
     };
   }
