@@ -173,7 +173,12 @@ class QuorumHost implements QuorumServer {
       this.server.purgeTask.start();
     }
     this.tickTimer = setInterval(() => {
-      this.peer.tick();
+      try {
+        this.peer.tick();
+      } catch (err) {
+        this.fatal(err);
+        return;
+      }
       this.pump();
     }, this.tickMs);
     this.sessionTimer = setInterval(() => this.learnerPath?.reportSessions(), Math.max(10, this.cfg.tickTime / 2));
@@ -194,7 +199,12 @@ class QuorumHost implements QuorumServer {
     this.pumpScheduled = true;
     setImmediate(() => {
       this.pumpScheduled = false;
-      this.flushMessages();
+      try {
+        this.flushMessages();
+      } catch (err) {
+        this.fatal(err);
+        return;
+      }
       void this.processReadies();
     });
   }
