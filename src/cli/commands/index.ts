@@ -1,5 +1,6 @@
 /** Every `zablab` command, in the order `zablab --help` lists them. Add new commands here. */
 import type { CliCommand } from '../registry.js';
+import { ensembleCommand } from './ensemble.js';
 import { serverCommand } from './server.js';
 
-export const commands: CliCommand[] = [serverCommand];
+export const commands: CliCommand[] = [serverCommand, ensembleCommand];

@@ -1,12 +1,13 @@
 /** harness/ensemble: the `local` ensemble driver (servers as local processes) and its 4lw probe. */
 export { LocalEnsemble, ensembleSignal, ENSEMBLE_SIGNALS, DEFAULT_START_TIMEOUT_MS } from './local-ensemble.js';
 export type { DownReport, KillReport, LoadOptions, EnsembleSignal } from './local-ensemble.js';
-export { DEFAULT_UP_TIMEOUT_MS, ENSEMBLE_HOST, MAX_ENSEMBLE_SERVERS, parseOverride } from './layout.js';
+export { DEFAULT_UP_TIMEOUT_MS, ENSEMBLE_HOST, MAX_ENSEMBLE_SERVERS, parseOverride, validateSpec } from './layout.js';
 export type { EnsembleServer, EnsembleSpec, ServerRole } from './layout.js';
 export { EnsembleError, EnsembleNotServingError } from './errors.js';
 export type { EnsembleErrorCode, NotServingDetail } from './errors.js';
 export { fourLetterWord, FourLetterWordError, parseSrvr, epochOf, zxidHex } from './four-letter.js';
 export type { ServingMode, SrvrAnswer } from './four-letter.js';
+export { caughtUp } from './serving.js';
 export type { ServerMode, ServerStatus } from './serving.js';
 export { zablabCliPath } from './program.js';
 export type { ServerProgram } from './program.js';

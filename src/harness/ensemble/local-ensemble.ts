@@ -222,7 +222,7 @@ export class LocalEnsemble {
       if (verdict.ok) return;
       const dead = statuses.filter((st) => awaited.includes(st.id) && !st.alive);
       if (dead.length > 0) {
-        throw this.notServing(`server ${dead.map((d) => d.id).join(', ')} exited before serving`, new Map(dead.map((d) => [d.id, d.reason ?? 'exited'])));
+        throw this.notServing(`${dead.length === 1 ? 'server' : 'servers'} ${dead.map((d) => d.id).join(', ')} exited before serving`, new Map(dead.map((d) => [d.id, d.reason ?? 'exited'])));
       }
       if (Date.now() >= deadline) {
         throw this.notServing(`the ensemble in ${this.dir} did not serve within ${timeoutMs} ms`, verdict.notServing);

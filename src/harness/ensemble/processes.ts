@@ -51,7 +51,8 @@ export async function spawnServer(opts: SpawnServerOptions): Promise<number> {
 
 /**
  * The process's command line (arguments joined by spaces), or null when no such process
- * runs (a zombie counts as gone).
+ * runs (a zombie counts as gone). '' while a process is exiting: its memory, and with it
+ * the command line, goes before the process does.
  */
 export function commandLineOf(pid: number): string | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
@@ -78,7 +79,7 @@ export function commandLineOf(pid: number): string | null {
 export function isOurServer(pid: number | null, markers: readonly string[]): boolean {
   if (pid === null) return false;
   const cmd = commandLineOf(pid);
-  return cmd !== null && markers.every((m) => cmd.includes(m));
+  return cmd !== null && cmd !== '' && markers.every((m) => cmd.includes(m));
 }
 
 /** Signals pid after checking it is ours; false when it no longer runs our command line. */
@@ -93,11 +94,13 @@ export function signalServer(pid: number, markers: readonly string[], signal: No
   }
 }
 
-/** Resolves true once pid no longer runs our command line, false after timeoutMs. */
+/** Resolves true once pid has exited (or runs another command line), false after timeoutMs. */
 export async function waitGone(pid: number, markers: readonly string[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!isOurServer(pid, markers)) return true;
+    const cmd = commandLineOf(pid);
+    // A still-exiting process may hold its ports a moment longer: wait for it to be gone.
+    if (cmd === null || (cmd !== '' && !markers.every((m) => cmd.includes(m)))) return true;
     if (Date.now() >= deadline) return false;
     await sleep(EXIT_POLL_MS);
   }

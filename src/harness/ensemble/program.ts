@@ -11,8 +11,12 @@ import { EnsembleError } from './errors.js';
 export type ServerProgram =
   /** `node <this package>/dist/cli/main.js server --config zoo.cfg`. */
   | { kind: 'zablab' }
-  /** `java -cp <classpath> QuorumPeerMain zoo.cfg`. */
-  | { kind: 'zookeeper'; classpath: string[]; java?: string; heapMb?: number };
+  /**
+   * `java -cp <classpath> QuorumPeerMain zoo.cfg`. fastStart (default true) adds JVM flags
+   * for a quick start (serial GC, C1 only): right for tests, wrong for benchmarks, where
+   * ZooKeeper must run with the JVM's own defaults (G1, C2) to be measured fairly.
+   */
+  | { kind: 'zookeeper'; classpath: string[]; java?: string; heapMb?: number; fastStart?: boolean };
 
 export interface LaunchCommand {
   command: string;
@@ -28,6 +32,8 @@ export interface LaunchCommand {
 export const ZABLAB_SERVER_MARKER = 'dist/cli/main.js server';
 export const ZOOKEEPER_MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 const DEFAULT_ZOOKEEPER_HEAP_MB = 256;
+/** Serial GC and C1 only: the JVM is up and serving sooner, at the cost of peak speed. */
+const FAST_START_JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
 const MAX_CLASSPATH_ENTRIES = 1_000;
 
 /**
@@ -77,8 +83,7 @@ export function launchCommand(program: ServerProgram, serverDir: string, cfgFile
         command: program.java ?? 'java',
         args: [
           `-Xmx${program.heapMb ?? DEFAULT_ZOOKEEPER_HEAP_MB}m`,
-          '-XX:+UseSerialGC',
-          '-XX:TieredStopAtLevel=1',
+          ...(program.fastStart === false ? [] : FAST_START_JVM_FLAGS),
           `-Dlog4j.configuration=file:${path.join(serverDir, 'log4j.properties')}`,
           `-Dlogback.configurationFile=${path.join(serverDir, 'logback.xml')}`,
           `-Dzookeeper.log.dir=${serverDir}`,

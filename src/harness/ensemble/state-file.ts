@@ -117,11 +117,13 @@ function checkProgram(json: unknown, file: string): EnsembleState['program'] {
     if (!Array.isArray(cp) || !cp.every((e): e is string => typeof e === 'string')) throw stateError(file, 'program.classpath must be an array of strings');
     const java = o['java'];
     const heapMb = o['heapMb'];
+    const fastStart = o['fastStart'];
     return {
       kind: 'zookeeper',
       classpath: cp,
       ...(typeof java === 'string' ? { java } : {}),
       ...(typeof heapMb === 'number' ? { heapMb } : {}),
+      ...(typeof fastStart === 'boolean' ? { fastStart } : {}),
     };
   }
   throw stateError(file, 'program.kind must be "zablab" or "zookeeper"');

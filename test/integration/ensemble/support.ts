@@ -1,0 +1,119 @@
+/**
+ * What the ensemble tests share: the built CLI as a real process, the server programs to
+ * run (zablab, and Apache ZooKeeper when installed), polling, and teardown that stops
+ * every server a test started even when the test failed.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { LocalEnsemble, type ServerProgram } from '../../../src/harness/ensemble/index.js';
+
+export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const CLI_TIMEOUT_MS = 90_000;
+
+export function zablabBuilt(): boolean {
+  return fs.existsSync(CLI);
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `zablab <args>` to completion. */
+export function zablab(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`zablab ${args.join(' ')} did not exit within ${CLI_TIMEOUT_MS} ms; stderr:\n${stderr}`));
+    }, CLI_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function tempDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** True while pid is a live (not zombie) process. */
+export function pidRuns(pid: number): boolean {
+  if (process.platform === 'linux') {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Calls check until it returns a value that is not undefined; throws with the last value after timeoutMs. */
+export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Every pid ensemble.json ever recorded in this test, so teardown can check none survived. */
+export function recordedPids(dir: string): number[] {
+  try {
+    const j = JSON.parse(fs.readFileSync(path.join(dir, 'ensemble.json'), 'utf8')) as { servers: { pid: number | null }[] };
+    return j.servers.map((s) => s.pid).filter((p): p is number => p !== null);
+  } catch {
+    return [];
+  }
+}
+
+/** Stops whatever the ensemble in dir still runs and removes dir. */
+export async function teardown(dir: string | undefined): Promise<void> {
+  if (dir === undefined) return;
+  if (fs.existsSync(path.join(dir, 'ensemble.json'))) {
+    await LocalEnsemble.load(dir)
+      .down({ purge: true })
+      .catch(() => undefined);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+const DEBIAN_JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
+
+/** Apache ZooKeeper from $ZOOKEEPER_HOME or the Debian package, or null when it (or java) is missing. */
+export function zookeeperProgram(): ServerProgram | null {
+  const home = process.env['ZOOKEEPER_HOME'];
+  let classpath: string[];
+  if (home !== undefined && home !== '') {
+    classpath = [home, path.join(home, 'lib')]
+      .filter((d) => fs.existsSync(d))
+      .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.jar')).map((f) => path.join(d, f)));
+  } else {
+    classpath = DEBIAN_JARS.map((j) => path.join(path.sep, 'usr', 'share', 'java', j));
+    if (!classpath.every((j) => fs.existsSync(j))) return null;
+  }
+  if (!classpath.some((j) => /zookeeper[^/]*\.jar$/.test(j))) return null;
+  if (spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 }).status !== 0) return null;
+  return { kind: 'zookeeper', classpath };
+}
