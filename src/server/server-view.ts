@@ -88,7 +88,7 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
       packetsSent: server.stats.packetsSent,
       numAliveConnections: listener.cnxns.size,
       outstandingRequests: server.outstandingRequests,
-      lastProcessedZxid: server.lastProcessedZxid,
+      lastProcessedZxid: server.reportedZxid,
       uptimeMs: Date.now() - server.startedAtMs,
       lastClientResponseSize: -1,
       minClientResponseSize: -1,

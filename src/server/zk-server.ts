@@ -39,6 +39,8 @@ export interface WritePath {
   /** Is the role in broadcast (serving clients)? */
   serving(): boolean;
   state(): ServerState;
+  /** The zxid `srvr` reports when it differs from the last applied one (a leader: its last proposed). */
+  reportedZxid?(): bigint | null;
 }
 
 export function pendingKey(sessionId: bigint, cxid: number): string {
@@ -109,6 +111,12 @@ export class ZooKeeperServer {
 
   get lastProcessedZxid(): bigint {
     return this.db.lastProcessedZxid;
+  }
+
+  /** ZooKeeper's getZxid(): on a leader the last zxid it handed out, elsewhere the last applied. */
+  get reportedZxid(): bigint {
+    const z = this.writePath?.reportedZxid?.() ?? null;
+    return z !== null && z > this.db.lastProcessedZxid ? z : this.db.lastProcessedZxid;
   }
 
   get outstandingRequests(): number {

@@ -271,6 +271,11 @@ export class Peer {
     return [...this.role.learners.values()].map((h) => ({ id: h.id, observer: h.observer, synced: h.stage === 'uptodate' }));
   }
 
+  /** Leader only: the last zxid handed out (epoch<<32 right after establishment), else null. */
+  get lastProposedZxid(): Zxid | null {
+    return this.role.role === 'leader' && this.role.phase === 'broadcast' ? this.role.lastProposed : null;
+  }
+
   /** Leader only: proposals waiting for a quorum. */
   get outstandingProposals(): number {
     return this.role.role === 'leader' ? this.role.outstanding.length : 0;

@@ -67,6 +67,10 @@ export class LeaderPath implements WritePath {
     return 'leader';
   }
 
+  reportedZxid(): bigint | null {
+    return this.peer.lastProposedZxid;
+  }
+
   /** A learner's message to us, the leader. */
   onLearnerMessage(from: ServerId, m: AppMessage): void {
     switch (m.kind) {
