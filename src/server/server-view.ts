@@ -6,6 +6,8 @@ import type { ClientPortListener } from './cnxn-factory.js';
 import type { ServerCnxn } from './cnxn.js';
 import { formatFullVersion, nodeEnvironment, type ConnectionView, type ServerView } from './four-letter.js';
 import type { ZooKeeperServer } from './zk-server.js';
+import type { Peer } from '../zab/index.js';
+import type { GaugeView, Role } from '../telemetry/index.js';
 
 const ZABLAB_VERSION = '0.1.0';
 const BUILT_ON = new Date();
@@ -133,8 +135,65 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
     // zablab's own: the data tree's digest (ZooKeeper's v2 digest) and the zxid it covers, so
     // that replicas can be compared for divergence.
     monitorValues: () => [
-      ['tree_digest', BigInt.asUintN(64, tree().digest()).toString(16)],
-      ['last_processed_zxid', '0x' + BigInt.asUintN(64, server.lastProcessedZxid).toString(16)],
+      ['tree_digest', BigInt.asUintN(64, tree().digest())],
+      ['last_processed_zxid', server.lastProcessedZxid],
+      ...server.telemetry.monitorValues(),
     ],
+  };
+}
+
+function roleOf(server: ZooKeeperServer, peer: Peer | undefined): Role {
+  if (peer === undefined) return 'standalone';
+  switch (peer.state) {
+    case 'LOOKING':
+      return 'looking';
+    case 'LEADING':
+      return 'leader';
+    case 'FOLLOWING':
+      return server.serving ? 'follower' : 'looking';
+    case 'OBSERVING':
+      return server.serving ? 'observer' : 'looking';
+  }
+}
+
+/** What the telemetry's gauges read at each collection (a quorum server passes its peer). */
+export function metricsView(server: ZooKeeperServer, listener: ClientPortListener, peer?: Peer): GaugeView {
+  return () => {
+    const tree = server.db.tree;
+    let ephemerals = 0;
+    for (const paths of tree.ephemeralSessions().values()) ephemerals += paths.size;
+    const stats = server.stats;
+    const learners = peer?.state === 'LEADING' ? peer.learnerStages() : null;
+    return {
+      role: roleOf(server, peer),
+      outstandingRequests: server.outstandingRequests,
+      avgLatencyMs: stats.avgLatencyMs,
+      minLatencyMs: stats.minLatencyMs,
+      maxLatencyMs: stats.maxLatencyMs,
+      packetsReceived: stats.packetsReceived,
+      packetsSent: stats.packetsSent,
+      numAliveConnections: listener.cnxns.size,
+      znodeCount: tree.nodeCount,
+      watchCount: tree.watchCount(),
+      ephemeralsCount: ephemerals,
+      approximateDataSize: tree.approximateDataSize(),
+      globalSessions: server.db.sessionsWithTimeouts.size,
+      uptimeMs: Date.now() - server.startedAtMs,
+      throttledOps: stats.throttledOps,
+      lastProcessedZxid: server.lastProcessedZxid,
+      quorum:
+        peer === undefined
+          ? undefined
+          : { quorumSize: peer.quorum.voters.size, epoch: peer.epochs.current, acceptedEpoch: peer.epochs.accepted, lastLoggedZxid: peer.lastLoggedZxid },
+      leader:
+        learners === null
+          ? undefined
+          : {
+              learners: learners.length,
+              syncedFollowers: learners.filter((l) => l.synced && !l.observer).length,
+              syncedObservers: learners.filter((l) => l.synced && l.observer).length,
+              outstandingProposals: peer!.outstandingProposals,
+            },
+    };
   };
 }

@@ -12,7 +12,7 @@ import { launch, makeTempDir, writeZooCfg, type ServerHandle } from './server-pr
 export type { ServerHandle } from './server-process.js';
 
 const DEBIAN_JARS = '/usr/share/java';
-const DEBIAN_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
+const DEBIAN_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar', 'servlet-api.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
 
 function javaPresent(): boolean {

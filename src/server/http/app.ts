@@ -65,7 +65,8 @@ export async function buildHttpApp(deps: HttpServerDeps): Promise<HttpApp> {
     forceCloseConnections: 'idle',
     // Unknown query parameters are errors, not silently dropped (a typo in ?version= must not delete unconditionally).
     ajv: { customOptions: { removeAdditional: false } },
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as unknown as FastifyReply;
       void reply.code(400).send(zablabError(400, 'ZABLAB_HTTP_BAD_REQUEST', `${err.message}; percent-encode the path`).body());
     },
   });

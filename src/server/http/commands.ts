@@ -171,7 +171,7 @@ function dump(view: ServerView): JsonObject {
   const state = view.state();
   if (state !== 'follower' && state !== 'observer') {
     const sessions = [...view.sessions()].sort((a, b) => a.expiresAtMs - b.expiresAtMs);
-    for (const s of sessions) (expiry[String(s.expiresAtMs)] ??= []).push(s.sessionId);
+    for (const s of sessions) (expiry[String(Math.round(s.expiresAtMs))] ??= []).push(s.sessionId);
   }
   const ephemerals: Record<string, string[]> = {};
   for (const [id, paths] of view.ephemerals()) ephemerals[id.toString()] = [...paths];

@@ -32,18 +32,10 @@ export function toJson(value: JsonValue, maxChars = JSON_OUTPUT_MAX_CHARS): stri
   const write = (v: JsonValue, depth: number): void => {
     if (depth > DEPTH_MAX) throw new RangeError(`toJson: value nested deeper than ${DEPTH_MAX}`);
     if (v === null) return push('null');
-    switch (typeof v) {
-      case 'boolean':
-        return push(v ? 'true' : 'false');
-      case 'number':
-        return push(Number.isFinite(v) ? String(v) : 'null');
-      case 'bigint':
-        return push(v.toString());
-      case 'string':
-        return push(JSON.stringify(v));
-      default:
-        break;
-    }
+    if (typeof v === 'boolean') return push(v ? 'true' : 'false');
+    if (typeof v === 'number') return push(Number.isFinite(v) ? String(v) : 'null');
+    if (typeof v === 'bigint') return push(v.toString());
+    if (typeof v === 'string') return push(JSON.stringify(v));
     if (isArray(v)) {
       push('[');
       v.forEach((x, i) => {

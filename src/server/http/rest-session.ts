@@ -159,7 +159,11 @@ export class RestSession {
       receivedAtMs: performance.now(),
       err: Code.OK,
     };
-    this.server.sessions.touch(s.sessionId, s.timeoutMs);
+    if (!this.server.serving) {
+      // Left broadcast a moment ago (the session is about to be closed): answer as a client connection would be.
+      return { err: Code.CONNECTIONLOSS, zxid: this.server.lastProcessedZxid, body: null };
+    }
+    this.server.touchSession(s.sessionId, s.timeoutMs);
     if (!this.server.takesWritePath(type)) {
       const reply = this.server.processRead(req, null);
       if (reply.err === Code.SESSIONEXPIRED) this.drop(s, 'session expired');
@@ -272,8 +276,11 @@ export class RestSession {
   private touch(): void {
     const s = this.current;
     if (s?.state !== 'open') return;
-    if (!this.server.sessions.touch(s.sessionId, s.timeoutMs) && this.server.expiresSessions) {
-      // The session owner (standalone or leader) no longer knows it: it is gone.
+    // A learner reports the touch to its leader; a standalone server or leader extends it here.
+    this.server.touchSession(s.sessionId, s.timeoutMs);
+    const tracked = this.server.sessions.get(s.sessionId);
+    if (this.server.expiresSessions && (tracked === undefined || tracked.closing)) {
+      // The session's owner (standalone or leader) no longer knows it: it is gone.
       this.drop(s, 'session no longer tracked');
     }
   }

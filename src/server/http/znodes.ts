@@ -185,9 +185,14 @@ function tooLarge(bytes: number, max: number): string {
 }
 
 function notServing(code: number): string {
-  return code === Code.CONNECTIONLOSS
-    ? 'this server is not serving clients now (starting, or electing a leader); retry shortly'
-    : describeCode(code, 'the REST session');
+  switch (code) {
+    case Code.CONNECTIONLOSS:
+      return 'this server is not serving clients now (starting, or electing a leader); retry shortly';
+    case Code.OPERATIONTIMEOUT:
+      return 'the server did not create the REST session in time; retry shortly';
+    default:
+      return describeCode(code, 'the REST session');
+  }
 }
 
 function resultMessage(code: number, path: string): string {
@@ -203,7 +208,12 @@ function sendZnodeError(err: FastifyError | HttpError, req: FastifyRequest, repl
   } else if (err.validation) {
     e = new HttpError(400, 'BADARGUMENTS', Code.BADARGUMENTS, validationMessage(err.validation, err.validationContext, allowedParams(req)));
   } else if (err.statusCode === 413) {
-    e = new HttpError(413, 'BADARGUMENTS', Code.BADARGUMENTS, tooLarge(Number(req.headers['content-length'] ?? 0), deps.juteMaxBuffer));
+    const length = req.headers['content-length'];
+    const message =
+      length === undefined
+        ? `the request body is larger than jute.maxbuffer (${deps.juteMaxBuffer} bytes); store less data per znode (or raise jute.maxbuffer on every server)`
+        : tooLarge(Number(length), deps.juteMaxBuffer);
+    e = new HttpError(413, 'BADARGUMENTS', Code.BADARGUMENTS, message);
   } else if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
     e = new HttpError(400, 'BADARGUMENTS', Code.BADARGUMENTS, err.message);
   } else {
