@@ -200,7 +200,9 @@ export class ServerCnxn implements SessionConnection {
       this.state = 'connecting';
       const w = new JuteWriter(4);
       w.writeInt(this.sessionTimeoutMs);
-      this.server.submitWrite(this.makeRequest(0, OpCode.createSession, w.toBuffer()));
+      const req = this.makeRequest(0, OpCode.createSession, w.toBuffer());
+      this.server.telemetry.requestStarted(req);
+      this.server.submitWrite(req);
       return;
     }
     this.sessionId = cr.sessionId;
@@ -211,8 +213,11 @@ export class ServerCnxn implements SessionConnection {
     // Frames that arrive while the session is being revalidated wait in `held`.
     this.state = 'connecting';
     this.server.revalidate(cr.sessionId, this.sessionTimeoutMs).then(
-      (valid) => {
-        if (this.state === 'connecting') this.finishSessionInit(valid);
+      (answer) => {
+        if (this.state !== 'connecting') return;
+        // No leader to ask: drop the connection so the client retries, keeping its session.
+        if (answer === 'unknown') this.close();
+        else this.finishSessionInit(answer === 'valid');
       },
       () => this.close(),
     );
@@ -268,6 +273,7 @@ export class ServerCnxn implements SessionConnection {
       return;
     }
     const req = this.makeRequest(h.xid, h.type, body);
+    this.server.telemetry.requestStarted(req);
     const write = this.server.takesWritePath(h.type);
     this.queue.push({ req, reply: null, write });
     if (write) {
@@ -301,6 +307,7 @@ export class ServerCnxn implements SessionConnection {
   complete(req: Request, reply: Reply): void {
     if (this.state === 'closed') return;
     if (req.type === OpCode.createSession) {
+      this.server.telemetry.requestFinished(req, reply.err, true);
       this.finishSessionInit(reply.err === Code.OK);
       return;
     }
@@ -322,6 +329,7 @@ export class ServerCnxn implements SessionConnection {
       this.recordReply(head.req, head.reply);
       const xid = head.req.type === OpCode.ping ? Xid.ping : head.req.cxid;
       this.sendReply(xid, head.reply.zxid, head.reply.err, head.reply.body);
+      this.server.telemetry.requestFinished(head.req, head.reply.err, head.write);
       if (head.req.type === OpCode.closeSession) {
         this.flushThenClose();
         return;
@@ -440,6 +448,7 @@ export class ServerCnxn implements SessionConnection {
   }
 
   private cleanup(): void {
+    for (const p of this.queue) this.server.telemetry.requestAbandoned(p.req);
     this.queue.length = 0;
     this.held.length = 0;
     if (this.sessionId !== 0n) this.server.unregisterConnection(this);

@@ -5,7 +5,7 @@
 import { SnapshotPolicy } from '../storage/index.js';
 import type { ServerState } from './four-letter.js';
 import type { Request } from './request.js';
-import type { WritePath, ZooKeeperServer } from './zk-server.js';
+import type { Revalidation, WritePath, ZooKeeperServer } from './zk-server.js';
 
 export class StandaloneWritePath implements WritePath {
   private hzxid: bigint;
@@ -37,19 +37,20 @@ export class StandaloneWritePath implements WritePath {
     return false;
   }
 
-  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
-    return Promise.resolve(this.server.sessions.touch(sessionId, timeoutMs));
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation> {
+    return Promise.resolve(this.server.sessions.touch(sessionId, timeoutMs) ? 'valid' : 'expired');
   }
 
   submit(req: Request): void {
     const db = this.server.db;
     this.server.prep!.prep(req, ++this.hzxid);
     db.txnLog.append(req.txn!);
+    this.server.telemetry.logAppended(req.txn!.hdr.zxid, this.server.telemetry.traceparentOf(req));
     this.unapplied.push(req);
     this.unsynced++;
     if (this.snapshotPolicy.onTxnLogged()) {
       db.txnLog.rollLog();
-      db.takeSnapshot().catch((err: unknown) => this.server.log.error('snapshot failed', { error: String(err) }));
+      this.server.telemetry.snapshot(db.takeSnapshot()).catch((err: unknown) => this.server.log.error('snapshot failed', { error: String(err) }));
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -66,8 +67,10 @@ export class StandaloneWritePath implements WritePath {
     this.flushing = true;
     const batch = this.unsynced;
     this.unsynced = 0;
+    const fsyncStartedMs = performance.now();
     this.server.db.txnLog.commit().then(
       () => {
+        this.server.telemetry.logSynced(fsyncStartedMs);
         this.flushing = false;
         try {
           for (const req of this.unapplied.splice(0, batch)) this.server.applyCommitted(req.txn!);

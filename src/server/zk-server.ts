@@ -17,6 +17,7 @@ import { ServerStats } from './server-stats.js';
 import { SessionTracker } from './sessions.js';
 import { sessionHex } from './session-id.js';
 import { zxidHex, type ZKDatabase } from './zk-database.js';
+import { ServerTelemetry } from '../telemetry/index.js';
 
 /** What the server needs from a client connection beyond being a request origin. */
 export interface SessionConnection extends Watcher {
@@ -34,14 +35,20 @@ export interface WritePath {
   submit(req: Request): void;
   /** Ops that must take the write path on this role, beyond writes (a learner's `sync`). */
   forwards(type: number): boolean;
-  /** May a client resume this session here (ZooKeeper asks the leader: REVALIDATE)? */
-  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean>;
+  /**
+   * May a client resume this session here (ZooKeeper asks the leader: REVALIDATE)? Only the
+   * deciding server can say 'expired'; 'unknown' (no leader reachable) closes the connection
+   * so the client tries again, without telling it its session is gone.
+   */
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation>;
   /** Is the role in broadcast (serving clients)? */
   serving(): boolean;
   state(): ServerState;
   /** The zxid `srvr` reports when it differs from the last applied one (a leader: its last proposed). */
   reportedZxid?(): bigint | null;
 }
+
+export type Revalidation = 'valid' | 'expired' | 'unknown';
 
 export function pendingKey(sessionId: bigint, cxid: number): string {
   return `${sessionId}:${cxid}`;
@@ -69,6 +76,8 @@ export class ZooKeeperServer {
     readonly cfg: ZabConfig,
     readonly db: ZKDatabase,
     readonly log: Logger,
+    /** Spans and metrics (src/telemetry); the default makes no spans and exports nothing. */
+    readonly telemetry: ServerTelemetry = new ServerTelemetry({ serverId: cfg.serverId }),
   ) {
     this.sessions = new SessionTracker({
       serverId: cfg.serverId,
@@ -163,8 +172,8 @@ export class ZooKeeperServer {
     this.db.tree.removeWatcher(cnxn);
   }
 
-  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
-    if (!this.writePath) return Promise.resolve(false);
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation> {
+    if (!this.writePath) return Promise.resolve('unknown');
     return this.writePath.revalidate(sessionId, timeoutMs);
   }
 
@@ -312,7 +321,9 @@ export class ZooKeeperServer {
 
   private expire(sessionId: bigint, timeoutMs: number): void {
     this.log.info('expiring session', { session: sessionHex(sessionId), timeoutMs });
-    this.submitWrite(serverRequest(sessionId, OpCode.closeSession));
+    const req = serverRequest(sessionId, OpCode.closeSession);
+    this.telemetry.sessionExpiring(req, timeoutMs);
+    this.submitWrite(req);
   }
 
   async shutdown(): Promise<void> {

@@ -7,7 +7,7 @@ import { Code, JuteReader, OpCode, encodeLoggedTxn } from '../../jute/index.js';
 import type { Peer, ServerId } from '../../zab/index.js';
 import type { ServerState } from '../four-letter.js';
 import type { Request } from '../request.js';
-import type { WritePath, ZooKeeperServer } from '../zk-server.js';
+import type { Revalidation, WritePath, ZooKeeperServer } from '../zk-server.js';
 import { encodeApp, SESSIONS_PER_PING_MAX, type AppMessage } from './app-messages.js';
 
 export class LookingPath implements WritePath {
@@ -17,8 +17,8 @@ export class LookingPath implements WritePath {
   forwards(): boolean {
     return false;
   }
-  revalidate(): Promise<boolean> {
-    return Promise.resolve(false);
+  revalidate(): Promise<Revalidation> {
+    return Promise.resolve('unknown');
   }
   serving(): boolean {
     return false;
@@ -43,10 +43,12 @@ export class LeaderPath implements WritePath {
 
   submit(req: Request, trace?: string): void {
     const prep = this.server.prep!;
+    const proposalTrace = this.server.telemetry.proposalStarting(req, trace);
     const zxid = this.peer.propose((z) => {
       prep.prep(req, z);
       return encodeLoggedTxn(req.txn!);
-    }, trace);
+    }, proposalTrace);
+    this.server.telemetry.proposalCreated(zxid, req.type);
     if (zxid === null) this.server.fail(req, Code.CONNECTIONLOSS);
     this.pump();
   }
@@ -55,8 +57,8 @@ export class LeaderPath implements WritePath {
     return false;
   }
 
-  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
-    return Promise.resolve(this.server.sessions.touch(sessionId, timeoutMs));
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation> {
+    return Promise.resolve(this.server.sessions.touch(sessionId, timeoutMs) ? 'valid' : 'expired');
   }
 
   serving(): boolean {
@@ -77,6 +79,7 @@ export class LeaderPath implements WritePath {
       case 'request': {
         if (m.type === OpCode.sync) {
           // Answered once everything proposed before it has committed (ZooKeeper's SYNC).
+          this.server.telemetry.syncQueued();
           this.peer.sendAppAfterCommit(from, encodeApp({ kind: 'syncReply', sessionId: m.sessionId, cxid: m.cxid, path: syncPath(m.body) }));
           this.pump();
           return;
@@ -121,7 +124,7 @@ function syncPath(body: Buffer): string {
 
 export class LearnerPath implements WritePath {
   private nextReqId = 1;
-  private readonly revalidations = new Map<number, { resolve: (v: boolean) => void; timer: NodeJS.Timeout; sessionId: bigint; timeoutMs: number }>();
+  private readonly revalidations = new Map<number, { resolve: (v: Revalidation) => void; timer: NodeJS.Timeout; sessionId: bigint; timeoutMs: number }>();
 
   constructor(
     private readonly server: ZooKeeperServer,
@@ -145,7 +148,7 @@ export class LearnerPath implements WritePath {
       type: req.type,
       body: req.body,
       authInfo: req.authInfo,
-      trace: '',
+      trace: this.server.telemetry.traceparentOf(req) ?? '',
     };
     if (!this.peer.sendApp(this.leader, encodeApp(msg))) this.server.fail(req, Code.CONNECTIONLOSS);
     this.pump();
@@ -155,16 +158,16 @@ export class LearnerPath implements WritePath {
     return type === OpCode.sync;
   }
 
-  revalidate(sessionId: bigint, timeoutMs: number): Promise<boolean> {
+  revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation> {
     const reqId = this.nextReqId++;
     if (!this.peer.sendApp(this.leader, encodeApp({ kind: 'revalidate', reqId, sessionId, timeoutMs }))) {
-      return Promise.resolve(false);
+      return Promise.resolve('unknown');
     }
     this.pump();
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.revalidations.delete(reqId);
-        resolve(false);
+        resolve('unknown');
       }, this.server.cfg.tickTime * this.server.cfg.syncLimit);
       this.revalidations.set(reqId, { resolve, timer, sessionId, timeoutMs });
     });
@@ -190,7 +193,7 @@ export class LearnerPath implements WritePath {
         this.revalidations.delete(m.reqId);
         clearTimeout(r.timer);
         if (m.valid) this.server.sessions.track(r.sessionId, r.timeoutMs);
-        r.resolve(m.valid);
+        r.resolve(m.valid ? 'valid' : 'expired');
         return;
       }
       case 'request':
@@ -213,7 +216,7 @@ export class LearnerPath implements WritePath {
   close(): void {
     for (const r of this.revalidations.values()) {
       clearTimeout(r.timer);
-      r.resolve(false);
+      r.resolve('unknown');
     }
     this.revalidations.clear();
   }
