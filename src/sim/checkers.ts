@@ -8,11 +8,15 @@
  *               order, never apply a write twice, and never shrink (a snapshot install must
  *               bring a longer-or-equal history that contains the applied one).
  *  acked      — a write acknowledged to a client is in the initial history of every later
- *               epoch's leader, and in every server's state at the end of the run.
+ *               epoch's leader, in the state of a learner answering a later SYNC, and in
+ *               every server's state at the end of the run.
  *  log        — no two servers ever log different txns under the same zxid.
  *  quorum     — a txn is applied only once a quorum of voters holds it durably.
  *  durability — a server sends ACK, ACKEPOCH, NEWLEADER or LEADERINFO only once what the
  *               message vouches for is durable on its disk (the Ready contract).
+ *  liveness   — (runner) after the faults, the cluster converges within a bound.
+ *  core/host  — the core threw, or the host was asked to do something impossible (e.g. ship
+ *               a SNAP of a state that is not at the announced zxid).
  */
 import type { Message, Peer, ServerId, Txn, Zxid } from '../zab/index.js';
 import { counterOf, epochOf, makeZxid, zxidHex } from '../zab/index.js';
@@ -95,6 +99,18 @@ export class Checkers {
 
   onWriteAcked(w: AckedWrite): void {
     this.acked.push(w);
+  }
+
+  /** A SYNC's answer reached learner `id`: every write acknowledged before the SYNC left must be applied. */
+  onSyncAnswered(id: ServerId, syncId: number, ackedBefore: number, applied: readonly AppliedEntry[]): void {
+    for (let i = 0; i < ackedBefore; i++) {
+      const w = this.acked[i]!;
+      const e = applied[w.index];
+      if (!e || e.zxid !== w.zxid || e.writeId !== w.writeId) {
+        this.fail('acked', `server ${id} answers SYNC #${syncId} without write ${w.writeId} (${zxidHex(w.zxid)}), acknowledged before the SYNC`);
+        return;
+      }
+    }
   }
 
   // ---------- prefix ----------

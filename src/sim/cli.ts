@@ -12,7 +12,9 @@
  * Exit code 0 when every run holds its invariants, 1 when one fails (its replay command is
  * printed), 2 for a usage error.
  */
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { emptyStats, type SimStats } from './cluster.js';
 import { DEFAULT_LIVENESS_TICKS, DEFAULT_STEPS, runSeed, type RunOptions, type RunResult } from './runner.js';
 
 export interface SimIO {
@@ -93,6 +95,20 @@ export function formatStats(r: RunResult): string {
   );
 }
 
+/** Sum of the stats of many runs. */
+export function addStats(total: SimStats, s: SimStats): void {
+  for (const k of Object.keys(total) as (keyof SimStats)[]) total[k] += s[k];
+}
+
+export function formatTotals(t: SimStats, runs: number): string {
+  return (
+    `totals over ${runs} runs: ${t.ticks} ticks, ${t.elections} elections, ${t.establishments} epochs, ${t.commits} commits, ` +
+    `${t.writesAcked}/${t.writesSubmitted} writes acked, ${t.syncsAnswered} syncs answered, ${t.crashes} crashes, ${t.tornTails} torn tails, ${t.partitions} partitions, ` +
+    `${t.connectionDrops} drops, ${t.pauses} pauses, sync ${t.diffSyncs}/${t.truncSyncs}/${t.snapSyncs} diff/trunc/snap, ` +
+    `${t.hostSnapshots} host snapshots, ${t.excludedByEpoch} left out by accepted epoch, ${t.messagesDelivered} msgs`
+  );
+}
+
 export function formatFailure(r: RunResult): string {
   const lines = [`FAILED seed ${r.seed} (${r.voters} voters, ${r.observers} observers, ${r.steps} steps):`];
   for (const v of r.violations) lines.push(`  [${v.check}] t=${v.time}: ${v.message}`);
@@ -113,12 +129,16 @@ export async function simMain(argv: readonly string[], io: SimIO = defaultIO, re
     throw e;
   }
   const started = performance.now();
+  const totals = emptyStats();
   let failed = 0;
+  let ran = 0;
   for (let i = 0; i < args.seeds; i++) {
     const seed = (args.seed + i) >>> 0;
     const opts: RunOptions = { ...args.run, replayPrefix };
     if (args.trace) opts.trace = (line) => io.stdout(line + '\n');
     const r = runSeed(seed, opts);
+    ran++;
+    addStats(totals, r.stats);
     if (!r.ok) {
       failed++;
       io.stderr(formatFailure(r));
@@ -129,12 +149,16 @@ export async function simMain(argv: readonly string[], io: SimIO = defaultIO, re
     if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
   }
   const secs = (performance.now() - started) / 1000;
-  const ran = failed > 0 ? 'stopped at the first failure' : `${args.seeds} seeds ok`;
-  io.stdout(`${ran} in ${secs.toFixed(1)} s (${(args.seeds / secs).toFixed(1)} seeds/s; steps ${args.run.steps ?? DEFAULT_STEPS}, liveness ${args.run.livenessTicks ?? DEFAULT_LIVENESS_TICKS} ticks)\n`);
+  if (ran > 1) io.stdout(formatTotals(totals, ran) + '\n');
+  const outcome = failed > 0 ? `stopped at the first failure after ${ran} seeds` : `${ran} seeds ok`;
+  io.stdout(
+    `${outcome} in ${secs.toFixed(1)} s (${(ran / secs).toFixed(1)} seeds/s; steps ${args.run.steps ?? DEFAULT_STEPS}, ` +
+      `liveness bound ${args.run.livenessTicks ?? DEFAULT_LIVENESS_TICKS} ticks)\n`,
+  );
   return failed > 0 ? 1 : 0;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
 if (invokedDirectly) {
   const code = await simMain(process.argv.slice(2), defaultIO, 'node dist/sim/cli.js');
   process.exitCode = code;

@@ -10,14 +10,23 @@
  * Who decides *when* things happen (message delays, fsync latency, faults) is the driver: the
  * seeded runner (runner.ts) or a scripted scenario (scenario.ts).
  */
-import type { Envelope, PeerConfig, PeerEvent, PeerTicks, PersistOp, ServerId } from '../zab/index.js';
+import type { Envelope, PeerConfig, PeerEvent, PeerTicks, PersistOp, ServerId, Txn } from '../zab/index.js';
 import { QuorumVerifier, zxidHex } from '../zab/index.js';
 import { Checkers, type CheckerView } from './checkers.js';
-import { SimDisk } from './disk.js';
+import { SimDisk, SimDiskError } from './disk.js';
 import { SimServer, type ServerRole } from './host.js';
 import { Network, type InFlight } from './network.js';
 import { Prng } from './prng.js';
-import { decodeSnapshot, decodeWrite, encodeSnapshot, encodeWrite, type AppliedEntry } from './state.js';
+import {
+  decodeSnapshot,
+  decodeSync,
+  decodeWrite,
+  encodeSnapshot,
+  encodeSync,
+  encodeWrite,
+  SimStateError,
+  type AppliedEntry,
+} from './state.js';
 
 export interface ClusterConfig {
   voters: number;
@@ -26,6 +35,11 @@ export interface ClusterConfig {
   committedLogMax: number;
   /** The host snapshots after a random number of applied txns in [snapCount/2+1, snapCount]; 0 never. */
   snapCount: number;
+  /**
+   * Apply a Ready's committed txns before its fsync completes (as src/server does) unless it
+   * truncates or installs a snapshot; false: apply after the fsync.
+   */
+  applyBeforeFsync?: boolean;
   /** Seed for the hosts' own choices (snapshot points). */
   hostSeed?: number;
   /** Initial durable disks by server id (scripted scenarios); the others start empty. */
@@ -56,6 +70,7 @@ export interface SimStats {
   pauses: number;
   writesSubmitted: number;
   writesAcked: number;
+  syncsAnswered: number;
   diffSyncs: number;
   truncSyncs: number;
   snapSyncs: number;
@@ -83,6 +98,7 @@ export function emptyStats(): SimStats {
     pauses: 0,
     writesSubmitted: 0,
     writesAcked: 0,
+    syncsAnswered: 0,
     diffSyncs: 0,
     truncSyncs: 0,
     snapSyncs: 0,
@@ -98,9 +114,9 @@ export function emptyStats(): SimStats {
 
 interface WriteRecord {
   readonly id: number;
-  /** The server that took the write from the client, and its incarnation. */
+  /** The server that took the write from the client, and its session there. */
   readonly server: ServerId;
-  readonly incarnation: number;
+  readonly session: number;
   readonly submittedAt: number;
   ackedAt: number | null;
 }
@@ -135,6 +151,9 @@ export class Cluster implements CheckerView {
   trace: ((line: string) => void) | null = null;
   private readonly writes = new Map<number, WriteRecord>();
   private nextWriteId = 1;
+  /** Outstanding SYNCs: id → the learner that forwarded it and what was acknowledged by then. */
+  private readonly syncs = new Map<number, { server: ServerId; session: number; ackedBefore: number }>();
+  private nextSyncId = 1;
   private readonly hostRng: Prng;
 
   constructor(
@@ -202,12 +221,6 @@ export class Cluster implements CheckerView {
     return this.ids.filter((id) => !this.server(id).up);
   }
 
-  get writesPending(): number {
-    let n = 0;
-    for (const w of this.writes.values()) if (w.ackedAt === null) n++;
-    return n;
-  }
-
   isAcked(writeId: number): boolean {
     return (this.writes.get(writeId)?.ackedAt ?? null) !== null;
   }
@@ -223,10 +236,32 @@ export class Cluster implements CheckerView {
     const s = this.server(m.to);
     const peer = s.peer;
     if (!peer) return; // Nobody listens: lost.
-    this.traceLine(() => `${m.from}→${m.to} ${describe(m.msg)}`);
+    if (this.trace) this.traceLine(() => `${m.from}→${m.to} ${describeMessage(m.msg)}`);
     this.guard(() => {
       peer.step(m.from, m.msg);
       this.pump(s);
+    });
+  }
+
+  /**
+   * Deliver several messages (each the head of its connection when its turn comes) and run
+   * the host loop once per receiver afterwards, as a host that read them in one go would:
+   * their persist ops then land in one Ready.
+   */
+  deliverBatch(ms: readonly InFlight[]): void {
+    const touched = new Set<SimServer>();
+    this.guard(() => {
+      for (const m of ms) {
+        if (this.network.head(m.from, m.to) !== m) throw new Error(`deliverBatch: message #${m.seq} is not the head of its connection`);
+        this.network.shift(m.from, m.to);
+        this.stats.messagesDelivered++;
+        const s = this.server(m.to);
+        if (!s.peer) continue;
+        if (this.trace) this.traceLine(() => `${m.from}→${m.to} ${describeMessage(m.msg)} (batch)`);
+        s.peer.step(m.from, m.msg);
+        touched.add(s);
+      }
+      for (const s of touched) this.pump(s);
     });
   }
 
@@ -260,7 +295,7 @@ export class Cluster implements CheckerView {
       keep === 'none' ? 0 : keep === 'all' ? pending.length : typeof keep === 'number' ? keep : keep(pending);
     s.crash(k, opts.torn ?? false);
     this.stats.crashes++;
-    this.traceLine(() => `crash ${id} (kept ${k} of ${pending.length} un-fsynced ops${opts.torn ? ', torn tail' : ''})`);
+    if (this.trace) this.traceLine(() => `crash ${id} (kept ${k} of ${pending.length} un-fsynced ops${opts.torn ? ', torn tail' : ''})`);
     for (const o of this.ids) if (o !== id) this.network.dropPair(id, o);
     if (opts.reset ?? true) this.resetPeersOf(id);
   }
@@ -281,7 +316,7 @@ export class Cluster implements CheckerView {
   partition(side: readonly ServerId[]): void {
     const pairs = this.network.partition(side);
     this.stats.partitions++;
-    this.traceLine(() => `partition [${side.join(',')}] | rest`);
+    if (this.trace) this.traceLine(() => `partition [${side.join(',')}] | rest`);
     this.guard(() => {
       for (const [a, b] of pairs) this.disconnectPair(a, b);
     });
@@ -290,14 +325,14 @@ export class Cluster implements CheckerView {
   heal(): void {
     if (!this.network.partitioned) return;
     this.network.heal();
-    this.traceLine(() => 'heal');
+    if (this.trace) this.traceLine(() => 'heal');
   }
 
   /** Reset the connection between a and b: in-flight messages are lost, both sides notice. */
   dropConnection(a: ServerId, b: ServerId): void {
     this.network.dropPair(a, b);
     this.stats.connectionDrops++;
-    this.traceLine(() => `drop connection ${a}-${b}`);
+    if (this.trace) this.traceLine(() => `drop connection ${a}-${b}`);
     this.guard(() => this.disconnectPair(a, b));
   }
 
@@ -319,10 +354,33 @@ export class Cluster implements CheckerView {
       this.pump(s);
     });
     if (!taken) return null;
-    this.writes.set(writeId, { id: writeId, server: id, incarnation: s.incarnation, submittedAt: this.now, ackedAt: null });
+    this.writes.set(writeId, { id: writeId, server: id, session: s.session, submittedAt: this.now, ackedAt: null });
     this.stats.writesSubmitted++;
-    this.traceLine(() => `client write w${writeId} at ${id}`);
+    if (this.trace) this.traceLine(() => `client write w${writeId} at ${id}`);
     return writeId;
+  }
+
+  /**
+   * A client's SYNC at learner `id` (ZooKeeper's sync()): forwarded to the leader, answered
+   * once everything the leader proposed before it is committed. When the answer arrives, the
+   * learner must have applied every write acknowledged before the SYNC was sent.
+   */
+  submitSync(id: ServerId): number | null {
+    const s = this.server(id);
+    const peer = s.peer;
+    if (!peer?.serving || peer.state === 'LEADING' || peer.leaderId === null || s.pausedUntil > this.now) return null;
+    if (this.syncs.size >= WRITES_MAX) throw new Error(`more than ${WRITES_MAX} syncs outstanding`);
+    const syncId = this.nextSyncId++;
+    const leader = peer.leaderId;
+    let taken = false;
+    this.guard(() => {
+      taken = peer.sendApp(leader, encodeSync(syncId));
+      this.pump(s);
+    });
+    if (!taken) return null;
+    this.syncs.set(syncId, { server: id, session: s.session, ackedBefore: this.checkers.acked.length });
+    if (this.trace) this.traceLine(() => `client sync #${syncId} at ${id}`);
+    return syncId;
   }
 
   /** Run `fn`; an exception from the core (or the host) is a violation, not a crash of the simulator. */
@@ -332,7 +390,8 @@ export class Cluster implements CheckerView {
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
       const where = err.stack?.split('\n').slice(1, 3).join(' ').trim() ?? '';
-      this.checkers.fail(err.constructor.name.startsWith('SimDisk') ? 'host' : 'core', `${err.message} ${where}`);
+      const hostError = e instanceof SimDiskError || e instanceof SimStateError;
+      this.checkers.fail(hostError ? 'host' : 'core', `${err.message} ${where}`);
     }
   }
 
@@ -348,7 +407,7 @@ export class Cluster implements CheckerView {
     const { tornDropped } = s.start(cfg);
     if (tornDropped) this.stats.tornTails++;
     this.checkers.onRestore(s.id, s.applied);
-    this.traceLine(() => `start ${s.id} (applied ${s.applied.length}, log ${s.disk.log.length}, epochs ${s.disk.acceptedEpoch}/${s.disk.currentEpoch})`);
+    if (this.trace) this.traceLine(() => `start ${s.id} (applied ${s.applied.length}, log ${s.disk.log.length}, epochs ${s.disk.acceptedEpoch}/${s.disk.currentEpoch})`);
     this.pump(s);
   }
 
@@ -382,7 +441,14 @@ export class Cluster implements CheckerView {
       if (s.ready !== null || !peer.hasReady()) return;
       const rd = peer.ready();
       s.ready = rd;
+      s.readyApplied = false;
       this.writeReady(s, rd.persist);
+      // Committed txns may be applied before the fsync (Ready contract 2), unless the Ready
+      // rewrites history: the host of src/server does so, and so may ours.
+      if (this.config.applyBeforeFsync && !rd.persist.some((op) => op.kind === 'truncate' || op.kind === 'installSnapshot')) {
+        this.applyAll(s, rd.apply);
+        s.readyApplied = true;
+      }
       if (rd.persist.length === 0) {
         this.finishReady(s);
         continue;
@@ -407,14 +473,38 @@ export class Cluster implements CheckerView {
     const peer = s.peer;
     if (!rd || !peer) throw new Error(`server ${s.id}: finishReady without an outstanding Ready`);
     for (const op of rd.persist) if (op.kind === 'installSnapshot') this.installSnapshot(s, op.snapshot);
-    for (const t of rd.apply) this.apply(s, { zxid: t.zxid, writeId: decodeWrite(t.data) });
-    const forwarded: Uint8Array[] = [];
-    for (const e of rd.events) this.onEvent(s, e, forwarded);
+    if (!s.readyApplied) this.applyAll(s, rd.apply);
     s.ready = null;
     peer.advance(rd);
+    const forwarded: Uint8Array[] = [];
+    for (const e of rd.events) this.onEvent(s, e, forwarded);
     // Writes forwarded by learners: the leader's request pipeline proposes them.
-    for (const payload of forwarded) if (peer.propose(() => payload) === null) this.traceLine(() => `${s.id} drops a forwarded write`);
-    this.maybeSnapshot(s);
+    for (const payload of forwarded) {
+      if (peer.propose(() => payload) === null && this.trace) this.traceLine(() => `${s.id} drops a forwarded write`);
+    }
+  }
+
+  private applyAll(s: SimServer, txns: readonly Txn[]): void {
+    for (const t of txns) this.apply(s, { zxid: t.zxid, writeId: decodeWrite(t.data) });
+    if (txns.length > 0) this.maybeSnapshot(s);
+  }
+
+  /** A server-level payload: a forwarded write or SYNC at the leader, a SYNC answer at a learner. */
+  private onApp(s: SimServer, from: ServerId, payload: Uint8Array, forwarded: Uint8Array[]): void {
+    const peer = s.peer;
+    if (!peer) return;
+    const syncId = decodeSync(payload);
+    if (peer.state === 'LEADING') {
+      if (syncId === null) forwarded.push(payload);
+      else peer.sendAppAfterCommit(from, payload);
+      return;
+    }
+    if (syncId === null) return;
+    const sync = this.syncs.get(syncId);
+    if (!sync || sync.server !== s.id || sync.session !== s.session) return;
+    this.syncs.delete(syncId);
+    this.stats.syncsAnswered++;
+    this.checkers.onSyncAnswered(s.id, syncId, sync.ackedBefore, s.applied);
   }
 
   private installSnapshot(s: SimServer, bytes: Uint8Array): void {
@@ -422,7 +512,7 @@ export class Cluster implements CheckerView {
     const after = decodeSnapshot(bytes);
     this.checkers.onInstallSnapshot(s.id, before, after);
     s.applied = after;
-    this.traceLine(() => `${s.id} installs a snapshot of ${after.length} txns`);
+    if (this.trace) this.traceLine(() => `${s.id} installs a snapshot of ${after.length} txns`);
   }
 
   private apply(s: SimServer, e: AppliedEntry): void {
@@ -430,7 +520,7 @@ export class Cluster implements CheckerView {
     this.stats.applied++;
     this.checkers.onApply(s.id, s.applied);
     const w = this.writes.get(e.writeId);
-    if (w && w.ackedAt === null && w.server === s.id && w.incarnation === s.incarnation) {
+    if (w && w.ackedAt === null && w.server === s.id && w.session === s.session) {
       w.ackedAt = this.now;
       this.stats.writesAcked++;
       this.checkers.onWriteAcked({ writeId: w.id, zxid: e.zxid, index: s.applied.length - 1, server: s.id, time: this.now });
@@ -440,18 +530,18 @@ export class Cluster implements CheckerView {
   private onEvent(s: SimServer, e: PeerEvent, forwarded: Uint8Array[]): void {
     switch (e.kind) {
       case 'serving':
-        this.traceLine(() => `${s.id} serving as ${e.state} in epoch ${e.epoch} (leader ${e.leader}, applied ${s.applied.length})`);
+        if (this.trace) this.traceLine(() => `${s.id} serving as ${e.state} in epoch ${e.epoch} (leader ${e.leader}, applied ${s.applied.length})`);
         if (e.state === 'LEADING') {
           this.stats.establishments++;
           this.checkers.onLeaderServing(s.id, e.epoch, s.applied);
         }
         return;
       case 'app':
-        if (s.peer?.state === 'LEADING') forwarded.push(e.payload);
+        this.onApp(s, e.from, e.payload, forwarded);
         return;
       case 'elected':
         if (e.state === 'LEADING') this.stats.elections++;
-        this.traceLine(() => `${s.id} elected ${e.leader} (${e.state}) in election epoch ${e.electionEpoch}`);
+        if (this.trace) this.traceLine(() => `${s.id} elected ${e.leader} (${e.state}) in election epoch ${e.electionEpoch}`);
         return;
       case 'committed':
         this.stats.commits++;
@@ -460,15 +550,16 @@ export class Cluster implements CheckerView {
         if (e.mode === 'DIFF') this.stats.diffSyncs++;
         else if (e.mode === 'TRUNC') this.stats.truncSyncs++;
         else this.stats.snapSyncs++;
-        this.traceLine(() => `${s.id} synced learner ${e.learner} by ${e.mode} (${e.txns} txns)`);
+        if (this.trace) this.traceLine(() => `${s.id} synced learner ${e.learner} by ${e.mode} (${e.txns} txns)`);
         return;
       case 'looking':
-        this.traceLine(() => `${s.id} LOOKING (${e.reason})`);
+        s.session++;
+        if (this.trace) this.traceLine(() => `${s.id} LOOKING (${e.reason})`);
         return;
       case 'discovered':
       case 'synced':
       case 'learnerLost':
-        this.traceLine(() => `${s.id} ${e.kind} ${JSON.stringify(e, bigintJson)}`);
+        if (this.trace) this.traceLine(() => `${s.id} ${e.kind} ${JSON.stringify(e, bigintJson)}`);
         return;
     }
   }
@@ -503,7 +594,7 @@ export class Cluster implements CheckerView {
   }
 
   private maybeSnapshot(s: SimServer): void {
-    if (s.applied.length < s.nextSnapshotAt || s.disk.pending.length > 0) return;
+    if (s.applied.length < s.nextSnapshotAt) return;
     const last = s.applied[s.applied.length - 1];
     if (!last) return;
     s.disk.saveSnapshot({ zxid: last.zxid, entries: s.applied.slice() });
@@ -521,7 +612,7 @@ function bigintJson(_key: string, value: unknown): unknown {
 }
 
 /** One line for a message in a transcript. */
-export function describe(msg: Envelope['msg']): string {
+export function describeMessage(msg: Envelope['msg']): string {
   switch (msg.kind) {
     case 'notification':
       return `notification ${msg.state} leader=${msg.leader} zxid=${zxidHex(msg.zxid)} round=${msg.electionEpoch} epoch=${msg.peerEpoch}`;

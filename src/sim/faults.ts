@@ -19,6 +19,8 @@ export interface FaultRates {
   slowDisk: number;
   /** Expected client writes per tick. */
   writes: number;
+  /** Probability of a client SYNC per tick. */
+  syncs: number;
 }
 
 export function randomFaultRates(rng: Prng): FaultRates {
@@ -32,6 +34,7 @@ export function randomFaultRates(rng: Prng): FaultRates {
     pause: 0.006 * storm,
     slowDisk: 0.006 * storm,
     writes: 0.3 + rng.float() * 1.5,
+    syncs: rng.float() * 0.5,
   };
 }
 
@@ -159,5 +162,6 @@ export class FaultInjector {
       const target = rng.pick(c.ids);
       c.submitWrite(target);
     }
+    if (rng.chance(this.rates.syncs)) c.submitSync(rng.pick(c.ids));
   }
 }

@@ -11,10 +11,15 @@ export type ServerRole = 'voter' | 'observer';
 
 export class SimServer {
   peer: Peer | null = null;
-  /** Bumped at every start: writes taken by an earlier incarnation are never acknowledged. */
-  incarnation = 0;
+  /**
+   * Bumped at every start and whenever the server leaves its role (LOOKING): its client
+   * connections close then, so writes and SYNCs taken in an earlier session get no answer.
+   */
+  session = 0;
   /** The Ready whose persist ops are being fsynced; null when none is outstanding. */
   ready: Ready | null = null;
+  /** The outstanding Ready's txns were applied before its fsync. */
+  readyApplied = false;
   /** The state machine: txns applied, in order. */
   applied: AppliedEntry[] = [];
   /** Scripted scenarios: keep fsyncs from completing until released. */
@@ -44,7 +49,7 @@ export class SimServer {
     const rec = this.disk.recover();
     this.applied = rec.snapshot.entries.slice();
     this.ready = null;
-    this.incarnation++;
+    this.session++;
     this.peer = new ZabPeer(cfg, rec.disk);
     return { tornDropped: rec.tornDropped, snapshot: rec.snapshot };
   }
@@ -56,5 +61,6 @@ export class SimServer {
     this.ready = null;
     this.applied = [];
     this.pausedUntil = 0;
+    this.fsyncHeld = false; // A new process: the scenario's hold was on the old one.
   }
 }

@@ -5,7 +5,7 @@
  * sequence equal, fresh writes acknowledged — within a bound of ticks. The seed decides
  * everything, so a failing run replays exactly.
  */
-import type { PeerTicks, ServerId } from '../zab/index.js';
+import type { PeerTicks, Ready, ServerId } from '../zab/index.js';
 import { Cluster, type ClusterDriver, type SimStats } from './cluster.js';
 import type { Violation } from './checkers.js';
 import { EventQueue } from './events.js';
@@ -13,7 +13,6 @@ import { Conditions, FaultInjector, randomFaultRates, TICK_UNITS, type FaultHost
 import type { SimServer } from './host.js';
 import type { InFlight } from './network.js';
 import { Prng } from './prng.js';
-import type { Ready } from '../zab/index.js';
 
 export interface RunOptions {
   /** Voters (3–7 when drawn from the seed). */
@@ -81,6 +80,7 @@ class Run implements ClusterDriver, FaultHost {
   private livenessWrites: number[] = [];
   /** Servers the liveness phase cannot require to serve (see stable()). */
   private excluded: ServerId[] = [];
+  private readonly tickPeriod = new Map<ServerId, number>();
 
   constructor(
     private readonly rng: Prng,
@@ -96,13 +96,25 @@ class Run implements ClusterDriver, FaultHost {
     const faultRng = rng.fork();
     const rates = randomFaultRates(faultRng);
     this.cluster = new Cluster(
-      { voters, observers, ticks, committedLogMax: rng.int(1, 40), snapCount, hostSeed: rng.u32() },
+      {
+        voters,
+        observers,
+        ticks,
+        committedLogMax: rng.int(1, 40),
+        snapCount,
+        applyBeforeFsync: rng.chance(0.5),
+        hostSeed: rng.u32(),
+      },
       this,
     );
     if (trace) this.cluster.trace = trace;
     this.faults = new FaultInjector(this, faultRng, rates);
     this.cluster.boot();
-    for (const id of this.cluster.ids) this.queue.push(rng.int(0, TICK_UNITS - 1), { kind: 'tick', id });
+    // Clocks drift: each server ticks at its own slightly different rate, from its own phase.
+    for (const id of this.cluster.ids) {
+      this.tickPeriod.set(id, TICK_UNITS + rng.int(-1, 1));
+      this.queue.push(rng.int(0, TICK_UNITS - 1), { kind: 'tick', id });
+    }
     this.queue.push(TICK_UNITS, { kind: 'control' });
   }
 
@@ -178,7 +190,7 @@ class Run implements ClusterDriver, FaultHost {
       case 'tick': {
         const s = c.server(ev.id);
         if (s.up && s.pausedUntil <= c.now) c.tick(ev.id);
-        this.queue.push(c.now + TICK_UNITS, ev);
+        this.queue.push(c.now + (this.tickPeriod.get(ev.id) ?? TICK_UNITS), ev);
         return;
       }
       case 'control':

@@ -13,7 +13,7 @@
  */
 import type { MessageKind, PeerTicks, PersistOp, ServerId, Txn } from '../zab/index.js';
 import { makeZxid } from '../zab/index.js';
-import { Cluster, describe, type ClusterDriver, type CrashOptions } from './cluster.js';
+import { Cluster, type ClusterDriver, type CrashOptions } from './cluster.js';
 import type { Violation } from './checkers.js';
 import { SimDisk } from './disk.js';
 import type { SimServer } from './host.js';
@@ -38,6 +38,8 @@ export interface ScenarioOptions {
   disks?: Record<number, DiskSpec>;
   /** Servers that start crashed. */
   down?: ServerId[];
+  /** Hosts apply committed txns before the fsync of their Ready (as src/server does). */
+  applyBeforeFsync?: boolean;
 }
 
 export interface MessageFilter {
@@ -77,6 +79,8 @@ export class Scenario implements ClusterDriver {
   /** Everything that happened, one line per step (print it when a scenario fails). */
   readonly transcript: string[] = [];
   private readonly fsyncWaiting = new Set<ServerId>();
+  /** Messages that stabilize()/deliver() leave in flight (and, FIFO, whatever follows them). */
+  private held: MessageFilter[] = [];
 
   constructor(opts: ScenarioOptions) {
     const disks = new Map<ServerId, SimDisk>();
@@ -94,6 +98,7 @@ export class Scenario implements ClusterDriver {
         ticks: { ...SCENARIO_TICKS, ...opts.ticks },
         committedLogMax: opts.committedLogMax ?? 1000,
         snapCount: opts.snapCount ?? 0,
+        applyBeforeFsync: opts.applyBeforeFsync ?? false,
         disks,
         startDown: opts.down ?? [],
       },
@@ -134,6 +139,21 @@ export class Scenario implements ClusterDriver {
     throw new ScenarioError(`stabilize() did not settle after ${STABILIZE_ROUNDS_MAX} rounds`);
   }
 
+  /** Keep matching messages in flight until releaseMessages(); deliverBatch() ignores holds. */
+  holdMessages(filter: MessageFilter): this {
+    this.held.push(filter);
+    this.note(`hold messages ${JSON.stringify(filter)}`);
+    return this;
+  }
+
+  /** Release every hold, or only the holds made with an equal filter. */
+  releaseMessages(filter?: MessageFilter): this {
+    const key = (f: MessageFilter) => JSON.stringify(f);
+    this.held = filter === undefined ? [] : this.held.filter((f) => key(f) !== key(filter));
+    this.note(`release held messages${filter === undefined ? '' : ' ' + key(filter)}`);
+    return this;
+  }
+
   /** Deliver, in FIFO order per connection, the messages at the head of their connection that match. */
   deliver(filter: MessageFilter = {}): number {
     let n = 0;
@@ -147,6 +167,16 @@ export class Scenario implements ClusterDriver {
       }
     }
     throw new ScenarioError('deliver() did not settle');
+  }
+
+  /**
+   * Deliver every message now in flight from → to, in order, in one batch: the receiver
+   * steps them all before its host takes the next Ready (so their persist ops share a Ready).
+   */
+  deliverBatch(from: ServerId, to: ServerId): number {
+    const ms = this.cluster.network.pending(from, to);
+    this.cluster.deliverBatch(ms);
+    return ms.length;
   }
 
   /** Lose the matching in-flight messages (and everything behind them on their connection: FIFO). */
@@ -332,7 +362,7 @@ export class Scenario implements ClusterDriver {
       for (const b of ids) {
         if (a === b) continue;
         const m = this.cluster.network.head(a, b);
-        if (m) out.push(m);
+        if (m && !this.held.some((f) => matches(m, f))) out.push(m);
       }
     }
     return out;
@@ -346,4 +376,4 @@ function matches(m: InFlight, f: MessageFilter): boolean {
   return typeof f.kind === 'string' ? m.msg.kind === f.kind : f.kind.includes(m.msg.kind);
 }
 
-export { describe as describeMessage };
+

@@ -26,7 +26,25 @@ export function encodeWrite(writeId: number): Uint8Array {
 
 export function decodeWrite(data: Uint8Array): number {
   if (data.length !== 4) throw new SimStateError(`txn data has ${data.length} bytes, expected a 4-byte write id`);
-  return new DataView(data.buffer, data.byteOffset, 4).getUint32(0);
+  return ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
+}
+
+/** A client's SYNC forwarded by a learner: 'SYNC' + id (8 bytes, never a write's 4). */
+const SYNC_MAGIC = 0x53594e43;
+
+export function encodeSync(syncId: number): Uint8Array {
+  const b = new Uint8Array(8);
+  const v = new DataView(b.buffer);
+  v.setUint32(0, SYNC_MAGIC);
+  v.setUint32(4, syncId >>> 0);
+  return b;
+}
+
+/** The sync id of a SYNC payload, or null for a forwarded write. */
+export function decodeSync(payload: Uint8Array): number | null {
+  if (payload.length !== 8) return null;
+  const v = new DataView(payload.buffer, payload.byteOffset, 8);
+  return v.getUint32(0) === SYNC_MAGIC ? v.getUint32(4) : null;
 }
 
 export function encodeSnapshot(entries: readonly AppliedEntry[]): Uint8Array {

@@ -821,7 +821,14 @@ export class Peer {
     const last = hist.lastZxid;
     const committed = r.phase === 'broadcast' ? this.lastCommittedZxid(r) : -1n;
     let from: Zxid;
-    if (peer === last) {
+    if (committed >= 0n && peer > committed && peer <= last && hist.contains(peer)) {
+      // The learner logged proposals that are still outstanding, and the ACKs it sent for them
+      // in its last session are gone: as ZooKeeper does (TRUNC to maxCommittedLog), cut it back
+      // to what is committed and propose them again, so that its ACKs count this time.
+      h.syncMode = 'TRUNC';
+      this.send(h.id, { kind: 'trunc', zxid: committed }, true);
+      from = committed;
+    } else if (peer === last) {
       h.syncMode = 'DIFF';
       this.send(h.id, { kind: 'diff', zxid: last }, true);
       from = last;
@@ -850,6 +857,9 @@ export class Peer {
         from = this.lastApplied;
       }
     }
+    // Its log after `from` is rewritten by this sync: ACKs from an earlier session no longer vouch
+    // for anything durable there. They come again once the proposals below are logged.
+    for (const p of r.outstanding) if (p.zxid > from) p.acks.delete(h.id);
     const txns = hist.range(from);
     h.syncTxns = txns.length;
     for (const t of txns) {
