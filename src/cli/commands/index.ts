@@ -2,5 +2,6 @@
 import type { CliCommand } from '../registry.js';
 import { ensembleCommand } from './ensemble.js';
 import { serverCommand } from './server.js';
+import { simCommand } from './sim.js';
 
-export const commands: CliCommand[] = [serverCommand, ensembleCommand];
+export const commands: CliCommand[] = [serverCommand, ensembleCommand, simCommand];
