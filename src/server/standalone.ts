@@ -7,11 +7,13 @@ import { FileSnapStore, FileTxnLog, PurgeTask } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import { ClientPortListener } from './cnxn-factory.js';
 import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
-import { buildServerView } from './server-view.js';
+import { buildServerView, metricsView } from './server-view.js';
+import { setupTelemetry } from '../telemetry/index.js';
 import type { Logger } from './log.js';
 import { ZKDatabase, zxidHex } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
 import { StandaloneWritePath } from './standalone-path.js';
+import { startHttpServer } from './http/index.js';
 import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 
 export interface RunningServer {
@@ -38,7 +40,8 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
 
   let fatal: Error | null = null;
   let running: RunningServer | null = null;
-  const server = new ZooKeeperServer(cfg, db, log);
+  const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
+  server.telemetry.startedStandalone();
   server.trackDatabaseSessions();
   const writePath = new StandaloneWritePath(server, (err) => {
     if (fatal) return;
@@ -55,7 +58,9 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
     fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(server, listener), cfg),
   });
   await listener.listen();
+  server.telemetry.setView(metricsView(server, listener));
   server.start();
+  const http = cfg.adminEnableServer ? await startHttpServer({ server, view: () => buildServerView(server, listener), cfg, metrics: server.telemetry.prometheus }) : null;
   const containers = new ContainerManager(server, containerCheckIntervalMs(cfg));
   containers.start();
   if (cfg.autopurgePurgeIntervalMs > 0) {
@@ -81,10 +86,12 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
     close: () => {
       closing ??= (async () => {
         containers.stop();
+        await http?.close();
         await listener.close();
         await server.shutdown();
         await writePath.drain();
         await db.close();
+        await server.telemetry.shutdown();
       })();
       return closing;
     },

@@ -13,7 +13,9 @@ import type { ZabConfig } from '../config.js';
 import { ClientPortListener } from '../cnxn-factory.js';
 import { isFourLetterWord, runFourLetterWord } from '../four-letter.js';
 import type { Logger } from '../log.js';
-import { buildServerView } from '../server-view.js';
+import { buildServerView, metricsView } from '../server-view.js';
+import { setupTelemetry } from '../../telemetry/index.js';
+import { startHttpServer, type RunningHttpServer } from '../http/index.js';
 import type { RunningServer } from '../standalone.js';
 import { ZKDatabase } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
@@ -99,6 +101,7 @@ class QuorumHost implements QuorumServer {
   private readonly containers: ContainerManager;
   private learnerPath: LearnerPath | null = null;
   private closing: Promise<void> | null = null;
+  private http: RunningHttpServer | null = null;
 
   constructor(
     readonly cfg: ZabConfig,
@@ -107,7 +110,7 @@ class QuorumHost implements QuorumServer {
     readonly peer: Peer,
     private readonly tickMs: number,
   ) {
-    this.server = new ZooKeeperServer(cfg, db, log);
+    this.server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
     this.server.writePath = new LookingPath();
     this.server.expiresSessions = false;
     this.server.trackDatabaseSessions();
@@ -126,6 +129,7 @@ class QuorumHost implements QuorumServer {
     // The core turns a peer's protocol violation into LOOKING; anything else it throws is a
     // broken invariant of ours, so stop this server rather than go on with bad state.
     this.transport.onMessage = (from, msg) => {
+      this.server.telemetry.messageReceived(from, msg);
       try {
         this.peer.step(from, msg);
       } catch (err) {
@@ -160,7 +164,11 @@ class QuorumHost implements QuorumServer {
     });
     this.listener = listener;
     await listener.listen();
+    this.server.telemetry.setView(metricsView(this.server, listener, this.peer));
     this.server.start();
+    if (this.cfg.adminEnableServer) {
+      this.http = await startHttpServer({ server: this.server, view: () => buildServerView(this.server, listener), cfg: this.cfg, quorum: this, metrics: this.server.telemetry.prometheus });
+    }
     this.containers.start();
     if (this.cfg.autopurgePurgeIntervalMs > 0) {
       this.server.purgeTask = new PurgeTask({
@@ -220,6 +228,7 @@ class QuorumHost implements QuorumServer {
         msg = { ...msg, snapshot: this.db.snapshotBytes() };
       }
       this.transport.send(env.to, msg);
+      this.server.telemetry.messageSent(env.to, msg);
     }
   }
 
@@ -248,14 +257,21 @@ class QuorumHost implements QuorumServer {
   }
 
   private apply(txns: readonly Txn[]): void {
-    for (const t of txns) this.server.applyCommitted(decodeLoggedTxn(Buffer.from(t.data)));
+    for (const t of txns) {
+      this.server.applyCommitted(decodeLoggedTxn(Buffer.from(t.data)));
+      this.server.telemetry.committedApplied(t.zxid);
+    }
   }
 
   /** Carry out persist ops in order; appends before an epoch change are fsynced first. */
   private async persist(ops: PersistOp[]): Promise<void> {
     let unsynced = false;
     const sync = async () => {
-      if (unsynced) await this.db.txnLog.commit();
+      if (unsynced) {
+        const fsyncStartedMs = performance.now();
+        await this.db.txnLog.commit();
+        this.server.telemetry.logSynced(fsyncStartedMs);
+      }
       unsynced = false;
     };
     for (const op of ops) {
@@ -263,9 +279,10 @@ class QuorumHost implements QuorumServer {
         case 'append':
           for (const t of op.txns) {
             this.db.txnLog.append(decodeLoggedTxn(Buffer.from(t.data)));
+            this.server.telemetry.logAppended(t.zxid, t.trace);
             if (this.snapshotPolicy.onTxnLogged()) {
               this.db.txnLog.rollLog();
-              this.db.takeSnapshot().catch((e: unknown) => this.log.error('snapshot failed', { error: String(e) }));
+              this.server.telemetry.snapshot(this.db.takeSnapshot()).catch((e: unknown) => this.log.error('snapshot failed', { error: String(e) }));
             }
           }
           unsynced = true;
@@ -297,6 +314,7 @@ class QuorumHost implements QuorumServer {
   }
 
   private onEvent(e: PeerEvent): void {
+    this.server.telemetry.peerEvent(e);
     switch (e.kind) {
       case 'looking':
         this.log.info('LOOKING', { electionEpoch: e.electionEpoch, reason: e.reason });
@@ -375,11 +393,13 @@ class QuorumHost implements QuorumServer {
       if (this.sessionTimer) clearInterval(this.sessionTimer);
       this.containers.stop();
       this.learnerPath?.close();
+      await this.http?.close();
       await this.listener?.close();
       await this.server.shutdown();
       await this.transport.close();
       while (this.processing) await new Promise((r) => setTimeout(r, 5));
       await this.db.close();
+      await this.server.telemetry.shutdown();
     })();
     return this.closing;
   }
