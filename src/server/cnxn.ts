@@ -180,8 +180,8 @@ export class ServerCnxn implements SessionConnection {
     const cr = ConnectRequest.read(r);
     this.isOldClient = r.remaining < 1;
     const cfg = this.server.cfg;
-    if (!this.server.serving) {
-      this.log.debug('refusing session: not serving', { client: this.describe() });
+    if (!this.server.acceptsClients) {
+      this.log.debug('refusing session: not serving clients', { client: this.describe() });
       this.close();
       return;
     }

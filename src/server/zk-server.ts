@@ -44,6 +44,8 @@ export interface WritePath {
   /** Is the role in broadcast (serving clients)? */
   serving(): boolean;
   state(): ServerState;
+  /** False on a leader configured with `leaderServes=no`: it coordinates and leaves clients to learners. */
+  acceptsClients?(): boolean;
   /** The zxid `srvr` reports when it differs from the last applied one (a leader: its last proposed). */
   reportedZxid?(): bigint | null;
 }
@@ -112,6 +114,11 @@ export class ZooKeeperServer {
 
   get serving(): boolean {
     return !this.closed && this.writePath !== null && this.writePath.serving();
+  }
+
+  /** May clients open sessions here? Not on a leader with `leaderServes=no` (ZooKeeper's rule). */
+  get acceptsClients(): boolean {
+    return this.serving && (this.writePath?.acceptsClients?.() ?? true);
   }
 
   get state(): ServerState {

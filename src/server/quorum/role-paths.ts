@@ -73,6 +73,10 @@ export class LeaderPath implements WritePath {
     return this.peer.lastProposedZxid;
   }
 
+  acceptsClients(): boolean {
+    return this.server.cfg.leaderServes;
+  }
+
   /** A learner's message to us, the leader. */
   onLearnerMessage(from: ServerId, m: AppMessage): void {
     switch (m.kind) {
