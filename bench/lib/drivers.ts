@@ -36,6 +36,11 @@ export interface DriverOptions {
   sessions: number;
   /** Requests each session will keep in flight (sizes the client's own queue). */
   inflight: number;
+  /**
+   * When set, session i lists connectString's hosts rotated by sessionOffset + i, so that a
+   * client that tries hosts in order (zablab's) spreads the sessions over every server.
+   */
+  sessionOffset?: number;
 }
 
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -53,6 +58,19 @@ export function openDriver(name: DriverName, opts: DriverOptions): Promise<LoadD
     case 'zablab-client':
       return ZablabDriver.open(opts);
   }
+}
+
+/** connectString with its hosts rotated left by k (`a,b,c` by 1 is `b,c,a`); a chroot stays at the end. */
+export function rotateHosts(connectString: string, k: number): string {
+  const slash = connectString.indexOf('/');
+  const hosts = (slash === -1 ? connectString : connectString.slice(0, slash)).split(',');
+  const chroot = slash === -1 ? '' : connectString.slice(slash);
+  const by = ((k % hosts.length) + hosts.length) % hosts.length;
+  return [...hosts.slice(by), ...hosts.slice(0, by)].join(',') + chroot;
+}
+
+function sessionConnectString(opts: DriverOptions, session: number): string {
+  return opts.sessionOffset === undefined ? opts.connectString : rotateHosts(opts.connectString, opts.sessionOffset + session);
 }
 
 /** Runs f over items with at most `window` calls pending; rejects on the first failure. */
@@ -127,7 +145,7 @@ class NzkDriver implements LoadDriver {
   static async open(opts: DriverOptions): Promise<NzkDriver> {
     const clients: NzkClient[] = [];
     try {
-      for (let i = 0; i < opts.sessions; i++) clients.push(await nzkConnect(opts.connectString));
+      for (let i = 0; i < opts.sessions; i++) clients.push(await nzkConnect(sessionConnectString(opts, i)));
     } catch (err) {
       await Promise.all(clients.map(nzkClose));
       throw err;
@@ -204,7 +222,7 @@ class ZablabDriver implements LoadDriver {
       for (let i = 0; i < opts.sessions; i++) {
         clients.push(
           await ZkClient.connect({
-            connectString: opts.connectString,
+            connectString: sessionConnectString(opts, i),
             sessionTimeoutMs: SESSION_TIMEOUT_MS,
             connectTimeoutMs: CONNECT_TIMEOUT_MS,
             maxInFlight: Math.max(1, opts.inflight),

@@ -35,6 +35,11 @@ export interface LoadPoolOptions {
   root: string;
   /** taskset CPU list for the workers (e.g. `1`); null leaves them to the scheduler. */
   cpus: string | null;
+  /**
+   * Spread the sessions over connectString's hosts (session g of the pool lists them rotated
+   * by g) instead of leaving the choice to the client; for ensembles.
+   */
+  spreadSessions?: boolean;
 }
 
 export interface ServerCpu {
@@ -54,6 +59,12 @@ export interface ClientCpu {
   perWorker: { pid: number; busyPct: number; eventLoopUtilizationPct: number; completed: number; drained: boolean }[];
 }
 
+/** One server process's CPU over a phase (an ensemble has several). */
+export interface ServerProcessCpu {
+  pid: number;
+  cpu: ServerCpu | null;
+}
+
 export interface PhaseResult {
   op: BenchOp;
   /** The measured window as the parent saw it (from mark to stop). */
@@ -64,7 +75,10 @@ export interface PhaseResult {
   /** Sum over workers of completed / own window. */
   throughputOpsPerSec: number;
   latency: LatencySummary;
+  /** With several server pids: their sum, and the busiest thread of any of them. */
   server: ServerCpu | null;
+  /** Each server pid given to runPhase, in that order. */
+  perServer: ServerProcessCpu[];
   /** Completed operations per second of server CPU: the server's cost per op, saturated or not. */
   opsPerServerCpuSecond: number | null;
   clients: ClientCpu;
@@ -172,27 +186,48 @@ export function pinToCpus(pid: number, cpus: string): void {
   }
 }
 
+interface ProcessSnapshot {
+  pid: number;
+  cpu: number | null;
+  threads: Map<number, ThreadCpu> | null;
+}
+
 interface CpuSnapshot {
   atMs: number;
-  server: number | null;
-  threads: Map<number, ThreadCpu> | null;
+  servers: ProcessSnapshot[];
   machine: MachineCpu | null;
 }
 
-function cpuSnapshot(serverPid: number): CpuSnapshot {
-  return { atMs: performance.now(), server: processCpuSeconds(serverPid), threads: threadCpuSeconds(serverPid), machine: machineCpu() };
+function cpuSnapshot(serverPids: readonly number[]): CpuSnapshot {
+  return {
+    atMs: performance.now(),
+    servers: serverPids.map((pid) => ({ pid, cpu: processCpuSeconds(pid), threads: threadCpuSeconds(pid) })),
+    machine: machineCpu(),
+  };
 }
 
-function serverCpu(a: CpuSnapshot, b: CpuSnapshot): ServerCpu | null {
-  if (a.server === null || b.server === null) return null;
-  const wallSec = (b.atMs - a.atMs) / 1_000;
-  const cpuSeconds = b.server - a.server;
+function serverCpu(a: ProcessSnapshot, b: ProcessSnapshot, wallSec: number): ServerCpu | null {
+  if (a.cpu === null || b.cpu === null) return null;
+  const cpuSeconds = b.cpu - a.cpu;
   const top = a.threads !== null && b.threads !== null ? busiestThread(a.threads, b.threads) : null;
   return {
     cpuSeconds,
     busyPct: (cpuSeconds / wallSec) * 100,
     busiestThread: top === null ? null : { tid: top.tid, name: top.name, busyPct: (top.cpuSeconds / wallSec) * 100 },
   };
+}
+
+/** Every server's CPU over the window, and their sum (null when any could not be read). */
+function serversCpu(a: CpuSnapshot, b: CpuSnapshot): { total: ServerCpu | null; perServer: ServerProcessCpu[] } {
+  const wallSec = (b.atMs - a.atMs) / 1_000;
+  const perServer = a.servers.map((s, i) => ({ pid: s.pid, cpu: serverCpu(s, b.servers[i]!, wallSec) }));
+  const cpus = perServer.map((p) => p.cpu);
+  if (cpus.length === 0 || cpus.some((c) => c === null)) return { total: null, perServer };
+  const known = cpus as ServerCpu[];
+  let top: ServerCpu['busiestThread'] = null;
+  for (const c of known) if (c.busiestThread !== null && (top === null || c.busiestThread.busyPct > top.busyPct)) top = c.busiestThread;
+  const cpuSeconds = known.reduce((sum, c) => sum + c.cpuSeconds, 0);
+  return { total: { cpuSeconds, busyPct: (cpuSeconds / wallSec) * 100, busiestThread: top }, perServer };
 }
 
 function machineBusy(a: CpuSnapshot, b: CpuSnapshot): { cpus: number; busyPct: number } | null {
@@ -253,6 +288,7 @@ export class LoadPool {
             root: opts.root,
             keys: opts.keys,
             keyOffset: (w.index * spread) % opts.keys,
+            ...(opts.spreadSessions === true ? { sessionOffset: w.index * opts.sessions } : {}),
           };
           return w.request({ cmd: 'open', spec });
         }),
@@ -266,16 +302,18 @@ export class LoadPool {
 
   /**
    * One phase: load starts on every worker, runs warmupMs uncounted, then durationMs counted,
-   * then stops and drains. Server CPU is read at the window's edges from /proc/<serverPid>.
+   * then stops and drains. Server CPU is read at the window's edges from /proc/<serverPid>
+   * (for an ensemble, pass every server's pid).
    */
-  async runPhase(op: BenchOp, warmupMs: number, durationMs: number, serverPid: number): Promise<PhaseResult> {
+  async runPhase(op: BenchOp, warmupMs: number, durationMs: number, serverPid: number | readonly number[]): Promise<PhaseResult> {
+    const serverPids = typeof serverPid === 'number' ? [serverPid] : serverPid;
     await this.all({ cmd: 'start', op });
     if (warmupMs > 0) await this.wait(warmupMs);
-    const before = cpuSnapshot(serverPid);
+    const before = cpuSnapshot(serverPids);
     await this.all({ cmd: 'mark' });
     await this.wait(durationMs);
     const stopping = this.all({ cmd: 'stop' });
-    const after = cpuSnapshot(serverPid);
+    const after = cpuSnapshot(serverPids);
     const reports = await stopping;
     return merge(op, reports, before, after);
   }
@@ -331,7 +369,7 @@ function merge(op: BenchOp, reports: WorkerPhaseReport[], before: CpuSnapshot, a
     clientCpuSec += cpuSec;
     clientBusyPct += r.elapsedMs > 0 ? (cpuSec / (r.elapsedMs / 1_000)) * 100 : 0;
   }
-  const server = serverCpu(before, after);
+  const { total: server, perServer } = serversCpu(before, after);
   return {
     op,
     durationMs: Math.round(after.atMs - before.atMs),
@@ -341,6 +379,7 @@ function merge(op: BenchOp, reports: WorkerPhaseReport[], before: CpuSnapshot, a
     throughputOpsPerSec: throughput,
     latency: latency.summary(),
     server,
+    perServer,
     opsPerServerCpuSecond: server === null || server.busyPct <= 0 ? null : throughput / (server.busyPct / 100),
     clients: {
       workers: reports.length,

@@ -20,6 +20,8 @@ export interface OpenSpec {
   keys: number;
   /** Where this worker starts in the key list, so that workers spread over the keys. */
   keyOffset: number;
+  /** See DriverOptions.sessionOffset: set to spread sessions over the hosts of connectString. */
+  sessionOffset?: number;
 }
 
 export type WorkerCommand =
