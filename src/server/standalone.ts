@@ -1,16 +1,14 @@
 /**
  * Wiring of one standalone server: storage → database recovery → pipeline → client port.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { FileSnapStore, FileTxnLog, PurgeTask } from '../storage/index.js';
+import { PurgeTask } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import { ClientPortListener } from './cnxn-factory.js';
 import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
 import { buildServerView, metricsView } from './server-view.js';
 import { setupTelemetry } from '../telemetry/index.js';
 import type { Logger } from './log.js';
-import { ZKDatabase, zxidHex } from './zk-database.js';
+import { openDatabase, zxidHex } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
 import { StandaloneWritePath } from './standalone-path.js';
 import { startHttpServer } from './http/index.js';
@@ -23,13 +21,8 @@ export interface RunningServer {
 }
 
 export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<RunningServer> {
-  const snapDir = path.join(cfg.dataDir, 'version-2');
-  const logDir = path.join(cfg.dataLogDir, 'version-2');
-  fs.mkdirSync(snapDir, { recursive: true });
-  fs.mkdirSync(logDir, { recursive: true });
-  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
-  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
-  const db = new ZKDatabase(txnLog, snaps, log);
+  const db = await openDatabase(cfg, log);
+  const { txnLog, snaps } = db;
   const lastZxid = await db.load();
   // A fresh snapshot after recovery keeps the next restart short (ZooKeeper does the same).
   const newest = (await snaps.list())[0];

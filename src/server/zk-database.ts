@@ -3,15 +3,29 @@
  * that make it durable (txn log + snapshots). Recovery = newest valid snapshot + replay of
  * the log after it; snapshots are fuzzy, so replay must be (and is) idempotent.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { JuteReader, JuteWriter, OpCode, type LoggedTxn } from '../jute/index.js';
 import { DataTree, type ProcessTxnResult } from '../tree/index.js';
-import type { SnapStore, TxnLog } from '../storage/index.js';
+import { FileSnapStore, FileTxnLog, type SnapStore, type TxnLog } from '../storage/index.js';
+import type { ZabConfig } from './config.js';
 import type { Logger } from './log.js';
 import { sessionHex } from './session-id.js';
 
 export interface SnapshotInfo {
   zxid: bigint;
   durationMs: number;
+}
+
+/** Open the txn log (`dataLogDir/version-2`) and snapshots (`dataDir/version-2`) of a server. */
+export async function openDatabase(cfg: ZabConfig, log: Logger): Promise<ZKDatabase> {
+  const snapDir = path.join(cfg.dataDir, 'version-2');
+  const logDir = path.join(cfg.dataLogDir, 'version-2');
+  fs.mkdirSync(snapDir, { recursive: true });
+  fs.mkdirSync(logDir, { recursive: true });
+  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
+  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
+  return new ZKDatabase(txnLog, snaps, log);
 }
 
 export class ZKDatabase {

@@ -4,10 +4,8 @@
  * with fsync, then apply, then advance), sends what the core releases, and switches the
  * client-facing write path when the role changes.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { decodeLoggedTxn, encodeLoggedTxn } from '../../jute/index.js';
-import { FileSnapStore, FileTxnLog, PurgeTask, SnapshotPolicy } from '../../storage/index.js';
+import { PurgeTask, SnapshotPolicy } from '../../storage/index.js';
 import { Peer, QuorumVerifier, epochOf, zxidHex, type PeerEvent, type PersistOp, type Txn } from '../../zab/index.js';
 import type { ZabConfig } from '../config.js';
 import { ClientPortListener } from '../cnxn-factory.js';
@@ -17,7 +15,7 @@ import { buildServerView, metricsView } from '../server-view.js';
 import { setupTelemetry } from '../../telemetry/index.js';
 import { startHttpServer, type RunningHttpServer } from '../http/index.js';
 import type { RunningServer } from '../standalone.js';
-import { ZKDatabase } from '../zk-database.js';
+import { openDatabase, type ZKDatabase } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
 import { ContainerManager, containerCheckIntervalMs } from '../container-manager.js';
 import { decodeApp } from './app-messages.js';
@@ -41,13 +39,7 @@ export interface QuorumServer extends RunningServer {
 }
 
 export async function startQuorum(cfg: ZabConfig, log: Logger): Promise<QuorumServer> {
-  const snapDir = path.join(cfg.dataDir, 'version-2');
-  const logDir = path.join(cfg.dataLogDir, 'version-2');
-  fs.mkdirSync(snapDir, { recursive: true });
-  fs.mkdirSync(logDir, { recursive: true });
-  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
-  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
-  const db = new ZKDatabase(txnLog, snaps, log);
+  const db = await openDatabase(cfg, log);
   const { snapshotZxid, tail } = await db.loadForQuorum();
   const lastLogged = tail.length > 0 ? tail[tail.length - 1]!.hdr.zxid : snapshotZxid;
   // A server upgraded from a version without epoch files derives them from its log (as ZooKeeper).
