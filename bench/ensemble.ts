@@ -29,6 +29,7 @@ import type { BenchOp } from './lib/load-protocol.js';
 import { checkAcknowledged, killRun, waitInSync, type KillRunResult, type LostCheck } from './lib/recovery.js';
 import { InterruptedError, Shutdown, type Live } from './lib/shutdown.js';
 import { benchZooKeeperProgram } from './lib/zookeeper-program.js';
+import { BENCH_SERVER_CONFIG, UsageError, intOption } from './lib/options.js';
 
 const SCHEMA = 'zablab.bench.ensemble/v1';
 const PROGRAM_NAMES = ['zablab', 'zookeeper'] as const;
@@ -48,10 +49,6 @@ const SRVR_POLL_MS = 10;
 /** Writes after recovery, before the writers stop (the new leader under load for a moment). */
 const AFTER_RECOVERY_MS = 1_000;
 const ZOOKEEPER_HEAP_MB = 1_024;
-
-class UsageError extends Error {
-  readonly code = 'ZABLAB_BENCH_USAGE';
-}
 
 interface Options {
   durationSec: number;
@@ -89,13 +86,6 @@ const USAGE = `usage: npx tsx bench/ensemble.ts [options]   (run \`npm run build
   --tick-time MS      tickTime of both programs (default 2000; initLimit 10, syncLimit 5 ticks)
   --keep              keep the ensembles' directories (logs, data) even when all went well
   --out DIR           where ensemble.json goes (default bench-results/<time>)`;
-
-function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number {
-  const raw = values[name];
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
-  return n;
-}
 
 function listOption<T extends string>(raw: string, name: string, known: readonly T[]): T[] {
   const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -162,13 +152,10 @@ function parseOptions(argv: string[]): Options {
 /** The zoo.cfg entries both programs get, on top of the layout's (ports, dataDir, server.N, 4lw whitelist). */
 function serverConfig(opts: Options): Record<string, string> {
   return {
+    ...BENCH_SERVER_CONFIG,
     tickTime: String(opts.tickTimeMs),
     initLimit: '10',
     syncLimit: '5',
-    forceSync: 'yes',
-    globalOutstandingLimit: '1000',
-    maxClientCnxns: '60',
-    snapCount: '100000',
     // Debian's ZooKeeper lacks the AdminServer's Jetty; nothing here needs the HTTP port.
     'admin.enableServer': 'false',
   };

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addStats, emptyStats, formatFailure, formatTotals, Prng, runSeed, type RunResult, type SimStats } from '../src/sim/index.js';
+import { UsageError } from './lib/options.js';
 
 interface Job {
   seed: number;
@@ -35,10 +36,6 @@ type FromWorker = { kind: 'done'; results: JobResult[] };
 /** Seeds a worker runs per message: big enough to amortize IPC, small enough for progress. */
 const BATCH = 20;
 const PROGRESS_MS = 5_000;
-
-class UsageError extends Error {
-  readonly code = 'ZABLAB_BENCH_USAGE';
-}
 
 function intArg(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
   if (v === undefined) return dflt;

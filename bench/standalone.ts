@@ -23,6 +23,7 @@ import { startZooKeeper, zookeeperAvailable, type ServerHandle } from '../test/h
 import { DRIVER_NAMES, zablabClientStale, type DriverName } from './lib/drivers.js';
 import { LoadPool, pinToCpus, type PhaseResult } from './lib/load-pool.js';
 import type { BenchOp } from './lib/load-protocol.js';
+import { BENCH_SERVER_CONFIG, UsageError, intOption } from './lib/options.js';
 
 const SCHEMA = 'zablab.bench.standalone/v2';
 const SERVER_NAMES = ['zablab', 'zookeeper'] as const;
@@ -34,19 +35,6 @@ const SESSIONS_MAX = 50;
 const SATURATED_PCT = 90;
 /** After a signal, how long the run may take to stop its servers and workers before it is cut short. */
 const STOP_ON_SIGNAL_MS = 45_000;
-
-/** The zoo.cfg entries both servers get (on top of the helpers' shared defaults). */
-const SERVER_CONFIG: Record<string, string> = {
-  tickTime: '2000',
-  forceSync: 'yes',
-  globalOutstandingLimit: '1000',
-  maxClientCnxns: '60',
-  snapCount: '100000',
-};
-
-class UsageError extends Error {
-  readonly code = 'ZABLAB_BENCH_USAGE';
-}
 
 interface Options {
   durationSec: number;
@@ -78,15 +66,6 @@ const USAGE = `usage: npx tsx bench/standalone.ts [options]   (run \`npm run bui
   --server-cpus LIST  pin the server to these CPUs (taskset list, e.g. 0)
   --client-cpus LIST  pin the workers to these CPUs (e.g. 1-3)
   --out DIR           where standalone.json goes (default bench-results/<time>)`;
-
-function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number {
-  const raw = values[name];
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${String(raw)}'`);
-  }
-  return n;
-}
 
 function cpuListOption(raw: string | undefined, name: string): string | null {
   if (raw === undefined) return null;
@@ -231,9 +210,9 @@ interface ServerRun {
 function startServer(name: ServerName): Promise<ServerHandle> {
   switch (name) {
     case 'zablab':
-      return startZablab({ config: SERVER_CONFIG });
+      return startZablab({ config: { ...BENCH_SERVER_CONFIG } });
     case 'zookeeper':
-      return startZooKeeper({ config: SERVER_CONFIG, fastStart: false });
+      return startZooKeeper({ config: { ...BENCH_SERVER_CONFIG }, fastStart: false });
   }
 }
 
@@ -399,7 +378,7 @@ async function main(): Promise<void> {
       loadAvgAtStart,
     },
     options: opts,
-    serverConfig: SERVER_CONFIG,
+    serverConfig: BENCH_SERVER_CONFIG,
     client: `${opts.driver}, closed loop, ${opts.workers} worker processes x ${opts.clients} sessions x ${opts.inflight} in flight`,
     runs,
     ratios: r,

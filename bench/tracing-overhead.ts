@@ -25,6 +25,7 @@ import { DRIVER_NAMES, zablabClientStale, type DriverName } from './lib/drivers.
 import { LoadPool, type PhaseResult } from './lib/load-pool.js';
 import type { BenchOp } from './lib/load-protocol.js';
 import { Shutdown } from './lib/shutdown.js';
+import { BENCH_SERVER_CONFIG, UsageError, intOption } from './lib/options.js';
 
 const SCHEMA = 'zablab.bench.tracing-overhead/v1';
 const MODES = ['standalone', 'ensemble'] as const;
@@ -34,14 +35,6 @@ const ALL_OPS: BenchOp[] = ['setData', 'getData'];
 const SESSIONS_MAX = 50;
 const TARGET_RATIO_FULL = 0.9;
 const STOP_ON_SIGNAL_MS = 60_000;
-
-const SERVER_CONFIG: Record<string, string> = {
-  tickTime: '2000',
-  forceSync: 'yes',
-  globalOutstandingLimit: '1000',
-  maxClientCnxns: '60',
-  snapCount: '100000',
-};
 
 interface Setting {
   name: 'off' | 'sampled-100%' | 'sampled-1%';
@@ -54,10 +47,6 @@ const SETTINGS: Setting[] = [
   { name: 'sampled-100%', sampler: { name: 'parentbased_always_on' } },
   { name: 'sampled-1%', sampler: { name: 'parentbased_traceidratio', arg: '0.01' } },
 ];
-
-class UsageError extends Error {
-  readonly code = 'ZABLAB_BENCH_USAGE';
-}
 
 interface Options {
   mode: Mode;
@@ -87,12 +76,6 @@ const USAGE = `usage: npx tsx bench/tracing-overhead.ts [options]   (run \`npm r
   --keys N            znodes read and written (default 1000)
   --driver NAME       ${DRIVER_NAMES.join(' | ')} (default zablab-client)
   --out DIR           where tracing-overhead.json goes (default bench-results/<time>)`;
-
-function intOption(values: Record<string, unknown>, name: string, min: number, max: number): number {
-  const n = Number(values[name]);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${String(values[name])}'`);
-  return n;
-}
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
@@ -161,11 +144,11 @@ interface Target {
 async function startTarget(mode: Mode, env: Record<string, string>, dir: string): Promise<Target> {
   switch (mode) {
     case 'standalone': {
-      const s = await startZablab({ config: SERVER_CONFIG, env, dataDir: path.join(dir, 'data') });
+      const s = await startZablab({ config: { ...BENCH_SERVER_CONFIG }, env, dataDir: path.join(dir, 'data') });
       return { connectString: s.connectString, pids: [s.pid], stop: () => s.stop(), kill: () => s.kill('SIGKILL') };
     }
     case 'ensemble': {
-      const e = await LocalEnsemble.up({ voters: 3, observers: 0, dir: path.join(dir, 'ensemble'), config: SERVER_CONFIG, env, timeoutMs: 120_000 });
+      const e = await LocalEnsemble.up({ voters: 3, observers: 0, dir: path.join(dir, 'ensemble'), config: { ...BENCH_SERVER_CONFIG }, env, timeoutMs: 120_000 });
       const pids = e.servers.map((s) => s.pid).filter((p): p is number => p !== null);
       return {
         connectString: e.connectString(),
@@ -367,7 +350,7 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAvgAtStart: os.loadavg() },
     options: opts,
-    serverConfig: SERVER_CONFIG,
+    serverConfig: BENCH_SERVER_CONFIG,
     settings: SETTINGS,
     targetRatioFull: TARGET_RATIO_FULL,
     summaries,

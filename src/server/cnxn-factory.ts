@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type { Logger } from './log.js';
-import { ServerCnxn, type CnxnHooks } from './cnxn.js';
+import { normalizeAddress, ServerCnxn, type CnxnHooks } from './cnxn.js';
 import type { ZooKeeperServer } from './zk-server.js';
 
 export interface ClientPortOptions {
@@ -45,7 +45,7 @@ export class ClientPortListener {
   }
 
   private accept(socket: net.Socket): void {
-    const addr = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const addr = normalizeAddress(socket.remoteAddress ?? '');
     const count = this.perAddress.get(addr) ?? 0;
     if (this.opts.maxClientCnxns > 0 && count >= this.opts.maxClientCnxns) {
       this.log.warn('too many connections from this address', { address: addr, max: this.opts.maxClientCnxns });

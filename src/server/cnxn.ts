@@ -460,7 +460,8 @@ export class ServerCnxn implements SessionConnection {
   }
 }
 
-function normalizeAddress(a: string): string {
+/** A client's address as ZooKeeper shows it: IPv4-mapped IPv6 as plain IPv4. */
+export function normalizeAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 

@@ -457,4 +457,3 @@ function errorCode(e: unknown): number {
   return Code.MARSHALLINGERROR;
 }
 
-export type { LoggedTxn };

@@ -10,7 +10,6 @@ import { DataTree, type ProcessTxnResult } from '../tree/index.js';
 import { FileSnapStore, FileTxnLog, type SnapStore, type TxnLog } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import type { Logger } from './log.js';
-import { sessionHex } from './session-id.js';
 
 export interface SnapshotInfo {
   zxid: bigint;
@@ -155,10 +154,6 @@ export class ZKDatabase {
     if (this.snapshotInFlight) await this.snapshotInFlight.catch(() => null);
     await this.txnLog.close();
     await this.snaps.close();
-  }
-
-  describeSessions(): string[] {
-    return [...this.sessionsWithTimeouts.keys()].map(sessionHex);
   }
 }
 

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { freePorts } from './ports.js';
 import { waitForServing } from './probe.js';
 
 export interface ServerHandle {
@@ -28,6 +29,45 @@ const KILL_WAIT_MS = 5_000;
 
 export function makeTempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface StandaloneLayout {
+  dataDir: string;
+  /** The temp dir made here (removed on stop), or null when the caller gave dataDir. */
+  ownedDir: string | null;
+  cfgFile: string;
+  cfg: Record<string, string>;
+}
+
+/**
+ * A standalone server's dataDir (a temp dir unless given), free loopback ports and zoo.cfg:
+ * ZooKeeper's usual settings, every four-letter word allowed, then the caller's entries.
+ */
+export async function writeStandaloneConfig(
+  prefix: string,
+  opts: { config?: Record<string, string>; dataDir?: string },
+  adminEnableServer: boolean,
+): Promise<StandaloneLayout> {
+  const config = opts.config ?? {};
+  const ownedDir = opts.dataDir === undefined && config['dataDir'] === undefined ? makeTempDir(prefix) : null;
+  const dataDir = opts.dataDir ?? config['dataDir'] ?? ownedDir!;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const [clientPort, adminPort] = await freePorts(2);
+  const cfg: Record<string, string> = {
+    tickTime: '2000',
+    initLimit: '10',
+    syncLimit: '5',
+    dataDir,
+    clientPort: String(clientPort),
+    clientPortAddress: '127.0.0.1',
+    'admin.serverPort': String(adminPort),
+    'admin.enableServer': String(adminEnableServer),
+    '4lw.commands.whitelist': '*',
+    ...config,
+  };
+  const cfgFile = path.join(dataDir, 'zoo.cfg');
+  writeZooCfg(cfgFile, cfg);
+  return { dataDir, ownedDir, cfgFile, cfg };
 }
 
 /** zoo.cfg text: one `key=value` a line, in insertion order. */

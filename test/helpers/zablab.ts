@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePorts } from './ports.js';
-import { launch, makeTempDir, writeZooCfg, type ServerHandle } from './server-process.js';
+import { launch, writeStandaloneConfig, type ServerHandle } from './server-process.js';
 
 export type { ServerHandle } from './server-process.js';
 
@@ -33,25 +32,7 @@ export async function startZablab(opts: StartZablabOptions = {}): Promise<Server
   if (!zablabBuilt()) {
     throw new Error(`zablab is not built: ${path.relative(process.cwd(), ZABLAB_CLI)} is missing; run \`npm run build\``);
   }
-  const config = opts.config ?? {};
-  const ownedDir = opts.dataDir === undefined && config['dataDir'] === undefined ? makeTempDir('zablab-srv-') : null;
-  const dataDir = opts.dataDir ?? config['dataDir'] ?? ownedDir!;
-  fs.mkdirSync(dataDir, { recursive: true });
-  const [clientPort, adminPort] = await freePorts(2);
-  const cfg: Record<string, string> = {
-    tickTime: '2000',
-    initLimit: '10',
-    syncLimit: '5',
-    dataDir,
-    clientPort: String(clientPort),
-    clientPortAddress: '127.0.0.1',
-    'admin.serverPort': String(adminPort),
-    'admin.enableServer': 'true',
-    '4lw.commands.whitelist': '*',
-    ...config,
-  };
-  const cfgFile = path.join(dataDir, 'zoo.cfg');
-  writeZooCfg(cfgFile, cfg);
+  const { dataDir, ownedDir, cfgFile, cfg } = await writeStandaloneConfig('zablab-srv-', opts, true);
   return launch({
     command: process.execPath,
     args: [ZABLAB_CLI, 'server', '--config', cfgFile],

@@ -6,8 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { freePorts } from './ports.js';
-import { launch, makeTempDir, writeZooCfg, type ServerHandle } from './server-process.js';
+import { launch, writeStandaloneConfig, type ServerHandle } from './server-process.js';
 
 export type { ServerHandle } from './server-process.js';
 
@@ -88,25 +87,7 @@ export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<
   if (jars === null || !javaPresent()) {
     throw new Error('Apache ZooKeeper is not available: install the Debian package `zookeeper` or set ZOOKEEPER_HOME');
   }
-  const config = opts.config ?? {};
-  const ownedDir = opts.dataDir === undefined && config['dataDir'] === undefined ? makeTempDir('zablab-zk-') : null;
-  const dataDir = opts.dataDir ?? config['dataDir'] ?? ownedDir!;
-  fs.mkdirSync(dataDir, { recursive: true });
-  const [clientPort, adminPort] = await freePorts(2);
-  const cfg: Record<string, string> = {
-    tickTime: '2000',
-    initLimit: '10',
-    syncLimit: '5',
-    dataDir,
-    clientPort: String(clientPort),
-    clientPortAddress: '127.0.0.1',
-    'admin.serverPort': String(adminPort),
-    'admin.enableServer': 'false',
-    '4lw.commands.whitelist': '*',
-    ...config,
-  };
-  const cfgFile = path.join(dataDir, 'zoo.cfg');
-  writeZooCfg(cfgFile, cfg);
+  const { dataDir, ownedDir, cfgFile, cfg } = await writeStandaloneConfig('zablab-zk-', opts, false);
   const logFile = path.join(dataDir, 'zookeeper.log');
   writeLogConfig(dataDir, logFile);
   const args = [
