@@ -1,0 +1,94 @@
+/**
+ * The ensemble driver interface: one contract for every place an ensemble can run (local
+ * zablab processes, local Apache ZooKeeper processes, docker compose, an external ensemble).
+ * Every implementation passes test/integration/drivers/conformance.ts.
+ */
+import type { EnsembleDriverName, ExternalServer, FaultAction } from '../scenario/types.js';
+
+export type MemberRole = 'voter' | 'observer';
+
+/** What a server reports about itself (srvr / stat): `down` when it does not answer. */
+export type MemberMode = 'leader' | 'follower' | 'observer' | 'standalone' | 'looking' | 'down';
+
+export interface Member {
+  id: number;
+  role: MemberRole;
+  /** Where clients reach it (for compose: the published host address and port). */
+  host: string;
+  clientPort: number;
+  /** The HTTP face (zablab's REST + /metrics + /commands; ZooKeeper's AdminServer), null when unknown. */
+  httpPort: number | null;
+}
+
+export interface MemberStatus {
+  id: number;
+  mode: MemberMode;
+  /** Last processed zxid as the server reports it, null when it does not answer. */
+  zxid: bigint | null;
+  /** Paused by this handle (SIGSTOP / docker pause) and not yet resumed. */
+  paused: boolean;
+  /** Killed by this handle and not yet restarted. */
+  stopped: boolean;
+}
+
+/** mntr's answer as key → value (ZooKeeper's keys, e.g. zk_outstanding_requests); numbers parsed. */
+export type MemberMetrics = Record<string, number | string>;
+
+export interface UpOptions {
+  voters: number;
+  observers: number;
+  /** zoo.cfg overrides. */
+  config: Record<string, string>;
+  /** A fresh directory the driver may use for data, configs and logs; it stays after down(). */
+  dir: string;
+  /** Ask every server to write spans to DIR/server-<id>.jsonl (zablab only; others ignore it). */
+  spansDir?: string;
+  /** driver `external`. */
+  external?: ExternalServer[];
+  /** driver `zookeeper`. */
+  zookeeperHome?: string;
+  /** How long up() may wait for the ensemble to serve (default 60 s). */
+  timeoutMs?: number;
+}
+
+export interface EnsembleDriver {
+  readonly name: EnsembleDriverName;
+  /** Fault actions this driver can apply; the runner refuses a scenario that asks for others, before it starts. */
+  readonly faults: ReadonlySet<FaultAction>;
+  /** Starts (or, for external, connects to) the ensemble; resolves once it serves. */
+  up(opts: UpOptions): Promise<EnsembleHandle>;
+}
+
+export interface EnsembleHandle {
+  readonly driver: EnsembleDriverName;
+  /** `zablab` or `zookeeper`: the server program the members run (external: best guess from `srvr`, else 'unknown'). */
+  readonly program: 'zablab' | 'zookeeper' | 'unknown';
+  readonly members: readonly Member[];
+  /** host:port,... of every member. */
+  connectString(): string;
+  /** http://host:port of every member with an HTTP face. */
+  httpUrls(): string[];
+  /** Every member's state now, in id order. Never throws for a member that is down. */
+  status(): Promise<MemberStatus[]>;
+  /** The member that reports itself leader (or standalone), null when none or several do. */
+  leader(): Promise<number | null>;
+  /** mntr of one member; throws when it does not answer. */
+  metrics(id: number): Promise<MemberMetrics>;
+  /** Faults. Each resolves once the fault is in effect; a driver throws HarnessError FAULT_UNSUPPORTED for one it lacks. */
+  kill(id: number): Promise<void>;
+  pause(id: number): Promise<void>;
+  resume(id: number): Promise<void>;
+  /** Starts a killed member again; resolves once it serves (joined and caught up). */
+  restart(id: number): Promise<void>;
+  /** Cuts the member off from every peer (its clients still reach it). */
+  partition(id: number): Promise<void>;
+  heal(id: number): Promise<void>;
+  /** Resolves once every member that is up serves (one leader, learners caught up). */
+  waitServing(timeoutMs: number): Promise<void>;
+  /** OS pids of the members' processes where the driver knows them (for CPU accounting). */
+  pids(): number[];
+  /** Directory holding server-<id>.jsonl spans files, or null. */
+  readonly spansDir: string | null;
+  /** Stops what up() started (nothing for external) and leaves its files. Idempotent. */
+  down(): Promise<void>;
+}

@@ -1,0 +1,122 @@
+/**
+ * A scenario as the harness runs it, after parsing and validation (see parse.ts for the YAML
+ * form). Matrix expansion turns one Scenario into RunPlans, one per cell × repeat.
+ */
+
+/** Where the ensemble comes from. `compose` is docker compose through testcontainers. */
+export const ENSEMBLE_DRIVERS = ['local', 'zookeeper', 'external', 'compose'] as const;
+export type EnsembleDriverName = (typeof ENSEMBLE_DRIVERS)[number];
+
+/** How load is applied: autocannon against the REST face, or our ZooKeeper-protocol client. */
+export const LOAD_DRIVERS = ['native', 'http'] as const;
+export type LoadDriverName = (typeof LOAD_DRIVERS)[number];
+
+/** Reads are served by the server a client talks to; writes (and sync) go through the leader. */
+export const READ_OPS = ['getData', 'exists', 'getChildren'] as const;
+export const WRITE_OPS = ['setData', 'create', 'delete', 'multi', 'sync'] as const;
+export type ReadOp = (typeof READ_OPS)[number];
+export type WriteOp = (typeof WRITE_OPS)[number];
+export type OpKind = ReadOp | WriteOp;
+export const OP_KINDS: readonly OpKind[] = [...READ_OPS, ...WRITE_OPS];
+
+export function isWriteOp(op: OpKind): op is WriteOp {
+  return (WRITE_OPS as readonly string[]).includes(op);
+}
+
+export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'partition', 'heal'] as const;
+export type FaultAction = (typeof FAULT_ACTIONS)[number];
+
+/**
+ * Which server a fault hits, resolved when the fault fires: the leader at that moment, a
+ * follower or observer (the lowest id of that role that is up), a fixed id, or `last`: the
+ * server the previous fault of this run hit (to resume or restart it).
+ */
+export type FaultTarget = 'leader' | 'follower' | 'observer' | 'last' | { id: number };
+
+export interface FaultSpec {
+  /** Milliseconds after the measured window starts (after warm-up). */
+  atMs: number;
+  action: FaultAction;
+  target: FaultTarget;
+}
+
+export interface EnsembleSection {
+  driver: EnsembleDriverName;
+  voters: number;
+  observers: number;
+  /** zoo.cfg overrides (snapCount, globalOutstandingLimit, tickTime, ...), values as written in zoo.cfg. */
+  config: Record<string, string>;
+  /** driver `external`: the servers of an ensemble that already runs (no faults possible). */
+  external?: ExternalServer[];
+  /** driver `zookeeper`: ZOOKEEPER_HOME (default: the environment's, else Debian's jars). */
+  zookeeperHome?: string;
+}
+
+export interface ExternalServer {
+  host: string;
+  clientPort: number;
+  /** The HTTP face (zablab's admin.serverPort / ZooKeeper's AdminServer); needed by the http load driver and for metrics. */
+  httpPort?: number;
+}
+
+export interface WorkloadSection {
+  /** Share of operations that are reads, 0..100. */
+  readPct: number;
+  /** Weights among read ops (default {getData: 1}). */
+  reads: Partial<Record<ReadOp, number>>;
+  /** Weights among write ops (default {setData: 1}). */
+  writes: Partial<Record<WriteOp, number>>;
+  /** Bytes of data per setData/create. */
+  valueSize: number;
+  /** Number of key znodes the load reads and writes (created before the run). */
+  keys: number;
+  /** Load processes (native) or autocannon instances (http). */
+  clients: number;
+  /** Sessions (native) or HTTP connections (http) per client. */
+  connections: number;
+  /** Requests in flight per connection in closed loop. */
+  pipelining: number;
+  /** Open loop: total target ops/s over all clients; null = closed loop. */
+  rate: number | null;
+  durationMs: number;
+  warmupMs: number;
+}
+
+export interface LoadSection {
+  driver: LoadDriverName;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  ensemble: EnsembleSection;
+  workload: WorkloadSection;
+  load: LoadSection;
+  faults: FaultSpec[];
+  repeats: number;
+  /**
+   * Dotted field path → values; the cartesian product of all fields expands into runs,
+   * e.g. {'ensemble.observers': [0, 2], 'workload.readPct': [50, 90]} → 4 runs.
+   */
+  matrix: Record<string, (string | number | boolean)[]>;
+  /** Record spans (ZABLAB_SPANS_DIR) to break down writes; drivers that cannot ignore it. */
+  spans: boolean;
+  /** Where the file came from (for messages). */
+  source: string;
+}
+
+/** One run: a scenario with one matrix cell applied, and its repeat index. */
+export interface RunPlan {
+  /** Unique within a bench: scenario name, matrix cell and repeat, e.g. `quickstart/observers=2,readPct=90#1`. */
+  name: string;
+  scenario: string;
+  /** The matrix cell this run took ({} without a matrix). */
+  cell: Record<string, string | number | boolean>;
+  /** 1-based. */
+  repeat: number;
+  ensemble: EnsembleSection;
+  workload: WorkloadSection;
+  load: LoadSection;
+  faults: FaultSpec[];
+  spans: boolean;
+}
