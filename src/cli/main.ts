@@ -1,18 +1,8 @@
 #!/usr/bin/env node
 /** The `zablab` command (package.json "bin"). */
-import fs from 'node:fs';
 import { commands } from './commands/index.js';
 import { runCli, type CliProgram } from './registry.js';
-
-/** package.json sits two levels up from both src/cli/main.ts and dist/cli/main.js. */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+import { packageVersion } from './version.js';
 
 const program: CliProgram = {
   name: 'zablab',

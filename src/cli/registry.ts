@@ -91,6 +91,17 @@ export class ParsedArgs {
   }
 }
 
+/** An integer option in [min, max] (undefined when absent), or a usage error that names it. */
+export function intOption(args: ParsedArgs, name: string, min: number, max: number, help: string): number | undefined {
+  const text = args.string(name);
+  if (text === undefined) return undefined;
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`, help);
+  }
+  return n;
+}
+
 const HELP_OPTION: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
 /** Longest argument list accepted; a runaway shell glob is a mistake, not input. */
 const MAX_ARGS = 10_000;

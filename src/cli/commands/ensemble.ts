@@ -18,7 +18,7 @@ import {
   type EnsembleSpec,
   type ServerStatus,
 } from '../../harness/ensemble/index.js';
-import { UsageError, type CliCommand, type CliIO, type OptionSpec, type ParsedArgs } from '../registry.js';
+import { intOption, UsageError, type CliCommand, type CliIO, type OptionSpec, type ParsedArgs } from '../registry.js';
 
 const MAX_TIMEOUT_MS = 3_600_000;
 
@@ -273,16 +273,6 @@ function zxidText(zxid: bigint | null): string {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function intOption(args: ParsedArgs, name: string, min: number, max: number, help: string): number | undefined {
-  const text = args.string(name);
-  if (text === undefined) return undefined;
-  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${text}"`, help);
-  }
-  return n;
 }
 
 /** Runs a parse that throws a SPEC EnsembleError and turns that into a usage error. */

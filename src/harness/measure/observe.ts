@@ -1,0 +1,122 @@
+/**
+ * Watches an ensemble while a run goes on: who leads (polled often, so that recovery times
+ * have a fine grain) and a few server metrics (sampled about once a second from mntr).
+ * Polls never overlap; a member that does not answer is skipped, never fatal.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EnsembleHandle } from '../drivers/types.js';
+import { nowEpochMs } from '../load/recorder.js';
+import type { LeaderChange, MetricSample } from '../report/results.js';
+
+export const LEADER_POLL_MS = 50;
+export const METRICS_EVERY_MS = 1_000;
+/** Samples kept per run (a day at one a second per member would be too many). */
+const METRIC_SAMPLES_MAX = 100_000;
+
+/**
+ * mntr keys sampled (without the zk_ prefix), ZooKeeper's names: ZooKeeper prints summaries
+ * as avg_/min_/max_/cnt_<name>, so each name matches those forms too.
+ */
+export const SAMPLED_METRICS = [
+  'outstanding_requests',
+  'fsynctime',
+  'snapshottime',
+  'learners',
+  'synced_followers',
+  'synced_observers',
+  'num_alive_connections',
+  'znode_count',
+  'approximate_data_size',
+  'throttled_ops',
+  'quorum_ack_latency',
+  'commit_propagation_latency',
+  'sync_processor_batch_size',
+] as const;
+
+function sampledKey(key: string): string | null {
+  const bare = key.startsWith('zk_') ? key.slice(3) : key;
+  for (const name of SAMPLED_METRICS) {
+    if (bare === name || bare === `avg_${name}` || bare === `max_${name}` || bare === `cnt_${name}`) return bare;
+  }
+  return null;
+}
+
+export class EnsembleObserver {
+  private readonly changes: { atEpochMs: number; leader: number | null }[] = [];
+  private readonly samples: { atEpochMs: number; id: number; values: Record<string, number> }[] = [];
+  private stopped = false;
+  private loops: Promise<void>[] = [];
+  private leaderNow: number | null = null;
+  /** Members the runner took away (killed): not asked for metrics. */
+  private readonly skip = new Set<number>();
+
+  constructor(private readonly handle: EnsembleHandle) {}
+
+  start(): void {
+    this.loops = [this.leaderLoop(), this.metricsLoop()];
+  }
+
+  /** The leader as last reported (null: none, or several). */
+  get leader(): number | null {
+    return this.leaderNow;
+  }
+
+  /** Asks the servers now (for a fault's target), and records the answer. */
+  async leaderNowFresh(): Promise<number | null> {
+    const id = await this.handle.leader().catch(() => null);
+    this.note(id);
+    return id;
+  }
+
+  setDown(id: number, down: boolean): void {
+    if (down) this.skip.add(id);
+    else this.skip.delete(id);
+  }
+
+  /** Stops polling; times relative to windowStartEpochMs. */
+  async stop(windowStartEpochMs: number): Promise<{ leaderChanges: LeaderChange[]; metrics: MetricSample[] }> {
+    this.stopped = true;
+    await Promise.all(this.loops);
+    return {
+      leaderChanges: this.changes.map((c) => ({ atMs: Math.round(c.atEpochMs - windowStartEpochMs), leader: c.leader })),
+      metrics: this.samples.map((s) => ({ t: Math.round((s.atEpochMs - windowStartEpochMs) / 100) / 10, id: s.id, values: s.values })),
+    };
+  }
+
+  private note(id: number | null): void {
+    const last = this.changes.at(-1);
+    if (last !== undefined && last.leader === id) return;
+    this.changes.push({ atEpochMs: nowEpochMs(), leader: id });
+    this.leaderNow = id;
+  }
+
+  private async leaderLoop(): Promise<void> {
+    while (!this.stopped) {
+      this.note(await this.handle.leader().catch(() => null));
+      await sleep(LEADER_POLL_MS);
+    }
+  }
+
+  private async metricsLoop(): Promise<void> {
+    while (!this.stopped) {
+      const started = nowEpochMs();
+      await Promise.all(
+        this.handle.members
+          .filter((m) => !this.skip.has(m.id))
+          .map(async (m) => {
+            const mntr = await this.handle.metrics(m.id).catch(() => null);
+            if (mntr === null || this.samples.length >= METRIC_SAMPLES_MAX) return;
+            const values: Record<string, number> = {};
+            for (const [k, v] of Object.entries(mntr)) {
+              const key = sampledKey(k);
+              if (key !== null && typeof v === 'number' && Number.isFinite(v)) values[key] = v;
+            }
+            this.samples.push({ atEpochMs: started, id: m.id, values });
+          }),
+      );
+      const rest = METRICS_EVERY_MS - (nowEpochMs() - started);
+      // Sleep in short steps so that stop() does not wait a whole period.
+      for (let left = rest; left > 0 && !this.stopped; left -= 100) await sleep(Math.min(100, left));
+    }
+  }
+}

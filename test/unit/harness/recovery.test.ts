@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_PERCENTILES } from '../../../src/harness/load/recorder.js';
+import type { LoadResult } from '../../../src/harness/load/types.js';
+import { leaderElectedMs, recovered90Ms, recoveryOf, writeUnavailableMs, type AppliedFault } from '../../../src/harness/measure/recovery.js';
+
+/** 100 ms slots: `steady` ops per slot, zero from `gapFrom` for `gapSlots` slots, then `after` per slot. */
+function slots(total: number, steady: number, gapFrom: number, gapSlots: number, after = steady): number[] {
+  return Array.from({ length: total }, (_, s) => (s < gapFrom ? steady : s < gapFrom + gapSlots ? 0 : after));
+}
+
+function load(ops: number[], writes: number[], faults: LoadResult['faults'] = []): LoadResult {
+  return {
+    driver: 'native',
+    startEpochMs: 1_000_000,
+    durationMs: ops.length * 100,
+    ops: 0,
+    opsPerSec: 0,
+    latencyMs: { ...EMPTY_PERCENTILES },
+    byOp: {},
+    errors: {},
+    timeline: [],
+    fine: { slotMs: 100, ops, writes },
+    faults,
+    missedSlots: 0,
+  };
+}
+
+const killLeader: AppliedFault = { action: 'kill', target: 'leader', serverId: 2, atMs: 8_000, atEpochMs: 1_008_000, leaderBefore: 2 };
+
+describe('election recovery from observations', () => {
+  it('leader elected: the first report of another leader after the fault', () => {
+    const changes = [
+      { atMs: -3_000, leader: 2 },
+      { atMs: 8_020, leader: null },
+      { atMs: 8_640, leader: 3 },
+    ];
+    expect(leaderElectedMs(killLeader, changes)).toEqual({ ms: 640, after: 3 });
+  });
+
+  it('no election is expected when the fault hit a follower, or for a restart', () => {
+    const changes = [{ atMs: -3_000, leader: 2 }];
+    expect(leaderElectedMs({ ...killLeader, serverId: 1 }, changes).ms).toBeNull();
+    expect(leaderElectedMs({ ...killLeader, action: 'restart' }, changes).ms).toBeNull();
+  });
+
+  it('no new leader before the run ended: null', () => {
+    expect(leaderElectedMs(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_010, leader: null }]).ms).toBeNull();
+  });
+
+  it('throughput back to 90 %: the start of the first 1 s window after the fault that averages 90 % of the 5 s before', () => {
+    // 20 s; fault at 8 s (slot 80); nothing from slot 80 to 86; full rate from slot 87.
+    expect(recovered90Ms(8_000, load(slots(200, 100, 80, 7), []).fine)).toBe(700);
+  });
+
+  it('a fault that does not dent throughput recovers at once; one that never recovers is null', () => {
+    expect(recovered90Ms(8_000, load(slots(200, 100, 200, 0), []).fine)).toBe(0);
+    expect(recovered90Ms(8_000, load(slots(200, 100, 80, 10, 50), []).fine)).toBeNull();
+  });
+
+  it('needs at least 1 s of history before the fault', () => {
+    expect(recovered90Ms(500, load(slots(100, 100, 5, 3), []).fine)).toBeNull();
+  });
+
+  it('write unavailability: the longest write-free stretch from the fault to the first write', () => {
+    const writes = slots(200, 10, 79, 8); // writes stop just before the fault (slot 79) until slot 87
+    expect(writeUnavailableMs(8_000, 750, load([], writes).fine)).toBe(800);
+    // A write-free stretch long before the fault does not count.
+    const early = slots(200, 10, 20, 30).map((w, s) => (s >= 80 && s < 83 ? 0 : w));
+    expect(writeUnavailableMs(8_000, 250, load([], early).fine)).toBe(300);
+    expect(writeUnavailableMs(8_000, null, load([], Array.from({ length: 100 }, () => 0)).fine)).toBeNull();
+  });
+
+  it('recoveryOf joins the fault with the load’s first acknowledged write', () => {
+    const res = load(slots(200, 100, 80, 7), slots(200, 10, 80, 7), [{ atEpochMs: 1_008_000, firstWriteIssuedEpochMs: 1_008_300, firstWriteAckEpochMs: 1_008_712.4 }]);
+    const r = recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_500, leader: 1 }], res);
+    expect(r).toEqual({
+      fault: 'kill',
+      target: 'leader',
+      serverId: 2,
+      atMs: 8_000,
+      leaderElectedMs: 500,
+      firstWriteMs: 712,
+      recovered90Ms: 700,
+      writeUnavailableMs: 700,
+      leaderBefore: 2,
+      leaderAfter: 1,
+    });
+  });
+});
