@@ -1,0 +1,260 @@
+/**
+ * Matrix expansion: a scenario's `matrix` (dotted field path → values) becomes one run per
+ * cell of the cartesian product (keys in the order written, the first varying slowest) and
+ * per repeat. Every run is checked again with its cell applied, because some checks depend on
+ * fields a matrix varies (a fault on an observer needs observers; http load needs a REST face).
+ */
+import type { FaultSpec, RunPlan, Scenario, WriteOp } from './types.js';
+import { fail, isMapping, shown, type FieldContext, type FieldPath } from './fields.js';
+import {
+  checkConfigKey,
+  ENSEMBLE_SCALARS,
+  LOAD_SCALARS,
+  MAX_RUNS,
+  readConfigValue,
+  setEnsembleScalar,
+  setLoadScalar,
+  setWorkloadScalar,
+  WORKLOAD_SCALARS,
+  type EnsembleScalar,
+  type LoadScalar,
+  type WorkloadScalar,
+} from './schema.js';
+import { formatDurationMs } from './duration.js';
+import { targetText } from './faults.js';
+
+export type MatrixValue = string | number | boolean;
+
+/** The field paths a matrix may vary, as messages list them. */
+export const MATRIX_PATHS: readonly string[] = [
+  ...ENSEMBLE_SCALARS.map((f) => `ensemble.${f}`),
+  'ensemble.config.<key>',
+  ...WORKLOAD_SCALARS.map((f) => `workload.${f}`),
+  ...LOAD_SCALARS.map((f) => `load.${f}`),
+];
+
+type MatrixField =
+  | { section: 'ensemble'; field: EnsembleScalar }
+  | { section: 'config'; key: string }
+  | { section: 'workload'; field: WorkloadScalar }
+  | { section: 'load'; field: LoadScalar };
+
+const CONFIG_PREFIX = 'ensemble.config.';
+/** Matrix values appear in run names (and so in directory names): keep them to safe characters. */
+const MATRIX_TEXT_RE = /^[A-Za-z0-9._:+-]+$/;
+const MAX_MATRIX_TEXT_CHARS = 64;
+/** http load drives the REST face, which has no multi or sync. */
+const HTTP_WRITE_OPS: readonly WriteOp[] = ['setData', 'create', 'delete'];
+
+function matrixField(path: string): MatrixField | undefined {
+  if (path.startsWith(CONFIG_PREFIX)) return { section: 'config', key: path.slice(CONFIG_PREFIX.length) };
+  const [section, field, ...rest] = path.split('.');
+  if (field === undefined || rest.length > 0) return undefined;
+  if (section === 'ensemble' && (ENSEMBLE_SCALARS as readonly string[]).includes(field)) return { section, field: field as EnsembleScalar };
+  if (section === 'workload' && (WORKLOAD_SCALARS as readonly string[]).includes(field)) return { section, field: field as WorkloadScalar };
+  if (section === 'load' && (LOAD_SCALARS as readonly string[]).includes(field)) return { section, field: field as LoadScalar };
+  return undefined;
+}
+
+/** The part of a matrix path that run names show: the field name, or the zoo.cfg key. */
+function label(path: string): string {
+  const f = matrixField(path);
+  if (f === undefined) return path;
+  return f.section === 'config' ? f.key : f.field;
+}
+
+/** Parses the `matrix:` mapping: known paths, non-empty lists of distinct valid scalars. */
+export function parseMatrix(ctx: FieldContext, value: unknown): Record<string, MatrixValue[]> {
+  if (value === null || value === undefined) return {};
+  if (!isMapping(value)) fail(ctx, ['matrix'], `must be a mapping of field path → list of values (e.g. workload.readPct: [50, 90]), got ${shown(value)}`);
+  const matrix: Record<string, MatrixValue[]> = {};
+  for (const [path, values] of Object.entries(value)) {
+    const field = matrixField(path);
+    if (field === undefined) fail(ctx, ['matrix', path], `is not a field a matrix can vary; allowed: ${MATRIX_PATHS.join(', ')}`);
+    if (field.section === 'config') checkConfigKey(ctx, ['matrix', path], field.key);
+    if (!Array.isArray(values) || values.length === 0) fail(ctx, ['matrix', path], `must be a non-empty list of values, got ${shown(values)}`);
+    if (values.length > MAX_RUNS) fail(ctx, ['matrix', path], `must have at most ${MAX_RUNS} values, got ${values.length}`);
+    const seen = new Set<string>();
+    values.forEach((v: unknown, j) => {
+      const at = ['matrix', path, j];
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') fail(ctx, at, `must be a scalar (a string, number or true/false), got ${shown(v)}`);
+      if (typeof v === 'string' && (v.length > MAX_MATRIX_TEXT_CHARS || !MATRIX_TEXT_RE.test(v))) {
+        fail(ctx, at, `must be made of letters, digits, '.', '_', ':', '+' and '-' (at most ${MAX_MATRIX_TEXT_CHARS} characters; it appears in run names), got ${shown(v)}`);
+      }
+      if (seen.has(String(v))) fail(ctx, at, `repeats the value ${shown(v)}: each value of a matrix list must be different (use repeats to run a cell again)`);
+      seen.add(String(v));
+      // Checked as if written in its section, so the message says what the field allows.
+      applyValue(ctx, at, field, v, blankSections());
+    });
+    matrix[path] = values as MatrixValue[];
+  }
+  return matrix;
+}
+
+function blankSections(): Pick<RunPlan, 'ensemble' | 'workload' | 'load'> {
+  return {
+    ensemble: { driver: 'local', voters: 1, observers: 0, config: {} },
+    workload: { readPct: 0, reads: {}, writes: {}, valueSize: 0, keys: 1, clients: 1, connections: 1, pipelining: 1, rate: null, durationMs: 1_000, warmupMs: 0 },
+    load: { driver: 'native' },
+  };
+}
+
+function applyValue(ctx: FieldContext, at: FieldPath, field: MatrixField, value: unknown, plan: Pick<RunPlan, 'ensemble' | 'workload' | 'load'>): void {
+  switch (field.section) {
+    case 'ensemble':
+      setEnsembleScalar(ctx, at, field.field, value, plan.ensemble);
+      return;
+    case 'config':
+      plan.ensemble.config[field.key] = readConfigValue(ctx, at, value);
+      return;
+    case 'workload':
+      setWorkloadScalar(ctx, at, field.field, value, plan.workload);
+      return;
+    case 'load':
+      setLoadScalar(ctx, at, field.field, value, plan.load);
+      return;
+  }
+}
+
+/** Every run of a scenario, in order, each checked with its cell applied; throws on the first bad one. */
+export function expandRuns(s: Scenario): RunPlan[] {
+  return expandScenario(s, { source: s.source });
+}
+
+/** expandRuns with a context that can locate fields in the source text (used while parsing). */
+export function expandScenario(s: Scenario, ctx: FieldContext): RunPlan[] {
+  const keys = Object.keys(s.matrix);
+  const lists = keys.map((k) => s.matrix[k] ?? []);
+  const cells = lists.reduce((n, l) => n * l.length, 1);
+  const total = cells * s.repeats;
+  if (total > MAX_RUNS) {
+    const sizes = [...lists.map((l) => String(l.length)), `${s.repeats} repeats`].join(' × ');
+    fail(ctx, keys.length > 0 ? ['matrix'] : ['repeats'], `expands into ${total} runs (${sizes}); at most ${MAX_RUNS}: shorten the lists, lower repeats or split the scenario`);
+  }
+  const labels = runLabels(keys);
+  const runs: RunPlan[] = [];
+  for (let c = 0; c < cells; c++) {
+    const cell = cellAt(keys, lists, c);
+    const cellName = keys.map((k, i) => `${labels[i]}=${String(cell[k])}`).join(',');
+    for (let repeat = 1; repeat <= s.repeats; repeat++) {
+      const name = `${s.name}${cellName === '' ? '' : `/${cellName}`}${s.repeats > 1 ? `#${repeat}` : ''}`;
+      runs.push(planRun(s, cell, repeat, { ...ctx, run: name }, name));
+    }
+  }
+  return runs;
+}
+
+/** Labels for run names: the last segment of each path, or the whole path where two would clash. */
+function runLabels(keys: readonly string[]): string[] {
+  const short = keys.map(label);
+  return keys.map((k, i) => (short.filter((l) => l === short[i]).length > 1 ? k : (short[i] ?? k)));
+}
+
+/** Cell number c of the product (mixed radix, the last key varying fastest), keys in the order written. */
+function cellAt(keys: readonly string[], lists: readonly MatrixValue[][], c: number): Record<string, MatrixValue> {
+  const picks: [string, MatrixValue][] = [];
+  let rest = c;
+  for (let i = keys.length - 1; i >= 0; i--) {
+    const list = lists[i] ?? [];
+    const value = list[rest % list.length];
+    rest = Math.floor(rest / list.length);
+    if (value !== undefined) picks.unshift([keys[i] ?? '', value]);
+  }
+  return Object.fromEntries(picks);
+}
+
+function planRun(s: Scenario, cell: Record<string, MatrixValue>, repeat: number, ctx: FieldContext, name: string): RunPlan {
+  const plan: RunPlan = {
+    name,
+    scenario: s.name,
+    cell,
+    repeat,
+    ensemble: {
+      ...s.ensemble,
+      config: { ...s.ensemble.config },
+      ...(s.ensemble.external === undefined ? {} : { external: s.ensemble.external.map((e) => ({ ...e })) }),
+    },
+    workload: { ...s.workload, reads: { ...s.workload.reads }, writes: { ...s.workload.writes } },
+    load: { ...s.load },
+    faults: s.faults.map((f): FaultSpec => ({ ...f, target: typeof f.target === 'string' ? f.target : { id: f.target.id } })),
+    spans: s.spans,
+  };
+  for (const [path, value] of Object.entries(cell)) {
+    const field = matrixField(path);
+    if (field === undefined) fail(ctx, ['matrix', path], `is not a field a matrix can vary; allowed: ${MATRIX_PATHS.join(', ')}`);
+    if (field.section === 'config') checkConfigKey(ctx, ['matrix', path], field.key);
+    applyValue(ctx, ['matrix', path, (s.matrix[path] ?? []).indexOf(value)], field, value, plan);
+  }
+  checkEnsemble(ctx, plan, cell);
+  checkWorkload(ctx, plan);
+  checkLoad(ctx, plan);
+  checkFaults(ctx, plan);
+  return plan;
+}
+
+function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, MatrixValue>): void {
+  const e = plan.ensemble;
+  if (e.driver === 'external') {
+    if (e.external === undefined || e.external.length === 0) {
+      fail(ctx, ['ensemble', 'servers'], 'is required with driver external: list the running servers as [{host, clientPort, httpPort?}]');
+    }
+    for (const key of ['ensemble.voters', 'ensemble.observers']) {
+      if (key in cell) fail(ctx, ['matrix', key], 'cannot vary with driver external: its servers are the ones listed in ensemble.servers');
+    }
+    // An external ensemble is what it is: its members are the listed servers.
+    e.voters = e.external.length;
+    e.observers = 0;
+  } else if (e.external !== undefined) {
+    fail(ctx, ['ensemble', 'servers'], `is only for driver external (this run's driver is ${e.driver}): remove it, or set ensemble.driver: external`);
+  }
+  // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
+  if (e.driver !== 'zookeeper') delete e.zookeeperHome;
+}
+
+function checkWorkload(ctx: FieldContext, plan: RunPlan): void {
+  const w = plan.workload;
+  const sum = (weights: Record<string, number | undefined>): number => Object.values(weights).reduce<number>((n, x) => n + (x ?? 0), 0);
+  if (w.readPct > 0 && sum(w.reads) <= 0) {
+    fail(ctx, ['workload', 'reads'], `must give some read op a weight above 0 when readPct is ${w.readPct} (e.g. {getData: 1})`);
+  }
+  if (w.readPct < 100 && sum(w.writes) <= 0) {
+    fail(ctx, ['workload', 'writes'], `must give some write op a weight above 0 when readPct is ${w.readPct} (e.g. {setData: 1})`);
+  }
+}
+
+function checkLoad(ctx: FieldContext, plan: RunPlan): void {
+  if (plan.load.driver !== 'http') return;
+  if (plan.ensemble.driver === 'zookeeper') {
+    fail(ctx, ['load', 'driver'], 'is http, which is not possible with ensemble driver zookeeper: Apache ZooKeeper has no REST face for znodes; use load.driver: native');
+  }
+  if (plan.workload.readPct < 100) {
+    for (const [op, weight] of Object.entries(plan.workload.writes)) {
+      if ((weight ?? 0) > 0 && !(HTTP_WRITE_OPS as readonly string[]).includes(op)) {
+        fail(ctx, ['workload', 'writes', op], `is not possible with load.driver http, which supports only getData, exists, getChildren, ${HTTP_WRITE_OPS.join(', ')}; use load.driver: native`);
+      }
+    }
+  }
+  (plan.ensemble.external ?? []).forEach((server, i) => {
+    if (server.httpPort === undefined) fail(ctx, ['ensemble', 'servers', i, 'httpPort'], 'is required with load.driver http (the port of the server\'s REST face)');
+  });
+}
+
+function checkFaults(ctx: FieldContext, plan: RunPlan): void {
+  const { driver, voters, observers } = plan.ensemble;
+  if (plan.faults.length > 0 && driver === 'external') {
+    fail(ctx, ['faults'], 'are not possible with driver external (the harness does not control those servers): remove them, or use driver local, zookeeper or compose');
+  }
+  const members = voters + observers;
+  plan.faults.forEach((f, i) => {
+    if (f.atMs >= plan.workload.durationMs) {
+      fail(ctx, ['faults', i, 'at'], `(${formatDurationMs(f.atMs)}) must be within the measured window, from 0s to before workload.duration (${formatDurationMs(plan.workload.durationMs)})`);
+    }
+    const target = f.target;
+    const at = ['faults', i, 'target'];
+    if (target === 'follower' && voters < 2) fail(ctx, at, `is follower, but this run has ${voters} voter and so no follower`);
+    if (target === 'observer' && observers < 1) fail(ctx, at, 'is observer, but this run has 0 observers');
+    if (typeof target === 'object' && target.id > members) {
+      fail(ctx, at, `is server ${targetText(target)}, but this run's members are 1 to ${members} (voters 1 to ${voters}${observers > 0 ? `, observers ${voters + 1} to ${members}` : ''})`);
+    }
+  });
+}
