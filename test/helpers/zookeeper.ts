@@ -3,40 +3,25 @@
  * Jars come from $ZOOKEEPER_HOME (an Apache tarball: lib/*.jar) or from Debian's
  * /usr/share/java (zookeeper.jar's manifest lists its dependencies).
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { findZooKeeper, javaAvailable } from '../../src/harness/drivers/zookeeper.js';
 import { launch, writeStandaloneConfig, type ServerHandle } from './server-process.js';
 
 export type { ServerHandle } from './server-process.js';
 
-const DEBIAN_JARS = '/usr/share/java';
-const DEBIAN_CLASSPATH = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar', 'servlet-api.jar'];
 const MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-
-function javaPresent(): boolean {
-  const r = spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 });
-  return r.status === 0;
-}
 
 /** The server's jars, or null when no ZooKeeper install is found. */
 function zookeeperJars(): string[] | null {
-  const home = process.env['ZOOKEEPER_HOME'];
-  if (home !== undefined && home !== '') {
-    const lib = path.join(home, 'lib');
-    const jars = [home, lib]
-      .filter((d) => fs.existsSync(d))
-      .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.jar')).map((f) => path.join(d, f)));
-    return jars.some((j) => /zookeeper-\d[^/]*\.jar$/.test(j)) ? jars : null;
-  }
-  const jars = DEBIAN_CLASSPATH.map((j) => path.join(DEBIAN_JARS, j));
-  return jars.every((j) => fs.existsSync(j)) ? jars : null;
+  const install = findZooKeeper();
+  return install.ok ? install.classpath : null;
 }
 
 let available: boolean | undefined;
 /** True when `java` runs and ZooKeeper's jars are present. */
 export function zookeeperAvailable(): boolean {
-  available ??= zookeeperJars() !== null && javaPresent();
+  available ??= zookeeperJars() !== null && javaAvailable();
   return available;
 }
 
@@ -84,7 +69,7 @@ export function zookeeperJvmFlags(fastStart: boolean): string[] {
 /** Start a standalone Apache ZooKeeper and wait until it grants a session. */
 export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<ServerHandle> {
   const jars = zookeeperJars();
-  if (jars === null || !javaPresent()) {
+  if (jars === null || !javaAvailable()) {
     throw new Error('Apache ZooKeeper is not available: install the Debian package `zookeeper` or set ZOOKEEPER_HOME');
   }
   const { dataDir, ownedDir, cfgFile, cfg } = await writeStandaloneConfig('zablab-zk-', opts, false);

@@ -185,11 +185,7 @@ export class LocalEnsemble {
   async start(id: number, timeoutMs = DEFAULT_START_TIMEOUT_MS): Promise<void> {
     validateTimeout(timeoutMs);
     const s = this.server(id);
-    if (s.pid !== null && isOurServer(s.pid, this.markers(s))) {
-      throw new EnsembleError('ZABLAB_ENSEMBLE_SERVER_STATE', `server ${id} already runs (pid ${s.pid}); kill it first to restart it`);
-    }
-    checkProgram(this.program);
-    await this.launch(s);
+    await this.launchServer(id);
     try {
       await this.waitServing([id], timeoutMs);
     } catch (err) {
@@ -197,6 +193,20 @@ export class LocalEnsemble {
       this.save();
       throw err;
     }
+  }
+
+  /**
+   * Starts server id on its zoo.cfg and data and returns once its process runs, without
+   * waiting for it to serve (start() waits; the harness restarts a server it keeps cut off
+   * from its peers, which cannot serve).
+   */
+  async launchServer(id: number): Promise<void> {
+    const s = this.server(id);
+    if (s.pid !== null && isOurServer(s.pid, this.markers(s))) {
+      throw new EnsembleError('ZABLAB_ENSEMBLE_SERVER_STATE', `server ${id} already runs (pid ${s.pid}); kill it first to restart it`);
+    }
+    checkProgram(this.program);
+    await this.launch(s);
   }
 
   /**

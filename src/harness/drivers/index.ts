@@ -1,0 +1,34 @@
+/** harness/drivers: where an ensemble runs (local zablab, local Apache ZooKeeper, external; compose is wired by the lead). */
+import { HarnessError } from '../errors.js';
+import type { EnsembleDriverName } from '../scenario/types.js';
+import { externalDriver } from './external.js';
+import { localDriver } from './local.js';
+import type { EnsembleDriver } from './types.js';
+import { zookeeperDriver } from './zookeeper.js';
+
+export type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberRole, MemberStatus, UpOptions } from './types.js';
+export { parseMntr, MNTR_LINES_MAX } from './mntr.js';
+export { localDriver, LocalEnsembleHandle, LOCAL_FAULTS, unsupportedFault } from './local.js';
+export { zookeeperDriver, zookeeperProgram, findZooKeeper, javaAvailable, zookeeperMissing, ZOOKEEPER_FAULTS } from './zookeeper.js';
+export type { ZooKeeperDriverOptions, ZooKeeperInstall, ZooKeeperProgramOptions } from './zookeeper.js';
+export { externalDriver, EXTERNAL_SERVERS_MAX } from './external.js';
+export { hostPort, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing } from './probe.js';
+export type { SrvrProbe } from './probe.js';
+
+/**
+ * The driver for a scenario's `ensemble.driver`. `zookeeper` runs the JVM with its default
+ * flags, as benchmarks need (tests use zookeeperDriver({ fastStart: true })).
+ */
+export function driverFor(name: EnsembleDriverName): EnsembleDriver {
+  switch (name) {
+    case 'local':
+      return localDriver();
+    case 'zookeeper':
+      return zookeeperDriver();
+    case 'external':
+      return externalDriver();
+    case 'compose':
+      // Seam for the lead: import composeDriver from './compose.js' and return it here.
+      throw new HarnessError('ZABLAB_BENCH_DRIVER', 'the compose driver lives in src/harness/drivers/compose.ts and is not wired into driverFor yet');
+  }
+}
