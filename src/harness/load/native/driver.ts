@@ -1,0 +1,306 @@
+/**
+ * The `native` load driver: our pipelined ZooKeeper-protocol client in `clients` worker
+ * processes (each with its own event loop, so one client process is not the limit), each
+ * with `connections` sessions spread over every member of the ensemble. Works against zablab
+ * and Apache ZooKeeper alike. Workers run from dist/ (compiled .js) or, under tsx/vitest,
+ * from the sources.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { HarnessError } from '../../errors.js';
+import type { WorkloadSection } from '../../scenario/types.js';
+import { opMix, type OpWeight } from '../ops.js';
+import { mergeSnapshots, nowEpochMs, type RecorderSnapshot } from '../recorder.js';
+import type { LoadDriver, LoadResult, LoadRun, LoadStartOptions, LoadTarget } from '../types.js';
+import { isWorkerProgress, isWorkerReply, type WorkerCommand, type WorkerReplies, type WorkerSpec } from './protocol.js';
+
+export const NATIVE_LIMITS = {
+  clients: 64,
+  connections: 1_024,
+  pipelining: 1_024,
+  keys: 1_000_000,
+  /** jute.maxbuffer's default is 1 MiB (0xfffff); leave room for the request around the data. */
+  valueSize: 1_000_000,
+  rate: 10_000_000,
+} as const;
+
+/** Per request to a worker. open connects every session; prepare creates the keys (about 1 ms each at worst); stop includes the drain. */
+const REQUEST_TIMEOUT_MS = { open: 120_000, prepare: 60_000, start: 30_000, mark: 10_000, stop: 30_000, close: 15_000 } as const;
+/** mark and stop name a wall time this far ahead, so every worker has it before it comes. */
+const LEAD_MS = 25;
+const EXIT_WAIT_MS = 5_000;
+const LIVE_OPS_EVERY_MS = 1_000;
+/** Per-second points kept while waiting for every worker's part. */
+const SECONDS_PENDING_MAX = 16;
+
+function loadError(message: string): HarnessError {
+  return new HarnessError('ZABLAB_BENCH_LOAD', message);
+}
+
+/** worker.js next to this module in dist/, or worker.ts (run through tsx) next to the sources. */
+function workerModule(): { path: URL; execArgv: string[] } {
+  if (import.meta.url.endsWith('.ts')) {
+    // A file URL of tsx's loader, so the worker finds it whatever its working directory.
+    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+    return { path: new URL('./worker.ts', import.meta.url), execArgv: ['--import', tsx] };
+  }
+  return { path: new URL('./worker.js', import.meta.url), execArgv: [] };
+}
+
+function checkInt(field: string, v: number, min: number, max: number): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw loadError(`workload.${field} must be an integer in [${min}, ${max}] for the native load driver, got ${v}`);
+}
+
+/** The workload's limits for this driver; returns the op mix. */
+export function validateNativeWorkload(target: LoadTarget, w: WorkloadSection, root: string): OpWeight[] {
+  checkInt('clients', w.clients, 1, NATIVE_LIMITS.clients);
+  checkInt('connections', w.connections, 1, NATIVE_LIMITS.connections);
+  checkInt('pipelining', w.pipelining, 1, NATIVE_LIMITS.pipelining);
+  checkInt('keys', w.keys, 1, NATIVE_LIMITS.keys);
+  checkInt('valueSize', w.valueSize, 0, NATIVE_LIMITS.valueSize);
+  if (!(w.readPct >= 0 && w.readPct <= 100)) throw loadError(`workload.readPct must be in [0, 100], got ${w.readPct}`);
+  if (w.rate !== null && !(Number.isFinite(w.rate) && w.rate > 0 && w.rate <= NATIVE_LIMITS.rate)) {
+    throw loadError(`workload.rate must be a number in (0, ${NATIVE_LIMITS.rate}] ops/s, or null for closed loop; got ${w.rate}`);
+  }
+  if (!/^(\/[^/\s]+)+$/.test(root)) throw loadError(`the load's root znode must be an absolute path below / such as /zablab-bench, got ${JSON.stringify(root)}`);
+  if (target.connectString.trim() === '') throw loadError('the native load driver needs a connect string (host:port,...) of the ensemble');
+  const mix = opMix(w);
+  if (mix.length === 0) throw loadError('the workload has no op with a positive weight: give readPct and the reads/writes weights');
+  return mix;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One forked worker and its request/reply bookkeeping. */
+class WorkerHandle {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private exitNote: string | null = null;
+  readonly exited: Promise<void>;
+
+  constructor(
+    readonly index: number,
+    private readonly child: ChildProcess,
+    onProgress: (w: WorkerHandle, m: unknown) => void,
+  ) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    child.on('message', (m: unknown) => {
+      if (!isWorkerReply(m)) {
+        onProgress(this, m);
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(loadError(`native load worker ${index} (pid ${this.pid}): ${m.error}`));
+    });
+    child.once('exit', (code, signal) => {
+      this.exitNote = `exited with ${signal ?? `code ${code}`}`;
+      this.failAll(loadError(`native load worker ${index} (pid ${this.pid}) ${this.exitNote}`));
+    });
+    child.on('error', (err) => this.failAll(loadError(`native load worker ${index} (pid ${this.pid}): ${err.message}`)));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  request<C extends WorkerCommand>(command: C, timeoutMs: number = REQUEST_TIMEOUT_MS[command.cmd]): Promise<WorkerReplies[C['cmd']]> {
+    if (!this.alive || !this.child.connected) {
+      return Promise.reject(loadError(`native load worker ${this.index} (pid ${this.pid}) is gone${this.exitNote === null ? '' : `: ${this.exitNote}`}`));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(loadError(`native load worker ${this.index} (pid ${this.pid}) did not answer '${command.cmd}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
+      this.child.send({ id, command }, (err) => {
+        if (err) this.failAll(loadError(`native load worker ${this.index} (pid ${this.pid}): cannot send '${command.cmd}': ${err.message}`));
+      });
+    });
+  }
+
+  /** One-way note; a worker that is gone is reported by the next request instead. */
+  note(m: object): void {
+    if (this.alive && this.child.connected) this.child.send(m, () => undefined);
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  /** SIGKILL by pid, now. */
+  kill(): void {
+    if (this.alive) this.child.kill('SIGKILL');
+  }
+
+  /** Close its sessions and let it exit (it exits on disconnect); SIGKILL past a bound. */
+  async close(): Promise<void> {
+    if (!this.alive) return;
+    await this.request({ cmd: 'close' }).catch(() => undefined);
+    if (this.child.connected) this.child.disconnect();
+    await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
+    if (this.alive) {
+      this.child.kill('SIGKILL');
+      await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
+    }
+  }
+}
+
+/** A bound on a wait, which must not hold the process open by itself. */
+function unrefSleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
+class NativeLoadRun implements LoadRun {
+  private markedAt: Promise<number> | null = null;
+  private stopped: Promise<LoadResult> | null = null;
+  private readonly liveOps = new Map<number, number>();
+  private liveTimer: NodeJS.Timeout | null = null;
+  /** Second t → every worker's cells of it, until all have reported. */
+  private readonly seconds = new Map<number, RecorderSnapshot[]>();
+
+  constructor(
+    private readonly workers: WorkerHandle[],
+    private readonly opts: LoadStartOptions,
+  ) {
+    const onLive = opts.onLiveOps;
+    if (onLive !== undefined) {
+      this.liveTimer = setInterval(() => {
+        if (this.liveOps.size > 0) onLive([...this.liveOps.values()].reduce((a, b) => a + b, 0));
+      }, LIVE_OPS_EVERY_MS);
+      this.liveTimer.unref();
+    }
+  }
+
+  /** Progress from a worker: its live ops/s, or its part of one second of the window. */
+  progress(w: WorkerHandle, m: unknown): void {
+    if (!isWorkerProgress(m)) return;
+    if ('liveOpsPerSec' in m) {
+      this.liveOps.set(w.index, m.liveOpsPerSec);
+      return;
+    }
+    const onSecond = this.opts.onSecond;
+    if (onSecond === undefined) return;
+    const { t, cells } = m.second;
+    const parts = this.seconds.get(t) ?? [];
+    parts.push({ startEpochMs: 0, endEpochMs: 1_000, total: {}, seconds: [cells], errors: {}, fineOps: [], fineWrites: [], faults: [], missedSlots: 0 });
+    this.seconds.set(t, parts);
+    if (parts.length < this.workers.length) {
+      for (const old of this.seconds.keys()) if (old < t - SECONDS_PENDING_MAX) this.seconds.delete(old);
+      return;
+    }
+    this.seconds.delete(t);
+    const point = mergeSnapshots('native', parts).timeline[0];
+    if (point !== undefined) onSecond({ ...point, t });
+  }
+
+  mark(): Promise<number> {
+    this.markedAt ??= (async () => {
+      const at = nowEpochMs() + LEAD_MS;
+      await this.all({ cmd: 'mark', atEpochMs: at });
+      const waitMs = at - nowEpochMs();
+      if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+      return at;
+    })();
+    return this.markedAt;
+  }
+
+  noteFault(atEpochMs: number): void {
+    for (const w of this.workers) w.note({ fault: atEpochMs });
+  }
+
+  stop(): Promise<LoadResult> {
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private async stopOnce(): Promise<LoadResult> {
+    try {
+      // A run stopped before its window started reports an empty window.
+      await this.mark();
+      const at = nowEpochMs() + LEAD_MS;
+      const snaps = await this.all({ cmd: 'stop', atEpochMs: at });
+      return mergeSnapshots('native', snaps);
+    } catch (err) {
+      this.kill();
+      throw err;
+    } finally {
+      this.stopTimers();
+      await Promise.all(this.workers.map((w) => w.close()));
+    }
+  }
+
+  kill(): void {
+    this.stopTimers();
+    for (const w of this.workers) w.kill();
+  }
+
+  private stopTimers(): void {
+    if (this.liveTimer !== null) clearInterval(this.liveTimer);
+    this.liveTimer = null;
+  }
+
+  private all<C extends WorkerCommand>(command: C): Promise<WorkerReplies[C['cmd']][]> {
+    return Promise.all(this.workers.map((w) => w.request(command)));
+  }
+}
+
+async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadStartOptions): Promise<LoadRun> {
+  const mix = validateNativeWorkload(target, workload, opts.root);
+  const mod = workerModule();
+  const workers: WorkerHandle[] = [];
+  let run: NativeLoadRun | null = null;
+  const onProgress = (w: WorkerHandle, m: unknown): void => run?.progress(w, m);
+  try {
+    for (let i = 0; i < workload.clients; i++) {
+      const child = fork(mod.path, [], { execArgv: mod.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
+      workers.push(new WorkerHandle(i, child, onProgress));
+    }
+    await Promise.all(
+      workers.map((w) => {
+        const spec: WorkerSpec = {
+          index: w.index,
+          workers: workload.clients,
+          connectString: target.connectString,
+          connections: workload.connections,
+          pipelining: workload.pipelining,
+          rate: workload.rate === null ? null : workload.rate / workload.clients,
+          mix,
+          valueSize: workload.valueSize,
+          keys: workload.keys,
+          root: opts.root,
+          seconds: opts.onSecond !== undefined,
+        };
+        return w.request({ cmd: 'open', spec });
+      }),
+    );
+    await workers[0]!.request({ cmd: 'prepare' }, REQUEST_TIMEOUT_MS.prepare + workload.keys);
+    run = new NativeLoadRun(workers, opts);
+    await Promise.all(workers.map((w) => w.request({ cmd: 'start' })));
+    return run;
+  } catch (err) {
+    for (const w of workers) w.kill();
+    await Promise.all(workers.map((w) => Promise.race([w.exited, unrefSleep(EXIT_WAIT_MS)])));
+    throw err;
+  }
+}
+
+export const nativeLoadDriver: LoadDriver = { name: 'native', start };
