@@ -138,6 +138,18 @@ export const Metric = {
   zabSpansDropped: m('zab_spans_dropped', 'counter', '1', 'all', 'Spans not written to ZABLAB_SPANS_DIR (over its size limit, or a write failed)'),
 } as const satisfies Record<string, MetricSpec>;
 
+/**
+ * Metrics the harness (not a server) exposes for Prometheus to scrape: they are kept out of
+ * `Metric` because every server lists each entry of `Metric` on its own /metrics.
+ */
+export const HarnessMetric = {
+  /** Faults the bench injected; labels: action (kill, pause, ...), target (leader, follower, observer, last, id), server_id. */
+  benchFaults: { name: 'zablab_bench_faults_total', kind: 'counter', labels: ['action', 'target', 'server_id'], help: 'Faults the zablab bench injected, by action, target and server' },
+} as const;
+
+/** Tags of the fault annotations the harness posts to Grafana (the action is added as a third tag). */
+export const FAULT_ANNOTATION_TAGS = ['zablab', 'fault'] as const;
+
 /** Roles as `zab.role` and `zab_role{role=...}` spell them (ZooKeeper's server_state). */
 export const ROLES = ['looking', 'leader', 'follower', 'observer', 'standalone'] as const;
 export type Role = (typeof ROLES)[number];
