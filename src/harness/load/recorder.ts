@@ -26,7 +26,7 @@ export function nowEpochMs(): number {
 }
 
 function newHistogram(digits: 2 | 3): hdr.Histogram {
-  return hdr.build({ bitBucketSize: 'packed', autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_US_MAX, numberOfSignificantValueDigits: digits, useWebAssembly: false });
+  return hdr.build({ bitBucketSize: 32, autoResize: true, lowestDiscernibleValue: 1, highestTrackableValue: LATENCY_US_MAX, numberOfSignificantValueDigits: digits, useWebAssembly: false });
 }
 
 interface OpCell {
@@ -185,7 +185,7 @@ function snapshotCells(cells: Map<OpKind, OpCell>): Partial<Record<OpKind, OpCel
 }
 
 function decode(b64: string): hdr.Histogram {
-  return hdr.decodeFromCompressedBase64(b64, 'packed', false);
+  return hdr.decodeFromCompressedBase64(b64, 32, false);
 }
 
 export const EMPTY_PERCENTILES: Percentiles = { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
