@@ -1,0 +1,135 @@
+/**
+ * summary.md: the results as GitHub markdown tables, to paste in a ticket or read in a
+ * terminal. One table per scenario, recovery per fault (and over repeats), write breakdown,
+ * and the configuration of every run.
+ */
+import { configText, errorsText, RECOVERY_METRICS, recoveryOverRepeats, workloadText, type MedianMax } from './aggregate.js';
+import { escapeMarkdownText } from './escape.js';
+import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_OBSERVED } from './format.js';
+import { faultTargetLabel, readPctText, topologyText } from './labels.js';
+import { markdownTable, type Align } from './markdown.js';
+import type { ResultsFile, RunResult } from './results.js';
+
+const RUN_TABLE_HEADERS = ['run', 'topology', 'read %', 'ops/s', 'p50', 'p99', 'p99.9', 'errors'];
+const RUN_TABLE_ALIGN: Align[] = ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'];
+
+/** Runs grouped by scenario, in the order results.scenarios lists them (then any others). */
+export function runsByScenario(results: ResultsFile): { name: string; description: string; source: string; runs: RunResult[] }[] {
+  const groups = results.scenarios.map((s) => ({ ...s, runs: [] as RunResult[] }));
+  for (const run of results.runs) {
+    let g = groups.find((x) => x.name === run.scenario);
+    if (g === undefined) {
+      g = { name: run.scenario, description: '', source: '', runs: [] };
+      groups.push(g);
+    }
+    g.runs.push(run);
+  }
+  return groups.filter((g) => g.runs.length > 0);
+}
+
+function runRow(run: RunResult): string[] {
+  const head = [run.name, topologyText(run), readPctText(run)];
+  if (run.status === 'failed') return [...head, 'failed', NOT_OBSERVED, NOT_OBSERVED, NOT_OBSERVED, errorsText(run)];
+  const l = run.latencyMs;
+  return [...head, formatOpsPerSec(run.throughput.opsPerSec), formatMs(l.p50), formatMs(l.p99), formatMs(l.p999), errorsText(run)];
+}
+
+function medianMaxText(m: MedianMax): string {
+  return m.observed === 0 ? NOT_OBSERVED : `${formatMs(m.median)} / ${formatMs(m.max)}`;
+}
+
+function headerLines(results: ResultsFile): string[] {
+  const failed = results.runs.filter((r) => r.status === 'failed').length;
+  const h = results.host;
+  return [
+    '# zablab bench results',
+    '',
+    `- tool: ${results.tool.name} ${escapeMarkdownText(results.tool.version)}`,
+    `- created: ${formatTimestamp(results.createdAt)}`,
+    `- host: ${h.cpus} CPUs, ${escapeMarkdownText(h.platform)}, Node ${escapeMarkdownText(h.node)}`,
+    `- scenarios: ${results.scenarios.map((s) => escapeMarkdownText(s.name)).join(', ') || 'none'}`,
+    `- runs: ${results.runs.length}${failed > 0 ? ` (${failed} failed)` : ''}`,
+    '',
+  ];
+}
+
+function recoverySection(results: ResultsFile): string[] {
+  const rows = results.runs.flatMap((run) =>
+    run.recovery.map((r) => [
+      run.name,
+      r.fault,
+      formatSecondsFromMs(r.atMs),
+      faultTargetLabel(r),
+      ...RECOVERY_METRICS.map((m) => formatMs(r[m.key])),
+    ]),
+  );
+  if (rows.length === 0) return [];
+  const out = [
+    '## Recovery',
+    '',
+    'Milliseconds from the fault; — : not observed before the run ended.',
+    '',
+    markdownTable(['run', 'fault', 'at', 'target', ...RECOVERY_METRICS.map((m) => m.label)], rows, ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right']),
+  ];
+  const groups = recoveryOverRepeats(results.runs).filter((g) => g.runs > 1);
+  if (groups.length > 0) {
+    out.push(
+      '### Recovery over repeats (median / max)',
+      '',
+      markdownTable(
+        ['runs', 'fault', 'target', 'repeats', ...RECOVERY_METRICS.map((m) => m.label)],
+        groups.map((g) => [g.label, g.fault, g.target, String(g.runs), ...RECOVERY_METRICS.map((m) => medianMaxText(g.metrics[m.key]))]),
+        ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
+      ),
+    );
+  }
+  return out;
+}
+
+function breakdownSection(results: ResultsFile): string[] {
+  const runs = results.runs.filter((r) => r.breakdown !== null && r.breakdown.stages.length > 0);
+  if (runs.length === 0) return [];
+  const out = ['## Write breakdown', '', 'From spans: one row per stage and server.', ''];
+  for (const run of runs) {
+    const b = run.breakdown!;
+    out.push(
+      `### ${escapeMarkdownText(run.name)}: ${formatCount(b.writes)} writes`,
+      '',
+      markdownTable(
+        ['stage', 'server', 'role', 'count', 'mean', 'p50', 'p99'],
+        b.stages.map((s) => [s.stage, s.serverId === null ? 'all' : String(s.serverId), s.role ?? NOT_OBSERVED, formatCount(s.count), formatMs(s.meanMs), formatMs(s.p50Ms), formatMs(s.p99Ms)]),
+        ['left', 'right', 'left', 'right', 'right', 'right', 'right'],
+      ),
+    );
+  }
+  return out;
+}
+
+function configSection(results: ResultsFile): string[] {
+  if (results.runs.length === 0) return [];
+  return [
+    '## Configuration',
+    '',
+    markdownTable(
+      ['run', 'ensemble', 'zoo.cfg', 'load', 'workload'],
+      results.runs.map((r) => [r.name, topologyText(r), configText(r.ensemble.config), r.load.driver, workloadText(r)]),
+    ),
+  ];
+}
+
+export function renderSummary(results: ResultsFile): string {
+  const out = headerLines(results);
+  const failed = results.runs.filter((r) => r.status === 'failed');
+  if (failed.length > 0) {
+    out.push('## Failed runs', '', markdownTable(['run', 'error'], failed.map((r) => [r.name, r.error ?? '(no error recorded)'])));
+  }
+  for (const s of runsByScenario(results)) {
+    out.push(`## Scenario ${escapeMarkdownText(s.name)}`, '');
+    if (s.description !== '') out.push(escapeMarkdownText(s.description.trim()), '');
+    if (s.source !== '') out.push(`Source: \`${s.source.replace(/`/g, "'")}\``, '');
+    out.push(markdownTable(RUN_TABLE_HEADERS, s.runs.map(runRow), RUN_TABLE_ALIGN));
+  }
+  if (results.runs.length === 0) out.push('No runs.', '');
+  out.push(...recoverySection(results), ...breakdownSection(results), ...configSection(results));
+  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
+}

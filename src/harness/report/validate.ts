@@ -1,0 +1,254 @@
+/**
+ * Reading results.json: the file is checked against the schema of results.ts before any
+ * report is made from it, so that a truncated, hand-edited or foreign file gives one clear
+ * message that names the field, instead of a chart with NaN in it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { HarnessError } from '../errors.js';
+import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, READ_OPS, WRITE_OPS } from '../scenario/types.js';
+import { RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
+
+/** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
+export const RESULTS_BYTES_MAX = 512 * 1024 * 1024;
+const RUNS_MAX = 100_000;
+const ARRAY_MAX = 10_000_000;
+const KEYS_MAX = 100_000;
+
+/** A shape problem at a JSON path; turned into a HarnessError by validateResults. */
+class ShapeError extends Error {
+  constructor(
+    readonly at: string,
+    readonly problem: string,
+  ) {
+    super(`${at} ${problem}`);
+  }
+}
+
+type Check = (value: unknown, at: string) => void;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `"${value.length > 40 ? `${value.slice(0, 40)}...` : value}"`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}
+
+const num: Check = (v, at) => {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new ShapeError(at, `must be a number, got ${describe(v)}`);
+};
+const str: Check = (v, at) => {
+  if (typeof v !== 'string') throw new ShapeError(at, `must be a string, got ${describe(v)}`);
+};
+const bool: Check = (v, at) => {
+  if (typeof v !== 'boolean') throw new ShapeError(at, `must be true or false, got ${describe(v)}`);
+};
+const nullable =
+  (check: Check): Check =>
+  (v, at) => {
+    if (v !== null) check(v, at);
+  };
+const oneOf =
+  (allowed: readonly (string | number)[]): Check =>
+  (v, at) => {
+    if (!allowed.includes(v as string | number)) {
+      throw new ShapeError(at, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(v)}`);
+    }
+  };
+const scalar: Check = (v, at) => {
+  if (typeof v !== 'string' && typeof v !== 'boolean' && (typeof v !== 'number' || !Number.isFinite(v))) {
+    throw new ShapeError(at, `must be a string, number or boolean, got ${describe(v)}`);
+  }
+};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const array =
+  (item: Check, max = ARRAY_MAX): Check =>
+  (v, at) => {
+    if (!Array.isArray(v)) throw new ShapeError(at, `must be an array, got ${describe(v)}`);
+    if (v.length > max) throw new ShapeError(at, `has ${v.length} entries; at most ${max} are allowed`);
+    v.forEach((x, i) => item(x, `${at}[${i}]`));
+  };
+
+/** An object of arbitrary keys (limited to `keys` when given) with values of one kind. */
+const record =
+  (value: Check, keys?: readonly string[]): Check =>
+  (v, at) => {
+    if (!isObject(v)) throw new ShapeError(at, `must be an object, got ${describe(v)}`);
+    const entries = Object.entries(v);
+    if (entries.length > KEYS_MAX) throw new ShapeError(at, `has ${entries.length} keys; at most ${KEYS_MAX} are allowed`);
+    for (const [k, x] of entries) {
+      if (keys !== undefined && !keys.includes(k)) throw new ShapeError(`${at}.${k}`, `is not one of ${keys.join(', ')}`);
+      value(x, `${at}.${k}`);
+    }
+  };
+
+/** An object with these fields (extra fields are allowed: a newer writer of the same version may add some). */
+const object =
+  (fields: Record<string, Check>, optional: readonly string[] = []): Check =>
+  (v, at) => {
+    if (!isObject(v)) throw new ShapeError(at, `must be an object, got ${describe(v)}`);
+    for (const [k, check] of Object.entries(fields)) {
+      if (!(k in v) || v[k] === undefined) {
+        if (optional.includes(k)) continue;
+        throw new ShapeError(`${at}.${k}`, 'is missing');
+      }
+      check(v[k], `${at}.${k}`);
+    }
+  };
+
+const percentiles = object({ count: num, mean: num, p50: num, p90: num, p99: num, p999: num, max: num });
+
+const timelinePoint = object({
+  t: num,
+  ops: num,
+  errors: num,
+  p50: num,
+  p99: num,
+  byOp: record(object({ ops: num, errors: num, p50: num, p99: num }), OP_KINDS),
+});
+
+const workload = object({
+  readPct: num,
+  reads: record(num, READ_OPS),
+  writes: record(num, WRITE_OPS),
+  valueSize: num,
+  keys: num,
+  clients: num,
+  connections: num,
+  pipelining: num,
+  rate: nullable(num),
+  durationMs: num,
+  warmupMs: num,
+});
+
+const recovery = object({
+  fault: oneOf(FAULT_ACTIONS),
+  target: str,
+  serverId: num,
+  atMs: num,
+  leaderElectedMs: nullable(num),
+  firstWriteMs: nullable(num),
+  recovered90Ms: nullable(num),
+  writeUnavailableMs: nullable(num),
+  leaderBefore: nullable(num),
+  leaderAfter: nullable(num),
+});
+
+const breakdown = object({
+  writes: num,
+  stages: array(object({ stage: str, serverId: nullable(num), role: nullable(str), count: num, meanMs: num, p50Ms: num, p99Ms: num })),
+});
+
+const run = object(
+  {
+    name: str,
+    scenario: str,
+    cell: record(scalar),
+    repeat: num,
+    status: oneOf(['ok', 'failed']),
+    error: str,
+    startedAt: str,
+    ensemble: object({
+      driver: oneOf(ENSEMBLE_DRIVERS),
+      program: oneOf(['zablab', 'zookeeper', 'unknown']),
+      voters: num,
+      observers: num,
+      config: record(str),
+    }),
+    workload,
+    load: object({ driver: oneOf(LOAD_DRIVERS), missedSlots: num }),
+    durationMs: num,
+    throughput: object({ opsPerSec: num, byOp: record(num, OP_KINDS) }),
+    latencyMs: (v, at) => {
+      percentiles(v, at);
+      object({ byOp: record(percentiles, OP_KINDS) })(v, at);
+    },
+    errors: record(num),
+    recovery: array(recovery),
+    timeline: array(timelinePoint),
+    leaderChanges: array(object({ atMs: num, leader: nullable(num) })),
+    metrics: array(object({ t: num, id: num, values: record(num) })),
+    breakdown: nullable(breakdown),
+  },
+  ['error'],
+);
+
+const resultsFile = object({
+  schemaVersion: num,
+  tool: object({ name: oneOf(['zablab']), version: str }),
+  createdAt: str,
+  host: object({ cpus: num, platform: str, node: str }),
+  scenarios: array(object({ name: str, description: str, source: str })),
+  runs: array(run, RUNS_MAX),
+});
+
+function reportError(message: string): HarnessError {
+  return new HarnessError('ZABLAB_BENCH_REPORT', message);
+}
+
+/**
+ * Checks that `value` (parsed JSON) is a results file this zablab understands; `source`
+ * names it in messages. Throws HarnessError ZABLAB_BENCH_REPORT.
+ */
+export function validateResults(value: unknown, source = RESULTS_FILE): ResultsFile {
+  if (!isObject(value)) throw reportError(`${source} is not a zablab results file: it holds ${describe(value)}, not an object`);
+  const version = value['schemaVersion'];
+  if (typeof version !== 'number') {
+    throw reportError(`${source} has no schemaVersion; is it a results.json written by \`zablab bench\`?`);
+  }
+  if (version > RESULTS_SCHEMA_VERSION) {
+    throw reportError(
+      `results.json schemaVersion ${version} is newer than this zablab understands (${RESULTS_SCHEMA_VERSION}); read ${source} with the zablab that wrote it, or upgrade zablab`,
+    );
+  }
+  if (version !== RESULTS_SCHEMA_VERSION) {
+    throw reportError(`${source}: schemaVersion ${String(version)} is not one zablab knows (this zablab reads ${RESULTS_SCHEMA_VERSION})`);
+  }
+  try {
+    resultsFile(value, '$');
+  } catch (err) {
+    if (err instanceof ShapeError) throw reportError(`${source} is not a valid results file: ${err.at} ${err.problem}`);
+    throw err;
+  }
+  return value as unknown as ResultsFile;
+}
+
+/** The results.json in `dirOrFile` (a bench output directory), or that file itself. */
+export function resultsPath(dirOrFile: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dirOrFile);
+  } catch {
+    throw reportError(`${dirOrFile} does not exist; give the directory \`zablab bench --out DIR\` wrote, or its results.json`);
+  }
+  if (!stat.isDirectory()) return dirOrFile;
+  const file = path.join(dirOrFile, RESULTS_FILE);
+  if (!fs.existsSync(file)) throw reportError(`no ${RESULTS_FILE} in ${dirOrFile}; run \`zablab bench --out ${dirOrFile}\` first, or name the file`);
+  return file;
+}
+
+/** Reads and validates results.json from a bench output directory or a file path. */
+export function readResults(dirOrFile: string): ResultsFile {
+  const file = resultsPath(dirOrFile);
+  let text: string;
+  try {
+    const size = fs.statSync(file).size;
+    if (size > RESULTS_BYTES_MAX) throw reportError(`${file} is ${size} bytes; a results file is at most ${RESULTS_BYTES_MAX} bytes`);
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof HarnessError) throw err;
+    throw reportError(`cannot read ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw reportError(`${file} is not valid JSON (${err instanceof Error ? err.message : String(err)}); was the bench interrupted while writing it?`);
+  }
+  return validateResults(value, file);
+}

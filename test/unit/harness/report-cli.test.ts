@@ -1,0 +1,121 @@
+/**
+ * `zablab report DIR` and `zablab report compare A B` as a user runs them: the built CLI
+ * (`npm run build` first; `npm test` does) as a real process on real files.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { writeReports } from '../../../src/harness/report/index.js';
+import { makeResultsFixture } from '../../helpers/results-fixture.js';
+
+const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
+const RUN_TIMEOUT_MS = 20_000;
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function zablab(args: string[]): Promise<Result> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`zablab did not exit within ${RUN_TIMEOUT_MS} ms; stderr so far:\n${stderr}`));
+    }, RUN_TIMEOUT_MS);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let tmp: string;
+beforeAll(() => {
+  if (!fs.existsSync(CLI)) throw new Error(`${path.relative(process.cwd(), CLI)} is missing; run \`npm run build\` first`);
+});
+beforeEach(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-report-cli-'));
+});
+afterEach(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('zablab report DIR', () => {
+  it('re-renders timeline.csv, summary.md and report.html from results.json', async () => {
+    const dir = path.join(tmp, 'bench');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(makeResultsFixture()));
+    const r = await zablab(['report', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`7 runs (1 failed); wrote:\n${['results.json', 'timeline.csv', 'summary.md', 'report.html'].map((f) => `  ${path.join(dir, f)}\n`).join('')}`);
+    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| leader-kill#1 | kill    |  5.0 s | leader (id 3) |');
+    expect(fs.readFileSync(path.join(dir, 'timeline.csv'), 'utf8').split('\n')[0]).toBe('run,t,op,ops,errors,p50_ms,p99_ms');
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toMatch(/^<!doctype html>/);
+  });
+
+  it('fails with one line and exit code 1 on a directory without results.json or with a newer schema', async () => {
+    const r = await zablab(['report', tmp]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`zablab: no results.json in ${tmp}; run \`zablab bench --out ${tmp}\` first, or name the file\n`);
+
+    fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ ...makeResultsFixture(), schemaVersion: 2 }));
+    const newer = await zablab(['report', tmp]);
+    expect(newer.code).toBe(1);
+    expect(newer.stderr.split('\n')).toHaveLength(2);
+    expect(newer.stderr).toMatch(/^zablab: results\.json schemaVersion 2 is newer than this zablab understands \(1\); /);
+  });
+
+  it('is a usage error (exit 2) without a directory, with two, or with --out', async () => {
+    for (const args of [['report'], ['report', 'a', 'b'], ['report', tmp, '--out', 'x.md'], ['report', 'compare', 'a']]) {
+      const r = await zablab(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(/^zablab: .*; run `zablab report --help`\n$/);
+    }
+  });
+});
+
+describe('zablab report compare A B', () => {
+  it('prints the deltas as markdown and writes --out as HTML or markdown', async () => {
+    const a = path.join(tmp, 'a');
+    const b = path.join(tmp, 'b');
+    const before = makeResultsFixture();
+    const after = makeResultsFixture();
+    after.runs[1]!.throughput.opsPerSec = 14_875.2 * 2;
+    writeReports(a, before);
+    writeReports(b, after);
+    const r = await zablab(['report', 'compare', a, b]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# zablab comparison\n/);
+    expect(r.stdout).toMatch(/\| readmix\/observers=0,readPct=90#1 +\| ops\/s +\| +14,875 \| +29,750 \| +\+100\.0 % \| +2\.00× \| better +\|/);
+
+    const html = path.join(tmp, 'cmp.html');
+    const withHtml = await zablab(['report', 'compare', a, path.join(b, 'results.json'), '--out', html]);
+    expect(withHtml.code).toBe(0);
+    expect(withHtml.stderr).toBe(`wrote ${html}\n`);
+    expect(fs.readFileSync(html, 'utf8')).toContain('data-testid="chart-compare-throughput"');
+
+    const md = path.join(tmp, 'cmp.md');
+    expect((await zablab(['report', 'compare', a, b, '-o', md])).code).toBe(0);
+    expect(fs.readFileSync(md, 'utf8')).toBe(r.stdout);
+  });
+
+  it('names the side it cannot read', async () => {
+    const a = path.join(tmp, 'a');
+    writeReports(a, makeResultsFixture());
+    const r = await zablab(['report', 'compare', a, path.join(tmp, 'missing')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`zablab: ${path.join(tmp, 'missing')} does not exist; give the directory \`zablab bench --out DIR\` wrote, or its results.json\n`);
+  });
+});
