@@ -23,6 +23,8 @@ export interface AppliedFault {
   /** Relative to the measured window's start. */
   atMs: number;
   atEpochMs: number;
+  /** When the action had taken effect (the process gone, the pause sent); the load looks for writes issued from then on. */
+  effectiveEpochMs: number;
   /** Leader when the fault fired (null: none known). */
   leaderBefore: number | null;
 }
@@ -91,7 +93,7 @@ export function writeUnavailableMs(atMs: number, firstWriteMs: number | null, fi
 }
 
 export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[], load: LoadResult): RecoveryResult {
-  const obs: FaultObservation | undefined = load.faults.find((f) => f.atEpochMs === fault.atEpochMs);
+  const obs: FaultObservation | undefined = load.faults.find((f) => f.atEpochMs === fault.effectiveEpochMs);
   const firstWriteMs = obs?.firstWriteAckEpochMs == null ? null : Math.max(0, Math.round(obs.firstWriteAckEpochMs - fault.atEpochMs));
   const elected = leaderElectedMs(fault, changes);
   return {
@@ -101,9 +103,13 @@ export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[]
     atMs: Math.round(fault.atMs),
     leaderElectedMs: elected.ms === null ? null : Math.round(elected.ms),
     firstWriteMs,
-    recovered90Ms: recovered90Ms(fault.atMs, load.fine),
-    writeUnavailableMs: writeUnavailableMs(fault.atMs, firstWriteMs, load.fine),
+    recovered90Ms: roundOrNull(recovered90Ms(fault.atMs, load.fine)),
+    writeUnavailableMs: roundOrNull(writeUnavailableMs(fault.atMs, firstWriteMs, load.fine)),
     leaderBefore: fault.leaderBefore,
     leaderAfter: elected.after,
   };
+}
+
+function roundOrNull(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms);
 }

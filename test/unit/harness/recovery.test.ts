@@ -25,7 +25,7 @@ function load(ops: number[], writes: number[], faults: LoadResult['faults'] = []
   };
 }
 
-const killLeader: AppliedFault = { action: 'kill', target: 'leader', serverId: 2, atMs: 8_000, atEpochMs: 1_008_000, leaderBefore: 2 };
+const killLeader: AppliedFault = { action: 'kill', target: 'leader', serverId: 2, atMs: 8_000, atEpochMs: 1_008_000, effectiveEpochMs: 1_008_004, leaderBefore: 2 };
 
 describe('election recovery from observations', () => {
   it('leader elected: the first report of another leader after the fault', () => {
@@ -71,7 +71,7 @@ describe('election recovery from observations', () => {
   });
 
   it('recoveryOf joins the fault with the load’s first acknowledged write', () => {
-    const res = load(slots(200, 100, 80, 7), slots(200, 10, 80, 7), [{ atEpochMs: 1_008_000, firstWriteIssuedEpochMs: 1_008_300, firstWriteAckEpochMs: 1_008_712.4 }]);
+    const res = load(slots(200, 100, 80, 7), slots(200, 10, 80, 7), [{ atEpochMs: 1_008_004, firstWriteIssuedEpochMs: 1_008_300, firstWriteAckEpochMs: 1_008_712.4 }]);
     const r = recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_500, leader: 1 }], res);
     expect(r).toEqual({
       fault: 'kill',

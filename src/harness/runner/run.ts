@@ -1,0 +1,279 @@
+/**
+ * One run of a bench: bring the ensemble up, start the load (warm-up), open the measured
+ * window, fire the scheduled faults, close the window, and turn what the load, the servers
+ * and the spans saw into a RunResult. Whatever happens, the load and the ensemble are
+ * stopped before it returns.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HarnessError } from '../errors.js';
+import type { EnsembleDriver, EnsembleHandle } from '../drivers/types.js';
+import type { LoadDriver, LoadResult, LoadRun } from '../load/types.js';
+import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
+import { breakdownFromSpans } from '../measure/breakdown.js';
+import { EnsembleObserver } from '../measure/observe.js';
+import { recoveryOf, type AppliedFault } from '../measure/recovery.js';
+import type { RunResult, WriteBreakdown } from '../report/results.js';
+import type { FaultSpec, FaultTarget, RunPlan } from '../scenario/types.js';
+import type { ProgressSink } from './progress.js';
+
+/** The parent znode of every key the load uses. */
+export const LOAD_ROOT = '/zablab-bench';
+/**
+ * zoo.cfg every benchmarked server starts from (zablab and ZooKeeper alike, before the
+ * scenario's overrides): ZooKeeper's defaults with fsync on, and no per-address connection
+ * cap, since every load session comes from 127.0.0.1.
+ */
+export const BENCH_BASE_CONFIG: Readonly<Record<string, string>> = {
+  tickTime: '2000',
+  initLimit: '10',
+  syncLimit: '5',
+  forceSync: 'yes',
+  globalOutstandingLimit: '1000',
+  snapCount: '100000',
+  maxClientCnxns: '0',
+};
+const UP_TIMEOUT_MS = 120_000;
+/** After the window: how long breakdown may read spans files (they flush within 2 s). */
+const SPANS_FLUSH_WAIT_MS = 2_500;
+
+/** Hooks for what a run tells the outside world about its faults (fault metric, Grafana annotations). */
+export interface FaultListener {
+  (fault: AppliedFault): void;
+}
+
+export interface RunContext {
+  /** The run's own directory (ensemble data, spans). */
+  dir: string;
+  ensembleDriver: EnsembleDriver;
+  loadDriver: LoadDriver;
+  progress: ProgressSink;
+  onFault?: FaultListener;
+  /** Aborted on SIGINT: the run stops at the next step and cleans up. */
+  signal?: AbortSignal;
+}
+
+function describeTarget(t: FaultTarget): string {
+  return typeof t === 'string' ? t : `id:${t.id}`;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Sleeps until an epoch time, cut short by the abort signal. */
+async function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
+  const ms = epochMs - nowEpochMs();
+  if (ms > 0) await sleep(ms, undefined, signal ? { signal } : undefined);
+}
+
+class FaultRunner {
+  private last: number | null = null;
+  readonly applied: AppliedFault[] = [];
+  readonly errors: string[] = [];
+
+  constructor(
+    private readonly handle: EnsembleHandle,
+    private readonly observer: EnsembleObserver,
+    private readonly load: LoadRun,
+    private readonly ctx: RunContext,
+  ) {}
+
+  async fire(f: FaultSpec, windowStartEpochMs: number): Promise<void> {
+    const target = describeTarget(f.target);
+    try {
+      const leaderBefore = await this.observer.leaderNowFresh();
+      const id = await this.resolve(f.target, leaderBefore);
+      const atEpochMs = nowEpochMs();
+      this.ctx.progress.note(`fault at ${((atEpochMs - windowStartEpochMs) / 1_000).toFixed(1)} s: ${f.action} ${target} (server ${id})`);
+      await this.apply(f, id);
+      // Only writes issued once the fault is in effect count as "after" it: one issued while
+      // the signal was on its way could still be acknowledged by the server it then took away.
+      const effectiveEpochMs = nowEpochMs();
+      this.load.noteFault(effectiveEpochMs);
+      const applied: AppliedFault = { action: f.action, target, serverId: id, atMs: atEpochMs - windowStartEpochMs, atEpochMs, effectiveEpochMs, leaderBefore };
+      this.ctx.onFault?.(applied);
+      this.last = id;
+      this.applied.push(applied);
+    } catch (err) {
+      this.errors.push(`fault ${f.action} ${target} at ${f.atMs} ms: ${message(err)}`);
+      this.ctx.progress.note(`fault ${f.action} ${target} failed: ${message(err)}`);
+    }
+  }
+
+  private async resolve(t: FaultTarget, leader: number | null): Promise<number> {
+    if (typeof t === 'object') return t.id;
+    switch (t) {
+      case 'last':
+        if (this.last === null) throw new HarnessError('ZABLAB_BENCH_FAULT', 'target `last`: no earlier fault hit a server');
+        return this.last;
+      case 'leader':
+        if (leader === null) throw new HarnessError('ZABLAB_BENCH_FAULT', 'target `leader`: no server reports itself leader now');
+        return leader;
+      case 'follower':
+      case 'observer': {
+        const st = await this.handle.status();
+        const m = st.find((s) => s.mode === t && !s.paused && !s.stopped);
+        if (m === undefined) throw new HarnessError('ZABLAB_BENCH_FAULT', `target \`${t}\`: no ${t} is serving now`);
+        return m.id;
+      }
+    }
+  }
+
+  private async apply(f: FaultSpec, id: number): Promise<void> {
+    switch (f.action) {
+      case 'kill':
+        this.observer.setDown(id, true);
+        return this.handle.kill(id);
+      case 'pause':
+        this.observer.setDown(id, true);
+        return this.handle.pause(id);
+      case 'resume':
+        await this.handle.resume(id);
+        this.observer.setDown(id, false);
+        return;
+      case 'restart':
+        await this.handle.restart(id);
+        this.observer.setDown(id, false);
+        return;
+      case 'partition':
+        return this.handle.partition(id);
+      case 'heal':
+        return this.handle.heal(id);
+    }
+  }
+}
+
+function emptyLoad(plan: RunPlan): LoadResult {
+  return {
+    driver: plan.load.driver,
+    startEpochMs: 0,
+    durationMs: 0,
+    ops: 0,
+    opsPerSec: 0,
+    latencyMs: { ...EMPTY_PERCENTILES },
+    byOp: {},
+    errors: {},
+    timeline: [],
+    fine: { slotMs: 100, ops: [], writes: [] },
+    faults: [],
+    missedSlots: 0,
+  };
+}
+
+export function resultOf(
+  plan: RunPlan,
+  startedAt: string,
+  program: RunResult['ensemble']['program'],
+  load: LoadResult,
+  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown'>,
+  error: string | null,
+): RunResult {
+  const byOpLatency: RunResult['latencyMs']['byOp'] = {};
+  const byOpOps: RunResult['throughput']['byOp'] = {};
+  for (const [op, s] of Object.entries(load.byOp)) {
+    if (s === undefined) continue;
+    byOpLatency[op as keyof typeof byOpLatency] = s.latencyMs;
+    byOpOps[op as keyof typeof byOpOps] = s.opsPerSec;
+  }
+  return {
+    name: plan.name,
+    scenario: plan.scenario,
+    cell: plan.cell,
+    repeat: plan.repeat,
+    status: error === null ? 'ok' : 'failed',
+    ...(error === null ? {} : { error }),
+    startedAt,
+    ensemble: { driver: plan.ensemble.driver, program, voters: plan.ensemble.voters, observers: plan.ensemble.observers, config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config } },
+    workload: plan.workload,
+    load: { driver: plan.load.driver, missedSlots: load.missedSlots },
+    durationMs: Math.round(load.durationMs),
+    throughput: { opsPerSec: load.opsPerSec, byOp: byOpOps },
+    latencyMs: { ...load.latencyMs, byOp: byOpLatency },
+    errors: load.errors,
+    timeline: load.timeline,
+    ...extra,
+  };
+}
+
+/** Runs one plan; never throws for a failure of the run itself (the result says `failed`), only for an abort. */
+export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
+  const startedAt = new Date().toISOString();
+  fs.mkdirSync(ctx.dir, { recursive: true });
+  const spansDir = plan.spans ? path.join(ctx.dir, 'spans') : undefined;
+  if (spansDir !== undefined) fs.mkdirSync(spansDir, { recursive: true });
+  let handle: EnsembleHandle | null = null;
+  let run: LoadRun | null = null;
+  let observer: EnsembleObserver | null = null;
+  let windowStart = nowEpochMs();
+  const onAbort = (): void => run?.kill();
+  ctx.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    ctx.progress.phase(`starting ${plan.ensemble.voters} voters + ${plan.ensemble.observers} observers (${plan.ensemble.driver})`);
+    handle = await ctx.ensembleDriver.up({
+      voters: plan.ensemble.voters,
+      observers: plan.ensemble.observers,
+      config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
+      dir: path.join(ctx.dir, 'ensemble'),
+      ...(spansDir === undefined ? {} : { spansDir }),
+      ...(plan.ensemble.external === undefined ? {} : { external: plan.ensemble.external }),
+      ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
+      timeoutMs: UP_TIMEOUT_MS,
+    });
+    ctx.signal?.throwIfAborted();
+    observer = new EnsembleObserver(handle);
+    observer.start();
+    ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
+    run = await ctx.loadDriver.start({ connectString: handle.connectString(), httpUrls: handle.httpUrls() }, plan.workload, {
+      root: LOAD_ROOT,
+      onLiveOps: (ops) => ctx.progress.liveOps(ops),
+    });
+    ctx.progress.phase('warm-up');
+    await sleep(plan.workload.warmupMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
+    windowStart = await run.mark();
+    ctx.progress.phase('measuring');
+    const faults = new FaultRunner(handle, observer, run, ctx);
+    const faultsDone = (async () => {
+      for (const f of [...plan.faults].sort((a, b) => a.atMs - b.atMs)) {
+        await sleepUntil(windowStart + f.atMs, ctx.signal);
+        await faults.fire(f, windowStart);
+      }
+    })();
+    const windowEnd = windowStart + plan.workload.durationMs;
+    const ticker = setInterval(() => ctx.progress.measured(Math.floor((nowEpochMs() - windowStart) / 1_000), Math.round(plan.workload.durationMs / 1_000)), 1_000);
+    try {
+      await sleepUntil(windowEnd, ctx.signal);
+    } finally {
+      clearInterval(ticker);
+    }
+    ctx.progress.phase('stopping load');
+    const load = await run.stop();
+    run = null;
+    // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
+    await faultsDone;
+    const seen = await observer.stop(windowStart);
+    observer = null;
+    let breakdown: WriteBreakdown | null = null;
+    if (spansDir !== undefined && handle.spansDir !== null) {
+      ctx.progress.phase('reading spans');
+      await sleep(SPANS_FLUSH_WAIT_MS);
+      breakdown = await breakdownFromSpans(handle.spansDir, { fromEpochMs: windowStart, toEpochMs: windowEnd });
+    }
+    const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
+    const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
+    return resultOf(plan, startedAt, handle.program, load, { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown }, error);
+  } catch (err) {
+    if (ctx.signal?.aborted === true) throw err;
+    const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
+    return resultOf(plan, startedAt, program, emptyLoad(plan), { recovery: [], leaderChanges: [], metrics: [], breakdown: null }, message(err));
+  } finally {
+    ctx.signal?.removeEventListener('abort', onAbort);
+    run?.kill();
+    if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
+    if (handle !== null) {
+      ctx.progress.phase('stopping ensemble');
+      await handle.down().catch((err: unknown) => ctx.progress.note(`stopping the ensemble failed: ${message(err)}`));
+    }
+  }
+}
