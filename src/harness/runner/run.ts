@@ -239,7 +239,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
         await sleepUntil(windowStart + f.atMs, ctx.signal);
         await faults.fire(f, windowStart);
       }
-    })();
+    })().catch(() => undefined); // fire() keeps its own errors; only an abort (Ctrl-C) ends this early
     const windowEnd = windowStart + plan.workload.durationMs;
     const ticker = setInterval(() => ctx.progress.measured(Math.floor((nowEpochMs() - windowStart) / 1_000), Math.round(plan.workload.durationMs / 1_000)), 1_000);
     try {
