@@ -1,10 +1,11 @@
 /** Every `zablab` command, in the order `zablab --help` lists them. Add new commands here. */
 import type { CliCommand } from '../registry.js';
 import { benchCommand } from './bench.js';
+import { composeCommand } from './compose.js';
 import { dashboardsCommand } from './dashboards.js';
 import { ensembleCommand } from './ensemble.js';
 import { reportCommand } from './report.js';
 import { serverCommand } from './server.js';
 import { simCommand } from './sim.js';
 
-export const commands: CliCommand[] = [benchCommand, reportCommand, serverCommand, ensembleCommand, dashboardsCommand, simCommand];
+export const commands: CliCommand[] = [benchCommand, reportCommand, serverCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];

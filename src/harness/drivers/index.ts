@@ -1,6 +1,6 @@
-/** harness/drivers: where an ensemble runs (local zablab, local Apache ZooKeeper, external; compose is wired by the lead). */
-import { HarnessError } from '../errors.js';
+/** harness/drivers: where an ensemble runs (local zablab, local Apache ZooKeeper, docker compose, external). */
 import type { EnsembleDriverName } from '../scenario/types.js';
+import { composeDriver } from './compose.js';
 import { externalDriver } from './external.js';
 import { localDriver } from './local.js';
 import type { EnsembleDriver } from './types.js';
@@ -12,6 +12,7 @@ export { localDriver, LocalEnsembleHandle, LOCAL_FAULTS, unsupportedFault } from
 export { zookeeperDriver, zookeeperProgram, findZooKeeper, javaAvailable, zookeeperMissing, ZOOKEEPER_FAULTS } from './zookeeper.js';
 export type { ZooKeeperDriverOptions, ZooKeeperInstall, ZooKeeperProgramOptions } from './zookeeper.js';
 export { externalDriver, EXTERNAL_SERVERS_MAX } from './external.js';
+export { composeDriver, ComposeEnsembleHandle, COMPOSE_FAULTS } from './compose.js';
 export { hostPort, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing } from './probe.js';
 export type { SrvrProbe } from './probe.js';
 
@@ -28,7 +29,6 @@ export function driverFor(name: EnsembleDriverName): EnsembleDriver {
     case 'external':
       return externalDriver();
     case 'compose':
-      // Seam for the lead: import composeDriver from './compose.js' and return it here.
-      throw new HarnessError('ZABLAB_BENCH_DRIVER', 'the compose driver lives in src/harness/drivers/compose.ts and is not wired into driverFor yet');
+      return composeDriver();
   }
 }

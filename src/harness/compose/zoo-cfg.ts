@@ -1,0 +1,38 @@
+/** Each server's zoo.cfg inside the compose network (mounted read-only at /conf/zoo.cfg). */
+import { CONTAINER_PATHS, CONTAINER_PORTS, type ComposeServer } from './spec.js';
+
+/**
+ * ZooKeeper's keys with the container's fixed ports and paths, every member's server.N line
+ * by its peers-network name, then the user's settings. quorumListenOnAllIPs: a server must
+ * keep listening when it is disconnected from the peers network and connected again with
+ * another address.
+ */
+export function renderComposeZooCfg(servers: readonly ComposeServer[], self: ComposeServer, overrides: Record<string, string>): string {
+  const { client, quorum, election, admin } = CONTAINER_PORTS;
+  const entries = new Map<string, string>([
+    ['tickTime', '2000'],
+    ['initLimit', '10'],
+    ['syncLimit', '5'],
+    ['dataDir', CONTAINER_PATHS.dataDir],
+    ['clientPort', String(client)],
+    ['admin.serverPort', String(admin)],
+    // The published port reaches the container's address, not its loopback.
+    ['admin.serverAddress', '0.0.0.0'],
+    ['4lw.commands.whitelist', '*'],
+    ['quorumListenOnAllIPs', 'true'],
+  ]);
+  if (self.role === 'observer') entries.set('peerType', 'observer');
+  // One voter plus observers is a quorum of one; ZooKeeper only runs it with standaloneEnabled=false.
+  const voters = servers.filter((s) => s.role === 'voter').length;
+  if (voters === 1 && servers.length > 1) entries.set('standaloneEnabled', 'false');
+  for (const s of servers) {
+    const role = s.role === 'observer' ? ':observer' : '';
+    entries.set(`server.${s.id}`, `${s.peerHost}:${quorum}:${election}${role};${client}`);
+  }
+  for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
+  const header = [
+    `# ${self.service} (${self.role}, myid ${self.id}) of a zablab ensemble under docker compose.`,
+    `# Peers reach each other as zk<id>-peer on the "peers" network; clients use the published ports.`,
+  ];
+  return [...header, ...[...entries].map(([k, v]) => `${k}=${v}`)].join('\n') + '\n';
+}

@@ -1,0 +1,262 @@
+/**
+ * The Dockerfile, `zablab compose` and the `compose` ensemble driver on a real Docker engine
+ * (DOCKER_HOST's, else a private dockerd this file starts and stops; see test/helpers/docker.ts).
+ *
+ * The image is built from this source tree exactly as a user builds it (npm ci from the
+ * registry, tsc, production dependencies only), on a local base image made from this host's
+ * node since no registry can be pulled from. The driver runs the conformance suite shared by
+ * every driver; its partition (a `docker network disconnect`, not zablab's fault hook) has
+ * its own tests below, since the suite checks partitions through the hook's state.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { ZkClient } from '../../src/client/index.js';
+import { ComposeEnsembleHandle, composeDriver } from '../../src/harness/drivers/compose.js';
+import { unsupportedFault } from '../../src/harness/drivers/local.js';
+import type { EnsembleDriver, EnsembleHandle, MemberMode } from '../../src/harness/drivers/types.js';
+import { HarnessError } from '../../src/harness/errors.js';
+import { runDriverConformance } from '../integration/drivers/conformance.js';
+import { ensureDockerOrReason, run, type DockerEngine } from '../helpers/docker.js';
+import { ZABLAB_CLI, zablabBuilt } from '../helpers/zablab.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const BUILD_TIMEOUT_MS = 480_000;
+
+const found = await ensureDockerOrReason();
+const engine: DockerEngine | null = 'unavailable' in found ? null : found;
+const skipReason = 'unavailable' in found ? found.unavailable : zablabBuilt() ? null : 'zablab is not built (run `npm run build`)';
+if (skipReason !== null) {
+  if (process.env.CI === 'true') throw new Error(`CI must run the Docker tests (test/e2e/compose.test.ts), but: ${skipReason}`);
+  console.warn(`compose tests skipped: ${skipReason}`);
+}
+const image = `zablab:e2e-${process.pid}`;
+
+/** The driver with partition and heal taken out, for the conformance suite (see the file comment). */
+function withoutPartition(driver: EnsembleDriver): EnsembleDriver {
+  const hidden = new Set(['partition', 'heal']);
+  return {
+    name: driver.name,
+    faults: new Set([...driver.faults].filter((a) => !hidden.has(a))),
+    async up(opts) {
+      const handle = await driver.up(opts);
+      return new Proxy(handle, {
+        get(target, prop) {
+          if (prop === 'partition' || prop === 'heal') return () => Promise.reject(unsupportedFault('compose', prop));
+          const v = Reflect.get(target, prop, target) as unknown;
+          return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+        },
+      });
+    },
+  };
+}
+
+describe.skipIf(skipReason !== null)('docker: the image, zablab compose, the compose driver', () => {
+  let buildSeconds = 0;
+
+  beforeAll(async () => {
+    const t0 = Date.now();
+    // --network host: npm in the build stage reaches the registry the way this host does (a
+    // private engine gives containers no route out: no bridge NAT, see helpers/docker.ts).
+    await engine!.docker(['build', '--network', 'host', '--build-arg', `BASE=${engine!.baseImage}`, '-t', image, REPO], BUILD_TIMEOUT_MS);
+    buildSeconds = (Date.now() - t0) / 1000;
+    console.log(`built ${image} from the Dockerfile in ${buildSeconds.toFixed(0)} s`);
+  }, BUILD_TIMEOUT_MS + 30_000);
+
+  afterAll(async () => {
+    if (engine === null) return;
+    if (!engine.private) await engine.docker(['rmi', '-f', image]).catch(() => '');
+    await engine.stop();
+  }, 120_000);
+
+  it('the image runs as a non-root user, serves from /conf/zoo.cfg, and checks its health on /readyz', async () => {
+    const uid = (await engine!.docker(['run', '--rm', image, 'id', '-u'])).trim();
+    expect(uid).toMatch(/^\d+$/);
+    expect(uid).not.toBe('0');
+    const [config] = JSON.parse(await engine!.docker(['image', 'inspect', image])) as { Config: { User: string; Cmd: string[]; Healthcheck?: { Test: string[] }; Volumes: Record<string, unknown> } }[];
+    expect(config!.Config.User).toBe('node');
+    expect(config!.Config.Cmd).toEqual(['node', 'dist/cli/main.js', 'server', '--config', '/conf/zoo.cfg']);
+    expect(Object.keys(config!.Config.Volumes)).toContain('/data');
+    expect(config!.Config.Healthcheck?.Test[0]).toBe('CMD');
+    expect(config!.Config.Healthcheck?.Test.join(' ')).toContain('/readyz');
+    // Production dependencies only: no compiler, no test runner.
+    const modules = (await engine!.docker(['run', '--rm', image, 'ls', 'node_modules'])).split('\n');
+    expect(modules).toContain('fastify');
+    expect(modules).not.toContain('typescript');
+    expect(modules).not.toContain('vitest');
+  });
+
+  it('`zablab compose` writes a stack (3 voters, 1 observer, Prometheus, Grafana, collector, Jaeger) that docker-compose accepts', async () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-compose-cli-'));
+    try {
+      const stdout = await run(process.execPath, [ZABLAB_CLI, 'compose', '--voters', '3', '--observers', '1', '--out', out, '--image', image]);
+      expect(stdout).toContain('docker-compose.yml');
+      const text = fs.readFileSync(path.join(out, 'docker-compose.yml'), 'utf8');
+      const doc = YAML.parse(text) as { services: Record<string, { image: string; ports?: string[]; environment?: Record<string, string> }> };
+      expect(Object.keys(doc.services).sort()).toEqual(['grafana', 'jaeger', 'otel-collector', 'prometheus', 'zk1', 'zk2', 'zk3', 'zk4']);
+      expect(doc.services['zk1']!.ports).toEqual(['127.0.0.1:2181:2181', '127.0.0.1:8080:8080']);
+      expect(doc.services['zk4']!.ports).toEqual(['127.0.0.1:2184:2181', '127.0.0.1:8083:8080']);
+      expect(doc.services['zk2']!.environment?.['OTEL_EXPORTER_OTLP_ENDPOINT']).toBe('http://otel-collector:4318');
+      const prometheus = YAML.parse(fs.readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
+      expect(prometheus.scrape_configs[0]!.static_configs.flatMap((s) => s.targets)).toEqual(['zk1:8080', 'zk2:8080', 'zk3:8080', 'zk4:8080']);
+      const dashboards = fs.readdirSync(path.join(REPO, 'dashboards')).filter((f) => f.endsWith('.json'));
+      expect(fs.readdirSync(path.join(out, 'grafana/dashboards')).sort()).toEqual(dashboards.sort());
+      // Compose itself reads it: every service, mount, port and network is valid.
+      const services = await run('docker-compose', ['-f', path.join(out, 'docker-compose.yml'), 'config', '--services']);
+      expect(services.trim().split('\n').sort()).toEqual(Object.keys(doc.services).sort());
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  runDriverConformance('compose', () => withoutPartition(composeDriver({ image })), {
+    faults: true,
+    partition: false,
+    spans: true,
+    program: 'zablab',
+    skip: skipReason,
+  });
+
+  describe('compose driver: partitions through the peers network, health, spans', () => {
+    let dir: string;
+    let handle: ComposeEnsembleHandle;
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-compose-partition-'));
+      handle = (await composeDriver({ image }).up({
+        voters: 3,
+        observers: 0,
+        config: { tickTime: '500', initLimit: '20', syncLimit: '4' },
+        dir,
+        spansDir: path.join(dir, 'spans'),
+        timeoutMs: 90_000,
+      })) as ComposeEnsembleHandle;
+    }, 150_000);
+
+    afterAll(async () => {
+      await handle?.down();
+      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+
+    it('every container turns healthy (the HEALTHCHECK on /readyz) once the ensemble serves', async () => {
+      await poll('every container healthy', async () => {
+        const states = await Promise.all(handle.members.map((m) => healthOf(handle, m.id)));
+        return states.every((s) => s === 'healthy') ? true : undefined;
+      }, 50_000);
+    }, 60_000);
+
+    it('spans files are written by the container user and readable here', async () => {
+      await withClient(handle.connectString(), (c) => c.create('/spans-probe', Buffer.from('x')));
+      const file = path.join(handle.spansDir!, 'server-1.jsonl');
+      await poll('server-1.jsonl', async () => (fs.existsSync(file) && fs.statSync(file).size > 0 ? true : undefined));
+      const st = fs.statSync(file);
+      expect(st.uid).toBe(1000);
+      expect(st.mode & 0o004).toBe(0o004);
+      expect(fs.readFileSync(file, 'utf8').split('\n')[0]).toContain('traceId');
+    });
+
+    it('partition a follower: it leaves the quorum but still answers on its published port; the rest serve writes; heal: it rejoins', async () => {
+      const follower = (await handle.status()).find((s) => s.mode === 'follower')!.id;
+      await handle.partition(follower);
+      // "looking" is an answer: its clients still reach it through the published port.
+      await waitMode(handle, follower, 'looking', 20_000);
+      await withClient(others(handle, follower), (c) => c.create('/during-partition', Buffer.from('p')));
+      await handle.waitServing(30_000);
+      await handle.heal(follower);
+      // Its old TCP connections died in the partition; it rejoins when retransmission or a new connection gets through.
+      await waitMode(handle, follower, 'follower', 60_000);
+      const data = await withClient(at(handle, follower), async (c) => {
+        await c.sync('/during-partition');
+        return (await c.getData('/during-partition')).data?.toString();
+      });
+      expect(data).toBe('p');
+    }, 120_000);
+
+    let restarted = 0;
+    it('a partition is network configuration: it survives kill and restart', async () => {
+      // The lowest-id follower: some peer with a higher id holds a connection to it.
+      const follower = (await handle.status()).find((s) => s.mode === 'follower')!.id;
+      await handle.partition(follower);
+      await handle.kill(follower);
+      expect((await handle.status()).find((s) => s.id === follower)).toMatchObject({ mode: 'down', stopped: true });
+      await handle.restart(follower);
+      await sleep(2_000);
+      expect((await handle.status()).find((s) => s.id === follower)).toMatchObject({ mode: 'looking', stopped: false });
+      await handle.heal(follower);
+      restarted = follower;
+    }, 60_000);
+
+    // KNOWN BUG (server transport, not this driver): only the higher server id dials, and a dial
+    // from a lower id is refused. The old process died while partitioned, so its peers' election
+    // connections to it are half-open and never used again; the restarted server cannot dial
+    // them and stays LOOKING after the heal. ZooKeeper's QuorumCnxManager instead lets a lower
+    // sid's dial make the higher sid drop its stale connection and dial back. When the
+    // transport does that, this test passes: turn `it.fails` back into `it`.
+    it.fails('after that restart and the heal, the server rejoins (known transport bug: it stays looking)', async ({ skip }) => {
+      if (restarted === 0) skip('the test before it failed');
+      // A plain heal rejoins within seconds (see above); this gives it far more.
+      await handle.waitServing(15_000);
+      await withClient(at(handle, restarted), (c) => c.create('/after-heal', Buffer.from('h')));
+    }, 40_000);
+
+    it('faults name the server: an unknown id is a FAULT error, restart of a running server is refused', async () => {
+      const err = await handle.kill(9).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HarnessError);
+      expect((err as HarnessError).code).toBe('ZABLAB_BENCH_FAULT');
+      const again = await handle.restart(1).catch((e: unknown) => e);
+      expect((again as HarnessError).message).toMatch(/kill it before restarting/);
+    });
+
+    it('down() removes the containers, the networks and the data volumes', async () => {
+      await handle.down();
+      const label = `label=com.docker.compose.project=${handle.project}`;
+      expect((await engine!.docker(['ps', '-aq', '--filter', label])).trim()).toBe('');
+      expect((await engine!.docker(['network', 'ls', '-q', '--filter', label])).trim()).toBe('');
+      expect((await engine!.docker(['volume', 'ls', '-q', '--filter', label])).trim()).toBe('');
+    }, 60_000);
+  });
+});
+
+async function healthOf(h: ComposeEnsembleHandle, id: number): Promise<string> {
+  const name = (await engine!.docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${h.project}`, '--filter', `label=com.docker.compose.service=zk${id}`])).trim();
+  return (await engine!.docker(['inspect', '--format', '{{.State.Health.Status}}', name])).trim();
+}
+
+function at(h: EnsembleHandle, id: number): string {
+  const m = h.members.find((x) => x.id === id)!;
+  return `${m.host}:${m.clientPort}`;
+}
+
+function others(h: EnsembleHandle, id: number): string {
+  return h.members
+    .filter((m) => m.id !== id)
+    .map((m) => `${m.host}:${m.clientPort}`)
+    .join(',');
+}
+
+async function waitMode(h: EnsembleHandle, id: number, mode: MemberMode, timeoutMs: number): Promise<void> {
+  await poll(`server ${id} ${mode}`, async () => ((await h.status()).find((s) => s.id === id)?.mode === mode ? true : undefined), timeoutMs);
+}
+
+async function withClient<T>(connectString: string, fn: (c: ZkClient) => Promise<T>): Promise<T> {
+  const client = await ZkClient.connect({ connectString, connectTimeoutMs: 15_000 });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(200);
+  }
+}
