@@ -3,12 +3,13 @@
  * run (zablab, and Apache ZooKeeper when installed), polling, and teardown that stops
  * every server a test started even when the test failed.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { findZooKeeper, javaAvailable } from '../../../src/harness/drivers/index.js';
 import { LocalEnsemble, type ServerProgram } from '../../../src/harness/ensemble/index.js';
 
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
@@ -99,21 +100,9 @@ export async function teardown(dir: string | undefined): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-const DEBIAN_JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
-
 /** Apache ZooKeeper from $ZOOKEEPER_HOME or the Debian package, or null when it (or java) is missing. */
 export function zookeeperProgram(): ServerProgram | null {
-  const home = process.env['ZOOKEEPER_HOME'];
-  let classpath: string[];
-  if (home !== undefined && home !== '') {
-    classpath = [home, path.join(home, 'lib')]
-      .filter((d) => fs.existsSync(d))
-      .flatMap((d) => fs.readdirSync(d).filter((f) => f.endsWith('.jar')).map((f) => path.join(d, f)));
-  } else {
-    classpath = DEBIAN_JARS.map((j) => path.join(path.sep, 'usr', 'share', 'java', j));
-    if (!classpath.every((j) => fs.existsSync(j))) return null;
-  }
-  if (!classpath.some((j) => /zookeeper[^/]*\.jar$/.test(j))) return null;
-  if (spawnSync('java', ['-version'], { stdio: 'ignore', timeout: 10_000 }).status !== 0) return null;
-  return { kind: 'zookeeper', classpath };
+  const install = findZooKeeper();
+  if (!install.ok || !javaAvailable()) return null;
+  return { kind: 'zookeeper', classpath: install.classpath };
 }
