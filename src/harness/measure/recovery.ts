@@ -48,8 +48,13 @@ export function leaderElectedMs(fault: AppliedFault, changes: readonly LeaderCha
   return { ms: elected === undefined ? null : elected.atMs - fault.atMs, after: elected?.leader ?? null };
 }
 
-/** Fault → 90 % of the throughput before it, over a 1 s window (0 when it never dropped). */
-export function recovered90Ms(atMs: number, fine: LoadResult['fine']): number | null {
+/**
+ * Fault → 90 % of the throughput before it, over a 1 s window (0 when it never dropped).
+ * The search starts no earlier than notBeforeMs after the fault (the first write after it):
+ * reads served by followers, or an open loop's backlog draining, can fill a window while
+ * writes are still blocked, and that is not recovery.
+ */
+export function recovered90Ms(atMs: number, fine: LoadResult['fine'], notBeforeMs = 0): number | null {
   const slot = fine.slotMs;
   const faultSlot = Math.floor(atMs / slot);
   const baseSlots = Math.min(Math.floor(BASELINE_MS / slot), faultSlot);
@@ -60,7 +65,7 @@ export function recovered90Ms(atMs: number, fine: LoadResult['fine']): number | 
   if (baseline <= 0) return null;
   const win = Math.max(1, Math.round(RECOVERED_WINDOW_MS / slot));
   // Windows that end past the recorded slots would count missing slots as zeros.
-  for (let s = faultSlot; s + win <= fine.ops.length; s++) {
+  for (let s = Math.floor((atMs + notBeforeMs) / slot); s + win <= fine.ops.length; s++) {
     let sum = 0;
     for (let k = s; k < s + win; k++) sum += fine.ops[k] ?? 0;
     // The window must start with work done, so a stall's last empty slot does not count as recovered.
@@ -103,7 +108,7 @@ export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[]
     atMs: Math.round(fault.atMs),
     leaderElectedMs: elected.ms === null ? null : Math.round(elected.ms),
     firstWriteMs,
-    recovered90Ms: roundOrNull(recovered90Ms(fault.atMs, load.fine)),
+    recovered90Ms: roundOrNull(recovered90Ms(fault.atMs, load.fine, firstWriteMs ?? 0)),
     writeUnavailableMs: roundOrNull(writeUnavailableMs(fault.atMs, firstWriteMs, load.fine)),
     leaderBefore: fault.leaderBefore,
     leaderAfter: elected.after,

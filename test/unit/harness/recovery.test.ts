@@ -57,6 +57,11 @@ describe('election recovery from observations', () => {
     expect(recovered90Ms(8_000, load(slots(200, 100, 80, 10, 50), []).fine)).toBeNull();
   });
 
+  it('is not back before the first write after the fault, even when reads or a backlog fill the window', () => {
+    // Reads go on at full rate through the fault; writes resume 900 ms after it.
+    expect(recovered90Ms(8_000, load(slots(200, 100, 200, 0), []).fine, 900)).toBe(900);
+  });
+
   it('needs at least 1 s of history before the fault', () => {
     expect(recovered90Ms(500, load(slots(100, 100, 5, 3), []).fine)).toBeNull();
   });
