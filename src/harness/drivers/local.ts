@@ -266,7 +266,7 @@ function clampWait(ms: number): number {
 export function unsupportedFault(driver: EnsembleDriverName, action: FaultAction): HarnessError {
   const where =
     action === 'partition' || action === 'heal'
-      ? "partition and heal need zablab's fault hook (POST /v1/faults; driver local) or the Docker network (driver compose); Apache ZooKeeper has neither here"
+      ? 'partition and heal need a driver that can cut a server off its peers: local (POST /v1/faults) or compose (the Docker network)'
       : 'kill, pause, resume and restart need a driver that runs the servers: local, zookeeper or compose';
   return new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${driver} cannot ${action} a server; ${where}`);
 }

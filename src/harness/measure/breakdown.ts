@@ -157,7 +157,7 @@ export function readWriteBreakdown(dir: string, opts: BreakdownOptions = {}): Br
     if (p === null) continue;
     writes++;
     // The client's request is the proposal's parent (a session expiry's proposal has none).
-    const req = t.request.find((r) => r.spanId === p.parentSpanId);
+    const req = t.request.find((r) => r.spanId === p.parentSpanId) ?? (t.request.length === 1 ? t.request[0] : undefined);
     if (req !== undefined) {
       stages.add('request', req, req.endMs - req.startMs);
       stages.add('queue', req, p.startMs - req.startMs);
