@@ -7,13 +7,14 @@
  *   npm run build && npx tsx bench/tracing-overhead.ts [--mode standalone|ensemble]
  *     [--duration 10] [--warmup 3] [--rounds 1] [--ops setData,getData] [--workers 2]
  *     [--clients 4] [--inflight 64] [--value-size 100] [--keys 1000]
- *     [--driver zablab-client|node-zookeeper-client] [--out DIR]
+ *     [--driver zablab-client|node-zookeeper-client] [--spans-dir DIR] [--out DIR]
  *
  * Each round runs the three settings one after another, each on a fresh server (or 3-voter
  * ensemble) so that no setting inherits another's files; with --rounds > 1 the order rotates
  * and the best throughput of each setting counts (the least disturbed by the machine).
- * Prints the ratios to the untraced run (target: 100 % keeps >= 90 %) and writes
- * DIR/tracing-overhead.json.
+ * Prints the ratios to the untraced run (target: 100 % keeps >= 90 %), the server's CPU per
+ * operation (all its threads, the spans writer included) and how busy the machine was (a
+ * shared machine skews throughput; CPU per op less so), and writes DIR/tracing-overhead.json.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -60,6 +61,8 @@ interface Options {
   valueSize: number;
   keys: number;
   driver: DriverName;
+  /** Where the spans files go (a fresh directory under it per run); null: next to the servers' data. */
+  spansDir: string | null;
   out: string;
 }
 
@@ -75,6 +78,8 @@ const USAGE = `usage: npx tsx bench/tracing-overhead.ts [options]   (run \`npm r
   --value-size BYTES  znode data size (default 100)
   --keys N            znodes read and written (default 1000)
   --driver NAME       ${DRIVER_NAMES.join(' | ')} (default zablab-client)
+  --spans-dir DIR     write the spans files under DIR (e.g. another disk, or /dev/shm to leave
+                      the disk to the txn logs); default: next to the servers' data
   --out DIR           where tracing-overhead.json goes (default bench-results/<time>)`;
 
 function parseOptions(argv: string[]): Options {
@@ -92,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       'value-size': { type: 'string', default: '100' },
       keys: { type: 'string', default: '1000' },
       driver: { type: 'string', default: 'zablab-client' },
+      'spans-dir': { type: 'string' },
       out: { type: 'string', default: path.join('bench-results', new Date().toISOString().replace(/[:.]/g, '-')) },
       help: { type: 'boolean', default: false },
     },
@@ -117,17 +123,22 @@ function parseOptions(argv: string[]): Options {
     valueSize: intOption(values, 'value-size', 0, 1_000_000),
     keys: intOption(values, 'keys', 1, 100_000),
     driver: values.driver as DriverName,
+    spansDir: values['spans-dir'] ?? null,
     out: values.out,
   };
   if (opts.workers * opts.clients > SESSIONS_MAX) throw new UsageError(`--workers x --clients must be at most ${SESSIONS_MAX}`);
   return opts;
 }
 
+/** Far above what a run writes: the default (1 GiB) is reached in seconds at full sampling, and spans past it are dropped. */
+const SPANS_MAX_BYTES = String(1024 ** 4);
+
 /** The environment of the servers for a setting; OTEL_* of the caller are cleared so they cannot leak in. */
 function envFor(setting: Setting, spansDir: string): Record<string, string> {
   const env: Record<string, string> = { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', ZABLAB_SPANS_DIR: '' };
   if (setting.sampler === null) return env;
   env['ZABLAB_SPANS_DIR'] = spansDir;
+  env['ZABLAB_SPANS_MAX_BYTES'] = SPANS_MAX_BYTES;
   env['OTEL_TRACES_SAMPLER'] = setting.sampler.name;
   if (setting.sampler.arg !== undefined) env['OTEL_TRACES_SAMPLER_ARG'] = setting.sampler.arg;
   return env;
@@ -137,6 +148,8 @@ function envFor(setting: Setting, spansDir: string): Record<string, string> {
 interface Target {
   connectString: string;
   pids: number[];
+  /** Each server's HTTP face (for mntr). */
+  httpUrls: string[];
   stop(): Promise<void>;
   kill(): void;
 }
@@ -145,7 +158,7 @@ async function startTarget(mode: Mode, env: Record<string, string>, dir: string)
   switch (mode) {
     case 'standalone': {
       const s = await startZablab({ config: { ...BENCH_SERVER_CONFIG }, env, dataDir: path.join(dir, 'data') });
-      return { connectString: s.connectString, pids: [s.pid], stop: () => s.stop(), kill: () => s.kill('SIGKILL') };
+      return { connectString: s.connectString, pids: [s.pid], httpUrls: [`http://127.0.0.1:${s.adminPort}`], stop: () => s.stop(), kill: () => s.kill('SIGKILL') };
     }
     case 'ensemble': {
       const e = await LocalEnsemble.up({ voters: 3, observers: 0, dir: path.join(dir, 'ensemble'), config: { ...BENCH_SERVER_CONFIG }, env, timeoutMs: 120_000 });
@@ -153,6 +166,7 @@ async function startTarget(mode: Mode, env: Record<string, string>, dir: string)
       return {
         connectString: e.connectString(),
         pids,
+        httpUrls: e.servers.map((x) => `http://${x.host}:${x.httpPort}`),
         stop: () => e.down({ purge: true }).then(() => undefined),
         kill: () => {
           for (const pid of pids) {
@@ -174,8 +188,27 @@ interface SettingRun {
   phases: Partial<Record<BenchOp, PhaseResult>>;
   /** Spans written to the spans files during the run (all phases, warm-up included). */
   spansWritten: number;
+  /** Spans the servers dropped (zab_spans_dropped: writer behind, or a write failed); null: not known. */
+  spansDropped: number | null;
   spansFileBytes: number;
   error: string | null;
+}
+
+/** zab_spans_dropped summed over the servers (their mntr); null if one cannot tell. */
+async function spansDropped(httpUrls: string[]): Promise<number | null> {
+  let sum = 0;
+  for (const url of httpUrls) {
+    try {
+      const res = await fetch(`${url}/commands/mntr`, { signal: AbortSignal.timeout(5_000) });
+      const mntr = (await res.json()) as Record<string, unknown>;
+      const key = Object.keys(mntr).find((k) => k.endsWith('spans_dropped'));
+      if (key === undefined || typeof mntr[key] !== 'number') return null;
+      sum += mntr[key];
+    } catch {
+      return null;
+    }
+  }
+  return sum;
 }
 
 /** Lines (= spans) in a spans file, counted in chunks: at 100 % sampling it outgrows a string. */
@@ -207,9 +240,9 @@ function spansIn(dir: string): { spans: number; bytes: number } {
 }
 
 async function runSetting(setting: Setting, round: number, opts: Options, shutdown: Shutdown): Promise<SettingRun> {
-  const run: SettingRun = { setting: setting.name, round, phases: {}, spansWritten: 0, spansFileBytes: 0, error: null };
+  const run: SettingRun = { setting: setting.name, round, phases: {}, spansWritten: 0, spansDropped: null, spansFileBytes: 0, error: null };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-tracing-bench-'));
-  const spansDir = path.join(dir, 'spans');
+  const spansDir = opts.spansDir === null ? path.join(dir, 'spans') : fs.mkdtempSync(path.join(opts.spansDir, 'zablab-spans-'));
   let target: Target | null = null;
   let untrack = (): void => undefined;
   try {
@@ -243,6 +276,7 @@ async function runSetting(setting: Setting, round: number, opts: Options, shutdo
       await p.close().catch(() => undefined);
       untrackPool();
     }
+    if (setting.sampler !== null) run.spansDropped = await spansDropped(target.httpUrls);
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     console.error(`[${setting.name}] failed: ${run.error}`);
@@ -254,6 +288,7 @@ async function runSetting(setting: Setting, round: number, opts: Options, shutdo
     run.spansWritten = written.spans;
     run.spansFileBytes = written.bytes;
     fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(spansDir, { recursive: true, force: true });
   }
   return run;
 }
@@ -262,6 +297,10 @@ interface Summary {
   op: BenchOp;
   throughputOpsPerSec: Record<Setting['name'], number | null>;
   p99Ms: Record<Setting['name'], number | null>;
+  /** Server CPU (every thread, the spans writer included) per operation, in µs, of the run counted. */
+  serverCpuUsPerOp: Record<Setting['name'], number | null>;
+  /** How busy the whole machine was during that run (%): above ~90, other load may have skewed it. */
+  machineBusyPct: Record<Setting['name'], number | null>;
   ratioToOff: { 'sampled-100%': number | null; 'sampled-1%': number | null };
   meetsTarget: boolean | null;
 }
@@ -283,11 +322,15 @@ function summarize(runs: SettingRun[], ops: BenchOp[]): Summary[] {
     const ratio = (p: PhaseResult | null): number | null => (p === null || off === null || off.throughputOpsPerSec === 0 ? null : p.throughputOpsPerSec / off.throughputOpsPerSec);
     const tput = (p: PhaseResult | null): number | null => (p === null ? null : p.throughputOpsPerSec);
     const p99 = (p: PhaseResult | null): number | null => (p === null ? null : p.latency.p99Us / 1_000);
+    const cpu = (p: PhaseResult | null): number | null => (p?.opsPerServerCpuSecond ? 1e6 / p.opsPerServerCpuSecond : null);
+    const busy = (p: PhaseResult | null): number | null => p?.machine?.busyPct ?? null;
     const r100 = ratio(full);
     return {
       op,
       throughputOpsPerSec: { off: tput(off), 'sampled-100%': tput(full), 'sampled-1%': tput(one) },
       p99Ms: { off: p99(off), 'sampled-100%': p99(full), 'sampled-1%': p99(one) },
+      serverCpuUsPerOp: { off: cpu(off), 'sampled-100%': cpu(full), 'sampled-1%': cpu(one) },
+      machineBusyPct: { off: busy(off), 'sampled-100%': busy(full), 'sampled-1%': busy(one) },
       ratioToOff: { 'sampled-100%': r100, 'sampled-1%': ratio(one) },
       meetsTarget: r100 === null ? null : r100 >= TARGET_RATIO_FULL,
     };
@@ -298,7 +341,12 @@ function printTable(summaries: Summary[], runs: SettingRun[], opts: Options): vo
   const num = (v: number | null): string => (v === null ? '-' : Math.round(v).toLocaleString('en-US'));
   const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
   const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
-  const rows: string[][] = [['op', 'off ops/s', '100% ops/s', '1% ops/s', '100%/off', '1%/off', 'p99 off/100%/1% (ms)']];
+  const three = (r: Record<Setting['name'], number | null>, f: (v: number | null) => string): string => `${f(r.off)} / ${f(r['sampled-100%'])} / ${f(r['sampled-1%'])}`;
+  const us = (v: number | null): string => (v === null ? '-' : v.toFixed(2));
+  const busy = (v: number | null): string => (v === null ? '-' : v.toFixed(0));
+  const rows: string[][] = [
+    ['op', 'off ops/s', '100% ops/s', '1% ops/s', '100%/off', '1%/off', 'p99 off/100%/1% (ms)', 'server CPU µs/op', 'machine busy %'],
+  ];
   for (const s of summaries) {
     rows.push([
       s.op,
@@ -307,13 +355,15 @@ function printTable(summaries: Summary[], runs: SettingRun[], opts: Options): vo
       num(s.throughputOpsPerSec['sampled-1%']),
       pct(s.ratioToOff['sampled-100%']),
       pct(s.ratioToOff['sampled-1%']),
-      `${ms(s.p99Ms.off)} / ${ms(s.p99Ms['sampled-100%'])} / ${ms(s.p99Ms['sampled-1%'])}`,
+      three(s.p99Ms, ms),
+      three(s.serverCpuUsPerOp, us),
+      three(s.machineBusyPct, busy),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(
     `${opts.mode}, driver ${opts.driver}: ${opts.workers} workers x ${opts.clients} sessions x ${opts.inflight} in flight; ` +
-      `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up; best of ${opts.rounds} round(s); spans to ZABLAB_SPANS_DIR`,
+      `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up; best of ${opts.rounds} round(s); spans to ZABLAB_SPANS_DIR${opts.spansDir === null ? '' : ` under ${opts.spansDir}`}`,
   );
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
   for (const s of summaries) {
@@ -321,7 +371,8 @@ function printTable(summaries: Summary[], runs: SettingRun[], opts: Options): vo
   }
   for (const r of runs) {
     const seconds = opts.ops.length * (opts.durationSec + opts.warmupSec);
-    if (r.spansWritten > 0) console.log(`${r.setting} round ${r.round}: ${r.spansWritten} spans written (~${Math.round(r.spansWritten / seconds)}/s, ${(r.spansFileBytes / 1e6).toFixed(1)} MB)`);
+    const dropped = r.spansDropped === null ? '' : `, ${r.spansDropped} dropped`;
+    if (r.spansWritten > 0) console.log(`${r.setting} round ${r.round}: ${r.spansWritten} spans written (~${Math.round(r.spansWritten / seconds)}/s, ${(r.spansFileBytes / 1e6).toFixed(1)} MB)${dropped}`);
     if (r.error !== null) console.log(`${r.setting} round ${r.round}: ${r.error}`);
   }
 }

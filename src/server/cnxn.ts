@@ -260,6 +260,7 @@ export class ServerCnxn implements SessionConnection {
       authInfo: this.authInfo,
       receivedAtMs: performance.now(),
       err: Code.OK,
+      traceSpan: undefined,
     };
   }
 

@@ -1,5 +1,6 @@
 /** A client request as it travels through the pipeline (ZooKeeper's `Request`). */
 import { OpCode, type LoggedTxn } from '../jute/index.js';
+import type { TraceSpan } from '../telemetry/index.js';
 import type { AuthId } from '../tree/index.js';
 
 /** Where a request's reply goes; implemented by client connections (and by the HTTP face). */
@@ -29,6 +30,8 @@ export interface Request {
   txn?: LoggedTxn;
   /** Set by prep when the request failed before becoming a txn (read ops fail at apply time). */
   err: number;
+  /** The request's span, kept here by the server's telemetry (a map would cost more per request). */
+  traceSpan?: TraceSpan | undefined;
 }
 
 /** Requests that change state: prep turns each into a txn with a zxid. */

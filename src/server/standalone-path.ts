@@ -45,7 +45,7 @@ export class StandaloneWritePath implements WritePath {
     const db = this.server.db;
     this.server.prep!.prep(req, ++this.hzxid);
     db.txnLog.append(req.txn!);
-    this.server.telemetry.logAppended(req.txn!.hdr.zxid, this.server.telemetry.traceparentOf(req));
+    this.server.telemetry.requestLogged(req.txn!.hdr.zxid, req);
     this.unapplied.push(req);
     this.unsynced++;
     if (this.snapshotPolicy.onTxnLogged()) {

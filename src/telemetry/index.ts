@@ -1,13 +1,24 @@
-/** telemetry: OpenTelemetry setup, the server's span/metric hooks, and every span and metric name. */
+/** telemetry: span recording and OpenTelemetry setup, the server's span/metric hooks, and every span and metric name. */
 export { ServerTelemetry, OPEN_SPANS_MAX, FSYNC_LINKS_MAX } from './instrument.js';
-export type { PrometheusSource, RootSampler, ServerTelemetryOptions, SnapshotOutcome, TracedRequest } from './instrument.js';
-export { setupTelemetry, readTelemetryConfig, buildSampler, GatedSampler, PooledIdGenerator, SAMPLERS, SPANS_MAX_BYTES_ENV } from './setup.js';
+export type { PrometheusSource, ServerTelemetryOptions, SnapshotOutcome, SpanSlot, TracedRequest } from './instrument.js';
+export { setupTelemetry, readTelemetryConfig, SAMPLERS, SPANS_MAX_BYTES_ENV } from './setup.js';
 export type { SamplerName, SetupOptions, TelemetryConfig, TelemetryEnv } from './setup.js';
+export { SpanSampler, traceIdUnderRatio } from './sampler.js';
+export type { SamplerConfig } from './sampler.js';
+export { SpanRecorder } from './recorder.js';
+export type { SpanSink } from './recorder.js';
+export { NonRecordingSpan, RecordedSpan, parseTraceparentLite, traceparentSampled } from './span.js';
+export type { AttrValue, Attrs, SpanContextLite, TraceSpan } from './span.js';
+export { SpansFileSink, CHUNK_BYTES, CHUNKS_MAX } from './spans-file-sink.js';
+export { SpanEncoder } from './span-codec.js';
+export { BrokenRecordError, SpanLineWriter } from './span-lines.js';
+export type { ChunkPort } from './span-codec.js';
+export { EpochClock } from './epoch-clock.js';
 export { ZabMetrics, ALL_METRICS, bucketsOf } from './metrics.js';
 export type { GaugeValues, GaugeView } from './metrics.js';
 export { PROMETHEUS_CONTENT_TYPE, PullMetricReader, renderPrometheusText, sanitizeMetricName } from './prometheus.js';
 export { SpansFileExporter, readSpansFile, spanLine, spanRecord, spansFileName, SPANS_DIR_ENV, SPANS_FILE_FLUSH_MS, SPANS_FILE_MAX_BYTES_DEFAULT } from './spans-file.js';
 export type { SpanRecord, SpanAttributeValue } from './spans-file.js';
 export { formatTraceparent, parseTraceparent, contextFromTraceparent, TRACEPARENT_CHARS } from './traceparent.js';
-export { Attr, COUNT_BUCKETS, LATENCY_BUCKETS_MS, Metric, ROLES, SERVICE_NAME, SpanEvent, SpanName } from './names.js';
+export { Attr, COUNT_BUCKETS, HarnessMetric, LATENCY_BUCKETS_MS, Metric, ROLES, SERVICE_NAME, SpanEvent, SpanName } from './names.js';
 export type { MetricKind, MetricSpec, Role } from './names.js';

@@ -4,32 +4,30 @@
  * ZooKeeper-named metrics. The server calls it; it never calls the server back (the gauges
  * read a view the server hands over).
  *
- * With tracing off (`tracer` null) every span method returns before building anything;
- * what remains is the metrics: a few map operations and histogram records per write.
+ * Spans are zablab's own (span.ts, recorder.ts): with tracing off (no recorder) every span
+ * method returns before building anything; a span that is not sampled records nothing and
+ * is not kept in any table. What remains is the metrics: a few map operations and
+ * histogram records per write.
  */
-import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-  type Attributes,
-  type Context,
-  type Link,
-  type Meter,
-  type Span,
-  type SpanContext,
-  type Tracer,
-} from '@opentelemetry/api';
-import { Code, JuteReader, OpCode, TxnHeader, codeName, opName } from '../jute/index.js';
+import type { Meter } from '@opentelemetry/api';
+import { JuteReader, OpCode, TxnHeader, codeName, opName } from '../jute/index.js';
 import type { Message, PeerEvent, PeerState } from '../zab/index.js';
 import { ALL_METRICS, ZabMetrics, bucketsOf, type GaugeView, type OwnGauges } from './metrics.js';
 import { Attr, SpanEvent, SpanName, type Role } from './names.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText, type PullMetricReader } from './prometheus.js';
-import { contextFromTraceparent, formatTraceparent, parseTraceparent } from './traceparent.js';
+import type { SpanRecorder } from './recorder.js';
+import { SpanKindCode, sessionHex, type Attrs, type TraceSpan } from './span.js';
+
+/**
+ * Where a request keeps its span: on the request object itself, which costs nothing, where a
+ * WeakMap lookup would cost about 100 ns per request. Only ServerTelemetry touches it.
+ */
+export interface SpanSlot {
+  traceSpan?: TraceSpan | undefined;
+}
 
 /** What telemetry needs of a client request (the server's Request has it). */
-export interface TracedRequest {
+export interface TracedRequest extends SpanSlot {
   readonly sessionId: bigint;
   readonly cxid: number;
   readonly type: number;
@@ -50,39 +48,25 @@ export interface PrometheusSource {
   collect(): Promise<string>;
 }
 
-/** Takes the root sampling decision of a client request ahead of the SDK (see setup.ts). */
-export interface RootSampler {
-  /** true: the tracer's next span is sampled (the decision is taken). */
-  sampleRoot(): boolean;
-  unsampledRoot(): SpanContext;
-}
-
 export interface ServerTelemetryOptions {
   serverId?: number;
   /** null or absent: tracing off. */
-  tracer?: Tracer | null;
-  /** The tracer's sampler as a root gate; absent: the SDK decides every span. */
-  roots?: RootSampler | null;
+  spans?: SpanRecorder | null;
   meter?: Meter;
   /** Collects the meter's metrics for renderPrometheus(). */
   reader?: PullMetricReader | null;
-  /** Flushes and stops the SDK providers. */
+  /** Flushes and stops the span sinks and the meter provider. */
   shutdown?: () => Promise<void>;
 }
-
-/** Stands for a request that is not sampled until it needs ids (see spanOf). */
-const UNSAMPLED: Span = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
 
 /** Open spans of each kind are bounded; past this the oldest is ended (marked evicted). */
 export const OPEN_SPANS_MAX = 65_536;
 /** An fsync span links to at most this many of the traces it made durable. */
 export const FSYNC_LINKS_MAX = 32;
-/** Longest path put on a span (characters); longer ones are cut. */
-const PATH_CHARS_MAX = 1_024;
 
 interface ProposalRecord {
   createdAtMs: number;
-  span: Span | null;
+  span: TraceSpan | null;
 }
 
 interface LearnerTxn {
@@ -91,9 +75,11 @@ interface LearnerTxn {
   trace: string | undefined;
 }
 
+/** A txn appended to the log and not yet fsynced: its trace, as a traceparent or a local span. */
 interface Appended {
   zxid: bigint;
   trace: string | undefined;
+  span: TraceSpan | undefined;
 }
 
 function hex(v: bigint): string {
@@ -110,39 +96,6 @@ function roleOf(state: PeerState): Role {
       return 'follower';
     case 'OBSERVING':
       return 'observer';
-  }
-}
-
-/** The path a request record starts with, for the ops whose record starts with one. */
-function requestPath(type: number, body: Buffer): string | undefined {
-  switch (type) {
-    case OpCode.create:
-    case OpCode.create2:
-    case OpCode.createTTL:
-    case OpCode.createContainer:
-    case OpCode.delete:
-    case OpCode.deleteContainer:
-    case OpCode.exists:
-    case OpCode.getData:
-    case OpCode.setData:
-    case OpCode.getACL:
-    case OpCode.setACL:
-    case OpCode.getChildren:
-    case OpCode.getChildren2:
-    case OpCode.sync:
-    case OpCode.check:
-    case OpCode.checkWatches:
-    case OpCode.removeWatches:
-    case OpCode.getEphemerals:
-    case OpCode.getAllChildrenNumber:
-    case OpCode.addWatch: {
-      if (body.length < 4) return undefined;
-      const len = body.readInt32BE(0);
-      if (len < 0 || 4 + len > body.length) return undefined;
-      return body.toString('utf8', 4, 4 + Math.min(len, PATH_CHARS_MAX));
-    }
-    default:
-      return undefined;
   }
 }
 
@@ -167,20 +120,24 @@ function putBounded<K, V>(map: Map<K, V>, key: K, value: V, evict: (v: V) => voi
   map.set(key, value);
 }
 
-function endWith(span: Span | null | undefined, reason: string): void {
+function endWith(span: TraceSpan | null | undefined, reason: string): void {
   if (!span) return;
-  if (span.isRecording()) {
+  if (span.recording) {
     span.setAttribute(Attr.reason, reason);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    span.fail(reason);
   }
   span.end();
+}
+
+function setAll(span: TraceSpan, attrs: Attrs): void {
+  if (!span.recording) return;
+  for (const key in attrs) span.setAttribute(key, attrs[key]!);
 }
 
 export class ServerTelemetry {
   readonly serverId: number;
   readonly metrics: ZabMetrics;
-  private readonly tracer: Tracer | null;
-  private readonly roots: RootSampler | null;
+  private readonly spans: SpanRecorder | null;
   private readonly reader: PullMetricReader | null;
   private readonly shutdownHook: (() => Promise<void>) | undefined;
 
@@ -188,12 +145,9 @@ export class ServerTelemetry {
   /** In broadcast (or standalone): serving clients. */
   private serving = false;
   private epoch = -1n;
-  private base: Attributes;
 
-  /** zk.request (and zab.session.expire) spans by request object. */
-  private readonly requests = new WeakMap<object, Span>();
   /** Leader: the zab.proposal span between proposalStarting and proposalCreated. */
-  private pendingProposal: Span | null = null;
+  private pendingProposal: TraceSpan | null = null;
   /** Leader: proposals not yet committed. */
   private readonly proposals = new Map<bigint, ProposalRecord>();
   private lastProposed = 0n;
@@ -201,17 +155,17 @@ export class ServerTelemetry {
   private pendingSyncs: bigint[] = [];
   /** Learners: proposals received, until committed. */
   private readonly learnerTxns = new Map<bigint, LearnerTxn>();
-  /** Open zab.ack spans by zxid (followers and the leader). */
-  private readonly acks = new Map<bigint, Span>();
-  /** Open zab.commit spans by zxid. */
-  private readonly commits = new Map<bigint, Span>();
+  /** Open (sampled) zab.ack spans by zxid (followers and the leader). */
+  private readonly acks = new Map<bigint, TraceSpan>();
+  /** Open (sampled) zab.commit spans by zxid. */
+  private readonly commits = new Map<bigint, TraceSpan>();
   /** Txns appended to the log since the last fsync. */
   private unsynced: Appended[] = [];
 
   // Election → discovery → sync → serving.
-  private electionSpan: Span | null = null;
-  private discoverySpan: Span | null = null;
-  private syncSpan: Span | null = null;
+  private electionSpan: TraceSpan | null = null;
+  private discoverySpan: TraceSpan | null = null;
+  private syncSpan: TraceSpan | null = null;
   private syncTxns = 0;
   private syncMode: string | null = null;
   private lookingSinceMs: number | null = null;
@@ -219,26 +173,23 @@ export class ServerTelemetry {
   private electedAtMs: number | null = null;
   private leaderSinceMs: number | null = null;
   /** Leader: one zab.sync span per learner being synced. */
-  private readonly learnerSyncs = new Map<number, Span>();
+  private readonly learnerSyncs = new Map<number, TraceSpan>();
 
   constructor(opts: ServerTelemetryOptions = {}) {
     this.serverId = opts.serverId ?? 0;
-    this.tracer = opts.tracer ?? null;
-    this.roots = opts.roots ?? null;
+    this.spans = opts.spans ?? null;
     this.reader = opts.reader ?? null;
     this.shutdownHook = opts.shutdown;
-    this.base = { [Attr.serverId]: this.serverId, [Attr.role]: this.role };
     this.metrics = new ZabMetrics(opts.meter, () => this.ownGauges());
   }
 
-  /** Are spans being made (an exporter is configured)? */
+  /** Are spans being made (an exporter or a spans file is configured)? */
   get tracing(): boolean {
-    return this.tracer !== null;
+    return this.spans !== null;
   }
 
   private setRole(role: Role): void {
     this.role = role;
-    this.base = { [Attr.serverId]: this.serverId, [Attr.role]: role };
   }
 
   private ownGauges(): OwnGauges {
@@ -248,12 +199,10 @@ export class ServerTelemetry {
     };
   }
 
-  private start(name: string, parent: Context, attrs?: Attributes, kind: SpanKind = SpanKind.INTERNAL): Span {
-    const span = this.tracer!.startSpan(name, { kind }, parent);
-    if (span.isRecording()) {
-      span.setAttributes(this.base);
-      if (attrs) span.setAttributes(attrs);
-    }
+  /** A span of this server under `parent` (null: a root), with attributes if it is sampled. */
+  private start(name: string, parent: TraceSpan | null, attrs?: Attrs): TraceSpan {
+    const span = this.spans!.child(name, parent, this.role);
+    if (attrs !== undefined) setAll(span, attrs);
     return span;
   }
 
@@ -274,52 +223,35 @@ export class ServerTelemetry {
 
   /** A client request was read (pings are not traced). */
   requestStarted(req: TracedRequest): void {
-    if (this.tracer === null || req.type === OpCode.ping) return;
-    if (this.roots !== null && !this.roots.sampleRoot()) {
-      // Not sampled: a marker only; a write gets ids when it needs a traceparent (to tell the
-      // other servers not to trace it either), a read never does.
-      this.requests.set(req, UNSAMPLED);
-      return;
-    }
-    // Literal keys (the values of Attr.*): one object shape, built once per request; this is the hot path.
-    const attrs: Attributes = {
-      'zab.server.id': this.serverId,
-      'zab.role': this.role,
-      'zk.op': opName(req.type),
-      'zk.session.id': hex(req.sessionId),
-      'zk.xid': req.cxid,
-      'zk.path': requestPath(req.type, req.body),
-    };
-    this.requests.set(req, this.tracer.startSpan(SpanName.request, { kind: SpanKind.SERVER, attributes: attrs }, ROOT_CONTEXT));
+    if (this.spans === null || req.type === OpCode.ping) return;
+    // A sampled request records its raw fields; op, session and path are spelled out when written.
+    req.traceSpan = this.spans.request(req, SpanName.request, this.role);
   }
 
   /** A request's reply left (or the connection dropped it: err CONNECTIONLOSS). */
   requestFinished(req: TracedRequest, err: number, write: boolean): void {
+    let now = -1;
     if (req.type !== OpCode.ping) {
-      const ms = performance.now() - req.receivedAtMs;
+      now = performance.now();
+      const ms = now - req.receivedAtMs;
       if (write) this.metrics.updateLatency.record(ms);
       else this.metrics.readLatency.record(ms);
     }
-    if (this.tracer === null) return;
-    const span = this.requests.get(req);
+    const span = req.traceSpan;
     if (span === undefined) return;
-    this.requests.delete(req);
-    if (span.isRecording()) {
-      span.setAttribute(Attr.errorCode, err);
-      if (err !== Code.OK) {
-        span.setAttribute(Attr.errorName, codeName(err));
-        // System errors (-1..-99) are failures; API errors (NONODE, BADVERSION...) are answers.
-        if (err > -100 && err < 0) span.setStatus({ code: SpanStatusCode.ERROR, message: codeName(err) });
-      }
+    req.traceSpan = undefined;
+    if (span.recording) {
+      span.setReplyCode(err);
+      // System errors (-1..-99) are failures; API errors (NONODE, BADVERSION...) are answers.
+      if (err > -100 && err < 0) span.fail(codeName(err));
     }
-    span.end();
+    span.end(now < 0 ? undefined : now);
   }
 
   /** The connection closed with the request unanswered: end its span, record no latency. */
   requestAbandoned(req: TracedRequest): void {
-    if (this.tracer === null) return;
-    const span = this.requests.get(req);
-    this.requests.delete(req);
+    const span = req.traceSpan;
+    req.traceSpan = undefined;
     endWith(span, 'connection closed before the reply');
   }
 
@@ -328,30 +260,21 @@ export class ServerTelemetry {
     return this.pendingSyncs.length;
   }
 
-  /** The span of a request, with ids given to an unsampled one now that it needs them. */
-  private spanOf(req: object): Span | undefined {
-    const span = this.requests.get(req);
-    if (span !== UNSAMPLED || this.roots === null) return span;
-    const named = trace.wrapSpanContext(this.roots.unsampledRoot());
-    this.requests.set(req, named);
-    return named;
-  }
-
   /** The traceparent a write carries to the leader (undefined: tracing off, or not traced). */
-  traceparentOf(req: object): string | undefined {
-    if (this.tracer === null) return undefined;
-    const span = this.spanOf(req);
-    return span === undefined ? undefined : formatTraceparent(span.spanContext());
+  traceparentOf(req: SpanSlot): string | undefined {
+    return req.traceSpan?.traceparent();
   }
 
   /** The deciding server expires a session: the closeSession proposal is this span's child. */
   sessionExpiring(req: TracedRequest, timeoutMs: number): void {
-    if (this.tracer === null) return;
-    const span = this.start(SpanName.sessionExpire, ROOT_CONTEXT, {
-      [Attr.sessionId]: hex(req.sessionId),
+    if (this.spans === null) return;
+    const span = this.start(SpanName.sessionExpire, null, {
+      [Attr.sessionId]: sessionHex(req.sessionId),
       [Attr.sessionTimeoutMs]: timeoutMs,
     });
-    this.requests.set(req, span);
+    // Its ids are drawn before it ends: the proposal, started later, names it as parent.
+    span.context();
+    req.traceSpan = span;
     span.end();
   }
 
@@ -361,13 +284,15 @@ export class ServerTelemetry {
    * Just before Peer.propose: opens zab.proposal under the request's trace (`forwarded` is
    * the traceparent a learner sent) and returns the traceparent the PROPOSAL carries.
    */
-  proposalStarting(req: object, forwarded?: string): string | undefined {
-    if (this.tracer === null) return undefined;
-    const parent = forwarded !== undefined ? contextFromTraceparent(forwarded) : this.contextOf(req);
-    const span = this.start(SpanName.proposal, parent);
+  proposalStarting(req: SpanSlot, forwarded?: string): string | undefined {
+    if (this.spans === null) return undefined;
+    const span =
+      forwarded !== undefined
+        ? this.spans.remoteChild(SpanName.proposal, forwarded, this.role)
+        : this.spans.child(SpanName.proposal, req.traceSpan ?? null, this.role);
     endWith(this.pendingProposal, 'superseded');
     this.pendingProposal = span;
-    return formatTraceparent(span.spanContext());
+    return span.traceparent();
   }
 
   /** Right after Peer.propose: the zxid it got (null: not leading, the write fails). */
@@ -380,7 +305,7 @@ export class ServerTelemetry {
     }
     this.metrics.proposalCount.add();
     this.lastProposed = zxid;
-    if (span?.isRecording()) {
+    if (span?.recording) {
       span.setAttribute(Attr.zxid, hex(zxid));
       span.setAttribute(Attr.epoch, Number(zxid >> 32n));
       span.setAttribute(Attr.op, opName(type));
@@ -393,11 +318,6 @@ export class ServerTelemetry {
     if (this.proposals.size > 0 && this.pendingSyncs.length < OPEN_SPANS_MAX) this.pendingSyncs.push(this.lastProposed);
   }
 
-  private contextOf(req: object): Context {
-    const span = this.spanOf(req);
-    return span === undefined ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, span);
-  }
-
   /** Leader: a quorum acked `zxid` and COMMIT/INFORM leaves (or, with no learner, it is applied). */
   private leaderCommitted(zxid: bigint): void {
     const p = this.proposals.get(zxid);
@@ -406,12 +326,12 @@ export class ServerTelemetry {
     this.metrics.commitCount.add();
     this.metrics.quorumAckLatency.record(performance.now() - p.createdAtMs);
     while (this.pendingSyncs.length > 0 && this.pendingSyncs[0]! <= zxid) this.pendingSyncs.shift();
-    if (this.tracer === null || p.span === null) return;
+    if (this.spans === null || p.span === null || !p.span.recording) return;
     p.span.addEvent(SpanEvent.quorum);
     p.span.addEvent(SpanEvent.commitSent);
     p.span.end();
-    const commit = this.start(SpanName.commit, trace.setSpan(ROOT_CONTEXT, p.span), { [Attr.zxid]: hex(zxid) });
-    putBounded(this.commits, zxid, commit, (s) => endWith(s, 'evicted'));
+    const commit = this.start(SpanName.commit, p.span, { [Attr.zxid]: hex(zxid) });
+    if (commit.recording) putBounded(this.commits, zxid, commit, (s) => endWith(s, 'evicted'));
   }
 
   // ---------- the quorum channel ----------
@@ -423,7 +343,7 @@ export class ServerTelemetry {
         const p = this.proposals.get(msg.zxid);
         if (p === undefined) return;
         this.metrics.ackLatency.recordKeyed(String(from), performance.now() - p.createdAtMs);
-        if (p.span?.isRecording()) p.span.addEvent(SpanEvent.ackReceived, { [Attr.peer]: from });
+        if (p.span?.recording) p.span.addEvent(SpanEvent.ackReceived, { [Attr.peer]: from });
         return;
       }
       case 'proposal':
@@ -438,8 +358,8 @@ export class ServerTelemetry {
         return;
       case 'followerinfo':
         // A FOLLOWERINFO that reaches us before we lead is dropped by the core; the learner resends.
-        if (this.tracer === null || this.role !== 'leader' || this.learnerSyncs.has(from)) return;
-        this.learnerSyncs.set(from, this.start(SpanName.sync, ROOT_CONTEXT, { [Attr.peer]: from }));
+        if (this.spans === null || this.role !== 'leader' || this.learnerSyncs.has(from)) return;
+        this.learnerSyncs.set(from, this.start(SpanName.sync, null, { [Attr.peer]: from }));
         return;
       case 'diff':
       case 'trunc':
@@ -503,34 +423,49 @@ export class ServerTelemetry {
     const created = txnTimeMs(data);
     if (created !== null) this.metrics.proposalLatency.record(Math.max(0, Date.now() - created));
     putBounded(this.learnerTxns, zxid, { createdAtWallMs: created ?? Date.now(), trace: traceparent }, () => undefined);
-    if (this.tracer === null || !voter) return;
-    const span = this.start(SpanName.ack, contextFromTraceparent(traceparent), { [Attr.zxid]: hex(zxid) });
+    if (this.spans === null || !voter) return;
+    const span = this.spans.remoteChild(SpanName.ack, traceparent, this.role);
+    if (!span.recording) return;
+    span.setAttribute(Attr.zxid, hex(zxid));
     putBounded(this.acks, zxid, span, (s) => endWith(s, 'evicted'));
   }
 
   private learnerCommit(zxid: bigint): void {
     this.metrics.learnerCommitReceivedCount.add();
-    if (this.tracer === null) return;
+    if (this.spans === null) return;
     const t = this.learnerTxns.get(zxid);
     if (t === undefined) return;
-    const span = this.start(SpanName.commit, contextFromTraceparent(t.trace), { [Attr.zxid]: hex(zxid) });
+    const span = this.spans.remoteChild(SpanName.commit, t.trace, this.role);
+    if (!span.recording) return;
+    span.setAttribute(Attr.zxid, hex(zxid));
     putBounded(this.commits, zxid, span, (s) => endWith(s, 'evicted'));
   }
 
   // ---------- the txn log ----------
 
-  /** A txn was appended to the log (not yet durable). */
+  /** A txn was appended to the log (not yet durable); `traceparent` is the trace it belongs to. */
   logAppended(zxid: bigint, traceparent: string | undefined): void {
+    this.appended(zxid, traceparent, undefined);
+  }
+
+  /** Standalone: a client's write was appended to the log; its trace is the request's. */
+  requestLogged(zxid: bigint, req: SpanSlot): void {
+    this.appended(zxid, undefined, req.traceSpan);
+  }
+
+  private appended(zxid: bigint, traceparent: string | undefined, span: TraceSpan | undefined): void {
     if (this.unsynced.length >= OPEN_SPANS_MAX) this.unsynced.shift();
-    this.unsynced.push({ zxid, trace: traceparent });
-    if (this.tracer === null) return;
+    this.unsynced.push({ zxid, trace: traceparent, span });
+    if (this.spans === null) return;
     if (this.role === 'leader' && this.serving) {
       // The leader's own log is a voter too: its zab.ack runs from append to fsync.
       const p = this.proposals.get(zxid);
-      const parent = p?.span ? trace.setSpan(ROOT_CONTEXT, p.span) : contextFromTraceparent(traceparent);
-      const span = this.start(SpanName.ack, parent, { [Attr.zxid]: hex(zxid) });
-      span.addEvent(SpanEvent.appended);
-      putBounded(this.acks, zxid, span, (s) => endWith(s, 'evicted'));
+      const ack =
+        p?.span != null ? this.spans.child(SpanName.ack, p.span, this.role) : this.spans.remoteChild(SpanName.ack, traceparent, this.role);
+      if (!ack.recording) return;
+      ack.setAttribute(Attr.zxid, hex(zxid));
+      ack.addEvent(SpanEvent.appended);
+      putBounded(this.acks, zxid, ack, (s) => endWith(s, 'evicted'));
       return;
     }
     this.acks.get(zxid)?.addEvent(SpanEvent.appended);
@@ -548,29 +483,34 @@ export class ServerTelemetry {
         if (p !== undefined) this.metrics.ackLatency.recordKeyed(String(this.serverId), performance.now() - p.createdAtMs);
       }
     }
-    if (this.tracer === null) return;
-    const links: Link[] = [];
+    if (this.spans === null) return;
+    const fsync = this.spans.root(SpanName.fsync, this.role, SpanKindCode.internal, startedAtMs);
+    let links = 0;
     for (const t of txns) {
-      const span = this.acks.get(t.zxid);
-      if (span !== undefined) {
-        span.addEvent(SpanEvent.fsynced);
+      const ack = this.acks.get(t.zxid);
+      if (ack !== undefined) {
+        ack.addEvent(SpanEvent.fsynced);
         if (this.role === 'leader') {
           this.acks.delete(t.zxid);
-          span.end();
+          ack.end();
         }
       }
-      if (links.length < FSYNC_LINKS_MAX && t.trace !== undefined) {
-        // Only traces that are recorded somewhere are worth a link.
-        const sc = parseTraceparent(t.trace);
-        if (sc !== null && (sc.traceFlags & TraceFlags.SAMPLED) !== 0) links.push({ context: sc });
+      if (!fsync.recording || links >= FSYNC_LINKS_MAX) continue;
+      // Only traces that are recorded somewhere are worth a link.
+      if (t.span !== undefined) {
+        if (!t.span.recording) continue;
+        const c = t.span.context();
+        fsync.addLink({ traceId: c.traceId, spanId: c.spanId });
+        links++;
+      } else {
+        const c = this.spans.sampledContext(t.trace);
+        if (c === null) continue;
+        fsync.addLink({ traceId: c.traceId, spanId: c.spanId });
+        links++;
       }
     }
-    const span = this.tracer.startSpan(SpanName.fsync, { startTime: performance.timeOrigin + startedAtMs, links, kind: SpanKind.INTERNAL }, ROOT_CONTEXT);
-    if (span.isRecording()) {
-      span.setAttributes(this.base);
-      span.setAttribute(Attr.fsyncTxns, txns.length);
-    }
-    span.end();
+    fsync.setAttribute(Attr.fsyncTxns, txns.length);
+    fsync.end();
   }
 
   /** A committed txn was applied to the data tree. */
@@ -585,7 +525,7 @@ export class ServerTelemetry {
         this.metrics.commitPropagationLatency.record(Math.max(0, Date.now() - t.createdAtWallMs));
       }
     }
-    if (this.tracer === null) return;
+    if (this.spans === null) return;
     const span = this.commits.get(zxid);
     if (span === undefined) return;
     this.commits.delete(zxid);
@@ -595,7 +535,7 @@ export class ServerTelemetry {
 
   /** Wrap a snapshot: zab.snapshot span and snapshottime. Returns the same promise. */
   snapshot<T extends SnapshotOutcome | null>(taking: Promise<T>): Promise<T> {
-    const span = this.tracer === null ? null : this.start(SpanName.snapshot, ROOT_CONTEXT);
+    const span = this.spans === null ? null : this.start(SpanName.snapshot, null);
     void taking.then(
       (info) => {
         if (info !== null) this.metrics.snapshotTime.record(info.durationMs);
@@ -620,21 +560,21 @@ export class ServerTelemetry {
         this.leaveRole(`LOOKING: ${e.reason}`);
         this.lookingSinceMs = now;
         this.unavailableSinceMs ??= now;
-        if (this.tracer === null) return;
+        if (this.spans === null) return;
         endWith(this.electionSpan, 'election restarted');
-        this.electionSpan = this.start(SpanName.election, ROOT_CONTEXT, { [Attr.electionEpoch]: Number(e.electionEpoch), [Attr.reason]: e.reason });
+        this.electionSpan = this.start(SpanName.election, null, { [Attr.electionEpoch]: Number(e.electionEpoch), [Attr.reason]: e.reason });
         return;
       case 'elected':
         if (this.lookingSinceMs !== null) this.metrics.electionTime.record(now - this.lookingSinceMs);
         this.lookingSinceMs = null;
         this.electedAtMs = now;
         this.setRole(roleOf(e.state));
-        if (this.tracer === null) return;
-        if (this.electionSpan?.isRecording()) {
-          this.electionSpan.setAttributes(this.base);
-          this.electionSpan.setAttributes({ [Attr.leader]: e.leader, [Attr.electionVotes]: e.votesReceived, [Attr.electionEpoch]: Number(e.electionEpoch) });
+        if (this.spans === null) return;
+        if (this.electionSpan?.recording) {
+          this.electionSpan.setRole(this.role);
+          setAll(this.electionSpan, { [Attr.leader]: e.leader, [Attr.electionVotes]: e.votesReceived, [Attr.electionEpoch]: Number(e.electionEpoch) });
         }
-        this.discoverySpan = this.start(SpanName.discovery, this.electionContext(), { [Attr.leader]: e.leader });
+        this.discoverySpan = this.start(SpanName.discovery, this.electionSpan, { [Attr.leader]: e.leader });
         this.electionSpan?.end();
         this.electionSpan = null;
         return;
@@ -642,14 +582,14 @@ export class ServerTelemetry {
         this.epoch = e.epoch;
         this.syncTxns = 0;
         this.syncMode = null;
-        if (this.tracer === null) return;
-        if (this.discoverySpan?.isRecording()) this.discoverySpan.setAttribute(Attr.epoch, Number(e.epoch));
-        this.syncSpan = this.start(SpanName.sync, this.discoveryContext(), { [Attr.epoch]: Number(e.epoch), [Attr.leader]: e.leader });
+        if (this.spans === null) return;
+        this.discoverySpan?.setAttribute(Attr.epoch, Number(e.epoch));
+        this.syncSpan = this.start(SpanName.sync, this.discoverySpan, { [Attr.epoch]: Number(e.epoch), [Attr.leader]: e.leader });
         this.discoverySpan?.end();
         this.discoverySpan = null;
         return;
       case 'synced':
-        if (this.syncSpan?.isRecording()) {
+        if (this.syncSpan?.recording) {
           this.syncSpan.setAttribute(Attr.syncMode, e.mode ?? this.syncMode ?? 'leader');
           this.syncSpan.setAttribute(Attr.syncTxns, this.syncTxns);
         }
@@ -672,7 +612,7 @@ export class ServerTelemetry {
         const span = this.learnerSyncs.get(e.learner);
         if (span === undefined) return;
         this.learnerSyncs.delete(e.learner);
-        if (span.isRecording()) span.setAttributes({ [Attr.syncMode]: e.mode, [Attr.syncTxns]: e.txns, [Attr.epoch]: Number(this.epoch) });
+        setAll(span, { [Attr.syncMode]: e.mode, [Attr.syncTxns]: e.txns, [Attr.epoch]: Number(this.epoch) });
         span.end();
         return;
       }
@@ -688,14 +628,6 @@ export class ServerTelemetry {
       case 'app':
         return;
     }
-  }
-
-  private electionContext(): Context {
-    return this.electionSpan === null ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, this.electionSpan);
-  }
-
-  private discoveryContext(): Context {
-    return this.discoverySpan === null ? ROOT_CONTEXT : trace.setSpan(ROOT_CONTEXT, this.discoverySpan);
   }
 
   /** The role ended: what was in flight will never finish here. */
@@ -740,7 +672,12 @@ export class ServerTelemetry {
     return this.metrics.monitorValues();
   }
 
-  /** Flush spans still buffered and stop the SDK (the server is closing). */
+  /** Spans ended so far are written (the spans file) or handed to their exporters. */
+  async flushSpans(): Promise<void> {
+    await this.spans?.forceFlush();
+  }
+
+  /** Flush spans still buffered and stop the span sinks and metrics (the server is closing). */
   async shutdown(): Promise<void> {
     endWith(this.electionSpan, 'server closing');
     this.electionSpan = null;

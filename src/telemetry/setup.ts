@@ -1,7 +1,8 @@
 /**
- * OpenTelemetry SDK setup from the standard OTEL_* environment variables, once per server,
- * at the edge (the server's start). Nothing is registered globally: each server gets its
- * own providers, so several servers can share one process (tests) without crossing.
+ * Telemetry setup from the standard OTEL_* environment variables, once per server, at the
+ * edge (the server's start). Spans are zablab's own (recorder.ts), written to the spans file
+ * off the server's thread and handed to OpenTelemetry span processors only when an exporter
+ * wants them. Nothing is registered globally: several servers can share one process (tests).
  *
  *   OTEL_TRACES_EXPORTER            otlp | console | none (comma-separated); default: otlp when an
  *                                   OTLP endpoint is set, else none
@@ -13,45 +14,31 @@
  *   ZABLAB_SPANS_DIR                also write $ZABLAB_SPANS_DIR/server-<id>.jsonl
  *   ZABLAB_SPANS_MAX_BYTES          size limit of that file (default 1 GiB)
  *
- * With no exporter and no spans dir, tracing is off: the server gets no tracer at all.
+ * With no exporter and no spans dir, tracing is off: the server gets no span recorder at all.
  * Metrics are always collected; they leave only through renderPrometheus() (GET /metrics).
  */
-import crypto from 'node:crypto';
-import { TraceFlags, type Attributes, type Context, type Link, type SpanContext, type SpanKind, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor,
-  ConsoleSpanExporter,
-  ParentBasedSampler,
-  SamplingDecision,
-  TraceIdRatioBasedSampler,
-  type IdGenerator,
-  type Sampler,
-  type SamplingResult,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import { ServerTelemetry, type RootSampler } from './instrument.js';
+import { ServerTelemetry } from './instrument.js';
 import { Attr, INSTRUMENTATION_SCOPE, SERVICE_NAME } from './names.js';
+import { ProcessorSink } from './otel-sink.js';
 import { PullMetricReader } from './prometheus.js';
-import { SPANS_DIR_ENV, SPANS_FILE_FLUSH_MS, SPANS_FILE_MAX_BYTES_DEFAULT, SpansFileExporter, spansFileName } from './spans-file.js';
+import { SpanRecorder, type SpanSink } from './recorder.js';
+import { SAMPLERS, SpanSampler, type SamplerConfig, type SamplerName } from './sampler.js';
+import { SpansFileSink } from './spans-file-sink.js';
+import { SPANS_DIR_ENV, SPANS_FILE_MAX_BYTES_DEFAULT, spansFileName } from './spans-file.js';
+
+export { SAMPLERS };
+export type { SamplerName };
 
 export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
 
 export const SPANS_MAX_BYTES_ENV = 'ZABLAB_SPANS_MAX_BYTES';
 const SERVICE_VERSION = '0.1.0';
-/** The spans file's batch queue: spans beyond it (a burst faster than the disk) are dropped. */
-const SPANS_FILE_QUEUE_MAX = 65_536;
-const SPANS_FILE_BATCH_MAX = 4_096;
 const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
-
-export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
-export type SamplerName = (typeof SAMPLERS)[number];
 
 /** What the environment asks for, with a warning for each value that was not understood. */
 export interface TelemetryConfig {
@@ -62,7 +49,7 @@ export interface TelemetryConfig {
   console: boolean;
   spansDir: string | null;
   spansFileMaxBytes: number;
-  sampler: { name: SamplerName; ratio: number };
+  sampler: SamplerConfig;
   warnings: string[];
 }
 
@@ -155,106 +142,6 @@ export function readTelemetryConfig(env: TelemetryEnv = process.env): TelemetryC
   };
 }
 
-export function buildSampler(s: TelemetryConfig['sampler']): Sampler {
-  switch (s.name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return new TraceIdRatioBasedSampler(s.ratio);
-    case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(s.ratio) });
-  }
-}
-
-/**
- * Trace and span ids from a pool of crypto randomness: the SDK's default builds each id from
- * Math.random() digit by digit, which costs more than the rest of an unsampled span.
- */
-export class PooledIdGenerator implements IdGenerator {
-  private readonly pool = Buffer.alloc(8 * 1024);
-  private offset = this.pool.length;
-
-  private take(bytes: number): string {
-    for (;;) {
-      if (this.offset + bytes > this.pool.length) {
-        crypto.randomFillSync(this.pool);
-        this.offset = 0;
-      }
-      const start = this.offset;
-      this.offset += bytes;
-      // An all-zero id is invalid in W3C trace context; draw again (odds 2^-64).
-      for (let i = start; i < start + bytes; i++) if (this.pool[i] !== 0) return this.pool.toString('hex', start, start + bytes);
-    }
-  }
-
-  generateTraceId = (): string => this.take(16);
-  generateSpanId = (): string => this.take(8);
-}
-
-/**
- * The configured sampler, plus a way to take the root decision of a client request before
- * the SDK is involved: an unsampled request then costs two ids and a coin, not an SDK span
- * (at 1 % sampling that is most of the cost of tracing). A sampled one is created by the SDK
- * with the decision already taken (`force`), so the ratio is not applied twice.
- */
-export class GatedSampler implements Sampler, RootSampler {
-  private forced = false;
-  private readonly coin: () => boolean;
-
-  constructor(
-    private readonly inner: Sampler,
-    cfg: TelemetryConfig['sampler'],
-    private readonly ids: IdGenerator,
-  ) {
-    switch (cfg.name) {
-      case 'always_on':
-      case 'parentbased_always_on':
-        this.coin = () => true;
-        return;
-      case 'always_off':
-      case 'parentbased_always_off':
-        this.coin = () => false;
-        return;
-      case 'traceidratio':
-      case 'parentbased_traceidratio': {
-        const ratio = cfg.ratio;
-        this.coin = () => Math.random() < ratio;
-        return;
-      }
-    }
-  }
-
-  shouldSample(context: Context, traceId: string, name: string, kind: SpanKind, attributes: Attributes, links: Link[]): SamplingResult {
-    if (this.forced) {
-      this.forced = false;
-      return { decision: SamplingDecision.RECORD_AND_SAMPLED };
-    }
-    return this.inner.shouldSample(context, traceId, name, kind, attributes, links);
-  }
-
-  toString(): string {
-    return `GatedSampler{${this.inner.toString()}}`;
-  }
-
-  /** Decide a root span; true: the next span the tracer starts is sampled without asking again. */
-  sampleRoot(): boolean {
-    const yes = this.coin();
-    this.forced = yes;
-    return yes;
-  }
-
-  /** The context of a root span that is not sampled (what it propagates: flags 00). */
-  unsampledRoot(): SpanContext {
-    return { traceId: this.ids.generateTraceId(), spanId: this.ids.generateSpanId(), traceFlags: TraceFlags.NONE };
-  }
-}
-
 export interface SetupOptions {
   serverId: number;
   env?: TelemetryEnv;
@@ -274,6 +161,13 @@ function resourceFor(cfg: TelemetryConfig, serverId: number): Resource {
   });
 }
 
+/** A resource's attributes as the spans file's `resource` object (undefined values left out). */
+function resourceJson(resource: Resource): string {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(resource.attributes)) if (v !== undefined) out[k] = v;
+  return JSON.stringify(out);
+}
+
 /** The telemetry of one server, as the environment configures it. */
 export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
   const cfg = readTelemetryConfig(opts.env);
@@ -282,48 +176,37 @@ export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
   const resource = resourceFor(cfg, opts.serverId);
 
   const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
-  let tracer: Tracer | null = null;
-  let tracerProvider: BasicTracerProvider | null = null;
-  let roots: GatedSampler | null = null;
   const reader = new PullMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
   const telemetryRef: { t: ServerTelemetry | null } = { t: null };
   if (cfg.otlpTracesUrl !== null) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: cfg.otlpTracesUrl })));
   if (cfg.console) processors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
+  const sinks: SpanSink[] = [];
+  if (processors.length > 0) sinks.push(new ProcessorSink(processors, resource, { name: INSTRUMENTATION_SCOPE, version: SERVICE_VERSION }));
   if (cfg.spansDir !== null) {
-    const file = spansFileName(cfg.spansDir, opts.serverId);
     let warned = false;
-    const exporter = new SpansFileExporter({
-      file,
-      maxBytes: cfg.spansFileMaxBytes,
-      onDrop: (n, reason) => {
-        telemetryRef.t?.metrics.spansDropped.add(n);
-        if (!warned) warn(`spans dropped: ${reason}`);
-        warned = true;
-      },
-    });
-    processors.push(
-      new BatchSpanProcessor(exporter, {
-        scheduledDelayMillis: SPANS_FILE_FLUSH_MS,
-        maxQueueSize: SPANS_FILE_QUEUE_MAX,
-        maxExportBatchSize: SPANS_FILE_BATCH_MAX,
+    sinks.push(
+      new SpansFileSink({
+        file: spansFileName(cfg.spansDir, opts.serverId),
+        maxBytes: cfg.spansFileMaxBytes,
+        serverId: opts.serverId,
+        resourceJson: resourceJson(resource),
+        onDrop: (n, reason) => {
+          telemetryRef.t?.metrics.spansDropped.add(n);
+          if (!warned) warn(`spans dropped: ${reason}`);
+          warned = true;
+        },
       }),
     );
   }
-  if (processors.length > 0) {
-    const ids = new PooledIdGenerator();
-    roots = new GatedSampler(buildSampler(cfg.sampler), cfg.sampler, ids);
-    tracerProvider = new BasicTracerProvider({ resource, sampler: roots, idGenerator: ids, spanProcessors: processors });
-    tracer = tracerProvider.getTracer(INSTRUMENTATION_SCOPE, SERVICE_VERSION);
-  }
+  const spans = sinks.length > 0 ? new SpanRecorder(opts.serverId, new SpanSampler(cfg.sampler), sinks) : null;
   const telemetry = new ServerTelemetry({
     serverId: opts.serverId,
-    tracer,
-    roots,
+    spans,
     meter: meterProvider.getMeter(INSTRUMENTATION_SCOPE, SERVICE_VERSION),
     reader,
     shutdown: async () => {
-      await tracerProvider?.shutdown();
+      await spans?.shutdown();
       await meterProvider.shutdown();
     },
   });

@@ -1,7 +1,9 @@
 /**
  * The spans file: with ZABLAB_SPANS_DIR set, each server appends its finished spans to
  * `$ZABLAB_SPANS_DIR/server-<id>.jsonl`, one JSON object per line, so that the harness
- * can rebuild a write's trace across the ensemble with no collector running.
+ * can rebuild a write's trace across the ensemble with no collector running. The server
+ * writes it through spans-file-sink.ts (a writer thread); the line format is spanLine()'s,
+ * and SpansFileExporter writes the same lines for OpenTelemetry SDK spans.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -12,7 +14,7 @@ import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 export const SPANS_DIR_ENV = 'ZABLAB_SPANS_DIR';
 /** A spans file stops growing at this size (spans past it are counted as dropped). */
 export const SPANS_FILE_MAX_BYTES_DEFAULT = 1024 * 1024 * 1024;
-/** The batch processor hands spans over at least this often; the file is at most this far behind. */
+/** Spans go to the writer thread at least this often; the file is about this far behind (well within 2 s). */
 export const SPANS_FILE_FLUSH_MS = 500;
 
 export type SpanAttributeValue = string | number | boolean | (string | number | boolean | null | undefined)[];
