@@ -52,12 +52,9 @@ export const zabEnsemble: DashboardSpec = {
     {
       kind: 'timeseries',
       title: 'Requests/s by op and server',
-      description: 'Client requests answered per second, reads and writes, by the server the client talks to (readlatency / updatelatency observations).',
+      description: 'Client requests answered per second by ZooKeeper op name (getData, setData, create2, multi...), by the server the client talks to: the wire protocol and the REST face alike (zab_requests). Pings are not counted.',
       unit: 'reqps',
-      queries: [
-        { expr: rate(Metric.readLatency), legend: `${byServer} read` },
-        { expr: rate(Metric.updateLatency), legend: `${byServer} write` },
-      ],
+      queries: [{ expr: rate(Metric.zabRequests), legend: `${byServer} {{op}}` }],
     },
     {
       kind: 'timeseries',

@@ -234,6 +234,7 @@ export class ServerTelemetry {
     if (req.type !== OpCode.ping) {
       now = performance.now();
       const ms = now - req.receivedAtMs;
+      this.metrics.requests.add(req.type);
       if (write) this.metrics.updateLatency.record(ms);
       else this.metrics.readLatency.record(ms);
     }

@@ -6,6 +6,7 @@
  * prints for its summaries (zk_avg_fsynctime, zk_min_..., zk_max_..., zk_cnt_..., zk_sum_...).
  */
 import { ValueType, createNoopMeter, type Attributes, type Counter, type Histogram, type Meter, type Observable, type ObservableGauge } from '@opentelemetry/api';
+import { opName } from '../jute/index.js';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_MS, Metric, ROLES, type MetricSpec, type Role } from './names.js';
 
 /** What the gauges read from the running server (built by src/server/server-view.ts). */
@@ -144,6 +145,23 @@ export class CounterMetric {
   }
 }
 
+/**
+ * Requests answered per op type. A plain count per op on the hot path; the counter is
+ * observed at collection time, so no attribute set is hashed per request.
+ */
+export class OpCounts {
+  private readonly byType = new Map<number, number>();
+
+  add(type: number): void {
+    this.byType.set(type, (this.byType.get(type) ?? 0) + 1);
+  }
+
+  /** [op name, count] for every op seen. */
+  entries(): [string, number][] {
+    return [...this.byType].map(([t, n]) => [opName(t), n]);
+  }
+}
+
 export function bucketsOf(spec: MetricSpec): readonly number[] {
   return spec.unit === 'ms' ? LATENCY_BUCKETS_MS : COUNT_BUCKETS;
 }
@@ -162,6 +180,8 @@ export class ZabMetrics {
   readonly diffCount: CounterMetric;
   readonly snapCount: CounterMetric;
   readonly spansDropped: CounterMetric;
+  /** zab_requests{op}. */
+  readonly requests = new OpCounts();
   readonly quorumAckLatency: HistogramMetric;
   readonly ackLatency: HistogramMetric;
   readonly proposalLatency: HistogramMetric;
@@ -270,6 +290,7 @@ export class ZabMetrics {
       zabOutstandingProposals: g(Metric.zabOutstandingProposals),
     };
     const throttled = meter.createObservableCounter(Metric.throttledOps.name, { description: Metric.throttledOps.help, unit: '1' });
+    const requests = meter.createObservableCounter(Metric.zabRequests.name, { description: Metric.zabRequests.help, unit: '1' });
     const roleAttrs = new Map(ROLES.map((r) => [r, { role: r }]));
     meter.addBatchObservableCallback(
       (r) => {
@@ -291,6 +312,7 @@ export class ZabMetrics {
         o(gauges.globalSessions, v.globalSessions);
         o(gauges.uptime, v.uptimeMs);
         r.observe(throttled, v.throttledOps);
+        for (const [op, n] of this.requests.entries()) r.observe(requests, n, { op });
         for (const role of ROLES) r.observe(gauges.zabRole, role === v.role ? 1 : 0, roleAttrs.get(role));
         o(gauges.zabLastProcessedZxid, num(v.lastProcessedZxid));
         if (v.quorum) {
@@ -312,7 +334,7 @@ export class ZabMetrics {
           o(gauges.zabOutstandingProposals, v.leader.outstandingProposals);
         }
       },
-      [...Object.values(gauges), throttled] as Observable[],
+      [...Object.values(gauges), throttled, requests] as Observable[],
     );
   }
 

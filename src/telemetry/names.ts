@@ -135,6 +135,7 @@ export const Metric = {
   zabLastZxid: m('zab_last_zxid', 'gauge', '1', 'all', 'Last logged zxid (epoch << 32 | counter)'),
   zabLastProcessedZxid: m('zab_last_processed_zxid', 'gauge', '1', 'all', 'Last applied zxid'),
   zabOutstandingProposals: m('zab_outstanding_proposals', 'gauge', '1', 'leader', 'Proposals waiting for a quorum'),
+  zabRequests: m('zab_requests', 'counter', '1', 'all', 'Client requests answered, by op (label `op`, ZooKeeper\'s op name); pings excepted'),
   zabSpansDropped: m('zab_spans_dropped', 'counter', '1', 'all', 'Spans not written to ZABLAB_SPANS_DIR (over its size limit, or a write failed)'),
 } as const satisfies Record<string, MetricSpec>;
 

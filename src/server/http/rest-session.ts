@@ -164,12 +164,12 @@ export class RestSession {
       return { err: Code.CONNECTIONLOSS, zxid: this.server.lastProcessedZxid, body: null };
     }
     this.server.touchSession(s.sessionId, s.timeoutMs);
-    if (!this.server.takesWritePath(type)) {
-      const reply = this.server.processRead(req, null);
-      if (reply.err === Code.SESSIONEXPIRED) this.drop(s, 'session expired');
-      return reply;
-    }
-    const reply = await this.write(s, req);
+    // Traced and counted like a client connection's request (zk.request, readlatency/updatelatency, zab_requests).
+    const telemetry = this.server.telemetry;
+    telemetry.requestStarted(req);
+    const write = this.server.takesWritePath(type);
+    const reply = write ? await this.write(s, req) : this.server.processRead(req, null);
+    telemetry.requestFinished(req, reply.err, write);
     if (reply.err === Code.SESSIONEXPIRED) this.drop(s, 'session expired');
     return reply;
   }

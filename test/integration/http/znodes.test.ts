@@ -125,6 +125,30 @@ describe('REST znodes (standalone, in-process)', () => {
     expect((await client.getData('/from-rest')).data?.toString()).toBe('r');
   });
 
+  it('counts REST requests as client requests: zab_requests by op, readlatency and updatelatency', async () => {
+    const metrics = async (): Promise<(name: string) => number> => {
+      const text = (await req('GET', '/metrics')).text;
+      return (series) => {
+        const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? 0 : Number(line.slice(series.length + 1));
+      };
+    };
+    const before = await metrics();
+    expect((await req('POST', '/v1/znodes/counted', 'x')).status).toBe(201);
+    expect((await req('PUT', '/v1/znodes/counted', 'y')).status).toBe(200);
+    expect((await req('GET', '/v1/znodes/counted')).status).toBe(200);
+    expect((await req('GET', '/v1/znodes/counted')).status).toBe(200);
+    await client.exists('/counted');
+    const after = await metrics();
+    const delta = (series: string): number => after(series) - before(series);
+    expect(delta('zab_requests{op="create2"}')).toBe(1); // REST creates answer with a stat, as create2 does
+    expect(delta('zab_requests{op="setData"}')).toBe(1);
+    expect(delta('zab_requests{op="getData"}')).toBe(2);
+    expect(delta('zab_requests{op="exists"}')).toBe(1);
+    expect(delta('updatelatency_count')).toBe(2);
+    expect(delta('readlatency_count')).toBe(3);
+  });
+
   it('answers 404 NONODE for a missing znode or parent', async () => {
     expectError(await req('GET', '/v1/znodes/missing'), 404, 'NONODE', -101);
     expectError(await req('GET', '/v1/children/missing'), 404, 'NONODE', -101);
