@@ -189,6 +189,19 @@ function putHex32(b: Buffer, ov: DataView, p: number, v: number, strip: boolean)
   return p + digits;
 }
 
+/** Epoch seconds with 10 digits (2001 to 2286): the line templates leave 19 digits for a time. */
+function isFixedWidth(sec: number): boolean {
+  return sec >= 1_000_000_000 && sec < 10_000_000_000;
+}
+
+/** Epoch nanoseconds, 19 digits, from whole seconds (10 digits) and the nanoseconds past them. */
+function putNanosFixed(b: Buffer, ov: DataView, p: number, sec: number, subNs: number): void {
+  const high = Math.floor(sec / 100_000);
+  putDigits(b, ov, p, high, 5);
+  putDigits(b, ov, p + 5, sec - high * 100_000, 5);
+  putDigits(b, ov, p + 10, subNs, 9);
+}
+
 /**
  * `words` random 32-bit words as hex, never all zero. These are the ids of spans nobody
  * referred to: Math.random, as OpenTelemetry's own id generator uses.
@@ -399,19 +412,10 @@ export class SpanLineWriter {
     return this.u8[this.o++]!;
   }
 
-  /** A time as epoch nanoseconds, 19 digits wide (fixed) or as they come (`fixed` false). */
-  private nanos(p: number, perfMs: number, fixed: boolean): number {
+  /** A time as epoch nanoseconds, as many digits as it has. */
+  private nanos(p: number, perfMs: number): number {
     this.clock.split(perfMs);
-    const sec = this.clock.sec;
-    const b = this.b;
-    const ov = this.ov;
-    if (fixed) {
-      const high = Math.floor(sec / 100_000);
-      putDigits(b, ov, p, high, 5);
-      putDigits(b, ov, p + 5, sec - high * 100_000, 5);
-      return putDigits(b, ov, p + 10, this.clock.subNs, 9);
-    }
-    return putDigits(b, ov, putUint(b, ov, p, sec), this.clock.subNs, 9);
+    return putDigits(this.b, this.ov, putUint(this.b, this.ov, p, this.clock.sec), this.clock.subNs, 9);
   }
 
   /** A text field as a JSON string at p; the offset after it, or -1 for the "none" marker (nothing written). */
@@ -515,18 +519,19 @@ export class SpanLineWriter {
       putWords(ov, start + head.parentAt, dv, this.o, 16);
       this.o += 16;
     }
-    this.clock.split(startMs);
-    const fixedStart = this.clock.sec >= 1_000_000_000 && this.clock.sec < 10_000_000_000;
-    this.clock.split(endMs);
-    const fixedEnd = this.clock.sec >= 1_000_000_000 && this.clock.sec < 10_000_000_000;
-    if (fixedStart && fixedEnd) {
-      this.nanos(start + head.startAt, startMs, true);
-      this.nanos(start + head.endAt, endMs, true);
+    const clock = this.clock;
+    clock.split(startMs);
+    const startSec = clock.sec;
+    const startNs = clock.subNs;
+    clock.split(endMs);
+    if (isFixedWidth(startSec) && isFixedWidth(clock.sec)) {
+      putNanosFixed(b, ov, start + head.startAt, startSec, startNs);
+      putNanosFixed(b, ov, start + head.endAt, clock.sec, clock.subNs);
     } else {
       // A clock outside 2001..2286: the times as they come, after the fixed part.
-      p = this.nanos(start + head.startAt, startMs, false);
+      p = this.nanos(start + head.startAt, startMs);
       p = putBytes(b, p, C_END);
-      p = this.nanos(p, endMs, false);
+      p = this.nanos(p, endMs);
       p = putBytes(b, p, C_DURATION);
     }
     p = putDurationMs(b, ov, p, startMs, endMs);
@@ -591,7 +596,7 @@ export class SpanLineWriter {
       p = putBytes(b, p, C_EVENT_NAME);
       p = putBytes(b, p, this.symbolJson[this.symbolIndex()]!);
       p = putBytes(b, p, C_EVENT_TIME);
-      p = this.nanos(p, this.f64(), false);
+      p = this.nanos(p, this.f64());
       p = putBytes(b, p, C_EVENT_ATTRS);
       p = this.attrs(p, false);
       b[p++] = 125;
