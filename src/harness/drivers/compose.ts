@@ -40,6 +40,7 @@ import {
 } from '../compose/index.js';
 import { FAULT_ACTIONS, type EnsembleDriverName, type FaultAction } from '../scenario/types.js';
 import { PROBE_TIMEOUT_MS, hostPort, memberMetrics, probeSrvr, soleLeader, waitMembersServing } from './probe.js';
+import { samplerEnv } from './sampler-env.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberStatus, UpOptions } from './types.js';
 
 export const COMPOSE_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS);
@@ -114,7 +115,7 @@ async function upCompose(opts: UpOptions, image: string, compose: 'v1' | 'v2' | 
     bindAddress: DEFAULT_BIND_ADDRESS,
     stack: false,
     spansDir,
-    env: {},
+    env: spansDir === null ? {} : samplerEnv(opts.spansSample),
   };
   let written;
   try {

@@ -15,6 +15,7 @@ import type { EnsembleDriverName, FaultAction } from '../scenario/types.js';
 import { FAULT_ACTIONS } from '../scenario/types.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 import { PartitionBook, postFaultPlan } from './partitions.js';
+import { samplerEnv } from './sampler-env.js';
 import { hostPort, memberMetrics, memberMode, soleLeader } from './probe.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
 
@@ -46,7 +47,7 @@ export function localDriver(): EnsembleDriver {
         driver: 'local',
         program: { kind: 'zablab' },
         faults: LOCAL_FAULTS,
-        env: spansDir === null ? {} : { [SPANS_DIR_ENV]: spansDir },
+        env: spansDir === null ? {} : { [SPANS_DIR_ENV]: spansDir, ...samplerEnv(opts.spansSample) },
         spansDir,
       });
     },

@@ -43,6 +43,8 @@ export interface UpOptions {
   dir: string;
   /** Ask every server to write spans to DIR/server-<id>.jsonl (zablab only; others ignore it). */
   spansDir?: string;
+  /** With spansDir: the share of requests traced, in (0, 1] (default 1: every request). */
+  spansSample?: number;
   /** driver `external`. */
   external?: ExternalServer[];
   /** driver `zookeeper`. */

@@ -216,7 +216,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       observers: plan.ensemble.observers,
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
       dir: path.join(ctx.dir, 'ensemble'),
-      ...(spansDir === undefined ? {} : { spansDir }),
+      ...(spansDir === undefined ? {} : { spansDir, spansSample: plan.spansSample }),
       ...(plan.ensemble.external === undefined ? {} : { external: plan.ensemble.external }),
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
       timeoutMs: UP_TIMEOUT_MS,

@@ -18,7 +18,7 @@ export function describeRun(run: RunPlan): string {
     `${formatDurationMs(run.workload.warmupMs)} warm-up + ${formatDurationMs(run.workload.durationMs)}`,
     faults(run.faults),
   ];
-  if (run.spans) parts.push('spans');
+  if (run.spans) parts.push(run.spansSample < 1 ? `spans ${Math.round(run.spansSample * 10_000) / 100} %` : 'spans');
   return `${run.name}: ${parts.join('; ')}`;
 }
 

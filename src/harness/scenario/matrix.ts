@@ -178,6 +178,7 @@ function planRun(s: Scenario, cell: Record<string, MatrixValue>, repeat: number,
     load: { ...s.load },
     faults: s.faults.map((f): FaultSpec => ({ ...f, target: typeof f.target === 'string' ? f.target : { id: f.target.id } })),
     spans: s.spans,
+    spansSample: s.spansSample,
   };
   for (const [path, value] of Object.entries(cell)) {
     const field = matrixField(path);

@@ -14,7 +14,7 @@
  *   load: {driver: native}
  *   faults: []                     # [{at: 10s, action: kill, target: leader}, ...]
  *   repeats: 1
- *   spans: false
+ *   spans: false                   # true: trace every request; 0.1: trace 10 % of them
  *   matrix: {}                     # {workload.readPct: [50, 90], ensemble.config.snapCount: [1000, 100000]}
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -59,6 +59,8 @@ export const MAX_SCENARIO_CHARS = 1_048_576;
 const MAX_ALIASES = 100;
 const MAX_HOST_CHARS = 255;
 const MAX_PATH_CHARS = 4_096;
+/** The smallest share of requests `spans:` may trace (1 in 10,000). */
+const MIN_SPANS_SAMPLE = 0.0001;
 
 const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'matrix'] as const;
 const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'zookeeperHome'] as const;
@@ -97,13 +99,23 @@ export function parseScenario(text: string, source: string): Scenario {
     load: parseLoad(ctx, top.load),
     faults: parseFaults(ctx, top.faults),
     repeats: top.repeats === undefined ? 1 : readInt(ctx, ['repeats'], top.repeats, 1, MAX_REPEATS),
-    spans: top.spans === undefined ? false : readBoolean(ctx, ['spans'], top.spans),
+    ...readSpans(ctx, top.spans),
     matrix: parseMatrix(ctx, top.matrix),
     source,
   };
   // Throws for the first run that cannot run (e.g. a fault on an observer in a cell with none).
   expandScenario(scenario, ctx);
   return scenario;
+}
+
+/** `spans: true | false | <share of requests traced, 0 < x <= 1>`. */
+function readSpans(ctx: FieldContext, value: unknown): { spans: boolean; spansSample: number } {
+  if (value === undefined || value === null) return { spans: false, spansSample: 1 };
+  if (typeof value === 'boolean') return { spans: value, spansSample: 1 };
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_SPANS_SAMPLE || value > 1) {
+    fail(ctx, ['spans'], `must be true, false or the share of requests to trace (${MIN_SPANS_SAMPLE} to 1, e.g. 0.1), got ${shown(value)}`);
+  }
+  return { spans: true, spansSample: value };
 }
 
 function readDescription(ctx: FieldContext, value: unknown): string {

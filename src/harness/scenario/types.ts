@@ -101,6 +101,12 @@ export interface Scenario {
   matrix: Record<string, (string | number | boolean)[]>;
   /** Record spans (ZABLAB_SPANS_DIR) to break down writes; drivers that cannot ignore it. */
   spans: boolean;
+  /**
+   * Share of requests traced when `spans` is on, in (0, 1] (YAML `spans: 0.1`). Every span
+   * costs the server CPU (bench/tracing-overhead.ts): a sample keeps the breakdown and most
+   * of the throughput on a read-heavy load.
+   */
+  spansSample: number;
   /** Where the file came from (for messages). */
   source: string;
 }
@@ -119,4 +125,5 @@ export interface RunPlan {
   load: LoadSection;
   faults: FaultSpec[];
   spans: boolean;
+  spansSample: number;
 }

@@ -13,6 +13,7 @@ import {
   builtinScenario,
   builtinScenarioNames,
   describeScenario,
+  describeRun,
   expandRuns,
   formatDurationMs,
   loadScenarioFile,
@@ -141,9 +142,17 @@ describe('defaults', () => {
       repeats: 1,
       matrix: {},
       spans: false,
+      spansSample: 1,
       source: SRC,
     });
     expect(expandRuns(s).map((r) => [r.name, r.repeat, r.cell])).toEqual([['minimal', 1, {}]]);
+  });
+
+  it('spans: a share of requests traces that share; true traces every request', () => {
+    const sampled = expandRuns(parseScenario('name: x\nspans: 0.1\n', SRC));
+    expect(sampled.map((r) => [r.spans, r.spansSample])).toEqual([[true, 0.1]]);
+    expect(describeRun(sampled[0]!)).toMatch(/; spans 10 %$/);
+    expect(expandRuns(parseScenario('name: x\nspans: true\n', SRC)).map((r) => [r.spans, r.spansSample])).toEqual([[true, 1]]);
   });
 
   it('empty sections mean defaults; given weights replace the default ones; config values become zoo.cfg text', () => {
@@ -230,7 +239,8 @@ describe('validation errors name the file, line, field, what was found and what 
     ['a follower in a 1-voter ensemble', 'name: x\nensemble: {voters: 1}\nfaults: [{at: 1s, action: kill, target: follower}]\n', ['run x: faults[0].target is follower, but this run has 1 voter and so no follower']],
     ['an id outside the ensemble', 'name: x\nensemble: {observers: 1}\nfaults: [{at: 1s, action: kill, target: 5}]\n', ["run x: faults[0].target is server 5, but this run's members are 1 to 4 (voters 1 to 3, observers 4 to 4)"]],
     ['repeats out of range', 'name: x\nrepeats: 0\n', ['repeats must be an integer from 1 to 1000, got 0']],
-    ['spans not a boolean', 'name: x\nspans: yes\n', ['spans must be true or false, got "yes"']],
+    ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
+    ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
     ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.config.<key>, workload.readPct,', 'load.driver']],
     ['a matrix over a layout key', 'name: x\nmatrix: {ensemble.config.dataDir: [a, b]}\n', ['matrix.ensemble.config.dataDir cannot be set']],
     ['an empty matrix list', 'name: x\nmatrix: {workload.readPct: []}\n', ['matrix.workload.readPct must be a non-empty list of values, got a list']],
