@@ -190,13 +190,10 @@ describe.skipIf(skipReason !== null)('docker: the image, zablab compose, the com
       restarted = follower;
     }, 60_000);
 
-    // KNOWN BUG (server transport, not this driver): only the higher server id dials, and a dial
-    // from a lower id is refused. The old process died while partitioned, so its peers' election
-    // connections to it are half-open and never used again; the restarted server cannot dial
-    // them and stays LOOKING after the heal. ZooKeeper's QuorumCnxManager instead lets a lower
-    // sid's dial make the higher sid drop its stale connection and dial back. When the
-    // transport does that, this test passes: turn `it.fails` back into `it`.
-    it.fails('after that restart and the heal, the server rejoins (known transport bug: it stays looking)', async ({ skip }) => {
+    // The old process died while partitioned, so its higher-id peers hold half-open connections
+    // to it. The restarted server's dials to them are nudges: they drop those stale connections
+    // and dial back (as ZooKeeper's QuorumCnxManager does for a lower sid).
+    it('after that restart and the heal, the server rejoins', async ({ skip }) => {
       if (restarted === 0) skip('the test before it failed');
       // A plain heal rejoins within seconds (see above); this gives it far more.
       await handle.waitServing(15_000);

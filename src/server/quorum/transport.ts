@@ -2,14 +2,30 @@
  * PeerTransport: TCP between the servers of an ensemble, one connection per peer pair per
  * channel (election, quorum), framed by codec.ts.
  *
- * Who dials: the higher server id dials, the lower id only accepts (and refuses a dial from
- * a lower id). Each pair therefore has exactly one connection per channel with no tie-break
- * races; the dialer retries every `reconnectDelayMs` while the peer is down.
+ * Who dials: the connection of a pair is always the one the higher server id dialed. The
+ * higher id dials whenever it has none, retrying every `reconnectDelayMs` while the peer is
+ * down. The lower id also dials while it has no connection (same period), but only as a
+ * *nudge*: the higher id reads its handshake, closes it without an answer and dials back,
+ * first dropping the connection it holds, which must be stale (ZooKeeper's QuorumCnxManager
+ * does the same: a lower sid's connection makes the higher sid finish its old SendWorker and
+ * connect back). Without nudges, a peer that died unseen (partitioned, then killed) leaves
+ * the higher ids with half-open connections they never replace, and after its restart it
+ * could reach nobody above it.
+ *
+ * Nudges do not make healthy connections flap. The lower id nudges only while it has no
+ * connection, and stops (closing any nudge in flight) as soon as it accepts one. The higher
+ * id ignores a nudge while its own dial is in flight (that dial is the answer), and for
+ * NUDGE_GRACE_MS after establishing a connection: the acceptor establishes before it answers
+ * the handshake, so a nudge that reaches us after our dial succeeded was sent before the peer
+ * accepted it and is late, not news. Should a late nudge still outlive the grace (an event
+ * loop stalled for that long), the cost is one reconnect: the dropped connection makes the
+ * lower id nudge again only after `reconnectDelayMs`, while our redial leaves at once.
  *
  * Handshake: the dialer sends {serverId, channel}; the acceptor checks that the id is a
- * member, is higher than its own and that the channel matches the port it arrived on, then
- * answers with its own handshake. The dialer checks that answer the same way. Only then do
- * messages flow, so nothing is written into a connection that is about to be refused.
+ * member and that the channel matches the port it arrived on. A higher id is then answered
+ * with the acceptor's own handshake, which the dialer checks the same way; a lower id's
+ * handshake is a nudge. Only after both handshakes do messages flow, so nothing is written
+ * into a connection that is about to be refused.
  *
  * Quorum channel contract (what ZAB relies on): onDisconnect(peer) is a boundary. Of the
  * quorum messages sent to `peer` since the previous boundary, a prefix arrived in order
@@ -108,6 +124,8 @@ const PENDING_INBOUND_MAX = 64;
 const SELF_QUEUE_MAX = 10_000;
 /** Distinct unknown destination ids we warn about (then stay quiet). */
 const UNKNOWN_WARNINGS_MAX = 64;
+/** A nudge this soon after our connection was established is late, not a sign of staleness (see the top of this file). */
+export const NUDGE_GRACE_MS = 1000;
 
 const NO_FAULT: FaultDecision = {};
 
@@ -120,15 +138,17 @@ interface Delayed {
 interface Link {
   readonly peer: PeerAddress;
   readonly channel: Channel;
-  /** We dial this link (our id is higher). */
+  /** Our id is higher: our dial makes the connection. Otherwise our dials are only nudges. */
   readonly dials: boolean;
   readonly maxFrameBytes: number;
   /** Established connection, if any. */
   conn: PeerConnection | null;
-  /** Outgoing connection still connecting or handshaking. */
+  /** Outgoing connection still connecting or handshaking; a nudge when `dials` is false. */
   dialing: PeerConnection | null;
   /** Bumped for every established connection (logged; `conn` identity guards delivery). */
   generation: number;
+  /** performance.now() when `conn` was established. */
+  establishedAt: number;
   /** Frames sent while not connected. */
   queue: Fifo<Buffer>;
   /** Frames held back by an injected delay, release times non-decreasing (FIFO). */
@@ -214,7 +234,7 @@ export class PeerTransport {
     }
   }
 
-  /** Listen on our quorum and election ports, then start dialing the lower ids. */
+  /** Listen on our quorum and election ports, then dial every peer (lower ids for real, higher ids as a nudge). */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new PeerTransportError('ZABLAB_PEER_STATE', `start() called on a ${this.state} transport; create a new PeerTransport`);
     this.state = 'starting';
@@ -227,7 +247,7 @@ export class PeerTransport {
     if (this.state !== 'starting') throw new PeerTransportError('ZABLAB_PEER_STATE', 'the transport was closed while starting');
     this.state = 'running';
     this.unsubscribeFaults = this.faults?.subscribe?.((ev) => this.onFaultEvent(ev));
-    for (const link of this.links.values()) if (link.dials) this.dial(link);
+    for (const link of this.links.values()) this.dial(link);
     this.log.info('peer transport listening', {
       quorum: `${this.listenHost}:${this.self.quorumPort}`,
       election: `${this.listenHost}:${this.self.electionPort}`,
@@ -329,6 +349,7 @@ export class PeerTransport {
       conn: null,
       dialing: null,
       generation: 0,
+      establishedAt: 0,
       queue: new Fifo(),
       delayed: new Fifo(),
       heldBytes: 0,
@@ -499,7 +520,7 @@ export class PeerTransport {
   }
 
   private scheduleReconnect(link: Link): void {
-    if (!link.dials || this.state !== 'running' || link.reconnectTimer !== null) return;
+    if (this.state !== 'running' || link.reconnectTimer !== null) return;
     link.reconnectTimer = unrefTimer(() => {
       link.reconnectTimer = null;
       this.dial(link);
@@ -576,16 +597,21 @@ export class PeerTransport {
       this.reject(conn, problem);
       return;
     }
-    if (h.serverId < this.selfId) {
-      this.reject(conn, `server ${h.serverId} dialed server ${this.selfId}, but only the higher id dials; run the same zablab version on every server`);
-      return;
-    }
     if (this.isCut(h.serverId)) {
       conn.close('edge cut by fault injection', undefined, true);
       return;
     }
     const link = this.links.get(linkKey(h.serverId, conn.channel))!;
     conn.peerId = h.serverId;
+    if (h.serverId < this.selfId) {
+      this.onNudge(link, conn);
+      return;
+    }
+    // The peer's dial is the connection: our nudge, if any, has done its work.
+    link.dialing?.close('the peer dialed us', undefined, true);
+    link.dialing = null;
+    clearTimer(link.reconnectTimer);
+    link.reconnectTimer = null;
     // The dialer only dials when it has no connection: an old one here is dead.
     if (link.conn !== null) {
       if (link.channel === 'quorum') this.lose(link, `server ${h.serverId} reconnected`, {});
@@ -594,6 +620,38 @@ export class PeerTransport {
     }
     conn.write(encodeHandshake({ serverId: this.selfId, channel: conn.channel }), false);
     this.establish(link, conn);
+  }
+
+  /**
+   * A lower id dialed us: it has no connection to us on this channel. Dial back, dropping
+   * ours unless it is too young to be stale; the nudge itself is closed unanswered.
+   */
+  private onNudge(link: Link, nudge: PeerConnection): void {
+    nudge.close('nudge received', undefined, true);
+    const fields = { peer: link.peer.id, channel: link.channel, remote: nudge.remote };
+    if (link.dialing !== null) {
+      this.log.debug('nudged by a peer; our dial is under way', fields);
+      return;
+    }
+    const conn = link.conn;
+    if (conn !== null) {
+      const age = performance.now() - link.establishedAt;
+      if (age < NUDGE_GRACE_MS) {
+        this.log.debug('nudged by a peer; ignored, our connection is new', { ...fields, ageMs: Math.round(age) });
+        return;
+      }
+      const reason = `server ${link.peer.id} has no ${link.channel} connection to this server, so this one is stale`;
+      if (link.channel === 'quorum') {
+        this.lose(link, reason, {});
+      } else {
+        link.conn = null;
+        conn.close(reason, undefined, true);
+        this.log.info('lost the connection to a peer', { peer: link.peer.id, channel: link.channel, generation: link.generation, reason });
+      }
+    } else {
+      this.log.debug('nudged by a peer; dialing it now', fields);
+    }
+    this.dial(link);
   }
 
   private checkAnswer(conn: PeerConnection, h: Handshake): void {
@@ -607,6 +665,11 @@ export class PeerTransport {
       conn.close('superseded', undefined, true);
       return;
     }
+    if (!link.dials) {
+      // A nudge is never answered; a peer that does so cannot carry this link.
+      this.reject(conn, `server ${h.serverId} answered a connection from the lower id ${this.selfId}; run the same zablab version on every server`);
+      return;
+    }
     link.dialing = null;
     this.establish(link, conn);
   }
@@ -617,6 +680,7 @@ export class PeerTransport {
     conn.setMaxFrameBytes(link.maxFrameBytes);
     link.conn = conn;
     link.generation++;
+    link.establishedAt = performance.now();
     clearTimer(link.expiryTimer);
     link.expiryTimer = null;
     const fields = { peer: link.peer.id, channel: link.channel, generation: link.generation, dialed: conn.direction === 'out', failedDials: link.failedDials || undefined };
@@ -669,6 +733,12 @@ export class PeerTransport {
     const link = this.links.get(linkKey(conn.peerId, conn.channel));
     if (link === undefined || link.dialing !== conn) return;
     link.dialing = null;
+    if (!link.dials) {
+      // A nudge ends this way even when it worked: the peer closes it and dials back.
+      this.log.debug('nudge ended', { peer: link.peer.id, channel: link.channel, reason });
+      this.scheduleReconnect(link);
+      return;
+    }
     link.failedDials++;
     if (link.failedDials === 1 && reason !== undefined) {
       this.log.info('cannot reach a peer; will keep retrying', { peer: link.peer.id, channel: link.channel, address: `${link.peer.host}:${conn.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort}`, reason, retryMs: this.reconnectDelayMs });
@@ -703,7 +773,7 @@ export class PeerTransport {
         }
         clearTimer(link.reconnectTimer); // lose() schedules one; a cut edge waits for heal
         link.reconnectTimer = null;
-      } else if (link.dials && !this.isCut(link.peer.id)) {
+      } else if (!this.isCut(link.peer.id)) {
         this.dial(link);
       }
     }
