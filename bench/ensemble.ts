@@ -11,35 +11,39 @@
  *    idle with equal zxids before the next kill.
  *
  *   npm run build && npx tsx bench/ensemble.ts [--duration 10] [--warmup 5] [--kills 10]
- *     [--programs zablab,zookeeper] [--driver zablab-client|node-zookeeper-client]
+ *     [--programs zablab,zookeeper] [--driver zablab-client]
  *     [--workers 2] [--clients 4] [--inflight 128] [--value-size 100] [--keys 1000]
  *     [--writers 8] [--settle 2] [--tick-time 2000] [--measure throughput,recovery] [--keep] [--out DIR]
  *
  * Prints the tables (with zablab/ZooKeeper ratios) and writes DIR/ensemble.json. ZooKeeper's
  * JVM runs with the JVM's defaults (G1, C2; -Xmx1g), not the fast-start flags of the tests.
+ *
+ * Built on the harness: the ensembles come from the `local` and `zookeeper` ensemble drivers,
+ * the throughput load from the native load driver (zablab's client in worker processes). The
+ * throughput comparison alone is also the scenario bench/compare-zookeeper.yaml, and the
+ * distribution of recovery times under load bench/leader-kill.yaml (`zablab bench`); what only
+ * this script does is look up every acknowledged write on every server after each kill.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalEnsemble, type EnsembleServer, type ServerProgram } from '../src/harness/ensemble/index.js';
-import { DRIVER_NAMES, zablabClientStale, type DriverName } from './lib/drivers.js';
-import { LoadPool, type PhaseResult } from './lib/load-pool.js';
-import type { BenchOp } from './lib/load-protocol.js';
+import { localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../src/harness/drivers/index.js';
+import { BENCH_BASE_CONFIG } from '../src/harness/runner/run.js';
+import { LOAD_CLIENT, UsageError, intOption, listOption, loadFlagValues, loadFlags, type LoadFlagValues } from './lib/options.js';
+import { runTrackedPhase, type PhaseResult } from './lib/phase.js';
 import { checkAcknowledged, killRun, waitInSync, type KillRunResult, type LostCheck } from './lib/recovery.js';
-import { InterruptedError, Shutdown, type Live } from './lib/shutdown.js';
-import { benchZooKeeperProgram } from './lib/zookeeper-program.js';
-import { BENCH_SERVER_CONFIG, UsageError, intOption } from './lib/options.js';
+import { InterruptedError, Shutdown, killPids, type Live } from './lib/shutdown.js';
+import { workloadFor, type PhaseOp } from './lib/workloads.js';
 
-const SCHEMA = 'zablab.bench.ensemble/v1';
+const SCHEMA = 'zablab.bench.ensemble/v2';
 const PROGRAM_NAMES = ['zablab', 'zookeeper'] as const;
 type ProgramName = (typeof PROGRAM_NAMES)[number];
 const MEASURES = ['throughput', 'recovery'] as const;
 type Measure = (typeof MEASURES)[number];
-const OPS: BenchOp[] = ['setData', 'getData'];
+const OPS: PhaseOp[] = ['setData', 'getData'];
 const VOTERS = 3;
-/** maxClientCnxns (60, below) counts sessions per client host and server; the load spreads over 3 servers. */
-const SESSIONS_MAX = 90;
+const LOAD_ROOT = '/bench';
 const STOP_ON_SIGNAL_MS = 60_000;
 /** A JVM with its default flags on a busy machine may take a while to start. */
 const UP_TIMEOUT_MS = 180_000;
@@ -50,23 +54,15 @@ const SRVR_POLL_MS = 10;
 const AFTER_RECOVERY_MS = 1_000;
 const ZOOKEEPER_HEAP_MB = 1_024;
 
-interface Options {
-  durationSec: number;
-  warmupSec: number;
+/** The shared load flags (lib/options.ts) and this script's own. */
+interface Options extends LoadFlagValues {
   kills: number;
   programs: ProgramName[];
   measure: Measure[];
-  driver: DriverName;
-  workers: number;
-  clients: number;
-  inflight: number;
-  valueSize: number;
-  keys: number;
   writers: number;
   settleSec: number;
   tickTimeMs: number;
   keep: boolean;
-  out: string;
 }
 
 const USAGE = `usage: npx tsx bench/ensemble.ts [options]   (run \`npm run build\` first)
@@ -75,7 +71,7 @@ const USAGE = `usage: npx tsx bench/ensemble.ts [options]   (run \`npm run build
   --kills N           leader kills per program (default 10)
   --programs LIST     zablab,zookeeper (default both, in that order)
   --measure LIST      throughput,recovery (default both)
-  --driver NAME       ${DRIVER_NAMES.join(' | ')} (default zablab-client)
+  --driver NAME       ${LOAD_CLIENT} (the harness's native load driver; the only one)
   --workers K         load processes (default 2)
   --clients N         sessions per worker, spread over the servers (default 4)
   --inflight N        requests in flight per session (default 128)
@@ -87,34 +83,18 @@ const USAGE = `usage: npx tsx bench/ensemble.ts [options]   (run \`npm run build
   --keep              keep the ensembles' directories (logs, data) even when all went well
   --out DIR           where ensemble.json goes (default bench-results/<time>)`;
 
-function listOption<T extends string>(raw: string, name: string, known: readonly T[]): T[] {
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  for (const s of items) if (!(known as readonly string[]).includes(s)) throw new UsageError(`--${name}: unknown '${s}' (known: ${known.join(', ')})`);
-  if (items.length === 0) throw new UsageError(`--${name} names nothing`);
-  return [...new Set(items)] as T[];
-}
-
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '5' },
+      ...loadFlags({ warmup: '5', inflight: '128' }),
       kills: { type: 'string', default: '10' },
       programs: { type: 'string', default: PROGRAM_NAMES.join(',') },
       measure: { type: 'string', default: MEASURES.join(',') },
-      driver: { type: 'string', default: 'zablab-client' },
-      workers: { type: 'string', default: '2' },
-      clients: { type: 'string', default: '4' },
-      inflight: { type: 'string', default: '128' },
-      'value-size': { type: 'string', default: '100' },
-      keys: { type: 'string', default: '1000' },
       writers: { type: 'string', default: '8' },
       settle: { type: 'string', default: '2' },
       'tick-time': { type: 'string', default: '2000' },
       keep: { type: 'boolean', default: false },
-      out: { type: 'string', default: path.join('bench-results', new Date().toISOString().replace(/[:.]/g, '-')) },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -122,37 +102,22 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
-  if (!(DRIVER_NAMES as readonly string[]).includes(values.driver)) {
-    throw new UsageError(`--driver: unknown driver '${values.driver}' (known: ${DRIVER_NAMES.join(', ')})`);
-  }
-  const opts: Options = {
-    durationSec: intOption(values, 'duration', 1, 3_600),
-    warmupSec: intOption(values, 'warmup', 0, 600),
+  return {
+    ...loadFlagValues(values),
     kills: intOption(values, 'kills', 0, 1_000),
     programs: listOption(values.programs, 'programs', PROGRAM_NAMES),
     measure: listOption(values.measure, 'measure', MEASURES),
-    driver: values.driver as DriverName,
-    workers: intOption(values, 'workers', 1, 16),
-    clients: intOption(values, 'clients', 1, SESSIONS_MAX),
-    inflight: intOption(values, 'inflight', 1, 10_000),
-    valueSize: intOption(values, 'value-size', 0, 1_000_000),
-    keys: intOption(values, 'keys', 1, 100_000),
     writers: intOption(values, 'writers', 1, 32),
     settleSec: intOption(values, 'settle', 1, 600),
     tickTimeMs: intOption(values, 'tick-time', 10, 60_000),
     keep: values.keep,
-    out: values.out,
   };
-  if (opts.workers * opts.clients > SESSIONS_MAX) {
-    throw new UsageError(`--workers x --clients is ${opts.workers * opts.clients} sessions; at most ${SESSIONS_MAX} (maxClientCnxns is 60 per client host and server)`);
-  }
-  return opts;
 }
 
 /** The zoo.cfg entries both programs get, on top of the layout's (ports, dataDir, server.N, 4lw whitelist). */
 function serverConfig(opts: Options): Record<string, string> {
   return {
-    ...BENCH_SERVER_CONFIG,
+    ...BENCH_BASE_CONFIG,
     tickTime: String(opts.tickTimeMs),
     initLimit: '10',
     syncLimit: '5',
@@ -161,12 +126,13 @@ function serverConfig(opts: Options): Record<string, string> {
   };
 }
 
-function serverProgram(name: ProgramName): ServerProgram | string {
+/** The harness driver that runs a program's ensemble, or why it cannot run here. */
+function driverOf(name: ProgramName): EnsembleDriver | string {
   switch (name) {
     case 'zablab':
-      return { kind: 'zablab' };
+      return localDriver();
     case 'zookeeper':
-      return benchZooKeeperProgram(ZOOKEEPER_HEAP_MB);
+      return zookeeperMissing() ?? zookeeperDriver({ heapMb: ZOOKEEPER_HEAP_MB });
   }
 }
 
@@ -201,12 +167,13 @@ interface Spread {
 
 interface ProgramRun {
   program: ProgramName;
-  serverProgram: ServerProgram | null;
+  /** The harness's ensemble driver that ran it. */
+  driver: EnsembleDriver['name'] | null;
   /** Each server's command line, as the ensemble logged it. */
   commandLine: string | null;
   ensembleDir: string | null;
   dirKept: boolean;
-  phases: Partial<Record<BenchOp, Phase>>;
+  phases: Partial<Record<PhaseOp, Phase>>;
   kills: KillRunResult[];
   recovery: RecoverySummary | null;
   error: string | null;
@@ -225,22 +192,10 @@ function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** SIGKILL every server of ens that still runs its own command line (for the exit hook). */
-function killServersNow(ens: LocalEnsemble): void {
-  for (const s of ens.servers) {
-    if (s.pid === null) continue;
-    try {
-      const cmd = fs.readFileSync(`/proc/${s.pid}/cmdline`, 'utf8');
-      if (cmd.includes(s.configFile)) process.kill(s.pid, 'SIGKILL');
-    } catch {
-      // Gone already.
-    }
-  }
-}
-
-function commandLineFromLog(s: EnsembleServer): string | null {
+/** The first line of a server's log names its command line (the ensemble writes it). */
+function commandLineFromLog(dir: string, id: number): string | null {
   try {
-    const first = fs.readFileSync(s.logFile, 'utf8').split('\n', 1)[0] ?? '';
+    const first = fs.readFileSync(path.join(dir, `s${id}`, 'server.log'), 'utf8').split('\n', 1)[0] ?? '';
     const m = /zablab ensemble: (.*)$/.exec(first);
     return m?.[1] ?? null;
   } catch {
@@ -248,45 +203,21 @@ function commandLineFromLog(s: EnsembleServer): string | null {
   }
 }
 
-function pids(ens: LocalEnsemble): number[] {
-  return ens.servers.map((s) => s.pid).filter((p): p is number => p !== null);
-}
-
 function summaryLine(p: PhaseResult): string {
-  const ms = (us: number): string => (us / 1_000).toFixed(2);
   const server = p.server ? `servers CPU ${p.server.busyPct.toFixed(0)}%` : 'servers CPU n/a';
-  return `${Math.round(p.throughputOpsPerSec)} ops/s, p50 ${ms(p.latency.p50Us)} ms, p99 ${ms(p.latency.p99Us)} ms, ${p.errors} errors, ${server}, clients CPU ${p.clients.busyPct.toFixed(0)}%`;
+  return `${Math.round(p.throughputOpsPerSec)} ops/s, p50 ${p.latencyMs.p50.toFixed(2)} ms, p99 ${p.latencyMs.p99.toFixed(2)} ms, ${p.errors} errors, ${server}, clients CPU ${p.clients.busyPct.toFixed(0)}%`;
 }
 
-async function measureThroughput(name: ProgramName, ens: LocalEnsemble, run: ProgramRun, opts: Options, shutdown: Shutdown): Promise<void> {
-  const pool = new LoadPool({
-    workers: opts.workers,
-    driver: opts.driver,
-    connectString: ens.connectString(),
-    sessions: opts.clients,
-    inflight: opts.inflight,
-    valueSize: opts.valueSize,
-    keys: opts.keys,
-    root: '/bench',
-    cpus: null,
-    spreadSessions: true,
-  });
-  const untrack = shutdown.track({ stop: () => pool.close(), kill: () => pool.kill() });
-  try {
-    await pool.open();
-    for (const op of OPS) {
-      shutdown.check();
-      const leader = await ens.leader();
-      const sessions = opts.workers * opts.clients;
-      console.error(`[${name}] ${op}: warm-up ${opts.warmupSec} s, then ${opts.durationSec} s measured (${sessions} sessions over ${VOTERS} servers x ${opts.inflight} in flight); leader is server ${leader?.id ?? '?'}`);
-      const result = await pool.runPhase(op, opts.warmupSec * 1_000, opts.durationSec * 1_000, pids(ens));
-      run.phases[op] = { ...result, leaderId: leader?.id ?? null, serverIds: ens.servers.filter((s) => s.pid !== null).map((s) => s.id) };
-      console.error(`[${name}] ${op}: ${summaryLine(result)}`);
-      if (!result.drained) throw new Error(`${op}: requests were still in flight 30 s after the phase ended; later phases would be skewed`);
-    }
-  } finally {
-    await pool.close().catch((err: unknown) => console.error(`[${name}] stopping the load workers: ${message(err)}`));
-    untrack();
+async function measureThroughput(name: ProgramName, ens: EnsembleHandle, run: ProgramRun, opts: Options, shutdown: Shutdown): Promise<void> {
+  // The native driver spreads each worker's sessions over every member.
+  const target = { connectString: ens.connectString(), httpUrls: ens.httpUrls() };
+  for (const op of OPS) {
+    const leader = await ens.leader();
+    const sessions = opts.workers * opts.clients;
+    console.error(`[${name}] ${op}: warm-up ${opts.warmupSec} s, then ${opts.durationSec} s measured (${sessions} sessions over ${VOTERS} servers x ${opts.inflight} in flight); leader is server ${leader ?? '?'}`);
+    const result = await runTrackedPhase(op, target, workloadFor(op, opts), { root: LOAD_ROOT, serverPids: ens.pids() }, shutdown);
+    run.phases[op] = { ...result, leaderId: leader, serverIds: ens.members.map((m) => m.id) };
+    console.error(`[${name}] ${op}: ${summaryLine(result)}`);
   }
 }
 
@@ -301,7 +232,7 @@ function killLine(name: ProgramName, k: KillRunResult, total: number): string {
   );
 }
 
-async function measureRecovery(name: ProgramName, ens: LocalEnsemble, run: ProgramRun, opts: Options, shutdown: Shutdown): Promise<void> {
+async function measureRecovery(name: ProgramName, ens: EnsembleHandle, run: ProgramRun, opts: Options, shutdown: Shutdown): Promise<void> {
   const check = (): void => shutdown.check();
   await waitInSync(ens, RESTART_TIMEOUT_MS, check);
   for (let k = 1; k <= opts.kills; k++) {
@@ -329,7 +260,7 @@ async function measureRecovery(name: ProgramName, ens: LocalEnsemble, run: Progr
     }
   }
   console.error(`[${name}] checking every acknowledged znode of the ${run.kills.length} runs on every server`);
-  const finalCheck = await checkAcknowledged(ens.servers, run.kills.flatMap((k) => k.acknowledged));
+  const finalCheck = await checkAcknowledged(ens.members, run.kills.flatMap((k) => k.acknowledged));
   run.recovery = summarize(run.kills, finalCheck);
 }
 
@@ -353,24 +284,25 @@ function summarize(kills: KillRunResult[], finalCheck: LostCheck[]): RecoverySum
 }
 
 async function benchProgram(name: ProgramName, opts: Options, shutdown: Shutdown): Promise<ProgramRun> {
-  const run: ProgramRun = { program: name, serverProgram: null, commandLine: null, ensembleDir: null, dirKept: false, phases: {}, kills: [], recovery: null, error: null };
-  const program = serverProgram(name);
-  if (typeof program === 'string') {
-    run.error = program;
+  const run: ProgramRun = { program: name, driver: null, commandLine: null, ensembleDir: null, dirKept: false, phases: {}, kills: [], recovery: null, error: null };
+  const driver = driverOf(name);
+  if (typeof driver === 'string') {
+    run.error = driver;
     return run;
   }
-  run.serverProgram = program;
+  run.driver = driver.name;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `zablab-bench-ens-${name}-`));
   run.ensembleDir = dir;
   console.error(`[${name}] starting ${VOTERS} voters in ${dir}`);
-  let ens: LocalEnsemble | null = null;
+  let ens: EnsembleHandle | null = null;
   let untrack: (() => void) | null = null;
   try {
-    ens = await LocalEnsemble.up({ voters: VOTERS, observers: 0, dir, config: serverConfig(opts), timeoutMs: UP_TIMEOUT_MS }, program);
+    // The restart after each kill waits as long as up() may (a JVM with default flags on a busy machine).
+    ens = await driver.up({ voters: VOTERS, observers: 0, dir, config: serverConfig(opts), timeoutMs: UP_TIMEOUT_MS });
     const e = ens;
-    const live: Live = { stop: () => e.down().then(() => undefined), kill: () => killServersNow(e) };
+    const live: Live = { stop: () => e.down(), kill: () => killPids(e.pids()) };
     untrack = shutdown.track(live);
-    run.commandLine = commandLineFromLog(e.servers[0]!);
+    run.commandLine = commandLineFromLog(dir, e.members[0]!.id);
     if (opts.measure.includes('throughput')) await measureThroughput(name, e, run, opts, shutdown);
     if (opts.measure.includes('recovery') && opts.kills > 0) await measureRecovery(name, e, run, opts, shutdown);
   } catch (err) {
@@ -395,7 +327,7 @@ function div(x: number | null | undefined, y: number | null | undefined): number
 }
 
 interface Ratios {
-  throughput: Partial<Record<BenchOp, { throughput: number | null; p50: number | null; p99: number | null; opsPerServerCpuSecond: number | null }>>;
+  throughput: Partial<Record<PhaseOp, { throughput: number | null; p50: number | null; p99: number | null; opsPerServerCpuSecond: number | null }>>;
   recovery: { recoveryMedian: number | null; newLeaderMedian: number | null };
 }
 
@@ -408,8 +340,8 @@ function ratios(runs: ProgramRun[]): Ratios {
     const b = k?.phases[op];
     out.throughput[op] = {
       throughput: div(a?.throughputOpsPerSec, b?.throughputOpsPerSec),
-      p50: div(a?.latency.p50Us, b?.latency.p50Us),
-      p99: div(a?.latency.p99Us, b?.latency.p99Us),
+      p50: div(a?.latencyMs.p50, b?.latencyMs.p50),
+      p99: div(a?.latencyMs.p99, b?.latencyMs.p99),
       opsPerServerCpuSecond: div(a?.opsPerServerCpuSecond, b?.opsPerServerCpuSecond),
     };
   }
@@ -442,7 +374,7 @@ function perServerCpu(p: Phase | undefined): string {
 function printThroughput(runs: ProgramRun[], r: Ratios, opts: Options): void {
   const z = runs.find((x) => x.program === 'zablab');
   const k = runs.find((x) => x.program === 'zookeeper');
-  const ms = (us: number | undefined): string => (us === undefined || !Number.isFinite(us) ? '-' : (us / 1_000).toFixed(2));
+  const ms = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(2));
   const thread = (p: Phase | undefined): string => {
     const t = p?.server?.busiestThread;
     return t ? `${t.busyPct.toFixed(0)}% ${t.name}` : '-';
@@ -453,8 +385,8 @@ function printThroughput(runs: ProgramRun[], r: Ratios, opts: Options): void {
     const b = k?.phases[op];
     const q = r.throughput[op];
     rows.push([`${op} throughput (ops/s)`, fmtNum(a?.throughputOpsPerSec), fmtNum(b?.throughputOpsPerSec), fmtRatio(q?.throughput)]);
-    rows.push([`${op} p50 latency (ms)`, ms(a?.latency.p50Us), ms(b?.latency.p50Us), fmtRatio(q?.p50)]);
-    rows.push([`${op} p99 latency (ms)`, ms(a?.latency.p99Us), ms(b?.latency.p99Us), fmtRatio(q?.p99)]);
+    rows.push([`${op} p50 latency (ms)`, ms(a?.latencyMs.p50), ms(b?.latencyMs.p50), fmtRatio(q?.p50)]);
+    rows.push([`${op} p99 latency (ms)`, ms(a?.latencyMs.p99), ms(b?.latencyMs.p99), fmtRatio(q?.p99)]);
     rows.push([`${op} errors`, String(a?.errors ?? '-'), String(b?.errors ?? '-'), '']);
     rows.push([`${op} servers CPU, sum (% of a core)`, fmtPct(a?.server?.busyPct), fmtPct(b?.server?.busyPct), '']);
     rows.push([`${op} per server (* leader)`, perServerCpu(a), perServerCpu(b), '']);
@@ -464,7 +396,7 @@ function printThroughput(runs: ProgramRun[], r: Ratios, opts: Options): void {
     rows.push([`${op} machine CPU (% of all ${os.cpus().length})`, fmtPct(a?.machine?.busyPct), fmtPct(b?.machine?.busyPct), '']);
   }
   console.log(
-    `\nThroughput: driver ${opts.driver}, ${opts.workers} workers x ${opts.clients} sessions (spread over the ${VOTERS} servers) x ${opts.inflight} in flight; ` +
+    `\nThroughput: native load (${opts.driver}), ${opts.workers} workers x ${opts.clients} sessions (spread over the ${VOTERS} servers) x ${opts.inflight} in flight; ` +
       `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up`,
   );
   printRows(rows);
@@ -534,9 +466,6 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const shutdown = new Shutdown(STOP_ON_SIGNAL_MS);
   shutdown.install();
-  if (opts.driver === 'zablab-client' && zablabClientStale()) {
-    console.error('warning: src/client is newer than dist/client; run `npm run build` or the bench measures the old client');
-  }
   const startedAt = new Date().toISOString();
   const loadAvgAtStart = os.loadavg();
   const runs: ProgramRun[] = [];
@@ -563,7 +492,7 @@ async function main(): Promise<void> {
     options: opts,
     ensemble: { voters: VOTERS, observers: 0 },
     serverConfig: serverConfig(opts),
-    load: `${opts.driver}, closed loop, ${opts.workers} worker processes x ${opts.clients} sessions x ${opts.inflight} in flight, sessions spread over the servers`,
+    load: `harness native load driver (${opts.driver}), closed loop, ${opts.workers} worker processes x ${opts.clients} sessions x ${opts.inflight} in flight, sessions spread over the servers`,
     recoveryLoad: `${opts.writers} sessions of zablab's client in the bench process, each creating unique znodes one after the other; srvr polled every ${SRVR_POLL_MS} ms`,
     runs: runs.map(forJson),
     ratios: r,

@@ -5,65 +5,67 @@
  * spans file, what reports use with no collector), so the cost includes writing them.
  *
  *   npm run build && npx tsx bench/tracing-overhead.ts [--mode standalone|ensemble]
- *     [--duration 10] [--warmup 3] [--rounds 1] [--ops setData,getData] [--workers 2]
+ *     [--duration 10] [--warmup 3] [--rounds 1] [--ops setData,getData,mixed] [--workers 2]
  *     [--clients 4] [--inflight 64] [--value-size 100] [--keys 1000]
- *     [--driver zablab-client|node-zookeeper-client] [--spans-dir DIR] [--out DIR]
+ *     [--driver zablab-client] [--spans-dir DIR] [--out DIR]
+ *
+ * Built on the harness: the `local` ensemble driver (standalone: 1 voter, which runs as a
+ * standalone server; ensemble: 3 voters) with each setting's environment, and the native
+ * load driver (closed loop; --workers load processes x --clients sessions x --inflight in
+ * flight). `mixed` is the quick-start scenario's mix (bench/quickstart.yaml).
  *
  * Each round runs the three settings one after another, each on a fresh server (or 3-voter
  * ensemble) so that no setting inherits another's files; with --rounds > 1 the order rotates
  * and the best throughput of each setting counts (the least disturbed by the machine).
  * Prints the ratios to the untraced run (target: 100 % keeps >= 90 %), the server's CPU per
- * operation (all its threads, the spans writer included) and how busy the machine was (a
- * shared machine skews throughput; CPU per op less so), and writes DIR/tracing-overhead.json.
+ * operation (all its threads, the spans writer included, from /proc) and how busy the machine
+ * was (a shared machine skews throughput; CPU per op less so), and writes
+ * DIR/tracing-overhead.json.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { LocalEnsemble } from '../src/harness/ensemble/index.js';
-import { startZablab } from '../test/helpers/zablab.js';
-import { DRIVER_NAMES, zablabClientStale, type DriverName } from './lib/drivers.js';
-import { LoadPool, type PhaseResult } from './lib/load-pool.js';
-import type { BenchOp } from './lib/load-protocol.js';
-import { Shutdown } from './lib/shutdown.js';
-import { BENCH_SERVER_CONFIG, UsageError, intOption } from './lib/options.js';
+import { LOCAL_FAULTS, upLocalFamily } from '../src/harness/drivers/local.js';
+import { samplerEnv } from '../src/harness/drivers/sampler-env.js';
+import type { EnsembleHandle } from '../src/harness/drivers/types.js';
+import { BENCH_BASE_CONFIG } from '../src/harness/runner/run.js';
+import { SPANS_DIR_ENV } from '../src/telemetry/spans-file.js';
+import { LOAD_CLIENT, UsageError, intOption, listOption, loadFlagValues, loadFlags, type LoadFlagValues } from './lib/options.js';
+import { runTrackedPhase, type PhaseResult } from './lib/phase.js';
+import { Shutdown, killPids } from './lib/shutdown.js';
+import { PHASE_OPS, describeMix, workloadFor, type PhaseOp } from './lib/workloads.js';
 
-const SCHEMA = 'zablab.bench.tracing-overhead/v1';
+const SCHEMA = 'zablab.bench.tracing-overhead/v2';
 const MODES = ['standalone', 'ensemble'] as const;
 type Mode = (typeof MODES)[number];
-const ALL_OPS: BenchOp[] = ['setData', 'getData'];
-/** maxClientCnxns (60) counts sessions per client host. */
-const SESSIONS_MAX = 50;
 const TARGET_RATIO_FULL = 0.9;
 const STOP_ON_SIGNAL_MS = 60_000;
+const UP_TIMEOUT_MS = 120_000;
+const LOAD_ROOT = '/bench';
+const SPANS_MAX_BYTES_ENV = 'ZABLAB_SPANS_MAX_BYTES';
+/** Far above what a run writes: the default (1 GiB) is reached in seconds at full sampling, and spans past it are dropped. */
+const SPANS_MAX_BYTES = String(1024 ** 4);
 
 interface Setting {
   name: 'off' | 'sampled-100%' | 'sampled-1%';
-  /** null: tracing off. */
-  sampler: { name: string; arg?: string } | null;
+  /** Share of requests traced; null: tracing off. */
+  sample: number | null;
 }
 
 const SETTINGS: Setting[] = [
-  { name: 'off', sampler: null },
-  { name: 'sampled-100%', sampler: { name: 'parentbased_always_on' } },
-  { name: 'sampled-1%', sampler: { name: 'parentbased_traceidratio', arg: '0.01' } },
+  { name: 'off', sample: null },
+  { name: 'sampled-100%', sample: 1 },
+  { name: 'sampled-1%', sample: 0.01 },
 ];
 
-interface Options {
+/** The shared load flags (lib/options.ts) and this script's own. */
+interface Options extends LoadFlagValues {
   mode: Mode;
-  durationSec: number;
-  warmupSec: number;
   rounds: number;
-  ops: BenchOp[];
-  workers: number;
-  clients: number;
-  inflight: number;
-  valueSize: number;
-  keys: number;
-  driver: DriverName;
+  ops: PhaseOp[];
   /** Where the spans files go (a fresh directory under it per run); null: next to the servers' data. */
   spansDir: string | null;
-  out: string;
 }
 
 const USAGE = `usage: npx tsx bench/tracing-overhead.ts [options]   (run \`npm run build\` first)
@@ -71,13 +73,13 @@ const USAGE = `usage: npx tsx bench/tracing-overhead.ts [options]   (run \`npm r
   --duration SEC      measured seconds per phase (default 10)
   --warmup SEC        unmeasured load before each phase (default 3)
   --rounds N          repeat the three settings N times, rotating their order (default 1)
-  --ops LIST          setData,getData (default both)
-  --workers K         client processes (default 2)
+  --ops LIST          ${PHASE_OPS.join(',')} (default all; mixed: ${describeMix('mixed')})
+  --workers K         load processes (default 2)
   --clients N         sessions per worker (default 4)
   --inflight N        requests in flight per session (default 64)
   --value-size BYTES  znode data size (default 100)
   --keys N            znodes read and written (default 1000)
-  --driver NAME       ${DRIVER_NAMES.join(' | ')} (default zablab-client)
+  --driver NAME       ${LOAD_CLIENT} (the harness's native load driver; the only one)
   --spans-dir DIR     write the spans files under DIR (e.g. another disk, or /dev/shm to leave
                       the disk to the txn logs); default: next to the servers' data
   --out DIR           where tracing-overhead.json goes (default bench-results/<time>)`;
@@ -86,20 +88,11 @@ function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
+      ...loadFlags({ warmup: '3', inflight: '64' }),
       mode: { type: 'string', default: 'standalone' },
-      duration: { type: 'string', default: '10' },
-      warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '1' },
-      ops: { type: 'string', default: ALL_OPS.join(',') },
-      workers: { type: 'string', default: '2' },
-      clients: { type: 'string', default: '4' },
-      inflight: { type: 'string', default: '64' },
-      'value-size': { type: 'string', default: '100' },
-      keys: { type: 'string', default: '1000' },
-      driver: { type: 'string', default: 'zablab-client' },
+      ops: { type: 'string', default: PHASE_OPS.join(',') },
       'spans-dir': { type: 'string' },
-      out: { type: 'string', default: path.join('bench-results', new Date().toISOString().replace(/[:.]/g, '-')) },
-      help: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -108,84 +101,36 @@ function parseOptions(argv: string[]): Options {
     process.exit(0);
   }
   if (!(MODES as readonly string[]).includes(values.mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}, got '${values.mode}'`);
-  const ops = values.ops.split(',').map((s) => s.trim());
-  for (const op of ops) if (!(ALL_OPS as string[]).includes(op)) throw new UsageError(`--ops: unknown op '${op}' (known: ${ALL_OPS.join(', ')})`);
-  if (!(DRIVER_NAMES as readonly string[]).includes(values.driver)) throw new UsageError(`--driver: unknown driver '${values.driver}' (known: ${DRIVER_NAMES.join(', ')})`);
-  const opts: Options = {
+  return {
+    ...loadFlagValues(values),
     mode: values.mode as Mode,
-    durationSec: intOption(values, 'duration', 1, 3_600),
-    warmupSec: intOption(values, 'warmup', 0, 600),
     rounds: intOption(values, 'rounds', 1, 20),
-    ops: ops as BenchOp[],
-    workers: intOption(values, 'workers', 1, 16),
-    clients: intOption(values, 'clients', 1, SESSIONS_MAX),
-    inflight: intOption(values, 'inflight', 1, 10_000),
-    valueSize: intOption(values, 'value-size', 0, 1_000_000),
-    keys: intOption(values, 'keys', 1, 100_000),
-    driver: values.driver as DriverName,
+    ops: listOption(values.ops, 'ops', PHASE_OPS),
     spansDir: values['spans-dir'] ?? null,
-    out: values.out,
   };
-  if (opts.workers * opts.clients > SESSIONS_MAX) throw new UsageError(`--workers x --clients must be at most ${SESSIONS_MAX}`);
-  return opts;
 }
-
-/** Far above what a run writes: the default (1 GiB) is reached in seconds at full sampling, and spans past it are dropped. */
-const SPANS_MAX_BYTES = String(1024 ** 4);
 
 /** The environment of the servers for a setting; OTEL_* of the caller are cleared so they cannot leak in. */
 function envFor(setting: Setting, spansDir: string): Record<string, string> {
-  const env: Record<string, string> = { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', ZABLAB_SPANS_DIR: '' };
-  if (setting.sampler === null) return env;
-  env['ZABLAB_SPANS_DIR'] = spansDir;
-  env['ZABLAB_SPANS_MAX_BYTES'] = SPANS_MAX_BYTES;
-  env['OTEL_TRACES_SAMPLER'] = setting.sampler.name;
-  if (setting.sampler.arg !== undefined) env['OTEL_TRACES_SAMPLER_ARG'] = setting.sampler.arg;
-  return env;
+  const env: Record<string, string> = { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', [SPANS_DIR_ENV]: '' };
+  if (setting.sample === null) return env;
+  return { ...env, [SPANS_DIR_ENV]: spansDir, [SPANS_MAX_BYTES_ENV]: SPANS_MAX_BYTES, ...samplerEnv(setting.sample) };
 }
 
-/** A running server or ensemble, whatever the mode. */
-interface Target {
-  connectString: string;
-  pids: number[];
-  /** Each server's HTTP face (for mntr). */
-  httpUrls: string[];
-  stop(): Promise<void>;
-  kill(): void;
-}
-
-async function startTarget(mode: Mode, env: Record<string, string>, dir: string): Promise<Target> {
-  switch (mode) {
-    case 'standalone': {
-      const s = await startZablab({ config: { ...BENCH_SERVER_CONFIG }, env, dataDir: path.join(dir, 'data') });
-      return { connectString: s.connectString, pids: [s.pid], httpUrls: [`http://127.0.0.1:${s.adminPort}`], stop: () => s.stop(), kill: () => s.kill('SIGKILL') };
-    }
-    case 'ensemble': {
-      const e = await LocalEnsemble.up({ voters: 3, observers: 0, dir: path.join(dir, 'ensemble'), config: { ...BENCH_SERVER_CONFIG }, env, timeoutMs: 120_000 });
-      const pids = e.servers.map((s) => s.pid).filter((p): p is number => p !== null);
-      return {
-        connectString: e.connectString(),
-        pids,
-        httpUrls: e.servers.map((x) => `http://${x.host}:${x.httpPort}`),
-        stop: () => e.down({ purge: true }).then(() => undefined),
-        kill: () => {
-          for (const pid of pids) {
-            try {
-              process.kill(pid, 'SIGKILL');
-            } catch {
-              // Already gone.
-            }
-          }
-        },
-      };
-    }
-  }
+/** The `local` driver's ensemble with this setting's environment (1 voter runs standalone). */
+function upTarget(mode: Mode, setting: Setting, dir: string, spansDir: string): Promise<EnsembleHandle> {
+  fs.mkdirSync(spansDir, { recursive: true });
+  const voters = mode === 'standalone' ? 1 : 3;
+  return upLocalFamily(
+    { voters, observers: 0, dir, config: { ...BENCH_BASE_CONFIG }, timeoutMs: UP_TIMEOUT_MS },
+    { driver: 'local', program: { kind: 'zablab' }, faults: LOCAL_FAULTS, env: envFor(setting, spansDir), spansDir: setting.sample === null ? null : spansDir },
+  );
 }
 
 interface SettingRun {
   setting: Setting['name'];
   round: number;
-  phases: Partial<Record<BenchOp, PhaseResult>>;
+  phases: Partial<Record<PhaseOp, PhaseResult>>;
   /** Spans written to the spans files during the run (all phases, warm-up included). */
   spansWritten: number;
   /** Spans the servers dropped (zab_spans_dropped: writer behind, or a write failed); null: not known. */
@@ -195,15 +140,15 @@ interface SettingRun {
 }
 
 /** zab_spans_dropped summed over the servers (their mntr); null if one cannot tell. */
-async function spansDropped(httpUrls: string[]): Promise<number | null> {
+async function spansDropped(handle: EnsembleHandle): Promise<number | null> {
   let sum = 0;
-  for (const url of httpUrls) {
+  for (const m of handle.members) {
     try {
-      const res = await fetch(`${url}/commands/mntr`, { signal: AbortSignal.timeout(5_000) });
-      const mntr = (await res.json()) as Record<string, unknown>;
+      const mntr = await handle.metrics(m.id);
       const key = Object.keys(mntr).find((k) => k.endsWith('spans_dropped'));
-      if (key === undefined || typeof mntr[key] !== 'number') return null;
-      sum += mntr[key];
+      const v = key === undefined ? undefined : mntr[key];
+      if (typeof v !== 'number') return null;
+      sum += v;
     } catch {
       return null;
     }
@@ -239,49 +184,34 @@ function spansIn(dir: string): { spans: number; bytes: number } {
   return { spans, bytes };
 }
 
+async function runPhases(setting: Setting, handle: EnsembleHandle, run: SettingRun, opts: Options, shutdown: Shutdown): Promise<void> {
+  const target = { connectString: handle.connectString(), httpUrls: handle.httpUrls() };
+  for (const op of opts.ops) {
+    const r = await runTrackedPhase(op, target, workloadFor(op, opts), { root: LOAD_ROOT, serverPids: handle.pids() }, shutdown);
+    run.phases[op] = r;
+    console.error(`[${setting.name}] ${op}: ${Math.round(r.throughputOpsPerSec)} ops/s, p99 ${r.latencyMs.p99.toFixed(2)} ms, ${r.errors} errors`);
+  }
+}
+
 async function runSetting(setting: Setting, round: number, opts: Options, shutdown: Shutdown): Promise<SettingRun> {
   const run: SettingRun = { setting: setting.name, round, phases: {}, spansWritten: 0, spansDropped: null, spansFileBytes: 0, error: null };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-tracing-bench-'));
   const spansDir = opts.spansDir === null ? path.join(dir, 'spans') : fs.mkdtempSync(path.join(opts.spansDir, 'zablab-spans-'));
-  let target: Target | null = null;
+  let handle: EnsembleHandle | null = null;
   let untrack = (): void => undefined;
   try {
     console.error(`[${setting.name}] starting ${opts.mode === 'standalone' ? 'the server' : 'a 3-voter ensemble'}`);
-    target = await startTarget(opts.mode, envFor(setting, spansDir), dir);
-    const t = target;
-    untrack = shutdown.track({ stop: () => t.stop(), kill: () => t.kill() });
-    shutdown.check();
-    const p = new LoadPool({
-      workers: opts.workers,
-      driver: opts.driver,
-      connectString: target.connectString,
-      sessions: opts.clients,
-      inflight: opts.inflight,
-      valueSize: opts.valueSize,
-      keys: opts.keys,
-      root: '/bench',
-      cpus: null,
-      spreadSessions: opts.mode === 'ensemble',
-    });
-    const untrackPool = shutdown.track({ stop: () => p.close(), kill: () => p.kill() });
-    try {
-      await p.open();
-      for (const op of opts.ops) {
-        shutdown.check();
-        const r = await p.runPhase(op, opts.warmupSec * 1_000, opts.durationSec * 1_000, target.pids);
-        run.phases[op] = r;
-        console.error(`[${setting.name}] ${op}: ${Math.round(r.throughputOpsPerSec)} ops/s, p99 ${(r.latency.p99Us / 1_000).toFixed(2)} ms, ${r.errors} errors`);
-      }
-    } finally {
-      await p.close().catch(() => undefined);
-      untrackPool();
-    }
-    if (setting.sampler !== null) run.spansDropped = await spansDropped(target.httpUrls);
+    handle = await upTarget(opts.mode, setting, path.join(dir, 'ensemble'), spansDir);
+    const h = handle;
+    const pids = h.pids();
+    untrack = shutdown.track({ stop: () => h.down(), kill: () => killPids(pids) });
+    await runPhases(setting, h, run, opts, shutdown);
+    if (setting.sample !== null) run.spansDropped = await spansDropped(h);
   } catch (err) {
     run.error = err instanceof Error ? err.message : String(err);
     console.error(`[${setting.name}] failed: ${run.error}`);
   } finally {
-    await target?.stop().catch((err: unknown) => console.error(`[${setting.name}] stopping: ${String(err)}`));
+    await handle?.down().catch((err: unknown) => console.error(`[${setting.name}] stopping: ${String(err)}`));
     untrack();
     // The servers flushed their spans on SIGTERM: count what they wrote, then clean up.
     const written = spansIn(spansDir);
@@ -294,7 +224,7 @@ async function runSetting(setting: Setting, round: number, opts: Options, shutdo
 }
 
 interface Summary {
-  op: BenchOp;
+  op: PhaseOp;
   throughputOpsPerSec: Record<Setting['name'], number | null>;
   p99Ms: Record<Setting['name'], number | null>;
   /** Server CPU (every thread, the spans writer included) per operation, in µs, of the run counted. */
@@ -305,7 +235,7 @@ interface Summary {
   meetsTarget: boolean | null;
 }
 
-function best(runs: SettingRun[], name: Setting['name'], op: BenchOp): PhaseResult | null {
+function best(runs: SettingRun[], name: Setting['name'], op: PhaseOp): PhaseResult | null {
   let top: PhaseResult | null = null;
   for (const r of runs) {
     const p = r.setting === name ? r.phases[op] : undefined;
@@ -314,14 +244,14 @@ function best(runs: SettingRun[], name: Setting['name'], op: BenchOp): PhaseResu
   return top;
 }
 
-function summarize(runs: SettingRun[], ops: BenchOp[]): Summary[] {
+function summarize(runs: SettingRun[], ops: PhaseOp[]): Summary[] {
   return ops.map((op) => {
     const off = best(runs, 'off', op);
     const full = best(runs, 'sampled-100%', op);
     const one = best(runs, 'sampled-1%', op);
     const ratio = (p: PhaseResult | null): number | null => (p === null || off === null || off.throughputOpsPerSec === 0 ? null : p.throughputOpsPerSec / off.throughputOpsPerSec);
     const tput = (p: PhaseResult | null): number | null => (p === null ? null : p.throughputOpsPerSec);
-    const p99 = (p: PhaseResult | null): number | null => (p === null ? null : p.latency.p99Us / 1_000);
+    const p99 = (p: PhaseResult | null): number | null => (p === null ? null : p.latencyMs.p99);
     const cpu = (p: PhaseResult | null): number | null => (p?.opsPerServerCpuSecond ? 1e6 / p.opsPerServerCpuSecond : null);
     const busy = (p: PhaseResult | null): number | null => p?.machine?.busyPct ?? null;
     const r100 = ratio(full);
@@ -362,7 +292,7 @@ function printTable(summaries: Summary[], runs: SettingRun[], opts: Options): vo
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(
-    `${opts.mode}, driver ${opts.driver}: ${opts.workers} workers x ${opts.clients} sessions x ${opts.inflight} in flight; ` +
+    `${opts.mode}, native load (${opts.driver}): ${opts.workers} workers x ${opts.clients} sessions x ${opts.inflight} in flight; ` +
       `${opts.durationSec} s measured after ${opts.warmupSec} s warm-up; best of ${opts.rounds} round(s); spans to ZABLAB_SPANS_DIR${opts.spansDir === null ? '' : ` under ${opts.spansDir}`}`,
   );
   for (const r of rows) console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
@@ -381,9 +311,6 @@ async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
   const shutdown = new Shutdown(STOP_ON_SIGNAL_MS);
   shutdown.install();
-  if (opts.driver === 'zablab-client' && zablabClientStale()) {
-    console.error('warning: src/client is newer than dist/client; run `npm run build` or the bench measures the old client');
-  }
   const startedAt = new Date().toISOString();
   const runs: SettingRun[] = [];
   for (let round = 0; round < opts.rounds && shutdown.interrupted === null; round++) {
@@ -401,8 +328,9 @@ async function main(): Promise<void> {
     finishedAt: new Date().toISOString(),
     machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', node: process.version, loadAvgAtStart: os.loadavg() },
     options: opts,
-    serverConfig: BENCH_SERVER_CONFIG,
-    settings: SETTINGS,
+    serverConfig: BENCH_BASE_CONFIG,
+    settings: SETTINGS.map((x) => ({ ...x, env: x.sample === null ? {} : samplerEnv(x.sample) })),
+    mixed: describeMix('mixed'),
     targetRatioFull: TARGET_RATIO_FULL,
     summaries,
     runs,

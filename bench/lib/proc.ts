@@ -1,11 +1,14 @@
 /**
- * CPU time from Linux's /proc: of a whole process, of each of its threads, and of the machine.
- * The bench reads these around a measured phase to tell whether the server (or the client)
- * was the limit. Every reader returns null where /proc is absent or the process is gone.
+ * CPU time from Linux's /proc: of a whole process, of each of its threads, and of the machine,
+ * and this process's children. The bench reads these around a measured phase to tell whether
+ * the server (or the client) was the limit. Every reader returns null (or nothing) where /proc
+ * is absent or the process is gone.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 
+/** Children listed at most (load workers and servers: a few dozen). */
+const CHILDREN_MAX = 1_024;
 /** Threads read per process; a JVM has a few dozen, so this only guards against runaways. */
 const THREADS_MAX = 4_096;
 
@@ -95,4 +98,33 @@ export function machineCpu(): MachineCpu | null {
   const total = v.reduce((a, b) => a + b, 0);
   const idle = v[3]! + v[4]!;
   return { busySeconds: (total - idle) / clockTicks(), totalSeconds: total / clockTicks() };
+}
+
+/** The pids of this process's children (from every thread's /proc/.../children); [] without /proc. */
+export function childPids(): number[] {
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${process.pid}/task`).slice(0, THREADS_MAX);
+  } catch {
+    return [];
+  }
+  const pids = new Set<number>();
+  for (const t of tids) {
+    const text = readText(`/proc/${process.pid}/task/${t}/children`) ?? '';
+    for (const p of text.trim().split(/\s+/)) if (p !== '' && pids.size < CHILDREN_MAX) pids.add(Number(p));
+  }
+  return [...pids];
+}
+
+export class PinError extends Error {
+  readonly code = 'ZABLAB_BENCH_PIN';
+}
+
+/** Pins every thread of pid to a CPU list (Linux taskset), e.g. `0` or `1-3`. */
+export function pinToCpus(pid: number, cpus: string): void {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8', timeout: 10_000 });
+  if (r.status !== 0) {
+    const why = r.error?.message ?? r.stderr.trim();
+    throw new PinError(`cannot pin pid ${pid} to CPUs '${cpus}' with taskset: ${why}; check the CPU list against nproc, and that taskset (util-linux) is installed`);
+  }
 }

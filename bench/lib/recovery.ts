@@ -1,5 +1,6 @@
 /**
- * Leader-kill recovery on a running LocalEnsemble, one run at a time: a light write load
+ * Leader-kill recovery on a running ensemble (a harness EnsembleHandle: the `local` or
+ * `zookeeper` driver), one run at a time: a light write load
  * (sequential creates of unique znodes from a few sessions spread over every server), the
  * leader SIGKILLed, then when a survivor reports itself leader (`srvr` every few ms) and when
  * the first write that was issued after the kill is acknowledged; then the killed server is
@@ -13,8 +14,10 @@
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkClient } from '../../src/client/index.js';
-import { epochOf, fourLetterWord, parseSrvr, type EnsembleServer, type LocalEnsemble } from '../../src/harness/ensemble/index.js';
-import { rotateHosts } from './drivers.js';
+import { probeSrvr } from '../../src/harness/drivers/probe.js';
+import type { EnsembleHandle, Member } from '../../src/harness/drivers/types.js';
+import { epochOf } from '../../src/harness/ensemble/index.js';
+import { rotateHosts } from '../../src/harness/load/native/index.js';
 
 /** Long enough that no session expires while the ensemble elects a leader. */
 const WRITER_SESSION_TIMEOUT_MS = 30_000;
@@ -284,7 +287,7 @@ export class LeaderWatch {
   probes = 0;
 
   constructor(
-    private readonly survivors: readonly EnsembleServer[],
+    private readonly survivors: readonly Member[],
     private readonly oldLeaderId: number,
     private readonly pollMs: number,
   ) {}
@@ -311,18 +314,12 @@ export class LeaderWatch {
     }
   }
 
-  private async probe(s: EnsembleServer): Promise<void> {
+  private async probe(s: Member): Promise<void> {
     this.probes += 1;
-    let answer: string;
-    try {
-      answer = await fourLetterWord(s.host, s.clientPort, 'srvr', SRVR_TIMEOUT_MS);
-    } catch {
-      this.leftService.add(s.id); // not listening or too slow: not serving
-      return;
-    }
+    // Not listening, too slow, or not serving: all count as out of service.
+    const srvr = await probeSrvr(s, SRVR_TIMEOUT_MS);
     const atMs = performance.now();
-    const srvr = parseSrvr(answer);
-    if (!srvr.serving || (srvr.mode !== 'leader' && srvr.mode !== 'follower')) {
+    if (srvr.zxid === null || (srvr.mode !== 'leader' && srvr.mode !== 'follower')) {
       this.leftService.add(s.id);
       return;
     }
@@ -355,11 +352,11 @@ export interface LostCheck {
 }
 
 /** Looks up every acknowledged znode on each server on its own (after a sync with the leader). */
-export async function checkAcknowledged(servers: readonly EnsembleServer[], dirs: readonly AckedDir[]): Promise<LostCheck[]> {
+export async function checkAcknowledged(servers: readonly Member[], dirs: readonly AckedDir[]): Promise<LostCheck[]> {
   return Promise.all(servers.map((s) => checkOne(s, dirs)));
 }
 
-async function checkOne(s: EnsembleServer, dirs: readonly AckedDir[]): Promise<LostCheck> {
+async function checkOne(s: Member, dirs: readonly AckedDir[]): Promise<LostCheck> {
   const out: LostCheck = { serverId: s.id, checked: 0, missing: 0, missingSamples: [], presentUnacknowledged: 0, error: null };
   let client: ZkClient | null = null;
   try {
@@ -401,17 +398,18 @@ const COUNTER_MASK = 0xffffffffn;
  * epoch has no txn yet reports <epoch, 0> while its followers report their last txn, which
  * no txn tells apart; then serving with a lower zxid counts as in sync.
  */
-export async function waitInSync(ens: LocalEnsemble, timeoutMs: number, check: () => void): Promise<bigint> {
+export async function waitInSync(ens: EnsembleHandle, timeoutMs: number, check: () => void): Promise<bigint> {
   const deadline = performance.now() + timeoutMs;
+  const voterIds = new Set(ens.members.filter((m) => m.role === 'voter').map((m) => m.id));
   let last = '';
   for (;;) {
     check();
-    const voters = (await ens.status()).filter((s) => s.role === 'voter');
+    const voters = (await ens.status()).filter((s) => voterIds.has(s.id));
     const leaders = voters.filter((s) => s.mode === 'leader');
     const lead = leaders.length === 1 ? leaders[0]!.zxid : null;
     const inSync = (z: bigint | null): boolean => z !== null && lead !== null && (z === lead || ((lead & COUNTER_MASK) === 0n && z < lead));
     if (lead !== null && voters.every((s) => (s.mode === 'leader' || s.mode === 'follower') && inSync(s.zxid))) return lead;
-    last = voters.map((s) => `server ${s.id}: ${s.mode}${s.zxid === null ? '' : ` ${zxidHex(s.zxid)}`}${s.reason === null ? '' : ` (${s.reason})`}`).join('; ');
+    last = voters.map((s) => `server ${s.id}: ${s.mode}${s.zxid === null ? '' : ` ${zxidHex(s.zxid)}`}`).join('; ');
     if (performance.now() >= deadline) throw new RecoveryError(`the voters did not serve with equal zxids within ${timeoutMs} ms: ${last}`);
     await sleep(SYNC_POLL_MS);
   }
@@ -430,7 +428,7 @@ export interface KillRunOptions {
   pollMs: number;
   /** Give up on a run when no new leader or no post-kill ack came within this. */
   recoveryTimeoutMs: number;
-  /** Restart of the killed server, and the wait for equal zxids. */
+  /** The wait for equal zxids after the restart (the restart itself waits as long as the handle's up() did). */
   restartTimeoutMs: number;
   /** Throws to abandon the run (e.g. on SIGINT). */
   check: () => void;
@@ -439,7 +437,6 @@ export interface KillRunOptions {
 export interface KillRunResult {
   run: number;
   killedId: number | null;
-  killedPid: number | null;
   oldEpoch: number | null;
   /** Kill → the first acknowledged write that was issued after the kill: the headline number. */
   recoveryMs: number | null;
@@ -464,7 +461,7 @@ export interface KillRunResult {
   expiredSessions: ExpiredSession[];
   sessionsReopened: number;
   srvrProbes: number;
-  /** Restart of the killed server → it serves and has caught up (LocalEnsemble.start). */
+  /** Restart of the killed server → it serves and has caught up (EnsembleHandle.restart). */
   restartMs: number | null;
   /** Then → every voter serves with the same zxid. */
   inSyncMs: number | null;
@@ -480,7 +477,6 @@ function emptyResult(run: number): KillRunResult {
   return {
     run,
     killedId: null,
-    killedPid: null,
     oldEpoch: null,
     recoveryMs: null,
     firstAckEpoch: null,
@@ -523,7 +519,7 @@ const round = (ms: number | null): number | null => (ms === null ? null : Math.r
  * acknowledged write. Never throws for a failure of the ensemble: the result's error says
  * what went wrong, and the caller decides whether to go on. Throws only what check() throws.
  */
-export async function killRun(ens: LocalEnsemble, opts: KillRunOptions): Promise<KillRunResult> {
+export async function killRun(ens: EnsembleHandle, opts: KillRunOptions): Promise<KillRunResult> {
   const r = emptyResult(opts.run);
   const writers = new CreateWriters(ens.connectString(), `${RECOVERY_ROOT}/r${opts.run}`, opts.writers, opts.run);
   let watch: LeaderWatch | null = null;
@@ -538,16 +534,15 @@ export async function killRun(ens: LocalEnsemble, opts: KillRunOptions): Promise
 
     const statuses = await ens.status();
     const leaders = statuses.filter((s) => s.mode === 'leader');
-    if (leaders.length !== 1 || leaders[0]!.pid === null) throw new RecoveryError(`expected one leader before the kill, got: ${statuses.map((s) => `${s.id} ${s.mode}`).join(', ')}`);
+    if (leaders.length !== 1) throw new RecoveryError(`expected one leader before the kill, got: ${statuses.map((s) => `${s.id} ${s.mode}`).join(', ')}`);
     const leader = leaders[0]!;
     r.killedId = killedId = leader.id;
-    r.killedPid = leader.pid;
-    r.oldEpoch = leader.epoch;
-    const survivors = ens.servers.filter((s) => s.role === 'voter' && s.id !== leader.id);
+    r.oldEpoch = leader.zxid === null ? null : epochOf(leader.zxid);
+    const survivors = ens.members.filter((m) => m.role === 'voter' && m.id !== leader.id);
     watch = new LeaderWatch(survivors, leader.id, opts.pollMs);
 
     const killMs = performance.now();
-    const killing = ens.kill(leader.id, 'SIGKILL'); // the signal goes out before this returns
+    const killing = ens.kill(leader.id); // SIGKILL goes out before this returns; it resolves once the process is gone
     watch.start();
     await killing;
     const w = watch;
@@ -576,14 +571,14 @@ export async function killRun(ens: LocalEnsemble, opts: KillRunOptions): Promise
     r.srvrProbes = w.probes;
 
     const restartFrom = performance.now();
-    await ens.start(leader.id, opts.restartTimeoutMs);
+    await ens.restart(leader.id);
     killedId = null;
     const syncFrom = performance.now();
     r.restartMs = round(syncFrom - restartFrom);
     r.syncedZxid = zxidHex(await waitInSync(ens, opts.restartTimeoutMs, opts.check));
     r.inSyncMs = round(performance.now() - syncFrom);
     r.acknowledged = writers.acknowledged();
-    r.lost = await checkAcknowledged(ens.servers, r.acknowledged);
+    r.lost = await checkAcknowledged(ens.members, r.acknowledged);
   } catch (err) {
     if (err instanceof Error && 'code' in err && err.code === 'ZABLAB_BENCH_INTERRUPTED') throw err;
     r.error = message(err);
@@ -596,7 +591,8 @@ export async function killRun(ens: LocalEnsemble, opts: KillRunOptions): Promise
     // The run failed between kill and restart: bring the server back so the next run has three.
     opts.check();
     try {
-      if (ens.server(killedId).pid === null) await ens.start(killedId, opts.restartTimeoutMs);
+      const id = killedId;
+      if ((await ens.status()).find((s) => s.id === id)?.stopped === true) await ens.restart(id);
     } catch (err) {
       r.error += `; restarting server ${killedId} failed too: ${message(err)}`;
     }

@@ -21,14 +21,20 @@ export class InterruptedError extends Error {
 
 export class Shutdown {
   private readonly live = new Set<Live>();
-  private signal: NodeJS.Signals | null = null;
+  private caught: NodeJS.Signals | null = null;
+  private readonly aborter = new AbortController();
 
   /** @param stopOnSignalMs how long the run may take to unwind after a signal before it is cut short. */
   constructor(private readonly stopOnSignalMs: number) {}
 
   /** The signal that interrupted the run, or null. */
   get interrupted(): NodeJS.Signals | null {
-    return this.signal;
+    return this.caught;
+  }
+
+  /** Aborted on the first signal: cuts a run's waits short. */
+  get signal(): AbortSignal {
+    return this.aborter.signal;
   }
 
   install(): void {
@@ -41,7 +47,7 @@ export class Shutdown {
 
   /** Throws InterruptedError once a signal came: call between steps of a run. */
   check(): void {
-    if (this.signal !== null) throw new InterruptedError(this.signal);
+    if (this.caught !== null) throw new InterruptedError(this.caught);
   }
 
   /** Registers l until the returned function is called. */
@@ -55,10 +61,22 @@ export class Shutdown {
    * a second signal, or a run that does not unwind in time, exits at once (the exit hook kills).
    */
   private onSignal(signal: NodeJS.Signals): void {
-    this.signal = signal;
+    this.caught = signal;
+    this.aborter.abort(new InterruptedError(signal));
     console.error(`\n${signal}: stopping the servers and load; send it again to kill them at once`);
     process.once(signal, () => process.exit(130));
     setTimeout(() => process.exit(130), this.stopOnSignalMs).unref();
     for (const l of this.live) void l.stop().catch(() => undefined);
+  }
+}
+
+/** SIGKILL each pid now (for an exit hook); one that is gone already is skipped. */
+export function killPids(pids: readonly number[]): void {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
 }
