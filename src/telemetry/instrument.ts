@@ -6,17 +6,23 @@
  *
  * Spans are zablab's own (span.ts, recorder.ts): with tracing off (no recorder) every span
  * method returns before building anything; a span that is not sampled records nothing and
- * is not kept in any table. What remains is the metrics: a few map operations and
- * histogram records per write.
+ * is not kept in any table. What remains is the metrics: a few table lookups and
+ * histogram records per write (aggregated in metrics.ts, not by the OpenTelemetry SDK).
+ *
+ * On the hot path nothing is spelled out: ids stay words, a zxid stays a bigint, times are
+ * performance.now() values taken once per step and shared by the events and ends of that step.
  */
 import type { Meter } from '@opentelemetry/api';
-import { JuteReader, OpCode, TxnHeader, codeName, opName } from '../jute/index.js';
+import type { ScopeMetrics } from '@opentelemetry/sdk-metrics';
+import { OpCode, codeName } from '../jute/index.js';
 import type { Message, PeerEvent, PeerState } from '../zab/index.js';
+import type { MutableIdWords } from './ids.js';
 import { ALL_METRICS, ZabMetrics, bucketsOf, type GaugeView, type OwnGauges } from './metrics.js';
-import { Attr, SpanEvent, SpanName, type Role } from './names.js';
+import { Attr, INSTRUMENTATION_SCOPE, SpanEvent, SpanName, type Role } from './names.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText, type PullMetricReader } from './prometheus.js';
 import type { SpanRecorder } from './recorder.js';
-import { SpanKindCode, sessionHex, type Attrs, type TraceSpan } from './span.js';
+import { SpanKindCode, isRecorded, sessionHex, traceparentSampled, type Attrs, type RecordedSpan, type TraceSpan } from './span.js';
+import { ZxidMap } from './zxid-map.js';
 
 /**
  * Where a request keeps its span: on the request object itself, which costs nothing, where a
@@ -59,7 +65,10 @@ export interface ServerTelemetryOptions {
   shutdown?: () => Promise<void>;
 }
 
-/** Open spans of each kind are bounded; past this the oldest is ended (marked evicted). */
+/**
+ * What is in flight per zxid is bounded (a power of two): a proposal or span still open when
+ * the zxid this many later arrives is dropped (a span is ended, marked evicted).
+ */
 export const OPEN_SPANS_MAX = 65_536;
 /** An fsync span links to at most this many of the traces it made durable. */
 export const FSYNC_LINKS_MAX = 32;
@@ -82,10 +91,6 @@ interface Appended {
   span: TraceSpan | undefined;
 }
 
-function hex(v: bigint): string {
-  return '0x' + BigInt.asUintN(64, v).toString(16);
-}
-
 function roleOf(state: PeerState): Role {
   switch (state) {
     case 'LOOKING':
@@ -99,26 +104,26 @@ function roleOf(state: PeerState): Role {
   }
 }
 
-/** The leader's wall-clock time in a txn's header (ZooKeeper measures propagation from it). */
-function txnTimeMs(data: Uint8Array): number | null {
-  try {
-    return Number(TxnHeader.read(new JuteReader(Buffer.from(data.buffer, data.byteOffset, data.byteLength))).time);
-  } catch {
-    return null;
-  }
+/** Bytes of a TxnHeader (clientId long, cxid int, zxid long, time long, type int); time is at TXN_TIME_AT. */
+const TXN_HEADER_BYTES = 32;
+const TXN_TIME_AT = 20;
+
+/**
+ * The leader's wall-clock time in a txn's header (ZooKeeper measures propagation from it),
+ * read in place: a jute long, big-endian. null: the txn is too short to hold a header.
+ */
+export function txnTimeMs(data: Uint8Array): number | null {
+  if (data.length < TXN_HEADER_BYTES) return null;
+  const o = TXN_TIME_AT;
+  const hi = (data[o]! << 24) | (data[o + 1]! << 16) | (data[o + 2]! << 8) | data[o + 3]!;
+  const lo = ((data[o + 4]! << 24) | (data[o + 5]! << 16) | (data[o + 6]! << 8) | data[o + 7]!) >>> 0;
+  return hi * 4_294_967_296 + lo;
 }
 
-/** Insert into a bounded map; the oldest entry goes to `evict` when it is full. */
-function putBounded<K, V>(map: Map<K, V>, key: K, value: V, evict: (v: V) => void): void {
-  if (map.size >= OPEN_SPANS_MAX) {
-    const first = map.entries().next();
-    if (!first.done) {
-      map.delete(first.value[0]);
-      evict(first.value[1]);
-    }
-  }
-  map.set(key, value);
-}
+const evictSpan = (s: TraceSpan): void => endWith(s, 'evicted');
+
+/** Span events' `zab.peer.id` attribute sets, made once per peer (they are never changed). */
+const PEER_ATTRS_MAX = 256;
 
 function endWith(span: TraceSpan | null | undefined, reason: string): void {
   if (!span) return;
@@ -149,16 +154,18 @@ export class ServerTelemetry {
   /** Leader: the zab.proposal span between proposalStarting and proposalCreated. */
   private pendingProposal: TraceSpan | null = null;
   /** Leader: proposals not yet committed. */
-  private readonly proposals = new Map<bigint, ProposalRecord>();
+  private readonly proposals = new ZxidMap<ProposalRecord>(OPEN_SPANS_MAX, (p) => endWith(p.span, 'evicted'));
   private lastProposed = 0n;
   /** Leader: barriers of learner `sync` requests (the last proposal before each). */
   private pendingSyncs: bigint[] = [];
   /** Learners: proposals received, until committed. */
-  private readonly learnerTxns = new Map<bigint, LearnerTxn>();
+  private readonly learnerTxns = new ZxidMap<LearnerTxn>(OPEN_SPANS_MAX, () => undefined);
   /** Open (sampled) zab.ack spans by zxid (followers and the leader). */
-  private readonly acks = new Map<bigint, TraceSpan>();
+  private readonly acks = new ZxidMap<RecordedSpan>(OPEN_SPANS_MAX, evictSpan);
+  /** A link's ids on their way from an ack span to the fsync span. */
+  private readonly linkIds: MutableIdWords = { t0: 0, t1: 0, t2: 0, t3: 0, s0: 0, s1: 0 };
   /** Open (sampled) zab.commit spans by zxid. */
-  private readonly commits = new Map<bigint, TraceSpan>();
+  private readonly commits = new ZxidMap<TraceSpan>(OPEN_SPANS_MAX, evictSpan);
   /** Txns appended to the log since the last fsync. */
   private unsynced: Appended[] = [];
 
@@ -174,6 +181,7 @@ export class ServerTelemetry {
   private leaderSinceMs: number | null = null;
   /** Leader: one zab.sync span per learner being synced. */
   private readonly learnerSyncs = new Map<number, TraceSpan>();
+  private readonly peerAttrs = new Map<number, Attrs>();
 
   constructor(opts: ServerTelemetryOptions = {}) {
     this.serverId = opts.serverId ?? 0;
@@ -197,6 +205,16 @@ export class ServerTelemetry {
       pendingSyncs: this.pendingSyncs.length,
       leaderUptimeMs: this.leaderSinceMs === null ? null : performance.now() - this.leaderSinceMs,
     };
+  }
+
+  /** `{zab.peer.id: peer}`, the same object each time. */
+  private peerAttrsOf(peer: number): Attrs {
+    let a = this.peerAttrs.get(peer);
+    if (a === undefined) {
+      a = { [Attr.peer]: peer };
+      if (this.peerAttrs.size < PEER_ATTRS_MAX) this.peerAttrs.set(peer, a);
+    }
+    return a;
   }
 
   /** A span of this server under `parent` (null: a root), with attributes if it is sampled. */
@@ -306,12 +324,8 @@ export class ServerTelemetry {
     }
     this.metrics.proposalCount.add();
     this.lastProposed = zxid;
-    if (span?.recording) {
-      span.setAttribute(Attr.zxid, hex(zxid));
-      span.setAttribute(Attr.epoch, Number(zxid >> 32n));
-      span.setAttribute(Attr.op, opName(type));
-    }
-    putBounded(this.proposals, zxid, { createdAtMs: performance.now(), span }, (p) => endWith(p.span, 'evicted'));
+    span?.setTxn(zxid, type);
+    this.proposals.set(zxid, { createdAtMs: performance.now(), span });
   }
 
   /** Leader: a learner's `sync` waits for everything proposed so far to commit. */
@@ -321,18 +335,20 @@ export class ServerTelemetry {
 
   /** Leader: a quorum acked `zxid` and COMMIT/INFORM leaves (or, with no learner, it is applied). */
   private leaderCommitted(zxid: bigint): void {
-    const p = this.proposals.get(zxid);
+    const p = this.proposals.take(zxid);
     if (p === undefined) return;
-    this.proposals.delete(zxid);
+    const now = performance.now();
     this.metrics.commitCount.add();
-    this.metrics.quorumAckLatency.record(performance.now() - p.createdAtMs);
+    this.metrics.quorumAckLatency.record(now - p.createdAtMs);
     while (this.pendingSyncs.length > 0 && this.pendingSyncs[0]! <= zxid) this.pendingSyncs.shift();
     if (this.spans === null || p.span === null || !p.span.recording) return;
-    p.span.addEvent(SpanEvent.quorum);
-    p.span.addEvent(SpanEvent.commitSent);
-    p.span.end();
-    const commit = this.start(SpanName.commit, p.span, { [Attr.zxid]: hex(zxid) });
-    if (commit.recording) putBounded(this.commits, zxid, commit, (s) => endWith(s, 'evicted'));
+    p.span.addEvent(SpanEvent.quorum, undefined, now);
+    p.span.addEvent(SpanEvent.commitSent, undefined, now);
+    p.span.end(now);
+    const commit = this.spans.child(SpanName.commit, p.span, this.role, SpanKindCode.internal, now);
+    if (!commit.recording) return;
+    commit.setTxn(zxid);
+    this.commits.set(zxid, commit);
   }
 
   // ---------- the quorum channel ----------
@@ -343,8 +359,9 @@ export class ServerTelemetry {
       case 'ack': {
         const p = this.proposals.get(msg.zxid);
         if (p === undefined) return;
-        this.metrics.ackLatency.recordKeyed(String(from), performance.now() - p.createdAtMs);
-        if (p.span?.recording) p.span.addEvent(SpanEvent.ackReceived, { [Attr.peer]: from });
+        const now = performance.now();
+        this.metrics.ackLatency.recordKeyed(from, now - p.createdAtMs);
+        if (p.span?.recording) p.span.addEvent(SpanEvent.ackReceived, this.peerAttrsOf(from), now);
         return;
       }
       case 'proposal':
@@ -384,11 +401,11 @@ export class ServerTelemetry {
   messageSent(_to: number, msg: Message): void {
     switch (msg.kind) {
       case 'ack': {
-        const span = this.acks.get(msg.zxid);
+        const span = this.acks.take(msg.zxid);
         if (span === undefined) return;
-        this.acks.delete(msg.zxid);
-        span.addEvent(SpanEvent.ackSent);
-        span.end();
+        const now = performance.now();
+        span.addEvent(SpanEvent.ackSent, undefined, now);
+        span.end(now);
         return;
       }
       case 'commit':
@@ -423,12 +440,12 @@ export class ServerTelemetry {
     }
     const created = txnTimeMs(data);
     if (created !== null) this.metrics.proposalLatency.record(Math.max(0, Date.now() - created));
-    putBounded(this.learnerTxns, zxid, { createdAtWallMs: created ?? Date.now(), trace: traceparent }, () => undefined);
+    this.learnerTxns.set(zxid, { createdAtWallMs: created ?? Date.now(), trace: traceparent });
     if (this.spans === null || !voter) return;
     const span = this.spans.remoteChild(SpanName.ack, traceparent, this.role);
-    if (!span.recording) return;
-    span.setAttribute(Attr.zxid, hex(zxid));
-    putBounded(this.acks, zxid, span, (s) => endWith(s, 'evicted'));
+    if (!isRecorded(span)) return;
+    span.setTxn(zxid);
+    this.acks.set(zxid, span);
   }
 
   private learnerCommit(zxid: bigint): void {
@@ -438,8 +455,8 @@ export class ServerTelemetry {
     if (t === undefined) return;
     const span = this.spans.remoteChild(SpanName.commit, t.trace, this.role);
     if (!span.recording) return;
-    span.setAttribute(Attr.zxid, hex(zxid));
-    putBounded(this.commits, zxid, span, (s) => endWith(s, 'evicted'));
+    span.setTxn(zxid);
+    this.commits.set(zxid, span);
   }
 
   // ---------- the txn log ----------
@@ -461,12 +478,15 @@ export class ServerTelemetry {
     if (this.role === 'leader' && this.serving) {
       // The leader's own log is a voter too: its zab.ack runs from append to fsync.
       const p = this.proposals.get(zxid);
+      const now = performance.now();
       const ack =
-        p?.span != null ? this.spans.child(SpanName.ack, p.span, this.role) : this.spans.remoteChild(SpanName.ack, traceparent, this.role);
-      if (!ack.recording) return;
-      ack.setAttribute(Attr.zxid, hex(zxid));
-      ack.addEvent(SpanEvent.appended);
-      putBounded(this.acks, zxid, ack, (s) => endWith(s, 'evicted'));
+        p?.span != null
+          ? this.spans.child(SpanName.ack, p.span, this.role, SpanKindCode.internal, now)
+          : this.spans.remoteChild(SpanName.ack, traceparent, this.role);
+      if (!isRecorded(ack)) return;
+      ack.setTxn(zxid);
+      ack.addEvent(SpanEvent.appended, undefined, now);
+      this.acks.set(zxid, ack);
       return;
     }
     this.acks.get(zxid)?.addEvent(SpanEvent.appended);
@@ -476,12 +496,14 @@ export class ServerTelemetry {
   logSynced(startedAtMs: number): void {
     const txns = this.unsynced;
     this.unsynced = [];
-    this.metrics.fsyncTime.record(performance.now() - startedAtMs);
+    const now = performance.now();
+    this.metrics.fsyncTime.record(now - startedAtMs);
     this.metrics.syncProcessorBatchSize.record(txns.length);
-    if (this.role === 'leader') {
+    const leading = this.role === 'leader';
+    if (leading) {
       for (const t of txns) {
         const p = this.proposals.get(t.zxid);
-        if (p !== undefined) this.metrics.ackLatency.recordKeyed(String(this.serverId), performance.now() - p.createdAtMs);
+        if (p !== undefined) this.metrics.ackLatency.recordKeyed(this.serverId, now - p.createdAtMs);
       }
     }
     if (this.spans === null) return;
@@ -490,28 +512,31 @@ export class ServerTelemetry {
     for (const t of txns) {
       const ack = this.acks.get(t.zxid);
       if (ack !== undefined) {
-        ack.addEvent(SpanEvent.fsynced);
-        if (this.role === 'leader') {
+        ack.addEvent(SpanEvent.fsynced, undefined, now);
+        if (leading) {
           this.acks.delete(t.zxid);
-          ack.end();
+          ack.end(now);
         }
       }
       if (!fsync.recording || links >= FSYNC_LINKS_MAX) continue;
       // Only traces that are recorded somewhere are worth a link.
       if (t.span !== undefined) {
         if (!t.span.recording) continue;
-        const c = t.span.context();
-        fsync.addLink({ traceId: c.traceId, spanId: c.spanId });
+        fsync.addLinkTo(t.span.idWords());
+        links++;
+      } else if (ack !== undefined && traceparentSampled(t.trace) === true && ack.parentIdsInto(this.linkIds)) {
+        // The ack span's parent is the proposal span that trace names: no need to parse it.
+        fsync.addLinkTo(this.linkIds);
         links++;
       } else {
-        const c = this.spans.sampledContext(t.trace);
-        if (c === null) continue;
-        fsync.addLink({ traceId: c.traceId, spanId: c.spanId });
+        const ids = this.spans.sampledIds(t.trace);
+        if (ids === null) continue;
+        fsync.addLinkTo(ids);
         links++;
       }
     }
     fsync.setAttribute(Attr.fsyncTxns, txns.length);
-    fsync.end();
+    fsync.end(now);
   }
 
   /** A committed txn was applied to the data tree. */
@@ -520,18 +545,17 @@ export class ServerTelemetry {
       // No learner to send COMMIT to: the decision and the apply are one step.
       if (this.proposals.has(zxid)) this.leaderCommitted(zxid);
     } else {
-      const t = this.learnerTxns.get(zxid);
+      const t = this.learnerTxns.take(zxid);
       if (t !== undefined) {
-        this.learnerTxns.delete(zxid);
         this.metrics.commitPropagationLatency.record(Math.max(0, Date.now() - t.createdAtWallMs));
       }
     }
     if (this.spans === null) return;
-    const span = this.commits.get(zxid);
+    const span = this.commits.take(zxid);
     if (span === undefined) return;
-    this.commits.delete(zxid);
-    span.addEvent(SpanEvent.applied);
-    span.end();
+    const now = performance.now();
+    span.addEvent(SpanEvent.applied, undefined, now);
+    span.end(now);
   }
 
   /** Wrap a snapshot: zab.snapshot span and snapshottime. Returns the same promise. */
@@ -542,7 +566,7 @@ export class ServerTelemetry {
         if (info !== null) this.metrics.snapshotTime.record(info.durationMs);
         if (span === null) return;
         if (info === null) span.setAttribute(Attr.reason, 'skipped: a snapshot was already being written');
-        else span.setAttribute(Attr.zxid, hex(info.zxid));
+        else span.setTxn(info.zxid);
         span.end();
       },
       (err: unknown) => endWith(span, `snapshot failed: ${String(err)}`),
@@ -660,7 +684,9 @@ export class ServerTelemetry {
     const opts = { specs: ALL_METRICS, bucketsOf };
     if (this.reader === null) return renderPrometheusText([], opts);
     const { resourceMetrics } = await this.reader.collect();
-    return renderPrometheusText(resourceMetrics.scopeMetrics, opts);
+    // Counters and histograms are aggregated by ZabMetrics; they come first, as the SDK listed them.
+    const own: ScopeMetrics = { scope: { name: INSTRUMENTATION_SCOPE }, metrics: this.metrics.collect() };
+    return renderPrometheusText([own, ...resourceMetrics.scopeMetrics], opts);
   }
 
   /** What the HTTP face's GET /metrics serves. */

@@ -1,11 +1,19 @@
 /**
- * zablab's metrics: OpenTelemetry instruments under ZooKeeper's names (see names.ts), and
- * gauges that read the running server through a view callback once per collection.
+ * zablab's metrics under ZooKeeper's names (see names.ts): counters and histograms aggregated
+ * here, gauges that read the running server through a view callback once per collection.
+ *
+ * Counters and histograms do not go through the OpenTelemetry SDK on the hot path: its
+ * record() hashes the attribute set and reads the clock each time (about 1 µs per write, for
+ * a dozen records). They are aggregated here as the SDK would aggregate them (explicit
+ * buckets, cumulative, each collection's sum added to the last) and handed to the Prometheus
+ * renderer as the same MetricData, so /metrics reads exactly as before. Gauges and the
+ * per-op request counter are SDK observables: they cost nothing between collections.
  *
  * Each histogram also keeps count/sum/min/max here, which is what ZooKeeper's `mntr`
  * prints for its summaries (zk_avg_fsynctime, zk_min_..., zk_max_..., zk_cnt_..., zk_sum_...).
  */
-import { ValueType, createNoopMeter, type Attributes, type Counter, type Histogram, type Meter, type Observable, type ObservableGauge } from '@opentelemetry/api';
+import { ValueType, createNoopMeter, type Attributes, type HrTime, type Meter, type Observable, type ObservableGauge } from '@opentelemetry/api';
+import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { opName } from '../jute/index.js';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_MS, Metric, ROLES, type MetricSpec, type Role } from './names.js';
 
@@ -66,45 +74,106 @@ class Summary {
   }
 }
 
-/** Summary sets (ack_latency per server) keep at most this many keys. */
-const SUMMARY_KEYS_MAX = 256;
-
-export class HistogramMetric {
-  private readonly otel: Histogram;
-  private readonly total = new Summary();
-  private readonly byKey = new Map<string, Summary>();
-  private readonly attrsByKey = new Map<string, Attributes>();
+/**
+ * One histogram series as the SDK's explicit-bucket aggregation keeps it: a value v counts in
+ * the first bucket whose bound is >= v (the last one: above every bound). The sum is kept as
+ * the SDK's cumulative collection adds it up (the last collection's sum plus a sum since),
+ * so the text is the same to the last digit.
+ */
+class BucketSeries {
+  readonly counts: number[];
+  count = 0;
+  private sum = 0;
+  private sumSince = 0;
 
   constructor(
-    meter: Meter,
-    readonly spec: MetricSpec,
+    private readonly bounds: readonly number[],
+    readonly attributes: Attributes,
   ) {
-    this.otel = meter.createHistogram(spec.name, {
-      description: spec.help,
-      unit: spec.unit,
-      valueType: ValueType.DOUBLE,
-      advice: { explicitBucketBoundaries: [...bucketsOf(spec)] },
-    });
+    this.counts = new Array<number>(bounds.length + 1).fill(0);
+  }
+
+  /** The caller dropped negative values (the SDK's Histogram does); NaN is not counted. */
+  record(v: number): void {
+    if (Number.isNaN(v)) return;
+    const b = this.bounds;
+    let i = 0;
+    // Few bounds, most values in the first ones: a scan beats a binary search here.
+    while (i < b.length && b[i]! < v) i++;
+    this.counts[i]!++;
+    this.count++;
+    this.sumSince += v;
+  }
+
+  dataPoint(time: HrTime): DataPoint<Histogram> {
+    this.sum += this.sumSince;
+    this.sumSince = 0;
+    return {
+      startTime: time,
+      endTime: time,
+      attributes: this.attributes,
+      value: { buckets: { boundaries: [...this.bounds], counts: [...this.counts] }, sum: this.sum, count: this.count },
+    };
+  }
+}
+
+/** Summary sets (ack_latency per server) keep at most this many keys. */
+const SUMMARY_KEYS_MAX = 256;
+const NO_ATTRIBUTES: Attributes = {};
+
+function descriptor(spec: MetricSpec, valueType: ValueType): MetricData['descriptor'] {
+  return { name: spec.name, description: spec.help, unit: spec.unit, valueType };
+}
+
+export class HistogramMetric {
+  private readonly bounds: readonly number[];
+  private readonly total = new Summary();
+  /** The series without attributes (created on first record: the SDK shows none before). */
+  private plain: BucketSeries | null = null;
+  private readonly byKey = new Map<string | number, { summary: Summary; series: BucketSeries | null }>();
+  /** Series in the order the SDK would list them (first recorded first). */
+  private readonly series: BucketSeries[] = [];
+
+  constructor(readonly spec: MetricSpec) {
+    this.bounds = bucketsOf(spec);
   }
 
   record(v: number): void {
-    this.otel.record(v);
     this.total.add(v);
+    if (v < 0) return;
+    if (this.plain === null) {
+      this.plain = new BucketSeries(this.bounds, NO_ATTRIBUTES);
+      this.series.push(this.plain);
+    }
+    this.plain.record(v);
   }
 
   /** ZooKeeper's SummarySet: one series per key (label `key`). */
-  recordKeyed(key: string, v: number): void {
-    let attrs = this.attrsByKey.get(key);
-    let s = this.byKey.get(key);
-    if (attrs === undefined || s === undefined) {
+  recordKeyed(key: string | number, v: number): void {
+    let k = this.byKey.get(key);
+    if (k === undefined) {
       if (this.byKey.size >= SUMMARY_KEYS_MAX) return;
-      attrs = { key };
-      s = new Summary();
-      this.attrsByKey.set(key, attrs);
-      this.byKey.set(key, s);
+      k = { summary: new Summary(), series: null };
+      this.byKey.set(key, k);
     }
-    this.otel.record(v, attrs);
-    s.add(v);
+    k.summary.add(v);
+    if (v < 0) return;
+    if (k.series === null) {
+      k.series = new BucketSeries(this.bounds, { key: String(key) });
+      this.series.push(k.series);
+    }
+    k.series.record(v);
+  }
+
+  /** What the SDK's collection would give: null when nothing was recorded. */
+  collect(time: HrTime): MetricData | null {
+    if (this.series.length === 0) return null;
+    return {
+      descriptor: descriptor(this.spec, ValueType.DOUBLE),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints: this.series.map((s) => s.dataPoint(time)),
+    };
   }
 
   /** mntr lines: avg_/min_/max_/cnt_/sum_<name> (and per key: avg_<key>_<name>...). */
@@ -120,7 +189,7 @@ export class HistogramMetric {
       put(this.spec.name, this.total);
       return;
     }
-    for (const [k, s] of this.byKey) put(`${k}_${this.spec.name}`, s);
+    for (const [k, s] of this.byKey) put(`${k}_${this.spec.name}`, s.summary);
   }
 }
 
@@ -129,19 +198,28 @@ function round3(v: number): number {
 }
 
 export class CounterMetric {
-  private readonly otel: Counter;
   value = 0;
+  /** The SDK lists a counter once something was added, 0 included. */
+  private added = false;
 
-  constructor(
-    meter: Meter,
-    readonly spec: MetricSpec,
-  ) {
-    this.otel = meter.createCounter(spec.name, { description: spec.help, unit: spec.unit, valueType: ValueType.INT });
+  constructor(readonly spec: MetricSpec) {}
+
+  /** A non-negative whole number (what an INT counter of the SDK keeps). */
+  add(n = 1): void {
+    if (!(n >= 0)) return;
+    this.value += Math.trunc(n);
+    this.added = true;
   }
 
-  add(n = 1): void {
-    this.otel.add(n);
-    this.value += n;
+  collect(time: HrTime): MetricData | null {
+    if (!this.added) return null;
+    return {
+      descriptor: descriptor(this.spec, ValueType.INT),
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.SUM,
+      isMonotonic: true,
+      dataPoints: [{ startTime: time, endTime: time, attributes: NO_ATTRIBUTES, value: this.value }],
+    };
   }
 }
 
@@ -203,8 +281,8 @@ export class ZabMetrics {
     meter: Meter = createNoopMeter(),
     private readonly own: () => OwnGauges = () => ({ pendingSyncs: 0, leaderUptimeMs: null }),
   ) {
-    const c = (spec: MetricSpec) => new CounterMetric(meter, spec);
-    const h = (spec: MetricSpec) => new HistogramMetric(meter, spec);
+    const c = (spec: MetricSpec) => new CounterMetric(spec);
+    const h = (spec: MetricSpec) => new HistogramMetric(spec);
     this.proposalCount = c(Metric.proposalCount);
     this.commitCount = c(Metric.commitCount);
     this.learnerProposalReceivedCount = c(Metric.learnerProposalReceivedCount);
@@ -336,6 +414,18 @@ export class ZabMetrics {
       },
       [...Object.values(gauges), throttled, requests] as Observable[],
     );
+  }
+
+  /** The counters and histograms as the SDK's collection would list them (in the order they were made). */
+  collect(): MetricData[] {
+    const ms = Date.now();
+    const time: HrTime = [Math.floor(ms / 1_000), (ms % 1_000) * 1_000_000];
+    const out: MetricData[] = [];
+    for (const m of [...this.counters, ...this.histograms]) {
+      const d = m.collect(time);
+      if (d !== null) out.push(d);
+    }
+    return out;
   }
 
   /** ZooKeeper's mntr lines for counters and summaries (keys without the zk_ prefix). */

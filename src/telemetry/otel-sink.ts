@@ -15,11 +15,12 @@ import type { RecordedSpan } from './span.js';
 export function toReadableSpan(s: RecordedSpan, resource: Resource, scope: InstrumentationScope, clock: EpochClock): ReadableSpan {
   const ctx = s.context();
   const spanContext: SpanContext = { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: TraceFlags.SAMPLED };
+  const parentSpanId = s.parentSpanId;
   const parentSpanContext: SpanContext | undefined =
-    s.parentSpanId === null ? undefined : { traceId: ctx.traceId, spanId: s.parentSpanId, traceFlags: TraceFlags.SAMPLED };
+    parentSpanId === null ? undefined : { traceId: ctx.traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED };
   const status: SpanStatus = s.statusMessage === null ? { code: s.statusCode } : { code: s.statusCode, message: s.statusMessage };
   const events: TimedEvent[] = (s.events ?? []).map((e) => ({ name: e.name, time: clock.hrTime(e.atMs), attributes: { ...e.attributes } }));
-  const links: Link[] = (s.links ?? []).map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: TraceFlags.SAMPLED }, attributes: {} }));
+  const links: Link[] = s.linkRecords().map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: TraceFlags.SAMPLED }, attributes: {} }));
   const startTime: HrTime = clock.hrTime(s.startMs);
   const endTime: HrTime = clock.hrTime(s.endMs);
   const attributes: Attributes = s.allAttributes();

@@ -4,16 +4,15 @@
  * once, where a trace starts; everything after follows the flag it travels with. A span that
  * is not sampled costs one small object (or none) and no ids unless its context is asked for.
  */
-import { IdSource } from './ids.js';
+import { IdSource, type IdWords } from './ids.js';
 import type { SpanSampler } from './sampler.js';
 import {
   NonRecordingSpan,
   RecordedSpan,
   SpanKindCode,
-  parseTraceparentLite,
   traceparentSampled,
+  traceparentWords,
   type RequestFields,
-  type SpanContextLite,
   type SpanOwner,
   type TraceSpan,
 } from './span.js';
@@ -24,6 +23,20 @@ export interface SpanSink {
   /** Everything ended so far is written (or handed to its exporter). */
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
+}
+
+/** A span of `parent`'s trace whose parent it is, with a span id of its own. */
+function adopt(span: RecordedSpan, parent: IdWords, ids: IdSource): RecordedSpan {
+  span.t0 = parent.t0;
+  span.t1 = parent.t1;
+  span.t2 = parent.t2;
+  span.t3 = parent.t3;
+  span.p0 = parent.s0;
+  span.p1 = parent.s1;
+  span.hasParent = true;
+  ids.drawSpan(span);
+  span.hasIds = true;
+  return span;
 }
 
 export class SpanRecorder implements SpanOwner {
@@ -44,16 +57,16 @@ export class SpanRecorder implements SpanOwner {
     const s = this.sampler;
     switch (s.root) {
       case 'on':
-        return new RecordedSpan(this, name, kind, '', '', null, role, startMs, req);
+        return new RecordedSpan(this, name, kind, role, startMs, req);
       case 'off':
         return new NonRecordingSpan(this.ids, null);
       case 'coin':
-        return s.flip() ? new RecordedSpan(this, name, kind, '', '', null, role, startMs, req) : new NonRecordingSpan(this.ids, null);
+        return s.flip() ? new RecordedSpan(this, name, kind, role, startMs, req) : new NonRecordingSpan(this.ids, null);
       case 'traceId': {
-        const traceId = this.ids.traceId();
-        const spanId = this.ids.spanId();
-        if (s.onTraceId(traceId)) return new RecordedSpan(this, name, kind, traceId, spanId, null, role, startMs, req);
-        return new NonRecordingSpan(this.ids, { traceId, spanId, sampled: false });
+        const span = new RecordedSpan(this, name, kind, role, startMs, req);
+        span.idWords();
+        if (s.onTraceWords(span)) return span;
+        return new NonRecordingSpan(this.ids, span);
       }
     }
   }
@@ -63,9 +76,9 @@ export class SpanRecorder implements SpanOwner {
     return this.root(name, role, SpanKindCode.server, req.receivedAtMs, req);
   }
 
-  /** A child of a span of this server; null: a root. */
-  child(name: string, parent: TraceSpan | null, role: string, kind: number = SpanKindCode.internal): TraceSpan {
-    if (parent === null) return this.root(name, role, kind);
+  /** A child of a span of this server (null: a root), starting now or at `startMs`. */
+  child(name: string, parent: TraceSpan | null, role: string, kind: number = SpanKindCode.internal, startMs?: number): TraceSpan {
+    if (parent === null) return this.root(name, role, kind, startMs);
     const s = this.sampler;
     let sampled: boolean;
     if (s.parentBased) {
@@ -73,11 +86,11 @@ export class SpanRecorder implements SpanOwner {
       if (!parent.recording) return parent;
       sampled = true;
     } else {
-      sampled = s.root === 'on' || (s.root !== 'off' && s.onTraceId(parent.context().traceId));
+      sampled = s.root === 'on' || (s.root !== 'off' && s.onTraceWords(parent.idWords()));
     }
-    const ctx = parent.context();
-    if (!sampled) return new NonRecordingSpan(this.ids, { traceId: ctx.traceId, spanId: ctx.spanId, sampled: false });
-    return new RecordedSpan(this, name, kind, ctx.traceId, this.ids.spanId(), ctx.spanId, role, performance.now(), null);
+    const p = parent.idWords();
+    if (!sampled) return new NonRecordingSpan(this.ids, p);
+    return adopt(new RecordedSpan(this, name, kind, role, startMs ?? performance.now(), null), p, this.ids);
   }
 
   /** A child of the traceparent another server sent (absent or malformed: a root). */
@@ -87,17 +100,20 @@ export class SpanRecorder implements SpanOwner {
     const s = this.sampler;
     // Not sampled where the trace started: carry its traceparent on as it came, parse nothing.
     if (s.parentBased && !flag) return new NonRecordingSpan(this.ids, null, traceparent);
-    const ctx = parseTraceparentLite(traceparent);
-    if (ctx === null) return this.root(name, role, kind);
-    const sampled = s.parentBased || s.root === 'on' || (s.root !== 'off' && s.onTraceId(ctx.traceId));
-    if (!sampled) return new NonRecordingSpan(this.ids, { traceId: ctx.traceId, spanId: ctx.spanId, sampled: false });
-    return new RecordedSpan(this, name, kind, ctx.traceId, this.ids.spanId(), ctx.spanId, role, performance.now(), null);
+    const parent = traceparentWords(traceparent);
+    if (parent === null) return this.root(name, role, kind);
+    const sampled = s.parentBased || s.root === 'on' || (s.root !== 'off' && s.onTraceWords(parent));
+    if (!sampled) return new NonRecordingSpan(this.ids, parent);
+    return adopt(new RecordedSpan(this, name, kind, role, performance.now(), null), parent, this.ids);
   }
 
-  /** The context of a traceparent, for a link (null: absent, malformed or not sampled). */
-  sampledContext(traceparent: string | undefined): SpanContextLite | null {
+  /**
+   * The ids of a traceparent, for a link (null: absent, malformed or not sampled). They are
+   * valid until the next traceparent is parsed: copy them out at once.
+   */
+  sampledIds(traceparent: string | undefined): IdWords | null {
     if (traceparentSampled(traceparent) !== true) return null;
-    return parseTraceparentLite(traceparent);
+    return traceparentWords(traceparent);
   }
 
   finished(span: RecordedSpan): void {

@@ -9,6 +9,7 @@
  *                                by the named sampler (the ratio one with a coin: a root's
  *                                decision travels in its traceparent, so nobody re-derives it)
  */
+import type { IdWords } from './ids.js';
 
 export const SAMPLERS = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -39,6 +40,13 @@ export function traceIdUnderRatio(traceId: string, ratio: number): boolean {
     acc = (acc ^ word) >>> 0;
   }
   return acc < Math.floor(ratio * UINT32_MAX);
+}
+
+/** traceIdUnderRatio for a trace id held as words (ids.ts): the same four words, XORed. */
+export function traceWordsUnderRatio(w: IdWords, ratio: number): boolean {
+  if (ratio >= 1) return true;
+  if (ratio <= 0) return false;
+  return (w.t0 ^ w.t1 ^ w.t2 ^ w.t3) >>> 0 < Math.floor(ratio * UINT32_MAX);
 }
 
 export class SpanSampler {
@@ -85,5 +93,10 @@ export class SpanSampler {
   /** A root decided on its trace id (root === 'traceId'). */
   onTraceId(traceId: string): boolean {
     return traceIdUnderRatio(traceId, this.ratio);
+  }
+
+  /** The same decision for a trace id held as words. */
+  onTraceWords(w: IdWords): boolean {
+    return traceWordsUnderRatio(w, this.ratio);
   }
 }

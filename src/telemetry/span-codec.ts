@@ -11,14 +11,15 @@
  *   u8  flags                             HAS_IDS, HAS_PARENT, HAS_STATUS_MESSAGE, HAS_REQUEST
  *   u16 name (symbol)   u8 kind   u8 status code   u32 record length (bytes, header included)
  *   f64 start ms   f64 end ms
- *   [HAS_IDS]           48 ASCII bytes: trace id, span id (absent: the writer draws them)
- *   [HAS_PARENT]        16 ASCII bytes: parent span id
+ *   [HAS_IDS]           6 × u32: trace id, span id, as words (ids.ts; absent: the writer draws them)
+ *   [HAS_PARENT]        2 × u32: parent span id
  *   [HAS_STATUS_MESSAGE] text
  *   u16 role (symbol)
  *   [HAS_REQUEST]       u16 op (symbol), u64 session id, f64 xid, text path (length 0xffff: none)
  *   u8  attribute count, then per attribute: u16 key (symbol), u8 type, value
+ *         (a number: f64; a symbol: u16; text; a zxid: u64, written as hex text)
  *   u8  event count, then per event: u16 name (symbol), f64 time ms, u8 attribute count, attributes
- *   u8  link count, then per link: 48 ASCII bytes (trace id, span id)
+ *   u8  link count, then per link: 6 × u32 (trace id, span id)
  *
  * Symbols are strings of few distinct values (span, event and attribute names, roles, ops),
  * numbered in first-use order; each chunk carries the symbols it introduced. Text is a u16
@@ -41,6 +42,10 @@ export const T_FALSE = 1;
 export const T_TRUE = 2;
 export const T_SYMBOL = 3;
 export const T_TEXT = 4;
+export const T_ZXID = 5;
+/** Bytes of a span's ids (trace id and span id words), of a span id, of a link. */
+export const IDS_BYTES = 24;
+export const SPAN_ID_BYTES = 8;
 
 export const NO_TEXT = 0xffff;
 /** Longest text kept (bytes); longer values are cut at a character boundary. */
@@ -168,11 +173,11 @@ export class SpanEncoder {
     this.ensure(FIXED_BYTES_MAX);
     const v = this.view;
     const u8 = this.u8;
-    const hasIds = span.traceId !== '';
+    const hasIds = span.hasIds;
     const req = span.req;
     let flags = 0;
     if (hasIds) flags |= HAS_IDS;
-    if (span.parentSpanId !== null) flags |= HAS_PARENT;
+    if (span.hasParent) flags |= HAS_PARENT;
     if (span.statusMessage !== null) flags |= HAS_STATUS_MESSAGE;
     if (req !== null) flags |= HAS_REQUEST;
     let o = this.off;
@@ -185,13 +190,18 @@ export class SpanEncoder {
     v.setFloat64(o + 18, span.endMs, true);
     o += HEADER_BYTES;
     if (hasIds) {
-      ascii(u8, o, span.traceId, 32);
-      ascii(u8, o + 32, span.spanId, 16);
-      o += 48;
+      v.setInt32(o, span.t0, true);
+      v.setInt32(o + 4, span.t1, true);
+      v.setInt32(o + 8, span.t2, true);
+      v.setInt32(o + 12, span.t3, true);
+      v.setInt32(o + 16, span.s0, true);
+      v.setInt32(o + 20, span.s1, true);
+      o += IDS_BYTES;
     }
-    if (span.parentSpanId !== null) {
-      ascii(u8, o, span.parentSpanId, 16);
-      o += 16;
+    if (span.hasParent) {
+      v.setInt32(o, span.p0, true);
+      v.setInt32(o + 4, span.p1, true);
+      o += SPAN_ID_BYTES;
     }
     this.off = o;
     if (span.statusMessage !== null) this.text(span.statusMessage);
@@ -207,7 +217,7 @@ export class SpanEncoder {
       if (pathEnd < 0) this.u16(NO_TEXT);
       else this.rawText(req.body, PATH_START, pathEnd);
     }
-    this.attrs(span.attributes, span.replyCode);
+    this.attrs(span.attributes, span.replyCode, span.zxid, span.txnType);
     const events = span.events;
     this.ensure(FIXED_BYTES_MAX);
     this.byte(events === null ? 0 : events.length);
@@ -221,22 +231,22 @@ export class SpanEncoder {
       }
     }
     const links = span.links;
+    const linkCount = links === null ? 0 : Math.floor(links.length / 6);
     this.ensure(FIXED_BYTES_MAX);
-    this.byte(links === null ? 0 : links.length);
-    if (links !== null) {
-      for (const l of links) {
-        this.ensure(FIXED_BYTES_MAX);
-        ascii(this.u8, this.off, l.traceId, 32);
-        ascii(this.u8, this.off + 32, l.spanId, 16);
-        this.off += 48;
-      }
+    this.byte(linkCount);
+    for (let i = 0; i < linkCount; i++) {
+      this.ensure(FIXED_BYTES_MAX);
+      const lv = this.view;
+      const lo = this.off;
+      for (let k = 0; k < 6; k++) lv.setInt32(lo + 4 * k, links![6 * i + k]!, true);
+      this.off += IDS_BYTES;
     }
   }
 
-  /** An attribute list: a request's reply code first (if any), then `attrs`. */
-  private attrs(attrs: Attrs | null, replyCode: number | null = null): void {
+  /** An attribute list: a request's reply code first (if any), then a txn's zxid (epoch, op), then `attrs`. */
+  private attrs(attrs: Attrs | null, replyCode: number | null = null, zxid: bigint | null = null, txnType = -1): void {
     this.ensure(FIXED_BYTES_MAX);
-    if (attrs === null && replyCode === null) {
+    if (attrs === null && replyCode === null && zxid === null) {
       this.byte(0);
       return;
     }
@@ -256,6 +266,7 @@ export class SpanEncoder {
         count++;
       }
     }
+    if (zxid !== null) count += this.txn(zxid, txnType);
     if (attrs !== null) {
       for (const key in attrs) {
         if (count === 255) break;
@@ -265,6 +276,34 @@ export class SpanEncoder {
       }
     }
     this.u8[this.rec + countAt] = count;
+  }
+
+  // Symbol numbers of the txn attributes (-1: not yet known).
+  private zxidN = -1;
+  private epochN = -1;
+  private opN = -1;
+
+  /** zab.zxid, and for a proposal zab.epoch and zk.op (room made by the caller); how many attributes. */
+  private txn(zxid: bigint, txnType: number): number {
+    if (this.zxidN < 0) this.zxidN = this.symbol(Attr.zxid);
+    const v = this.view;
+    this.u16(this.zxidN);
+    this.u8[this.off] = T_ZXID;
+    // As hex of the zxid modulo 2^64, what '0x' + BigInt.asUintN(64, zxid).toString(16) gives.
+    v.setBigUint64(this.off + 1, zxid, true);
+    const epoch = zxid < 0n ? Number(zxid >> 32n) : v.getUint32(this.off + 5, true);
+    this.off += 9;
+    if (txnType === -1) return 1;
+    if (this.epochN < 0) this.epochN = this.symbol(Attr.epoch);
+    if (this.opN < 0) this.opN = this.symbol(Attr.op);
+    this.u16(this.epochN);
+    this.u8[this.off] = T_NUMBER;
+    v.setFloat64(this.off + 1, epoch, true);
+    this.off += 9;
+    this.u16(this.opN);
+    this.byte(T_SYMBOL);
+    this.u16(this.opSymbol(txnType));
+    return 3;
   }
 
   private attr(key: string, value: AttrValue): void {
@@ -373,11 +412,6 @@ export class SpanEncoder {
     this.view.setUint16(this.off, n, true);
     this.off = at + n;
   }
-}
-
-/** `len` ASCII characters of s (hex ids: validated where they came from) at u8[at]. */
-function ascii(u8: Uint8Array, at: number, s: string, len: number): void {
-  for (let i = 0; i < len; i++) u8[at + i] = s.charCodeAt(i);
 }
 
 /** What the writer thread needs to turn records into the spans file's lines. */

@@ -20,14 +20,17 @@ import {
   HAS_REQUEST,
   HAS_STATUS_MESSAGE,
   HEADER_BYTES,
+  IDS_BYTES,
   NO_TEXT,
   RECORD_MAGIC,
+  SPAN_ID_BYTES,
   SYMBOLS_MAX,
   T_FALSE,
   T_NUMBER,
   T_SYMBOL,
   T_TEXT,
   T_TRUE,
+  T_ZXID,
   type DecoderOptions,
 } from './span-codec.js';
 
@@ -70,6 +73,7 @@ const C_LINKS = bytesOf('],"links":[');
 const C_LINK_TRACE = bytesOf('{"traceId":"');
 const C_LINK_SPAN = bytesOf('","spanId":"');
 const C_RESOURCE = bytesOf('],"resource":');
+const C_HEX_START = bytesOf('"0x');
 
 /** Output bytes a record byte can become at most, besides symbols (escaped text: \u00XX). */
 const BYTES_PER_RECORD_BYTE = 8;
@@ -221,9 +225,14 @@ function putRandomHex(ov: DataView, p: number, words: number): void {
   } while (any === 0);
 }
 
-/** `n` (a multiple of 4) bytes from the chunk. */
-function putWords(ov: DataView, p: number, dv: DataView, o: number, n: number): void {
-  for (let k = 0; k < n; k += 4) ov.setUint32(p + k, dv.getUint32(o + k, true), true);
+/** `words` id words from the chunk as 8 hex digits each. */
+function putIdWords(b: Buffer, ov: DataView, p: number, dv: DataView, o: number, words: number): void {
+  for (let k = 0; k < words; k++) putHex32(b, ov, p + 8 * k, dv.getUint32(o + 4 * k, true), false);
+}
+
+/** A u64 (two u32, little-endian) as ZooKeeper prints ids: hex without leading zeros. */
+function putHex64(b: Buffer, ov: DataView, p: number, lo: number, hi: number): number {
+  return hi !== 0 ? putHex32(b, ov, putHex32(b, ov, p, hi, true), lo, false) : putHex32(b, ov, p, lo, true);
 }
 
 export class SpanLineWriter {
@@ -477,6 +486,14 @@ export class SpanLineWriter {
           p = q < 0 ? putBytes(b, p, C_NULL) : q;
           break;
         }
+        case T_ZXID: {
+          this.need(8);
+          p = putBytes(b, p, C_HEX_START);
+          p = putHex64(b, ov, p, this.dv.getUint32(this.o, true), this.dv.getUint32(this.o + 4, true));
+          b[p++] = 34;
+          this.o += 8;
+          break;
+        }
         default:
           throw new BrokenRecordError(this.o - 1, `unknown attribute type ${type}`);
       }
@@ -506,18 +523,18 @@ export class SpanLineWriter {
     const start = this.p;
     let p = putBytes(b, start, head.bytes);
     if ((flags & HAS_IDS) !== 0) {
-      this.need(48);
-      putWords(ov, start + head.traceAt, dv, this.o, 32);
-      putWords(ov, start + head.spanAt, dv, this.o + 32, 16);
-      this.o += 48;
+      this.need(IDS_BYTES);
+      putIdWords(b, ov, start + head.traceAt, dv, this.o, 4);
+      putIdWords(b, ov, start + head.spanAt, dv, this.o + 16, 2);
+      this.o += IDS_BYTES;
     } else {
       putRandomHex(ov, start + head.traceAt, 4);
       putRandomHex(ov, start + head.spanAt, 2);
     }
     if (hasParent) {
-      this.need(16);
-      putWords(ov, start + head.parentAt, dv, this.o, 16);
-      this.o += 16;
+      this.need(SPAN_ID_BYTES);
+      putIdWords(b, ov, start + head.parentAt, dv, this.o, 2);
+      this.o += SPAN_ID_BYTES;
     }
     const clock = this.clock;
     clock.split(startMs);
@@ -571,7 +588,7 @@ export class SpanLineWriter {
       const hi = dv.getUint32(this.o + 4, true);
       const xid = dv.getFloat64(this.o + 8, true);
       this.o += 16;
-      p = hi !== 0 ? putHex32(b, ov, putHex32(b, ov, p, hi, true), lo, false) : putHex32(b, ov, p, lo, true);
+      p = putHex64(b, ov, p, lo, hi);
       p = putBytes(b, p, C_XID);
       p = putNumber(b, ov, p, xid);
       if (dv.getUint16(this.o, true) !== NO_TEXT) {
@@ -607,12 +624,12 @@ export class SpanLineWriter {
     for (let i = 0; i < links; i++) {
       if (i > 0) b[p++] = 44;
       p = putBytes(b, p, C_LINK_TRACE);
-      this.need(48);
-      putWords(ov, p, dv, this.o, 32);
+      this.need(IDS_BYTES);
+      putIdWords(b, ov, p, dv, this.o, 4);
       p = putBytes(b, p + 32, C_LINK_SPAN);
-      putWords(ov, p, dv, this.o + 32, 16);
+      putIdWords(b, ov, p, dv, this.o + 16, 2);
       p += 16;
-      this.o += 48;
+      this.o += IDS_BYTES;
       b[p++] = 34;
       b[p++] = 125;
     }

@@ -1,14 +1,15 @@
 /**
- * zablab's own spans: small objects with performance.now() times, hex ids and a flat
- * attribute record, ended into the recorder's sinks (the spans file, OpenTelemetry span
+ * zablab's own spans: small objects with performance.now() times, ids as 32-bit words
+ * (ids.ts) and a flat attribute record, ended into the recorder's sinks (the spans file, OpenTelemetry span
  * processors). A span that is not sampled is a NonRecordingSpan: it only carries the trace
  * context onward (in a traceparent) and records nothing.
  *
  * Every span starts with `zab.server.id` and `zab.role`; a `zk.request` span keeps its
- * request's raw fields and spells op, session, xid and path out only when it is written.
+ * request's raw fields and spells op, session, xid and path out only when it is written;
+ * a span about a txn keeps its zxid as a bigint until then (setTxn).
  */
 import { Code, OpCode, codeName, opName } from '../jute/index.js';
-import type { IdSource } from './ids.js';
+import { formatTraceparentWords, parseIdsHex, parseTraceparentWords, spanIdHex, traceIdHex, wordHex, type IdSource, type IdWords, type MutableIdWords } from './ids.js';
 import { Attr } from './names.js';
 
 export type AttrValue = string | number | boolean;
@@ -26,7 +27,7 @@ export const SPAN_LINKS_MAX = 128;
 /** Longest path put on a span (bytes of its UTF-8); longer ones are cut. */
 export const PATH_BYTES_MAX = 1_024;
 
-/** The trace context a span propagates. */
+/** The trace context a span propagates, as text (the ids are words inside; see ids.ts). */
 export interface SpanContextLite {
   traceId: string;
   spanId: string;
@@ -64,13 +65,25 @@ export interface TraceSpan {
   readonly recording: boolean;
   /** The context children and other servers see (ids are drawn now if not yet). */
   context(): SpanContextLite;
+  /** The same ids as words (drawn now if not yet). */
+  idWords(): IdWords;
   /** `00-<trace id>-<span id>-<flags>`. */
   traceparent(): string;
   setAttribute(key: string, value: AttrValue): void;
+  /**
+   * The txn the span is about: `zab.zxid` (hex) and, given a proposal's txn type, `zab.epoch`
+   * and `zk.op`. They come before the attributes set with setAttribute and are spelled out
+   * only when the span is written.
+   */
+  setTxn(zxid: bigint, proposalType?: number): void;
   /** `zab.role` (every span starts with the role the server had). */
   setRole(role: string): void;
-  addEvent(name: string, attributes?: Attrs): void;
+  /** An event now, or at `atMs` (a performance.now() value the caller already took). */
+  addEvent(name: string, attributes?: Attrs, atMs?: number): void;
+  /** A link to the span these hex ids name (ids that are not hex are ignored). */
   addLink(link: SpanLinkRecord): void;
+  /** A link to the span these ids are of. */
+  addLinkTo(target: IdWords): void;
   /** A request's reply code: `zk.error.code`, and `zk.error.name` unless it is OK. */
   setReplyCode(code: number): void;
   /** Status ERROR with this message. */
@@ -78,13 +91,11 @@ export interface TraceSpan {
   end(atMs?: number): void;
 }
 
-export function formatTraceparentOf(traceId: string, spanId: string, sampled: boolean): string {
-  return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
-}
-
 const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
+/** Where traceparents are parsed into (one thread, used right away: nothing allocated per parse). */
+const PARSED: MutableIdWords = { t0: 0, t1: 0, t2: 0, t3: 0, s0: 0, s1: 0 };
 
 /** A traceparent's sampled flag from its shape alone: true, false, or null (not a traceparent). */
 export function traceparentSampled(tp: string | undefined): boolean | null {
@@ -101,6 +112,14 @@ export function parseTraceparentLite(tp: string | undefined): SpanContextLite | 
   const m = TRACEPARENT_RE.exec(tp);
   if (m === null || m[1] === ZERO_TRACE_ID || m[2] === ZERO_SPAN_ID) return null;
   return { traceId: m[1]!, spanId: m[2]!, sampled: (parseInt(m[3]!, 16) & 1) === 1 };
+}
+
+/**
+ * The ids a traceparent names, in a scratch object that the next call overwrites (copy them
+ * out at once); null when it is absent or malformed.
+ */
+export function traceparentWords(tp: string | undefined): IdWords | null {
+  return tp !== undefined && parseTraceparentWords(tp, PARSED) ? PARSED : null;
 }
 
 /** Where a request's path starts in its body: right after the path's length (the record's first field). */
@@ -149,12 +168,36 @@ export function sessionHex(sessionId: bigint): string {
   return '0x' + BigInt.asUintN(64, sessionId).toString(16);
 }
 
+/** A zxid as ZooKeeper prints it in hex (`0x` and no leading zeros). */
+export function zxidHex(zxid: bigint): string {
+  return '0x' + BigInt.asUintN(64, zxid).toString(16);
+}
+
+/** A zxid's epoch: its high 32 bits. */
+export function epochOf(zxid: bigint): number {
+  return Number(zxid >> 32n);
+}
+
+/** Whether a span records (only RecordedSpans do). */
+export function isRecorded(span: TraceSpan): span is RecordedSpan {
+  return span.recording;
+}
+
 /** A span that records: ended into its owner's sinks. */
-export class RecordedSpan implements TraceSpan {
-  /** '' until someone needs the ids (a root nobody refers to gets them when written). */
-  traceId: string;
-  spanId: string;
-  readonly parentSpanId: string | null;
+export class RecordedSpan implements TraceSpan, MutableIdWords {
+  // Trace id (t0..t3) and span id (s0, s1) as words; hasIds false: not drawn yet (a root
+  // nobody referred to gets them from the spans writer).
+  t0 = 0;
+  t1 = 0;
+  t2 = 0;
+  t3 = 0;
+  s0 = 0;
+  s1 = 0;
+  hasIds = false;
+  /** The parent's span id (hasParent). */
+  p0 = 0;
+  p1 = 0;
+  hasParent = false;
   readonly name: string;
   readonly kind: number;
   readonly startMs: number;
@@ -162,12 +205,17 @@ export class RecordedSpan implements TraceSpan {
   role: string;
   /** A zk.request span's request: op, session, xid and path come from it. */
   readonly req: RequestFields | null;
+  /** See setTxn (null: none). */
+  zxid: bigint | null = null;
+  /** A proposal's txn type (-1: the span is not a proposal's). */
+  txnType = -1;
   attributes: Attrs | null = null;
   attributeCount = 0;
   /** The reply code of a zk.request span (null: none yet). */
   replyCode: number | null = null;
   events: SpanEventRecord[] | null = null;
-  links: SpanLinkRecord[] | null = null;
+  /** Linked spans' ids, six words each (trace id, span id). */
+  links: number[] | null = null;
   statusCode: number = StatusCode.unset;
   statusMessage: string | null = null;
 
@@ -175,18 +223,12 @@ export class RecordedSpan implements TraceSpan {
     private readonly owner: SpanOwner,
     name: string,
     kind: number,
-    traceId: string,
-    spanId: string,
-    parentSpanId: string | null,
     role: string,
     startMs: number,
     req: RequestFields | null,
   ) {
     this.name = name;
     this.kind = kind;
-    this.traceId = traceId;
-    this.spanId = spanId;
-    this.parentSpanId = parentSpanId;
     this.role = role;
     this.startMs = startMs;
     this.req = req;
@@ -204,17 +246,38 @@ export class RecordedSpan implements TraceSpan {
     return this.endMs >= 0;
   }
 
-  context(): SpanContextLite {
-    if (this.traceId === '') {
-      this.traceId = this.owner.ids.traceId();
-      this.spanId = this.owner.ids.spanId();
+  /** The parent's ids (trace id, parent span id) into `out`; false: a root. */
+  parentIdsInto(out: MutableIdWords): boolean {
+    if (!this.hasParent) return false;
+    out.t0 = this.t0;
+    out.t1 = this.t1;
+    out.t2 = this.t2;
+    out.t3 = this.t3;
+    out.s0 = this.p0;
+    out.s1 = this.p1;
+    return true;
+  }
+
+  /** The parent's span id in hex (null: a root). */
+  get parentSpanId(): string | null {
+    return this.hasParent ? wordHex(this.p0) + wordHex(this.p1) : null;
+  }
+
+  idWords(): IdWords {
+    if (!this.hasIds) {
+      this.owner.ids.draw(this);
+      this.hasIds = true;
     }
-    return { traceId: this.traceId, spanId: this.spanId, sampled: true };
+    return this;
+  }
+
+  context(): SpanContextLite {
+    this.idWords();
+    return { traceId: traceIdHex(this), spanId: spanIdHex(this), sampled: true };
   }
 
   traceparent(): string {
-    if (this.traceId === '') this.context();
-    return formatTraceparentOf(this.traceId, this.spanId, true);
+    return formatTraceparentWords(this.idWords(), true);
   }
 
   setAttribute(key: string, value: AttrValue): void {
@@ -225,13 +288,19 @@ export class RecordedSpan implements TraceSpan {
     this.attributes[key] = value;
   }
 
+  setTxn(zxid: bigint, proposalType = -1): void {
+    if (this.endMs >= 0) return;
+    this.zxid = zxid;
+    this.txnType = proposalType;
+  }
+
   setRole(role: string): void {
     if (this.endMs < 0) this.role = role;
   }
 
-  addEvent(name: string, attributes?: Attrs): void {
+  addEvent(name: string, attributes?: Attrs, atMs?: number): void {
     if (this.endMs >= 0) return;
-    const e: SpanEventRecord = { name, atMs: performance.now(), attributes: attributes ?? null };
+    const e: SpanEventRecord = { name, atMs: atMs ?? performance.now(), attributes: attributes ?? null };
     if (this.events === null) this.events = [e];
     else if (this.events.length < SPAN_EVENTS_MAX) this.events.push(e);
   }
@@ -241,9 +310,15 @@ export class RecordedSpan implements TraceSpan {
   }
 
   addLink(link: SpanLinkRecord): void {
+    const w: MutableIdWords = { t0: 0, t1: 0, t2: 0, t3: 0, s0: 0, s1: 0 };
+    if (parseIdsHex(link.traceId, link.spanId, w)) this.addLinkTo(w);
+  }
+
+  addLinkTo(target: IdWords): void {
     if (this.endMs >= 0) return;
-    if (this.links === null) this.links = [link];
-    else if (this.links.length < SPAN_LINKS_MAX) this.links.push(link);
+    if (this.links === null) this.links = [];
+    else if (this.links.length >= SPAN_LINKS_MAX * 6) return;
+    this.links.push(target.t0, target.t1, target.t2, target.t3, target.s0, target.s1);
   }
 
   fail(message: string): void {
@@ -258,7 +333,7 @@ export class RecordedSpan implements TraceSpan {
     this.owner.finished(this);
   }
 
-  /** Every attribute in the order they are written: server id, role, the request's, then the rest. */
+  /** Every attribute in the order they are written: server id, role, the request's, the txn's, then the rest. */
   allAttributes(): Attrs {
     const out: Attrs = { [Attr.serverId]: this.owner.serverId, [Attr.role]: this.role };
     const req = this.req;
@@ -273,7 +348,25 @@ export class RecordedSpan implements TraceSpan {
       out[Attr.errorCode] = this.replyCode;
       if (this.replyCode !== Code.OK) out[Attr.errorName] = codeName(this.replyCode);
     }
+    if (this.zxid !== null) {
+      out[Attr.zxid] = zxidHex(this.zxid);
+      if (this.txnType !== -1) {
+        out[Attr.epoch] = epochOf(this.zxid);
+        out[Attr.op] = opName(this.txnType);
+      }
+    }
     if (this.attributes !== null) Object.assign(out, this.attributes);
+    return out;
+  }
+
+  /** The linked spans' ids in hex. */
+  linkRecords(): SpanLinkRecord[] {
+    const out: SpanLinkRecord[] = [];
+    const l = this.links;
+    if (l === null) return out;
+    for (let i = 0; i + 6 <= l.length; i += 6) {
+      out.push({ traceId: wordHex(l[i]!) + wordHex(l[i + 1]!) + wordHex(l[i + 2]!) + wordHex(l[i + 3]!), spanId: wordHex(l[i + 4]!) + wordHex(l[i + 5]!) });
+    }
     return out;
   }
 }
@@ -283,41 +376,60 @@ export class RecordedSpan implements TraceSpan {
  * parent's context on (a remote traceparent as it came, or a local parent's), or, as a root,
  * draws ids only if something asks for its context.
  */
-export class NonRecordingSpan implements TraceSpan {
-  private ctx: SpanContextLite | null;
+export class NonRecordingSpan implements TraceSpan, MutableIdWords {
+  t0 = 0;
+  t1 = 0;
+  t2 = 0;
+  t3 = 0;
+  s0 = 0;
+  s1 = 0;
+  private known = false;
 
   constructor(
     private readonly ids: IdSource,
-    ctx: SpanContextLite | null,
+    parent: IdWords | null,
     private tp: string | null = null,
   ) {
-    this.ctx = ctx;
+    if (parent !== null) {
+      this.t0 = parent.t0;
+      this.t1 = parent.t1;
+      this.t2 = parent.t2;
+      this.t3 = parent.t3;
+      this.s0 = parent.s0;
+      this.s1 = parent.s1;
+      this.known = true;
+    }
   }
 
   get recording(): boolean {
     return false;
   }
 
-  context(): SpanContextLite {
-    if (this.ctx === null) {
-      const parsed = this.tp === null ? null : parseTraceparentLite(this.tp);
-      this.ctx = parsed === null ? { traceId: this.ids.traceId(), spanId: this.ids.spanId(), sampled: false } : { ...parsed, sampled: false };
+  idWords(): IdWords {
+    if (!this.known) {
+      if (this.tp === null || !parseTraceparentWords(this.tp, this)) this.ids.draw(this);
+      this.known = true;
     }
-    return this.ctx;
+    return this;
+  }
+
+  context(): SpanContextLite {
+    this.idWords();
+    return { traceId: traceIdHex(this), spanId: spanIdHex(this), sampled: false };
   }
 
   traceparent(): string {
-    if (this.tp !== null) return this.tp;
-    const c = this.context();
-    this.tp = formatTraceparentOf(c.traceId, c.spanId, false);
+    this.tp ??= formatTraceparentWords(this.idWords(), false);
     return this.tp;
   }
 
   setAttribute(): void {}
+  setTxn(): void {}
   setRole(): void {}
   setReplyCode(): void {}
   addEvent(): void {}
   addLink(): void {}
+  addLinkTo(): void {}
   fail(): void {}
   end(): void {}
 }
