@@ -23,6 +23,7 @@ import { HarnessError } from '../../src/harness/errors.js';
 import { runDriverConformance } from '../integration/drivers/conformance.js';
 import { ensureDockerOrReason, run, type DockerEngine } from '../helpers/docker.js';
 import { ZABLAB_CLI, zablabBuilt } from '../helpers/zablab.js';
+import { withClient } from '../helpers/with-client.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_TIMEOUT_MS = 480_000;
@@ -237,15 +238,6 @@ function others(h: EnsembleHandle, id: number): string {
 
 async function waitMode(h: EnsembleHandle, id: number, mode: MemberMode, timeoutMs: number): Promise<void> {
   await poll(`server ${id} ${mode}`, async () => ((await h.status()).find((s) => s.id === id)?.mode === mode ? true : undefined), timeoutMs);
-}
-
-async function withClient<T>(connectString: string, fn: (c: ZkClient) => Promise<T>): Promise<T> {
-  const client = await ZkClient.connect({ connectString, connectTimeoutMs: 15_000 });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
-  }
 }
 
 async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {

@@ -3,7 +3,6 @@
  * with published ports, plus Prometheus, Grafana with the dashboards, the OpenTelemetry
  * Collector and Jaeger).
  */
-import { parseOverride, EnsembleError } from '../../harness/ensemble/index.js';
 import {
   ComposeError,
   consecutivePorts,
@@ -15,6 +14,7 @@ import {
   writeComposeDir,
   type ComposeSpec,
 } from '../../harness/compose/index.js';
+import { SET_OPTION, zooCfgOverrides } from './zoo-cfg-overrides.js';
 import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 
 const HELP = 'zablab compose --help';
@@ -36,7 +36,7 @@ export const composeCommand: CliCommand = {
     observers: { type: 'string', short: 'o', valueName: '<O>', description: 'observers (default 0)' },
     out: { type: 'string', valueName: '<DIR>', description: 'the directory to write (new, empty, or an earlier output)', required: true },
     image: { type: 'string', valueName: '<image>', description: `the zablab image the servers run (default ${DEFAULT_IMAGE})` },
-    set: { type: 'string', multiple: true, valueName: '<key=value>', description: 'a zoo.cfg setting for every server, e.g. snapCount=10000' },
+    set: SET_OPTION,
     'client-port': { type: 'string', valueName: '<P>', description: `host port of zk1's client port; zk<id> gets P+id-1 (default ${DEFAULT_CLIENT_PORT_BASE})` },
     'admin-port': { type: 'string', valueName: '<P>', description: `host port of zk1's HTTP face; zk<id> gets P+id-1 (default ${DEFAULT_ADMIN_PORT_BASE})` },
     bind: { type: 'string', valueName: '<address>', description: `host address the ports are published on (default ${DEFAULT_BIND_ADDRESS})` },
@@ -52,17 +52,7 @@ async function runCompose(args: ParsedArgs, io: CliIO): Promise<number> {
   const total = voters + observers;
   const clientBase = intOption(args, 'client-port', 1, 65_535) ?? DEFAULT_CLIENT_PORT_BASE;
   const adminBase = intOption(args, 'admin-port', 1, 65_535) ?? DEFAULT_ADMIN_PORT_BASE;
-  const config: Record<string, string> = {};
-  for (const text of args.strings('set')) {
-    let kv: [string, string];
-    try {
-      kv = parseOverride(text);
-    } catch (err) {
-      if (err instanceof EnsembleError) throw new UsageError(`--set ${err.message}`, HELP);
-      throw err;
-    }
-    config[kv[0]] = kv[1];
-  }
+  const config = zooCfgOverrides(args, HELP);
   const spec: ComposeSpec = {
     voters,
     observers,

@@ -13,12 +13,12 @@ import {
   ensembleSignal,
   LocalEnsemble,
   MAX_ENSEMBLE_SERVERS,
-  parseOverride,
   validateSpec,
   type EnsembleSpec,
   type ServerStatus,
 } from '../../harness/ensemble/index.js';
 import { intOption, UsageError, type CliCommand, type CliIO, type OptionSpec, type ParsedArgs } from '../registry.js';
+import { SET_OPTION, zooCfgOverrides } from './zoo-cfg-overrides.js';
 
 const MAX_TIMEOUT_MS = 3_600_000;
 
@@ -41,7 +41,7 @@ const upCommand: CliCommand = {
     voters: { type: 'string', short: 'v', valueName: '<V>', description: `voting members (1 to ${MAX_ENSEMBLE_SERVERS})`, required: true },
     observers: { type: 'string', short: 'o', valueName: '<O>', description: 'observers (default 0)' },
     dir: { ...dirOption, required: false, description: 'directory for the ensemble (default: a new temp directory)' },
-    set: { type: 'string', multiple: true, valueName: '<key=value>', description: 'a zoo.cfg setting for every server, e.g. snapCount=10000' },
+    set: SET_OPTION,
     'base-port': { type: 'string', valueName: '<P>', description: 'use ports P, P+1, ... (4 per server) instead of free ports the OS picks' },
     'timeout-ms': { type: 'string', valueName: '<ms>', description: `how long to wait until the ensemble serves (default ${DEFAULT_UP_TIMEOUT_MS})` },
     json: jsonOption,
@@ -119,11 +119,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   const observers = intOption(args, 'observers', 0, MAX_ENSEMBLE_SERVERS - 1, help) ?? 0;
   const basePort = intOption(args, 'base-port', 1024, 65_535, help);
   const timeoutMs = intOption(args, 'timeout-ms', 1_000, MAX_TIMEOUT_MS, help) ?? DEFAULT_UP_TIMEOUT_MS;
-  const config: Record<string, string> = {};
-  for (const text of args.strings('set')) {
-    const [key, value] = specOrUsage(() => parseOverride(text), help);
-    config[key] = value;
-  }
+  const config = zooCfgOverrides(args, help);
   const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs };
   if (basePort !== undefined) spec.basePort = basePort;
   // Check everything before creating a temp directory that a mistake would leave behind.

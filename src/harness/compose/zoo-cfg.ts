@@ -1,4 +1,5 @@
 /** Each server's zoo.cfg inside the compose network (mounted read-only at /conf/zoo.cfg). */
+import { setMembership } from '../ensemble/layout.js';
 import { CONTAINER_PATHS, CONTAINER_PORTS, type ComposeServer } from './spec.js';
 
 /**
@@ -21,14 +22,7 @@ export function renderComposeZooCfg(servers: readonly ComposeServer[], self: Com
     ['4lw.commands.whitelist', '*'],
     ['quorumListenOnAllIPs', 'true'],
   ]);
-  if (self.role === 'observer') entries.set('peerType', 'observer');
-  // One voter plus observers is a quorum of one; ZooKeeper only runs it with standaloneEnabled=false.
-  const voters = servers.filter((s) => s.role === 'voter').length;
-  if (voters === 1 && servers.length > 1) entries.set('standaloneEnabled', 'false');
-  for (const s of servers) {
-    const role = s.role === 'observer' ? ':observer' : '';
-    entries.set(`server.${s.id}`, `${s.peerHost}:${quorum}:${election}${role};${client}`);
-  }
+  setMembership(entries, servers, self, (s) => ({ peers: `${s.peerHost}:${quorum}:${election}`, client: String(client) }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   const header = [
     `# ${self.service} (${self.role}, myid ${self.id}) of a zablab ensemble under docker compose.`,

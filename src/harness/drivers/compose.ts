@@ -27,7 +27,7 @@ import type Dockerode from 'dockerode';
 import type { StartedDockerComposeEnvironment, WaitStrategy } from 'testcontainers';
 import { HarnessError } from '../errors.js';
 import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord } from '../ensemble/index.js';
-import { allocatePorts } from '../ensemble/layout.js';
+import { PORTS_PER_SERVER, allocatePorts } from '../ensemble/layout.js';
 import {
   COMPOSE_FILE,
   DEFAULT_BIND_ADDRESS,
@@ -39,7 +39,7 @@ import {
   type ComposeSpec,
 } from '../compose/index.js';
 import { FAULT_ACTIONS, type EnsembleDriverName, type FaultAction } from '../scenario/types.js';
-import { PROBE_TIMEOUT_MS, hostPort, memberMetrics, probeSrvr, soleLeader, waitMembersServing } from './probe.js';
+import { PROBE_TIMEOUT_MS, connectStringOf, hostPort, httpUrlsOf, memberMetrics, probeSrvr, soleLeader, waitMembersServing } from './probe.js';
 import { samplerEnv } from './sampler-env.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberStatus, UpOptions } from './types.js';
 
@@ -54,8 +54,6 @@ export interface ComposeDriverOptions {
 
 /** The project's files go here, inside UpOptions.dir. */
 const COMPOSE_SUBDIR = 'compose';
-/** Host ports per server that allocatePorts hands out; we publish the first (client) and the last (HTTP). */
-const PORTS_PER_SERVER = 4;
 const DOCKER_OP_TIMEOUT_MS = 30_000;
 const STOP_POLL_MS = 100;
 const LOG_TAIL_LINES = 15;
@@ -110,6 +108,7 @@ async function upCompose(opts: UpOptions, image: string, compose: 'v1' | 'v2' | 
     observers: opts.observers,
     image,
     config: opts.config,
+    // Of each server's ports we publish the first (client) and the last (HTTP).
     clientPorts: Array.from({ length: total }, (_, k) => ports[k * PORTS_PER_SERVER]!),
     httpPorts: Array.from({ length: total }, (_, k) => ports[k * PORTS_PER_SERVER + PORTS_PER_SERVER - 1]!),
     bindAddress: DEFAULT_BIND_ADDRESS,
@@ -236,11 +235,11 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
   }
 
   connectString(): string {
-    return this.members.map((m) => hostPort(m.host, m.clientPort)).join(',');
+    return connectStringOf(this.members);
   }
 
   httpUrls(): string[] {
-    return this.members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
+    return httpUrlsOf(this.members);
   }
 
   async status(): Promise<MemberStatus[]> {

@@ -10,7 +10,7 @@ import { HarnessError } from '../errors.js';
 import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord } from '../ensemble/index.js';
 import type { ExternalServer, FaultAction } from '../scenario/types.js';
 import { unsupportedFault } from './local.js';
-import { hostPort, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing, type SrvrProbe } from './probe.js';
+import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing, type SrvrProbe } from './probe.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberStatus, UpOptions } from './types.js';
 
 export const EXTERNAL_SERVERS_MAX = 64;
@@ -113,11 +113,11 @@ class ExternalHandle implements EnsembleHandle {
   ) {}
 
   connectString(): string {
-    return this.members.map((m) => hostPort(m.host, m.clientPort)).join(',');
+    return connectStringOf(this.members);
   }
 
   httpUrls(): string[] {
-    return this.members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
+    return httpUrlsOf(this.members);
   }
 
   async status(): Promise<MemberStatus[]> {

@@ -16,7 +16,7 @@ import { FAULT_ACTIONS } from '../scenario/types.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 import { PartitionBook, postFaultPlan } from './partitions.js';
 import { samplerEnv } from './sampler-env.js';
-import { hostPort, memberMetrics, memberMode, soleLeader } from './probe.js';
+import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, memberMode, soleLeader } from './probe.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
 
 const MIN_WAIT_MS = 1_000;
@@ -97,11 +97,11 @@ export class LocalEnsembleHandle implements EnsembleHandle {
   }
 
   connectString(): string {
-    return this.members.map((m) => hostPort(m.host, m.clientPort)).join(',');
+    return connectStringOf(this.members);
   }
 
   httpUrls(): string[] {
-    return this.members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
+    return httpUrlsOf(this.members);
   }
 
   async status(): Promise<MemberStatus[]> {

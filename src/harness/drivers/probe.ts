@@ -33,6 +33,16 @@ export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** EnsembleHandle.connectString(): every member's client address. */
+export function connectStringOf(members: readonly Member[]): string {
+  return members.map((m) => hostPort(m.host, m.clientPort)).join(',');
+}
+
+/** EnsembleHandle.httpUrls(): the HTTP face of every member that has one. */
+export function httpUrlsOf(members: readonly Member[]): string[] {
+  return members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
+}
+
 /** Maps srvr's mode to a member's: a read-only server has left its quorum, like a looking one. */
 export function memberMode(mode: ServingMode): MemberMode {
   switch (mode) {

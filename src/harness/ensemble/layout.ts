@@ -47,7 +47,8 @@ export const MAX_ENSEMBLE_SERVERS = 32;
 export const DEFAULT_UP_TIMEOUT_MS = 60_000;
 export const MIN_TIMEOUT_MS = 1_000;
 export const MAX_TIMEOUT_MS = 3_600_000;
-const PORTS_PER_SERVER = 4;
+/** Ports allocatePorts hands out per server: client, quorum, election, HTTP (in that order). */
+export const PORTS_PER_SERVER = 4;
 const MIN_BASE_PORT = 1024;
 const MAX_OVERRIDES = 256;
 const MAX_OVERRIDE_CHARS = 4_096;
@@ -132,6 +133,26 @@ export function planServers(spec: EnsembleSpec, ports: number[]): EnsembleServer
   return servers;
 }
 
+/**
+ * The membership part of a server's zoo.cfg: peerType for an observer, standaloneEnabled=false
+ * when one voter has observers (ZooKeeper runs a quorum of one only so), and a server.N line per
+ * member, `peers` giving its host:quorumPort:electionPort and `client` its client address.
+ */
+export function setMembership<S extends { id: number; role: 'voter' | 'observer' }>(
+  entries: Map<string, string>,
+  servers: readonly S[],
+  self: S,
+  address: (s: S) => { peers: string; client: string },
+): void {
+  if (self.role === 'observer') entries.set('peerType', 'observer');
+  const voters = servers.filter((s) => s.role === 'voter').length;
+  if (voters === 1 && servers.length > 1) entries.set('standaloneEnabled', 'false');
+  for (const s of servers) {
+    const { peers, client } = address(s);
+    entries.set(`server.${s.id}`, `${peers}${s.role === 'observer' ? ':observer' : ''};${client}`);
+  }
+}
+
 /** The zoo.cfg of `self`: ZooKeeper's keys, our defaults, every member's server.N line, then the overrides. */
 export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleServer, overrides: Record<string, string>): string {
   const entries = new Map<string, string>([
@@ -145,14 +166,7 @@ export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleS
     ['admin.serverAddress', self.host],
     ['4lw.commands.whitelist', '*'],
   ]);
-  if (self.role === 'observer') entries.set('peerType', 'observer');
-  // One voter plus observers is a quorum of one; ZooKeeper only runs it with standaloneEnabled=false.
-  const voters = servers.filter((s) => s.role === 'voter').length;
-  if (voters === 1 && servers.length > 1) entries.set('standaloneEnabled', 'false');
-  for (const s of servers) {
-    const role = s.role === 'observer' ? ':observer' : '';
-    entries.set(`server.${s.id}`, `${s.host}:${s.quorumPort}:${s.electionPort}${role};${s.host}:${s.clientPort}`);
-  }
+  setMembership(entries, servers, self, (s) => ({ peers: `${s.host}:${s.quorumPort}:${s.electionPort}`, client: `${s.host}:${s.clientPort}` }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }

@@ -14,6 +14,7 @@ import { ZkClient } from '../../../src/client/index.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import type { EnsembleDriver, EnsembleHandle, MemberStatus, UpOptions } from '../../../src/harness/drivers/index.js';
 import { FAULT_ACTIONS, type FaultAction } from '../../../src/harness/scenario/types.js';
+import { withClient } from '../../helpers/with-client.js';
 
 export interface ConformanceOptions {
   /** kill / pause / resume / restart are supported. */
@@ -311,15 +312,6 @@ function applyFault(h: EnsembleHandle, action: FaultAction, id: number): Promise
       return h.partition(id);
     case 'heal':
       return h.heal(id);
-  }
-}
-
-async function withClient<T>(connectString: string, fn: (c: ZkClient) => Promise<T>): Promise<T> {
-  const client = await ZkClient.connect({ connectString, connectTimeoutMs: 15_000 });
-  try {
-    return await fn(client);
-  } finally {
-    await client.close();
   }
 }
 
