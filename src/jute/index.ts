@@ -6,3 +6,4 @@ export * from './records.js';
 export * from './opcodes.js';
 export * from './errors.js';
 export * from './txn.js';
+export * from './zxid.js';

@@ -5,9 +5,7 @@
  * ignored (and removed on the next open), never a partial file under the final name.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ADLER32_INITIAL, adler32 } from './adler32.js';
 import { StorageError, ioError } from './errors.js';
 import {
@@ -18,8 +16,10 @@ import {
   listZxidFiles,
   makeSnapshotName,
   removeFile,
+  setAside,
   zxidFromName,
 } from './files.js';
+import { errnoOf, nodeFs, type StorageFile, type StorageFs } from './fs.js';
 import {
   SNAP_HEADER_SIZE,
   SNAP_SEAL,
@@ -37,6 +37,8 @@ const READ_CHUNK_SIZE = 4 * 1024 * 1024;
 export interface FileSnapStoreOptions {
   /** The directory of the snapshot files: `<dataDir>/version-2` (see versionDir()). Created if missing. */
   dir: string;
+  /** The file system (default: the machine's). */
+  fs?: StorageFs;
   /** Why a snapshot was skipped, stale temp files removed. */
   log?: (msg: string) => void;
 }
@@ -50,13 +52,15 @@ export class FileSnapStore implements SnapStore {
   private closed = false;
 
   private constructor(
+    private readonly fs: StorageFs,
     readonly snapDir: string,
     private readonly log: (msg: string) => void,
   ) {}
 
   static async open(opts: FileSnapStoreOptions): Promise<FileSnapStore> {
-    await ensureDir(opts.dir);
-    const store = new FileSnapStore(opts.dir, opts.log ?? defaultLog);
+    const fs = opts.fs ?? nodeFs;
+    await ensureDir(fs, opts.dir);
+    const store = new FileSnapStore(fs, opts.dir, opts.log ?? defaultLog);
     await store.removeStaleTempFiles();
     return store;
   }
@@ -72,21 +76,32 @@ export class FileSnapStore implements SnapStore {
   }
 
   async loadNewest(): Promise<{ zxid: bigint; body: Buffer } | null> {
-    if (this.closed) throw closedError();
-    const files = await listZxidFiles(this.snapDir, SNAPSHOT_FILE_PREFIX);
-    for (let i = files.length - 1; i >= 0; i--) {
-      const file = files[i]!;
-      const loaded = await readSnapshotFile(file.path);
-      if (loaded.problem === null) return { zxid: file.zxid, body: loaded.body };
-      this.log(`skipping snapshot ${file.path}: ${loaded.problem}`);
+    for (const zxid of await this.list()) {
+      const loaded = await this.load(zxid);
+      if (loaded.problem === null) return { zxid, body: loaded.body };
+      this.log(`skipping snapshot ${this.pathOf(zxid)}: ${loaded.problem}`);
     }
     return null;
   }
 
+  async load(zxid: bigint): Promise<{ problem: null; body: Buffer } | { problem: string }> {
+    if (this.closed) throw closedError();
+    return readSnapshotFile(this.fs, this.pathOf(zxid));
+  }
+
   async list(): Promise<bigint[]> {
     if (this.closed) throw closedError();
-    const files = await listZxidFiles(this.snapDir, SNAPSHOT_FILE_PREFIX);
+    const files = await listZxidFiles(this.fs, this.snapDir, SNAPSHOT_FILE_PREFIX);
     return files.map((f) => f.zxid).reverse();
+  }
+
+  async setAside(zxid: bigint): Promise<string> {
+    if (this.closed) throw closedError();
+    return setAside(this.fs, this.pathOf(zxid));
+  }
+
+  pathOf(zxid: bigint): string {
+    return path.join(this.snapDir, makeSnapshotName(zxid));
   }
 
   async close(): Promise<void> {
@@ -97,13 +112,13 @@ export class FileSnapStore implements SnapStore {
   private async write(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
     const final = path.join(this.snapDir, makeSnapshotName(zxid));
     const temp = final + TMP_SUFFIX;
-    let handle: fs.FileHandle;
+    let handle: StorageFile;
     try {
-      handle = await fs.open(temp, 'w');
+      handle = await this.fs.open(temp, 'w');
     } catch (err) {
       throw ioError('create snapshot', temp, err);
     }
-    const out = new ChunkedWriter(handle, temp);
+    const out = new ChunkedWriter(this.fs, handle, temp);
     try {
       await out.write(encodeSnapHeader());
       if (Symbol.asyncIterator in body) {
@@ -120,23 +135,23 @@ export class FileSnapStore implements SnapStore {
       }
     } catch (err) {
       await handle.close().catch(() => undefined);
-      await removeFile(temp).catch(() => undefined);
+      await removeFile(this.fs, temp).catch(() => undefined);
       throw err;
     }
     try {
       await handle.close();
-      await fs.rename(temp, final);
+      await this.fs.rename(temp, final);
     } catch (err) {
       throw ioError('finish snapshot', final, err);
     }
-    await fsyncDir(this.snapDir);
+    await fsyncDir(this.fs, this.snapDir);
   }
 
   /** A `.tmp` left by a crash mid-save is garbage: it never became a snapshot. */
   private async removeStaleTempFiles(): Promise<void> {
     let names: string[];
     try {
-      names = await fs.readdir(this.snapDir);
+      names = await this.fs.readdir(this.snapDir);
     } catch (err) {
       throw ioError('list', this.snapDir, err);
     }
@@ -144,11 +159,11 @@ export class FileSnapStore implements SnapStore {
     for (const name of names) {
       if (!name.endsWith(TMP_SUFFIX)) continue;
       if (zxidFromName(name.slice(0, -TMP_SUFFIX.length), SNAPSHOT_FILE_PREFIX) === null) continue;
-      await removeFile(path.join(this.snapDir, name));
+      await removeFile(this.fs, path.join(this.snapDir, name));
       this.log(`removed ${path.join(this.snapDir, name)}: a snapshot that was never finished`);
       removed++;
     }
-    if (removed > 0) await fsyncDir(this.snapDir);
+    if (removed > 0) await fsyncDir(this.fs, this.snapDir);
   }
 }
 
@@ -160,7 +175,8 @@ class ChunkedWriter {
   private position = 0;
 
   constructor(
-    private readonly handle: fs.FileHandle,
+    private readonly fs: StorageFs,
+    private readonly handle: StorageFile,
     private readonly file: string,
   ) {}
 
@@ -170,7 +186,7 @@ class ChunkedWriter {
       throw new StorageError('ZABLAB_STORAGE_BAD_ARGUMENT', 'snapshot body pieces must be Buffers');
     }
     await this.write(piece);
-    await nextTurn();
+    await this.fs.yieldTurn();
   }
 
   /** The piece is copied or written before this resolves, so the caller may reuse it. */
@@ -209,11 +225,12 @@ class ChunkedWriter {
 }
 
 /** Reads a snapshot file in chunks, checksumming as it goes; reports what is wrong with it, if anything. */
-async function readSnapshotFile(file: string): Promise<{ problem: null; body: Buffer } | { problem: string }> {
-  let handle: fs.FileHandle;
+async function readSnapshotFile(fs: StorageFs, file: string): Promise<{ problem: null; body: Buffer } | { problem: string }> {
+  let handle: StorageFile;
   try {
     handle = await fs.open(file, 'r');
   } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return { problem: 'the file is gone' };
     throw ioError('open snapshot', file, err);
   }
   try {
@@ -244,8 +261,8 @@ async function readSnapshotFile(file: string): Promise<{ problem: null; body: Bu
  * ZooKeeper's quick validity test (SnapStream.isValidSnapshot): long enough and ends with the
  * "/" seal. It does not read the body; purge uses it to pick the snapshots to keep.
  */
-export async function looksLikeCompleteSnapshot(file: string): Promise<boolean> {
-  let handle: fs.FileHandle | undefined;
+export async function looksLikeCompleteSnapshot(fs: StorageFs, file: string): Promise<boolean> {
+  let handle: StorageFile | undefined;
   try {
     handle = await fs.open(file, 'r');
     const size = (await handle.stat()).size;
@@ -254,7 +271,7 @@ export async function looksLikeCompleteSnapshot(file: string): Promise<boolean> 
     const { bytesRead } = await handle.read(tail, 0, tail.length, size - tail.length);
     return bytesRead === tail.length && tail.equals(SNAP_SEAL);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if (errnoOf(err) === 'ENOENT') return false;
     throw ioError('read snapshot', file, err);
   } finally {
     await handle?.close();

@@ -7,25 +7,33 @@
  *   when the batch created a file;
  * - when the log rolls inside a batch, the old file is fsynced before the new one is created,
  *   so a crash can never leave a later file behind a torn earlier one;
- * - on open, the last file's torn or corrupt tail is cut at the last valid record (and said
- *   so through `log`), and the next append starts a new file, as ZooKeeper does on restart.
+ * - every batch ends with an end marker (log-format.ts), overwritten by the next batch, so
+ *   that damage to the last records written can be told from a torn write;
+ * - on open, the newest file's torn tail (a failed record with nothing valid after it: never
+ *   fsynced, never acknowledged) is cut and said so through `log`; damage (valid data after a
+ *   failed record) is never cut here: recovery (recovery.ts) decides, and read() throws
+ *   StorageDamageError rather than end early at it. The next append starts a new file, as
+ *   ZooKeeper does on restart.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { decodeLoggedTxn, encodeLoggedTxn, type LoggedTxn } from '../jute/index.js';
+import { decodeLoggedTxn, encodeLoggedTxn, zxidHex, type LoggedTxn } from '../jute/index.js';
 import { checkEntrySize, checkZxidOrder } from './append-rules.js';
-import { StorageError, ioError } from './errors.js';
-import { LOG_FILE_PREFIX, ensureDir, fsyncDir, listZxidFiles, makeLogName, removeFile, type ZxidFile } from './files.js';
+import { StorageDamageError, StorageError, ioError } from './errors.js';
+import { LOG_FILE_PREFIX, ensureDir, fsyncDir, listZxidFiles, makeLogName, removeFile, setAside, type ZxidFile } from './files.js';
+import { nodeFs, type StorageFile, type StorageFs } from './fs.js';
 import { GroupCommit } from './group-commit.js';
 import {
   DEFAULT_MAX_TXN_SIZE,
+  END_MARKER_SIZE,
   FILE_HEADER_SIZE,
   LogFileScanner,
   MAX_TXN_SIZE_LIMIT,
+  encodeEndMarker,
   encodeLogFileHeader,
   encodeLogRecord,
 } from './log-format.js';
+import { describeHole, holeIsCovered, judgeStop, walkLogFile } from './log-scan.js';
 import type { FsyncInfo, TxnLog } from './txn-log.js';
 
 /** ZooKeeper's default preAllocSize: 64 MiB (its config key counts KB). */
@@ -37,6 +45,8 @@ const PRE_ALLOC_MARGIN = 4096;
 export interface FileTxnLogOptions {
   /** The directory of the log files: `<dataLogDir>/version-2` (see versionDir()). Created if missing. */
   dir: string;
+  /** The file system (default: the machine's). */
+  fs?: StorageFs;
   /** Pre-allocation step in bytes (ZooKeeper's preAllocSize key is in KB); 0 disables. Default 64 MiB. */
   preAllocSize?: number;
   /** Largest txn entry written or read back; longer entries on disk count as corruption. Default jute.maxbuffer + 1024. */
@@ -55,7 +65,7 @@ interface PendingRecord {
 /** The file appends go to. Set before the file exists, so that read() never reads past what is durable. */
 interface ActiveFile {
   path: string;
-  handle: fs.FileHandle | null;
+  handle: StorageFile | null;
   /** Next write offset. */
   position: number;
   /** Allocated size (pre-allocation included). */
@@ -63,8 +73,6 @@ interface ActiveFile {
   /** Bytes known to be on disk: read() stops here. */
   durableEnd: number;
 }
-
-const hex = (zxid: bigint): string => `0x${zxid.toString(16)}`;
 
 function defaultLog(msg: string): void {
   console.warn(`zablab storage: ${msg}`);
@@ -93,6 +101,7 @@ export class FileTxnLog implements TxnLog {
   );
 
   private constructor(
+    private readonly fs: StorageFs,
     readonly logDir: string,
     private readonly preAllocSize: number,
     private readonly maxTxnSize: number,
@@ -106,10 +115,11 @@ export class FileTxnLog implements TxnLog {
     checkSize('preAllocSize', preAllocSize, 0, MAX_PRE_ALLOC_SIZE);
     checkSize('maxTxnSize', maxTxnSize, 64, MAX_TXN_SIZE_LIMIT);
     const log = opts.log ?? defaultLog;
+    const fs = opts.fs ?? nodeFs;
     const logDir = opts.dir;
-    await ensureDir(logDir);
-    const lastZxid = await recoverLog(logDir, maxTxnSize, log);
-    return new FileTxnLog(logDir, preAllocSize, maxTxnSize, log, lastZxid);
+    await ensureDir(fs, logDir);
+    const lastZxid = await recoverLog(fs, logDir, maxTxnSize, log);
+    return new FileTxnLog(fs, logDir, preAllocSize, maxTxnSize, log, lastZxid);
   }
 
   append(txn: LoggedTxn): void {
@@ -133,33 +143,44 @@ export class FileTxnLog implements TxnLog {
 
   async *read(afterZxid: bigint): AsyncGenerator<LoggedTxn> {
     if (this.closing) throw closedError();
-    const files = await listZxidFiles(this.logDir, LOG_FILE_PREFIX);
+    const files = await listZxidFiles(this.fs, this.logDir, LOG_FILE_PREFIX);
     // Captured after listing: the file being written may only be read up to what is durable.
     const active = this.active === null ? null : { path: this.active.path, durableEnd: this.active.durableEnd };
     let start = 0;
     for (let i = 0; i < files.length; i++) if (files[i]!.zxid <= afterZxid + 1n) start = i;
     let previous = -1n;
-    for (const file of files.slice(start)) {
+    for (let i = start; i < files.length; i++) {
+      const file = files[i]!;
+      const newest = i === files.length - 1;
       const limit = active !== null && active.path === file.path ? active.durableEnd : undefined;
-      const scanner = await LogFileScanner.open(file.path, file.zxid, this.maxTxnSize, limit);
+      const scanner = await LogFileScanner.open(this.fs, file.path, file.zxid, this.maxTxnSize, limit);
       try {
         const header = await scanner.checkHeader();
         if (header.kind !== 'ok') {
-          if (limit === undefined) this.log(`reading ${file.path} stopped: ${header.detail}`);
-          return;
+          // A header that open() left in place has valid records after it (damage recovery judged).
+          const resume = await scanner.findResume(FILE_HEADER_SIZE);
+          if (resume?.kind !== 'record') return;
+          scanner.resumeAt(resume.offset);
         }
-        for (let rec = await scanner.next(); rec !== null; rec = await scanner.next()) {
-          if (rec.zxid <= previous) {
-            this.log(`reading ${file.path} stopped at offset ${rec.offset}: zxid ${hex(rec.zxid)} follows ${hex(previous)}`);
-            return;
+        for (;;) {
+          for (let rec = await scanner.next(); rec !== null; rec = await scanner.next()) {
+            if (rec.zxid <= previous) {
+              throw new StorageDamageError(`${file.path} at offset ${rec.offset}: zxid ${zxidHex(rec.zxid)} follows ${zxidHex(previous)} of an earlier file`, { file: file.path, offset: rec.offset, after: previous, next: rec.zxid });
+            }
+            previous = rec.zxid;
+            if (rec.zxid > afterZxid) yield decodeEntry(rec.entry, file.path, rec.offset);
           }
-          previous = rec.zxid;
-          if (rec.zxid > afterZxid) yield decodeEntry(rec.entry, file.path, rec.offset);
-        }
-        const stop = scanner.stop!;
-        if (stop.kind !== 'end') {
-          if (limit === undefined) this.log(`reading ${file.path} stopped at offset ${stop.offset}: ${stop.detail}`);
-          return;
+          if (limit !== undefined) return; // the durable end of the file being written
+          const verdict = await judgeStop(scanner, scanner.stop!, newest, files[i + 1]?.zxid ?? null);
+          if (verdict.kind === 'clean') break;
+          if (verdict.kind === 'tail') return;
+          // Past a hole only when everything it held is at or below afterZxid; otherwise the
+          // history after afterZxid has a gap, and ending here would lose acknowledged txns.
+          if (!holeIsCovered(verdict.hole, afterZxid)) {
+            throw new StorageDamageError(`damaged txn log: ${describeHole(verdict.hole)}`, verdict.hole);
+          }
+          if (verdict.resumeAt === null) break;
+          scanner.resumeAt(verdict.resumeAt);
         }
       } finally {
         await scanner.close();
@@ -184,17 +205,17 @@ export class FileTxnLog implements TxnLog {
       await this.group.idle();
       await this.closeActive();
       this.hasAppendFile = false;
-      const files = await listZxidFiles(this.logDir, LOG_FILE_PREFIX);
+      const files = await listZxidFiles(this.fs, this.logDir, LOG_FILE_PREFIX);
       // Newest first, so that a crash part-way leaves a prefix of the log, never a gap.
       let removed = 0;
       while (files.length > 0 && files.at(-1)!.zxid > zxid) {
-        await removeFile(files.pop()!.path);
+        await removeFile(this.fs, files.pop()!.path);
         removed++;
       }
-      if (removed > 0) await fsyncDir(this.logDir);
+      if (removed > 0) await fsyncDir(this.fs, this.logDir);
       const containing = files.at(-1);
       if (containing !== undefined && (await this.cutAfter(containing, zxid)) === 'removed') files.pop();
-      this.lastZxid = await lastZxidIn(files, this.maxTxnSize);
+      this.lastZxid = await lastZxidIn(this.fs, files, this.maxTxnSize);
     } catch (err) {
       throw this.fail(err);
     } finally {
@@ -230,11 +251,12 @@ export class FileTxnLog implements TxnLog {
     try {
       let pieces: Buffer[] = [];
       let txns = 0;
+      let last = 0n;
       let created = false;
       for (const rec of batch) {
         if (rec.newFile) {
           if (this.active !== null) {
-            await this.writeAndSync(pieces, txns);
+            if (pieces.length > 0) await this.writeAndSync(pieces, txns, last);
             pieces = [];
             txns = 0;
             await this.closeActive();
@@ -245,9 +267,10 @@ export class FileTxnLog implements TxnLog {
         }
         pieces.push(rec.bytes);
         txns++;
+        last = rec.zxid;
       }
-      if (pieces.length > 0) await this.writeAndSync(pieces, txns);
-      if (created) await fsyncDir(this.logDir);
+      if (pieces.length > 0) await this.writeAndSync(pieces, txns, last);
+      if (created) await fsyncDir(this.fs, this.logDir);
     } catch (err) {
       throw this.fail(err);
     }
@@ -257,20 +280,21 @@ export class FileTxnLog implements TxnLog {
     const file = path.join(this.logDir, makeLogName(firstZxid));
     this.active = { path: file, handle: null, position: 0, size: 0, durableEnd: 0 };
     try {
-      this.active.handle = await fs.open(file, 'wx');
+      this.active.handle = await this.fs.open(file, 'wx');
     } catch (err) {
       throw ioError('create txn log', file, err);
     }
   }
 
-  private async writeAndSync(pieces: Buffer[], txns: number): Promise<void> {
+  /** Write the pieces and the batch's end marker (which the next batch overwrites), then fdatasync. */
+  private async writeAndSync(pieces: Buffer[], txns: number, lastZxid: bigint): Promise<void> {
     const file = this.active!;
     const handle = file.handle!;
     let bytes = 0;
     for (const p of pieces) bytes += p.length;
     try {
-      await this.preAllocate(file, file.position + bytes);
-      await writeFully(handle, pieces, file.position);
+      await this.preAllocate(file, file.position + bytes + END_MARKER_SIZE);
+      await writeFully(handle, [...pieces, encodeEndMarker(lastZxid)], file.position);
       file.position += bytes;
       const startMs = performance.now();
       await handle.datasync();
@@ -313,23 +337,21 @@ export class FileTxnLog implements TxnLog {
 
   /** Cut `file` after its last record with zxid <= zxid; a file left with no record is removed. */
   private async cutAfter(file: ZxidFile, zxid: bigint): Promise<'cut' | 'removed'> {
-    const scanner = await LogFileScanner.open(file.path, file.zxid, this.maxTxnSize);
     let cut = FILE_HEADER_SIZE;
-    let size: number;
-    try {
-      size = scanner.size;
-      if ((await scanner.checkHeader()).kind === 'ok') {
-        for (let rec = await scanner.next(); rec !== null && rec.zxid <= zxid; rec = await scanner.next()) cut = rec.end;
-      }
-    } finally {
-      await scanner.close();
-    }
+    let last = 0n;
+    const scan = await walkLogFile(this.fs, file, this.maxTxnSize, { newest: true, nextFileZxid: null }, {
+      onRecord: (rec) => {
+        if (rec.zxid > zxid) return;
+        cut = rec.end;
+        last = rec.zxid;
+      },
+    });
     if (cut === FILE_HEADER_SIZE) {
-      await removeFile(file.path);
-      await fsyncDir(this.logDir);
+      await removeFile(this.fs, file.path);
+      await fsyncDir(this.fs, this.logDir);
       return 'removed';
     }
-    if (cut < size) await truncateDurably(file.path, cut);
+    if (cut < scan.size) await cutDurably(this.fs, file.path, cut, last);
     return 'cut';
   }
 
@@ -364,7 +386,7 @@ function decodeEntry(entry: Buffer, file: string, offset: number): LoggedTxn {
   }
 }
 
-async function writeFully(handle: fs.FileHandle, pieces: Buffer[], position: number): Promise<void> {
+async function writeFully(handle: StorageFile, pieces: Buffer[], position: number): Promise<void> {
   let rest = pieces;
   let at = position;
   while (rest.length > 0) {
@@ -379,11 +401,14 @@ async function writeFully(handle: fs.FileHandle, pieces: Buffer[], position: num
   }
 }
 
-async function truncateDurably(file: string, length: number): Promise<void> {
-  let handle: fs.FileHandle | undefined;
+/** Cut a file after the record ending at `length` and mark that end (so damage to the record stays detectable). */
+async function cutDurably(fs: StorageFs, file: string, length: number, lastZxid: bigint): Promise<void> {
+  let handle: StorageFile | undefined;
   try {
     handle = await fs.open(file, 'r+');
     await handle.truncate(length);
+    const marker = encodeEndMarker(lastZxid);
+    await handle.write(marker, 0, marker.length, length);
     await handle.datasync();
   } catch (err) {
     throw ioError('truncate txn log', file, err);
@@ -393,87 +418,48 @@ async function truncateDurably(file: string, length: number): Promise<void> {
 }
 
 /**
- * Recovery on open: from the newest file back, cut a torn or corrupt tail at the last valid
- * record; a file with no valid record is removed (or moved aside when it is not a txn log
- * at all). Returns the last valid zxid, 0n for an empty log.
+ * Recovery on open: from the newest file back, cut a torn tail (a failed record with nothing
+ * valid after it); a newest file with no valid record is removed (or moved aside when it is
+ * not a txn log at all). Holes are left for recovery.ts to judge. Returns the last valid zxid,
+ * 0n for an empty log.
  */
-async function recoverLog(logDir: string, maxTxnSize: number, log: (msg: string) => void): Promise<bigint> {
-  const files = await listZxidFiles(logDir, LOG_FILE_PREFIX);
+async function recoverLog(fs: StorageFs, logDir: string, maxTxnSize: number, log: (msg: string) => void): Promise<bigint> {
+  const files = await listZxidFiles(fs, logDir, LOG_FILE_PREFIX);
   for (let file = files.pop(); file !== undefined; file = files.pop()) {
-    const last = await recoverTail(logDir, file, maxTxnSize, log);
+    const last = await recoverNewest(fs, logDir, file, maxTxnSize, log);
     if (last !== null) return last;
   }
   return 0n;
 }
 
-async function recoverTail(
-  logDir: string,
-  file: ZxidFile,
-  maxTxnSize: number,
-  log: (msg: string) => void,
-): Promise<bigint | null> {
-  const scanner = await LogFileScanner.open(file.path, file.zxid, maxTxnSize);
-  const size = scanner.size;
-  let last: bigint | null = null;
-  let keep = FILE_HEADER_SIZE;
-  let problem: string | null = null;
-  try {
-    const header = await scanner.checkHeader();
-    if (header.kind === 'foreign') {
-      await scanner.close();
-      const aside = path.join(logDir, `corrupt.${file.name}`);
-      try {
-        await fs.rename(file.path, aside);
-      } catch (err) {
-        throw ioError('move aside', file.path, err);
-      }
-      await fsyncDir(logDir);
-      log(`txn log ${file.path} is not a txn log (${header.detail}); moved it to ${aside}`);
+async function recoverNewest(fs: StorageFs, logDir: string, file: ZxidFile, maxTxnSize: number, log: (msg: string) => void): Promise<bigint | null> {
+  const scan = await walkLogFile(fs, file, maxTxnSize, { newest: true, nextFileZxid: null });
+  if (scan.lastZxid === null) {
+    if (scan.header === 'foreign') {
+      const aside = await setAside(fs, file.path);
+      log(`txn log ${file.path} is not a txn log (${scan.headerDetail}); moved it to ${aside}`);
       return null;
     }
-    if (header.kind === 'torn') {
-      problem = `torn header: ${header.detail}`;
-      keep = 0;
-    } else {
-      for (let rec = await scanner.next(); rec !== null; rec = await scanner.next()) {
-        last = rec.zxid;
-        keep = rec.end;
-      }
-      const stop = scanner.stop!;
-      if (stop.kind === 'end') {
-        const nonZero = await scanner.firstNonZero(stop.offset);
-        if (nonZero !== null) problem = `garbage after the last record (first non-zero byte at offset ${nonZero})`;
-      } else {
-        problem = `${stop.kind} record: ${stop.detail}`;
-      }
-    }
-  } finally {
-    await scanner.close().catch(() => undefined);
-  }
-  if (last === null) {
-    await removeFile(file.path);
-    await fsyncDir(logDir);
-    log(
-      problem === null
-        ? `removed txn log ${file.path}: it holds no txn`
-        : `removed txn log ${file.path}: no valid txn (${problem}); dropped ${size} bytes`,
-    );
+    await removeFile(fs, file.path);
+    await fsyncDir(fs, logDir);
+    const why = scan.header === 'torn' ? `torn header: ${scan.headerDetail}` : scan.tornAt === null ? null : scan.tornDetail;
+    log(why === null ? `removed txn log ${file.path}: it holds no txn` : `removed txn log ${file.path}: no valid txn (${why}); dropped ${scan.size} bytes`);
     return null;
   }
-  if (problem !== null) {
-    await truncateDurably(file.path, keep);
+  if (scan.tornAt !== null) {
+    await cutDurably(fs, file.path, scan.tornAt, scan.lastZxid);
     log(
-      `txn log ${file.path}: dropped ${size - keep} bytes at offset ${keep} (${problem}); ` +
-        `the last valid txn is zxid ${hex(last)}`,
+      `txn log ${file.path}: cut a torn tail of ${scan.size - scan.tornAt} bytes at offset ${scan.tornAt} (${scan.tornDetail}); ` +
+        `nothing valid follows it, so it was never acknowledged; the last valid txn is zxid ${zxidHex(scan.lastZxid)}`,
     );
   }
-  return last;
+  return scan.lastZxid;
 }
 
 /** The last valid zxid in `files` (oldest first), scanning from the newest. */
-async function lastZxidIn(files: ZxidFile[], maxTxnSize: number): Promise<bigint> {
+async function lastZxidIn(fs: StorageFs, files: ZxidFile[], maxTxnSize: number): Promise<bigint> {
   for (let i = files.length - 1; i >= 0; i--) {
-    const scanner = await LogFileScanner.open(files[i]!.path, files[i]!.zxid, maxTxnSize);
+    const scanner = await LogFileScanner.open(fs, files[i]!.path, files[i]!.zxid, maxTxnSize);
     let last: bigint | null = null;
     try {
       if ((await scanner.checkHeader()).kind === 'ok') {

@@ -5,13 +5,20 @@
  *   then per txn: long checksum (Adler-32 of the entry) | int length | entry bytes | byte 0x42 ('B')
  *
  * Files are pre-allocated with zeros, so a record header of zeros marks the end of the data.
- * The scanner reads records with a bounded buffer and reports precisely where and why it
- * stopped, so that recovery can truncate a torn or corrupt tail and say what it dropped.
+ * zablab ends every batch it writes with an end marker: a record header whose length is 0
+ * (ZooKeeper reads any zero-length record as the end of the file, so it still reads our logs)
+ * and whose checksum field holds a magic and the low 32 bits of the batch's last zxid. The
+ * next batch overwrites it. A marker after a record that fails its checksum proves that the
+ * write of that batch ran to its end: the record was damaged later, it is not a torn tail.
+ *
+ * The scanner reads records with a bounded buffer, reports precisely where and why it
+ * stopped, and can look past a stop for the next valid record, so that recovery can tell a
+ * torn tail (nothing valid after it: never acknowledged) from damage (valid data after it).
  */
-import { promises as fs } from 'node:fs';
-import { FileHeader, encode } from '../jute/index.js';
+import { FileHeader, encode, zxidHex } from '../jute/index.js';
 import { adler32 } from './adler32.js';
 import { ioError } from './errors.js';
+import type { StorageFile, StorageFs } from './fs.js';
 
 /** 'ZKLG' as a big-endian int. */
 export const TXNLOG_MAGIC = 0x5a4b4c47;
@@ -22,6 +29,9 @@ export const FILE_HEADER_SIZE = 16;
 export const RECORD_HEADER_SIZE = 12;
 export const RECORD_OVERHEAD = RECORD_HEADER_SIZE + 1;
 export const END_OF_RECORD = 0x42;
+/** 'zEND': the high half of an end marker's checksum field. */
+export const END_MARKER_MAGIC = 0x7a454e44;
+export const END_MARKER_SIZE = RECORD_HEADER_SIZE;
 /** TxnHeader {long clientId; int cxid; long zxid; long time; int type}: the zxid sits at byte 12. */
 const TXN_HEADER_SIZE = 32;
 const TXN_HEADER_ZXID_OFFSET = 12;
@@ -49,13 +59,22 @@ export function encodeLogRecord(entry: Buffer): Buffer {
   return out;
 }
 
+/** The end marker after a batch whose last txn is `lastZxid`. */
+export function encodeEndMarker(lastZxid: bigint): Buffer {
+  const out = Buffer.alloc(END_MARKER_SIZE);
+  out.writeUInt32BE(END_MARKER_MAGIC, 0);
+  out.writeUInt32BE(Number(BigInt.asUintN(32, lastZxid)), 4);
+  return out;
+}
+
 export function zxidOfEntry(entry: Buffer): bigint {
   return entry.readBigInt64BE(TXN_HEADER_ZXID_OFFSET);
 }
 
-/** Why a scan ended. Only `end` is a clean ending; the others mean the bytes from `offset` on are not a record. */
+/** Why a scan ended. `end` and `marker` are clean endings; the others mean the bytes from `offset` on are not a record. */
 export type ScanStop =
   | { kind: 'end'; offset: number }
+  | { kind: 'marker'; offset: number }
   | { kind: 'torn'; offset: number; detail: string }
   | { kind: 'corrupt'; offset: number; detail: string };
 
@@ -68,6 +87,9 @@ export interface ScannedRecord {
   /** The entry bytes; a view that is valid only until the next call to next(). */
   entry: Buffer;
 }
+
+/** What lies past a stop: the next valid record, or an end marker (the batch was written whole), or nothing. */
+export type Resume = { kind: 'record'; offset: number; zxid: bigint } | { kind: 'marker'; offset: number } | null;
 
 export type HeaderCheck =
   | { kind: 'ok' }
@@ -90,7 +112,7 @@ export class LogFileScanner {
 
   private constructor(
     readonly path: string,
-    private readonly handle: fs.FileHandle,
+    private readonly handle: StorageFile,
     readonly size: number,
     /** zxid in the file name: the first record's zxid must not be below it. */
     nameZxid: bigint,
@@ -99,8 +121,8 @@ export class LogFileScanner {
     this.lastZxid = nameZxid - 1n;
   }
 
-  static async open(path: string, nameZxid: bigint, maxTxnSize: number, limit?: number): Promise<LogFileScanner> {
-    let handle: fs.FileHandle;
+  static async open(fs: StorageFs, path: string, nameZxid: bigint, maxTxnSize: number, limit?: number): Promise<LogFileScanner> {
+    let handle: StorageFile;
     let size: number;
     try {
       handle = await fs.open(path, 'r');
@@ -118,6 +140,11 @@ export class LogFileScanner {
 
   get offset(): number {
     return this.pos;
+  }
+
+  /** zxid of the last record returned (the file name's zxid - 1 before the first). */
+  get lastRecordZxid(): bigint {
+    return this.lastZxid;
   }
 
   async checkHeader(): Promise<HeaderCheck> {
@@ -144,9 +171,13 @@ export class LogFileScanner {
       return this.halt({ kind: 'torn', offset: at, detail: `record header cut short: ${headLen} of ${RECORD_HEADER_SIZE} bytes` });
     }
     const head = this.view(at, RECORD_HEADER_SIZE);
-    const checksum = head.readBigInt64BE(0);
     const length = head.readInt32BE(8);
-    if (length === 0 && checksum === 0n) return this.halt({ kind: 'end', offset: at });
+    if (length === 0) {
+      if (isZero(head)) return this.halt({ kind: 'end', offset: at });
+      if (this.isMarkerFor(head, this.lastZxid)) return this.halt({ kind: 'marker', offset: at });
+      return this.halt({ kind: 'corrupt', offset: at, detail: 'a zero-length record that is not the end marker of the batch before it' });
+    }
+    const checksum = head.readBigInt64BE(0);
     if (length < TXN_HEADER_SIZE || length > this.maxTxnSize) {
       return this.halt({
         kind: 'corrupt',
@@ -177,12 +208,53 @@ export class LogFileScanner {
       return this.halt({
         kind: 'corrupt',
         offset: at,
-        detail: `zxid 0x${zxid.toString(16)} does not follow 0x${this.lastZxid.toString(16)}`,
+        detail: `zxid ${zxidHex(zxid)} does not follow ${zxidHex(this.lastZxid)}`,
       });
     }
     this.lastZxid = zxid;
     this.pos = at + total;
     return { offset: at, end: this.pos, zxid, entry };
+  }
+
+  /**
+   * Past a stop: the first offset at or after `from` where a valid record with a zxid above
+   * the last one returned starts, or an end marker (the batch holding the stop was written to
+   * its end: markers are overwritten by the next batch, so none is left over from before).
+   * Zero runs are skipped in large steps.
+   */
+  async findResume(from: number): Promise<Resume> {
+    for (let at = from; at + RECORD_HEADER_SIZE <= this.size; at++) {
+      const n = await this.fill(at, RECORD_HEADER_SIZE);
+      if (n < RECORD_HEADER_SIZE) return null;
+      const head = this.view(at, RECORD_HEADER_SIZE);
+      if (isZero(head)) {
+        const nonZero = await this.firstNonZero(at + RECORD_HEADER_SIZE);
+        if (nonZero === null) return null;
+        // A record's checksum field starts with four zero bytes: back up to where one could start.
+        at = Math.max(at, nonZero - RECORD_HEADER_SIZE);
+        continue;
+      }
+      const length = head.readInt32BE(8);
+      if (length === 0) {
+        if (head.readUInt32BE(0) === END_MARKER_MAGIC) return { kind: 'marker', offset: at };
+        continue;
+      }
+      if (length < TXN_HEADER_SIZE || length > this.maxTxnSize || at + RECORD_OVERHEAD + length > this.size) continue;
+      const got = await this.fill(at, RECORD_OVERHEAD + length);
+      if (got < RECORD_OVERHEAD + length) continue;
+      if (this.view(at + RECORD_HEADER_SIZE + length, 1)[0] !== END_OF_RECORD) continue;
+      const entry = this.view(at + RECORD_HEADER_SIZE, length);
+      if (BigInt(adler32(entry)) !== this.view(at, 8).readBigInt64BE(0)) continue;
+      const zxid = zxidOfEntry(entry);
+      if (zxid > this.lastZxid) return { kind: 'record', offset: at, zxid };
+    }
+    return null;
+  }
+
+  /** Continue the scan at a record found by findResume(). */
+  resumeAt(offset: number): void {
+    this.pos = offset;
+    this.stop = null;
   }
 
   /** Offset of the first non-zero byte in [from, size), or null when all are zero. */
@@ -201,6 +273,10 @@ export class LogFileScanner {
 
   async close(): Promise<void> {
     await this.handle.close();
+  }
+
+  private isMarkerFor(head: Buffer, lastZxid: bigint): boolean {
+    return head.readUInt32BE(0) === END_MARKER_MAGIC && head.readUInt32BE(4) === Number(BigInt.asUintN(32, lastZxid));
   }
 
   private halt(stop: ScanStop): null {

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { StorageError } from './errors.js';
 import { LOG_FILE_PREFIX, SNAPSHOT_FILE_PREFIX, listZxidFiles, removeFile, versionDir, type ZxidFile } from './files.js';
 import { looksLikeCompleteSnapshot } from './file-snap-store.js';
+import { nodeFs, type StorageFs } from './fs.js';
 
 /** PurgeTxnLog refuses fewer; QuorumPeerConfig raises a smaller autopurge.snapRetainCount to it. */
 export const MIN_SNAP_RETAIN_COUNT = 3;
@@ -19,6 +20,8 @@ export interface PurgeOptions {
   dataLogDir?: string;
   /** Snapshots to keep; at least 3. */
   snapRetainCount: number;
+  /** The file system (default: the machine's). */
+  fs?: StorageFs;
 }
 
 /** Purge once; returns the paths removed, oldest snapshot's logs first. */
@@ -30,19 +33,20 @@ export async function purgeTxnLogs(opts: PurgeOptions): Promise<{ removed: strin
       `snapRetainCount must be an integer >= ${MIN_SNAP_RETAIN_COUNT}, got ${retain}`,
     );
   }
+  const fs = opts.fs ?? nodeFs;
   const snapDir = versionDir(opts.dataDir);
   const logDir = versionDir(opts.dataLogDir ?? opts.dataDir);
-  const snaps = await listZxidFiles(snapDir, SNAPSHOT_FILE_PREFIX);
+  const snaps = await listZxidFiles(fs, snapDir, SNAPSHOT_FILE_PREFIX);
   // The newest `retain` snapshots that look complete; partial ones do not count.
   const kept: ZxidFile[] = [];
   for (let i = snaps.length - 1; i >= 0 && kept.length < retain; i--) {
-    if (await looksLikeCompleteSnapshot(snaps[i]!.path)) kept.push(snaps[i]!);
+    if (await looksLikeCompleteSnapshot(fs, snaps[i]!.path)) kept.push(snaps[i]!);
   }
   const oldestKept = kept.at(-1);
   if (oldestKept === undefined) return { removed: [] };
   const least = oldestKept.zxid;
 
-  const logs = await listZxidFiles(logDir, LOG_FILE_PREFIX);
+  const logs = await listZxidFiles(fs, logDir, LOG_FILE_PREFIX);
   // A log starting before `least` may hold txns after it: keep the newest such log.
   let neededLog: bigint | null = null;
   for (const log of logs) if (log.zxid <= least) neededLog = log.zxid;
@@ -52,7 +56,7 @@ export async function purgeTxnLogs(opts: PurgeOptions): Promise<{ removed: strin
   ];
   const removed: string[] = [];
   for (const f of doomed) {
-    await removeFile(f.path);
+    await removeFile(fs, f.path);
     removed.push(f.path);
   }
   return { removed };

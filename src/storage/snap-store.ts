@@ -8,8 +8,14 @@ export interface SnapStore {
   save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void>;
   /** The newest snapshot whose checksum verifies (invalid/partial ones are skipped, with a reason reported). */
   loadNewest(): Promise<{ zxid: bigint; body: Buffer } | null>;
+  /** One snapshot, verified whole: its body, or what is wrong with it. */
+  load(zxid: bigint): Promise<{ problem: null; body: Buffer } | { problem: string }>;
   /** zxids of snapshot files, newest first (not verified). */
   list(): Promise<bigint[]>;
+  /** Rename a (damaged) snapshot out of the way, durably: `damaged.snapshot.<zxid>`. Returns the new path. */
+  setAside(zxid: bigint): Promise<string>;
+  /** Where the snapshot of `zxid` lives (for messages). */
+  pathOf(zxid: bigint): string;
   /** Waits for a save in progress; later calls throw ZABLAB_STORAGE_CLOSED. */
   close(): Promise<void>;
 }

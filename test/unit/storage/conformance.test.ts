@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { FileSnapStore, FileTxnLog, MemorySnapStore, MemoryTxnLog } from '../../../src/storage/index.js';
+import { FileSnapStore, FileTxnLog, MemoryFs } from '../../../src/storage/index.js';
 import { tempDir } from './fixtures.js';
 import { runSnapStoreConformance } from './snapstore.conformance.js';
 import { runTxnLogConformance } from './txnlog.conformance.js';
@@ -17,7 +17,11 @@ function freshDir(): string {
 
 const quiet = (): void => undefined;
 
-runTxnLogConformance('MemoryTxnLog', async () => ({ log: new MemoryTxnLog() }), { restarts: false });
+runTxnLogConformance('FileTxnLog on MemoryFs', async () => {
+  const fs = new MemoryFs();
+  const open = (): Promise<FileTxnLog> => FileTxnLog.open({ fs, dir: '/data/version-2', preAllocSize: 16 * 1024, log: quiet });
+  return { log: await open(), reopen: open };
+}, { restarts: true });
 
 runTxnLogConformance('FileTxnLog', async () => {
   const dir = freshDir();
@@ -26,7 +30,11 @@ runTxnLogConformance('FileTxnLog', async () => {
   return { log: await open(), reopen: open };
 }, { restarts: true });
 
-runSnapStoreConformance('MemorySnapStore', async () => ({ store: new MemorySnapStore() }));
+runSnapStoreConformance('FileSnapStore on MemoryFs', async () => {
+  const fs = new MemoryFs();
+  const open = (): Promise<FileSnapStore> => FileSnapStore.open({ fs, dir: '/data/version-2', log: quiet });
+  return { store: await open(), reopen: open };
+});
 
 runSnapStoreConformance('FileSnapStore', async () => {
   const dir = freshDir();

@@ -6,7 +6,8 @@ import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TxnHeader, encode, encodeLoggedTxn, OpCode } from '../../../src/jute/index.js';
-import { FileTxnLog, StorageError, adler32, type FsyncInfo } from '../../../src/storage/index.js';
+import { END_MARKER_MAGIC, FileTxnLog, StorageDamageError, StorageError, adler32, type FsyncInfo } from '../../../src/storage/index.js';
+import { encodeLogRecord } from '../../../src/storage/log-format.js';
 import { collect, makeTxn, range, tempDir, zxids } from './fixtures.js';
 
 const PRE_ALLOC = 64 * 1024;
@@ -79,11 +80,15 @@ describe('FileTxnLog format (ZooKeeper-compatible)', () => {
       expect(bytes.subarray(at + 12, at + 12 + entry.length).equals(entry)).toBe(true);
       expect(bytes[at + 12 + entry.length]).toBe(0x42);
     }
-    // Pre-allocated in preAllocSize steps; the rest is zeros, which marks the end.
+    // The batch's end marker (a zero-length record ZooKeeper reads as the end), then zeros
+    // up to the pre-allocated size.
     const end = offsets.at(-1)!;
+    expect(bytes.readUInt32BE(end)).toBe(END_MARKER_MAGIC);
+    expect(bytes.readUInt32BE(end + 4)).toBe(5);
+    expect(bytes.readInt32BE(end + 8)).toBe(0);
     expect(bytes.length % PRE_ALLOC).toBe(0);
-    expect(bytes.length).toBeGreaterThan(end);
-    expect(bytes.subarray(end).every((b) => b === 0)).toBe(true);
+    expect(bytes.length).toBeGreaterThan(end + 12);
+    expect(bytes.subarray(end + 12).every((b) => b === 0)).toBe(true);
   });
 
   it('names every rolled file after its first zxid, and starts a new file after a restart', async () => {
@@ -119,7 +124,7 @@ describe('FileTxnLog format (ZooKeeper-compatible)', () => {
     for (const z of range(1n, 3n)) log.append(makeTxn(z));
     await log.commit();
     await log.close();
-    expect((await fs.stat(path.join(dir, 'log.1'))).size).toBe(recordOffsets(range(1n, 3n)).at(-1));
+    expect((await fs.stat(path.join(dir, 'log.1'))).size).toBe(recordOffsets(range(1n, 3n)).at(-1)! + 12);
     const again = await expectRecovered(3n);
     await again.close();
   });
@@ -139,7 +144,7 @@ describe('FileTxnLog format (ZooKeeper-compatible)', () => {
   });
 });
 
-describe('FileTxnLog recovery', () => {
+describe('FileTxnLog recovery: torn tails are cut, damage is kept and reported', () => {
   const logFile = (): string => path.join(dir, 'log.1');
   const offsets = recordOffsets(range(1n, 10n));
   const last = offsets[9]!;
@@ -149,22 +154,36 @@ describe('FileTxnLog recovery', () => {
     await writeLog(1n, 10n);
   });
 
-  it('a clean log with a zero-filled pre-allocated tail: nothing dropped, nothing said', async () => {
+  async function readError(log: FileTxnLog, after = 0n): Promise<{ seen: bigint[]; err: unknown }> {
+    const seen: bigint[] = [];
+    const err = await (async () => {
+      for await (const t of log.read(after)) seen.push(t.hdr.zxid);
+    })().catch((e: unknown) => e);
+    return { seen, err };
+  }
+
+  it('a clean log: records, the batch end marker, zeros; nothing dropped, nothing said', async () => {
     const sizeBefore = (await fs.stat(logFile())).size;
+    const bytes = readFileSync(logFile());
+    expect(bytes.readUInt32BE(end)).toBe(END_MARKER_MAGIC);
+    expect(bytes.readUInt32BE(end + 4)).toBe(10);
+    expect(bytes.readInt32BE(end + 8)).toBe(0);
     const log = await expectRecovered(10n);
     await log.close();
     expect(messages).toEqual([]);
     expect((await fs.stat(logFile())).size).toBe(sizeBefore);
   });
 
-  it('a torn tail (the file ends mid-record) is cut at the last whole record', async () => {
+  it('a torn tail (the file ends mid-record, no end marker after it) is cut at the last whole record', async () => {
     await fs.truncate(logFile(), last + 7);
     const log = await expectRecovered(9n);
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain(logFile());
-    expect(messages[0]).toContain(`dropped 7 bytes at offset ${last}`);
-    expect(messages[0]).toContain('torn');
-    expect((await fs.stat(logFile())).size).toBe(last);
+    expect(messages[0]).toContain(`cut a torn tail of 7 bytes at offset ${last}`);
+    expect(messages[0]).toContain('never acknowledged');
+    // Cut, and the cut end is marked, so that later damage to record 9 is still told apart.
+    expect((await fs.stat(logFile())).size).toBe(last + 12);
+    expect(readFileSync(logFile()).readUInt32BE(last)).toBe(END_MARKER_MAGIC);
     // The log goes on: zxid 10 can be logged again (in a new file) and read back.
     log.append(makeTxn(10n));
     await log.commit();
@@ -174,48 +193,83 @@ describe('FileTxnLog recovery', () => {
     expect(await files()).toEqual(['log.1', 'log.a']);
   });
 
-  it('a flipped byte in the middle of the last record drops that record', async () => {
+  it('a batch cut short over the end marker of the one before it is a torn tail too', async () => {
+    const next = encodeLogRecord(encodeLoggedTxn(makeTxn(11n)));
+    await patch(logFile(), end, next.subarray(0, 20));
+    const log = await expectRecovered(10n);
+    await log.close();
+    expect(messages[0]).toContain(`cut a torn tail of ${PRE_ALLOC - end} bytes at offset ${end}`);
+    expect((await fs.stat(logFile())).size).toBe(end + 12);
+    expect(readFileSync(logFile()).readUInt32BE(end)).toBe(END_MARKER_MAGIC);
+  });
+
+  it('a flipped byte in the last record is damage, not a torn tail: nothing is cut, read() refuses to end early', async () => {
     const size = (await fs.stat(logFile())).size;
     const mid = last + Math.floor((end - last) / 2);
     const byte = readFileSync(logFile())[mid]!;
     await patch(logFile(), mid, Buffer.from([byte ^ 0x10]));
-    const log = await expectRecovered(9n);
+    const log = await open();
+    expect(messages).toEqual([]);
+    expect((await fs.stat(logFile())).size).toBe(size);
+    const { seen, err } = await readError(log);
+    expect(seen).toEqual(range(1n, 9n));
+    expect(err).toBeInstanceOf(StorageDamageError);
+    expect((err as StorageDamageError).message).toContain('checksum mismatch');
+    expect((err as StorageDamageError).site).toMatchObject({ file: logFile(), offset: last, after: 9n, next: null });
     await log.close();
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain('checksum mismatch');
-    expect(messages[0]).toContain(`dropped ${size - last} bytes at offset ${last}`);
+    expect(readFileSync(logFile())[mid]).toBe(byte ^ 0x10);
   });
 
-  it('a missing end-of-record byte drops the record', async () => {
+  it('a missing end-of-record byte in the last record is damage too', async () => {
     await patch(logFile(), end - 1, Buffer.from([0x00]));
-    const log = await expectRecovered(9n);
+    const log = await open();
+    const { err } = await readError(log);
+    expect((err as Error).message).toContain('end-of-record');
     await log.close();
-    expect(messages[0]).toContain('end-of-record');
   });
 
-  it('an entry length beyond the limit is corruption, not an allocation', async () => {
+  it('a damaged entry length is damage, not an allocation', async () => {
     await patch(logFile(), last + 8, Buffer.from([0x7f, 0xff, 0xff, 0xff]));
-    const log = await expectRecovered(9n);
+    const log = await open();
+    const { err } = await readError(log);
+    expect((err as Error).message).toContain('entry length 2147483647');
     await log.close();
-    expect(messages[0]).toContain('entry length 2147483647');
   });
 
-  it('garbage right after the valid records is cut off', async () => {
+  it('a lost write (a batch of zeros with valid batches after it) is damage; a snapshot past it makes it harmless', async () => {
+    await fs.rm(logFile());
+    const writer = await open();
+    for (const batch of [range(1n, 5n), range(6n, 8n), range(9n, 10n)]) {
+      for (const z of batch) writer.append(makeTxn(z));
+      await writer.commit();
+    }
+    await writer.close();
+    const at = recordOffsets(range(1n, 10n));
+    await patch(logFile(), at[5]!, Buffer.alloc(at[8]! - at[5]!));
+    const log = await open();
+    expect(log.lastLoggedZxid()).toBe(10n);
+    const { seen, err } = await readError(log);
+    expect(seen).toEqual(range(1n, 5n));
+    expect((err as StorageDamageError).site).toMatchObject({ offset: at[5]!, after: 5n, next: 9n });
+    // With everything up to 8 in a snapshot, the lost txns do not matter.
+    expect(zxids(await collect(log.read(8n)))).toEqual([9n, 10n]);
+    await log.close();
+  });
+
+  it('garbage over the end marker, with nothing valid after it, is a torn tail', async () => {
     await patch(logFile(), end, Buffer.from('not a record, just bytes that a bad disk left here'));
     const log = await expectRecovered(10n);
     await log.close();
     expect(messages).toHaveLength(1);
     expect(messages[0]).toContain(`at offset ${end}`);
-    expect((await fs.stat(logFile())).size).toBe(end);
+    expect((await fs.stat(logFile())).size).toBe(end + 12);
   });
 
-  it('garbage deep inside the zero-filled region is found and cut off too', async () => {
+  it('garbage deep inside the zero-filled region is not a record: ignored', async () => {
     await patch(logFile(), end + 5000, Buffer.from([1, 2, 3]));
     const log = await expectRecovered(10n);
     await log.close();
-    expect(messages).toHaveLength(1);
-    expect(messages[0]).toContain(`first non-zero byte at offset ${end + 5000}`);
-    expect((await fs.stat(logFile())).size).toBe(end);
+    expect(messages).toEqual([]);
   });
 
   it('the cut is durable and idempotent: a second reopen finds nothing to drop', async () => {
@@ -244,42 +298,53 @@ describe('FileTxnLog recovery', () => {
     expect(await files()).toEqual(['log.1']);
   });
 
-  it('a last file whose first record is corrupt is removed; the previous file holds the last zxid', async () => {
+  it('a last file whose first record is damaged but whose second is valid is kept: read() reports the hole', async () => {
     const log = await open();
     for (const z of range(11n, 12n)) log.append(makeTxn(z));
     await log.commit();
     await log.close();
     await patch(path.join(dir, 'log.b'), HEADER + 20, Buffer.from([0xee]));
-    const again = await expectRecovered(10n);
+    const again = await open();
+    expect(again.lastLoggedZxid()).toBe(12n);
+    expect(await files()).toEqual(['log.1', 'log.b']);
+    const { seen, err } = await readError(again);
+    expect(seen).toEqual(range(1n, 10n));
+    expect((err as StorageDamageError).site).toMatchObject({ after: 10n, next: 12n });
     await again.close();
-    expect(await files()).toEqual(['log.1']);
-    expect(messages[0]).toContain('checksum mismatch');
   });
 
-  it('a last file that is not a txn log at all is moved aside, not deleted', async () => {
+  it('a damaged record at the end of an older file is damage, not a torn tail', async () => {
+    const log = await open();
+    for (const z of range(11n, 12n)) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    await fs.truncate(logFile(), last + 7);
+    const again = await open();
+    expect(messages).toEqual([]);
+    const { seen, err } = await readError(again);
+    expect(seen).toEqual(range(1n, 9n));
+    expect((err as StorageDamageError).site).toMatchObject({ file: logFile(), after: 9n, next: 11n });
+    expect(zxids(await collect(again.read(10n)))).toEqual([11n, 12n]);
+    await again.close();
+  });
+
+  it('a last file that is not a txn log at all is set aside, not deleted', async () => {
     await fs.writeFile(path.join(dir, 'log.b'), Buffer.from('PK\u0003\u0004 this is a zip file, not a log'));
     const log = await expectRecovered(10n);
     await log.close();
-    expect(await files()).toEqual(['corrupt.log.b', 'log.1']);
+    expect(await files()).toEqual(['damaged.log.b', 'log.1']);
     expect(messages[0]).toContain('is not a txn log');
   });
 
   it('a record with a valid checksum but an unknown txn type is kept, and read() says why it cannot decode it', async () => {
     const hdr = encode(TxnHeader, { clientId: 1n, cxid: 1, zxid: 11n, time: 0n, type: OpCode.reconfig });
     const entry = Buffer.concat([hdr, Buffer.from('reconfig body')]);
-    const record = Buffer.alloc(13 + entry.length);
-    record.writeBigInt64BE(BigInt(adler32(entry)), 0);
-    record.writeInt32BE(entry.length, 8);
-    entry.copy(record, 12);
-    record[12 + entry.length] = 0x42;
+    const record = encodeLogRecord(entry);
     await patch(logFile(), end, record);
     const log = await open();
     expect(log.lastLoggedZxid()).toBe(11n);
     expect(messages).toEqual([]);
-    const seen: bigint[] = [];
-    const err = await (async () => {
-      for await (const t of log.read(0n)) seen.push(t.hdr.zxid);
-    })().catch((e: unknown) => e);
+    const { seen, err } = await readError(log);
     expect(seen).toEqual(range(1n, 10n));
     expect(err).toMatchObject({ code: 'ZABLAB_STORAGE_UNSUPPORTED_TXN' });
     expect((err as Error).message).toContain(`offset ${end}`);
@@ -318,7 +383,8 @@ describe('FileTxnLog across files', () => {
     await log.truncate(14n);
     expect(await files()).toEqual(['log.1', 'log.b']);
     const cut = recordOffsets(range(11n, 14n)).at(-1)!;
-    expect((await fs.stat(path.join(dir, 'log.b'))).size).toBe(cut);
+    expect((await fs.stat(path.join(dir, 'log.b'))).size).toBe(cut + 12);
+    expect(readFileSync(path.join(dir, 'log.b')).readUInt32BE(cut)).toBe(END_MARKER_MAGIC);
     await log.close();
     const again = await expectRecovered(14n);
     again.append(makeTxn(15n));
@@ -337,15 +403,20 @@ describe('FileTxnLog across files', () => {
     await log.close();
   });
 
-  it('a corrupt record in a middle file ends the read there without throwing', async () => {
+  it('a damaged record in a middle file: read() throws rather than end there, and reads on past it when a snapshot covers it', async () => {
     await threeFiles();
     const offsets = recordOffsets(range(11n, 20n));
     await patch(path.join(dir, 'log.b'), offsets[4]! + 14, Buffer.from([0xab, 0xcd]));
     const log = await open();
-    // Recovery only repairs the last file; the damage in the middle is found when reading.
     expect(log.lastLoggedZxid()).toBe(30n);
-    expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, 14n));
-    expect(messages.at(-1)).toContain(`offset ${offsets[4]}`);
+    const seen: bigint[] = [];
+    const err = await (async () => {
+      for await (const t of log.read(0n)) seen.push(t.hdr.zxid);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(range(1n, 14n));
+    expect(err).toBeInstanceOf(StorageDamageError);
+    expect((err as StorageDamageError).site).toMatchObject({ file: path.join(dir, 'log.b'), offset: offsets[4], after: 14n, next: 16n });
+    expect(zxids(await collect(log.read(15n)))).toEqual(range(16n, 30n));
     await log.close();
   });
 
