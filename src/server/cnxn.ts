@@ -24,7 +24,7 @@ import type { Logger } from './log.js';
 import type { Reply, Request } from './request.js';
 import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
 import type { SessionConnection, ZooKeeperServer } from './zk-server.js';
-import { zxidHex } from './zk-database.js';
+import { zxidHex } from '../jute/index.js';
 
 /** Stop reading a client that does not read its replies once this much is queued. */
 const MAX_QUEUED_OUTPUT_BYTES = 8 * 1024 * 1024;

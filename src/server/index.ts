@@ -1,17 +1,26 @@
 /** server: one running zablab server (config, sessions, pipeline, client port). */
 import type { ZabConfig } from './config.js';
+import type { FatalHandler } from './fatal.js';
 import type { Logger } from './log.js';
+import { exitProcess } from './server-shell.js';
 import { startStandalone, type RunningServer } from './standalone.js';
-import { startQuorum } from './quorum/quorum-peer.js';
+import { startQuorum } from './quorum/quorum-host.js';
 
 export type { RunningServer } from './standalone.js';
 export { loadConfig, parseConfig, ConfigError } from './config.js';
 export type { ZabConfig } from './config.js';
 export { createLogger } from './log.js';
 export type { Logger } from './log.js';
+export { ExitCode, FatalError } from './fatal.js';
+export type { FatalHandler } from './fatal.js';
 
-/** Start a server as the config says (standalone when it lists no `server.N`). */
-export async function startServer(config: ZabConfig, opts: { log: Logger }): Promise<RunningServer> {
-  if (!config.standalone) return startQuorum(config, opts.log);
-  return startStandalone(config, opts.log);
+/**
+ * Start a server as the config says (standalone when it lists no `server.N`). When it must
+ * stop on its own (a fatal storage error), `onFatal` is called once it has closed what it
+ * could; the default ends the process with ZooKeeper's exit code for the error.
+ */
+export async function startServer(config: ZabConfig, opts: { log: Logger; onFatal?: FatalHandler }): Promise<RunningServer> {
+  const onFatal = opts.onFatal ?? exitProcess;
+  if (!config.standalone) return startQuorum(config, opts.log, onFatal);
+  return startStandalone(config, opts.log, onFatal);
 }

@@ -1,32 +1,41 @@
 /**
  * The standalone write path: prep a txn, append it to the txn log, make it durable with a
  * group commit (one fsync for every txn appended meanwhile), then apply it in zxid order.
+ * A log that fails is never retried (what reached the disk is unknown; an fsync error can
+ * have dropped the data): the path stops serving and reports the error as fatal, once.
  */
 import { SnapshotPolicy } from '../storage/index.js';
+import { ExitCode, fatalError, type FatalHandler } from './fatal.js';
 import type { ServerState } from './four-letter.js';
+import type { PrepRequestProcessor } from './prep.js';
 import type { Request } from './request.js';
 import type { Revalidation, WritePath, ZooKeeperServer } from './zk-server.js';
 
 export class StandaloneWritePath implements WritePath {
+  readonly prep: PrepRequestProcessor;
+  readonly expiresSessions = true;
+  readonly outstandingLimitDivisor = 1;
   private hzxid: bigint;
   /** Txns appended to the log, waiting for fsync then apply, in zxid order. */
   private readonly unapplied: Request[] = [];
   private unsynced = 0;
   private flushScheduled = false;
-  private flushing = false;
+  /** The commit in flight, if any (drain() waits for it). */
+  private flushing: Promise<void> | null = null;
+  private failed = false;
   private readonly snapshotPolicy: SnapshotPolicy;
 
   constructor(
     private readonly server: ZooKeeperServer,
-    private readonly onFatal: (err: Error) => void,
+    private readonly onFatal: FatalHandler,
   ) {
     this.hzxid = server.db.lastProcessedZxid;
-    server.prep = server.newPrep();
+    this.prep = server.newPrep();
     this.snapshotPolicy = new SnapshotPolicy(server.cfg.snapCount, Math.random);
   }
 
   serving(): boolean {
-    return true;
+    return !this.failed;
   }
 
   state(): ServerState {
@@ -43,14 +52,21 @@ export class StandaloneWritePath implements WritePath {
 
   submit(req: Request): void {
     const db = this.server.db;
-    this.server.prep!.prep(req, ++this.hzxid);
-    db.txnLog.append(req.txn!);
+    try {
+      this.prep.prep(req, ++this.hzxid);
+      db.txnLog.append(req.txn!);
+    } catch (err) {
+      this.fail(fatalError('cannot append to the txn log', err));
+      return;
+    }
     this.server.telemetry.requestLogged(req.txn!.hdr.zxid, req);
     this.unapplied.push(req);
     this.unsynced++;
     if (this.snapshotPolicy.onTxnLogged()) {
       db.txnLog.rollLog();
-      this.server.telemetry.snapshot(db.takeSnapshot()).catch((err: unknown) => this.server.log.error('snapshot failed', { error: String(err) }));
+      this.server.telemetry
+        .snapshot(db.takeSnapshot())
+        .catch((err: unknown) => this.fail(fatalError('cannot write a snapshot', err, ExitCode.TXNLOG_ERROR_TAKING_SNAPSHOT)));
     }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -63,32 +79,43 @@ export class StandaloneWritePath implements WritePath {
   }
 
   private flush(): void {
-    if (this.flushing || this.unsynced === 0) return;
-    this.flushing = true;
+    if (this.failed || this.flushing !== null || this.unsynced === 0) return;
     const batch = this.unsynced;
     this.unsynced = 0;
     const fsyncStartedMs = performance.now();
-    this.server.db.txnLog.commit().then(
+    this.flushing = this.server.db.txnLog.commit().then(
       () => {
+        this.flushing = null;
         this.server.telemetry.logSynced(fsyncStartedMs);
-        this.flushing = false;
         try {
           for (const req of this.unapplied.splice(0, batch)) this.server.applyCommitted(req.txn!);
         } catch (err) {
-          this.onFatal(err instanceof Error ? err : new Error(String(err)));
+          this.fail(fatalError('cannot apply a durable txn', err));
           return;
         }
         this.flush();
       },
-      (err: unknown) => this.onFatal(new Error(`txn log fsync failed: ${String(err)}`)),
+      (err: unknown) => {
+        this.flushing = null;
+        this.fail(fatalError('the txn log failed', err));
+      },
     );
   }
 
-  /** Wait until everything appended is durable and applied. */
+  private fail(err: Parameters<FatalHandler>[0]): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.onFatal(err);
+  }
+
+  /** Wait until everything appended is durable and applied (or the log has failed: then nothing more will be). */
   async drain(): Promise<void> {
-    while (this.flushing || this.unsynced > 0 || this.flushScheduled) {
-      await new Promise((r) => setTimeout(r, 5));
-      if (!this.flushing && this.unsynced > 0 && !this.flushScheduled) this.flush();
+    for (;;) {
+      if (this.failed) return;
+      if (this.flushing !== null) await this.flushing;
+      else if (this.unsynced > 0) this.flush();
+      else if (this.flushScheduled) await new Promise((r) => setImmediate(r));
+      else return;
     }
   }
 }

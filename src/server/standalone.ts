@@ -1,18 +1,17 @@
 /**
- * Wiring of one standalone server: storage → database recovery → pipeline → client port.
+ * Wiring of one standalone server: recovery (refusing a damaged disk) → pipeline → the shell
+ * (client port, HTTP, containers, autopurge).
  */
-import { PurgeTask } from '../storage/index.js';
+import { StorageDamageError, damageSite, describeDamage } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
-import { ClientPortListener } from './cnxn-factory.js';
-import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
-import { buildServerView, metricsView } from './server-view.js';
-import { setupTelemetry } from '../telemetry/index.js';
+import type { FatalHandler } from './fatal.js';
 import type { Logger } from './log.js';
-import { openDatabase, zxidHex } from './zk-database.js';
-import { ZooKeeperServer } from './zk-server.js';
+import { ServerShell } from './server-shell.js';
 import { StandaloneWritePath } from './standalone-path.js';
-import { startHttpServer } from './http/index.js';
-import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
+import { setupTelemetry } from '../telemetry/index.js';
+import { inspectStorage, openDatabase, storageLayout } from './zk-database.js';
+import { ZooKeeperServer } from './zk-server.js';
+import { zxidHex } from '../jute/index.js';
 
 export interface RunningServer {
   readonly server: ZooKeeperServer;
@@ -20,74 +19,43 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<RunningServer> {
-  const db = await openDatabase(cfg, log);
-  const { txnLog, snaps } = db;
-  const lastZxid = await db.load();
+export async function startStandalone(cfg: ZabConfig, log: Logger, onFatal: FatalHandler): Promise<RunningServer> {
+  const layout = storageLayout(cfg);
+  const { inputs, plan } = await inspectStorage(layout, log);
+  if (plan.damage !== null) {
+    const at = zxidHex(plan.damage.validThrough);
+    const config = cfg.configPath ?? 'zoo.cfg';
+    throw new StorageDamageError(
+      `storage damage in ${cfg.dataDir}: ${describeDamage(plan.damage)}. zablab does not start with less than it acknowledged. ` +
+        `Restore ${cfg.dataDir}${cfg.dataLogDir === cfg.dataDir ? '' : ` and ${cfg.dataLogDir}`} from a backup; or, to accept losing every txn after ${at}, ` +
+        `run \`zablab repair-log --config ${config} --truncate-at ${at}\` (it lists what it would drop; add --yes to do it).`,
+      damageSite(plan.damage),
+    );
+  }
+  const db = await openDatabase(layout, log, inputs, plan);
+  const lastZxid = await db.replayLog();
   // A fresh snapshot after recovery keeps the next restart short (ZooKeeper does the same).
-  const newest = (await snaps.list())[0];
-  if (newest === undefined || newest !== lastZxid) {
-    txnLog.rollLog();
+  if (plan.snapshot?.zxid !== lastZxid) {
+    db.txnLog.rollLog();
     await db.takeSnapshot();
   }
 
-  let fatal: Error | null = null;
-  let running: RunningServer | null = null;
   const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
   server.telemetry.startedStandalone();
-  server.trackDatabaseSessions();
-  const writePath = new StandaloneWritePath(server, (err) => {
-    if (fatal) return;
-    fatal = err;
-    log.error('fatal error, shutting down', { error: err.message });
-    void running?.close().finally(() => process.exit(1));
-  });
-  server.writePath = writePath;
-  const listener: ClientPortListener = new ClientPortListener(server, log, {
-    host: cfg.clientPortAddress,
-    port: cfg.clientPort,
-    maxClientCnxns: cfg.maxClientCnxns,
-    isFourLetterWord,
-    fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(server, listener), cfg),
-  });
-  await listener.listen();
-  server.telemetry.setView(metricsView(server, listener));
-  server.start();
-  const http = cfg.adminEnableServer ? await startHttpServer({ server, view: () => buildServerView(server, listener), cfg, metrics: server.telemetry.prometheus }) : null;
-  const containers = new ContainerManager(server, containerCheckIntervalMs(cfg));
-  containers.start();
-  if (cfg.autopurgePurgeIntervalMs > 0) {
-    server.purgeTask = new PurgeTask({
-      dataDir: cfg.dataDir,
-      dataLogDir: cfg.dataLogDir,
-      snapRetainCount: cfg.autopurgeSnapRetainCount,
-      purgeIntervalHours: cfg.autopurgePurgeIntervalMs / 3_600_000,
-      log: (m) => log.info(m),
-    });
-    server.purgeTask.start();
-  }
+  let shell: ServerShell | null = null;
+  const writePath = new StandaloneWritePath(server, (err) => shell?.fatal(err, closeInner));
+  const closeInner = async (): Promise<void> => {
+    await writePath.drain();
+    await db.close();
+  };
+  server.installRole(writePath);
+  shell = await ServerShell.start({ server, cfg, log, onFatal });
   log.info('serving', {
     mode: 'standalone',
-    clientPort: listener.address.port,
+    clientPort: shell.clientPort,
     zxid: zxidHex(lastZxid),
     sessions: db.sessionsWithTimeouts.size,
   });
-  let closing: Promise<void> | null = null;
-  running = {
-    server,
-    clientPort: listener.address.port,
-    close: () => {
-      closing ??= (async () => {
-        containers.stop();
-        await http?.close();
-        await listener.close();
-        await server.shutdown();
-        await writePath.drain();
-        await db.close();
-        await server.telemetry.shutdown();
-      })();
-      return closing;
-    },
-  };
-  return running;
+  const started = shell;
+  return { server, clientPort: started.clientPort, close: () => started.close(closeInner) };
 }

@@ -1,13 +1,24 @@
 /**
  * ZKDatabase: the in-memory state (data tree + sessions with their timeouts) and the files
  * that make it durable (txn log + snapshots). Recovery = newest valid snapshot + replay of
- * the log after it; snapshots are fuzzy, so replay must be (and is) idempotent.
+ * the log after it (planned by src/storage/recovery.ts, which tells a torn tail from damage);
+ * snapshots are fuzzy, so replay must be (and is) idempotent.
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import { JuteReader, JuteWriter, OpCode, type LoggedTxn } from '../jute/index.js';
+import { JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
 import { DataTree, type ProcessTxnResult } from '../tree/index.js';
-import { FileSnapStore, FileTxnLog, type SnapStore, type TxnLog } from '../storage/index.js';
+import {
+  DEFAULT_MAX_TXN_SIZE,
+  FileSnapStore,
+  FileTxnLog,
+  nodeFs,
+  planRecovery,
+  versionDir,
+  type RecoveryInputs,
+  type RecoveryPlan,
+  type SnapStore,
+  type StorageFs,
+  type TxnLog,
+} from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import type { Logger } from './log.js';
 
@@ -16,15 +27,57 @@ export interface SnapshotInfo {
   durationMs: number;
 }
 
-/** Open the txn log (`dataLogDir/version-2`) and snapshots (`dataDir/version-2`) of a server. */
-export async function openDatabase(cfg: ZabConfig, log: Logger): Promise<ZKDatabase> {
-  const snapDir = path.join(cfg.dataDir, 'version-2');
-  const logDir = path.join(cfg.dataLogDir, 'version-2');
-  fs.mkdirSync(snapDir, { recursive: true });
-  fs.mkdirSync(logDir, { recursive: true });
-  const txnLog = await FileTxnLog.open({ dir: logDir, preAllocSize: cfg.preAllocSizeBytes, log: (m) => log.warn(m) });
-  const snaps = await FileSnapStore.open({ dir: snapDir, log: (m) => log.warn(m) });
-  return new ZKDatabase(txnLog, snaps, log);
+/** Where a server's files live and how big a txn may be. */
+export interface StorageLayout {
+  fs: StorageFs;
+  dataDir: string;
+  /** `<dataDir>/version-2`: snapshots, epoch files, the recovering mark. */
+  snapDir: string;
+  /** `<dataLogDir>/version-2`: the txn log. */
+  logDir: string;
+  preAllocSize: number;
+  maxTxnSize: number;
+}
+
+export function storageLayout(cfg: ZabConfig, fs: StorageFs = nodeFs): StorageLayout {
+  return {
+    fs,
+    dataDir: cfg.dataDir,
+    snapDir: versionDir(cfg.dataDir),
+    logDir: versionDir(cfg.dataLogDir),
+    preAllocSize: cfg.preAllocSizeBytes,
+    maxTxnSize: Math.max(DEFAULT_MAX_TXN_SIZE, cfg.juteMaxBuffer + 1024),
+  };
+}
+
+/** Open the snapshots and read what is recoverable. Changes nothing on disk. */
+export async function inspectStorage(layout: StorageLayout, log: Logger): Promise<{ inputs: RecoveryInputs; plan: RecoveryPlan }> {
+  const snaps = await FileSnapStore.open({ fs: layout.fs, dir: layout.snapDir, log: (m) => log.warn(m) });
+  const inputs: RecoveryInputs = { fs: layout.fs, snaps, logDir: layout.logDir, maxTxnSize: layout.maxTxnSize };
+  return { inputs, plan: await planRecovery(inputs) };
+}
+
+/**
+ * Open the database on a disk whose plan shows no damage: damaged snapshots the log reaches
+ * past are set aside (nothing is lost), the torn tail of the log is cut, and the state is
+ * loaded from the plan's snapshot.
+ */
+export async function openDatabase(layout: StorageLayout, log: Logger, inputs: RecoveryInputs, plan: RecoveryPlan): Promise<ZKDatabase> {
+  if (plan.damage !== null) throw new Error('invariant: openDatabase on a damaged disk; the host decides first');
+  for (const s of plan.damagedSnapshots) {
+    const aside = await inputs.snaps.setAside(s.zxid);
+    log.warn('set aside a damaged snapshot: the log holds every txn it held', { snapshot: s.file, problem: s.problem, now: aside });
+  }
+  const txnLog = await FileTxnLog.open({
+    fs: layout.fs,
+    dir: layout.logDir,
+    preAllocSize: layout.preAllocSize,
+    maxTxnSize: layout.maxTxnSize,
+    log: (m) => log.warn(m),
+  });
+  const db = new ZKDatabase(txnLog, inputs.snaps, log);
+  if (plan.snapshot !== null) db.restoreSnapshotAt(plan.snapshot.body, plan.snapshot.zxid);
+  return db;
 }
 
 export class ZKDatabase {
@@ -43,14 +96,15 @@ export class ZKDatabase {
     return this.tree.lastProcessedZxid;
   }
 
-  /** Load the newest valid snapshot and replay the log after it. Returns the last zxid. */
-  async load(): Promise<bigint> {
-    const snap = await this.snaps.loadNewest();
-    if (snap) {
-      this.restoreSnapshot(snap.body);
-      this.tree.lastProcessedZxid = snap.zxid;
-      this.log.info('loaded snapshot', { zxid: zxidHex(snap.zxid), sessions: this.sessionsWithTimeouts.size });
-    }
+  /** The state of a snapshot taken at `zxid` (recovery's starting point). */
+  restoreSnapshotAt(body: Buffer, zxid: bigint): void {
+    this.restoreSnapshot(body);
+    this.tree.lastProcessedZxid = zxid;
+    this.log.info('loaded snapshot', { zxid: zxidHex(zxid), sessions: this.sessionsWithTimeouts.size });
+  }
+
+  /** Standalone: replay the log after the restored snapshot. Returns the last zxid. */
+  async replayLog(): Promise<bigint> {
     let replayed = 0;
     for await (const t of this.txnLog.read(this.tree.lastProcessedZxid)) {
       this.applyTxn(t);
@@ -61,15 +115,10 @@ export class ZKDatabase {
   }
 
   /**
-   * Quorum mode: load the newest snapshot only. Logged txns after it are returned, not
-   * applied — ZAB decides whether they are committed (they may be cut by a TRUNC).
+   * Quorum mode: the logged txns after the restored snapshot, not applied — ZAB decides
+   * whether they are committed (they may be cut by a TRUNC).
    */
-  async loadForQuorum(): Promise<{ snapshotZxid: bigint; tail: LoggedTxn[] }> {
-    const snap = await this.snaps.loadNewest();
-    if (snap) {
-      this.restoreSnapshot(snap.body);
-      this.tree.lastProcessedZxid = snap.zxid;
-    }
+  async readLogTail(): Promise<{ snapshotZxid: bigint; tail: LoggedTxn[] }> {
     const tail: LoggedTxn[] = [];
     for await (const t of this.txnLog.read(this.tree.lastProcessedZxid)) tail.push(t);
     this.log.info('loaded for quorum', {
@@ -155,8 +204,4 @@ export class ZKDatabase {
     await this.txnLog.close();
     await this.snaps.close();
   }
-}
-
-export function zxidHex(zxid: bigint): string {
-  return '0x' + BigInt.asUintN(64, zxid).toString(16);
 }

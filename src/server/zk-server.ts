@@ -4,9 +4,8 @@
  * registry of client connections. How a write becomes a committed txn is the WritePath:
  * standalone (log + group commit here), or ZAB (leader proposes, learner forwards).
  */
-import { Code, KeeperException, OpCode, type LoggedTxn } from '../jute/index.js';
+import { Code, KeeperException, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
 import type { AuthId, Watcher } from '../tree/index.js';
-import type { PurgeTask } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import { processRead, writeReplyBody } from './final.js';
 import type { ServerState } from './four-letter.js';
@@ -16,7 +15,7 @@ import { isWriteOp, type Reply, type Request } from './request.js';
 import { ServerStats } from './server-stats.js';
 import { SessionTracker } from './sessions.js';
 import { sessionHex } from './session-id.js';
-import { zxidHex, type ZKDatabase } from './zk-database.js';
+import type { ZKDatabase } from './zk-database.js';
 import { ServerTelemetry } from '../telemetry/index.js';
 
 /** What the server needs from a client connection beyond being a request origin. */
@@ -29,8 +28,18 @@ export interface SessionConnection extends Watcher {
   resumeReading(): void;
 }
 
-/** How writes reach a committed txn; one per role. */
+/**
+ * The server's current role (standalone, leader, learner, or looking): how writes reach a
+ * committed txn, and the role's duties. The host installs one with installRole(); nothing
+ * else sets role state on the server.
+ */
 export interface WritePath {
+  /** Decides txns (standalone, leader): its prep processor; null on learners and while looking. */
+  readonly prep: PrepRequestProcessor | null;
+  /** Expires sessions (standalone, leader); learners report theirs to the leader. */
+  readonly expiresSessions: boolean;
+  /** globalOutstandingLimit is divided by this (learners of more than 2 voters: voters − 1, as ZooKeeper). */
+  readonly outstandingLimitDivisor: number;
   /** Hand a write (or createSession/closeSession, or a learner's sync) on; it completes via applyCommitted. */
   submit(req: Request): void;
   /** Ops that must take the write path on this role, beyond writes (a learner's `sync`). */
@@ -58,13 +67,9 @@ export function pendingKey(sessionId: bigint, cxid: number): string {
 
 export class ZooKeeperServer {
   readonly sessions: SessionTracker;
-  /** Decides txns: on a standalone server and a leader only. */
-  prep: PrepRequestProcessor | null = null;
   readonly stats = new ServerStats();
   readonly startedAtMs = Date.now();
-  writePath: WritePath | null = null;
-  /** Only the standalone server and the leader expire sessions; learners report them. */
-  expiresSessions = true;
+  private role: WritePath | null = null;
   private inProcess = 0;
   /** Requests from our connections waiting for their txn to commit, by session and cxid. */
   private readonly pending = new Map<string, Request>();
@@ -72,7 +77,6 @@ export class ZooKeeperServer {
   private readonly throttled = new Set<SessionConnection>();
   private tickTimer: NodeJS.Timeout | null = null;
   private closed = false;
-  purgeTask: PurgeTask | null = null;
 
   constructor(
     readonly cfg: ZabConfig,
@@ -99,6 +103,30 @@ export class ZooKeeperServer {
       superDigest: this.cfg.superDigest,
       nowMs: () => Date.now(),
     });
+  }
+
+  /** The current role; null before the host installs one. */
+  get writePath(): WritePath | null {
+    return this.role;
+  }
+
+  /** Decides txns: on a standalone server and a leader only. */
+  get prep(): PrepRequestProcessor | null {
+    return this.role?.prep ?? null;
+  }
+
+  /** Only the standalone server and the leader expire sessions; learners report them. */
+  get expiresSessions(): boolean {
+    return this.role?.expiresSessions ?? false;
+  }
+
+  /**
+   * Switch role. Every session the database knows gets a fresh timer (ZooKeeper does on load
+   * and when it starts leading; a learner keeps them to answer reads and report touches).
+   */
+  installRole(role: WritePath): void {
+    this.role = role;
+    this.trackDatabaseSessions();
   }
 
   /** Track every session the database knows, with fresh timers (ZooKeeper does on load and on leading). */
@@ -144,11 +172,8 @@ export class ZooKeeperServer {
     return isWriteOp(type) || (this.writePath?.forwards(type) ?? false);
   }
 
-  /** Learners of an ensemble with more than 2 voters divide the limit by (voters − 1), as ZooKeeper. */
-  outstandingLimitDivisor = 1;
-
   get globalOutstandingLimit(): number {
-    return Math.floor(this.cfg.globalOutstandingLimit / this.outstandingLimitDivisor);
+    return Math.floor(this.cfg.globalOutstandingLimit / (this.role?.outstandingLimitDivisor ?? 1));
   }
 
   /** ZooKeeperServer.shouldThrottle: over globalOutstandingLimit requests in process. */
@@ -337,7 +362,6 @@ export class ZooKeeperServer {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
-    this.purgeTask?.stop();
   }
 
   sessionConnections(): ReadonlyMap<bigint, SessionConnection> {

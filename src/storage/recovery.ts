@@ -16,7 +16,7 @@
  */
 import * as path from 'node:path';
 import { followsZxid, zxidHex } from '../jute/index.js';
-import { StorageError, ioError } from './errors.js';
+import { StorageError, ioError, type DamageSite } from './errors.js';
 import { DAMAGED_PREFIX, LOG_FILE_PREFIX, fsyncDir, listZxidFiles, setAside, TMP_SUFFIX } from './files.js';
 import type { StorageFile, StorageFs } from './fs.js';
 import { encodeEndMarker } from './log-format.js';
@@ -127,6 +127,12 @@ export async function planRecovery(inputs: RecoveryInputs): Promise<RecoveryPlan
     damage: damaged ? { validThrough: chainEnd, evidenceThrough: evidence, findings } : null,
     beyond,
   };
+}
+
+/** Where the damage that ends the history is (for StorageDamageError). */
+export function damageSite(d: DamageReport): DamageSite | null {
+  const f = d.findings[0];
+  return f === undefined ? null : { file: f.file, offset: f.offset ?? 0, after: d.validThrough, next: d.evidenceThrough };
 }
 
 /** One line for a log: where the damage is and what is lost. */

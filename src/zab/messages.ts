@@ -23,11 +23,13 @@ export interface Notification {
   zxid: Zxid;
   electionEpoch: bigint;
   peerEpoch: bigint;
+  /** The sender is recovering from storage damage: its vote does not count (zablab's, not ZooKeeper's). */
+  recovering: boolean;
 }
 
 export type QuorumMessage =
   /** FOLLOWERINFO / OBSERVERINFO: a learner's accepted epoch and last logged zxid. */
-  | { kind: 'followerinfo'; acceptedEpoch: bigint; lastZxid: Zxid; observer: boolean }
+  | { kind: 'followerinfo'; acceptedEpoch: bigint; lastZxid: Zxid; observer: boolean; recovering: boolean }
   | { kind: 'leaderinfo'; newEpoch: bigint }
   | { kind: 'ackepoch'; currentEpoch: bigint; lastZxid: Zxid }
   | { kind: 'diff'; zxid: Zxid }

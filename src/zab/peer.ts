@@ -50,6 +50,12 @@ export interface PeerDisk {
   appliedZxid: Zxid;
   /** Logged txns after appliedZxid (not applied: they are applied once known committed). */
   log: Txn[];
+  /**
+   * The server found damage to history it may have acknowledged and kept only the valid
+   * prefix: until it has synced the leader's history (NEWLEADER) it must not vote, lead, or
+   * count toward any quorum — its shortened log could elect a leader missing committed txns.
+   */
+  recovering?: boolean;
 }
 
 export type PersistOp =
@@ -57,7 +63,9 @@ export type PersistOp =
   | { kind: 'truncate'; zxid: Zxid }
   | { kind: 'installSnapshot'; zxid: Zxid; snapshot: Uint8Array }
   | { kind: 'acceptedEpoch'; epoch: bigint }
-  | { kind: 'currentEpoch'; epoch: bigint };
+  | { kind: 'currentEpoch'; epoch: bigint }
+  /** The recovering server now holds the leader's history durably: it may vote again. */
+  | { kind: 'recovered' };
 
 export type SyncMode = 'DIFF' | 'TRUNC' | 'SNAP';
 
@@ -71,7 +79,12 @@ export type PeerEvent =
   | { kind: 'learnerSynced'; learner: ServerId; mode: SyncMode; txns: number; observer: boolean }
   | { kind: 'learnerLost'; learner: ServerId; reason: string }
   | { kind: 'app'; from: ServerId; payload: Uint8Array }
-  | { kind: 'committed'; zxid: Zxid; acks: ServerId[] };
+  | { kind: 'committed'; zxid: Zxid; acks: ServerId[] }
+  /**
+   * No leader can be elected: the voters known to be recovering from storage damage leave
+   * fewer than a quorum of the others (damage on a majority). Emitted when that set changes.
+   */
+  | { kind: 'stalled'; recovering: ServerId[] };
 
 export interface Ready {
   persist: PersistOp[];
@@ -109,6 +122,8 @@ type LearnerStage = 'info' | 'epochSent' | 'epochAcked' | 'syncing' | 'newleader
 interface LearnerHandler {
   id: ServerId;
   observer: boolean;
+  /** It said so in FOLLOWERINFO: it does not count toward the epoch quorums. */
+  recovering: boolean;
   stage: LearnerStage;
   acceptedEpoch: bigint;
   lastZxid: Zxid;
@@ -177,6 +192,11 @@ export class Peer {
 
   private acceptedEpoch: bigint;
   private currentEpoch: bigint;
+  /** See PeerDisk.recovering. */
+  private recovering: boolean;
+  /** Voters whose last notification said they are recovering (for the 'stalled' event). */
+  private readonly recoveringVoters = new Set<ServerId>();
+  private stalledReported = '';
   readonly history: History;
   private lastApplied: Zxid;
   /** Highest zxid whose append the host has made durable. */
@@ -210,6 +230,7 @@ export class Peer {
     if (!this.quorum.isMember(this.id)) throw new Error(`server ${this.id} is not in the ensemble`);
     this.acceptedEpoch = disk.acceptedEpoch;
     this.currentEpoch = disk.currentEpoch;
+    this.recovering = disk.recovering ?? false;
     this.history = new History(disk.appliedZxid, disk.log);
     this.lastApplied = disk.appliedZxid;
     this.persistedZxid = this.history.lastZxid;
@@ -259,6 +280,16 @@ export class Peer {
 
   get lastAppliedZxid(): Zxid {
     return this.lastApplied;
+  }
+
+  /** Recovering from storage damage (see PeerDisk.recovering): not a vote until synced. */
+  get isRecovering(): boolean {
+    return this.recovering;
+  }
+
+  /** Does this peer's vote count: a voter not recovering from storage damage. */
+  private get votes(): boolean {
+    return this.quorum.isVoter(this.id) && !this.recovering;
   }
 
   get vote(): Vote {
@@ -484,8 +515,8 @@ export class Peer {
   // ---------- election (FastLeaderElection) ----------
 
   private initialVote(electionEpoch: bigint): Vote {
-    if (!this.quorum.isVoter(this.id)) {
-      // Observers propose nobody (ZooKeeper uses Long.MIN_VALUE): they only learn the leader.
+    if (!this.votes) {
+      // Observers (and recovering voters) propose nobody (ZooKeeper uses Long.MIN_VALUE): they only learn the leader.
       return { leader: -1, zxid: -1n, electionEpoch, peerEpoch: -1n, state: 'LOOKING' };
     }
     return { leader: this.id, zxid: this.history.lastZxid, electionEpoch, peerEpoch: this.currentEpoch, state: 'LOOKING' };
@@ -509,14 +540,22 @@ export class Peer {
     };
     this.role = { role: 'looking', election };
     this.currentVote = proposal;
-    if (this.quorum.isVoter(this.id)) election.recv.set(this.id, proposal);
+    if (this.votes) election.recv.set(this.id, proposal);
     this.emit({ kind: 'looking', electionEpoch: logicalClock, reason });
     this.sendNotifications(election);
     this.checkElectionQuorum(election);
   }
 
   private notification(v: Vote, state: PeerState): Notification {
-    return { kind: 'notification', state, leader: v.leader, zxid: v.zxid, electionEpoch: v.electionEpoch, peerEpoch: v.peerEpoch };
+    return {
+      kind: 'notification',
+      state,
+      leader: v.leader,
+      zxid: v.zxid,
+      electionEpoch: v.electionEpoch,
+      peerEpoch: v.peerEpoch,
+      recovering: this.recovering,
+    };
   }
 
   private sendNotifications(e: ElectionState): void {
@@ -541,7 +580,9 @@ export class Peer {
 
   private stepNotification(from: ServerId, n: Notification): void {
     const r = this.role;
-    const fromVoter = this.quorum.isVoter(from);
+    if (this.quorum.isVoter(from)) this.noteRecovering(from, n.recovering);
+    // A recovering voter's vote does not count: its log may lack committed txns.
+    const fromVoter = this.quorum.isVoter(from) && !n.recovering;
     if (r.role !== 'looking') {
       // Settled peers answer LOOKING peers with the vote that elected the current leader.
       if (n.state === 'LOOKING') this.send(from, this.notification(this.currentVote, this.state));
@@ -549,8 +590,10 @@ export class Peer {
     }
     const e = r.election;
     if (!fromVoter) {
-      // A non-voter's vote never counts; tell it what we think.
-      this.send(from, this.notification(e.proposal, 'LOOKING'));
+      // A non-voter's vote never counts; tell a LOOKING one what we think (a settled one
+      // answered our own notification: answering it back would go on forever).
+      if (n.state === 'LOOKING') this.send(from, this.notification(e.proposal, 'LOOKING'));
+      this.reportStalled();
       return;
     }
     e.votesReceived++;
@@ -564,7 +607,7 @@ export class Peer {
           this.quorum.isVoter(n.leader) && totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, mine.leader, mine.zxid, mine.peerEpoch)
             ? { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' }
             : mine;
-        if (this.quorum.isVoter(this.id)) e.recv.set(this.id, e.proposal);
+        if (this.votes) e.recv.set(this.id, e.proposal);
         this.currentVote = e.proposal;
         this.sendNotifications(e);
       } else if (n.electionEpoch < e.logicalClock) {
@@ -576,7 +619,7 @@ export class Peer {
         totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, e.proposal.leader, e.proposal.zxid, e.proposal.peerEpoch)
       ) {
         e.proposal = { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' };
-        if (this.quorum.isVoter(this.id)) e.recv.set(this.id, e.proposal);
+        if (this.votes) e.recv.set(this.id, e.proposal);
         this.currentVote = e.proposal;
         this.sendNotifications(e);
         e.finalizeAt = null;
@@ -601,6 +644,22 @@ export class Peer {
       e.logicalClock = n.electionEpoch;
       this.finishElection(e, n.leader, vote);
     }
+  }
+
+  private noteRecovering(voter: ServerId, recovering: boolean): void {
+    if (recovering) this.recoveringVoters.add(voter);
+    else this.recoveringVoters.delete(voter);
+  }
+
+  /** Say once per change when the recovering voters we know of leave no quorum to elect a leader. */
+  private reportStalled(): void {
+    const recovering = [...this.recoveringVoters];
+    if (this.quorum.isVoter(this.id) && this.recovering) recovering.push(this.id);
+    const others = [...this.quorum.voters].filter((v) => !recovering.includes(v));
+    const key = this.quorum.containsQuorum(others) ? '' : recovering.sort((a, b) => a - b).join(',');
+    if (key === this.stalledReported) return;
+    this.stalledReported = key;
+    if (key !== '') this.emit({ kind: 'stalled', recovering: recovering.sort((a, b) => a - b) });
   }
 
   /** The proposed leader must itself say LEADING (or be us, in this very election round). */
@@ -772,6 +831,7 @@ export class Peer {
     const h: LearnerHandler = {
       id: from,
       observer,
+      recovering: msg.recovering,
       stage: 'info',
       acceptedEpoch: msg.acceptedEpoch,
       lastZxid: msg.lastZxid,
@@ -784,8 +844,11 @@ export class Peer {
     r.learners.set(from, h);
     r.newLeaderAcks.delete(from);
     r.electing.delete(from);
+    r.connecting.delete(from);
     if (r.phase === 'discovery') {
-      if (!observer) r.connecting.add(from);
+      // A recovering follower may have lost the accepted epoch it promised: it joins, but the
+      // epoch is decided by a quorum of the others (their promises cover any epoch it accepted).
+      if (!observer && !msg.recovering) r.connecting.add(from);
       this.maybeDecideEpoch(r);
     } else {
       this.sendLeaderInfo(h);
@@ -798,7 +861,7 @@ export class Peer {
     h.lastZxid = lastZxid;
     h.stage = 'epochAcked';
     if (r.phase === 'epochAck') {
-      if (!h.observer) {
+      if (!h.observer && !h.recovering) {
         const ahead =
           currentEpoch > this.currentEpoch || (currentEpoch === this.currentEpoch && lastZxid > this.history.lastZxid);
         if (ahead) {
@@ -990,7 +1053,13 @@ export class Peer {
   }
 
   private sendFollowerInfo(r: LearnerState): void {
-    this.send(r.leader, { kind: 'followerinfo', acceptedEpoch: this.acceptedEpoch, lastZxid: this.history.lastZxid, observer: r.observer });
+    this.send(r.leader, {
+      kind: 'followerinfo',
+      acceptedEpoch: this.acceptedEpoch,
+      lastZxid: this.history.lastZxid,
+      observer: r.observer,
+      recovering: this.recovering,
+    });
   }
 
   private stepLearner(r: LearnerState, msg: QuorumMessage): void {
@@ -1108,6 +1177,12 @@ export class Peer {
     // What was synced is persisted (appends queued before), then the epoch, then the ack.
     this.currentEpoch = r.newEpoch;
     this.persist({ kind: 'currentEpoch', epoch: r.newEpoch });
+    if (this.recovering) {
+      // The leader's history (every committed txn) is now ours, durable before the ack leaves:
+      // a member again, whose acks and votes count.
+      this.recovering = false;
+      this.persist({ kind: 'recovered' });
+    }
     r.stage = 'newleaderAcked';
     this.updateElectionVote(r.newEpoch);
     this.send(r.leader, { kind: 'ack', zxid }, true);

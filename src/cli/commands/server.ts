@@ -1,5 +1,7 @@
 /** `zablab server --config zoo.cfg`: one server in the foreground until SIGTERM or SIGINT. */
 import { loadConfig } from '../../server/config.js';
+import { ExitCode } from '../../server/fatal.js';
+import { StorageError } from '../../storage/index.js';
 import { createLogger, isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type Logger, type LogLevel } from '../../server/log.js';
 import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 
@@ -33,7 +35,16 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
   const stop = waitForStopSignal(log);
   try {
     const { startServer } = await import('../../server/index.js');
-    const server = await startServer(cfg, { log });
+    let server;
+    try {
+      server = await startServer(cfg, { log });
+    } catch (err) {
+      // A data directory the server cannot use (damaged, unreadable): one line, and
+      // ZooKeeper's exit code for it, so that supervisors and scripts can tell.
+      if (!(err instanceof StorageError)) throw err;
+      log.error(err.message);
+      return err.code === 'ZABLAB_STORAGE_DAMAGED' || err.code === 'ZABLAB_STORAGE_IO' ? ExitCode.UNABLE_TO_ACCESS_DATADIR : ExitCode.UNEXPECTED_ERROR;
+    }
     const signal = await stop.signal;
     log.info('shutting down', { signal });
     const closed = await withTimeout(server.close(), SHUTDOWN_TIMEOUT_MS);

@@ -12,7 +12,8 @@ import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Message, PeerState, Txn } from '../../zab/index.js';
 
 export const PEER_MAGIC = 0x5a42; // 'ZB'
-export const PEER_PROTOCOL_VERSION = 1;
+/** 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage. */
+export const PEER_PROTOCOL_VERSION = 2;
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
@@ -164,8 +165,9 @@ function bodySizeHint(msg: Message): number {
     case 'app':
       return 4 + msg.payload.length;
     case 'notification':
-      return 4 + 8 * 4;
+      return 4 + 8 * 4 + 1;
     case 'followerinfo':
+      return 17;
     case 'leaderinfo':
     case 'ackepoch':
     case 'diff':
@@ -188,10 +190,12 @@ function writeBody(w: JuteWriter, msg: Message): void {
       w.writeLong(msg.zxid);
       w.writeLong(msg.electionEpoch);
       w.writeLong(msg.peerEpoch);
+      w.writeBool(msg.recovering);
       return;
     case 'followerinfo':
       w.writeLong(msg.acceptedEpoch);
       w.writeLong(msg.lastZxid);
+      w.writeBool(msg.recovering);
       return;
     case 'leaderinfo':
       w.writeLong(msg.newEpoch);
@@ -298,11 +302,25 @@ function readBody(r: JuteReader, kind: number): Message {
       const state = STATES[stateCode];
       if (state === undefined) throw new PeerProtocolError('bad-value', `unknown peer state ${stateCode} in notification`);
       const leader = longToId(r.readLong(), 'notification leader');
-      return { kind: 'notification', state, leader, zxid: r.readLong(), electionEpoch: r.readLong(), peerEpoch: r.readLong() };
+      return {
+        kind: 'notification',
+        state,
+        leader,
+        zxid: r.readLong(),
+        electionEpoch: r.readLong(),
+        peerEpoch: r.readLong(),
+        recovering: r.readBool(),
+      };
     }
     case FrameKind.FOLLOWERINFO:
     case FrameKind.OBSERVERINFO:
-      return { kind: 'followerinfo', acceptedEpoch: r.readLong(), lastZxid: r.readLong(), observer: kind === FrameKind.OBSERVERINFO };
+      return {
+        kind: 'followerinfo',
+        acceptedEpoch: r.readLong(),
+        lastZxid: r.readLong(),
+        observer: kind === FrameKind.OBSERVERINFO,
+        recovering: r.readBool(),
+      };
     case FrameKind.LEADERINFO:
       return { kind: 'leaderinfo', newEpoch: r.readLong() };
     case FrameKind.ACKEPOCH:

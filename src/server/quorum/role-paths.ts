@@ -6,11 +6,16 @@
 import { Code, JuteReader, OpCode, encodeLoggedTxn } from '../../jute/index.js';
 import type { Peer, ServerId } from '../../zab/index.js';
 import type { ServerState } from '../four-letter.js';
+import type { PrepRequestProcessor } from '../prep.js';
 import type { Request } from '../request.js';
 import type { Revalidation, WritePath, ZooKeeperServer } from '../zk-server.js';
 import { encodeApp, SESSIONS_PER_PING_MAX, type AppMessage } from './app-messages.js';
 
 export class LookingPath implements WritePath {
+  readonly prep = null;
+  readonly expiresSessions = false;
+  readonly outstandingLimitDivisor = 1;
+
   submit(): void {
     throw new Error('LookingPath.submit: the server refuses requests while not serving');
   }
@@ -29,20 +34,21 @@ export class LookingPath implements WritePath {
 }
 
 export class LeaderPath implements WritePath {
+  readonly prep: PrepRequestProcessor;
+  /** The leader owns session expiry. */
+  readonly expiresSessions = true;
+  readonly outstandingLimitDivisor = 1;
+
   constructor(
     private readonly server: ZooKeeperServer,
     private readonly peer: Peer,
     private readonly pump: () => void,
   ) {
-    server.prep = server.newPrep();
-    server.expiresSessions = true;
-    server.outstandingLimitDivisor = 1;
-    // The leader owns session expiry: every session the database knows gets a fresh timer.
-    server.trackDatabaseSessions();
+    this.prep = server.newPrep();
   }
 
   submit(req: Request, trace?: string): void {
-    const prep = this.server.prep!;
+    const prep = this.prep;
     const proposalTrace = this.server.telemetry.proposalStarting(req, trace);
     const zxid = this.peer.propose((z) => {
       prep.prep(req, z);
@@ -127,6 +133,10 @@ function syncPath(body: Buffer): string {
 }
 
 export class LearnerPath implements WritePath {
+  readonly prep = null;
+  /** Sessions expire at the leader; a learner reports the ones its clients touch. */
+  readonly expiresSessions = false;
+  readonly outstandingLimitDivisor: number;
   private nextReqId = 1;
   private readonly revalidations = new Map<number, { resolve: (v: Revalidation) => void; timer: NodeJS.Timeout; sessionId: bigint; timeoutMs: number }>();
 
@@ -137,11 +147,8 @@ export class LearnerPath implements WritePath {
     private readonly observer: boolean,
     private readonly pump: () => void,
   ) {
-    server.prep = null;
-    server.expiresSessions = false;
-    server.trackDatabaseSessions();
     const voters = peer.quorum.voters.size;
-    server.outstandingLimitDivisor = voters > 2 ? voters - 1 : 1;
+    this.outstandingLimitDivisor = voters > 2 ? voters - 1 : 1;
   }
 
   submit(req: Request): void {

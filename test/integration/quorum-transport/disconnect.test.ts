@@ -51,7 +51,7 @@ describe('lost connections', () => {
     await connected(nodes);
     two.transport.send(1, { kind: 'ack', zxid: 1n });
     one.transport.send(2, { kind: 'commit', zxid: 1n });
-    two.transport.send(1, { kind: 'notification', state: 'LOOKING', leader: 2, zxid: 0n, electionEpoch: 1n, peerEpoch: 0n });
+    two.transport.send(1, { kind: 'notification', state: 'LOOKING', leader: 2, zxid: 0n, electionEpoch: 1n, peerEpoch: 0n, recovering: false });
     await waitFor(() => one.received.length === 2 && two.received.length === 1, 'messages after reconnecting');
     await sleep(50);
     expect(one.disconnects).toEqual([2]);

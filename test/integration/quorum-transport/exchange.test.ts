@@ -38,7 +38,7 @@ describe('message exchange', () => {
         if (peer === n) continue;
         for (let i = 0; i < PER_PAIR; i++) {
           n.transport.send(peer.id, proposal(i));
-          if (i % 10 === 0) n.transport.send(peer.id, { kind: 'notification', state: 'LOOKING', leader: n.id, zxid: 0n, electionEpoch: BigInt(i), peerEpoch: 0n });
+          if (i % 10 === 0) n.transport.send(peer.id, { kind: 'notification', state: 'LOOKING', leader: n.id, zxid: 0n, electionEpoch: BigInt(i), peerEpoch: 0n, recovering: false });
         }
       }
     }
@@ -97,7 +97,7 @@ describe('message exchange', () => {
     nodes = await ensemble([1, 2], {}, [2]);
     const [one, two] = nodes;
     for (let i = 0; i < 100; i++) {
-      two!.transport.send(1, { kind: 'notification', state: 'LOOKING', leader: 2, zxid: 0n, electionEpoch: BigInt(i), peerEpoch: 0n });
+      two!.transport.send(1, { kind: 'notification', state: 'LOOKING', leader: 2, zxid: 0n, electionEpoch: BigInt(i), peerEpoch: 0n, recovering: false });
     }
     await one!.transport.start();
     await waitFor(() => one!.received.length === 16, 'queued notifications');
@@ -147,7 +147,7 @@ describe('misbehaving peers', () => {
 
   async function stillWorks(one: Node, two: Node, zxid: bigint): Promise<void> {
     two.transport.send(1, { kind: 'commit', zxid });
-    one.transport.send(2, { kind: 'notification', state: 'LOOKING', leader: 1, zxid, electionEpoch: 1n, peerEpoch: 1n });
+    one.transport.send(2, { kind: 'notification', state: 'LOOKING', leader: 1, zxid, electionEpoch: 1n, peerEpoch: 1n, recovering: false });
     await waitFor(() => one.received.some((r) => r.msg.kind === 'commit' && r.msg.zxid === zxid), 'commit at 1');
     await waitFor(() => two.received.some((r) => r.msg.kind === 'notification' && r.msg.zxid === zxid), 'notification at 2');
   }

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 function note(epoch: number, leader = 1): Message {
-  return { kind: 'notification', state: 'LOOKING', leader, zxid: 0n, electionEpoch: BigInt(epoch), peerEpoch: 0n };
+  return { kind: 'notification', state: 'LOOKING', leader, zxid: 0n, electionEpoch: BigInt(epoch), peerEpoch: 0n, recovering: false };
 }
 
 async function connected(ns: Node[], each: number): Promise<void> {

@@ -28,7 +28,7 @@ async function behindRelays(a: PeerAddress): Promise<PeerAddress> {
 }
 
 function note(from: number, epoch: number): Message {
-  return { kind: 'notification', state: 'LOOKING', leader: from, zxid: 0n, electionEpoch: BigInt(epoch), peerEpoch: 0n };
+  return { kind: 'notification', state: 'LOOKING', leader: from, zxid: 0n, electionEpoch: BigInt(epoch), peerEpoch: 0n, recovering: false };
 }
 
 /** Log lines of new connections, as "peer/channel". */

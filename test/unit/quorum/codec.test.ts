@@ -20,14 +20,14 @@ const big = Buffer.alloc(20_000, 0xab);
 /** Every kind of message, with edge values. A new kind fails compilation here until it has samples. */
 const samples: { [K in MessageKind]: Extract<Message, { kind: K }>[] } = {
   notification: [
-    { kind: 'notification', state: 'LOOKING', leader: 3, zxid: 0x100000002n, electionEpoch: 7n, peerEpoch: 1n },
-    { kind: 'notification', state: 'FOLLOWING', leader: 0, zxid: 0n, electionEpoch: 0n, peerEpoch: 0n },
-    { kind: 'notification', state: 'LEADING', leader: 255, zxid: -1n, electionEpoch: 2n ** 63n - 1n, peerEpoch: -(2n ** 63n) },
-    { kind: 'notification', state: 'OBSERVING', leader: Number.MAX_SAFE_INTEGER, zxid: 5n, electionEpoch: 1n, peerEpoch: 1n },
+    { kind: 'notification', state: 'LOOKING', leader: 3, zxid: 0x100000002n, electionEpoch: 7n, peerEpoch: 1n, recovering: false },
+    { kind: 'notification', state: 'FOLLOWING', leader: 0, zxid: 0n, electionEpoch: 0n, peerEpoch: 0n, recovering: true },
+    { kind: 'notification', state: 'LEADING', leader: 255, zxid: -1n, electionEpoch: 2n ** 63n - 1n, peerEpoch: -(2n ** 63n), recovering: false },
+    { kind: 'notification', state: 'OBSERVING', leader: Number.MAX_SAFE_INTEGER, zxid: 5n, electionEpoch: 1n, peerEpoch: 1n, recovering: false },
   ],
   followerinfo: [
-    { kind: 'followerinfo', acceptedEpoch: 4n, lastZxid: 0x400000010n, observer: false },
-    { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true },
+    { kind: 'followerinfo', acceptedEpoch: 4n, lastZxid: 0x400000010n, observer: false, recovering: true },
+    { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true, recovering: false },
   ],
   leaderinfo: [{ kind: 'leaderinfo', newEpoch: 5n }],
   ackepoch: [{ kind: 'ackepoch', currentEpoch: 4n, lastZxid: 0x4000000ffn }],
@@ -103,8 +103,8 @@ describe('peer codec round trip', () => {
     expect(f.toString('latin1', 4, 6)).toBe('ZB');
     expect(f[6]).toBe(PEER_PROTOCOL_VERSION);
     expect(f[7]).toBe(2); // Leader.PROPOSAL
-    expect(encodeMessage({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false })[7]).toBe(11);
-    expect(encodeMessage({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true })[7]).toBe(16); // OBSERVERINFO
+    expect(encodeMessage({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false })[7]).toBe(11);
+    expect(encodeMessage({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true, recovering: false })[7]).toBe(16); // OBSERVERINFO
     expect(encodeMessage({ kind: 'ack', zxid: 0n })[7]).toBe(3);
   });
 
@@ -195,7 +195,7 @@ describe('malformed frames', () => {
     b[0] = 0x47; // 'GET ...'
     expectProtocolError(() => decodeFrame(b), 'bad-magic');
     const v = Buffer.from(ack);
-    v[2] = 2;
+    v[2] = 1; // a server of the version before recovering peers
     expectProtocolError(() => decodeFrame(v), 'bad-version');
     for (const kind of [1, 6, 7, 9, 19, 63, 67, 255]) {
       const k = Buffer.from(ack);

@@ -46,9 +46,9 @@ describe('election → discovery → sync → serving', () => {
   it('the leader: one zab.sync per learner, from its FOLLOWERINFO to in sync; diff_count and snap_count', () => {
     const s = traced(1);
     lead(s.tel, 1);
-    s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false });
-    s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false }); // resent
-    s.tel.messageReceived(3, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true });
+    s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false });
+    s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false }); // resent
+    s.tel.messageReceived(3, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true, recovering: false });
     s.tel.peerEvent({ kind: 'learnerSynced', learner: 2, mode: 'DIFF', txns: 4, observer: false });
     s.tel.peerEvent({ kind: 'learnerSynced', learner: 3, mode: 'SNAP', txns: 0, observer: true });
     const perLearner = s.named('zab.sync').filter((x) => x.attributes['zab.peer.id'] !== undefined);

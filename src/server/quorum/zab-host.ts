@@ -1,0 +1,311 @@
+/**
+ * ZabHost: one ZAB `Peer` (src/zab) on its storage — the loop that carries out each Ready
+ * exactly as its contract says: persist (log appends with fsync, truncations, snapshots,
+ * epoch files, the recovering mark), apply committed txns, advance, then release the
+ * messages the core allows. `zablab server` runs it with the machine's file system and its
+ * peer transport; the simulator (src/sim) runs this same code over a MemoryFs that crashes
+ * and damages, with its own network and clock. It has no sockets, timers or clock of its own:
+ * inputs (step, tick, disconnected) and how soon work runs (`schedule`) come from outside.
+ *
+ * Recovery (open): the disk is read as src/storage/recovery.ts plans it. When the history it
+ * holds is damaged (acknowledged txns unreadable), the host keeps the valid prefix, marks
+ * itself recovering durably, sets the damaged files aside, and starts a Peer that will not
+ * vote until it has synced the leader's history; damage never silently shortens a voter.
+ */
+import * as path from 'node:path';
+import { decodeLoggedTxn, encodeLoggedTxn, epochOf, zxidHex, type LoggedTxn } from '../../jute/index.js';
+import {
+  SnapshotPolicy,
+  clearRecovering,
+  cutHistory,
+  describeDamage,
+  markRecovering,
+  planCut,
+  readEpochFile,
+  readRecovering,
+  setAside,
+  writeEpochFile,
+  type EpochName,
+} from '../../storage/index.js';
+import { Peer, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
+import { ExitCode, fatalError, type FatalError } from '../fatal.js';
+import type { Logger } from '../log.js';
+import { inspectStorage, openDatabase, type SnapshotInfo, type StorageLayout, type ZKDatabase } from '../zk-database.js';
+
+/** What the host reports as it works (telemetry in a server, checkers in the simulator). */
+export interface ZabHostObserver {
+  messageReceived?(from: ServerId, msg: Message): void;
+  messageSent?(to: ServerId, msg: Message): void;
+  /** A persist op is about to be carried out. */
+  persisting?(op: PersistOp): void;
+  logAppended?(zxid: bigint, trace?: string): void;
+  logSynced?(fsyncStartedMs: number): void;
+  committedApplied?(zxid: bigint): void;
+  peerEvent?(e: PeerEvent): void;
+  /** A snapshot was started; the result says how it went. */
+  snapshot?(taken: Promise<SnapshotInfo | null>): Promise<unknown>;
+  /** The state was replaced by a leader's snapshot (SNAP). */
+  snapshotInstalled?(zxid: bigint): void;
+}
+
+export interface ZabHostOptions {
+  peer: PeerConfig;
+  layout: StorageLayout;
+  snapCount: number;
+  log: Logger;
+  /** Where the snapshot points fall (Math.random in a server, the seeded generator in the simulator). */
+  random: () => number;
+  /** Run `fn` after the current input, once (setImmediate in a server; the simulator's queue). */
+  schedule: (fn: () => void) => void;
+  send: (to: ServerId, msg: Message) => void;
+  /** A committed txn: apply it to the database (and answer whoever waits for it). */
+  apply: (txn: LoggedTxn) => void;
+  onEvent: (e: PeerEvent) => void;
+  /** The host stopped itself (a storage error, a broken invariant); called once. */
+  onFatal: (err: FatalError) => void;
+  observer?: ZabHostObserver;
+}
+
+export class ZabHost {
+  private processing = false;
+  /** The Ready loop's current run (close() waits for it). */
+  private running: Promise<void> = Promise.resolve();
+  private pumpScheduled = false;
+  private stopped = false;
+  private readonly snapshotPolicy: SnapshotPolicy;
+
+  private constructor(
+    private readonly opts: ZabHostOptions,
+    readonly db: ZKDatabase,
+    readonly peer: Peer,
+  ) {
+    this.snapshotPolicy = new SnapshotPolicy(opts.snapCount, opts.random);
+  }
+
+  /** Recover from disk (see the header) and start the Peer, LOOKING. */
+  static async open(opts: ZabHostOptions): Promise<ZabHost> {
+    const { layout, log } = opts;
+    const { fs, snapDir } = layout;
+    let { inputs, plan } = await inspectStorage(layout, log);
+    const epochs = {
+      acceptedEpoch: await readEpochFile(fs, snapDir, 'acceptedEpoch', layout.dataDir),
+      currentEpoch: await readEpochFile(fs, snapDir, 'currentEpoch', layout.dataDir),
+    };
+    const damagedEpochs = (['acceptedEpoch', 'currentEpoch'] as const).filter((n) => epochs[n].kind === 'damaged');
+    let recovering = await readRecovering(fs, snapDir);
+    if (plan.damage !== null || damagedEpochs.length > 0) {
+      const what = [
+        ...(plan.damage === null ? [] : [describeDamage(plan.damage)]),
+        ...damagedEpochs.map((n) => `${path.join(snapDir, n)} ${(epochs[n] as { detail: string }).detail}`),
+      ].join('; ');
+      recovering = `storage damage found ${new Date(Date.now()).toISOString()}: ${what}`;
+      log.error('storage damage: keeping the valid history, setting the rest aside, and recovering it from the leader before voting again', {
+        damage: what,
+      });
+      // The mark first: a crash from here on still restarts as recovering.
+      await markRecovering(fs, snapDir, recovering);
+      if (plan.damage !== null) await cutHistory(inputs, await planCut(inputs, plan, plan.validThrough));
+      for (const n of damagedEpochs) await setAside(fs, path.join(snapDir, n));
+      ({ inputs, plan } = await inspectStorage(layout, log));
+      if (plan.damage !== null) throw new Error(`invariant: damage left after setting it aside: ${describeDamage(plan.damage)}`);
+    } else if (recovering !== null) {
+      log.warn('recovering from earlier storage damage: not voting until synced with a leader', { reason: recovering });
+    }
+    const db = await openDatabase(layout, log, inputs, plan);
+    const { snapshotZxid, tail } = await db.readLogTail();
+    const lastLogged = tail.at(-1)?.hdr.zxid ?? snapshotZxid;
+    // A server upgraded from a version without epoch files derives them from its log (as
+    // ZooKeeper does); so does one whose epoch files were damaged (it does not vote until synced).
+    const epochOr = (name: EpochName, fallback: bigint): bigint => {
+      const e = epochs[name];
+      return e.kind === 'ok' ? e.epoch : fallback;
+    };
+    const currentEpoch = epochOr('currentEpoch', epochOf(lastLogged));
+    const acceptedEpoch = epochOr('acceptedEpoch', currentEpoch);
+    if (acceptedEpoch < currentEpoch) {
+      throw new Error(`${snapDir}: acceptedEpoch ${acceptedEpoch} is less than currentEpoch ${currentEpoch}; the epoch files are damaged`);
+    }
+    const peer = new Peer(opts.peer, {
+      acceptedEpoch,
+      currentEpoch,
+      appliedZxid: snapshotZxid,
+      log: tail.map((t): Txn => ({ zxid: t.hdr.zxid, data: encodeLoggedTxn(t) })),
+      recovering: recovering !== null,
+    });
+    return new ZabHost(opts, db, peer);
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  // ---------- inputs ----------
+
+  step(from: ServerId, msg: Message): void {
+    if (this.stopped) return;
+    this.opts.observer?.messageReceived?.(from, msg);
+    this.guard(() => this.peer.step(from, msg));
+  }
+
+  tick(): void {
+    if (this.stopped) return;
+    this.guard(() => this.peer.tick());
+  }
+
+  disconnected(peer: ServerId): void {
+    if (this.stopped) return;
+    this.guard(() => this.peer.disconnected(peer));
+  }
+
+  /** Run the core's outputs soon (once per scheduled turn, so that inputs batch). */
+  pump(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    this.opts.schedule(() => {
+      this.pumpScheduled = false;
+      if (this.stopped) return;
+      try {
+        this.flushMessages();
+      } catch (err) {
+        this.stop(fatalError('the ZAB host failed', err));
+        return;
+      }
+      if (!this.processing) this.running = this.processReadies();
+    });
+  }
+
+  /** Stop taking inputs, wait for the Ready in progress, close the database. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+    await this.db.close();
+  }
+
+  // ---------- the Ready loop ----------
+
+  /** The core turns a peer's protocol violation into LOOKING; anything else it throws is a broken invariant of ours. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.stop(fatalError('the ZAB core failed', err));
+      return;
+    }
+    this.pump();
+  }
+
+  private stop(err: FatalError): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.opts.onFatal(err);
+  }
+
+  private flushMessages(): void {
+    for (const env of this.peer.takeMessages()) {
+      let msg = env.msg;
+      if (msg.kind === 'snap' && msg.snapshot === undefined) {
+        // The core releases a SNAP only when our applied state is exactly at its zxid.
+        if (this.db.lastProcessedZxid !== msg.zxid) {
+          throw new Error(`invariant: SNAP at ${zxidHex(msg.zxid)} but state is at ${zxidHex(this.db.lastProcessedZxid)}`);
+        }
+        msg = { ...msg, snapshot: this.db.snapshotBytes() };
+      }
+      this.opts.send(env.to, msg);
+      this.opts.observer?.messageSent?.(env.to, msg);
+    }
+  }
+
+  private async processReadies(): Promise<void> {
+    this.processing = true;
+    try {
+      while (!this.stopped && this.peer.hasReady()) {
+        const rd = this.peer.ready();
+        // Committed txns are durable on a quorum already: answer them without waiting for this
+        // Ready's fsync, unless the Ready rewrites history (a TRUNC or a SNAP must land first).
+        const applyFirst = !rd.persist.some((op) => op.kind === 'truncate' || op.kind === 'installSnapshot');
+        if (applyFirst) this.apply(rd.apply);
+        await this.persist(rd.persist);
+        if (this.stopped) return;
+        if (!applyFirst) this.apply(rd.apply);
+        this.peer.advance(rd);
+        this.flushMessages();
+        for (const e of rd.events) {
+          this.opts.observer?.peerEvent?.(e);
+          this.opts.onEvent(e);
+        }
+        this.flushMessages();
+      }
+    } catch (err) {
+      this.stop(fatalError('the ZAB host failed', err));
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private apply(txns: readonly Txn[]): void {
+    for (const t of txns) {
+      this.opts.apply(decodeLoggedTxn(Buffer.from(t.data)));
+      this.opts.observer?.committedApplied?.(t.zxid);
+    }
+  }
+
+  /** Carry out persist ops in order; appends before anything else are fsynced first. */
+  private async persist(ops: PersistOp[]): Promise<void> {
+    const { db } = this;
+    const { fs, snapDir } = this.opts.layout;
+    const observer = this.opts.observer;
+    let unsynced = false;
+    const sync = async (): Promise<void> => {
+      if (!unsynced) return;
+      const fsyncStartedMs = performance.now();
+      await db.txnLog.commit();
+      observer?.logSynced?.(fsyncStartedMs);
+      unsynced = false;
+    };
+    for (const op of ops) {
+      observer?.persisting?.(op);
+      switch (op.kind) {
+        case 'append':
+          for (const t of op.txns) {
+            db.txnLog.append(decodeLoggedTxn(Buffer.from(t.data)));
+            observer?.logAppended?.(t.zxid, t.trace);
+            if (this.snapshotPolicy.onTxnLogged()) this.takeSnapshot();
+          }
+          unsynced = true;
+          break;
+        case 'truncate':
+          await sync();
+          await db.txnLog.truncate(op.zxid);
+          this.opts.log.info('log truncated', { zxid: zxidHex(op.zxid) });
+          break;
+        case 'installSnapshot':
+          await sync();
+          await db.snaps.save(op.zxid, [Buffer.from(op.snapshot)]);
+          await db.txnLog.truncate(op.zxid);
+          db.installSnapshot(op.snapshot, op.zxid);
+          observer?.snapshotInstalled?.(op.zxid);
+          this.opts.log.info('installed snapshot from leader', { zxid: zxidHex(op.zxid), bytes: op.snapshot.length });
+          break;
+        case 'acceptedEpoch':
+        case 'currentEpoch':
+          await sync();
+          await writeEpochFile(fs, snapDir, op.kind, op.epoch);
+          break;
+        case 'recovered':
+          await sync();
+          await clearRecovering(fs, snapDir);
+          this.opts.log.info('recovered from storage damage: synced the leader\'s history, voting again');
+          break;
+      }
+    }
+    await sync();
+  }
+
+  /** Fuzzy snapshot off the Ready loop; a snapshot that cannot be written stops the server (as ZooKeeper). */
+  private takeSnapshot(): void {
+    this.db.txnLog.rollLog();
+    const taken = this.db.takeSnapshot();
+    const watched = this.opts.observer?.snapshot?.(taken) ?? taken;
+    watched.catch((err: unknown) => this.stop(fatalError('cannot write a snapshot', err, ExitCode.TXNLOG_ERROR_TAKING_SNAPSHOT)));
+  }
+}
