@@ -546,6 +546,8 @@ export class Cluster implements CheckerView {
       case 'committed':
         this.stats.commits++;
         return;
+      case 'stalled':
+        return;
       case 'learnerSynced':
         if (e.mode === 'DIFF') this.stats.diffSyncs++;
         else if (e.mode === 'TRUNC') this.stats.truncSyncs++;

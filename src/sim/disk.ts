@@ -170,6 +170,8 @@ export class SimDisk {
       case 'currentEpoch':
         this.currentEpoch = op.epoch;
         return;
+      case 'recovered':
+        return;
     }
   }
 }

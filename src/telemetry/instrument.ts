@@ -651,6 +651,7 @@ export class ServerTelemetry {
         this.leaderCommitted(e.zxid);
         return;
       case 'app':
+      case 'stalled':
         return;
     }
   }
