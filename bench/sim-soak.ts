@@ -77,16 +77,20 @@ function jobFor(seed: number, steps: number, maxVoters: number, maxObservers: nu
   return { seed, voters: rng.int(3, maxVoters), observers: rng.int(0, maxObservers), steps };
 }
 
-function runJob(job: Job): JobResult {
-  const r: RunResult = runSeed(job.seed, { voters: job.voters, observers: job.observers, steps: job.steps });
+async function runJob(job: Job): Promise<JobResult> {
+  const r: RunResult = await runSeed(job.seed, { voters: job.voters, observers: job.observers, steps: job.steps });
   return { seed: job.seed, ok: r.ok, stats: r.stats, failure: r.ok ? null : formatFailure(r) };
 }
 
 function worker(): void {
   process.on('message', (m: ToWorker) => {
     if (m.kind === 'stop') process.exit(0);
-    const reply: FromWorker = { kind: 'done', results: m.jobs.map(runJob) };
-    process.send!(reply);
+    void (async () => {
+      const results: JobResult[] = [];
+      for (const job of m.jobs) results.push(await runJob(job));
+      const reply: FromWorker = { kind: 'done', results };
+      process.send!(reply);
+    })();
   });
 }
 

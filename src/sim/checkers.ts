@@ -14,16 +14,19 @@
  *  quorum     — a txn is applied only once a quorum of voters holds it durably.
  *  durability — a server sends ACK, ACKEPOCH, NEWLEADER or LEADERINFO only once what the
  *               message vouches for is durable on its disk (the Ready contract).
+ *  digest     — (runner) at the end, every server's data tree has the same digest: the same
+ *               txns applied over any mix of fuzzy snapshots, replays, SNAPs and TRUNCs.
  *  liveness   — (runner) after the faults, the cluster converges within a bound.
- *  core/host  — the core threw, or the host was asked to do something impossible (e.g. ship
- *               a SNAP of a state that is not at the announced zxid).
+ *  core/host  — the core threw, the host stopped on something that is not a storage error, or
+ *               a server could not start from what its disk holds.
  */
+import { decodeLoggedTxn } from '../jute/index.js';
 import type { Message, Peer, ServerId, Txn, Zxid } from '../zab/index.js';
 import { counterOf, epochOf, makeZxid, zxidHex } from '../zab/index.js';
 import type { SimDisk } from './disk.js';
-import { decodeWrite, type AppliedEntry } from './state.js';
+import { writeIdOf, type AppliedEntry } from './state.js';
 
-export type CheckName = 'election' | 'prefix' | 'acked' | 'log' | 'quorum' | 'durability' | 'liveness' | 'core' | 'host';
+export type CheckName = 'election' | 'prefix' | 'acked' | 'log' | 'quorum' | 'durability' | 'digest' | 'liveness' | 'core' | 'host';
 
 export interface Violation {
   check: CheckName;
@@ -175,7 +178,8 @@ export class Checkers {
   // ---------- log ----------
 
   onLogAppend(id: ServerId, t: Txn): void {
-    const w = decodeWrite(t.data);
+    const w = writeIdOf(decodeLoggedTxn(Buffer.from(t.data)));
+    if (w === null) return;
     const prev = this.logged.get(t.zxid);
     if (prev === undefined) this.logged.set(t.zxid, w);
     else if (prev !== w) this.fail('log', `server ${id} logged ${zxidHex(t.zxid)} as write ${w}, elsewhere it is write ${prev}`);
@@ -201,7 +205,7 @@ export class Checkers {
     switch (msg.kind) {
       case 'ack':
         if (counterOf(msg.zxid) !== 0n) {
-          if (disk.lastDurableZxid < msg.zxid || !this.durableHasZxid(disk, msg.zxid)) {
+          if (!disk.hasZxid(msg.zxid)) {
             this.fail('durability', `server ${id} ACKs ${zxidHex(msg.zxid)} to ${to} before logging it durably`);
           }
           return;
@@ -255,17 +259,19 @@ export class Checkers {
     }
   }
 
-  private durableHasZxid(disk: SimDisk, zxid: Zxid): boolean {
-    if (zxid <= disk.snapshot.zxid) return true;
-    for (let i = disk.log.length - 1; i >= 0; i--) {
-      const z = disk.log[i]!.zxid;
-      if (z === zxid) return true;
-      if (z < zxid) return false;
-    }
-    return false;
-  }
-
   // ---------- end of run ----------
+
+  /** At the end: every server's tree is the same (servers as [id, digest]). */
+  checkDigests(digests: readonly [ServerId, bigint][]): void {
+    const [first, ...rest] = digests;
+    if (first === undefined) return;
+    for (const [id, d] of rest) {
+      if (d !== first[1]) {
+        this.fail('digest', `server ${id} ends with tree digest ${d}, server ${first[0]} with ${first[1]}: the same txns made different trees`);
+        return;
+      }
+    }
+  }
 
   /** Every acknowledged write is in `applied` (a server's final state). */
   checkHoldsAcked(id: ServerId, applied: readonly AppliedEntry[]): void {

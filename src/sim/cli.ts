@@ -105,7 +105,8 @@ export function formatTotals(t: SimStats, runs: number): string {
     `totals over ${runs} runs: ${t.ticks} ticks, ${t.elections} elections, ${t.establishments} epochs, ${t.commits} commits, ` +
     `${t.writesAcked}/${t.writesSubmitted} writes acked, ${t.syncsAnswered} syncs answered, ${t.crashes} crashes, ${t.tornTails} torn tails, ${t.partitions} partitions, ` +
     `${t.connectionDrops} drops, ${t.pauses} pauses, sync ${t.diffSyncs}/${t.truncSyncs}/${t.snapSyncs} diff/trunc/snap, ` +
-    `${t.hostSnapshots} host snapshots, ${t.excludedByEpoch} left out by accepted epoch, ${t.messagesDelivered} msgs`
+    `${t.hostSnapshots} host snapshots, ${t.damageInjected} disks damaged, ${t.recoveries} recoveries, ${t.errnoFaults} errno faults, ` +
+    `${t.fatalExits} fatal exits, ${t.excludedByEpoch} left out by accepted epoch, ${t.messagesDelivered} msgs`
   );
 }
 
@@ -136,7 +137,7 @@ export async function simMain(argv: readonly string[], io: SimIO = defaultIO, re
     const seed = (args.seed + i) >>> 0;
     const opts: RunOptions = { ...args.run, replayPrefix };
     if (args.trace) opts.trace = (line) => io.stdout(line + '\n');
-    const r = runSeed(seed, opts);
+    const r = await runSeed(seed, opts);
     ran++;
     addStats(totals, r.stats);
     if (!r.ok) {
@@ -145,8 +146,6 @@ export async function simMain(argv: readonly string[], io: SimIO = defaultIO, re
       break;
     }
     if (args.seeds <= 20) io.stdout(formatStats(r) + '\n');
-    // Yield now and then so that a long run stays interruptible.
-    if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve));
   }
   const secs = (performance.now() - started) / 1000;
   if (ran > 1) io.stdout(formatTotals(totals, ran) + '\n');

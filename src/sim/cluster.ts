@@ -1,50 +1,42 @@
 /**
- * A simulated ensemble: N voters and M observers, each a ZAB `Peer` on a simulated host, the
- * network between them, their disks, and the clients' writes. The cluster performs one input
- * at a time (deliver a message, tick a server, finish an fsync, crash, restart, partition...)
- * and runs the host loop after it, exactly as the Ready contract in src/zab/peer.ts says:
- *
- *   takeMessages() → network;  ready() → disk (un-fsynced);  fsync done → install snapshot,
- *   apply txns, record events → advance(ready).
+ * A simulated ensemble: N voters and M observers, each the ZabHost of src/server (the Ready
+ * loop, recovery and storage code of `zablab server`) on a simulated disk, the network
+ * between them, and the clients' writes. The cluster performs one input at a time (deliver a
+ * message, tick a server, crash, restart, partition...) and then lets the hosts run until
+ * they wait on something only the driver decides: an fsync, a turn of a snapshot write, a
+ * message. Hosts schedule their work as microtasks and their disks never touch a real file,
+ * timer or clock, so draining microtasks after each input makes every run exact: one seed,
+ * one run.
  *
  * Who decides *when* things happen (message delays, fsync latency, faults) is the driver: the
  * seeded runner (runner.ts) or a scripted scenario (scenario.ts).
  */
-import type { Envelope, PeerConfig, PeerEvent, PeerTicks, PersistOp, ServerId, Txn } from '../zab/index.js';
-import { QuorumVerifier, zxidHex } from '../zab/index.js';
+import { zxidHex, type LoggedTxn } from '../jute/index.js';
+import { StorageError } from '../storage/index.js';
+import { ZabHost } from '../server/quorum/zab-host.js';
+import type { FatalError } from '../server/fatal.js';
+import type { Logger } from '../server/log.js';
+import type { Envelope, Message, PeerEvent, PeerTicks, PersistOp, ServerId } from '../zab/index.js';
+import { QuorumVerifier } from '../zab/index.js';
 import { Checkers, type CheckerView } from './checkers.js';
-import { SimDisk, SimDiskError } from './disk.js';
+import { serverDirs, type SimDisk } from './disk.js';
 import { SimServer, type ServerRole } from './host.js';
 import { Network, type InFlight } from './network.js';
 import { Prng } from './prng.js';
-import {
-  decodeSnapshot,
-  decodeSync,
-  decodeWrite,
-  encodeSnapshot,
-  encodeSync,
-  encodeWrite,
-  SimStateError,
-  type AppliedEntry,
-} from './state.js';
+import { appliedFromTree, decodeSync, decodeWrite, encodeSync, encodeWrite, writeIdOf, writeTxn } from './state.js';
 
 export interface ClusterConfig {
   voters: number;
   observers: number;
   ticks: PeerTicks;
   committedLogMax: number;
-  /** The host snapshots after a random number of applied txns in [snapCount/2+1, snapCount]; 0 never. */
+  /** The hosts snapshot after a random number of logged txns in [snapCount/2+1, snapCount]; 0 never. */
   snapCount: number;
-  /**
-   * Apply a Ready's committed txns before its fsync completes (as src/server does) unless it
-   * truncates or installs a snapshot; false: apply after the fsync.
-   */
-  applyBeforeFsync?: boolean;
+  /** Txn log pre-allocation step in bytes (0: none). */
+  preAllocSize?: number;
   /** Seed for the hosts' own choices (snapshot points). */
   hostSeed?: number;
-  /** Initial durable disks by server id (scripted scenarios); the others start empty. */
-  disks?: ReadonlyMap<ServerId, SimDisk>;
-  /** Servers that start crashed (scripted scenarios). */
+  /** Servers that start down (scripted scenarios). */
   startDown?: readonly ServerId[];
 }
 
@@ -53,8 +45,10 @@ export interface ClusterDriver {
   /** Virtual-time delay for a message about to be sent from → to. */
   messageDelay(from: ServerId, to: ServerId): number;
   messageSent(m: InFlight): void;
-  /** Server `s` wrote a Ready to its disk and waits for the fsync; call `completeFsync(s.id)` later. */
-  fsyncStarted(s: SimServer): void;
+  /** Server `s`'s storage waits for an fsync or a turn of a long write: call release() when it is done. */
+  gate(s: SimServer, kind: 'sync' | 'yield', release: () => void): void;
+  /** Server `s` stopped on its own (a storage error made it exit, or it could not start): bring it back later. */
+  serverExited(s: SimServer): void;
 }
 
 export interface SimStats {
@@ -80,6 +74,13 @@ export interface SimStats {
   fsyncs: number;
   tornTails: number;
   hostSnapshots: number;
+  /** Storage faults injected: flipped bits and lost writes at rest, errno failures. */
+  damageInjected: number;
+  errnoFaults: number;
+  /** A server stopped itself on a storage error (and was restarted). */
+  fatalExits: number;
+  /** A server found damage to its acknowledged history and recovered it from a leader. */
+  recoveries: number;
   /** Servers left out at the end: accepted epoch above the leader's (see runner.ts). */
   excludedByEpoch: number;
 }
@@ -108,6 +109,10 @@ export function emptyStats(): SimStats {
     fsyncs: 0,
     tornTails: 0,
     hostSnapshots: 0,
+    damageInjected: 0,
+    errnoFaults: 0,
+    fatalExits: 0,
+    recoveries: 0,
     excludedByEpoch: 0,
   };
 }
@@ -121,19 +126,23 @@ interface WriteRecord {
   ackedAt: number | null;
 }
 
-/** How much of the un-fsynced data survives a crash. */
-export type CrashKeep = 'none' | 'all' | number | ((pending: readonly PersistOp[]) => number);
+/** What survives a crash of un-synced writes. */
+export type CrashKeep =
+  /** A power loss: only what was fsynced. */
+  | 'none'
+  /** The process died, the machine did not: everything written is in the page cache. */
+  | 'all'
+  /** A power loss part-way through writeback: a random prefix per file (the generator decides). */
+  | Prng;
 
 export interface CrashOptions {
   keep?: CrashKeep;
-  /** The op after the kept ones, if an append, leaves a torn record behind. */
+  /** With a random prefix: the next write may be torn (a prefix of its bytes reached the disk). */
   torn?: boolean;
   /** The process died (its kernel resets the connections); false: a power loss or a hang. */
   reset?: boolean;
 }
 
-/** Bound on host-loop rounds after one input (each round takes messages and at most one Ready). */
-const PUMP_ROUNDS_MAX = 10_000;
 /** Bound on writes tracked in one run. */
 export const WRITES_MAX = 1_000_000;
 
@@ -146,7 +155,7 @@ export class Cluster implements CheckerView {
   readonly network: Network;
   readonly checkers: Checkers;
   readonly stats: SimStats = emptyStats();
-  now = 0;
+  private clock = 0;
   /** Optional transcript of what happens (scenarios and --trace). */
   trace: ((line: string) => void) | null = null;
   private readonly writes = new Map<number, WriteRecord>();
@@ -170,18 +179,27 @@ export class Cluster implements CheckerView {
     this.hostRng = new Prng(config.hostSeed ?? 1);
     for (const id of this.ids) {
       const role: ServerRole = this.quorum.isVoter(id) ? 'voter' : 'observer';
-      this.servers.set(id, new SimServer(id, role, config.disks?.get(id) ?? new SimDisk()));
+      const s: SimServer = new SimServer(id, role, () => (kind, release) => this.gate(s, kind, release));
+      this.servers.set(id, s);
     }
-    for (const s of this.servers.values()) this.scheduleSnapshot(s);
   }
 
-  /** Start every server not listed in `config.startDown` (after the driver is ready). */
-  boot(): void {
+  /** Virtual time; the disks see it too (their faults last until a time). */
+  get now(): number {
+    return this.clock;
+  }
+
+  set now(t: number) {
+    this.clock = t;
+    for (const s of this.servers.values()) s.disk.now = t;
+  }
+
+  /** Start every server not listed in `config.startDown`; resolves once they all started. */
+  async boot(): Promise<void> {
     const down = new Set(this.config.startDown ?? []);
-    for (const id of this.ids) {
-      const s = this.server(id);
-      if (!down.has(id) && !s.up) this.guard(() => this.startServer(s));
-    }
+    const starts = this.ids.filter((id) => !down.has(id)).map((id) => this.startServer(this.server(id)));
+    await this.settle();
+    await Promise.all(starts);
   }
 
   // ---------- CheckerView ----------
@@ -218,7 +236,7 @@ export class Cluster implements CheckerView {
   }
 
   downIds(): ServerId[] {
-    return this.ids.filter((id) => !this.server(id).up);
+    return this.ids.filter((id) => !this.server(id).up && !this.server(id).starting);
   }
 
   isAcked(writeId: number): boolean {
@@ -227,99 +245,79 @@ export class Cluster implements CheckerView {
 
   // ---------- inputs ----------
 
+  /**
+   * Let the hosts run until each waits on the driver (an fsync, a yield, a message): their
+   * work is microtasks only, and every microtask runs before the next turn of the event loop.
+   */
+  settle(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
+  }
+
   /** Deliver the head message of its pair (FIFO); it must be `m`. */
-  deliver(m: InFlight): void {
+  async deliver(m: InFlight): Promise<void> {
     const head = this.network.head(m.from, m.to);
     if (head !== m) throw new Error(`deliver: message #${m.seq} ${m.from}→${m.to} is not the head of its connection`);
     this.network.shift(m.from, m.to);
     this.stats.messagesDelivered++;
-    const s = this.server(m.to);
-    const peer = s.peer;
-    if (!peer) return; // Nobody listens: lost.
+    const host = this.server(m.to).host;
+    if (!host) return; // Nobody listens: lost.
     if (this.trace) this.traceLine(() => `${m.from}→${m.to} ${describeMessage(m.msg)}`);
-    this.guard(() => {
-      peer.step(m.from, m.msg);
-      this.pump(s);
-    });
+    host.step(m.from, m.msg);
+    await this.settle();
   }
 
   /**
-   * Deliver several messages (each the head of its connection when its turn comes) and run
-   * the host loop once per receiver afterwards, as a host that read them in one go would:
-   * their persist ops then land in one Ready.
+   * Deliver several messages (each the head of its connection when its turn comes) before the
+   * hosts run, as a host that read them in one go would: their persist ops then land in one Ready.
    */
-  deliverBatch(ms: readonly InFlight[]): void {
-    const touched = new Set<SimServer>();
-    this.guard(() => {
-      for (const m of ms) {
-        if (this.network.head(m.from, m.to) !== m) throw new Error(`deliverBatch: message #${m.seq} is not the head of its connection`);
-        this.network.shift(m.from, m.to);
-        this.stats.messagesDelivered++;
-        const s = this.server(m.to);
-        if (!s.peer) continue;
-        if (this.trace) this.traceLine(() => `${m.from}→${m.to} ${describeMessage(m.msg)} (batch)`);
-        s.peer.step(m.from, m.msg);
-        touched.add(s);
-      }
-      for (const s of touched) this.pump(s);
-    });
+  async deliverBatch(ms: readonly InFlight[]): Promise<void> {
+    for (const m of ms) {
+      if (this.network.head(m.from, m.to) !== m) throw new Error(`deliverBatch: message #${m.seq} is not the head of its connection`);
+      this.network.shift(m.from, m.to);
+      this.stats.messagesDelivered++;
+      const host = this.server(m.to).host;
+      if (!host) continue;
+      if (this.trace) this.traceLine(() => `${m.from}→${m.to} ${describeMessage(m.msg)} (batch)`);
+      host.step(m.from, m.msg);
+    }
+    await this.settle();
   }
 
-  tick(id: ServerId): void {
-    const s = this.server(id);
-    const peer = s.peer;
-    if (!peer) return;
-    this.guard(() => {
-      peer.tick();
-      this.pump(s);
-    });
+  async tick(id: ServerId): Promise<void> {
+    const host = this.server(id).host;
+    if (!host) return;
+    host.tick();
+    await this.settle();
   }
 
-  completeFsync(id: ServerId): void {
+  /** The process stops (see CrashOptions for what its disk keeps). Connections are lost. */
+  async crash(id: ServerId, opts: CrashOptions = {}): Promise<void> {
     const s = this.server(id);
-    if (!s.peer || !s.ready) throw new Error(`completeFsync: server ${id} has no fsync outstanding`);
-    this.guard(() => {
-      s.disk.fsync();
-      this.stats.fsyncs++;
-      this.finishReady(s);
-      this.pump(s);
-    });
-  }
-
-  crash(id: ServerId, opts: CrashOptions = {}): void {
-    const s = this.server(id);
-    if (!s.peer) return;
-    const pending = s.disk.pending;
-    const keep = opts.keep ?? 'none';
-    const k =
-      keep === 'none' ? 0 : keep === 'all' ? pending.length : typeof keep === 'number' ? keep : keep(pending);
-    s.crash(k, opts.torn ?? false);
+    if (!s.host && !s.starting) return;
+    this.kill(s, opts);
     this.stats.crashes++;
-    if (this.trace) this.traceLine(() => `crash ${id} (kept ${k} of ${pending.length} un-fsynced ops${opts.torn ? ', torn tail' : ''})`);
-    for (const o of this.ids) if (o !== id) this.network.dropPair(id, o);
     if (opts.reset ?? true) this.resetPeersOf(id);
+    await this.settle();
   }
 
-  restart(id: ServerId): void {
+  /** Start a down server from its disk; resolves when it runs (or could not start). */
+  async restart(id: ServerId): Promise<void> {
     const s = this.server(id);
-    if (s.peer) return;
-    this.guard(() => {
-      // The new process's kernel resets whatever connections the peers still believe in.
-      for (const o of this.ids) if (o !== id) this.network.dropPair(id, o);
-      this.resetPeersOf(id);
-      this.startServer(s);
-      this.stats.restarts++;
-    });
+    if (s.host || s.starting) return;
+    // The new process's kernel resets whatever connections the peers still believe in.
+    for (const o of this.ids) if (o !== id) this.network.dropPair(id, o);
+    this.resetPeersOf(id);
+    this.stats.restarts++;
+    await this.startServer(s);
   }
 
   /** Cut `side` off from the rest; every connection across is reset. */
-  partition(side: readonly ServerId[]): void {
+  async partition(side: readonly ServerId[]): Promise<void> {
     const pairs = this.network.partition(side);
     this.stats.partitions++;
     if (this.trace) this.traceLine(() => `partition [${side.join(',')}] | rest`);
-    this.guard(() => {
-      for (const [a, b] of pairs) this.disconnectPair(a, b);
-    });
+    for (const [a, b] of pairs) this.disconnectPair(a, b);
+    await this.settle();
   }
 
   heal(): void {
@@ -329,35 +327,36 @@ export class Cluster implements CheckerView {
   }
 
   /** Reset the connection between a and b: in-flight messages are lost, both sides notice. */
-  dropConnection(a: ServerId, b: ServerId): void {
+  async dropConnection(a: ServerId, b: ServerId): Promise<void> {
     this.network.dropPair(a, b);
     this.stats.connectionDrops++;
     if (this.trace) this.traceLine(() => `drop connection ${a}-${b}`);
-    this.guard(() => this.disconnectPair(a, b));
+    this.disconnectPair(a, b);
+    await this.settle();
   }
 
   /**
    * A client sends a write to server `id`. The leader proposes it; a learner forwards it to
    * the leader. Returns the write id, or null when the server does not serve.
    */
-  submitWrite(id: ServerId): number | null {
+  async submitWrite(id: ServerId): Promise<number | null> {
     const s = this.server(id);
-    const peer = s.peer;
-    if (!peer?.serving || s.pausedUntil > this.now) return null;
+    const host = s.host;
+    const peer = host?.peer;
+    if (!host || !peer?.serving || s.pausedUntil > this.now) return null;
     if (this.writes.size >= WRITES_MAX) throw new Error(`more than ${WRITES_MAX} writes in one run`);
     const writeId = this.nextWriteId++;
-    const payload = encodeWrite(writeId);
-    let taken = false;
-    this.guard(() => {
-      if (peer.state === 'LEADING') taken = peer.propose(() => payload) !== null;
-      else taken = peer.leaderId !== null && peer.sendApp(peer.leaderId, payload);
-      this.pump(s);
-    });
-    if (!taken) return null;
-    this.writes.set(writeId, { id: writeId, server: id, session: s.session, submittedAt: this.now, ackedAt: null });
-    this.stats.writesSubmitted++;
-    if (this.trace) this.traceLine(() => `client write w${writeId} at ${id}`);
-    return writeId;
+    let taken: boolean;
+    if (peer.state === 'LEADING') taken = peer.propose((z) => writeTxn(z, writeId)) !== null;
+    else taken = peer.leaderId !== null && peer.sendApp(peer.leaderId, encodeWrite(writeId));
+    host.pump();
+    if (taken) {
+      this.writes.set(writeId, { id: writeId, server: id, session: s.session, submittedAt: this.now, ackedAt: null });
+      this.stats.writesSubmitted++;
+      if (this.trace) this.traceLine(() => `client write w${writeId} at ${id}`);
+    }
+    await this.settle();
+    return taken ? writeId : null;
   }
 
   /**
@@ -365,58 +364,150 @@ export class Cluster implements CheckerView {
    * once everything the leader proposed before it is committed. When the answer arrives, the
    * learner must have applied every write acknowledged before the SYNC was sent.
    */
-  submitSync(id: ServerId): number | null {
+  async submitSync(id: ServerId): Promise<number | null> {
     const s = this.server(id);
-    const peer = s.peer;
-    if (!peer?.serving || peer.state === 'LEADING' || peer.leaderId === null || s.pausedUntil > this.now) return null;
+    const host = s.host;
+    const peer = host?.peer;
+    if (!host || !peer?.serving || peer.state === 'LEADING' || peer.leaderId === null || s.pausedUntil > this.now) return null;
     if (this.syncs.size >= WRITES_MAX) throw new Error(`more than ${WRITES_MAX} syncs outstanding`);
     const syncId = this.nextSyncId++;
-    const leader = peer.leaderId;
-    let taken = false;
-    this.guard(() => {
-      taken = peer.sendApp(leader, encodeSync(syncId));
-      this.pump(s);
-    });
-    if (!taken) return null;
-    this.syncs.set(syncId, { server: id, session: s.session, ackedBefore: this.checkers.acked.length });
-    if (this.trace) this.traceLine(() => `client sync #${syncId} at ${id}`);
-    return syncId;
-  }
-
-  /** Run `fn`; an exception from the core (or the host) is a violation, not a crash of the simulator. */
-  guard(fn: () => void): void {
-    try {
-      fn();
-    } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      const where = err.stack?.split('\n').slice(1, 3).join(' ').trim() ?? '';
-      const hostError = e instanceof SimDiskError || e instanceof SimStateError;
-      this.checkers.fail(hostError ? 'host' : 'core', `${err.message} ${where}`);
+    const taken = peer.sendApp(peer.leaderId, encodeSync(syncId));
+    host.pump();
+    if (taken) {
+      this.syncs.set(syncId, { server: id, session: s.session, ackedBefore: this.checkers.acked.length });
+      if (this.trace) this.traceLine(() => `client sync #${syncId} at ${id}`);
     }
+    await this.settle();
+    return taken ? syncId : null;
   }
 
-  // ---------- host loop ----------
+  // ---------- the hosts ----------
 
-  private startServer(s: SimServer): void {
-    const cfg: PeerConfig = {
-      id: s.id,
-      quorum: this.quorum,
-      ticks: this.config.ticks,
-      committedLogMax: this.config.committedLogMax,
-    };
-    const { tornDropped } = s.start(cfg);
-    if (tornDropped) this.stats.tornTails++;
+  private gate(s: SimServer, kind: 'sync' | 'yield', release: () => void): void {
+    const incarnation = s.incarnation;
+    s.pendingIo++;
+    this.driver.gate(s, kind, () => {
+      if (s.incarnation !== incarnation) return; // The process that waited is gone.
+      s.pendingIo--;
+      if (kind === 'sync') this.stats.fsyncs++;
+      release();
+    });
+  }
+
+  private kill(s: SimServer, opts: CrashOptions): void {
+    s.host?.kill();
+    s.host = null;
+    s.starting = false;
+    s.incarnation++;
+    s.pendingIo = 0;
+    s.ops.length = 0;
+    s.opsDone.clear();
+    s.applied = [];
+    s.pausedUntil = 0;
+    s.fsyncHeld = false; // A new process: the scenario's hold was on the old one.
+    const keep = opts.keep ?? 'none';
+    s.disk.crash(
+      keep === 'none'
+        ? {}
+        : keep === 'all'
+          ? { keepFileOps: (_f, n) => n, keepDirOps: (_d, n) => n }
+          : {
+              keepFileOps: (_f, n) => keep.int(0, n),
+              keepDirOps: (_d, n) => keep.int(0, n),
+              ...(opts.torn ? { tornBytes: (_f: string, n: number) => keep.int(0, n) } : {}),
+            },
+    );
+    for (const o of this.ids) if (o !== s.id) this.network.dropPair(s.id, o);
+    if (this.trace) this.traceLine(() => `crash ${s.id} (keeping ${keep instanceof Prng ? 'a prefix' : keep} of what was not fsynced${opts.torn ? ', maybe torn' : ''})`);
+  }
+
+  private async startServer(s: SimServer): Promise<void> {
+    s.starting = true;
+    s.incarnation++;
+    const incarnation = s.incarnation;
+    const { dataDir, versionDir } = serverDirs(s.id);
+    let host: ZabHost;
+    try {
+      host = await ZabHost.open({
+        peer: { id: s.id, quorum: this.quorum, ticks: this.config.ticks, committedLogMax: this.config.committedLogMax },
+        layout: {
+          fs: s.disk.fs,
+          dataDir,
+          snapDir: versionDir,
+          logDir: versionDir,
+          preAllocSize: this.config.preAllocSize ?? 0,
+          maxTxnSize: 64 * 1024,
+        },
+        snapCount: this.config.snapCount > 0 ? this.config.snapCount : Number.MAX_SAFE_INTEGER,
+        log: this.logger(s),
+        random: () => this.hostRng.float(),
+        schedule: (fn) => queueMicrotask(fn),
+        send: (to, msg) => this.transmit(s, to, msg),
+        apply: (txn) => this.apply(s, txn),
+        onEvent: (e) => this.onEvent(s, e),
+        onFatal: (err) => this.onFatal(s, err),
+        observer: {
+          persisting: (op) => this.persisting(s, op),
+          persisted: (op) => {
+            const o = s.ops.find((x) => x.op === op);
+            if (o !== undefined) o.done = true;
+            while (s.ops[0]?.done === true) s.ops.shift();
+            s.opsDone.set(op.kind, (s.opsDone.get(op.kind) ?? 0) + 1);
+          },
+          snapshotInstalled: (zxid) => this.snapshotInstalled(s, zxid),
+          snapshot: (taken) => {
+            this.stats.hostSnapshots++;
+            return taken;
+          },
+        },
+      });
+    } catch (err) {
+      if (s.incarnation !== incarnation) return; // Crashed while starting.
+      s.starting = false;
+      if (isOperatingError(err)) {
+        if (this.trace) this.traceLine(() => `${s.id} could not start: ${String(err)}`);
+        this.driver.serverExited(s);
+        return;
+      }
+      this.checkers.fail('host', `server ${s.id} failed to start from its disk: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      return;
+    }
+    if (s.incarnation !== incarnation) {
+      host.kill();
+      return;
+    }
+    s.starting = false;
+    s.host = host;
+    s.session++;
+    s.applied = appliedFromTree(host.db.tree, host.db.lastProcessedZxid);
+    if (host.peer.isRecovering) this.stats.recoveries++;
     this.checkers.onRestore(s.id, s.applied);
-    if (this.trace) this.traceLine(() => `start ${s.id} (applied ${s.applied.length}, log ${s.disk.log.length}, epochs ${s.disk.acceptedEpoch}/${s.disk.currentEpoch})`);
-    this.pump(s);
+    if (this.trace) {
+      this.traceLine(
+        () =>
+          `start ${s.id} (applied ${s.applied.length}, logged to ${zxidHex(host.peer.lastLoggedZxid)}, epochs ${host.peer.epochs.accepted}/${host.peer.epochs.current}${host.peer.isRecovering ? ', RECOVERING' : ''})`,
+      );
+    }
+    host.pump();
+    await this.settle();
+  }
+
+  /** A fatal error stopped the host: a storage error is the process exiting (a supervisor restarts it); anything else is a bug. */
+  private onFatal(s: SimServer, err: FatalError): void {
+    if (!isOperatingError(err.cause ?? err)) {
+      this.checkers.fail('host', `server ${s.id}: ${err.message}`);
+      return;
+    }
+    this.stats.fatalExits++;
+    if (this.trace) this.traceLine(() => `${s.id} exits: ${err.message.split('\n')[0]}`);
+    this.kill(s, { keep: 'all' });
+    this.resetPeersOf(s.id);
+    this.driver.serverExited(s);
   }
 
   private resetPeersOf(id: ServerId): void {
     for (const o of this.ids) {
-      const peer = this.server(o).peer;
-      if (o === id || !peer) continue;
-      peer.disconnected(id);
-      this.pump(this.server(o));
+      if (o !== id) this.server(o).host?.disconnected(id);
     }
   }
 
@@ -425,78 +516,62 @@ export class Cluster implements CheckerView {
       [a, b],
       [b, a],
     ] as const) {
-      const s = this.server(x);
-      if (!s.peer || !this.server(y).up) continue;
-      s.peer.disconnected(y);
-      this.pump(s);
+      if (this.server(y).up) this.server(x).host?.disconnected(y);
     }
   }
 
-  /** After an input: send what may be sent, hand the next Ready to the disk. */
-  private pump(s: SimServer): void {
-    for (let round = 0; round < PUMP_ROUNDS_MAX; round++) {
-      const peer = s.peer;
-      if (!peer) return;
-      for (const env of peer.takeMessages()) this.transmit(s, env);
-      if (s.ready !== null || !peer.hasReady()) return;
-      const rd = peer.ready();
-      s.ready = rd;
-      s.readyApplied = false;
-      this.writeReady(s, rd.persist);
-      // Committed txns may be applied before the fsync (Ready contract 2), unless the Ready
-      // rewrites history: the host of src/server does so, and so may ours.
-      if (this.config.applyBeforeFsync && !rd.persist.some((op) => op.kind === 'truncate' || op.kind === 'installSnapshot')) {
-        this.applyAll(s, rd.apply);
-        s.readyApplied = true;
-      }
-      if (rd.persist.length === 0) {
-        this.finishReady(s);
-        continue;
-      }
-      this.driver.fsyncStarted(s);
-      return;
+  private persisting(s: SimServer, op: PersistOp): void {
+    if (op.kind === 'append') for (const t of op.txns) this.checkers.onLogAppend(s.id, t);
+    else if (op.kind === 'truncate') this.checkers.onTruncate(s.id, op.zxid, s.applied);
+    else if (op.kind === 'recovered') {
+      if (this.trace) this.traceLine(() => `${s.id} recovered its history from the leader`);
     }
-    throw new Error(`server ${s.id}: host loop did not settle after ${PUMP_ROUNDS_MAX} rounds`);
+    s.ops.push({ op, done: false });
   }
 
-  private writeReady(s: SimServer, ops: readonly PersistOp[]): void {
-    for (const op of ops) {
-      if (op.kind === 'append') for (const t of op.txns) this.checkers.onLogAppend(s.id, t);
-      else if (op.kind === 'truncate') this.checkers.onTruncate(s.id, op.zxid, s.applied);
-    }
-    s.disk.write(ops);
+  private snapshotInstalled(s: SimServer, zxid: bigint): void {
+    const host = s.host;
+    if (!host) return;
+    const before = s.applied;
+    const after = appliedFromTree(host.db.tree, zxid);
+    this.checkers.onInstallSnapshot(s.id, before, after);
+    s.applied = after;
+    if (this.trace) this.traceLine(() => `${s.id} installs a snapshot of ${after.length} txns`);
   }
 
-  /** The Ready's persist ops are durable: install, apply, record events, advance. */
-  private finishReady(s: SimServer): void {
-    const rd = s.ready;
-    const peer = s.peer;
-    if (!rd || !peer) throw new Error(`server ${s.id}: finishReady without an outstanding Ready`);
-    for (const op of rd.persist) if (op.kind === 'installSnapshot') this.installSnapshot(s, op.snapshot);
-    if (!s.readyApplied) this.applyAll(s, rd.apply);
-    s.ready = null;
-    peer.advance(rd);
-    const forwarded: Uint8Array[] = [];
-    for (const e of rd.events) this.onEvent(s, e, forwarded);
-    // Writes forwarded by learners: the leader's request pipeline proposes them.
-    for (const payload of forwarded) {
-      if (peer.propose(() => payload) === null && this.trace) this.traceLine(() => `${s.id} drops a forwarded write`);
+  private apply(s: SimServer, txn: LoggedTxn): void {
+    const host = s.host;
+    if (!host) return;
+    host.db.applyTxn(txn);
+    const writeId = writeIdOf(txn);
+    if (writeId === null) return;
+    const zxid = txn.hdr.zxid;
+    s.applied.push({ zxid, writeId });
+    this.stats.applied++;
+    this.checkers.onApply(s.id, s.applied);
+    const w = this.writes.get(writeId);
+    if (w && w.ackedAt === null && w.server === s.id && w.session === s.session) {
+      w.ackedAt = this.now;
+      this.stats.writesAcked++;
+      this.checkers.onWriteAcked({ writeId: w.id, zxid, index: s.applied.length - 1, server: s.id, time: this.now });
     }
-  }
-
-  private applyAll(s: SimServer, txns: readonly Txn[]): void {
-    for (const t of txns) this.apply(s, { zxid: t.zxid, writeId: decodeWrite(t.data) });
-    if (txns.length > 0) this.maybeSnapshot(s);
   }
 
   /** A server-level payload: a forwarded write or SYNC at the leader, a SYNC answer at a learner. */
-  private onApp(s: SimServer, from: ServerId, payload: Uint8Array, forwarded: Uint8Array[]): void {
-    const peer = s.peer;
-    if (!peer) return;
+  private onApp(s: SimServer, from: ServerId, payload: Uint8Array): void {
+    const host = s.host;
+    if (!host) return;
+    const peer = host.peer;
     const syncId = decodeSync(payload);
     if (peer.state === 'LEADING') {
-      if (syncId === null) forwarded.push(payload);
-      else peer.sendAppAfterCommit(from, payload);
+      const writeId = decodeWrite(payload);
+      // The leader's request pipeline: a forwarded write is proposed, a SYNC answered after the commits before it.
+      if (writeId !== null) {
+        if (peer.propose((z) => writeTxn(z, writeId)) === null && this.trace) this.traceLine(() => `${s.id} drops a forwarded write`);
+      } else if (syncId !== null) {
+        peer.sendAppAfterCommit(from, payload);
+      }
+      host.pump();
       return;
     }
     if (syncId === null) return;
@@ -507,27 +582,7 @@ export class Cluster implements CheckerView {
     this.checkers.onSyncAnswered(s.id, syncId, sync.ackedBefore, s.applied);
   }
 
-  private installSnapshot(s: SimServer, bytes: Uint8Array): void {
-    const before = s.applied;
-    const after = decodeSnapshot(bytes);
-    this.checkers.onInstallSnapshot(s.id, before, after);
-    s.applied = after;
-    if (this.trace) this.traceLine(() => `${s.id} installs a snapshot of ${after.length} txns`);
-  }
-
-  private apply(s: SimServer, e: AppliedEntry): void {
-    s.applied.push(e);
-    this.stats.applied++;
-    this.checkers.onApply(s.id, s.applied);
-    const w = this.writes.get(e.writeId);
-    if (w && w.ackedAt === null && w.server === s.id && w.session === s.session) {
-      w.ackedAt = this.now;
-      this.stats.writesAcked++;
-      this.checkers.onWriteAcked({ writeId: w.id, zxid: e.zxid, index: s.applied.length - 1, server: s.id, time: this.now });
-    }
-  }
-
-  private onEvent(s: SimServer, e: PeerEvent, forwarded: Uint8Array[]): void {
+  private onEvent(s: SimServer, e: PeerEvent): void {
     switch (e.kind) {
       case 'serving':
         if (this.trace) this.traceLine(() => `${s.id} serving as ${e.state} in epoch ${e.epoch} (leader ${e.leader}, applied ${s.applied.length})`);
@@ -537,7 +592,7 @@ export class Cluster implements CheckerView {
         }
         return;
       case 'app':
-        this.onApp(s, e.from, e.payload, forwarded);
+        this.onApp(s, e.from, e.payload);
         return;
       case 'elected':
         if (e.state === 'LEADING') this.stats.elections++;
@@ -545,8 +600,6 @@ export class Cluster implements CheckerView {
         return;
       case 'committed':
         this.stats.commits++;
-        return;
-      case 'stalled':
         return;
       case 'learnerSynced':
         if (e.mode === 'DIFF') this.stats.diffSyncs++;
@@ -558,6 +611,7 @@ export class Cluster implements CheckerView {
         s.session++;
         if (this.trace) this.traceLine(() => `${s.id} LOOKING (${e.reason})`);
         return;
+      case 'stalled':
       case 'discovered':
       case 'synced':
       case 'learnerLost':
@@ -566,23 +620,13 @@ export class Cluster implements CheckerView {
     }
   }
 
-  private transmit(s: SimServer, env: Envelope): void {
-    let msg = env.msg;
-    if (msg.kind === 'snap') {
-      // The host ships its applied state; it must be exactly the state at the announced zxid.
-      if (s.lastAppliedZxid !== msg.zxid) {
-        this.checkers.fail(
-          'host',
-          `server ${s.id} must send a snapshot at ${zxidHex(msg.zxid)} but its state machine has applied up to ${zxidHex(s.lastAppliedZxid)}`,
-        );
-      }
-      msg = { kind: 'snap', zxid: msg.zxid, snapshot: encodeSnapshot(s.applied) };
-    }
-    if (s.peer) this.checkers.onSend(s.id, env.to, msg, s.peer, s.disk);
+  private transmit(s: SimServer, to: ServerId, msg: Message): void {
+    const host = s.host;
+    if (!host) return;
+    this.checkers.onSend(s.id, to, msg, host.peer, s.disk);
     this.stats.messagesSent++;
-    const target = this.servers.get(env.to);
-    if (!target) return;
-    const m = this.network.send(s.id, env.to, msg, this.now, this.now + this.driver.messageDelay(s.id, env.to));
+    if (!this.servers.has(to)) return;
+    const m = this.network.send(s.id, to, msg, this.now, this.now + this.driver.messageDelay(s.id, to));
     if (m === null) {
       this.stats.messagesLost++;
       return;
@@ -590,23 +634,25 @@ export class Cluster implements CheckerView {
     this.driver.messageSent(m);
   }
 
-  private scheduleSnapshot(s: SimServer): void {
-    const n = this.config.snapCount;
-    s.nextSnapshotAt = n > 0 ? s.applied.length + this.hostRng.int(Math.floor(n / 2) + 1, n) : Number.POSITIVE_INFINITY;
+  /** The hosts' log lines go to the transcript, without timings (they are the machine's, not the run's). */
+  private logger(s: SimServer): Logger {
+    const line = (level: string) => (msg: string, fields?: object) => {
+      if (/torn tail/.test(msg)) this.stats.tornTails++;
+      if (!this.trace) return;
+      const kept = fields === undefined ? undefined : Object.fromEntries(Object.entries(fields).filter(([k]) => !/ms$/i.test(k)));
+      this.traceLine(() => `${s.id} ${level} ${msg}${kept === undefined ? '' : ' ' + JSON.stringify(kept, bigintJson)}`);
+    };
+    return { debug: () => undefined, info: line('info'), warn: line('WARN'), error: line('ERROR') };
   }
 
-  private maybeSnapshot(s: SimServer): void {
-    if (s.applied.length < s.nextSnapshotAt) return;
-    const last = s.applied[s.applied.length - 1];
-    if (!last) return;
-    s.disk.saveSnapshot({ zxid: last.zxid, entries: s.applied.slice() });
-    this.stats.hostSnapshots++;
-    this.scheduleSnapshot(s);
-  }
-
-  private traceLine(make: () => string): void {
+  traceLine(make: () => string): void {
     if (this.trace) this.trace(`[t=${this.now}] ${make()}`);
   }
+}
+
+/** A storage error of the operating kind (an errno from the disk), as opposed to a bug. */
+function isOperatingError(err: unknown): boolean {
+  return err instanceof StorageError && (err.code === 'ZABLAB_STORAGE_IO' || err.code === 'ZABLAB_STORAGE_FAILED');
 }
 
 function bigintJson(_key: string, value: unknown): unknown {
@@ -617,16 +663,16 @@ function bigintJson(_key: string, value: unknown): unknown {
 export function describeMessage(msg: Envelope['msg']): string {
   switch (msg.kind) {
     case 'notification':
-      return `notification ${msg.state} leader=${msg.leader} zxid=${zxidHex(msg.zxid)} round=${msg.electionEpoch} epoch=${msg.peerEpoch}`;
+      return `notification ${msg.state} leader=${msg.leader} zxid=${zxidHex(msg.zxid)} round=${msg.electionEpoch} epoch=${msg.peerEpoch}${msg.recovering ? ' recovering' : ''}`;
     case 'followerinfo':
-      return `${msg.observer ? 'observerinfo' : 'followerinfo'} accepted=${msg.acceptedEpoch} last=${zxidHex(msg.lastZxid)}`;
+      return `${msg.observer ? 'observerinfo' : 'followerinfo'} accepted=${msg.acceptedEpoch} last=${zxidHex(msg.lastZxid)}${msg.recovering ? ' recovering' : ''}`;
     case 'leaderinfo':
       return `leaderinfo epoch=${msg.newEpoch}`;
     case 'ackepoch':
       return `ackepoch current=${msg.currentEpoch} last=${zxidHex(msg.lastZxid)}`;
     case 'proposal':
     case 'inform':
-      return `${msg.kind} ${zxidHex(msg.txn.zxid)} w${decodeWrite(msg.txn.data)}`;
+      return `${msg.kind} ${zxidHex(msg.txn.zxid)}`;
     case 'snap':
       return `snap ${zxidHex(msg.zxid)}`;
     case 'app':

@@ -1,177 +1,328 @@
 /**
- * A server's simulated disk: a durable part (epochs, snapshot, txn log) and the persist ops
- * written but not yet fsynced. A crash keeps some prefix of the un-fsynced ops (what the
- * kernel happened to write back, in order) and may leave a torn record at the end of the
- * log, which recovery detects and drops — it never trusts data that was not durable.
+ * A simulated server's disk: a MemoryFs (src/storage) that the server's real storage code
+ * writes through, with the durability rules of a real disk (nothing is durable before its
+ * fsync; a power loss keeps a prefix of what was written after, maybe torn), plus what a
+ * test of storage needs beyond that: faults (errno failures, failed fsyncs, flipped bits,
+ * lost writes) and a read of what is durable, for the checkers.
+ *
+ * The durable view is the checkers' own reading of the bytes, independent of the server's
+ * storage code: it parses log records and epoch files itself (sync, cached by file version).
  */
-import type { PeerDisk, PersistOp, Txn, Zxid } from '../zab/index.js';
-import { zxidHex } from '../zab/index.js';
-import { decodeSnapshot, decodeWrite, indexOfZxid, type AppliedEntry } from './state.js';
+import * as path from 'node:path';
+import { JuteReader, OpCode } from '../jute/index.js';
+import { DataTree } from '../tree/index.js';
+import { MemoryFs, adler32, zxidFromName, type CrashChoice, type MemoryFsOp } from '../storage/index.js';
+import type { Zxid } from '../zab/index.js';
+import { SIM_SESSION, appliedFromTree, indexOfZxid, type AppliedEntry } from './state.js';
 
-export interface SnapshotImage {
-  /** zxid of the last applied txn in the image (0 for the empty state). */
+/** A record the checkers read back from durable log bytes. */
+export interface DurableRecord {
   readonly zxid: Zxid;
-  readonly entries: readonly AppliedEntry[];
+  readonly writeId: number;
 }
 
-/** What a host restores after a crash. */
-export interface Recovery {
-  disk: PeerDisk;
-  snapshot: SnapshotImage;
-  /** A torn record at the log's tail was found and discarded. */
-  tornDropped: boolean;
+/** Where a server's files live on its disk (dataDir and dataLogDir are the same). */
+export function serverDirs(id: number): { dataDir: string; versionDir: string } {
+  const dataDir = `/sim/${id}`;
+  return { dataDir, versionDir: path.posix.join(dataDir, 'version-2') };
 }
 
-/** The disk was asked to do something no correct host would: a bug in the core or the host. */
-export class SimDiskError extends Error {
-  readonly code = 'ZABLAB_SIM_DISK';
-}
+/** Decides when an fsync or a yield of the storage finishes (the runner or a scenario). */
+export type GateHandler = (kind: 'sync' | 'yield', release: () => void) => void;
 
-/** Bound on un-fsynced ops: a host that never fsyncs is broken. */
-export const PENDING_OPS_MAX = 100_000;
+const FILE_HEADER = 16;
+/** TxnHeader {long clientId; int cxid; long zxid; long time; int type}. */
+const TXN_CXID = 8;
+const TXN_ZXID = 12;
+const TXN_TYPE = 28;
 
-export const EMPTY_SNAPSHOT: SnapshotImage = { zxid: 0n, entries: [] };
+const SNAP_TRAILER = 13;
+const MAGIC_SNAP = 0x5a4b534e;
 
 export class SimDisk {
-  acceptedEpoch = 0n;
-  currentEpoch = 0n;
-  snapshot: SnapshotImage = EMPTY_SNAPSHOT;
-  /** Durable log records after the snapshot, in zxid order. */
-  log: Txn[] = [];
-  /** A partially written record after the log (left by a crash); recovery drops it. */
-  private tornTail: Txn | null = null;
-  /** Written, not yet fsynced, in order. */
-  pending: PersistOp[] = [];
-  fsyncs = 0;
+  readonly fs: MemoryFs;
+  readonly dataDir: string;
+  readonly dir: string;
+  /** Fail operations with this errno while the fault lasts: (op kinds, errno, until virtual time). */
+  private errnoFault: { ops: ReadonlySet<MemoryFsOp>; code: string; until: number } | null = null;
+  private readonly cache = new Map<string, { version: number; value: unknown }>();
+  private state: DurableState | null = null;
+  now = 0;
 
-  /** Start from a given durable state (scripted scenarios). */
-  static from(state: { acceptedEpoch: bigint; currentEpoch: bigint; snapshot?: SnapshotImage; log?: Txn[] }): SimDisk {
-    const d = new SimDisk();
-    d.acceptedEpoch = state.acceptedEpoch;
-    d.currentEpoch = state.currentEpoch;
-    d.snapshot = state.snapshot ?? EMPTY_SNAPSHOT;
-    for (const t of state.log ?? []) d.appendDurable(t);
-    return d;
+  constructor(
+    id: number,
+    private readonly gates: () => GateHandler,
+  ) {
+    const dirs = serverDirs(id);
+    this.dataDir = dirs.dataDir;
+    this.dir = dirs.versionDir;
+    this.fs = new MemoryFs({
+      gate: (kind, release) => this.gates()(kind, release),
+      fault: (op) => this.fault(op),
+    });
+  }
+
+  // ---------- faults ----------
+
+  /** Fail `ops` with `code` until virtual time `until` (EIO, ENOSPC, EMFILE; 'datasync' for a failed fsync). */
+  failOps(ops: readonly MemoryFsOp[], code: string, until: number): void {
+    this.errnoFault = { ops: new Set(ops), code, until };
+  }
+
+  clearFaults(): void {
+    this.errnoFault = null;
+  }
+
+  private fault(op: MemoryFsOp): string | null {
+    const f = this.errnoFault;
+    if (f === null || this.now >= f.until || !f.ops.has(op)) return null;
+    return f.code;
+  }
+
+  crash(choice: CrashChoice): void {
+    this.fs.crash(choice);
+  }
+
+  /** Flip one bit of a durable file at rest. */
+  flipBit(file: string, byte: number, bit: number): void {
+    this.fs.damage(file, (b) => {
+      if (byte < b.length) b[byte] = b[byte]! ^ (1 << bit);
+    });
+  }
+
+  /** A lost write: durable bytes [from, to) read back as zeros. */
+  zeroRange(file: string, from: number, to: number): void {
+    this.fs.damage(file, (b) => b.fill(0, from, Math.min(to, b.length)));
+  }
+
+  // ---------- the durable view (what a restarted server would read) ----------
+
+  durableFiles(prefix: string): { name: string; path: string; zxid: bigint }[] {
+    const out: { name: string; path: string; zxid: bigint }[] = [];
+    for (const name of this.fs.durableNames(this.dir)) {
+      const zxid = zxidFromName(name, prefix);
+      if (zxid !== null) out.push({ name, path: path.posix.join(this.dir, name), zxid });
+    }
+    return out.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
+  }
+
+  get acceptedEpoch(): bigint {
+    return this.epoch('acceptedEpoch');
+  }
+
+  get currentEpoch(): bigint {
+    return this.epoch('currentEpoch');
+  }
+
+  /** Is the recovering mark on the disk (the server found damage and has not synced since)? */
+  get recovering(): boolean {
+    return this.fs.durableVersion(path.posix.join(this.dir, 'recovering')) >= 0;
+  }
+
+  /** Every valid durable log record, in file order (damaged ones are skipped, as a reader past a hole). */
+  get log(): DurableRecord[] {
+    return this.view().logs.flatMap((f) => f.records);
+  }
+
+  /** The newest snapshot whose checksum verifies, with the writes it holds at or below its zxid. */
+  get snapshot(): { zxid: Zxid; entries: AppliedEntry[] } {
+    const snap = this.view().snapshot;
+    return snap === null ? { zxid: 0n, entries: [] } : { zxid: snap.zxid, entries: this.snapshotEntries(snap.file, snap.zxid) };
   }
 
   get lastDurableZxid(): Zxid {
-    return this.log.length > 0 ? this.log[this.log.length - 1]!.zxid : this.snapshot.zxid;
+    const v = this.view();
+    const snap = v.snapshot?.zxid ?? 0n;
+    return v.lastLogged > snap ? v.lastLogged : snap;
   }
 
-  write(ops: readonly PersistOp[]): void {
-    if (this.pending.length + ops.length > PENDING_OPS_MAX) {
-      throw new SimDiskError(`more than ${PENDING_OPS_MAX} persist ops waiting for fsync`);
-    }
-    for (const op of ops) this.pending.push(op);
-  }
-
-  /** Make every written op durable. */
-  fsync(): void {
-    this.fsyncs++;
-    const ops = this.pending;
-    this.pending = [];
-    for (const op of ops) this.applyDurable(op);
-  }
-
-  /**
-   * Lose the process. The first `keep` un-fsynced ops reached the disk; when `torn`, the next
-   * op, if it is an append, left some of its records intact and one torn record after them.
-   */
-  crash(keep: number, torn: boolean): void {
-    const ops = this.pending;
-    this.pending = [];
-    const k = Math.max(0, Math.min(keep, ops.length));
-    for (let i = 0; i < k; i++) this.applyDurable(ops[i]!);
-    const next = ops[k];
-    if (torn && next?.kind === 'append' && next.txns.length > 0) {
-      const intact = Math.floor(next.txns.length / 2);
-      for (let i = 0; i < intact; i++) this.appendDurable(next.txns[i]!);
-      this.tornTail = next.txns[intact]!;
-    }
-  }
-
-  /** Read back the durable state; a torn tail fails its checksum and is dropped. */
-  recover(): Recovery {
-    if (this.pending.length > 0) throw new SimDiskError('recover() with un-fsynced ops: crash() first');
-    const tornDropped = this.tornTail !== null;
-    this.tornTail = null;
-    return {
-      disk: {
-        acceptedEpoch: this.acceptedEpoch,
-        currentEpoch: this.currentEpoch,
-        appliedZxid: this.snapshot.zxid,
-        log: this.log.slice(),
-      },
-      snapshot: this.snapshot,
-      tornDropped,
-    };
-  }
-
-  /**
-   * The host saved a snapshot of its applied state (atomically, durably); older log records
-   * are purged. Snapshots are fuzzy: the state may be ahead of the durable log (committed txns
-   * applied before their fsync); later appends of txns the snapshot holds are then skipped.
-   */
-  saveSnapshot(image: SnapshotImage): void {
-    if (image.zxid < this.snapshot.zxid) {
-      throw new SimDiskError(`snapshot at ${zxidHex(image.zxid)} is older than the one on disk (${zxidHex(this.snapshot.zxid)})`);
-    }
-    this.snapshot = image;
-    let i = 0;
-    while (i < this.log.length && this.log[i]!.zxid <= image.zxid) i++;
-    this.log = this.log.slice(i);
-  }
-
-  /** Is the txn (zxid, writeId) durable here, in the log or in the snapshot? */
+  /** Could a restart recover this txn from the disk: a valid log record, or the snapshot (at or below its zxid)? */
   holdsDurably(zxid: Zxid, writeId: number): boolean {
-    if (zxid <= this.snapshot.zxid) {
-      const i = indexOfZxid(this.snapshot.entries, zxid);
-      return i >= 0 && this.snapshot.entries[i]!.writeId === writeId;
-    }
-    const i = indexOfZxid(this.log, zxid);
-    return i >= 0 && decodeWrite(this.log[i]!.data) === writeId;
+    const v = this.view();
+    for (const f of v.logs) if (f.byZxid.get(zxid) === writeId) return true;
+    if (v.snapshot === null || zxid > v.snapshot.zxid) return false;
+    const entries = this.snapshotEntries(v.snapshot.file, v.snapshot.zxid);
+    const i = indexOfZxid(entries, zxid);
+    return i >= 0 && entries[i]!.writeId === writeId;
   }
 
-  private appendDurable(t: Txn): void {
-    if (t.zxid <= this.snapshot.zxid) return; // Already in the (fuzzy) snapshot.
-    if (t.zxid <= this.lastDurableZxid) {
-      throw new SimDiskError(`append of ${zxidHex(t.zxid)} after ${zxidHex(this.lastDurableZxid)}: the log must grow in zxid order`);
-    }
-    this.log.push(t);
+  hasZxid(zxid: Zxid): boolean {
+    const v = this.view();
+    if (v.snapshot !== null && zxid <= v.snapshot.zxid) return true;
+    return v.logs.some((f) => f.byZxid.has(zxid));
   }
 
-  private applyDurable(op: PersistOp): void {
-    switch (op.kind) {
-      case 'append':
-        for (const t of op.txns) this.appendDurable(t);
-        return;
-      case 'truncate': {
-        if (op.zxid < this.snapshot.zxid) {
-          throw new SimDiskError(`truncate to ${zxidHex(op.zxid)} below the snapshot at ${zxidHex(this.snapshot.zxid)}`);
-        }
-        let n = this.log.length;
-        while (n > 0 && this.log[n - 1]!.zxid > op.zxid) n--;
-        this.log.length = n;
-        return;
-      }
-      case 'installSnapshot': {
-        const entries = decodeSnapshot(op.snapshot);
-        const last = entries.length > 0 ? entries[entries.length - 1]!.zxid : 0n;
-        if (last !== op.zxid) {
-          throw new SimDiskError(`snapshot image ends at ${zxidHex(last)} but is labelled ${zxidHex(op.zxid)}`);
-        }
-        this.snapshot = { zxid: op.zxid, entries };
-        this.log = [];
-        return;
-      }
-      case 'acceptedEpoch':
-        this.acceptedEpoch = op.epoch;
-        return;
-      case 'currentEpoch':
-        this.currentEpoch = op.epoch;
-        return;
-      case 'recovered':
-        return;
-    }
+  durableEpochFiles(): { name: string; path: string }[] {
+    return ['acceptedEpoch', 'currentEpoch']
+      .map((name) => ({ name, path: path.posix.join(this.dir, name) }))
+      .filter((f) => this.fs.durableVersion(f.path) >= 0);
   }
+
+  durableSize(file: string): number {
+    return this.fs.durableBytes(file)?.length ?? 0;
+  }
+
+  /** Bytes up to the last non-zero one (a pre-allocated log is mostly zeros). */
+  usedBytes(file: string): number {
+    const b = this.fs.durableBytes(file);
+    if (b === null) return 0;
+    let end = b.length;
+    while (end > 0 && b[end - 1] === 0) end--;
+    return Math.max(end, 1);
+  }
+
+  /** Where the durable log record of write `writeId` lies (the newest, if logged twice), or null. */
+  recordOf(writeId: number): { file: string; from: number; to: number } | null {
+    let found: { file: string; from: number; to: number } | null = null;
+    for (const f of this.durableFiles('log')) {
+      const parsed = this.parsedLog(f.path);
+      parsed.records.forEach((r, i) => {
+        if (r.writeId === writeId) found = { file: f.path, ...parsed.spans[i]! };
+      });
+    }
+    return found;
+  }
+
+  /** Where each valid record of a durable log file lies, in order. */
+  recordSpans(file: string): { from: number; to: number }[] {
+    return this.parsedLog(file).spans;
+  }
+
+  /** Everything the checkers ask, rebuilt only when something durable changed. */
+  private view(): DurableState {
+    if (this.state !== null && this.state.changes === this.fs.durableChanges) return this.state;
+    const logs = this.durableFiles('log').map((f) => this.parsedLog(f.path));
+    let lastLogged = 0n;
+    for (const f of logs) if (f.last > lastLogged) lastLogged = f.last;
+    let snapshot: DurableState['snapshot'] = null;
+    const snaps = this.durableFiles('snapshot');
+    for (let i = snaps.length - 1; i >= 0 && snapshot === null; i--) {
+      if (this.cached(`${snaps[i]!.path}#ok`, snaps[i]!.path, snapshotVerifies) === true) snapshot = { zxid: snaps[i]!.zxid, file: snaps[i]!.path };
+    }
+    this.state = { changes: this.fs.durableChanges, logs, lastLogged, snapshot };
+    return this.state;
+  }
+
+  private snapshotEntries(file: string, zxid: Zxid): AppliedEntry[] {
+    return this.cached(file, file, (bytes) => snapshotWrites(bytes, zxid)) ?? [];
+  }
+
+  private epoch(name: string): bigint {
+    const bytes = this.fs.durableBytes(path.posix.join(this.dir, name));
+    if (bytes === null) return 0n;
+    const first = bytes.toString('utf8').split('\n')[0]!.trim();
+    return /^\d+$/.test(first) ? BigInt(first) : -1n;
+  }
+
+  /** What `make` derives from a durable file's bytes, remembered under `key` until the file changes. */
+  private cached<T>(key: string, file: string, make: (bytes: Buffer) => T): T | undefined {
+    const version = this.fs.durableVersion(file);
+    if (version < 0) return undefined;
+    const hit = this.cache.get(key);
+    if (hit !== undefined && hit.version === version) return hit.value as T;
+    const value = make(this.fs.durableBytes(file)!);
+    this.cache.set(key, { version, value });
+    return value;
+  }
+
+  private parsedLog(file: string): ParsedLog {
+    const before = this.cache.get(file)?.value as ParsedLog | undefined;
+    return this.cached(file, file, (bytes) => scanLog(bytes, before)) ?? emptyLog();
+  }
+}
+
+interface DurableState {
+  changes: number;
+  logs: ParsedLog[];
+  lastLogged: Zxid;
+  /** The newest snapshot file that verifies. */
+  snapshot: { zxid: Zxid; file: string } | null;
+}
+
+interface ParsedLog {
+  records: DurableRecord[];
+  byZxid: Map<Zxid, number>;
+  spans: { from: number; to: number }[];
+  /** The last zxid and the end of the last valid record, and the bytes up to it (to resume from). */
+  last: bigint;
+  end: number;
+  prefix: Buffer;
+}
+
+function emptyLog(): ParsedLog {
+  return { records: [], byZxid: new Map(), spans: [], last: -1n, end: 0, prefix: Buffer.alloc(0) };
+}
+
+/**
+ * Valid records of a log file and where they lie, skipping anything that is not one (byte by
+ * byte past a bad spot). `before`, when the file only grew since it was parsed (its parsed
+ * prefix is unchanged), lets the parse go on from where it ended.
+ */
+function scanLog(b: Buffer, before?: ParsedLog): ParsedLog {
+  const reuse = before !== undefined && b.length >= before.end && b.subarray(0, before.end).equals(before.prefix);
+  const out = reuse ? before : emptyLog();
+  if (b.length < FILE_HEADER) return out;
+  let end = Math.max(out.end, FILE_HEADER);
+  for (let at = end; at + 13 <= b.length; ) {
+    if (b[at] === 0 && b.readInt32BE(at + 8) === 0) {
+      // A record's first non-zero byte is at most 7 bytes in (its checksum's low half is
+      // never zero): jump over zero runs (a pre-allocated tail) to just before the next one.
+      at = Math.max(at + 1, nextNonZero(b, at) - 7);
+      continue;
+    }
+    const len = b.readInt32BE(at + 8);
+    const ok =
+      len >= 32 &&
+      at + 13 + len <= b.length &&
+      b[at + 12 + len] === 0x42 &&
+      BigInt(adler32(b.subarray(at + 12, at + 12 + len))) === b.readBigInt64BE(at);
+    if (!ok) {
+      at++;
+      continue;
+    }
+    const entry = b.subarray(at + 12, at + 12 + len);
+    const zxid = entry.readBigInt64BE(TXN_ZXID);
+    if (zxid > out.last) {
+      // Ours carry the write id as the cxid of a create in the simulated clients' session.
+      if (entry.readBigInt64BE(0) === SIM_SESSION && entry.readInt32BE(TXN_TYPE) === OpCode.create) {
+        const writeId = entry.readInt32BE(TXN_CXID);
+        out.records.push({ zxid, writeId });
+        out.byZxid.set(zxid, writeId);
+      }
+      out.spans.push({ from: at, to: at + 13 + len });
+      out.last = zxid;
+      end = at + 13 + len;
+    }
+    at += 13 + len;
+  }
+  out.end = end;
+  out.prefix = Buffer.from(b.subarray(0, end));
+  return out;
+}
+
+/** Offset of the first non-zero byte at or after `from` (b.length when none). */
+function nextNonZero(b: Buffer, from: number): number {
+  let at = from;
+  while (at + 8 <= b.length && b.readUInt32LE(at) === 0 && b.readUInt32LE(at + 4) === 0) at += 8;
+  while (at < b.length && b[at] === 0) at++;
+  return at;
+}
+
+/** Does a snapshot file verify (magic, trailer checksum)? */
+function snapshotVerifies(b: Buffer): boolean {
+  if (b.length < FILE_HEADER + SNAP_TRAILER || b.readUInt32BE(0) !== MAGIC_SNAP) return false;
+  const end = b.length - SNAP_TRAILER;
+  return BigInt(adler32(b.subarray(0, end))) === b.readBigInt64BE(end);
+}
+
+/** The writes a (verified) snapshot holds at or below its zxid. */
+function snapshotWrites(b: Buffer, zxid: Zxid): AppliedEntry[] {
+  const body = b.subarray(FILE_HEADER, b.length - SNAP_TRAILER);
+  const r = new JuteReader(body);
+  const sessions = r.readCount();
+  for (let i = 0; i < sessions; i++) {
+    r.readLong();
+    r.readInt();
+  }
+  return appliedFromTree(DataTree.deserialize(body.subarray(r.offset)), zxid);
 }

@@ -1,8 +1,14 @@
 /**
- * Faults of a seeded run: crashes (with lost or partly kept un-fsynced data, torn log tails),
- * restarts, partitions, dropped connections, message delay spikes, process pauses and slow
- * disks. The rates are drawn from the seed too, so some runs are calm and some are storms.
+ * Faults of a seeded run: crashes (power losses that keep a prefix of what was not fsynced,
+ * maybe torn, and process deaths that keep it all), restarts, partitions, dropped
+ * connections, message delay spikes, process pauses, slow disks — and storage faults: a
+ * flipped bit or a lost write in a down server's files (on at most a minority of voters at a
+ * time, so that the ensemble can repair them), and errno failures on a running server's disk
+ * (EIO, ENOSPC, EMFILE, a failed fsync), after which the server exits and is restarted. The
+ * rates are drawn from the seed too, so some runs are calm and some are storms.
  */
+import type { MemoryFsOp } from '../storage/index.js';
+import { purgeTxnLogs } from '../storage/index.js';
 import type { ServerId } from '../zab/index.js';
 import type { Cluster } from './cluster.js';
 import type { Prng } from './prng.js';
@@ -17,6 +23,12 @@ export interface FaultRates {
   delaySpike: number;
   pause: number;
   slowDisk: number;
+  /** A restarting server's files were damaged at rest (a flipped bit, a lost write). */
+  damage: number;
+  /** A running server's disk starts failing some operations for a while. */
+  errno: number;
+  /** Autopurge runs on a server (keeps 3 snapshots and the logs they need). */
+  purge: number;
   /** Expected client writes per tick. */
   writes: number;
   /** Probability of a client SYNC per tick. */
@@ -25,6 +37,7 @@ export interface FaultRates {
 
 export function randomFaultRates(rng: Prng): FaultRates {
   const storm = rng.float() * 2;
+  const storage = rng.chance(0.7) ? rng.float() * 2 : 0;
   return {
     crash: 0.012 * storm,
     outage: rng.chance(0.2) ? 0.002 : 0,
@@ -33,6 +46,9 @@ export function randomFaultRates(rng: Prng): FaultRates {
     delaySpike: 0.01 * storm,
     pause: 0.006 * storm,
     slowDisk: 0.006 * storm,
+    damage: 0.4 * storage,
+    errno: 0.004 * storage,
+    purge: 0.01 * storage,
     writes: 0.3 + rng.float() * 1.5,
     syncs: rng.float() * 0.5,
   };
@@ -67,6 +83,11 @@ export class Conditions {
     return d;
   }
 
+  /** A turn of a long write (between the pieces of a snapshot). */
+  yieldDelay(): number {
+    return this.rng.int(0, 2);
+  }
+
   spike(id: ServerId, until: number): void {
     this.spikeUntil[id] = until;
   }
@@ -85,12 +106,26 @@ export class Conditions {
 export interface FaultHost {
   readonly cluster: Cluster;
   readonly conditions: Conditions;
-  /** Run `fn` at virtual time `time` (unless the fault phase is over and fn injects). */
-  at(time: number, fn: () => void): void;
+  /** Run `fn` at virtual time `time`. */
+  at(time: number, fn: () => unknown): void;
+  /** Is the fault phase still on (restarts and damage scheduled in it stop with it)? */
+  readonly injecting: boolean;
 }
+
+/** Errno failures a disk can show, and the operations they hit. */
+const ERRNO_FAULTS: readonly { ops: readonly MemoryFsOp[]; code: string }[] = [
+  { ops: ['write'], code: 'ENOSPC' },
+  { ops: ['write', 'truncate'], code: 'EIO' },
+  { ops: ['datasync'], code: 'EIO' },
+  { ops: ['syncDir'], code: 'EIO' },
+  { ops: ['open'], code: 'EMFILE' },
+  { ops: ['read'], code: 'EIO' },
+];
 
 export class FaultInjector {
   private partitionActive = false;
+  /** Voters whose files were damaged and that have not restarted since (they may be about to recover). */
+  private readonly damagedDown = new Set<ServerId>();
 
   constructor(
     private readonly host: FaultHost,
@@ -99,20 +134,20 @@ export class FaultInjector {
   ) {}
 
   /** One tick of the fault phase. */
-  step(now: number): void {
+  async step(now: number): Promise<void> {
     const c = this.host.cluster;
     const r = this.rates;
     const rng = this.rng;
-    if (rng.chance(r.outage)) this.outage(now);
+    if (rng.chance(r.outage)) await this.outage(now);
     if (rng.chance(r.crash)) {
       const up = c.upIds();
-      if (up.length > 0) this.crash(rng.pick(up), now, rng.chance(0.7));
+      if (up.length > 0) await this.crash(rng.pick(up), now, rng.chance(0.7));
     }
-    if (!this.partitionActive && rng.chance(r.partition)) this.partition(now);
+    if (!this.partitionActive && rng.chance(r.partition)) await this.partition(now);
     if (rng.chance(r.dropConnection)) {
       const a = rng.pick(c.ids);
       const b = rng.pick(c.ids);
-      if (a !== b) c.dropConnection(a, b);
+      if (a !== b) await c.dropConnection(a, b);
     }
     if (rng.chance(r.delaySpike)) this.host.conditions.spike(rng.pick(c.ids), now + rng.int(3, 30) * TICK_UNITS);
     if (rng.chance(r.slowDisk)) this.host.conditions.slowDisk(rng.pick(c.ids), now + rng.int(3, 30) * TICK_UNITS);
@@ -123,28 +158,60 @@ export class FaultInjector {
         c.stats.pauses++;
       }
     }
+    if (rng.chance(r.errno)) this.errno(now);
+    if (rng.chance(r.purge)) {
+      const up = c.upIds();
+      if (up.length > 0) await this.purge(rng.pick(up));
+    }
   }
 
-  private crash(id: ServerId, now: number, reset: boolean): void {
+  /** A server that stopped on its own (a storage error) is restarted a while later, as a supervisor would. */
+  serverExited(id: ServerId, now: number): void {
+    this.host.at(now + this.rng.int(2, 30) * TICK_UNITS, () => this.restart(id));
+  }
+
+  /** After the fault phase: disks stop failing; damaged files stay as they are. */
+  calm(): void {
+    for (const s of this.host.cluster.servers.values()) s.disk.clearFaults();
+  }
+
+  private async crash(id: ServerId, now: number, reset: boolean): Promise<void> {
     const c = this.host.cluster;
     const rng = this.rng;
     const mode = rng.int(0, 9);
-    const keep = mode < 5 ? 'none' : mode < 8 ? (p: readonly unknown[]) => rng.int(0, p.length) : 'all';
-    c.crash(id, { keep, torn: rng.chance(0.3), reset });
-    this.host.at(now + rng.int(2, 60) * TICK_UNITS, () => c.restart(id));
+    const keep = mode < 5 ? 'none' : mode < 8 ? rng : 'all';
+    await c.crash(id, { keep, torn: rng.chance(0.3), reset });
+    this.host.at(now + rng.int(2, 60) * TICK_UNITS, () => this.restart(id));
   }
 
-  private outage(now: number): void {
+  private restart(id: ServerId): void {
+    if (this.host.injecting && this.rng.chance(this.rates.damage)) this.damage(id);
+    void this.host.cluster.restart(id);
+  }
+
+  /** Voters (but `except`) that hold damaged history: damaged and not yet started, or recovering. */
+  private damagedVoters(except: ServerId): Set<ServerId> {
     const c = this.host.cluster;
-    for (const id of c.upIds()) this.crash(id, now, false);
+    const out = new Set<ServerId>();
+    for (const v of c.voterIds) {
+      const s = c.server(v);
+      if (s.up) this.damagedDown.delete(v);
+      if (v !== except && (this.damagedDown.has(v) || s.disk.recovering || s.peer?.isRecovering === true)) out.add(v);
+    }
+    return out;
   }
 
-  private partition(now: number): void {
+  private async outage(now: number): Promise<void> {
+    const c = this.host.cluster;
+    for (const id of c.upIds()) await this.crash(id, now, false);
+  }
+
+  private async partition(now: number): Promise<void> {
     const c = this.host.cluster;
     const rng = this.rng;
     const side = c.ids.filter(() => rng.chance(0.5));
     if (side.length === 0 || side.length === c.ids.length) return;
-    c.partition(side);
+    await c.partition(side);
     this.partitionActive = true;
     this.host.at(now + rng.int(3, 60) * TICK_UNITS, () => {
       c.heal();
@@ -152,16 +219,69 @@ export class FaultInjector {
     });
   }
 
+  /**
+   * Damage a down server's files at rest: a flipped bit anywhere in a log, snapshot or epoch
+   * file, or a lost write (a record of a log read back as zeros, with valid data after it, as
+   * a lost write shows itself). Voters only up to a minority at a time, counting those still
+   * recovering from earlier damage: damage on a majority stops an ensemble by design.
+   */
+  private damage(id: ServerId): void {
+    const c = this.host.cluster;
+    const s = c.server(id);
+    if (s.up || s.starting) return;
+    if (c.quorum.isVoter(id) && (this.damagedVoters(id).size + 1) * 2 >= c.voterIds.length) return;
+    const rng = this.rng;
+    const disk = s.disk;
+    const logs = disk.durableFiles('log');
+    if (rng.chance(0.3) && logs.length > 0) {
+      const file = rng.pick(logs);
+      const records = disk.recordSpans(file.path);
+      const newest = file === logs.at(-1);
+      const candidates = newest ? records.slice(0, -1) : records;
+      if (candidates.length === 0) return;
+      const r = rng.pick(candidates);
+      disk.zeroRange(file.path, r.from, r.to);
+    } else {
+      const files = [...logs, ...disk.durableFiles('snapshot'), ...disk.durableEpochFiles()];
+      if (files.length === 0) return;
+      const file = rng.pick(files);
+      const size = disk.durableSize(file.path);
+      if (size === 0) return;
+      disk.flipBit(file.path, rng.int(0, Math.min(size, disk.usedBytes(file.path)) - 1), rng.int(0, 7));
+    }
+    this.damagedDown.add(id);
+    c.stats.damageInjected++;
+    c.traceLine(() => `damage ${id}'s disk at rest`);
+  }
+
+  private errno(now: number): void {
+    const c = this.host.cluster;
+    const up = c.upIds();
+    if (up.length === 0) return;
+    const id = this.rng.pick(up);
+    const fault = this.rng.pick(ERRNO_FAULTS);
+    c.server(id).disk.failOps(fault.ops, fault.code, now + this.rng.int(1, 10) * TICK_UNITS);
+    c.stats.errnoFaults++;
+    c.traceLine(() => `${id}'s disk fails ${fault.ops.join('/')} with ${fault.code} for a while`);
+  }
+
+  private async purge(id: ServerId): Promise<void> {
+    const c = this.host.cluster;
+    const disk = c.server(id).disk;
+    try {
+      await purgeTxnLogs({ fs: disk.fs, dataDir: disk.dataDir, snapRetainCount: 3 });
+    } catch {
+      // The disk is failing operations right now: autopurge logs and tries again later.
+    }
+  }
+
   /** Submit this tick's client writes to random serving servers. */
-  writes(): void {
+  async writes(): Promise<void> {
     const c = this.host.cluster;
     const rng = this.rng;
     let n = Math.floor(this.rates.writes);
     if (rng.chance(this.rates.writes - n)) n++;
-    for (let i = 0; i < n; i++) {
-      const target = rng.pick(c.ids);
-      c.submitWrite(target);
-    }
-    if (rng.chance(this.rates.syncs)) c.submitSync(rng.pick(c.ids));
+    for (let i = 0; i < n; i++) await c.submitWrite(rng.pick(c.ids));
+    if (rng.chance(this.rates.syncs)) await c.submitSync(rng.pick(c.ids));
   }
 }

@@ -1,66 +1,68 @@
 /**
- * A simulated server host: one ZAB `Peer`, its disk and its state machine. The cluster drives
- * it; this file holds what the host owns, and the part of the host loop that touches only it.
+ * A simulated server: the ZabHost of src/server (the same Ready loop, recovery and storage
+ * code as `zablab server`) on a SimDisk, and what the simulator tracks about it: the
+ * sequence of writes its state machine applied, its client session, pauses.
  */
-import type { Peer, PeerConfig, Ready, ServerId } from '../zab/index.js';
-import { Peer as ZabPeer } from '../zab/index.js';
-import { SimDisk, type SnapshotImage } from './disk.js';
+import type { Peer, PersistOp, ServerId } from '../zab/index.js';
+import type { ZabHost } from '../server/quorum/zab-host.js';
+import { SimDisk, type GateHandler } from './disk.js';
 import type { AppliedEntry } from './state.js';
 
 export type ServerRole = 'voter' | 'observer';
 
 export class SimServer {
-  peer: Peer | null = null;
+  /** The running process; null while down (or starting). */
+  host: ZabHost | null = null;
+  /** A restart is reading the disk. */
+  starting = false;
   /**
    * Bumped at every start and whenever the server leaves its role (LOOKING): its client
    * connections close then, so writes and SYNCs taken in an earlier session get no answer.
    */
   session = 0;
-  /** The Ready whose persist ops are being fsynced; null when none is outstanding. */
-  ready: Ready | null = null;
-  /** The outstanding Ready's txns were applied before its fsync. */
-  readyApplied = false;
-  /** The state machine: txns applied, in order. */
+  /** The state machine: writes applied, in zxid order (read back from the tree after a restart). */
   applied: AppliedEntry[] = [];
-  /** Scripted scenarios: keep fsyncs from completing until released. */
+  /** Scripted scenarios: keep this server's fsyncs from finishing until released. */
   fsyncHeld = false;
   /** Virtual time until which the process is frozen (a GC pause, SIGSTOP). */
   pausedUntil = 0;
-  /** Applied txns after which the host snapshots again. */
-  nextSnapshotAt = 0;
+  /** fsyncs and yields of the storage waiting to finish (the driver releases them). */
+  pendingIo = 0;
+  /** Bumped at every crash: what the dead process was waiting for no longer counts. */
+  incarnation = 0;
+  /** Persist ops started and not yet done, in order (scenarios look at them). */
+  readonly ops: { op: PersistOp; done: boolean }[] = [];
+  /** How many persist ops of each kind this process finished (scenarios wait for them). */
+  readonly opsDone = new Map<string, number>();
+  readonly disk: SimDisk;
 
   constructor(
     readonly id: ServerId,
     readonly role: ServerRole,
-    readonly disk: SimDisk,
-  ) {}
+    gates: () => GateHandler,
+  ) {
+    this.disk = new SimDisk(id, gates);
+  }
+
+  get peer(): Peer | null {
+    return this.host?.peer ?? null;
+  }
 
   get up(): boolean {
-    return this.peer !== null;
+    return this.host !== null;
   }
 
   get lastAppliedZxid(): bigint {
-    return this.applied.length > 0 ? this.applied[this.applied.length - 1]!.zxid : 0n;
+    return this.applied.at(-1)?.zxid ?? 0n;
   }
 
-  /** Start (or restart) from the durable disk. Returns whether a torn log tail was dropped. */
-  start(cfg: PeerConfig): { tornDropped: boolean; snapshot: SnapshotImage } {
-    if (this.peer) throw new Error(`server ${this.id} is already running`);
-    const rec = this.disk.recover();
-    this.applied = rec.snapshot.entries.slice();
-    this.ready = null;
-    this.session++;
-    this.peer = new ZabPeer(cfg, rec.disk);
-    return { tornDropped: rec.tornDropped, snapshot: rec.snapshot };
+  /** Kinds of the persist ops started and not yet done. */
+  get pendingOps(): string[] {
+    return this.ops.filter((o) => !o.done).map((o) => o.op.kind);
   }
 
-  /** Lose the process: un-fsynced writes beyond `keep` and the in-memory state are gone. */
-  crash(keep: number, torn: boolean): void {
-    this.disk.crash(keep, torn);
-    this.peer = null;
-    this.ready = null;
-    this.applied = [];
-    this.pausedUntil = 0;
-    this.fsyncHeld = false; // A new process: the scenario's hold was on the old one.
+  /** Waiting on its disk (an fsync, or a turn of a snapshot write). */
+  get busy(): boolean {
+    return this.pendingIo > 0;
   }
 }

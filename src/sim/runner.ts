@@ -1,11 +1,11 @@
 /**
  * One seeded run (TigerBeetle's VOPR shape): a fault phase of `steps` ticks with crashes,
- * partitions, dropped connections, delays, pauses and client writes, then a liveness phase
- * on a healed cluster that must converge — one leader, every server serving, every applied
- * sequence equal, fresh writes acknowledged — within a bound of ticks. The seed decides
- * everything, so a failing run replays exactly.
+ * partitions, dropped connections, delays, pauses, storage faults and client writes, then a
+ * liveness phase on a healed cluster that must converge — one leader, every server serving,
+ * every applied sequence and every data tree equal, fresh writes acknowledged — within a
+ * bound of ticks. The seed decides everything, so a failing run replays exactly.
  */
-import type { PeerTicks, Ready, ServerId } from '../zab/index.js';
+import type { PeerTicks, ServerId } from '../zab/index.js';
 import { Cluster, type ClusterDriver, type SimStats } from './cluster.js';
 import type { Violation } from './checkers.js';
 import { EventQueue } from './events.js';
@@ -49,10 +49,10 @@ const LIVENESS_WRITES = 5;
 
 type SimEvent =
   | { kind: 'deliver'; m: InFlight }
-  | { kind: 'fsync'; id: ServerId; ready: Ready }
+  | { kind: 'io'; id: ServerId; release: () => void }
   | { kind: 'tick'; id: ServerId }
   | { kind: 'control' }
-  | { kind: 'call'; fn: () => void };
+  | { kind: 'call'; fn: () => unknown };
 
 type Phase = 'faults' | 'stabilize' | 'converge' | 'done';
 
@@ -92,6 +92,7 @@ class Run implements ClusterDriver, FaultHost {
   ) {
     const ticks = randomTicks(rng);
     const snapCount = rng.chance(0.3) ? 0 : rng.int(4, 40);
+    const preAllocSize = rng.pick([0, 4096, 16384]);
     this.conditions = new Conditions(rng.fork(), voters + observers);
     const faultRng = rng.fork();
     const rates = randomFaultRates(faultRng);
@@ -102,14 +103,14 @@ class Run implements ClusterDriver, FaultHost {
         ticks,
         committedLogMax: rng.int(1, 40),
         snapCount,
-        applyBeforeFsync: rng.chance(0.5),
+        preAllocSize,
         hostSeed: rng.u32(),
       },
       this,
     );
     if (trace) this.cluster.trace = trace;
     this.faults = new FaultInjector(this, faultRng, rates);
-    this.cluster.boot();
+    void this.cluster.boot();
     // Clocks drift: each server ticks at its own slightly different rate, from its own phase.
     for (const id of this.cluster.ids) {
       this.tickPeriod.set(id, TICK_UNITS + rng.int(-1, 1));
@@ -132,31 +133,41 @@ class Run implements ClusterDriver, FaultHost {
     this.queue.push(m.deliverAt, { kind: 'deliver', m });
   }
 
-  fsyncStarted(s: SimServer): void {
-    const ready = s.ready;
-    if (!ready) return;
-    this.queue.push(this.cluster.now + this.conditions.fsyncDelay(this.cluster.now, s.id), { kind: 'fsync', id: s.id, ready });
+  gate(s: SimServer, kind: 'sync' | 'yield', release: () => void): void {
+    const now = this.cluster.now;
+    const delay = kind === 'sync' ? this.conditions.fsyncDelay(now, s.id) : this.conditions.yieldDelay();
+    this.queue.push(now + delay, { kind: 'io', id: s.id, release });
+  }
+
+  serverExited(s: SimServer): void {
+    this.faults.serverExited(s.id, this.cluster.now);
   }
 
   // ---------- FaultHost ----------
 
-  at(time: number, fn: () => void): void {
+  at(time: number, fn: () => unknown): void {
     this.queue.push(time, { kind: 'call', fn });
+  }
+
+  get injecting(): boolean {
+    return this.phase === 'faults';
   }
 
   // ---------- the loop ----------
 
-  run(): void {
+  async run(): Promise<void> {
     const c = this.cluster;
+    await c.settle();
     while (this.phase !== 'done' && c.ok) {
       const ev = this.queue.pop();
       if (!ev) throw new Error('event queue ran dry');
       c.now = ev.time;
-      this.handle(ev.value);
+      await this.handle(ev.value);
+      await c.settle();
     }
   }
 
-  private handle(ev: SimEvent): void {
+  private async handle(ev: SimEvent): Promise<void> {
     const c = this.cluster;
     switch (ev.kind) {
       case 'deliver': {
@@ -174,45 +185,44 @@ class Run implements ClusterDriver, FaultHost {
           this.queue.push(Math.max(c.now + 1, head?.deliverAt ?? c.now + 1), ev);
           return;
         }
-        c.deliver(m);
+        await c.deliver(m);
         return;
       }
-      case 'fsync': {
+      case 'io': {
         const s = c.server(ev.id);
-        if (s.ready !== ev.ready) return; // The server crashed meanwhile.
         if (s.pausedUntil > c.now) {
           this.queue.push(s.pausedUntil, ev);
           return;
         }
-        c.completeFsync(ev.id);
+        ev.release();
         return;
       }
       case 'tick': {
         const s = c.server(ev.id);
-        if (s.up && s.pausedUntil <= c.now) c.tick(ev.id);
+        if (s.up && s.pausedUntil <= c.now) await c.tick(ev.id);
         this.queue.push(c.now + (this.tickPeriod.get(ev.id) ?? TICK_UNITS), ev);
         return;
       }
       case 'control':
         c.stats.ticks++;
-        this.control();
+        await this.control();
         this.queue.push(c.now + TICK_UNITS, ev);
         return;
       case 'call':
-        ev.fn();
+        await ev.fn();
         return;
     }
   }
 
   /** Once per tick: faults and clients, and the phase changes. */
-  private control(): void {
+  private async control(): Promise<void> {
     const c = this.cluster;
     const tick = c.stats.ticks;
     switch (this.phase) {
       case 'faults':
         if (tick <= this.steps) {
-          this.faults.step(c.now);
-          this.faults.writes();
+          await this.faults.step(c.now);
+          await this.faults.writes();
           return;
         }
         this.beginLiveness();
@@ -226,7 +236,7 @@ class Run implements ClusterDriver, FaultHost {
         }
         return;
       case 'converge':
-        this.converge();
+        await this.converge();
         return;
       case 'done':
         return;
@@ -237,16 +247,17 @@ class Run implements ClusterDriver, FaultHost {
     const c = this.cluster;
     c.heal();
     this.conditions.calm();
+    this.faults.calm();
+    this.phase = 'stabilize';
     for (const id of c.ids) {
       const s = c.server(id);
       s.pausedUntil = 0;
-      if (!s.up) c.restart(id);
+      if (!s.up && !s.starting) void c.restart(id);
     }
-    this.phase = 'stabilize';
     this.phaseEndsAt = c.now + this.livenessTicks * TICK_UNITS;
   }
 
-  private converge(): void {
+  private async converge(): Promise<void> {
     const c = this.cluster;
     if (!this.stable()) {
       // Leftovers of the fault phase (a slow fsync, a delayed message) may still cost a
@@ -256,13 +267,15 @@ class Run implements ClusterDriver, FaultHost {
     }
     if (this.livenessWrites.length < LIVENESS_WRITES) {
       const id = this.rng.pick(c.ids);
-      const w = c.submitWrite(id);
+      const w = await c.submitWrite(id);
       if (w !== null) this.livenessWrites.push(w);
     }
     const done =
       this.livenessWrites.length === LIVENESS_WRITES && this.livenessWrites.every((w) => c.isAcked(w)) && this.converged();
     if (done) {
-      for (const id of c.ids) if (!this.excluded.includes(id)) c.checkers.checkHoldsAcked(id, c.server(id).applied);
+      const included = c.ids.filter((id) => !this.excluded.includes(id));
+      for (const id of included) c.checkers.checkHoldsAcked(id, c.server(id).applied);
+      c.checkers.checkDigests(included.map((id) => [id, c.server(id).host!.db.tree.digest()]));
       c.stats.excludedByEpoch = this.excluded.length;
       this.phase = 'done';
     } else if (c.now >= this.phaseEndsAt) {
@@ -301,7 +314,7 @@ class Run implements ClusterDriver, FaultHost {
     const n = c.checkers.canonLength;
     for (const s of c.servers.values()) {
       if (this.excluded.includes(s.id)) continue;
-      if (s.applied.length !== n || s.ready !== null) return false;
+      if (s.applied.length !== n || s.busy) return false;
     }
     return true;
   }
@@ -322,7 +335,7 @@ class Run implements ClusterDriver, FaultHost {
 }
 
 /** Run one seed. Never throws for a protocol failure: the result lists the violations. */
-export function runSeed(seed: number, opts: RunOptions = {}): RunResult {
+export async function runSeed(seed: number, opts: RunOptions = {}): Promise<RunResult> {
   const rng = new Prng(seed);
   // Sizes are always drawn, so that a run with explicit sizes replays the same stream.
   const drawnVoters = rng.int(3, 7);
@@ -333,7 +346,7 @@ export function runSeed(seed: number, opts: RunOptions = {}): RunResult {
   const livenessTicks = opts.livenessTicks ?? DEFAULT_LIVENESS_TICKS;
   const run = new Run(rng, voters, observers, steps, livenessTicks, opts.trace);
   try {
-    run.run();
+    await run.run();
   } catch (e) {
     run.cluster.checkers.fail('host', `simulator error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
   }

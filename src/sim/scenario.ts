@@ -1,24 +1,27 @@
 /**
  * Scripted scenarios (etcd raft's interaction tests, as a TypeScript builder): every step is
- * explicit — deliver these messages, hold that server's fsync, crash it keeping exactly these
- * un-fsynced writes, restart, partition — and the same checkers as the seeded runs watch every
- * step. Nothing happens unless the script says so: messages wait in the network until
- * delivered, fsyncs complete only in stabilize()/fsync(), peers tick only in tick().
+ * explicit — deliver these messages, hold that server's fsyncs, crash it at exactly this
+ * point of its persisting, restart, partition — and the same checkers as the seeded runs
+ * watch every step. Nothing happens unless the script says so: messages wait in the network
+ * until delivered, fsyncs finish only in stabilize()/fsync(), peers tick only in tick().
+ * The servers are the ZabHost of src/server on simulated disks, so every step is async.
  *
- *   const s = new Scenario({ voters: 3 });
- *   s.runUntil(() => s.leader() === 3);
- *   const w = s.write(3);
- *   s.stabilize();
+ *   const s = await Scenario.start({ voters: 3 });
+ *   await s.runUntil(() => s.leader() === 3);
+ *   const w = await s.write(3);
+ *   await s.stabilize();
  *   s.expectOk();
  */
-import type { MessageKind, PeerTicks, PersistOp, ServerId, Txn } from '../zab/index.js';
+import { decodeLoggedTxn } from '../jute/index.js';
+import { FileTxnLog, writeEpochFile } from '../storage/index.js';
+import type { MessageKind, PeerTicks, ServerId } from '../zab/index.js';
 import { makeZxid } from '../zab/index.js';
 import { Cluster, type ClusterDriver, type CrashOptions } from './cluster.js';
 import type { Violation } from './checkers.js';
-import { SimDisk } from './disk.js';
+import { serverDirs, type SimDisk } from './disk.js';
 import type { SimServer } from './host.js';
 import type { InFlight } from './network.js';
-import { encodeWrite, type AppliedEntry } from './state.js';
+import { writeTxn, type AppliedEntry } from './state.js';
 
 /** A server's durable state before the scenario starts. */
 export interface DiskSpec {
@@ -33,13 +36,11 @@ export interface ScenarioOptions {
   observers?: number;
   ticks?: Partial<PeerTicks>;
   committedLogMax?: number;
-  /** Host snapshots every [snapCount/2+1, snapCount] applied txns; 0 (default) never. */
+  /** Hosts snapshot every [snapCount/2+1, snapCount] logged txns; 0 (default) never. */
   snapCount?: number;
   disks?: Record<number, DiskSpec>;
   /** Servers that start crashed. */
   down?: ServerId[];
-  /** Hosts apply committed txns before the fsync of their Ready (as src/server does). */
-  applyBeforeFsync?: boolean;
 }
 
 export interface MessageFilter {
@@ -58,39 +59,30 @@ export const SCENARIO_TICKS: PeerTicks = {
   initLimit: 10,
 };
 
-/** Bound on delivery rounds in one stabilize(). */
+/** Bound on rounds in one stabilize() (or while waiting for a server's disk). */
 const STABILIZE_ROUNDS_MAX = 100_000;
 
 export class ScenarioError extends Error {
   readonly code = 'ZABLAB_SIM_SCENARIO';
 }
 
-/** Crash option: keep the un-fsynced ops up to and including the first of this kind (none if absent). */
-export function keepThrough(kind: PersistOp['kind']): (pending: readonly PersistOp[]) => number {
-  return (pending) => pending.findIndex((op) => op.kind === kind) + 1;
-}
-
-export function txn(epoch: number, counter: number, writeId: number): Txn {
-  return { zxid: makeZxid(BigInt(epoch), BigInt(counter)), data: encodeWrite(writeId) };
+interface PendingIo {
+  id: ServerId;
+  kind: 'sync' | 'yield';
+  release: () => void;
 }
 
 export class Scenario implements ClusterDriver {
   readonly cluster: Cluster;
   /** Everything that happened, one line per step (print it when a scenario fails). */
   readonly transcript: string[] = [];
-  private readonly fsyncWaiting = new Set<ServerId>();
+  /** fsyncs and yields waiting to finish, in the order they began. */
+  private io: PendingIo[] = [];
   /** Messages that stabilize()/deliver() leave in flight (and, FIFO, whatever follows them). */
   private held: MessageFilter[] = [];
+  private readonly exited: ServerId[] = [];
 
-  constructor(opts: ScenarioOptions) {
-    const disks = new Map<ServerId, SimDisk>();
-    for (const [id, spec] of Object.entries(opts.disks ?? {})) {
-      disks.set(Number(id), SimDisk.from({
-        acceptedEpoch: spec.acceptedEpoch,
-        currentEpoch: spec.currentEpoch,
-        log: (spec.log ?? []).map(([e, c, w]) => txn(e, c, w)),
-      }));
-    }
+  private constructor(opts: ScenarioOptions) {
     this.cluster = new Cluster(
       {
         voters: opts.voters,
@@ -98,14 +90,19 @@ export class Scenario implements ClusterDriver {
         ticks: { ...SCENARIO_TICKS, ...opts.ticks },
         committedLogMax: opts.committedLogMax ?? 1000,
         snapCount: opts.snapCount ?? 0,
-        applyBeforeFsync: opts.applyBeforeFsync ?? false,
-        disks,
         startDown: opts.down ?? [],
       },
       this,
     );
     this.cluster.trace = (line) => this.transcript.push(line);
-    this.cluster.boot();
+  }
+
+  /** Write the given disks, then start every server not listed as down. */
+  static async start(opts: ScenarioOptions): Promise<Scenario> {
+    const s = new Scenario(opts);
+    for (const [id, spec] of Object.entries(opts.disks ?? {})) await s.drive(writeDisk(s.cluster.server(Number(id)), spec));
+    await s.drive(s.cluster.boot());
+    return s;
   }
 
   // ---------- ClusterDriver ----------
@@ -116,22 +113,27 @@ export class Scenario implements ClusterDriver {
 
   messageSent(): void {}
 
-  fsyncStarted(s: SimServer): void {
-    this.fsyncWaiting.add(s.id);
+  gate(s: SimServer, kind: 'sync' | 'yield', release: () => void): void {
+    this.io.push({ id: s.id, kind, release });
+  }
+
+  serverExited(s: SimServer): void {
+    this.exited.push(s.id);
+    this.note(`server ${s.id} exited on its own`);
   }
 
   // ---------- steps ----------
 
   /**
-   * Deliver every message and complete every fsync that is not held, round-robin over the
+   * Deliver every message and finish every fsync that is not held, round-robin over the
    * connections, until nothing moves.
    */
-  stabilize(): this {
+  async stabilize(): Promise<this> {
     for (let round = 0; round < STABILIZE_ROUNDS_MAX; round++) {
-      let moved = this.completeFsyncs();
+      let moved = await this.releaseIo((io) => io.kind === 'yield' || !this.cluster.server(io.id).fsyncHeld);
       for (const m of this.heads()) {
         if (this.cluster.network.head(m.from, m.to) !== m) continue;
-        this.cluster.deliver(m);
+        await this.cluster.deliver(m);
         moved = true;
       }
       if (!moved) return this;
@@ -148,21 +150,21 @@ export class Scenario implements ClusterDriver {
 
   /** Release every hold, or only the holds made with an equal filter. */
   releaseMessages(filter?: MessageFilter): this {
-    const key = (f: MessageFilter) => JSON.stringify(f);
+    const key = (f: MessageFilter): string => JSON.stringify(f);
     this.held = filter === undefined ? [] : this.held.filter((f) => key(f) !== key(filter));
     this.note(`release held messages${filter === undefined ? '' : ' ' + key(filter)}`);
     return this;
   }
 
   /** Deliver, in FIFO order per connection, the messages at the head of their connection that match. */
-  deliver(filter: MessageFilter = {}): number {
+  async deliver(filter: MessageFilter = {}): Promise<number> {
     let n = 0;
     for (let round = 0; round < STABILIZE_ROUNDS_MAX; round++) {
       const heads = this.heads().filter((m) => matches(m, filter));
       if (heads.length === 0) return n;
       for (const m of heads) {
         if (this.cluster.network.head(m.from, m.to) !== m) continue;
-        this.cluster.deliver(m);
+        await this.cluster.deliver(m);
         n++;
       }
     }
@@ -173,21 +175,21 @@ export class Scenario implements ClusterDriver {
    * Deliver every message now in flight from → to, in order, in one batch: the receiver
    * steps them all before its host takes the next Ready (so their persist ops share a Ready).
    */
-  deliverBatch(from: ServerId, to: ServerId): number {
+  async deliverBatch(from: ServerId, to: ServerId): Promise<number> {
     const ms = this.cluster.network.pending(from, to);
-    this.cluster.deliverBatch(ms);
+    await this.cluster.deliverBatch(ms);
     return ms.length;
   }
 
   /** Lose the matching in-flight messages (and everything behind them on their connection: FIFO). */
-  dropMessages(filter: MessageFilter): number {
+  async dropMessages(filter: MessageFilter): Promise<number> {
     const pairs = new Set<string>();
     for (const m of this.pending(filter)) pairs.add(`${m.from}:${m.to}`);
     let n = 0;
     for (const p of pairs) {
       const [a, b] = p.split(':').map(Number) as [number, number];
       n += this.cluster.network.pending(a, b).length;
-      this.cluster.dropConnection(a, b);
+      await this.cluster.dropConnection(a, b);
     }
     return n;
   }
@@ -196,15 +198,36 @@ export class Scenario implements ClusterDriver {
     return this.cluster.network.pending().filter((m) => matches(m, filter));
   }
 
-  /** Complete the outstanding fsync of server `id` (even if held). */
-  fsync(id: ServerId): this {
-    if (!this.fsyncWaiting.delete(id)) throw new ScenarioError(`server ${id} has no fsync outstanding`);
-    this.cluster.completeFsync(id);
+  /** Let server `id`'s disk finish everything it waits on (even if held), until it waits on nothing. */
+  async fsync(id: ServerId): Promise<this> {
+    if (!this.io.some((io) => io.id === id)) throw new ScenarioError(`server ${id} has no fsync outstanding`);
+    for (let i = 0; i < STABILIZE_ROUNDS_MAX && this.io.some((io) => io.id === id); i++) {
+      await this.releaseIo((io) => io.id === id, 1);
+    }
     return this;
   }
 
+  /**
+   * Let server `id`'s disk finish, one fsync at a time, until the next persist op of `kind`
+   * is done (a crash right after it keeps exactly what was persisted up to it).
+   */
+  async fsyncThrough(id: ServerId, kind: string): Promise<this> {
+    const s = this.cluster.server(id);
+    const target = (s.opsDone.get(kind) ?? 0) + 1;
+    for (let i = 0; i < STABILIZE_ROUNDS_MAX && (s.opsDone.get(kind) ?? 0) < target; i++) {
+      if (!(await this.releaseIo((io) => io.id === id, 1))) throw new ScenarioError(`server ${id} waits on no fsync before its next ${kind} is done`);
+    }
+    this.note(`fsync ${id} through its ${kind}`);
+    return this;
+  }
+
+  /** Kinds of the persist ops server `id` has started and not finished, in order. */
+  pendingOps(id: ServerId): string[] {
+    return this.cluster.server(id).pendingOps;
+  }
+
   hasFsyncPending(id: ServerId): boolean {
-    return this.fsyncWaiting.has(id);
+    return this.io.some((io) => io.id === id && io.kind === 'sync');
   }
 
   holdFsync(id: ServerId): this {
@@ -220,44 +243,47 @@ export class Scenario implements ClusterDriver {
   }
 
   /** Advance every running server by n ticks (without delivering anything). */
-  tick(n = 1): this {
+  async tick(n = 1): Promise<this> {
     for (let i = 0; i < n; i++) {
       this.cluster.now += 10;
       this.cluster.stats.ticks++;
-      for (const id of this.cluster.upIds()) this.cluster.tick(id);
+      for (const id of this.cluster.upIds()) await this.cluster.tick(id);
     }
     return this;
   }
 
   /** stabilize, then tick and stabilize until `done()` holds; fails after maxTicks. */
-  runUntil(done: () => boolean, maxTicks = 200): this {
-    this.stabilize();
+  async runUntil(done: () => boolean, maxTicks = 200): Promise<this> {
+    await this.stabilize();
     for (let t = 0; t <= maxTicks; t++) {
       if (done()) return this;
       if (!this.cluster.ok) break;
-      this.tick().stabilize();
+      await this.tick();
+      await this.stabilize();
     }
     throw new ScenarioError(`condition not reached within ${maxTicks} ticks${this.violationText()}\n${this.tail()}`);
   }
 
   /** Run until `id` leads and every server that is up and reachable from it serves under it. */
-  electLeader(id: ServerId, maxTicks = 200): this {
+  electLeader(id: ServerId, maxTicks = 200): Promise<this> {
     return this.runUntil(() => this.leader() === id && this.allServing(), maxTicks);
   }
 
-  crash(id: ServerId, opts: CrashOptions = {}): this {
-    this.fsyncWaiting.delete(id);
-    this.cluster.crash(id, opts);
+  /** Stop server `id` (by default a power loss: what it had not fsynced is gone). */
+  async crash(id: ServerId, opts: CrashOptions = {}): Promise<this> {
+    this.io = this.io.filter((io) => io.id !== id);
+    await this.cluster.crash(id, opts);
     return this;
   }
 
-  restart(id: ServerId): this {
-    this.cluster.restart(id);
+  /** Start server `id` from its disk; resolves once it runs. */
+  async restart(id: ServerId): Promise<this> {
+    await this.drive(this.cluster.restart(id));
     return this;
   }
 
-  partition(side: ServerId[]): this {
-    this.cluster.partition(side);
+  async partition(side: ServerId[]): Promise<this> {
+    await this.cluster.partition(side);
     return this;
   }
 
@@ -267,8 +293,8 @@ export class Scenario implements ClusterDriver {
   }
 
   /** A client write at server `id`; the write must be taken (the server serves). */
-  write(id: ServerId): number {
-    const w = this.cluster.submitWrite(id);
+  async write(id: ServerId): Promise<number> {
+    const w = await this.cluster.submitWrite(id);
     if (w === null) throw new ScenarioError(`server ${id} does not take writes (state ${this.state(id)})`);
     return w;
   }
@@ -315,8 +341,14 @@ export class Scenario implements ClusterDriver {
     return this.cluster.isAcked(writeId);
   }
 
+  /** What server `id`'s disk holds durably (what a restart would read). */
   disk(id: ServerId): SimDisk {
     return this.cluster.disk(id);
+  }
+
+  /** Servers that stopped on their own (a fatal storage error), in order. */
+  get exits(): readonly ServerId[] {
+    return this.exited;
   }
 
   get violations(): Violation[] {
@@ -341,17 +373,30 @@ export class Scenario implements ClusterDriver {
     return this.violations.map((v) => `\n  [${v.check}] ${v.message}`).join('');
   }
 
-  private completeFsyncs(): boolean {
-    let moved = false;
-    for (const id of [...this.fsyncWaiting].sort((a, b) => a - b)) {
-      const s = this.cluster.server(id);
-      if (s.fsyncHeld) continue;
-      this.fsyncWaiting.delete(id);
-      if (!s.ready) continue;
-      this.cluster.completeFsync(id);
-      moved = true;
+  /** Release waiting disk operations that `pick` accepts (at most `max`), letting the hosts run after each. */
+  private async releaseIo(pick: (io: PendingIo) => boolean, max = Number.POSITIVE_INFINITY): Promise<boolean> {
+    let released = 0;
+    for (;;) {
+      const i = this.io.findIndex(pick);
+      if (i < 0 || released >= max) return released > 0;
+      const [io] = this.io.splice(i, 1);
+      io!.release();
+      released++;
+      await this.cluster.settle();
     }
-    return moved;
+  }
+
+  /** Wait for `p`, finishing every disk operation it waits on (held or not). */
+  private async drive<T>(p: Promise<T>): Promise<T> {
+    let done = false;
+    const watched = p.finally(() => {
+      done = true;
+    });
+    await this.cluster.settle();
+    for (let i = 0; i < STABILIZE_ROUNDS_MAX && !done; i++) {
+      if (!(await this.releaseIo(() => true, 1))) await this.cluster.settle();
+    }
+    return watched;
   }
 
   /** The head message of every connection, in a fixed order. */
@@ -369,11 +414,21 @@ export class Scenario implements ClusterDriver {
   }
 }
 
+/** Write a server's disk as `spec` says, with the storage code itself. */
+async function writeDisk(s: SimServer, spec: DiskSpec): Promise<void> {
+  const { versionDir } = serverDirs(s.id);
+  const fs = s.disk.fs;
+  await fs.mkdir(versionDir);
+  const log = await FileTxnLog.open({ fs, dir: versionDir, preAllocSize: 0, log: () => undefined });
+  for (const [e, c, w] of spec.log ?? []) log.append(decodeLoggedTxn(Buffer.from(writeTxn(makeZxid(BigInt(e), BigInt(c)), w))));
+  await log.close();
+  await writeEpochFile(fs, versionDir, 'acceptedEpoch', spec.acceptedEpoch);
+  await writeEpochFile(fs, versionDir, 'currentEpoch', spec.currentEpoch);
+}
+
 function matches(m: InFlight, f: MessageFilter): boolean {
   if (f.from !== undefined && m.from !== f.from) return false;
   if (f.to !== undefined && m.to !== f.to) return false;
   if (f.kind === undefined) return true;
   return typeof f.kind === 'string' ? m.msg.kind === f.kind : f.kind.includes(m.msg.kind);
 }
-
-

@@ -1,8 +1,12 @@
 /**
- * The simulated state machine: the applied sequence of txns. A txn's data is the id of the
- * client write that produced it (4 bytes, big-endian), so every txn is unique and a lost or
- * duplicated write is visible. A snapshot is the applied sequence, serialized.
+ * The simulated clients' writes, as real ZooKeeper txns: write w creates the znode `/w<w>`
+ * holding w, so every txn is unique and a lost or duplicated write is visible in the data
+ * tree itself. The applied sequence the checkers compare is read back from the tree: the
+ * `/w*` znodes in czxid order. Between servers, a learner forwards a write (or a SYNC) to the
+ * leader as a small app payload, as a server forwards a client's request.
  */
+import { OpCode, Perms, encodeLoggedTxn, type LoggedTxn } from '../jute/index.js';
+import type { DataTree } from '../tree/index.js';
 import type { Zxid } from '../zab/index.js';
 
 export interface AppliedEntry {
@@ -10,12 +14,48 @@ export interface AppliedEntry {
   readonly writeId: number;
 }
 
-const ENTRY_BYTES = 12;
-/** Bound on a snapshot's entries (the simulator's runs are far smaller). */
-export const SNAPSHOT_ENTRIES_MAX = 1_000_000;
+/** The simulated clients' session (every write is made in it). */
+export const SIM_SESSION = 0x5a1b1ab5n;
+const OPEN_ACL = [{ perms: Perms.ALL, id: { scheme: 'world', id: 'anyone' } }];
+const WRITE_PATH = /^w(\d+)$/;
 
 export class SimStateError extends Error {
   readonly code = 'ZABLAB_SIM_STATE';
+}
+
+/**
+ * The txn a leader proposes for write `writeId` at `zxid`. The parent's cversion is an
+ * absolute value (as ZooKeeper's prep computes it), so that replaying the txn over a fuzzy
+ * snapshot that already holds it changes nothing.
+ */
+export function writeTxn(zxid: Zxid, writeId: number): Uint8Array {
+  const data = Buffer.from(encodeWrite(writeId));
+  const txn: LoggedTxn = {
+    hdr: { clientId: SIM_SESSION, cxid: writeId, zxid, time: 0n, type: OpCode.create },
+    body: { type: OpCode.create, record: { path: `/w${writeId}`, data, acl: OPEN_ACL, ephemeral: false, parentCVersion: writeId } },
+  };
+  return encodeLoggedTxn(txn);
+}
+
+/** The write a txn carries, or null for a txn that is not one of ours. */
+export function writeIdOf(txn: LoggedTxn): number | null {
+  if (txn.body.type !== OpCode.create) return null;
+  const m = WRITE_PATH.exec(txn.body.record.path.slice(1));
+  return m === null ? null : Number(m[1]);
+}
+
+/** The writes a tree holds with czxid at or below `upTo`, in zxid order: the applied sequence. */
+export function appliedFromTree(tree: DataTree, upTo: Zxid): AppliedEntry[] {
+  const root = tree.getNode('/');
+  if (root === undefined) throw new SimStateError('the tree has no root');
+  const out: AppliedEntry[] = [];
+  for (const name of root.children) {
+    const m = WRITE_PATH.exec(name);
+    if (m === null) continue;
+    const zxid = tree.getNode(`/${name}`)!.stat.czxid;
+    if (zxid <= upTo) out.push({ zxid, writeId: Number(m[1]) });
+  }
+  return out.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
 }
 
 export function encodeWrite(writeId: number): Uint8Array {
@@ -24,9 +64,10 @@ export function encodeWrite(writeId: number): Uint8Array {
   return b;
 }
 
-export function decodeWrite(data: Uint8Array): number {
-  if (data.length !== 4) throw new SimStateError(`txn data has ${data.length} bytes, expected a 4-byte write id`);
-  return ((data[0]! << 24) | (data[1]! << 16) | (data[2]! << 8) | data[3]!) >>> 0;
+/** The write id of a forwarded write, or null for any other payload. */
+export function decodeWrite(payload: Uint8Array): number | null {
+  if (payload.length !== 4) return null;
+  return ((payload[0]! << 24) | (payload[1]! << 16) | (payload[2]! << 8) | payload[3]!) >>> 0;
 }
 
 /** A client's SYNC forwarded by a learner: 'SYNC' + id (8 bytes, never a write's 4). */
@@ -45,35 +86,6 @@ export function decodeSync(payload: Uint8Array): number | null {
   if (payload.length !== 8) return null;
   const v = new DataView(payload.buffer, payload.byteOffset, 8);
   return v.getUint32(0) === SYNC_MAGIC ? v.getUint32(4) : null;
-}
-
-export function encodeSnapshot(entries: readonly AppliedEntry[]): Uint8Array {
-  const b = new Uint8Array(4 + entries.length * ENTRY_BYTES);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, entries.length);
-  let o = 4;
-  for (const e of entries) {
-    v.setBigUint64(o, e.zxid);
-    v.setUint32(o + 8, e.writeId);
-    o += ENTRY_BYTES;
-  }
-  return b;
-}
-
-export function decodeSnapshot(bytes: Uint8Array): AppliedEntry[] {
-  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < 4) throw new SimStateError('snapshot shorter than its header');
-  const n = v.getUint32(0);
-  if (n > SNAPSHOT_ENTRIES_MAX || bytes.byteLength !== 4 + n * ENTRY_BYTES) {
-    throw new SimStateError(`snapshot of ${bytes.byteLength} bytes does not hold ${n} entries`);
-  }
-  const out: AppliedEntry[] = new Array<AppliedEntry>(n);
-  let o = 4;
-  for (let i = 0; i < n; i++) {
-    out[i] = { zxid: v.getBigUint64(o), writeId: v.getUint32(o + 8) };
-    o += ENTRY_BYTES;
-  }
-  return out;
 }
 
 /** Index of the entry with this zxid in a zxid-ordered array, or -1. */

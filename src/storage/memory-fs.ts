@@ -59,7 +59,7 @@ class Inode {
   cache = new Bytes();
   disk = new Bytes();
   pending: FileOp[] = [];
-  /** Bumped whenever the durable bytes change (checkers cache what they parsed from them). */
+  /** Changes whenever the durable bytes change, unique across files (readers cache what they parsed by it). */
   diskVersion = 0;
 }
 
@@ -100,6 +100,8 @@ export class MemoryFs implements StorageFs {
   private readonly dirs = new Map<string, Dir>();
   /** Bumped at every crash: handles and pending fsyncs of the process that died stop working. */
   private generation = 0;
+  /** Bumped whenever anything durable changes (readers of durable state cache by it). */
+  durableChanges = 0;
 
   constructor(private readonly opts: MemoryFsOptions = {}) {}
 
@@ -186,6 +188,7 @@ export class MemoryFs implements StorageFs {
     await this.gate('sync', full);
     this.check('syncDir', full);
     for (const op of dir.pending.splice(0, taken)) applyDirOp(dir.disk, op);
+    if (taken > 0) this.durableChanges++;
   }
 
   yieldTurn(): Promise<void> {
@@ -197,6 +200,7 @@ export class MemoryFs implements StorageFs {
   /** The machine lost power: keep what is durable plus what `choice` says reached the disk. */
   crash(choice: CrashChoice = {}): void {
     this.generation++;
+    this.durableChanges++;
     const inodes = new Set<Inode>();
     for (const [dirPath, dir] of this.dirs) {
       const keep = clamp(choice.keepDirOps?.(dirPath, dir.pending.length) ?? 0, dir.pending.length);
@@ -241,7 +245,7 @@ export class MemoryFs implements StorageFs {
     const inode = dir.disk.get(name);
     if (inode === undefined) throw fsError('ENOENT', 'damage', target);
     edit(inode.disk.view());
-    inode.diskVersion++;
+    inode.diskVersion = ++this.durableChanges;
     if (inode.pending.length === 0) inode.cache = inode.disk.copy();
   }
 
@@ -283,7 +287,7 @@ export class MemoryFs implements StorageFs {
     // path though this process still reads it, and retrying the fsync cannot bring it back.
     this.check('datasync', target);
     for (const op of ops) inode.disk.apply(op);
-    if (ops.length > 0) inode.diskVersion++;
+    if (ops.length > 0) inode.diskVersion = ++this.durableChanges;
   }
 
   private gate(kind: 'sync' | 'yield', target: string): Promise<void> {
@@ -305,7 +309,7 @@ export class MemoryFs implements StorageFs {
       const n = clamp(choice.tornBytes(file, next.bytes.length), next.bytes.length);
       if (n > 0) inode.disk.write(next.pos, next.bytes.subarray(0, n));
     }
-    if (ops.length > 0) inode.diskVersion++;
+    if (ops.length > 0) inode.diskVersion = ++this.durableChanges;
     inode.cache = inode.disk.copy();
   }
 

@@ -590,9 +590,10 @@ export class Peer {
     }
     const e = r.election;
     if (!fromVoter) {
-      // A non-voter's vote never counts; tell a LOOKING one what we think (a settled one
-      // answered our own notification: answering it back would go on forever).
-      if (n.state === 'LOOKING') this.send(from, this.notification(e.proposal, 'LOOKING'));
+      // A non-voter's vote never counts; a voter tells a LOOKING one what it thinks. Not a
+      // settled one (it answered our own notification), nor one non-voter another: both
+      // would answer back forever.
+      if (n.state === 'LOOKING' && this.votes) this.send(from, this.notification(e.proposal, 'LOOKING'));
       this.reportStalled();
       return;
     }

@@ -4,7 +4,7 @@
  * Every step runs under the simulator's invariant checkers.
  */
 import { describe, expect, it } from 'vitest';
-import { keepThrough, Scenario } from '../../src/sim/index.js';
+import { Scenario } from '../../src/sim/index.js';
 import { epochOf } from '../../src/zab/index.js';
 
 /** n txns of epoch `epoch` with write ids from `firstWrite`, as [epoch, counter, writeId]. */
@@ -13,8 +13,8 @@ function log(epoch: number, n: number, firstWrite: number): [number, number, num
 }
 
 describe('Fast Leader Election picks the highest (peer epoch, zxid, server id)', () => {
-  it('a higher current epoch wins over a longer log of an older epoch', () => {
-    const s = new Scenario({
+  it('a higher current epoch wins over a longer log of an older epoch', async () => {
+    const s = await Scenario.start({
       voters: 3,
       disks: {
         1: { acceptedEpoch: 2n, currentEpoch: 2n, log: log(1, 3, 100) },
@@ -22,13 +22,13 @@ describe('Fast Leader Election picks the highest (peer epoch, zxid, server id)',
         3: { acceptedEpoch: 1n, currentEpoch: 1n, log: log(1, 2, 100) },
       },
     });
-    s.runUntil(() => s.leader() !== null);
+    await s.runUntil(() => s.leader() !== null);
     expect(s.leader()).toBe(1);
     s.expectOk();
   });
 
-  it('with equal epochs the longest log wins, whatever the ids', () => {
-    const s = new Scenario({
+  it('with equal epochs the longest log wins, whatever the ids', async () => {
+    const s = await Scenario.start({
       voters: 3,
       disks: {
         1: { acceptedEpoch: 1n, currentEpoch: 1n, log: log(1, 4, 100) },
@@ -36,20 +36,20 @@ describe('Fast Leader Election picks the highest (peer epoch, zxid, server id)',
         3: { acceptedEpoch: 1n, currentEpoch: 1n, log: log(1, 4, 100) },
       },
     });
-    s.runUntil(() => s.leader() !== null);
+    await s.runUntil(() => s.leader() !== null);
     expect(s.leader()).toBe(2);
     s.expectOk();
   });
 
-  it('with equal epochs and logs the highest id wins, and everyone follows it', () => {
-    const s = new Scenario({ voters: 5 });
-    s.electLeader(5);
+  it('with equal epochs and logs the highest id wins, and everyone follows it', async () => {
+    const s = await Scenario.start({ voters: 5 });
+    await s.electLeader(5);
     for (const id of [1, 2, 3, 4]) expect(s.state(id)).toBe('FOLLOWING(serving)');
     s.expectOk();
   });
 
-  it('the new epoch is above every accepted epoch, and the initial history is committed', () => {
-    const s = new Scenario({
+  it('the new epoch is above every accepted epoch, and the initial history is committed', async () => {
+    const s = await Scenario.start({
       voters: 3,
       disks: {
         1: { acceptedEpoch: 7n, currentEpoch: 4n, log: log(4, 2, 100) },
@@ -57,9 +57,9 @@ describe('Fast Leader Election picks the highest (peer epoch, zxid, server id)',
         3: { acceptedEpoch: 4n, currentEpoch: 4n, log: log(4, 1, 100) },
       },
     });
-    s.electLeader(2);
-    const w = s.write(2);
-    s.stabilize();
+    await s.electLeader(2);
+    const w = await s.write(2);
+    await s.stabilize();
     expect(s.acked(w)).toBe(true);
     const last = s.applied(1).at(-1)!;
     expect(epochOf(last.zxid)).toBe(8n);
@@ -70,17 +70,17 @@ describe('Fast Leader Election picks the highest (peer epoch, zxid, server id)',
 });
 
 describe('a restarted server rejoins the current leader', () => {
-  it('joins without a new election and catches up with what it missed', () => {
-    const s = new Scenario({ voters: 3 });
-    s.electLeader(3);
-    const before = [s.write(3), s.write(2)];
-    s.stabilize();
-    s.crash(1);
-    const missed = [s.write(3), s.write(2), s.write(3)];
-    s.stabilize();
+  it('joins without a new election and catches up with what it missed', async () => {
+    const s = await Scenario.start({ voters: 3 });
+    await s.electLeader(3);
+    const before = [await s.write(3), await s.write(2)];
+    await s.stabilize();
+    await s.crash(1);
+    const missed = [await s.write(3), await s.write(2), await s.write(3)];
+    await s.stabilize();
     const epoch = s.cluster.server(3).peer!.epochs.current;
-    s.restart(1);
-    s.runUntil(() => s.serving(1));
+    await s.restart(1);
+    await s.runUntil(() => s.serving(1));
     expect(s.leader()).toBe(3);
     expect(s.cluster.server(3).peer!.epochs.current).toBe(epoch);
     // Same history as the leader's: every write, in zxid order (forwarded ones arrive later).
@@ -90,22 +90,22 @@ describe('a restarted server rejoins the current leader', () => {
     s.expectOk();
   });
 
-  it('a restarted server with uncommitted txns of an old epoch is truncated back (TRUNC)', () => {
-    const s = new Scenario({ voters: 3 });
-    s.electLeader(3);
-    const w1 = s.write(3);
-    s.stabilize();
+  it('a restarted server with uncommitted txns of an old epoch is truncated back (TRUNC)', async () => {
+    const s = await Scenario.start({ voters: 3 });
+    await s.electLeader(3);
+    const w1 = await s.write(3);
+    await s.stabilize();
     // Server 3 logs w2 alone: its followers never see the proposal.
-    s.partition([3]);
-    const w2 = s.write(3);
-    s.stabilize();
-    s.crash(3);
+    await s.partition([3]);
+    const w2 = await s.write(3);
+    await s.stabilize();
+    await s.crash(3);
     s.heal();
-    s.electLeader(2);
-    const w3 = s.write(2);
-    s.stabilize();
-    s.restart(3);
-    s.runUntil(() => s.serving(3));
+    await s.electLeader(2);
+    const w3 = await s.write(2);
+    await s.stabilize();
+    await s.restart(3);
+    await s.runUntil(() => s.serving(3));
     expect(s.cluster.stats.truncSyncs).toBeGreaterThan(0);
     for (const id of [1, 2, 3]) expect(s.appliedWrites(id)).toEqual([w1, w3]);
     expect(s.acked(w2)).toBe(false);
@@ -115,17 +115,17 @@ describe('a restarted server rejoins the current leader', () => {
 });
 
 describe('observers never count toward a quorum', () => {
-  it('with 2 of 3 voters down, observers up, nothing commits and nobody leads', () => {
-    const s = new Scenario({ voters: 3, observers: 2 });
-    s.electLeader(3);
-    const w1 = s.write(4);
-    s.stabilize();
+  it('with 2 of 3 voters down, observers up, nothing commits and nobody leads', async () => {
+    const s = await Scenario.start({ voters: 3, observers: 2 });
+    await s.electLeader(3);
+    const w1 = await s.write(4);
+    await s.stabilize();
     expect(s.acked(w1)).toBe(true);
-    s.crash(1);
-    s.crash(2);
-    const w2 = s.write(3);
-    s.stabilize();
-    s.tick(20).stabilize();
+    await s.crash(1);
+    await s.crash(2);
+    const w2 = await s.write(3);
+    await s.stabilize();
+    await s.tick(20); await s.stabilize();
     expect(s.acked(w2)).toBe(false);
     for (const id of [3, 4, 5]) expect(s.appliedWrites(id)).toEqual([w1]);
     expect(s.cluster.servingLeaders()).toEqual([]);
@@ -134,11 +134,11 @@ describe('observers never count toward a quorum', () => {
     s.expectOk();
   });
 
-  it('observers apply what the voters commit (INFORM) and serve writes through the leader', () => {
-    const s = new Scenario({ voters: 3, observers: 1 });
-    s.electLeader(3);
-    const w = s.write(4);
-    s.stabilize();
+  it('observers apply what the voters commit (INFORM) and serve writes through the leader', async () => {
+    const s = await Scenario.start({ voters: 3, observers: 1 });
+    await s.electLeader(3);
+    const w = await s.write(4);
+    await s.stabilize();
     expect(s.acked(w)).toBe(true);
     expect(s.appliedWrites(4)).toEqual([w]);
     s.expectOk();
@@ -146,82 +146,83 @@ describe('observers never count toward a quorum', () => {
 });
 
 describe('regressions found by the simulator', () => {
-  it('ZOOKEEPER-1732: established members report the current epoch in their vote', () => {
-    const s = new Scenario({ voters: 3 });
-    s.electLeader(3);
-    s.crash(3);
-    s.electLeader(2);
+  it('ZOOKEEPER-1732: established members report the current epoch in their vote', async () => {
+    const s = await Scenario.start({ voters: 3 });
+    await s.electLeader(3);
+    await s.crash(3);
+    await s.electLeader(2);
     const epoch = s.cluster.server(2).peer!.epochs.current;
     expect(epoch).toBe(2n);
     // Without the update, 1 and 2 would keep reporting the epoch they were elected in (1), and a
     // restarted server could not count a quorum of matching (leader, epoch) votes.
     expect(s.cluster.server(1).peer!.vote.peerEpoch).toBe(epoch);
     expect(s.cluster.server(2).peer!.vote.peerEpoch).toBe(epoch);
-    s.restart(3);
-    s.runUntil(() => s.serving(3));
+    await s.restart(3);
+    await s.runUntil(() => s.serving(3));
     expect(s.leader()).toBe(2);
     s.expectOk();
   });
 
-  it('a learner whose LEADERINFO arrived while it was LOOKING gets it again when it asks again', () => {
-    const s = new Scenario({ voters: 3 });
-    s.electLeader(3);
-    s.cluster.dropConnection(1, 3);
+  it('a learner whose LEADERINFO arrived while it was LOOKING gets it again when it asks again', async () => {
+    const s = await Scenario.start({ voters: 3 });
+    await s.electLeader(3);
+    await s.cluster.dropConnection(1, 3);
     // 1 learns from the others that 3 leads and asks to follow; its FOLLOWERINFO waits in flight.
-    s.deliver({ kind: 'notification' });
+    await s.deliver({ kind: 'notification' });
     expect(s.state(1)).toBe('FOLLOWING');
     // 1 hears nothing from 3 and looks again (everything else flows); then 3 answers, too late.
     for (let i = 0; i < 15 && s.state(1) !== 'LOOKING'; i++) {
-      s.tick();
-      for (const [from, to] of [[3, 2], [2, 3], [2, 1], [1, 2]] as const) s.deliver({ from, to });
+      await s.tick();
+      for (const [from, to] of [[3, 2], [2, 3], [2, 1], [1, 2]] as const) await s.deliver({ from, to });
     }
     expect(s.state(1)).toBe('LOOKING');
     expect(s.pending({ from: 1, to: 3, kind: 'followerinfo' }).length).toBeGreaterThan(0);
-    s.deliver({ from: 1, to: 3, kind: 'followerinfo' });
-    s.deliver({ from: 3, to: 1 });
+    await s.deliver({ from: 1, to: 3, kind: 'followerinfo' });
+    await s.deliver({ from: 3, to: 1 });
     // Re-elected, 1 sends the same FOLLOWERINFO: 3 must answer it again.
-    s.runUntil(() => s.serving(1), 40);
+    await s.runUntil(() => s.serving(1), 40);
     expect(s.leader()).toBe(3);
     s.expectOk();
   });
 
-  it('a proposal still outstanding when followers re-sync commits: they are cut back and ACK it again', () => {
+  it('a proposal still outstanding when followers re-sync commits: they are cut back and ACK it again', async () => {
     // Followers 1 and 2 log w and lose their ACKs with their connection; the ACKs of 3 and 4 are
     // slow. Re-synced by DIFF from what they logged, 1 and 2 would never ACK w again and the
     // leader could not commit anything until 3 and 4 answer; ZooKeeper TRUNCs them to the last
     // committed zxid and sends the outstanding proposals again.
-    const s = new Scenario({ voters: 5 });
-    s.electLeader(5);
+    const s = await Scenario.start({ voters: 5 });
+    await s.electLeader(5);
     const acksOf = (from: number) => ({ from, to: 5, kind: 'ack' as const });
     for (const f of [1, 2, 3, 4]) s.holdMessages(acksOf(f));
-    const w = s.write(5);
-    s.stabilize();
+    const w = await s.write(5);
+    await s.stabilize();
     expect(s.acked(w)).toBe(false);
-    s.releaseMessages(acksOf(1)).releaseMessages(acksOf(2));
-    s.cluster.dropConnection(1, 5);
-    s.cluster.dropConnection(2, 5);
-    s.stabilize();
+    await s.releaseMessages(acksOf(1)); await s.releaseMessages(acksOf(2));
+    await s.cluster.dropConnection(1, 5);
+    await s.cluster.dropConnection(2, 5);
+    await s.stabilize();
     expect(s.serving(1) && s.serving(2)).toBe(true);
     expect(s.acked(w)).toBe(true);
     s.expectOk();
   });
 
-  it('ACKs from a follower\'s earlier session do not count once a re-sync rewrote its log', () => {
-    const s = new Scenario({ voters: 5 });
-    s.electLeader(5);
+  it('ACKs from a follower\'s earlier session do not count once a re-sync rewrote its log', async () => {
+    const s = await Scenario.start({ voters: 5 });
+    await s.electLeader(5);
     s.holdFsync(2);
     s.holdMessages({ from: 5, to: 3, kind: 'proposal' });
     s.holdMessages({ from: 5, to: 4, kind: 'proposal' });
-    const w = s.write(5);
-    s.stabilize(); // 1 logged w and ACKed it; 2 is logging it; 3 and 4 have not seen it
+    const w = await s.write(5);
+    await s.stabilize(); // 1 logged w and ACKed it; 2 is logging it; 3 and 4 have not seen it
     s.holdFsync(1);
-    s.cluster.dropConnection(1, 5);
-    s.stabilize(); // 1 re-syncs: TRUNC to the committed zxid, then w again
-    expect(s.disk(1).pending.map((op) => op.kind)).toEqual(['truncate']);
-    s.crash(1, { keep: keepThrough('truncate') }); // its disk now lacks w
-    s.fsync(2).stabilize(); // 2 ACKs: with 1's old ACK that would make 3 of 5
+    await s.cluster.dropConnection(1, 5);
+    await s.stabilize(); // 1 re-syncs: TRUNC to the committed zxid, then w again
+    expect(s.pendingOps(1)).toEqual(['truncate']);
+    await s.fsyncThrough(1, 'truncate');
+    await s.crash(1); // its disk now lacks w
+    await s.fsync(2); await s.stabilize(); // 2 ACKs: with 1's old ACK that would make 3 of 5
     expect(s.acked(w)).toBe(false);
-    s.releaseMessages().stabilize();
+    await s.releaseMessages(); await s.stabilize();
     expect(s.acked(w)).toBe(true);
     s.expectOk(); // w was applied only once 3 voters held it durably
   });

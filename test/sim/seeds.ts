@@ -17,10 +17,10 @@ export function firstSeed(voters: number, observers: number): number {
 }
 
 /** Run the block; returns how many seeds ran (all of them, or the test fails). */
-export function runSeedBlock(voters: number, observers: number, count = SEEDS_PER_SIZE): number {
+export async function runSeedBlock(voters: number, observers: number, count = SEEDS_PER_SIZE): Promise<number> {
   const start = firstSeed(voters, observers);
   for (let seed = start; seed < start + count; seed++) {
-    const r = runSeed(seed, { voters, observers, steps: CI_STEPS });
+    const r = await runSeed(seed, { voters, observers, steps: CI_STEPS });
     if (!r.ok) expect.fail(formatFailure(r));
   }
   return count;

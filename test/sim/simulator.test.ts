@@ -1,43 +1,35 @@
 /**
- * The simulator itself: a seed replays exactly, the disk keeps only what a crash would keep,
- * the checkers catch what they claim to catch, and `zablab sim` reports failures with one
- * command that replays them.
+ * The simulator itself: a seed replays exactly, a simulated disk keeps only what a crash
+ * would keep (through the server's own storage code), the checkers catch what they claim to
+ * catch, and `zablab sim` reports failures with one command that replays them.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  Checkers,
-  encodeSnapshot,
-  encodeWrite,
-  Prng,
-  runSeed,
-  SimDisk,
-  simMain,
-  txn,
-  type CheckerView,
-} from '../../src/sim/index.js';
+import { decodeLoggedTxn } from '../../src/jute/index.js';
+import { Checkers, Prng, runSeed, SimDisk, simMain, writeTxn, type CheckerView } from '../../src/sim/index.js';
+import { FileTxnLog } from '../../src/storage/index.js';
 import { makeZxid } from '../../src/zab/index.js';
 
 describe('determinism', () => {
-  it('the same seed gives the same run, event for event', () => {
+  it('the same seed gives the same run, event for event', async () => {
     const a: string[] = [];
     const b: string[] = [];
-    const ra = runSeed(424242, { steps: 120, trace: (l) => a.push(l) });
-    const rb = runSeed(424242, { steps: 120, trace: (l) => b.push(l) });
+    const ra = await runSeed(424242, { steps: 120, trace: (l) => a.push(l) });
+    const rb = await runSeed(424242, { steps: 120, trace: (l) => b.push(l) });
     expect(ra.ok).toBe(true);
     expect(a.length).toBeGreaterThan(1000);
     expect(b).toEqual(a);
     expect(rb.stats).toEqual(ra.stats);
   });
 
-  it('a run with explicit sizes replays the run whose sizes were drawn from the seed', () => {
-    const drawn = runSeed(77, { steps: 60 });
-    const explicit = runSeed(77, { steps: 60, voters: drawn.voters, observers: drawn.observers });
+  it('a run with explicit sizes replays the run whose sizes were drawn from the seed', async () => {
+    const drawn = await runSeed(77, { steps: 60 });
+    const explicit = await runSeed(77, { steps: 60, voters: drawn.voters, observers: drawn.observers });
     expect(explicit.stats).toEqual(drawn.stats);
     expect(drawn.replay).toBe(`npx zablab sim --seed 77 --voters ${drawn.voters} --observers ${drawn.observers} --steps 60`);
   });
 
-  it('different seeds explore different runs', () => {
-    expect(runSeed(1, { steps: 60 }).stats).not.toEqual(runSeed(2, { steps: 60 }).stats);
+  it('different seeds explore different runs', async () => {
+    expect((await runSeed(1, { steps: 60 })).stats).not.toEqual((await runSeed(2, { steps: 60 })).stats);
   });
 
   it('the PRNG is a pure function of its seed and stays in range', () => {
@@ -51,87 +43,103 @@ describe('determinism', () => {
   });
 });
 
+/** A disk whose fsyncs finish when `hold` says, for the storage code to run on. */
+function diskOf(id = 1): { disk: SimDisk; held: (() => void)[]; hold: { on: boolean } } {
+  const held: (() => void)[] = [];
+  const hold = { on: false };
+  const disk = new SimDisk(id, () => (_kind, release) => (hold.on ? held.push(release) : release()));
+  return { disk, held, hold };
+}
+
+async function logWrites(disk: SimDisk, writes: [number, number][]): Promise<FileTxnLog> {
+  await disk.fs.mkdir(disk.dir);
+  const log = await FileTxnLog.open({ fs: disk.fs, dir: disk.dir, log: () => undefined });
+  for (const [counter, w] of writes) log.append(decodeLoggedTxn(Buffer.from(writeTxn(makeZxid(1n, BigInt(counter)), w))));
+  return log;
+}
+
 describe('simulated disk', () => {
-  const t1 = txn(1, 1, 11);
-  const t2 = txn(1, 2, 12);
-  const t3 = txn(1, 3, 13);
-
-  it('a crash keeps the fsynced data and the chosen prefix of what was written after', () => {
-    const d = new SimDisk();
-    d.write([{ kind: 'append', txns: [t1] }, { kind: 'acceptedEpoch', epoch: 1n }]);
-    d.fsync();
-    d.write([{ kind: 'append', txns: [t2] }, { kind: 'currentEpoch', epoch: 1n }, { kind: 'append', txns: [t3] }]);
-    d.crash(2, false);
-    const r = d.recover().disk;
-    expect(r.log.map((t) => t.zxid)).toEqual([t1.zxid, t2.zxid]);
-    expect(r.acceptedEpoch).toBe(1n);
-    expect(r.currentEpoch).toBe(1n);
+  it('a power loss keeps what was fsynced; a process crash keeps what was written', async () => {
+    const { disk, held, hold } = diskOf();
+    const log = await logWrites(disk, [[1, 11]]);
+    await log.commit();
+    hold.on = true;
+    log.append(decodeLoggedTxn(Buffer.from(writeTxn(makeZxid(1n, 2n), 12))));
+    const pending = log.commit();
+    await new Promise((r) => setImmediate(r));
+    expect(held.length).toBe(1); // the second batch waits on its fsync
+    expect(disk.log.map((r) => r.writeId)).toEqual([11]);
+    disk.crash({ keepFileOps: (_f, n) => n, keepDirOps: (_d, n) => n });
+    expect(disk.log.map((r) => r.writeId)).toEqual([11, 12]);
+    void pending.catch(() => undefined);
+    const other = diskOf(2);
+    const log2 = await logWrites(other.disk, [[1, 21]]);
+    await log2.commit();
+    other.hold.on = true;
+    log2.append(decodeLoggedTxn(Buffer.from(writeTxn(makeZxid(1n, 2n), 22))));
+    void log2.commit().catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    other.disk.crash({});
+    expect(other.disk.log.map((r) => r.writeId)).toEqual([21]);
   });
 
-  it('recovery drops a torn record at the tail of the log, keeps the whole records before it', () => {
-    const d = new SimDisk();
-    d.write([{ kind: 'append', txns: [t1] }]);
-    d.fsync();
-    d.write([{ kind: 'append', txns: [t2, t3] }]);
-    d.crash(0, true); // t2 reached the disk whole, t3 only in part
-    const r = d.recover();
-    expect(r.tornDropped).toBe(true);
-    expect(r.disk.log.map((t) => t.zxid)).toEqual([t1.zxid, t2.zxid]);
+  it('a torn write leaves whole records before it, and the storage code cuts the torn one on open', async () => {
+    const { disk, hold } = diskOf();
+    const log = await logWrites(disk, [[1, 11]]);
+    await log.commit();
+    hold.on = true;
+    for (const [c, w] of [[2, 12], [3, 13]] as const) log.append(decodeLoggedTxn(Buffer.from(writeTxn(makeZxid(1n, BigInt(c)), w))));
+    void log.commit().catch(() => undefined);
+    await new Promise((r) => setImmediate(r));
+    // The batch reaches the disk up to the middle of its second record.
+    disk.crash({ keepFileOps: () => 0, tornBytes: (_f, n) => Math.floor(n * 0.7) });
+    expect(disk.log.map((r) => r.writeId)).toEqual([11, 12]);
+    hold.on = false;
+    const messages: string[] = [];
+    const reopened = await FileTxnLog.open({ fs: disk.fs, dir: disk.dir, log: (m) => messages.push(m) });
+    expect(reopened.lastLoggedZxid()).toBe(makeZxid(1n, 2n));
+    expect(messages.join('\n')).toContain('cut a torn tail');
+    await reopened.close();
   });
 
-  it('restores from a snapshot plus the log after it; appends the snapshot holds are skipped', () => {
-    const d = new SimDisk();
-    d.write([{ kind: 'append', txns: [t1, t2] }]);
-    d.saveSnapshot({ zxid: t2.zxid, entries: [{ zxid: t1.zxid, writeId: 11 }, { zxid: t2.zxid, writeId: 12 }] });
-    d.fsync(); // the snapshot was ahead of the log: the fsynced appends are already in it
-    d.write([{ kind: 'append', txns: [t3] }]);
-    d.fsync();
-    const r = d.recover();
-    expect(r.disk.appliedZxid).toBe(t2.zxid);
-    expect(r.disk.log.map((t) => t.zxid)).toEqual([t3.zxid]);
-    expect(d.holdsDurably(t1.zxid, 11)).toBe(true);
-    expect(d.holdsDurably(t3.zxid, 13)).toBe(true);
-    expect(d.holdsDurably(t3.zxid, 99)).toBe(false);
-  });
-
-  it('an installed snapshot replaces the log', () => {
-    const d = new SimDisk();
-    d.write([{ kind: 'append', txns: [t1] }]);
-    d.fsync();
-    const image = [{ zxid: makeZxid(2n, 1n), writeId: 21 }];
-    d.write([{ kind: 'installSnapshot', zxid: makeZxid(2n, 1n), snapshot: encodeSnapshot(image) }]);
-    d.fsync();
-    expect(d.recover().disk).toMatchObject({ appliedZxid: makeZxid(2n, 1n), log: [] });
+  it('holdsDurably answers from the log records a restart could read', async () => {
+    const { disk } = diskOf();
+    const log = await logWrites(disk, [[1, 11], [2, 12]]);
+    await log.close();
+    expect(disk.holdsDurably(makeZxid(1n, 2n), 12)).toBe(true);
+    expect(disk.holdsDurably(makeZxid(1n, 2n), 99)).toBe(false);
+    expect(disk.holdsDurably(makeZxid(1n, 3n), 13)).toBe(false);
+    expect(disk.lastDurableZxid).toBe(makeZxid(1n, 2n));
   });
 });
 
 describe('checkers', () => {
+  async function durable(...writes: [number, number][]): Promise<SimDisk> {
+    const { disk } = diskOf();
+    if (writes.length > 0) await (await logWrites(disk, writes)).close();
+    return disk;
+  }
   function view(disks: SimDisk[]): CheckerView {
     return { now: 0, voterIds: disks.map((_, i) => i + 1), quorumSize: Math.floor(disks.length / 2) + 1, disk: (id) => disks[id - 1]! };
   }
-  function durable(...txns: ReturnType<typeof txn>[]): SimDisk {
-    const d = new SimDisk();
-    d.write([{ kind: 'append', txns }]);
-    d.fsync();
-    return d;
-  }
   const e = (counter: number, writeId: number) => ({ zxid: makeZxid(1n, BigInt(counter)), writeId });
+  const txn = (counter: number, writeId: number) => ({ zxid: makeZxid(1n, BigInt(counter)), data: writeTxn(makeZxid(1n, BigInt(counter)), writeId) });
 
-  it('flags two servers applying different txns at the same position', () => {
-    const c = new Checkers(view([durable(txn(1, 1, 1), txn(1, 2, 2)), durable(txn(1, 1, 1), txn(1, 2, 2)), new SimDisk()]));
+  it('flags two servers applying different txns at the same position', async () => {
+    const c = new Checkers(view([await durable([1, 1], [2, 2]), await durable([1, 1], [2, 2]), await durable()]));
     c.onApply(1, [e(1, 1)]);
     c.onApply(2, [e(2, 2)]);
     expect(c.violations.map((v) => v.check)).toContain('prefix');
   });
 
-  it('flags an apply that no quorum of voters holds durably', () => {
-    const c = new Checkers(view([durable(txn(1, 1, 1)), new SimDisk(), new SimDisk()]));
+  it('flags an apply that no quorum of voters holds durably', async () => {
+    const c = new Checkers(view([await durable([1, 1]), await durable(), await durable()]));
     c.onApply(1, [e(1, 1)]);
     expect(c.violations.map((v) => v.check)).toEqual(['quorum']);
   });
 
-  it('flags two leaders of one epoch, and a leader that lost an acknowledged write', () => {
-    const c = new Checkers(view([durable(txn(1, 1, 1)), durable(txn(1, 1, 1)), new SimDisk()]));
+  it('flags two leaders of one epoch, and a leader that lost an acknowledged write', async () => {
+    const c = new Checkers(view([await durable([1, 1]), await durable([1, 1]), await durable()]));
     c.onApply(1, [e(1, 1)]);
     c.onWriteAcked({ writeId: 1, zxid: e(1, 1).zxid, index: 0, server: 1, time: 0 });
     c.onLeaderServing(2, 2n, []);
@@ -139,11 +147,21 @@ describe('checkers', () => {
     expect(c.violations.map((v) => v.check)).toEqual(['acked', 'election']);
   });
 
-  it('flags one zxid logged as two different txns', () => {
-    const c = new Checkers(view([new SimDisk()]));
-    c.onLogAppend(1, txn(1, 1, 1));
-    c.onLogAppend(2, { zxid: makeZxid(1n, 1n), data: encodeWrite(2) });
+  it('flags one zxid logged as two different txns', async () => {
+    const c = new Checkers(view([await durable()]));
+    c.onLogAppend(1, txn(1, 1));
+    c.onLogAppend(2, { zxid: makeZxid(1n, 1n), data: writeTxn(makeZxid(1n, 1n), 2) });
     expect(c.violations.map((v) => v.check)).toEqual(['log']);
+  });
+
+  it('flags servers that end with different trees', async () => {
+    const c = new Checkers(view([await durable()]));
+    c.checkDigests([
+      [1, 5n],
+      [2, 5n],
+      [3, 6n],
+    ]);
+    expect(c.violations.map((v) => v.check)).toEqual(['digest']);
   });
 });
 

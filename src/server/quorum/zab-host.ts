@@ -38,6 +38,8 @@ export interface ZabHostObserver {
   messageSent?(to: ServerId, msg: Message): void;
   /** A persist op is about to be carried out. */
   persisting?(op: PersistOp): void;
+  /** A persist op is done (durable, except appends: those are durable at the next op or the end of the Ready). */
+  persisted?(op: PersistOp): void;
   logAppended?(zxid: bigint, trace?: string): void;
   logSynced?(fsyncStartedMs: number): void;
   committedApplied?(zxid: bigint): void;
@@ -98,7 +100,7 @@ export class ZabHost {
         ...(plan.damage === null ? [] : [describeDamage(plan.damage)]),
         ...damagedEpochs.map((n) => `${path.join(snapDir, n)} ${(epochs[n] as { detail: string }).detail}`),
       ].join('; ');
-      recovering = `storage damage found ${new Date(Date.now()).toISOString()}: ${what}`;
+      recovering = `storage damage found at start: ${what}`;
       log.error('storage damage: keeping the valid history, setting the rest aside, and recovering it from the leader before voting again', {
         damage: what,
       });
@@ -125,6 +127,9 @@ export class ZabHost {
     if (acceptedEpoch < currentEpoch) {
       throw new Error(`${snapDir}: acceptedEpoch ${acceptedEpoch} is less than currentEpoch ${currentEpoch}; the epoch files are damaged`);
     }
+    // What the peer will vouch for must be on disk: write derived epochs, as ZooKeeper does.
+    if (epochs.currentEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'currentEpoch', currentEpoch);
+    if (epochs.acceptedEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'acceptedEpoch', acceptedEpoch);
     const peer = new Peer(opts.peer, {
       acceptedEpoch,
       currentEpoch,
@@ -172,6 +177,11 @@ export class ZabHost {
       }
       if (!this.processing) this.running = this.processReadies();
     });
+  }
+
+  /** The process is gone (the simulator's crash): nothing more runs, nothing is closed or flushed. */
+  kill(): void {
+    this.stopped = true;
   }
 
   /** Stop taking inputs, wait for the Ready in progress, close the database. */
@@ -297,8 +307,10 @@ export class ZabHost {
           this.opts.log.info('recovered from storage damage: synced the leader\'s history, voting again');
           break;
       }
+      if (op.kind !== 'append') observer?.persisted?.(op);
     }
     await sync();
+    for (const op of ops) if (op.kind === 'append') observer?.persisted?.(op);
   }
 
   /** Fuzzy snapshot off the Ready loop; a snapshot that cannot be written stops the server (as ZooKeeper). */
