@@ -20,6 +20,7 @@ import {
   Xid,
 } from '../jute/index.js';
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
+import { FrameAssembler, type FrameSink } from './frame-assembler.js';
 import type { Logger } from './log.js';
 import type { Reply, Request } from './request.js';
 import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
@@ -67,7 +68,14 @@ export class ServerCnxn implements SessionConnection {
 
   private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
   private isOldClient = false;
-  private inbuf: Buffer = EMPTY;
+  private readonly frames = new FrameAssembler();
+  private readonly frameSink: FrameSink = {
+    onLength: (length) => this.onLength(length),
+    onFrame: (frame) => {
+      this.onFrame(frame);
+      return !this.isClosed();
+    },
+  };
   private readonly queue: Pending[] = [];
   /** Frames read while the session is being created; processed once it exists. */
   private readonly held: Buffer[] = [];
@@ -124,30 +132,29 @@ export class ServerCnxn implements SessionConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.inbuf = this.inbuf.length === 0 ? chunk : Buffer.concat([this.inbuf, chunk]);
-    let off = 0;
-    const buf = this.inbuf;
-    while (buf.length - off >= 4 && !this.isClosed()) {
-      if (this.state === 'new' && off === 0 && this.hooks.isFourLetterWord(buf.subarray(0, 4))) {
-        this.answerFourLetterWord(buf.subarray(0, 4).toString('latin1'));
-        return;
+    this.frames.push(chunk, this.frameSink);
+  }
+
+  /** A frame's length prefix: a four-letter word (first prefix only), or a length within jute.maxbuffer. */
+  private onLength(length: number): boolean {
+    if (this.state === 'new') {
+      const first4 = Buffer.alloc(4);
+      first4.writeInt32BE(length);
+      if (this.hooks.isFourLetterWord(first4)) {
+        this.answerFourLetterWord(first4.toString('latin1'));
+        return false;
       }
-      const len = buf.readInt32BE(off);
-      if (len < 0 || len > this.server.cfg.juteMaxBuffer) {
-        this.log.warn('closing connection: frame length out of range', {
-          client: this.describe(),
-          length: len,
-          juteMaxBuffer: this.server.cfg.juteMaxBuffer,
-        });
-        this.close();
-        return;
-      }
-      if (buf.length - off - 4 < len) break;
-      const frame = buf.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      this.onFrame(frame);
     }
-    this.inbuf = off >= buf.length ? EMPTY : buf.subarray(off);
+    if (length < 0 || length > this.server.cfg.juteMaxBuffer) {
+      this.log.warn('closing connection: frame length out of range', {
+        client: this.describe(),
+        length,
+        juteMaxBuffer: this.server.cfg.juteMaxBuffer,
+      });
+      this.close();
+      return false;
+    }
+    return true;
   }
 
   private onFrame(frame: Buffer): void {
