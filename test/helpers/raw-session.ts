@@ -13,6 +13,7 @@ import {
   OpCode,
   ReplyHeader,
   RequestHeader,
+  SyncRequest,
   type ACL,
 } from '../../src/jute/index.js';
 
@@ -47,6 +48,13 @@ export function createFrame(xid: number, path: string, data: Buffer = Buffer.all
   return frame((w) => {
     RequestHeader.write(w, { xid, type: OpCode.create });
     CreateRequest.write(w, { path, data, acl: OPEN_ACL, flags: 0 });
+  });
+}
+
+export function syncFrame(xid: number, path: string): Buffer {
+  return frame((w) => {
+    RequestHeader.write(w, { xid, type: OpCode.sync });
+    SyncRequest.write(w, { path });
   });
 }
 

@@ -3,10 +3,37 @@
  * zablab server, replayed over real sockets against a real server process, with what
  * ZooKeeper does in each case as the expected behaviour.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
+import { fourLetterWord } from '../compat/four-letter-word.js';
 import { withClient } from '../helpers/with-client.js';
-import { createFrame, rawSession } from '../helpers/raw-session.js';
+import { createFrame, rawSession, syncFrame } from '../helpers/raw-session.js';
 import { startZablab, type ServerHandle } from '../helpers/zablab.js';
+
+/** A `mntr` value of the server at host:port. */
+async function mntr(host: string, port: number, key: string): Promise<string | undefined> {
+  const text = await fourLetterWord(host, port, 'mntr');
+  return text.split('\n').find((l) => l.startsWith(`${key}\t`))?.split('\t')[1];
+}
+
+/** Waits until mntr's zk_outstanding_requests reads 0; returns the last value read. */
+async function outstandingSettles(host: string, port: number): Promise<string | undefined> {
+  let last: string | undefined;
+  for (let i = 0; i < 100 && last !== '0'; i++) {
+    last = await mntr(host, port, 'zk_outstanding_requests');
+    if (last !== '0') await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}
+
+/** 1,500 writes with xids 1..1500, except that the 751st repeats xid 750 (the attacker's probe). */
+function pipelineWithRepeatedXid(prefix: string): { frames: Buffer[]; xids: number[] } {
+  const xids = Array.from({ length: 1_500 }, (_, i) => (i === 750 ? 750 : i + 1));
+  return { frames: xids.map((x, i) => createFrame(x, `${prefix}-${i}`)), xids };
+}
 
 describe('a frame in tiny segments', () => {
   let server: ServerHandle;
@@ -28,5 +55,68 @@ describe('a frame in tiny segments', () => {
     c.socket.destroy();
     const got = await withClient(server.connectString, (zk) => zk.getData('/big'));
     expect(got.data?.equals(data)).toBe(true);
+  });
+});
+
+describe('a repeated xid (ZooKeeper answers every request, in order; it does not check xids)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startZablab({ config: { globalOutstandingLimit: '1000' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('1,500 pipelined writes with one xid twice: all answered in order, outstanding_requests back to 0', async () => {
+    const { frames, xids } = pipelineWithRepeatedXid('/dup');
+    const c = await rawSession(server.host, server.port);
+    c.socket.write(Buffer.concat(frames));
+    await c.waitForReplies(xids.length, 20_000);
+    expect(c.replies.map((r) => r.xid)).toEqual(xids);
+    expect(c.replies.every((r) => r.err === 0)).toBe(true);
+    c.socket.destroy();
+    expect(await outstandingSettles(server.host, server.port)).toBe('0');
+  });
+
+  it('a connection that drops with writes in flight leaves nothing outstanding', async () => {
+    const { frames } = pipelineWithRepeatedXid('/dropped');
+    const c = await rawSession(server.host, server.port);
+    c.socket.write(Buffer.concat(frames));
+    await c.waitForReplies(1, 10_000);
+    c.socket.destroy();
+    expect(await outstandingSettles(server.host, server.port)).toBe('0');
+    // Every write the server read was still applied.
+    const n = await withClient(server.connectString, (zk) => zk.getAllChildrenNumber('/'));
+    expect(n).toBeGreaterThan(1);
+  });
+});
+
+describe('a repeated xid on a follower (writes and syncs forwarded to the leader)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-abuse-ens-'));
+  let ens: LocalEnsemble | null = null;
+  afterAll(async () => {
+    await ens?.down({ purge: true }).catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers writes and syncs that share xids, in order, and leaves nothing outstanding', async () => {
+    ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir, config: { tickTime: '200', initLimit: '25', syncLimit: '10' } });
+    const leader = (await ens.leader())!;
+    const follower = ens.servers.find((s) => s.id !== leader.id)!;
+    const frames: Buffer[] = [];
+    const xids: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      // Each xid three times: a create, a sync, another create.
+      const x = i + 1;
+      frames.push(createFrame(x, `/f-${i}-a`), syncFrame(x, '/'), createFrame(x, `/f-${i}-b`));
+      xids.push(x, x, x);
+    }
+    const c = await rawSession(follower.host, follower.clientPort);
+    c.socket.write(Buffer.concat(frames));
+    await c.waitForReplies(xids.length, 20_000);
+    expect(c.replies.map((r) => r.xid)).toEqual(xids);
+    expect(c.replies.every((r) => r.err === 0)).toBe(true);
+    c.socket.destroy();
+    expect(await outstandingSettles(follower.host, follower.clientPort)).toBe('0');
   });
 });
