@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Logger } from './log.js';
 import { normalizeAddress, ServerCnxn, type CnxnHooks } from './cnxn.js';
+import { RateLimitedLog } from './rate-limited-log.js';
 import type { ZooKeeperServer } from './zk-server.js';
 
 export interface ClientPortOptions {
@@ -19,12 +20,14 @@ export class ClientPortListener {
   readonly cnxns = new Set<ServerCnxn>();
   private readonly perAddress = new Map<string, number>();
   private readonly netServer: net.Server;
+  private readonly limitLog: RateLimitedLog;
 
   constructor(
     private readonly server: ZooKeeperServer,
     private readonly log: Logger,
     private readonly opts: ClientPortOptions,
   ) {
+    this.limitLog = new RateLimitedLog(log);
     this.netServer = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.netServer.on('error', (err) => this.log.error('client port error', { error: String(err) }));
   }
@@ -57,6 +60,7 @@ export class ClientPortListener {
       isFourLetterWord: this.opts.isFourLetterWord,
       fourLetterWord: this.opts.fourLetterWord,
       onClose: (c) => this.onClose(c, addr),
+      limitLog: this.limitLog,
     });
     this.cnxns.add(cnxn);
   }

@@ -22,6 +22,7 @@ import {
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
 import { FrameAssembler, type FrameSink } from './frame-assembler.js';
 import type { Logger } from './log.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
 import type { Reply, Request } from './request.js';
 import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
 import type { SessionConnection, ZooKeeperServer } from './zk-server.js';
@@ -42,6 +43,8 @@ export interface CnxnHooks {
   isFourLetterWord(first4: Buffer): boolean;
   fourLetterWord(cmd: string): string;
   onClose(cnxn: ServerCnxn): void;
+  /** For what any client can make happen at will (shared by every connection of the port). */
+  limitLog: RateLimitedLog;
 }
 
 let nextCnxnId = 1;
@@ -82,6 +85,8 @@ export class ServerCnxn implements SessionConnection {
   private out: JuteWriter | null = null;
   private paused = false;
   private throttledNow = false;
+  /** Closes the connection unless its ConnectRequest is read first (ZooKeeper's sessionless connection timeout). */
+  private sessionlessTimer: NodeJS.Timeout | null;
 
   constructor(
     private readonly socket: Socket,
@@ -98,6 +103,30 @@ export class ServerCnxn implements SessionConnection {
     socket.on('error', () => this.close());
     socket.on('close', () => this.close());
     socket.on('drain', () => this.maybeResume());
+    this.sessionlessTimer = setTimeout(() => this.expireSessionless(), server.cfg.sessionlessCnxnTimeoutMs);
+    this.sessionlessTimer.unref();
+  }
+
+  /**
+   * No whole ConnectRequest within nio.sessionlessCnxnTimeout. Unlike ZooKeeper, whose timer
+   * restarts on every read, this is a deadline from accept: trickling the ConnectRequest a
+   * byte at a time does not keep a connection open.
+   */
+  private expireSessionless(): void {
+    this.sessionlessTimer = null;
+    if (this.state !== 'new') return;
+    this.server.telemetry.sessionlessConnectionExpired();
+    this.hooks.limitLog.info('closing connection: no ConnectRequest within nio.sessionlessCnxnTimeout', {
+      client: this.describe(),
+      timeoutMs: this.server.cfg.sessionlessCnxnTimeoutMs,
+    });
+    this.close();
+  }
+
+  private stopSessionlessTimer(): void {
+    if (this.sessionlessTimer === null) return;
+    clearTimeout(this.sessionlessTimer);
+    this.sessionlessTimer = null;
   }
 
   get outstanding(): number {
@@ -183,6 +212,7 @@ export class ServerCnxn implements SessionConnection {
   }
 
   private onConnectRequest(frame: Buffer): void {
+    this.stopSessionlessTimer();
     const r = new JuteReader(frame);
     const cr = ConnectRequest.read(r);
     this.isOldClient = r.remaining < 1;
@@ -430,6 +460,7 @@ export class ServerCnxn implements SessionConnection {
       text = `Error: ${String(err)}\n`;
     }
     this.state = 'closed';
+    this.stopSessionlessTimer();
     this.socket.end(text);
     this.hooks.onClose(this);
   }
@@ -456,6 +487,7 @@ export class ServerCnxn implements SessionConnection {
   }
 
   private cleanup(): void {
+    this.stopSessionlessTimer();
     for (const p of this.queue) this.server.telemetry.requestAbandoned(p.req);
     this.queue.length = 0;
     this.held.length = 0;

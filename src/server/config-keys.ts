@@ -33,6 +33,8 @@ export const SUPPORTED_KEYS = {
   commitLogCount: ['zookeeper.commitLogCount'],
   maxClientCnxns: [],
   maxCnxns: ['zookeeper.maxCnxns'],
+  // ZooKeeper reads it as a system property only; zoo.cfg's unknown keys become `zookeeper.<key>` ones.
+  'nio.sessionlessCnxnTimeout': ['zookeeper.nio.sessionlessCnxnTimeout'],
   minSessionTimeout: [],
   maxSessionTimeout: [],
   leaderServes: ['zookeeper.leaderServes'],
@@ -96,7 +98,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
   'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
   'follower.skipLearnerRequestToNextProcessor', 'jute.maxbuffer.extrasize', 'nio.numSelectorThreads',
-  'nio.numWorkerThreads', 'nio.sessionlessCnxnTimeout', 'nio.shutdownTimeout', 'commitProcessor.numWorkerThreads',
+  'nio.numWorkerThreads', 'nio.shutdownTimeout', 'commitProcessor.numWorkerThreads',
   'commitProcessor.maxReadBatchSize', 'commitProcessor.maxCommitBatchSize',
   'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'messageTracker.BufferSize',
   'messageTracker.Enabled', 'admin.rateLimiterIntervalInMS', 'admin.snapshot.enabled', 'admin.restore.enabled',

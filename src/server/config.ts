@@ -64,6 +64,8 @@ export interface ZabConfig {
   maxClientCnxns: number;
   /** Connections in total; 0 = unlimited. */
   maxCnxns: number;
+  /** A client connection that has not sent its whole ConnectRequest by then is closed (nio.sessionlessCnxnTimeout). */
+  sessionlessCnxnTimeoutMs: number;
   minSessionTimeout: number;
   maxSessionTimeout: number;
   minSessionTimeoutSet: boolean;
@@ -122,6 +124,7 @@ export const DEFAULT_MAX_CLIENT_CNXNS = 60;
 export const DEFAULT_JUTE_MAX_BUFFER = 0xfffff;
 export const DEFAULT_COMMIT_LOG_COUNT = 500;
 export const DEFAULT_CNX_TIMEOUT_MS = 5000;
+export const DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
 export const DEFAULT_ELECTION_PORT_BIND_RETRY = 3;
 export const DEFAULT_FSYNC_WARNING_THRESHOLD_MS = 1000;
 export const DEFAULT_ADMIN_SERVER_PORT = 8080;
@@ -282,6 +285,7 @@ class ConfigParser {
       commitLogCount: this.int('commitLogCount', { min: 1, unit: 'proposals', decode: true }) ?? DEFAULT_COMMIT_LOG_COUNT,
       maxClientCnxns: this.int('maxClientCnxns', { min: 0, unit: 'connections per client IP; 0 = unlimited' }) ?? DEFAULT_MAX_CLIENT_CNXNS,
       maxCnxns: this.int('maxCnxns', { min: 0, unit: 'connections; 0 = unlimited', decode: true }) ?? 0,
+      sessionlessCnxnTimeoutMs: this.int('nio.sessionlessCnxnTimeout', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
       minSessionTimeout,
       maxSessionTimeout,
       minSessionTimeoutSet: minSession !== undefined,
@@ -827,6 +831,7 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   commitLogCount: { key: 'commitLogCount', render: str },
   maxClientCnxns: { key: 'maxClientCnxns', render: str },
   maxCnxns: { key: 'maxCnxns', render: str },
+  sessionlessCnxnTimeoutMs: { key: 'nio.sessionlessCnxnTimeout', render: str },
   minSessionTimeout: { key: 'minSessionTimeout', render: str },
   maxSessionTimeout: { key: 'maxSessionTimeout', render: str },
   leaderServes: { key: 'leaderServes', render: yesNo },

@@ -274,6 +274,13 @@ export class ServerTelemetry {
     endWith(span, 'connection closed before the reply');
   }
 
+  // ---------- client connections ----------
+
+  /** A connection sent no whole ConnectRequest within nio.sessionlessCnxnTimeout and was closed. */
+  sessionlessConnectionExpired(): void {
+    this.metrics.sessionlessConnectionsExpired.add();
+  }
+
   /** Leader: learner `sync` requests waiting for earlier proposals to commit (mntr's pending_syncs). */
   get pendingSyncCount(): number {
     return this.pendingSyncs.length;

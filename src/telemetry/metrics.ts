@@ -258,6 +258,7 @@ export class ZabMetrics {
   readonly diffCount: CounterMetric;
   readonly snapCount: CounterMetric;
   readonly spansDropped: CounterMetric;
+  readonly sessionlessConnectionsExpired: CounterMetric;
   /** zab_requests{op}. */
   readonly requests = new OpCounts();
   readonly quorumAckLatency: HistogramMetric;
@@ -291,6 +292,7 @@ export class ZabMetrics {
     this.diffCount = c(Metric.diffCount);
     this.snapCount = c(Metric.snapCount);
     this.spansDropped = c(Metric.zabSpansDropped);
+    this.sessionlessConnectionsExpired = c(Metric.sessionlessConnectionsExpired);
     this.quorumAckLatency = h(Metric.quorumAckLatency);
     this.ackLatency = h(Metric.ackLatency);
     this.proposalLatency = h(Metric.proposalLatency);
@@ -313,6 +315,7 @@ export class ZabMetrics {
       this.diffCount,
       this.snapCount,
       this.spansDropped,
+      this.sessionlessConnectionsExpired,
     ];
     this.histograms = [
       this.quorumAckLatency,

@@ -114,6 +114,8 @@ export const Metric = {
   packetsReceived: m('packets_received', 'gauge', '1', 'all', 'Client packets received since the last reset'),
   packetsSent: m('packets_sent', 'gauge', '1', 'all', 'Client packets sent since the last reset'),
   numAliveConnections: m('num_alive_connections', 'gauge', '1', 'all', 'Open client connections'),
+  // Client connections (ServerMetrics)
+  sessionlessConnectionsExpired: m('sessionless_connections_expired', 'counter', '1', 'all', 'Connections closed for sending no whole ConnectRequest within nio.sessionlessCnxnTimeout'),
   znodeCount: m('znode_count', 'gauge', '1', 'all', 'Znodes in the data tree'),
   watchCount: m('watch_count', 'gauge', '1', 'all', 'Watches set'),
   ephemeralsCount: m('ephemerals_count', 'gauge', '1', 'all', 'Ephemeral znodes'),

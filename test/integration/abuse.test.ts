@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
 import { fourLetterWord } from '../compat/four-letter-word.js';
 import { withClient } from '../helpers/with-client.js';
-import { createFrame, rawSession, syncFrame } from '../helpers/raw-session.js';
+import { connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, type RawConnection } from '../helpers/raw-session.js';
 import { startZablab, type ServerHandle } from '../helpers/zablab.js';
 
 /** A `mntr` value of the server at host:port. */
@@ -34,6 +34,65 @@ function pipelineWithRepeatedXid(prefix: string): { frames: Buffer[]; xids: numb
   const xids = Array.from({ length: 1_500 }, (_, i) => (i === 750 ? 750 : i + 1));
   return { frames: xids.map((x, i) => createFrame(x, `${prefix}-${i}`)), xids };
 }
+
+describe('half-open connections (ZooKeeper: nio.sessionlessCnxnTimeout, default 10 s)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    // The zoo.cfg spelling ZooKeeper accepts: it becomes the system property zookeeper.nio.sessionlessCnxnTimeout.
+    server = await startZablab({ config: { 'nio.sessionlessCnxnTimeout': '1000', maxClientCnxns: '0' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('closes connections that send nothing, half a ConnectRequest, or trickle it; keeps sessions', async () => {
+    const idle = await Promise.all(Array.from({ length: 50 }, () => rawConnect(server.host, server.port)));
+    const partial = await rawConnect(server.host, server.port);
+    partial.socket.write(connectRequestFrame().subarray(0, 20));
+    const trickle = await rawConnect(server.host, server.port);
+    const bytes = connectRequestFrame();
+    let sent = 0;
+    const drip = setInterval(() => {
+      if (sent < bytes.length && !trickle.closed) trickle.socket.write(bytes.subarray(sent, ++sent));
+    }, 100);
+    const session = await rawSession(server.host, server.port);
+    try {
+      const halfOpen: RawConnection[] = [...idle, partial, trickle];
+      await Promise.all(halfOpen.map((c) => c.waitForClose(5_000)));
+      // None of them was answered; the session, past the timeout, still works.
+      expect(halfOpen.every((c) => c.sessionId === null)).toBe(true);
+      expect(sent).toBeLessThan(bytes.length);
+      session.socket.write(createFrame(1, '/still-here'));
+      await session.waitForReplies(1, 5_000);
+      expect(session.replies).toEqual([{ xid: 1, err: 0 }]);
+      expect(session.closed).toBe(false);
+      expect(await mntr(server.host, server.port, 'zk_sessionless_connections_expired')).toBe(String(halfOpen.length));
+      // The session and the connection asking.
+      expect(await mntr(server.host, server.port, 'zk_num_alive_connections')).toBe('2');
+    } finally {
+      clearInterval(drip);
+      session.socket.destroy();
+    }
+  });
+});
+
+describe('half-open connections with the default timeout', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startZablab();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('closes one that never sends its ConnectRequest after 10 s, within 15 s', async () => {
+    const startedMs = Date.now();
+    const c = await rawConnect(server.host, server.port);
+    c.socket.write(connectRequestFrame().subarray(0, 7));
+    await c.waitForClose(15_000);
+    expect(Date.now() - startedMs).toBeGreaterThanOrEqual(9_900);
+  }, 20_000);
+});
 
 describe('a frame in tiny segments', () => {
   let server: ServerHandle;

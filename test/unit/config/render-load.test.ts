@@ -41,6 +41,7 @@ describe('renderConfig', () => {
       'commitLogCount=600',
       'maxClientCnxns=10',
       'maxCnxns=99',
+      'nio.sessionlessCnxnTimeout=2500',
       'minSessionTimeout=1000',
       'maxSessionTimeout=9000',
       'leaderServes=no',
