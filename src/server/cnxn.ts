@@ -20,6 +20,7 @@ import {
   Xid,
 } from '../jute/index.js';
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
+import type { ConnectionThrottle } from './connection-throttle.js';
 import { FrameAssembler, type FrameSink } from './frame-assembler.js';
 import type { Logger } from './log.js';
 import type { RateLimitedLog } from './rate-limited-log.js';
@@ -45,6 +46,8 @@ export interface CnxnHooks {
   onClose(cnxn: ServerCnxn): void;
   /** For what any client can make happen at will (shared by every connection of the port). */
   limitLog: RateLimitedLog;
+  /** Which ConnectRequests get a session (shared by every connection of the port). */
+  throttle: ConnectionThrottle;
 }
 
 let nextCnxnId = 1;
@@ -100,8 +103,8 @@ export class ServerCnxn implements SessionConnection {
     this.authInfo.push({ scheme: 'ip', id: this.remoteAddress });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    socket.on('error', () => this.closedByClient());
+    socket.on('close', () => this.closedByClient());
     socket.on('drain', () => this.maybeResume());
     this.sessionlessTimer = setTimeout(() => this.expireSessionless(), server.cfg.sessionlessCnxnTimeoutMs);
     this.sessionlessTimer.unref();
@@ -222,6 +225,15 @@ export class ServerCnxn implements SessionConnection {
       this.close();
       return;
     }
+    // As ZooKeeper: the throttle decides before anything else is done for the request.
+    const admission = this.hooks.throttle.admit(this.remoteAddress, cr.sessionId);
+    if (!admission.admitted) {
+      this.server.telemetry.connectionRejected();
+      this.hooks.limitLog.warn('closing connection: connection throttle', { client: this.describe(), limit: admission.limit });
+      this.close();
+      return;
+    }
+    this.server.telemetry.connectionAdmitted(admission.deficit);
     if (cr.lastZxidSeen > this.server.lastProcessedZxid) {
       this.log.info('refusing session: client has seen a newer zxid', {
         client: this.describe(),
@@ -476,6 +488,12 @@ export class ServerCnxn implements SessionConnection {
     this.state = 'closed';
     this.socket.end();
     this.cleanup();
+  }
+
+  /** The socket ended or failed under us: the client went away (ZooKeeper's connection_drop_count). */
+  private closedByClient(): void {
+    if (this.state !== 'closed') this.server.telemetry.connectionDropped();
+    this.close();
   }
 
   close(): void {

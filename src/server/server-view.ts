@@ -180,6 +180,7 @@ export function metricsView(server: ZooKeeperServer, listener: ClientPortListene
       globalSessions: server.db.sessionsWithTimeouts.size,
       uptimeMs: Date.now() - server.startedAtMs,
       throttledOps: stats.throttledOps,
+      connectionDropProbability: listener.throttle.dropChance,
       lastProcessedZxid: server.lastProcessedZxid,
       quorum:
         peer === undefined

@@ -47,6 +47,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
     host: cfg.clientPortAddress,
     port: cfg.clientPort,
     maxClientCnxns: cfg.maxClientCnxns,
+    maxCnxns: cfg.maxCnxns,
     isFourLetterWord,
     fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(server, listener), cfg),
   });

@@ -51,6 +51,10 @@ export function createFrame(xid: number, path: string, data: Buffer = Buffer.all
   });
 }
 
+export function closeSessionFrame(xid: number): Buffer {
+  return frame((w) => RequestHeader.write(w, { xid, type: OpCode.closeSession }));
+}
+
 export function syncFrame(xid: number, path: string): Buffer {
   return frame((w) => {
     RequestHeader.write(w, { xid, type: OpCode.sync });

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
 import { fourLetterWord } from '../compat/four-letter-word.js';
 import { withClient } from '../helpers/with-client.js';
-import { connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, type RawConnection } from '../helpers/raw-session.js';
+import { closeSessionFrame, connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, waitUntil, type RawConnection } from '../helpers/raw-session.js';
 import { startZablab, type ServerHandle } from '../helpers/zablab.js';
 
 /** A `mntr` value of the server at host:port. */
@@ -92,6 +92,82 @@ describe('half-open connections with the default timeout', () => {
     await c.waitForClose(15_000);
     expect(Date.now() - startedMs).toBeGreaterThanOrEqual(9_900);
   }, 20_000);
+});
+
+/** Does the server grant a session to a new connection (from `localAddress`)? */
+async function grantsSession(server: ServerHandle, localAddress?: string): Promise<boolean> {
+  const c = await rawConnect(server.host, server.port, localAddress);
+  c.socket.write(connectRequestFrame());
+  await waitUntil(() => c.sessionId !== null || c.closed, 'a ConnectResponse or a close', 5_000);
+  const granted = c.sessionId !== null && c.sessionId !== 0n;
+  c.socket.destroy();
+  return granted;
+}
+
+describe('connection throttle (ZooKeeper\'s connection_throttle_*: one bucket for the server)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    // 3 sessions, then none for 10 minutes.
+    server = await startZablab({ config: { connection_throttle_tokens: '3', connection_throttle_fill_time: '600000' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses ConnectRequests once the bucket is empty, from every address; four-letter words still work', async () => {
+    // startZablab's readiness probe took one token.
+    expect([await grantsSession(server), await grantsSession(server)]).toEqual([true, true]);
+    expect(await grantsSession(server)).toBe(false);
+    expect(await grantsSession(server, '127.0.0.2')).toBe(false);
+    expect(await mntr(server.host, server.port, 'zk_connection_rejected')).toBe('2');
+    expect(await mntr(server.host, server.port, 'zk_connection_request_count')).toBe('3');
+    expect(await mntr(server.host, server.port, 'zk_max_connection_token_deficit')).toBe('3');
+  });
+});
+
+describe('per-address connection throttle (zablab.connection_throttle_per_ip_*)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startZablab({
+      config: { 'zablab.connection_throttle_per_ip_tokens': '3', 'zablab.connection_throttle_per_ip_fill_time': '600000' },
+    });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses an address past its own budget while other addresses still get sessions', async () => {
+    // startZablab's readiness probe took one of 127.0.0.1's tokens.
+    expect([await grantsSession(server), await grantsSession(server), await grantsSession(server)]).toEqual([true, true, false]);
+    expect([await grantsSession(server, '127.0.0.2'), await grantsSession(server, '127.0.0.3')]).toEqual([true, true]);
+    expect(await mntr(server.host, server.port, 'zk_connection_rejected')).toBe('1');
+  });
+});
+
+describe('maxCnxns (connections in total, ZooKeeper\'s rule)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    server = await startZablab({ config: { maxCnxns: '3', maxClientCnxns: '0' } });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('refuses a connection over the limit whatever its address; a freed slot is reused', async () => {
+    const held = await Promise.all([
+      rawSession(server.host, server.port),
+      rawSession(server.host, server.port, '127.0.0.2'),
+      rawSession(server.host, server.port, '127.0.0.3'),
+    ]);
+    const extra = await rawConnect(server.host, server.port, '127.0.0.4');
+    await extra.waitForClose(5_000);
+    expect(extra.sessionId).toBeNull();
+    // A session closed by the server (it forgets the connection before the client sees the close) frees a slot.
+    held[0]!.socket.write(closeSessionFrame(1));
+    await held[0]!.waitForClose(5_000);
+    expect(await mntr(server.host, server.port, 'zk_connection_rejected')).toBe('1');
+    for (const c of held) c.socket.destroy();
+  });
 });
 
 describe('a frame in tiny segments', () => {

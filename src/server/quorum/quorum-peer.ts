@@ -151,6 +151,7 @@ class QuorumHost implements QuorumServer {
       host: this.cfg.clientPortAddress,
       port: this.cfg.clientPort,
       maxClientCnxns: this.cfg.maxClientCnxns,
+      maxCnxns: this.cfg.maxCnxns,
       isFourLetterWord,
       fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(this.server, listener), this.cfg),
     });
