@@ -209,8 +209,11 @@ describe('a repeated xid (ZooKeeper answers every request, in order; it does not
     await c.waitForReplies(xids.length, 20_000);
     expect(c.replies.map((r) => r.xid)).toEqual(xids);
     expect(c.replies.every((r) => r.err === 0)).toBe(true);
+    const dropsBefore = Number(await mntr(server.host, server.port, 'zk_connection_drop_count'));
     c.socket.destroy();
     expect(await outstandingSettles(server.host, server.port)).toBe('0');
+    // The client went away: ZooKeeper's connection_drop_count.
+    expect(Number(await mntr(server.host, server.port, 'zk_connection_drop_count'))).toBe(dropsBefore + 1);
   });
 
   it('a connection that drops with writes in flight leaves nothing outstanding', async () => {
