@@ -178,7 +178,7 @@ export class ServerCnxn implements SessionConnection {
       }
     }
     if (length < 0 || length > this.server.cfg.juteMaxBuffer) {
-      this.log.warn('closing connection: frame length out of range', {
+      this.hooks.limitLog.warn('closing connection: frame length out of range', {
         client: this.describe(),
         length,
         juteMaxBuffer: this.server.cfg.juteMaxBuffer,
@@ -209,7 +209,7 @@ export class ServerCnxn implements SessionConnection {
       }
     } catch (err) {
       // Undecodable bytes from the client: drop this connection only.
-      this.log.warn('closing connection: malformed packet', { client: this.describe(), error: String(err) });
+      this.hooks.limitLog.warn('closing connection: malformed packet', { client: this.describe(), error: String(err) });
       this.close();
     }
   }
@@ -348,7 +348,7 @@ export class ServerCnxn implements SessionConnection {
     }
     this.sendReply(xid, 0n, err, null);
     if (err !== Code.OK) {
-      this.log.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
+      this.hooks.limitLog.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
       this.flushThenClose();
     }
   }
