@@ -65,6 +65,8 @@ export function syncFrame(xid: number, path: string): Buffer {
 export interface RawReply {
   xid: number;
   err: number;
+  /** The response record after the ReplyHeader. */
+  body: Buffer;
 }
 
 export interface RawConnection {
@@ -99,7 +101,7 @@ export async function rawConnect(host: string, port: number, localAddress?: stri
         passwd = rsp.passwd;
       } else {
         const h = ReplyHeader.read(r);
-        replies.push({ xid: h.xid, err: h.err });
+        replies.push({ xid: h.xid, err: h.err, body: Buffer.from(pending.subarray(r.offset, 4 + len)) });
       }
       pending = pending.subarray(4 + len);
     }

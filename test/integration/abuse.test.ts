@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
+import { CreateResponse, JuteReader } from '../../src/jute/index.js';
 import { fourLetterWord } from '../compat/four-letter-word.js';
 import { withClient } from '../helpers/with-client.js';
-import { closeSessionFrame, connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, waitUntil, type RawConnection } from '../helpers/raw-session.js';
+import { closeSessionFrame, connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, waitUntil, type RawConnection, type RawReply } from '../helpers/raw-session.js';
 import { startZablab, type ServerHandle } from '../helpers/zablab.js';
 
 /** A `mntr` value of the server at host:port. */
@@ -29,10 +30,19 @@ async function outstandingSettles(host: string, port: number): Promise<string | 
   return last;
 }
 
-/** 1,500 writes with xids 1..1500, except that the 751st repeats xid 750 (the attacker's probe). */
-function pipelineWithRepeatedXid(prefix: string): { frames: Buffer[]; xids: number[] } {
-  const xids = Array.from({ length: 1_500 }, (_, i) => (i === 750 ? 750 : i + 1));
-  return { frames: xids.map((x, i) => createFrame(x, `${prefix}-${i}`)), xids };
+/**
+ * 1,500 creates of `<prefix>-<i>` with xids 1..1500, except that the 751st repeats xid 750
+ * (the attacker's probe); with `sameXid`, every one has that xid.
+ */
+function pipelineWithRepeatedXid(prefix: string, sameXid?: number): { frames: Buffer[]; xids: number[]; paths: string[] } {
+  const xids = Array.from({ length: 1_500 }, (_, i) => sameXid ?? (i === 750 ? 750 : i + 1));
+  const paths = xids.map((_, i) => `${prefix}-${i}`);
+  return { frames: xids.map((x, i) => createFrame(x, paths[i]!)), xids, paths };
+}
+
+/** What the replies to creates name: the path each created (CreateResponse). */
+function createdPaths(replies: RawReply[]): (string | null)[] {
+  return replies.map((r) => (r.err === 0 ? CreateResponse.read(new JuteReader(r.body)).path : null));
 }
 
 describe('half-open connections (ZooKeeper: nio.sessionlessCnxnTimeout, default 10 s)', () => {
@@ -64,7 +74,7 @@ describe('half-open connections (ZooKeeper: nio.sessionlessCnxnTimeout, default 
       expect(sent).toBeLessThan(bytes.length);
       session.socket.write(createFrame(1, '/still-here'));
       await session.waitForReplies(1, 5_000);
-      expect(session.replies).toEqual([{ xid: 1, err: 0 }]);
+      expect(session.replies.map((r) => [r.xid, r.err])).toEqual([[1, 0]]);
       expect(session.closed).toBe(false);
       expect(await mntr(server.host, server.port, 'zk_sessionless_connections_expired')).toBe(String(halfOpen.length));
       // The session and the connection asking.
@@ -186,7 +196,7 @@ describe('a frame in tiny segments', () => {
     const c = await rawSession(server.host, server.port);
     for (let off = 0; off < frame.length; off += 64) c.socket.write(frame.subarray(off, off + 64));
     await c.waitForReplies(1, 20_000);
-    expect(c.replies).toEqual([{ xid: 1, err: 0 }]);
+    expect(createdPaths(c.replies)).toEqual(['/big']);
     c.socket.destroy();
     const got = await withClient(server.connectString, (zk) => zk.getData('/big'));
     expect(got.data?.equals(data)).toBe(true);
@@ -202,18 +212,30 @@ describe('a repeated xid (ZooKeeper answers every request, in order; it does not
     await server?.stop();
   });
 
-  it('1,500 pipelined writes with one xid twice: all answered in order, outstanding_requests back to 0', async () => {
-    const { frames, xids } = pipelineWithRepeatedXid('/dup');
+  it('1,500 pipelined writes with one xid twice: each answered, in order, outstanding_requests back to 0', async () => {
+    const { frames, xids, paths } = pipelineWithRepeatedXid('/dup');
     const c = await rawSession(server.host, server.port);
     c.socket.write(Buffer.concat(frames));
     await c.waitForReplies(xids.length, 20_000);
     expect(c.replies.map((r) => r.xid)).toEqual(xids);
-    expect(c.replies.every((r) => r.err === 0)).toBe(true);
+    // Each reply is its own request's: the path it created.
+    expect(createdPaths(c.replies)).toEqual(paths);
     const dropsBefore = Number(await mntr(server.host, server.port, 'zk_connection_drop_count'));
     c.socket.destroy();
     expect(await outstandingSettles(server.host, server.port)).toBe('0');
     // The client went away: ZooKeeper's connection_drop_count.
     expect(Number(await mntr(server.host, server.port, 'zk_connection_drop_count'))).toBe(dropsBefore + 1);
+  });
+
+  it('1,500 pipelined writes all with one xid: each answered, in order, nothing left outstanding', async () => {
+    // Keyed by (session, xid), this left more than globalOutstandingLimit requests outstanding for good.
+    const { frames, paths } = pipelineWithRepeatedXid('/same', 7);
+    const c = await rawSession(server.host, server.port);
+    c.socket.write(Buffer.concat(frames));
+    await c.waitForReplies(paths.length, 20_000);
+    expect(createdPaths(c.replies)).toEqual(paths);
+    c.socket.destroy();
+    expect(await outstandingSettles(server.host, server.port)).toBe('0');
   });
 
   it('a connection that drops with writes in flight leaves nothing outstanding', async () => {
@@ -254,6 +276,9 @@ describe('a repeated xid on a follower (writes and syncs forwarded to the leader
     await c.waitForReplies(xids.length, 20_000);
     expect(c.replies.map((r) => r.xid)).toEqual(xids);
     expect(c.replies.every((r) => r.err === 0)).toBe(true);
+    // The creates' replies name their own paths, in order (a sync's names the path synced).
+    const created = createdPaths(c.replies).filter((_, i) => i % 3 !== 1);
+    expect(created).toEqual(Array.from({ length: 300 }, (_, i) => [`/f-${i}-a`, `/f-${i}-b`]).flat());
     c.socket.destroy();
     expect(await outstandingSettles(follower.host, follower.clientPort)).toBe('0');
   });
