@@ -20,7 +20,10 @@ import {
   Xid,
 } from '../jute/index.js';
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
+import type { ConnectionThrottle } from './connection-throttle.js';
+import { FrameAssembler, type FrameSink } from './frame-assembler.js';
 import type { Logger } from './log.js';
+import type { RateLimitedLog } from './rate-limited-log.js';
 import type { Reply, Request } from './request.js';
 import { checkPasswd, generatePasswd, PASSWD_LENGTH, sessionHex } from './session-id.js';
 import type { SessionConnection, ZooKeeperServer } from './zk-server.js';
@@ -41,6 +44,10 @@ export interface CnxnHooks {
   isFourLetterWord(first4: Buffer): boolean;
   fourLetterWord(cmd: string): string;
   onClose(cnxn: ServerCnxn): void;
+  /** For what any client can make happen at will (shared by every connection of the port). */
+  limitLog: RateLimitedLog;
+  /** Which ConnectRequests get a session (shared by every connection of the port). */
+  throttle: ConnectionThrottle;
 }
 
 let nextCnxnId = 1;
@@ -67,13 +74,22 @@ export class ServerCnxn implements SessionConnection {
 
   private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
   private isOldClient = false;
-  private inbuf: Buffer = EMPTY;
+  private readonly frames = new FrameAssembler();
+  private readonly frameSink: FrameSink = {
+    onLength: (length) => this.onLength(length),
+    onFrame: (frame) => {
+      this.onFrame(frame);
+      return !this.isClosed();
+    },
+  };
   private readonly queue: Pending[] = [];
   /** Frames read while the session is being created; processed once it exists. */
   private readonly held: Buffer[] = [];
   private out: JuteWriter | null = null;
   private paused = false;
   private throttledNow = false;
+  /** Closes the connection unless its ConnectRequest is read first (ZooKeeper's sessionless connection timeout). */
+  private sessionlessTimer: NodeJS.Timeout | null;
 
   constructor(
     private readonly socket: Socket,
@@ -87,9 +103,33 @@ export class ServerCnxn implements SessionConnection {
     this.authInfo.push({ scheme: 'ip', id: this.remoteAddress });
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => this.close());
-    socket.on('close', () => this.close());
+    socket.on('error', () => this.closedByClient());
+    socket.on('close', () => this.closedByClient());
     socket.on('drain', () => this.maybeResume());
+    this.sessionlessTimer = setTimeout(() => this.expireSessionless(), server.cfg.sessionlessCnxnTimeoutMs);
+    this.sessionlessTimer.unref();
+  }
+
+  /**
+   * No whole ConnectRequest within nio.sessionlessCnxnTimeout. Unlike ZooKeeper, whose timer
+   * restarts on every read, this is a deadline from accept: trickling the ConnectRequest a
+   * byte at a time does not keep a connection open.
+   */
+  private expireSessionless(): void {
+    this.sessionlessTimer = null;
+    if (this.state !== 'new') return;
+    this.server.telemetry.sessionlessConnectionExpired();
+    this.hooks.limitLog.info('closing connection: no ConnectRequest within nio.sessionlessCnxnTimeout', {
+      client: this.describe(),
+      timeoutMs: this.server.cfg.sessionlessCnxnTimeoutMs,
+    });
+    this.close();
+  }
+
+  private stopSessionlessTimer(): void {
+    if (this.sessionlessTimer === null) return;
+    clearTimeout(this.sessionlessTimer);
+    this.sessionlessTimer = null;
   }
 
   get outstanding(): number {
@@ -124,30 +164,29 @@ export class ServerCnxn implements SessionConnection {
 
   private onData(chunk: Buffer): void {
     if (this.state === 'closed') return;
-    this.inbuf = this.inbuf.length === 0 ? chunk : Buffer.concat([this.inbuf, chunk]);
-    let off = 0;
-    const buf = this.inbuf;
-    while (buf.length - off >= 4 && !this.isClosed()) {
-      if (this.state === 'new' && off === 0 && this.hooks.isFourLetterWord(buf.subarray(0, 4))) {
-        this.answerFourLetterWord(buf.subarray(0, 4).toString('latin1'));
-        return;
+    this.frames.push(chunk, this.frameSink);
+  }
+
+  /** A frame's length prefix: a four-letter word (first prefix only), or a length within jute.maxbuffer. */
+  private onLength(length: number): boolean {
+    if (this.state === 'new') {
+      const first4 = Buffer.alloc(4);
+      first4.writeInt32BE(length);
+      if (this.hooks.isFourLetterWord(first4)) {
+        this.answerFourLetterWord(first4.toString('latin1'));
+        return false;
       }
-      const len = buf.readInt32BE(off);
-      if (len < 0 || len > this.server.cfg.juteMaxBuffer) {
-        this.log.warn('closing connection: frame length out of range', {
-          client: this.describe(),
-          length: len,
-          juteMaxBuffer: this.server.cfg.juteMaxBuffer,
-        });
-        this.close();
-        return;
-      }
-      if (buf.length - off - 4 < len) break;
-      const frame = buf.subarray(off + 4, off + 4 + len);
-      off += 4 + len;
-      this.onFrame(frame);
     }
-    this.inbuf = off >= buf.length ? EMPTY : buf.subarray(off);
+    if (length < 0 || length > this.server.cfg.juteMaxBuffer) {
+      this.hooks.limitLog.warn('closing connection: frame length out of range', {
+        client: this.describe(),
+        length,
+        juteMaxBuffer: this.server.cfg.juteMaxBuffer,
+      });
+      this.close();
+      return false;
+    }
+    return true;
   }
 
   private onFrame(frame: Buffer): void {
@@ -170,12 +209,13 @@ export class ServerCnxn implements SessionConnection {
       }
     } catch (err) {
       // Undecodable bytes from the client: drop this connection only.
-      this.log.warn('closing connection: malformed packet', { client: this.describe(), error: String(err) });
+      this.hooks.limitLog.warn('closing connection: malformed packet', { client: this.describe(), error: String(err) });
       this.close();
     }
   }
 
   private onConnectRequest(frame: Buffer): void {
+    this.stopSessionlessTimer();
     const r = new JuteReader(frame);
     const cr = ConnectRequest.read(r);
     this.isOldClient = r.remaining < 1;
@@ -185,6 +225,15 @@ export class ServerCnxn implements SessionConnection {
       this.close();
       return;
     }
+    // As ZooKeeper: the throttle decides before anything else is done for the request.
+    const admission = this.hooks.throttle.admit(this.remoteAddress, cr.sessionId);
+    if (!admission.admitted) {
+      this.server.telemetry.connectionRejected();
+      this.hooks.limitLog.warn('closing connection: connection throttle', { client: this.describe(), limit: admission.limit });
+      this.close();
+      return;
+    }
+    this.server.telemetry.connectionAdmitted(admission.deficit);
     if (cr.lastZxidSeen > this.server.lastProcessedZxid) {
       this.log.info('refusing session: client has seen a newer zxid', {
         client: this.describe(),
@@ -299,7 +348,7 @@ export class ServerCnxn implements SessionConnection {
     }
     this.sendReply(xid, 0n, err, null);
     if (err !== Code.OK) {
-      this.log.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
+      this.hooks.limitLog.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
       this.flushThenClose();
     }
   }
@@ -423,6 +472,7 @@ export class ServerCnxn implements SessionConnection {
       text = `Error: ${String(err)}\n`;
     }
     this.state = 'closed';
+    this.stopSessionlessTimer();
     this.socket.end(text);
     this.hooks.onClose(this);
   }
@@ -440,6 +490,12 @@ export class ServerCnxn implements SessionConnection {
     this.cleanup();
   }
 
+  /** The socket ended or failed under us: the client went away (ZooKeeper's connection_drop_count). */
+  private closedByClient(): void {
+    if (this.state !== 'closed') this.server.telemetry.connectionDropped();
+    this.close();
+  }
+
   close(): void {
     if (this.state === 'closed' && this.socket.destroyed) return;
     const wasOpen = this.state !== 'closed';
@@ -449,6 +505,7 @@ export class ServerCnxn implements SessionConnection {
   }
 
   private cleanup(): void {
+    this.stopSessionlessTimer();
     for (const p of this.queue) this.server.telemetry.requestAbandoned(p.req);
     this.queue.length = 0;
     this.held.length = 0;

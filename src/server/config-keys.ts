@@ -33,6 +33,23 @@ export const SUPPORTED_KEYS = {
   commitLogCount: ['zookeeper.commitLogCount'],
   maxClientCnxns: [],
   maxCnxns: ['zookeeper.maxCnxns'],
+  // ZooKeeper reads these as system properties only; zoo.cfg's unknown keys become `zookeeper.<key>` ones.
+  'nio.sessionlessCnxnTimeout': ['zookeeper.nio.sessionlessCnxnTimeout'],
+  connection_throttle_tokens: ['zookeeper.connection_throttle_tokens'],
+  connection_throttle_fill_time: ['zookeeper.connection_throttle_fill_time'],
+  connection_throttle_fill_count: ['zookeeper.connection_throttle_fill_count'],
+  connection_throttle_freeze_time: ['zookeeper.connection_throttle_freeze_time'],
+  connection_throttle_drop_increase: ['zookeeper.connection_throttle_drop_increase'],
+  connection_throttle_drop_decrease: ['zookeeper.connection_throttle_drop_decrease'],
+  connection_throttle_decrease_ratio: ['zookeeper.connection_throttle_decrease_ratio'],
+  connection_throttle_weight_enabled: ['zookeeper.connection_throttle_weight_enabled'],
+  connection_throttle_global_session_weight: ['zookeeper.connection_throttle_global_session_weight'],
+  connection_throttle_local_session_weight: ['zookeeper.connection_throttle_local_session_weight'],
+  connection_throttle_renew_session_weight: ['zookeeper.connection_throttle_renew_session_weight'],
+  // zablab's own: ZooKeeper's connection throttle is one bucket for all clients.
+  'zablab.connection_throttle_per_ip_tokens': [],
+  'zablab.connection_throttle_per_ip_fill_time': [],
+  'zablab.connection_throttle_per_ip_fill_count': [],
   minSessionTimeout: [],
   maxSessionTimeout: [],
   leaderServes: ['zookeeper.leaderServes'],
@@ -66,6 +83,22 @@ export const FOUR_LETTER_WORDS = [
 export type FourLetterWord = (typeof FOUR_LETTER_WORDS)[number];
 
 /**
+ * Names ZooKeeper's administrator's guide gives the connection throttle's settings, which
+ * ZooKeeper itself never reads (in zoo.cfg they become `zookeeper.connectionMaxTokens`, ...,
+ * while its throttle reads `zookeeper.connection_throttle_tokens`, ...): ignored here too,
+ * with a warning naming the key that works on both.
+ */
+const DOCUMENTED_ONLY_KEYS: ReadonlyMap<string, string> = new Map([
+  ['connectionMaxTokens', 'connection_throttle_tokens'],
+  ['connectionTokenFillTime', 'connection_throttle_fill_time'],
+  ['connectionTokenFillCount', 'connection_throttle_fill_count'],
+  ['connectionFreezeTime', 'connection_throttle_freeze_time'],
+  ['connectionDropIncrease', 'connection_throttle_drop_increase'],
+  ['connectionDropDecrease', 'connection_throttle_drop_decrease'],
+  ['connectionDecreaseRatio', 'connection_throttle_decrease_ratio'],
+]);
+
+/**
  * ZooKeeper settings zablab accepts and ignores, with a warning: they tune parts zablab does
  * not have (TLS, SASL, Netty, JVM, caches, ...). Each is also accepted as `zookeeper.<key>`.
  */
@@ -74,10 +107,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'txnLogSizeLimitInKb', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'emulate353TTLNodes',
   'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds',
   'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval',
-  'fastleader.maxNotificationInterval', 'connectionMaxTokens', 'connectionTokenFillTime',
-  'connectionTokenFillCount', 'connectionFreezeTime', 'connectionDropIncrease', 'connectionDropDecrease',
-  'connectionDecreaseRatio', 'connection_throttle_weight_enabled', 'connection_throttle_global_session_weight',
-  'connection_throttle_local_session_weight', 'connection_throttle_renew_session_weight', 'serverCnxnFactory',
+  'fastleader.maxNotificationInterval', ...DOCUMENTED_ONLY_KEYS.keys(), 'serverCnxnFactory',
   'flushDelay', 'maxWriteQueuePollTime', 'maxBatchSize', 'enforceQuota', 'requestThrottleLimit',
   'requestThrottleStallTime', 'requestThrottleDropStale', 'requestStaleLatencyCheck',
   'requestStaleConnectionCheck', 'request_throttler.shutdownTimeout', 'advancedFlowControlEnabled',
@@ -96,7 +126,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
   'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
   'follower.skipLearnerRequestToNextProcessor', 'jute.maxbuffer.extrasize', 'nio.numSelectorThreads',
-  'nio.numWorkerThreads', 'nio.sessionlessCnxnTimeout', 'nio.shutdownTimeout', 'commitProcessor.numWorkerThreads',
+  'nio.numWorkerThreads', 'nio.shutdownTimeout', 'commitProcessor.numWorkerThreads',
   'commitProcessor.maxReadBatchSize', 'commitProcessor.maxCommitBatchSize',
   'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'messageTracker.BufferSize',
   'messageTracker.Enabled', 'admin.rateLimiterIntervalInMS', 'admin.snapshot.enabled', 'admin.restore.enabled',
@@ -129,7 +159,8 @@ export const REJECTED_PREFIXES: ReadonlyMap<string, string> = new Map([
 export type KeyClass =
   | { kind: 'supported'; key: SupportedKey }
   | { kind: 'server' }
-  | { kind: 'ignored' }
+  /** `instead`: the key that does what this one seems to (when there is one). */
+  | { kind: 'ignored'; instead?: string }
   | { kind: 'rejected'; reason: string }
   | { kind: 'unknown'; suggestion?: string };
 
@@ -148,7 +179,10 @@ export function classifyKey(key: string): KeyClass {
   const canonical = aliasToCanonical.get(key);
   if (canonical !== undefined) return { kind: 'supported', key: canonical };
   if (key.startsWith('server.')) return { kind: 'server' };
-  if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) return { kind: 'ignored' };
+  if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) {
+    const instead = DOCUMENTED_ONLY_KEYS.get(key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key);
+    return instead === undefined ? { kind: 'ignored' } : { kind: 'ignored', instead };
+  }
   const rejected = REJECTED_KEYS.get(key);
   if (rejected !== undefined) return { kind: 'rejected', reason: rejected };
   for (const [prefix, reason] of REJECTED_PREFIXES) {

@@ -64,6 +64,27 @@ export interface ZabConfig {
   maxClientCnxns: number;
   /** Connections in total; 0 = unlimited. */
   maxCnxns: number;
+  /** A client connection that has not sent its whole ConnectRequest by then is closed (nio.sessionlessCnxnTimeout). */
+  sessionlessCnxnTimeoutMs: number;
+  /** ZooKeeper's connection throttle (BlueThrottle), in sessions: 0 = off. */
+  connectionThrottleTokens: number;
+  connectionThrottleFillTimeMs: number;
+  connectionThrottleFillCount: number;
+  /** -1: no random dropping (BLUE). */
+  connectionThrottleFreezeTimeMs: number;
+  connectionThrottleDropIncrease: number;
+  connectionThrottleDropDecrease: number;
+  connectionThrottleDecreaseRatio: number;
+  connectionThrottleWeightEnabled: boolean;
+  /** Tokens a new session costs (when weights are enabled); at least the local weight. */
+  connectionThrottleGlobalSessionWeight: number;
+  connectionThrottleLocalSessionWeight: number;
+  /** Tokens a reconnect costs (when weights are enabled); at least the local weight. */
+  connectionThrottleRenewSessionWeight: number;
+  /** zablab's per client address bucket, in sessions: 0 = off. */
+  connectionThrottlePerIpTokens: number;
+  connectionThrottlePerIpFillTimeMs: number;
+  connectionThrottlePerIpFillCount: number;
   minSessionTimeout: number;
   maxSessionTimeout: number;
   minSessionTimeoutSet: boolean;
@@ -122,6 +143,21 @@ export const DEFAULT_MAX_CLIENT_CNXNS = 60;
 export const DEFAULT_JUTE_MAX_BUFFER = 0xfffff;
 export const DEFAULT_COMMIT_LOG_COUNT = 500;
 export const DEFAULT_CNX_TIMEOUT_MS = 5000;
+export const DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
+/** BlueThrottle's defaults (the throttle is off until connection_throttle_tokens is set). */
+export const DEFAULT_CONNECTION_THROTTLE = {
+  fillTimeMs: 1,
+  fillCount: 1,
+  freezeTimeMs: -1,
+  dropIncrease: 0.02,
+  dropDecrease: 0.002,
+  decreaseRatio: 0,
+  globalSessionWeight: 3,
+  localSessionWeight: 1,
+  renewSessionWeight: 2,
+} as const;
+/** zablab's per-address bucket refills one session a second unless told otherwise. */
+export const DEFAULT_CONNECTION_THROTTLE_PER_IP_FILL_TIME_MS = 1000;
 export const DEFAULT_ELECTION_PORT_BIND_RETRY = 3;
 export const DEFAULT_FSYNC_WARNING_THRESHOLD_MS = 1000;
 export const DEFAULT_ADMIN_SERVER_PORT = 8080;
@@ -282,6 +318,8 @@ class ConfigParser {
       commitLogCount: this.int('commitLogCount', { min: 1, unit: 'proposals', decode: true }) ?? DEFAULT_COMMIT_LOG_COUNT,
       maxClientCnxns: this.int('maxClientCnxns', { min: 0, unit: 'connections per client IP; 0 = unlimited' }) ?? DEFAULT_MAX_CLIENT_CNXNS,
       maxCnxns: this.int('maxCnxns', { min: 0, unit: 'connections; 0 = unlimited', decode: true }) ?? 0,
+      sessionlessCnxnTimeoutMs: this.int('nio.sessionlessCnxnTimeout', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
+      ...this.connectionThrottle(),
       minSessionTimeout,
       maxSessionTimeout,
       minSessionTimeoutSet: minSession !== undefined,
@@ -334,7 +372,11 @@ class ConfigParser {
           break;
         }
         case 'ignored':
-          this.warn(e, `${e.key} is a ZooKeeper setting that zablab does not implement; ignored`);
+          if (c.instead !== undefined) {
+            this.warn(e, `${e.key} is the name ZooKeeper's guide gives this setting, but ZooKeeper reads ${c.instead} (zablab too); ignored, write ${c.instead}=${e.value}`);
+          } else {
+            this.warn(e, `${e.key} is a ZooKeeper setting that zablab does not implement; ignored`);
+          }
           break;
         case 'rejected':
           throw this.error(e, `is not supported: ${c.reason}`);
@@ -427,6 +469,46 @@ class ConfigParser {
       throw this.error(e, `must be a positive integer (milliseconds) or -1 for the default, got "${e.value}"`);
     }
     return n;
+  }
+
+  private double(key: SupportedKey, o: { min: number; max: number; unit: string }): number | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    // Java's Double.parseDouble, without NaN, Infinity and hex.
+    const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(e.value) ? Number(e.value.replace(/[dDfF]$/, '')) : NaN;
+    if (!(n >= o.min && n <= o.max)) throw this.error(e, `must be a number from ${o.min} to ${o.max} (${o.unit}), got "${e.value}"`);
+    return n;
+  }
+
+  /** BlueThrottle's settings with ZooKeeper's defaults and weight rules, and zablab's per-address bucket. */
+  private connectionThrottle(): Pick<ZabConfig, `connectionThrottle${string}` & keyof ZabConfig> {
+    const d = DEFAULT_CONNECTION_THROTTLE;
+    const weight = (key: SupportedKey): number | undefined => this.int(key, { min: 1, unit: 'tokens per session', decode: true });
+    const local = weight('connection_throttle_local_session_weight') ?? d.localSessionWeight;
+    // ZooKeeper's rule: neither a new session nor a reconnect may cost less than a local session.
+    const atLeastLocal = (key: SupportedKey, fallback: number): number => {
+      const w = weight(key) ?? fallback;
+      if (w >= local) return w;
+      this.warn(this.supported.get(key) ?? this.supported.get('connection_throttle_local_session_weight')!, `${key} (${w}) is less than connection_throttle_local_session_weight (${local}); using ${local}`);
+      return local;
+    };
+    const freeze = this.int('connection_throttle_freeze_time', { min: -1, unit: 'milliseconds; -1 = no random dropping', decode: true });
+    return {
+      connectionThrottleTokens: this.int('connection_throttle_tokens', { min: 0, unit: 'sessions; 0 = off', decode: true }) ?? 0,
+      connectionThrottleFillTimeMs: this.int('connection_throttle_fill_time', { min: 1, unit: 'milliseconds', decode: true }) ?? d.fillTimeMs,
+      connectionThrottleFillCount: this.int('connection_throttle_fill_count', { min: 0, unit: 'sessions', decode: true }) ?? d.fillCount,
+      connectionThrottleFreezeTimeMs: freeze ?? d.freezeTimeMs,
+      connectionThrottleDropIncrease: this.double('connection_throttle_drop_increase', { min: 0, max: 1, unit: 'probability' }) ?? d.dropIncrease,
+      connectionThrottleDropDecrease: this.double('connection_throttle_drop_decrease', { min: 0, max: 1, unit: 'probability' }) ?? d.dropDecrease,
+      connectionThrottleDecreaseRatio: this.double('connection_throttle_decrease_ratio', { min: 0, max: 1, unit: 'share of the tokens' }) ?? d.decreaseRatio,
+      connectionThrottleWeightEnabled: this.bool('connection_throttle_weight_enabled') ?? false,
+      connectionThrottleGlobalSessionWeight: atLeastLocal('connection_throttle_global_session_weight', d.globalSessionWeight),
+      connectionThrottleLocalSessionWeight: local,
+      connectionThrottleRenewSessionWeight: atLeastLocal('connection_throttle_renew_session_weight', d.renewSessionWeight),
+      connectionThrottlePerIpTokens: this.int('zablab.connection_throttle_per_ip_tokens', { min: 0, unit: 'sessions; 0 = off', decode: true }) ?? 0,
+      connectionThrottlePerIpFillTimeMs: this.int('zablab.connection_throttle_per_ip_fill_time', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_CONNECTION_THROTTLE_PER_IP_FILL_TIME_MS,
+      connectionThrottlePerIpFillCount: this.int('zablab.connection_throttle_per_ip_fill_count', { min: 0, unit: 'sessions', decode: true }) ?? 1,
+    };
   }
 
   private listenBacklog(): number {
@@ -827,6 +909,21 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   commitLogCount: { key: 'commitLogCount', render: str },
   maxClientCnxns: { key: 'maxClientCnxns', render: str },
   maxCnxns: { key: 'maxCnxns', render: str },
+  sessionlessCnxnTimeoutMs: { key: 'nio.sessionlessCnxnTimeout', render: str },
+  connectionThrottleTokens: { key: 'connection_throttle_tokens', render: str },
+  connectionThrottleFillTimeMs: { key: 'connection_throttle_fill_time', render: str },
+  connectionThrottleFillCount: { key: 'connection_throttle_fill_count', render: str },
+  connectionThrottleFreezeTimeMs: { key: 'connection_throttle_freeze_time', render: str },
+  connectionThrottleDropIncrease: { key: 'connection_throttle_drop_increase', render: str },
+  connectionThrottleDropDecrease: { key: 'connection_throttle_drop_decrease', render: str },
+  connectionThrottleDecreaseRatio: { key: 'connection_throttle_decrease_ratio', render: str },
+  connectionThrottleWeightEnabled: { key: 'connection_throttle_weight_enabled', render: str },
+  connectionThrottleGlobalSessionWeight: { key: 'connection_throttle_global_session_weight', render: str },
+  connectionThrottleLocalSessionWeight: { key: 'connection_throttle_local_session_weight', render: str },
+  connectionThrottleRenewSessionWeight: { key: 'connection_throttle_renew_session_weight', render: str },
+  connectionThrottlePerIpTokens: { key: 'zablab.connection_throttle_per_ip_tokens', render: str },
+  connectionThrottlePerIpFillTimeMs: { key: 'zablab.connection_throttle_per_ip_fill_time', render: str },
+  connectionThrottlePerIpFillCount: { key: 'zablab.connection_throttle_per_ip_fill_count', render: str },
   minSessionTimeout: { key: 'minSessionTimeout', render: str },
   maxSessionTimeout: { key: 'maxSessionTimeout', render: str },
   leaderServes: { key: 'leaderServes', render: yesNo },

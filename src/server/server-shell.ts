@@ -54,6 +54,7 @@ export class ServerShell {
       host: cfg.clientPortAddress,
       port: cfg.clientPort,
       maxClientCnxns: cfg.maxClientCnxns,
+      maxCnxns: cfg.maxCnxns,
       isFourLetterWord,
       fourLetterWord: (cmd: string): string => runFourLetterWord(cmd, buildServerView(server, listener), cfg),
     });

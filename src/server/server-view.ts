@@ -66,8 +66,8 @@ function connectionView(c: ServerCnxn, server: ZooKeeperServer): ConnectionView 
     minLatencyMs: c.minLatencyMs === Number.MAX_SAFE_INTEGER ? 0 : Math.round(c.minLatencyMs),
     avgLatencyMs: Math.round(c.avgLatencyMs),
     maxLatencyMs: Math.round(c.maxLatencyMs),
-    // A connection without a session yet expires with the connect timeout (ZooKeeper: sessionless cnxn timeout).
-    expiresAtMs: s ? Date.now() + Math.max(0, s.expireAtMs - performance.now()) : Date.now() + server.cfg.tickTime * 10,
+    // A connection without a session yet is closed at nio.sessionlessCnxnTimeout after it was accepted.
+    expiresAtMs: s ? Date.now() + Math.max(0, s.expireAtMs - performance.now()) : c.establishedAtMs + server.cfg.sessionlessCnxnTimeoutMs,
   };
 }
 
@@ -180,6 +180,7 @@ export function metricsView(server: ZooKeeperServer, listener: ClientPortListene
       globalSessions: server.db.sessionsWithTimeouts.size,
       uptimeMs: Date.now() - server.startedAtMs,
       throttledOps: stats.throttledOps,
+      connectionDropProbability: listener.throttle.dropChance,
       lastProcessedZxid: server.lastProcessedZxid,
       quorum:
         peer === undefined

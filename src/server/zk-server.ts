@@ -10,6 +10,7 @@ import type { ZabConfig } from './config.js';
 import { processRead, writeReplyBody } from './final.js';
 import type { ServerState } from './four-letter.js';
 import type { Logger } from './log.js';
+import { PendingRequests } from './pending-requests.js';
 import { PrepRequestProcessor } from './prep.js';
 import { isWriteOp, type Reply, type Request } from './request.js';
 import { ServerStats } from './server-stats.js';
@@ -61,18 +62,14 @@ export interface WritePath {
 
 export type Revalidation = 'valid' | 'expired' | 'unknown';
 
-export function pendingKey(sessionId: bigint, cxid: number): string {
-  return `${sessionId}:${cxid}`;
-}
-
 export class ZooKeeperServer {
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
   readonly startedAtMs = Date.now();
   private role: WritePath | null = null;
+  /** Requests from our connections in the write path: each is in `pending` until finished. */
   private inProcess = 0;
-  /** Requests from our connections waiting for their txn to commit, by session and cxid. */
-  private readonly pending = new Map<string, Request>();
+  private readonly pending = new PendingRequests();
   private readonly cnxnsBySession = new Map<bigint, SessionConnection>();
   private readonly throttled = new Set<SessionConnection>();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -219,7 +216,7 @@ export class ZooKeeperServer {
     if (req.origin) {
       // Only requests someone waits for count as in process (and can throttle clients).
       this.inProcess++;
-      this.pending.set(pendingKey(req.sessionId, req.cxid), req);
+      this.pending.add(req);
     }
     path.submit(req);
   }
@@ -241,9 +238,7 @@ export class ZooKeeperServer {
     if (body.type === OpCode.createSession) {
       this.sessions.track(hdr.clientId, body.record.timeOut);
     }
-    const key = pendingKey(hdr.clientId, hdr.cxid);
-    const req = this.pending.get(key);
-    if (req && req.type !== OpCode.sync) this.pending.delete(key);
+    const req = this.pending.take(hdr.clientId, hdr.cxid, false);
     if (body.type === OpCode.closeSession) {
       this.sessions.remove(hdr.clientId);
       if (!req) {
@@ -252,7 +247,7 @@ export class ZooKeeperServer {
         this.cnxnsBySession.delete(hdr.clientId);
       }
     }
-    if (!req || req.type === OpCode.sync) return;
+    if (!req) return;
     let err: number;
     let replyBody: Buffer | null = null;
     if (body.type === OpCode.error) {
@@ -270,10 +265,8 @@ export class ZooKeeperServer {
 
   /** A learner's forwarded `sync` came back from the leader: answer it (all earlier commits are applied). */
   completeSync(sessionId: bigint, cxid: number, path: string): void {
-    const key = pendingKey(sessionId, cxid);
-    const req = this.pending.get(key);
-    if (!req || req.type !== OpCode.sync) return;
-    this.pending.delete(key);
+    const req = this.pending.take(sessionId, cxid, true);
+    if (!req) return;
     const b = Buffer.alloc(4 + Buffer.byteLength(path));
     b.writeInt32BE(Buffer.byteLength(path), 0);
     b.write(path, 4);
@@ -293,15 +286,14 @@ export class ZooKeeperServer {
 
   /** A request the write path could not take (no leader right now). */
   fail(req: Request, err: number): void {
-    if (!this.pending.delete(pendingKey(req.sessionId, req.cxid))) return;
+    if (!this.pending.remove(req)) return;
     this.finish(req, { err, zxid: this.lastProcessedZxid, body: null });
   }
 
   /** The role ended: every waiting request loses its connection (clients retry elsewhere). */
   failPending(reason: string): void {
     if (this.pending.size > 0) this.log.info('failing requests in flight', { count: this.pending.size, reason });
-    const reqs = [...this.pending.values()];
-    this.pending.clear();
+    const reqs = this.pending.takeAll();
     for (const req of reqs) this.finish(req, { err: Code.CONNECTIONLOSS, zxid: this.lastProcessedZxid, body: null });
     this.inProcess = 0;
   }

@@ -274,6 +274,29 @@ export class ServerTelemetry {
     endWith(span, 'connection closed before the reply');
   }
 
+  // ---------- client connections ----------
+
+  /** A connection sent no whole ConnectRequest within nio.sessionlessCnxnTimeout and was closed. */
+  sessionlessConnectionExpired(): void {
+    this.metrics.sessionlessConnectionsExpired.add();
+  }
+
+  /** A connection was refused (maxClientCnxns, maxCnxns, or the connection throttle). */
+  connectionRejected(): void {
+    this.metrics.connectionRejected.add();
+  }
+
+  /** The connection throttle let a ConnectRequest through, `deficit` tokens short of a full bucket after it. */
+  connectionAdmitted(deficit: number): void {
+    this.metrics.connectionRequestCount.add();
+    this.metrics.connectionTokenDeficit.record(deficit);
+  }
+
+  /** The client closed its connection. */
+  connectionDropped(): void {
+    this.metrics.connectionDropCount.add();
+  }
+
   /** Leader: learner `sync` requests waiting for earlier proposals to commit (mntr's pending_syncs). */
   get pendingSyncCount(): number {
     return this.pendingSyncs.length;

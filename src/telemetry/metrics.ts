@@ -34,6 +34,7 @@ export interface GaugeValues {
   globalSessions: number;
   uptimeMs: number;
   throttledOps: number;
+  connectionDropProbability: number;
   lastProcessedZxid: bigint;
   /** Present in quorum mode. */
   quorum?: {
@@ -258,6 +259,11 @@ export class ZabMetrics {
   readonly diffCount: CounterMetric;
   readonly snapCount: CounterMetric;
   readonly spansDropped: CounterMetric;
+  readonly sessionlessConnectionsExpired: CounterMetric;
+  readonly connectionRejected: CounterMetric;
+  readonly connectionRequestCount: CounterMetric;
+  readonly connectionDropCount: CounterMetric;
+  readonly connectionTokenDeficit: HistogramMetric;
   /** zab_requests{op}. */
   readonly requests = new OpCounts();
   readonly quorumAckLatency: HistogramMetric;
@@ -291,6 +297,11 @@ export class ZabMetrics {
     this.diffCount = c(Metric.diffCount);
     this.snapCount = c(Metric.snapCount);
     this.spansDropped = c(Metric.zabSpansDropped);
+    this.sessionlessConnectionsExpired = c(Metric.sessionlessConnectionsExpired);
+    this.connectionRejected = c(Metric.connectionRejected);
+    this.connectionRequestCount = c(Metric.connectionRequestCount);
+    this.connectionDropCount = c(Metric.connectionDropCount);
+    this.connectionTokenDeficit = h(Metric.connectionTokenDeficit);
     this.quorumAckLatency = h(Metric.quorumAckLatency);
     this.ackLatency = h(Metric.ackLatency);
     this.proposalLatency = h(Metric.proposalLatency);
@@ -313,6 +324,10 @@ export class ZabMetrics {
       this.diffCount,
       this.snapCount,
       this.spansDropped,
+      this.sessionlessConnectionsExpired,
+      this.connectionRejected,
+      this.connectionRequestCount,
+      this.connectionDropCount,
     ];
     this.histograms = [
       this.quorumAckLatency,
@@ -328,6 +343,7 @@ export class ZabMetrics {
       this.observerSyncTime,
       this.readLatency,
       this.updateLatency,
+      this.connectionTokenDeficit,
     ];
     this.registerGauges(meter);
   }
@@ -347,6 +363,7 @@ export class ZabMetrics {
       packetsReceived: g(Metric.packetsReceived),
       packetsSent: g(Metric.packetsSent),
       numAliveConnections: g(Metric.numAliveConnections),
+      connectionDropProbability: g(Metric.connectionDropProbability),
       znodeCount: g(Metric.znodeCount),
       watchCount: g(Metric.watchCount),
       ephemeralsCount: g(Metric.ephemeralsCount),
@@ -383,6 +400,7 @@ export class ZabMetrics {
         o(gauges.packetsReceived, v.packetsReceived);
         o(gauges.packetsSent, v.packetsSent);
         o(gauges.numAliveConnections, v.numAliveConnections);
+        o(gauges.connectionDropProbability, v.connectionDropProbability);
         o(gauges.znodeCount, v.znodeCount);
         o(gauges.watchCount, v.watchCount);
         o(gauges.ephemeralsCount, v.ephemeralsCount);

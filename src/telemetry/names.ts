@@ -114,6 +114,13 @@ export const Metric = {
   packetsReceived: m('packets_received', 'gauge', '1', 'all', 'Client packets received since the last reset'),
   packetsSent: m('packets_sent', 'gauge', '1', 'all', 'Client packets sent since the last reset'),
   numAliveConnections: m('num_alive_connections', 'gauge', '1', 'all', 'Open client connections'),
+  // Client connections (ServerMetrics)
+  sessionlessConnectionsExpired: m('sessionless_connections_expired', 'counter', '1', 'all', 'Connections closed for sending no whole ConnectRequest within nio.sessionlessCnxnTimeout'),
+  connectionRejected: m('connection_rejected', 'counter', '1', 'all', 'Connections refused: maxClientCnxns, maxCnxns or the connection throttle'),
+  connectionRequestCount: m('connection_request_count', 'counter', '1', 'all', 'ConnectRequests the connection throttle let through'),
+  connectionTokenDeficit: m('connection_token_deficit', 'histogram', '1', 'all', 'Tokens missing from the connection throttle\'s bucket, at each ConnectRequest let through'),
+  connectionDropProbability: m('connection_drop_probability', 'gauge', '1', 'all', 'Probability that the connection throttle drops a ConnectRequest at random (BLUE)'),
+  connectionDropCount: m('connection_drop_count', 'counter', '1', 'all', 'Connections the client closed (ZooKeeper: a failed read)'),
   znodeCount: m('znode_count', 'gauge', '1', 'all', 'Znodes in the data tree'),
   watchCount: m('watch_count', 'gauge', '1', 'all', 'Watches set'),
   ephemeralsCount: m('ephemerals_count', 'gauge', '1', 'all', 'Ephemeral znodes'),

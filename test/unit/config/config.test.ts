@@ -57,6 +57,21 @@ describe('zoo.cfg defaults (ZooKeeper\'s)', () => {
       commitLogCount: 500,
       maxClientCnxns: 60,
       maxCnxns: 0,
+      sessionlessCnxnTimeoutMs: 10_000,
+      connectionThrottleTokens: 0,
+      connectionThrottleFillTimeMs: 1,
+      connectionThrottleFillCount: 1,
+      connectionThrottleFreezeTimeMs: -1,
+      connectionThrottleDropIncrease: 0.02,
+      connectionThrottleDropDecrease: 0.002,
+      connectionThrottleDecreaseRatio: 0,
+      connectionThrottleWeightEnabled: false,
+      connectionThrottleGlobalSessionWeight: 3,
+      connectionThrottleLocalSessionWeight: 1,
+      connectionThrottleRenewSessionWeight: 2,
+      connectionThrottlePerIpTokens: 0,
+      connectionThrottlePerIpFillTimeMs: 1000,
+      connectionThrottlePerIpFillCount: 1,
       minSessionTimeout: 6000,
       maxSessionTimeout: 60000,
       minSessionTimeoutSet: false,
@@ -136,6 +151,26 @@ describe('every supported key', () => {
     ['maxClientCnxns=0', { maxClientCnxns: 0 }],
     ['maxCnxns=100', { maxCnxns: 100 }],
     ['zookeeper.maxCnxns=200', { maxCnxns: 200 }],
+    // zoo.cfg form: ZooKeeper turns the unknown key into the system property zookeeper.nio.sessionlessCnxnTimeout.
+    ['nio.sessionlessCnxnTimeout=2000', { sessionlessCnxnTimeoutMs: 2000 }],
+    ['zookeeper.nio.sessionlessCnxnTimeout=0x1000', { sessionlessCnxnTimeoutMs: 0x1000 }],
+    // BlueThrottle's system properties, in zoo.cfg without `zookeeper.` (how ZooKeeper takes them from zoo.cfg).
+    ['connection_throttle_tokens=100', { connectionThrottleTokens: 100 }],
+    ['zookeeper.connection_throttle_tokens=50', { connectionThrottleTokens: 50 }],
+    ['connection_throttle_fill_time=1000', { connectionThrottleFillTimeMs: 1000 }],
+    ['connection_throttle_fill_count=10', { connectionThrottleFillCount: 10 }],
+    ['connection_throttle_freeze_time=200', { connectionThrottleFreezeTimeMs: 200 }],
+    ['zookeeper.connection_throttle_freeze_time=-1', { connectionThrottleFreezeTimeMs: -1 }],
+    ['connection_throttle_drop_increase=0.05', { connectionThrottleDropIncrease: 0.05 }],
+    ['connection_throttle_drop_decrease=1e-3', { connectionThrottleDropDecrease: 0.001 }],
+    ['connection_throttle_decrease_ratio=.5', { connectionThrottleDecreaseRatio: 0.5 }],
+    ['connection_throttle_weight_enabled=true', { connectionThrottleWeightEnabled: true }],
+    ['connection_throttle_global_session_weight=5', { connectionThrottleGlobalSessionWeight: 5 }],
+    ['connection_throttle_local_session_weight=2', { connectionThrottleLocalSessionWeight: 2 }],
+    ['connection_throttle_renew_session_weight=4', { connectionThrottleRenewSessionWeight: 4 }],
+    ['zablab.connection_throttle_per_ip_tokens=20', { connectionThrottlePerIpTokens: 20 }],
+    ['zablab.connection_throttle_per_ip_fill_time=500', { connectionThrottlePerIpFillTimeMs: 500 }],
+    ['zablab.connection_throttle_per_ip_fill_count=2', { connectionThrottlePerIpFillCount: 2 }],
     ['minSessionTimeout=1000', { minSessionTimeout: 1000, minSessionTimeoutSet: true }],
     ['maxSessionTimeout=90000', { maxSessionTimeout: 90000, maxSessionTimeoutSet: true }],
     ['leaderServes=no', { leaderServes: false }],
@@ -215,6 +250,24 @@ describe('every supported key', () => {
 });
 
 describe('keys zablab does not implement', () => {
+  it('connection throttle weights below the local session weight are raised to it, with a warning (ZooKeeper\'s rule)', () => {
+    const cfg = cfgOf([...BASE, 'connection_throttle_local_session_weight=4', 'connection_throttle_renew_session_weight=3']);
+    expect([cfg.connectionThrottleGlobalSessionWeight, cfg.connectionThrottleRenewSessionWeight]).toEqual([4, 4]);
+    expect(cfg.warnings).toEqual([
+      'zoo.cfg line 3: connection_throttle_global_session_weight (3) is less than connection_throttle_local_session_weight (4); using 4',
+      'zoo.cfg line 4: connection_throttle_renew_session_weight (3) is less than connection_throttle_local_session_weight (4); using 4',
+    ]);
+  });
+
+  it('the throttle names of ZooKeeper\'s guide, which ZooKeeper never reads, are ignored with a warning naming the key that works', () => {
+    const cfg = cfgOf([...BASE, 'connectionMaxTokens=10', 'zookeeper.connectionTokenFillTime=5']);
+    expect(cfg.connectionThrottleTokens).toBe(0);
+    expect(cfg.warnings).toEqual([
+      'zoo.cfg line 3: connectionMaxTokens is the name ZooKeeper\'s guide gives this setting, but ZooKeeper reads connection_throttle_tokens (zablab too); ignored, write connection_throttle_tokens=10',
+      'zoo.cfg line 4: zookeeper.connectionTokenFillTime is the name ZooKeeper\'s guide gives this setting, but ZooKeeper reads connection_throttle_fill_time (zablab too); ignored, write connection_throttle_fill_time=5',
+    ]);
+  });
+
   it('a ZooKeeper key zablab ignores is accepted with a warning naming line and key', () => {
     const cfg = cfgOf([...BASE, 'maxResponseCacheSize=400', 'zookeeper.flushDelay=10', 'ssl.keyStore.location=/x', 'metricsProvider.httpPort=7000']);
     expect(cfg.warnings).toEqual([
@@ -278,6 +331,15 @@ describe('value errors name the line and key and say what is allowed', () => {
     ['commitLogCount=0', 'zoo.cfg line 3: commitLogCount must be a positive integer (proposals), got "0"'],
     ['maxClientCnxns=-1', 'zoo.cfg line 3: maxClientCnxns must be a non-negative integer (connections per client IP; 0 = unlimited), got "-1"'],
     ['maxCnxns=many', 'zoo.cfg line 3: maxCnxns must be a non-negative integer (connections; 0 = unlimited), got "many"'],
+    ['nio.sessionlessCnxnTimeout=0', 'zoo.cfg line 3: nio.sessionlessCnxnTimeout must be a positive integer (milliseconds), got "0"'],
+    ['connection_throttle_tokens=-1', 'zoo.cfg line 3: connection_throttle_tokens must be a non-negative integer (sessions; 0 = off), got "-1"'],
+    ['connection_throttle_fill_time=0', 'zoo.cfg line 3: connection_throttle_fill_time must be a positive integer (milliseconds), got "0"'],
+    ['connection_throttle_freeze_time=-2', 'zoo.cfg line 3: connection_throttle_freeze_time must be an integer of at least -1 (milliseconds; -1 = no random dropping), got "-2"'],
+    ['connection_throttle_drop_increase=2', 'zoo.cfg line 3: connection_throttle_drop_increase must be a number from 0 to 1 (probability), got "2"'],
+    ['connection_throttle_drop_decrease=NaN', 'zoo.cfg line 3: connection_throttle_drop_decrease must be a number from 0 to 1 (probability), got "NaN"'],
+    ['connection_throttle_weight_enabled=yes', 'zoo.cfg line 3: connection_throttle_weight_enabled must be true or false, got "yes"'],
+    ['connection_throttle_global_session_weight=0', 'zoo.cfg line 3: connection_throttle_global_session_weight must be a positive integer (tokens per session), got "0"'],
+    ['zablab.connection_throttle_per_ip_tokens=x', 'zoo.cfg line 3: zablab.connection_throttle_per_ip_tokens must be a non-negative integer (sessions; 0 = off), got "x"'],
     ['minSessionTimeout=0', 'zoo.cfg line 3: minSessionTimeout must be a positive integer (milliseconds) or -1 for the default, got "0"'],
     ['maxSessionTimeout=x', 'zoo.cfg line 3: maxSessionTimeout must be a positive integer (milliseconds) or -1 for the default, got "x"'],
     ['leaderServes=sometimes', 'zoo.cfg line 3: leaderServes must be yes or no, got "sometimes"'],

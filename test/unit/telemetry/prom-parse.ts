@@ -57,6 +57,12 @@ export const ZOOKEEPER_NAMES = [
   'approximate_data_size',
   'global_sessions',
   'uptime',
+  'sessionless_connections_expired',
+  'connection_rejected',
+  'connection_request_count',
+  'connection_token_deficit',
+  'connection_drop_probability',
+  'connection_drop_count',
 ];
 
 /** Only a leader reports these (as ZooKeeper's LeaderZooKeeperServer). */

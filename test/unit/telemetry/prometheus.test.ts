@@ -26,6 +26,7 @@ function view(overrides: Partial<GaugeValues> = {}): GaugeValues {
     globalSessions: 4,
     uptimeMs: 60_000,
     throttledOps: 7,
+    connectionDropProbability: 0.25,
     lastProcessedZxid: makeZxid(3n, 17n),
     quorum: { quorumSize: 3, epoch: 3n, acceptedEpoch: 3n, lastLoggedZxid: makeZxid(3n, 18n) },
     ...overrides,
@@ -44,6 +45,8 @@ describe('renderPrometheus', () => {
     expect(families.get('fsynctime')!.metrics[0]).toMatchObject({ count: '0', sum: '0' });
     expect(families.get('znode_count')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '12' }] });
     expect(families.get('throttled_ops')).toMatchObject({ type: 'COUNTER', metrics: [{ value: '7' }] });
+    expect(families.get('connection_drop_probability')).toMatchObject({ type: 'GAUGE', metrics: [{ value: '0.25' }] });
+    expect(families.get('connection_rejected')).toMatchObject({ type: 'COUNTER', metrics: [{ value: '0' }] });
     expect(families.get('quorum_size')!.metrics[0]!.value).toBe('3');
     expect(families.get('zab_epoch')!.metrics[0]!.value).toBe('3');
     expect(Number(families.get('zab_last_zxid')!.metrics[0]!.value)).toBe(Number(makeZxid(3n, 18n)));
