@@ -11,7 +11,7 @@ import type { Logger } from './log.js';
 import { openDatabase, zxidHex } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
 import { StandaloneWritePath } from './standalone-path.js';
-import { startHttpServer } from './http/index.js';
+import { startHttpServer, type AdminCredentials } from './http/index.js';
 import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 
 export interface RunningServer {
@@ -20,7 +20,8 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<RunningServer> {
+/** `admin`: the HTTP face's credentials (null when admin.enableServer=false). */
+export async function startStandalone(cfg: ZabConfig, log: Logger, admin: AdminCredentials | null): Promise<RunningServer> {
   const db = await openDatabase(cfg, log);
   const { txnLog, snaps } = db;
   const lastZxid = await db.load();
@@ -53,7 +54,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger): Promise<Runn
   await listener.listen();
   server.telemetry.setView(metricsView(server, listener));
   server.start();
-  const http = cfg.adminEnableServer ? await startHttpServer({ server, view: () => buildServerView(server, listener), cfg, metrics: server.telemetry.prometheus }) : null;
+  const http = admin === null ? null : await startHttpServer({ server, view: () => buildServerView(server, listener), cfg, credentials: admin, metrics: server.telemetry.prometheus });
   const containers = new ContainerManager(server, containerCheckIntervalMs(cfg));
   containers.start();
   if (cfg.autopurgePurgeIntervalMs > 0) {

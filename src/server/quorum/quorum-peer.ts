@@ -13,7 +13,7 @@ import { isFourLetterWord, runFourLetterWord } from '../four-letter.js';
 import type { Logger } from '../log.js';
 import { buildServerView, metricsView } from '../server-view.js';
 import { setupTelemetry } from '../../telemetry/index.js';
-import { startHttpServer, type RunningHttpServer } from '../http/index.js';
+import { startHttpServer, type AdminCredentials, type RunningHttpServer } from '../http/index.js';
 import type { RunningServer } from '../standalone.js';
 import { openDatabase, type ZKDatabase } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
@@ -38,7 +38,8 @@ export interface QuorumServer extends RunningServer {
   readonly faults: FaultController;
 }
 
-export async function startQuorum(cfg: ZabConfig, log: Logger): Promise<QuorumServer> {
+/** `admin`: the HTTP face's credentials (null when admin.enableServer=false). */
+export async function startQuorum(cfg: ZabConfig, log: Logger, admin: AdminCredentials | null): Promise<QuorumServer> {
   const db = await openDatabase(cfg, log);
   const { snapshotZxid, tail } = await db.loadForQuorum();
   const lastLogged = tail.length > 0 ? tail[tail.length - 1]!.hdr.zxid : snapshotZxid;
@@ -73,7 +74,7 @@ export async function startQuorum(cfg: ZabConfig, log: Logger): Promise<QuorumSe
       log: tail.map((t): Txn => ({ zxid: t.hdr.zxid, data: encodeLoggedTxn(t) })),
     },
   );
-  const host = new QuorumHost(cfg, log, db, peer, tickMs);
+  const host = new QuorumHost(cfg, log, db, peer, tickMs, admin);
   await host.start();
   return host;
 }
@@ -101,6 +102,7 @@ class QuorumHost implements QuorumServer {
     private readonly db: ZKDatabase,
     readonly peer: Peer,
     private readonly tickMs: number,
+    private readonly admin: AdminCredentials | null,
   ) {
     this.server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
     this.server.writePath = new LookingPath();
@@ -158,8 +160,15 @@ class QuorumHost implements QuorumServer {
     await listener.listen();
     this.server.telemetry.setView(metricsView(this.server, listener, this.peer));
     this.server.start();
-    if (this.cfg.adminEnableServer) {
-      this.http = await startHttpServer({ server: this.server, view: () => buildServerView(this.server, listener), cfg: this.cfg, quorum: this, metrics: this.server.telemetry.prometheus });
+    if (this.admin !== null) {
+      this.http = await startHttpServer({
+        server: this.server,
+        view: () => buildServerView(this.server, listener),
+        cfg: this.cfg,
+        credentials: this.admin,
+        quorum: this,
+        metrics: this.server.telemetry.prometheus,
+      });
     }
     this.containers.start();
     if (this.cfg.autopurgePurgeIntervalMs > 0) {
