@@ -55,18 +55,18 @@ export function routeAccess(req: FastifyRequest): RouteAccess {
   return 'protected';
 }
 
-/** The onRequest hook: answers 401/403 itself, or lets the request through. */
-export function accessGuard(opts: AccessOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
+/** The onRequest hook: answers 401/403 itself (and returns the reply, as fastify asks), or lets the request through. */
+export function accessGuard(opts: AccessOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const hosts = new HostCheck(opts.cfg);
   return async (req, reply) => {
     const access = routeAccess(req);
-    if (access === 'probe') return;
+    if (access === 'probe') return undefined;
     const refusal = hosts.refusal(req) ?? originRefusal(req, opts.scheme) ?? (access === 'protected' ? (bodyRefusal(req) ?? tokenRefusal(req, opts.auth)) : null);
-    if (refusal === null) return;
+    if (refusal === null) return undefined;
     if (refusal.statusCode === 401) void reply.header('www-authenticate', refusal.code === 'ZABLAB_HTTP_UNAUTHORIZED' && hasBearer(req) ? `${REALM}, error="invalid_token"` : REALM);
     // /commands keeps ZooKeeper's response shape: {"command": ..., "error": "..."}.
     const body = req.routeOptions.url === COMMAND_ROUTE ? { command: commandName(req), error: refusal.message } : refusal.body();
-    await reply.code(refusal.statusCode).type('application/json').send(body);
+    return reply.code(refusal.statusCode).type('application/json').send(body);
   };
 }
 
@@ -75,11 +75,15 @@ function commandName(req: FastifyRequest): string {
   return findCommand(name)?.names[0] ?? name;
 }
 
+/** Interfaces come and go (a container reconnected to a network): look again after this long. */
+const INTERFACES_TTL_MS = 1_000;
+
 /** Host names and addresses the Host header may carry. */
 class HostCheck {
   private readonly allowed: ReadonlySet<string>;
   private readonly any: boolean;
   private readonly wildcard: boolean;
+  private own: { addresses: ReadonlySet<string>; atMs: number } | null = null;
 
   constructor(private readonly cfg: ZabConfig) {
     const address = cfg.adminServerAddress.toLowerCase();
@@ -107,8 +111,16 @@ class HostCheck {
     if (host === 'localhost' || host.endsWith('.localhost') || isLoopback(host) || this.allowed.has(host)) return true;
     if (!this.wildcard) return false;
     // Bound to every address: each of them is this server's, and so is its host name.
-    if (host === os.hostname().toLowerCase()) return true;
-    return Object.values(os.networkInterfaces()).some((list) => (list ?? []).some((a) => a.address.toLowerCase() === host));
+    return this.ownNames().has(host);
+  }
+
+  private ownNames(): ReadonlySet<string> {
+    const now = Date.now();
+    if (this.own === null || now - this.own.atMs > INTERFACES_TTL_MS) {
+      const addresses = Object.values(os.networkInterfaces()).flatMap((list) => (list ?? []).map((a) => a.address.toLowerCase()));
+      this.own = { addresses: new Set([os.hostname().toLowerCase(), ...addresses]), atMs: now };
+    }
+    return this.own.addresses;
   }
 }
 

@@ -130,6 +130,18 @@ describe('Host and Origin (standalone server, in-process)', () => {
     }
   });
 
+  it('bound to every address (0.0.0.0), the machine\'s own host name and addresses are names of this server; others are not', async () => {
+    const wide = await startStandaloneHttp({ 'admin.serverAddress': '0.0.0.0' });
+    try {
+      const own = [os.hostname(), ...Object.values(os.networkInterfaces()).flatMap((l) => (l ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address))];
+      // Requests still go to 127.0.0.1; only the Host header names the server otherwise.
+      for (const host of own) expect((await send(wide.adminPort, '/v1/children/', { headers: { host, ...bearer(wide.token) } })).status, host).toBe(200);
+      expect((await send(wide.adminPort, '/v1/children/', { headers: { host: 'evil.example', ...bearer(wide.token) } })).status).toBe(403);
+    } finally {
+      await wide.stop();
+    }
+  });
+
   it('a cross-site POST (text/plain, foreign Origin) is refused and creates nothing, with or without the token', async () => {
     for (const headers of [{}, bearer(t.token)]) {
       const r = await send(t.adminPort, '/v1/znodes/csrf', {
