@@ -28,7 +28,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../src/harness/drivers/index.js';
+import { loadTargetOf, localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../src/harness/drivers/index.js';
 import { BENCH_BASE_CONFIG } from '../src/harness/runner/run.js';
 import { LOAD_CLIENT, UsageError, intOption, listOption, loadFlagValues, loadFlags, type LoadFlagValues } from './lib/options.js';
 import { runTrackedPhase, type PhaseResult } from './lib/phase.js';
@@ -210,7 +210,7 @@ function summaryLine(p: PhaseResult): string {
 
 async function measureThroughput(name: ProgramName, ens: EnsembleHandle, run: ProgramRun, opts: Options, shutdown: Shutdown): Promise<void> {
   // The native driver spreads each worker's sessions over every member.
-  const target = { connectString: ens.connectString(), httpUrls: ens.httpUrls() };
+  const target = loadTargetOf(ens);
   for (const op of OPS) {
     const leader = await ens.leader();
     const sessions = opts.workers * opts.clients;

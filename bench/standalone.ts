@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../src/harness/drivers/index.js';
+import { loadTargetOf, localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../src/harness/drivers/index.js';
 import { BENCH_BASE_CONFIG } from '../src/harness/runner/run.js';
 import { LOAD_CLIENT, UsageError, intOption, listOption, loadFlagValues, loadFlags, type LoadFlagValues } from './lib/options.js';
 import { runTrackedPhase, type PhaseResult } from './lib/phase.js';
@@ -160,7 +160,7 @@ function summaryLine(p: PhaseResult): string {
 }
 
 async function runPhases(name: ServerName, handle: EnsembleHandle, run: ServerRun, opts: Options, shutdown: Shutdown): Promise<void> {
-  const target = { connectString: handle.connectString(), httpUrls: handle.httpUrls() };
+  const target = loadTargetOf(handle);
   const phase = { root: LOAD_ROOT, serverPids: handle.pids(), ...(opts.clientCpus === null ? {} : { clientCpus: opts.clientCpus }) };
   for (const op of opts.ops) {
     const sessions = opts.workers * opts.clients;

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LOCAL_FAULTS, upLocalFamily } from '../src/harness/drivers/local.js';
 import { samplerEnv } from '../src/harness/drivers/sampler-env.js';
+import { loadTargetOf } from '../src/harness/drivers/probe.js';
 import type { EnsembleHandle } from '../src/harness/drivers/types.js';
 import { BENCH_BASE_CONFIG } from '../src/harness/runner/run.js';
 import { SPANS_DIR_ENV } from '../src/telemetry/spans-file.js';
@@ -185,7 +186,7 @@ function spansIn(dir: string): { spans: number; bytes: number } {
 }
 
 async function runPhases(setting: Setting, handle: EnsembleHandle, run: SettingRun, opts: Options, shutdown: Shutdown): Promise<void> {
-  const target = { connectString: handle.connectString(), httpUrls: handle.httpUrls() };
+  const target = loadTargetOf(handle);
   for (const op of opts.ops) {
     const r = await runTrackedPhase(op, target, workloadFor(op, opts), { root: LOAD_ROOT, serverPids: handle.pids() }, shutdown);
     run.phases[op] = r;

@@ -61,6 +61,19 @@ export const SUPPORTED_KEYS = {
   'admin.enableServer': ['zookeeper.admin.enableServer'],
   'admin.serverAddress': ['zookeeper.admin.serverAddress'],
   'admin.serverPort': ['zookeeper.admin.serverPort'],
+  // zablab's credentials for the HTTP face (ZooKeeper has none of these).
+  'admin.tokenFile': [],
+  'admin.auth.enabled': [],
+  'admin.allowedHosts': [],
+  // ZooKeeper's AdminServer TLS: JettyAdminServer serves HTTPS with the quorum key and trust stores.
+  'admin.forceHttps': ['zookeeper.admin.forceHttps'],
+  'admin.needClientAuth': ['zookeeper.admin.needClientAuth'],
+  'ssl.quorum.keyStore.location': ['zookeeper.ssl.quorum.keyStore.location'],
+  'ssl.quorum.keyStore.type': ['zookeeper.ssl.quorum.keyStore.type'],
+  'ssl.quorum.keyStore.password': ['zookeeper.ssl.quorum.keyStore.password'],
+  'ssl.quorum.keyStore.passwordPath': ['zookeeper.ssl.quorum.keyStore.passwordPath'],
+  'ssl.quorum.trustStore.location': ['zookeeper.ssl.quorum.trustStore.location'],
+  'ssl.quorum.trustStore.type': ['zookeeper.ssl.quorum.trustStore.type'],
   extendedTypesEnabled: ['zookeeper.extendedTypesEnabled'],
   syncEnabled: ['zookeeper.observer.syncEnabled'],
   skipACL: ['zookeeper.skipACL'],
@@ -130,7 +143,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'commitProcessor.maxReadBatchSize', 'commitProcessor.maxCommitBatchSize',
   'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'messageTracker.BufferSize',
   'messageTracker.Enabled', 'admin.rateLimiterIntervalInMS', 'admin.snapshot.enabled', 'admin.restore.enabled',
-  'admin.needClientAuth', 'admin.forceHttps', 'admin.portUnification', 'admin.idleTimeout', 'admin.commandURL',
+  'admin.portUnification', 'admin.idleTimeout', 'admin.commandURL',
   'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl', 'quorum.auth.serverRequireSasl',
   'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext',
   'quorum.auth.kerberos.servicePrincipal', 'quorum.cnxn.threads.size', 'jvm.pause.monitor',
@@ -139,7 +152,10 @@ export const IGNORED_KEYS: readonly string[] = [
   'intBufferStartingSizeBytes', 'allowSaslFailedClients', 'sasl.client.canonicalize.hostname',
 ];
 
-/** Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`, `ssl.keyStore.location`, ...). */
+/**
+ * Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`,
+ * `ssl.keyStore.location`, ...); the `ssl.quorum.*` keys the AdminServer reads are supported above.
+ */
 export const IGNORED_PREFIXES: readonly string[] = [
   'metricsProvider.', 'authProvider.', 'superUser.', 'ssl.', 'zookeeper.ssl.', 'zookeeper.superUser.',
   'zookeeper.authProvider.',

@@ -23,6 +23,17 @@ export interface ServerSpec {
   clientHost?: string;
 }
 
+/** A key or trust store as ZooKeeper's X509Util names it (`ssl.quorum.keyStore.*`); zablab reads PEM only. */
+export interface StoreSpec {
+  /** Absolute path of the PEM file: for a key store the private key and its certificate chain, for a trust store CA certificates. */
+  location: string;
+  type: 'PEM';
+  /** The passphrase of an encrypted private key (key stores only); `passwordPath` wins when both are set. */
+  password?: string;
+  /** A file holding that passphrase (ZooKeeper 3.8's keyStore.passwordPath). */
+  passwordPath?: string;
+}
+
 export interface ZabConfig {
   /** The file this came from, when loaded from a file. */
   configPath?: string;
@@ -100,6 +111,18 @@ export interface ZabConfig {
   adminEnableServer: boolean;
   adminServerAddress: string;
   adminServerPort: number;
+  /** admin.tokenFile (absolute): the bearer token the HTTP face requires; read and checked when the server starts. */
+  adminTokenFile?: string;
+  /** admin.auth.enabled: false answers protected HTTP routes without credentials. Default true, and with no token file they answer 401. */
+  adminAuthEnabled: boolean;
+  /** admin.allowedHosts: Host header names accepted besides loopback and admin.serverAddress (lower case); `*` accepts any. */
+  adminAllowedHosts: string[];
+  /** admin.forceHttps: the HTTP face speaks HTTPS only, with ssl.quorum.keyStore (ZooKeeper's AdminServer). */
+  adminForceHttps: boolean;
+  /** admin.needClientAuth: HTTPS clients must present a certificate that ssl.quorum.trustStore trusts. */
+  adminNeedClientAuth: boolean;
+  sslQuorumKeyStore?: StoreSpec;
+  sslQuorumTrustStore?: StoreSpec;
   extendedTypesEnabled: boolean;
   /** Observers log and snapshot like participants. */
   syncEnabled: boolean;
@@ -110,6 +133,8 @@ export interface ZabConfig {
   clientTcpKeepAlive: boolean;
   /** Every key as written, for `conf` and `envi`. */
   raw: Map<string, string>;
+  /** The line of each supported key (canonical name), for errors found later in the files a key names. */
+  lines: Map<string, number>;
   /** Accepted-but-questionable settings; the CLI prints them at startup. */
   warnings: string[];
 }
@@ -291,6 +316,7 @@ class ConfigParser {
     const adminServerPort = this.int('admin.serverPort', { min: 1, max: 65535, unit: 'TCP port' }) ?? DEFAULT_ADMIN_SERVER_PORT;
     const adminServerAddress = this.host('admin.serverAddress') ?? DEFAULT_ADMIN_SERVER_ADDRESS;
     this.checkOwnPorts(servers, serverId, standalone, clientPort, adminEnableServer ? adminServerPort : undefined);
+    const admin = this.adminSecurity();
 
     const cfg: ZabConfig = {
       serverId,
@@ -333,6 +359,7 @@ class ConfigParser {
       adminEnableServer,
       adminServerAddress,
       adminServerPort,
+      ...admin,
       extendedTypesEnabled,
       syncEnabled: this.bool('syncEnabled') ?? true,
       skipACL: this.yesNo('skipACL') ?? false,
@@ -340,6 +367,7 @@ class ConfigParser {
       tcpKeepAlive: this.bool('tcpKeepAlive') ?? false,
       clientTcpKeepAlive: this.bool('clientTcpKeepAlive') ?? false,
       raw: this.raw,
+      lines: new Map([...this.supported].map(([k, e]) => [k, e.line])),
       warnings: this.warnings,
     };
     const superDigest = this.superDigest();
@@ -560,6 +588,85 @@ class ConfigParser {
       throw this.error(e, `must look like super:<base64 SHA-1 digest> (DigestAuthenticationProvider's output for "super:<password>"), got "${e.value}"`);
     }
     return e.value;
+  }
+
+  // ---- the HTTP face's credentials and TLS ------------------------------------------------
+
+  private adminSecurity(): Pick<
+    ZabConfig,
+    'adminTokenFile' | 'adminAuthEnabled' | 'adminAllowedHosts' | 'adminForceHttps' | 'adminNeedClientAuth' | 'sslQuorumKeyStore' | 'sslQuorumTrustStore'
+  > {
+    const out: ReturnType<ConfigParser['adminSecurity']> = {
+      adminAuthEnabled: this.bool('admin.auth.enabled') ?? true,
+      adminAllowedHosts: this.allowedHosts(),
+      adminForceHttps: this.bool('admin.forceHttps') ?? false,
+      adminNeedClientAuth: this.bool('admin.needClientAuth') ?? false,
+    };
+    const tokenFile = this.filePath('admin.tokenFile');
+    if (tokenFile !== undefined) {
+      if (!out.adminAuthEnabled) {
+        throw this.error(this.supported.get('admin.tokenFile')!, 'is set, but admin.auth.enabled=false turns credentials off; remove one of them');
+      }
+      out.adminTokenFile = tokenFile;
+    }
+    const keyStore = this.store('keyStore');
+    const trustStore = this.store('trustStore');
+    if (keyStore !== undefined) out.sslQuorumKeyStore = keyStore;
+    if (trustStore !== undefined) out.sslQuorumTrustStore = trustStore;
+    if (out.adminForceHttps && keyStore === undefined) {
+      throw this.error(this.supported.get('admin.forceHttps')!, 'is true, but ssl.quorum.keyStore.location is not set; name the PEM file with the private key and certificate chain');
+    }
+    if (out.adminNeedClientAuth) {
+      const e = this.supported.get('admin.needClientAuth')!;
+      // ZooKeeper ignores it without TLS; a client-certificate requirement that silently does nothing is worse.
+      if (!out.adminForceHttps) throw this.error(e, 'is true, but admin.forceHttps is not: client certificates need HTTPS; set admin.forceHttps=true');
+      if (trustStore === undefined) throw this.error(e, 'is true, but ssl.quorum.trustStore.location is not set; name the PEM file with the CA certificates clients are checked against');
+    }
+    return out;
+  }
+
+  /** A file path value, made absolute (relative paths against the current directory, as dataDir). */
+  private filePath(key: SupportedKey): string | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    if (e.value === '' || e.value.includes('\0')) throw this.error(e, 'must name a file');
+    return path.resolve(e.value);
+  }
+
+  private allowedHosts(): string[] {
+    const e = this.supported.get('admin.allowedHosts');
+    if (e === undefined) return [];
+    const hosts = e.value.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== '');
+    for (const h of hosts) {
+      if (h !== '*' && !isHostLike(h)) throw this.error(e, `must be a comma-separated list of host names or addresses (or *), got "${h}"`);
+    }
+    return hosts.map(stripBrackets);
+  }
+
+  /** ssl.quorum.keyStore.* or ssl.quorum.trustStore.*: PEM only (ZooKeeper's type names, or its guess from the file name). */
+  private store(kind: 'keyStore' | 'trustStore'): StoreSpec | undefined {
+    const at = (k: string): SupportedKey => `ssl.quorum.${kind}.${k}` as SupportedKey;
+    const location = this.filePath(at('location'));
+    const typeEntry = this.supported.get(at('type'));
+    if (location === undefined) {
+      if (typeEntry !== undefined) this.warn(typeEntry, `${typeEntry.key} is set but ssl.quorum.${kind}.location is not; ignored`);
+      return undefined;
+    }
+    const declared = typeEntry?.value.trim().toUpperCase();
+    const guessed = /\.(jks)$/i.test(location) ? 'JKS' : /\.(p12|pfx)$/i.test(location) ? 'PKCS12' : /\.bcfks$/i.test(location) ? 'BCFKS' : 'PEM';
+    const type = declared === undefined || declared === '' ? guessed : declared;
+    if (type !== 'PEM') {
+      const e = typeEntry ?? this.supported.get(at('location'))!;
+      throw this.error(e, `names a ${type} store; zablab reads PEM files only (ssl.quorum.${kind}.type=PEM): convert it, e.g. with openssl pkcs12 -nodes`);
+    }
+    const spec: StoreSpec = { location, type: 'PEM' };
+    if (kind === 'keyStore') {
+      const password = this.supported.get('ssl.quorum.keyStore.password');
+      if (password !== undefined) spec.password = password.value;
+      const passwordPath = this.filePath('ssl.quorum.keyStore.passwordPath');
+      if (passwordPath !== undefined) spec.passwordPath = passwordPath;
+    }
+    return spec;
   }
 
   // ---- the ensemble -------------------------------------------------------------------
@@ -935,6 +1042,13 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   adminEnableServer: { key: 'admin.enableServer', render: str },
   adminServerAddress: { key: 'admin.serverAddress', render: str },
   adminServerPort: { key: 'admin.serverPort', render: str },
+  adminTokenFile: { key: 'admin.tokenFile', render: str },
+  adminAuthEnabled: { key: 'admin.auth.enabled', render: str },
+  adminAllowedHosts: { key: 'admin.allowedHosts', render: (v: string[]) => v.join(',') },
+  adminForceHttps: { key: 'admin.forceHttps', render: str },
+  adminNeedClientAuth: { key: 'admin.needClientAuth', render: str },
+  sslQuorumKeyStore: { key: 'ssl.quorum.keyStore', render: (v: StoreSpec) => renderStore('keyStore', v) },
+  sslQuorumTrustStore: { key: 'ssl.quorum.trustStore', render: (v: StoreSpec) => renderStore('trustStore', v) },
   extendedTypesEnabled: { key: 'extendedTypesEnabled', render: str },
   syncEnabled: { key: 'syncEnabled', render: str },
   skipACL: { key: 'skipACL', render: yesNo },
@@ -946,8 +1060,15 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
 
 /** Fields that describe a parsed config rather than a setting; renderConfig skips them. */
 const DERIVED_FIELDS: ReadonlySet<string> = new Set([
-  'configPath', 'serverId', 'standalone', 'raw', 'warnings', 'minSessionTimeoutSet', 'maxSessionTimeoutSet',
+  'configPath', 'serverId', 'standalone', 'raw', 'lines', 'warnings', 'minSessionTimeoutSet', 'maxSessionTimeoutSet',
 ]);
+
+function renderStore(kind: 'keyStore' | 'trustStore', v: StoreSpec): [string, string][] {
+  const out: [string, string][] = [[`ssl.quorum.${kind}.location`, v.location], [`ssl.quorum.${kind}.type`, v.type]];
+  if (v.password !== undefined) out.push([`ssl.quorum.${kind}.password`, v.password]);
+  if (v.passwordPath !== undefined) out.push([`ssl.quorum.${kind}.passwordPath`, v.passwordPath]);
+  return out;
+}
 
 export function formatServerSpec(s: ServerSpec): string {
   const host = s.host.includes(':') ? `[${s.host}]` : s.host;
@@ -1007,4 +1128,14 @@ export function renderConfig(cfg: Partial<ZabConfig> | Record<string, string>): 
     put(field, value);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A ConfigError about `key` of a parsed config, naming its file and line as the parser's own
+ * errors do: for problems found after parsing, in the files that keys name.
+ */
+export function configErrorAt(cfg: ZabConfig, key: SupportedKey, what: string): ConfigError {
+  const line = cfg.lines.get(key);
+  const file = cfg.configPath === undefined ? 'zoo.cfg' : path.basename(cfg.configPath);
+  return new ConfigError(`${line === undefined ? file : `${file} line ${line}`}: ${key} ${what}`, line, key);
 }

@@ -1,6 +1,7 @@
 /** server: one running zablab server (config, sessions, pipeline, client port). */
 import type { ZabConfig } from './config.js';
 import type { FatalHandler } from './fatal.js';
+import { loadAdminCredentials } from './http/credentials.js';
 import type { Logger } from './log.js';
 import { exitProcess } from './server-shell.js';
 import { startStandalone, type RunningServer } from './standalone.js';
@@ -15,12 +16,14 @@ export { ExitCode, FatalError } from './fatal.js';
 export type { FatalHandler } from './fatal.js';
 
 /**
- * Start a server as the config says (standalone when it lists no `server.N`). When it must
- * stop on its own (a fatal storage error), `onFatal` is called once it has closed what it
- * could; the default ends the process with ZooKeeper's exit code for the error.
+ * Start a server as the config says (standalone when it lists no `server.N`). The HTTP face's
+ * credentials are read first: a bad token or key file stops the start before anything binds.
+ * When the server must stop on its own (a fatal storage error), `onFatal` is called once it
+ * has closed what it could; the default ends the process with ZooKeeper's exit code for it.
  */
 export async function startServer(config: ZabConfig, opts: { log: Logger; onFatal?: FatalHandler }): Promise<RunningServer> {
   const onFatal = opts.onFatal ?? exitProcess;
-  if (!config.standalone) return startQuorum(config, opts.log, onFatal);
-  return startStandalone(config, opts.log, onFatal);
+  const admin = config.adminEnableServer ? loadAdminCredentials(config) : null;
+  if (!config.standalone) return startQuorum(config, opts.log, { onFatal, admin });
+  return startStandalone(config, opts.log, { onFatal, admin });
 }

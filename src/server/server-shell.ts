@@ -11,7 +11,7 @@ import { ClientPortListener } from './cnxn-factory.js';
 import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 import type { FatalError, FatalHandler } from './fatal.js';
 import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
-import { startHttpServer, type RunningHttpServer } from './http/index.js';
+import { startHttpServer, type AdminCredentials, type RunningHttpServer } from './http/index.js';
 import type { QuorumDeps } from './http/quorum-view.js';
 import type { Logger } from './log.js';
 import { buildServerView, metricsView } from './server-view.js';
@@ -31,6 +31,8 @@ export interface ShellOptions {
   quorum?: QuorumDeps;
   /** Called once after a fatal stop has closed what it could. */
   onFatal: FatalHandler;
+  /** The HTTP face's credentials; null when admin.enableServer=false. */
+  admin: AdminCredentials | null;
 }
 
 export class ServerShell {
@@ -62,11 +64,12 @@ export class ServerShell {
     await listener.listen();
     server.telemetry.setView(metricsView(server, listener, opts.quorum?.peer));
     server.start();
-    if (cfg.adminEnableServer) {
+    if (opts.admin !== null) {
       shell.http = await startHttpServer({
         server,
         view: () => buildServerView(server, listener),
         cfg,
+        credentials: opts.admin,
         ...(opts.quorum === undefined ? {} : { quorum: opts.quorum }),
         metrics: server.telemetry.prometheus,
       });

@@ -5,6 +5,7 @@
 import { StorageDamageError, damageSite, describeDamage } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import type { FatalHandler } from './fatal.js';
+import type { AdminCredentials } from './http/index.js';
 import type { Logger } from './log.js';
 import { ServerShell } from './server-shell.js';
 import { StandaloneWritePath } from './standalone-path.js';
@@ -19,7 +20,13 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startStandalone(cfg: ZabConfig, log: Logger, onFatal: FatalHandler): Promise<RunningServer> {
+/** How a server stops on its own, and the HTTP face's credentials (null when admin.enableServer=false). */
+export interface ServerEdges {
+  onFatal: FatalHandler;
+  admin: AdminCredentials | null;
+}
+
+export async function startStandalone(cfg: ZabConfig, log: Logger, edges: ServerEdges): Promise<RunningServer> {
   const layout = storageLayout(cfg);
   const { inputs, plan } = await inspectStorage(layout, log);
   if (plan.damage !== null) {
@@ -49,7 +56,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, onFatal: Fata
     await db.close();
   };
   server.installRole(writePath);
-  shell = await ServerShell.start({ server, cfg, log, onFatal });
+  shell = await ServerShell.start({ server, cfg, log, ...edges });
   log.info('serving', {
     mode: 'standalone',
     clientPort: shell.clientPort,

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../src/client/index.js';
-import { LocalEnsemble, type EnsembleServer } from '../../src/harness/ensemble/index.js';
+import { adminAuthHeaders, LocalEnsemble, type EnsembleServer } from '../../src/harness/ensemble/index.js';
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<number> {
   const start = Date.now();
@@ -19,10 +19,11 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   return Date.now() - start;
 }
 
-async function faults(s: EnsembleServer, body: object): Promise<void> {
+/** POST /v1/faults with the ensemble's token (DIR/admin-token). */
+async function faults(e: LocalEnsemble, s: EnsembleServer, body: object): Promise<void> {
   const res = await fetch(`http://${s.host}:${s.httpPort}/v1/faults`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...adminAuthHeaders(e.adminToken()) },
     body: JSON.stringify(body),
   });
   expect(res.status, await res.text()).toBe(200);
@@ -44,8 +45,8 @@ describe('partitioning the leader (real processes)', () => {
     const c = await ZkClient.connect({ connectString: others.map((s) => `${s.host}:${s.clientPort}`).join(',') });
     await c.create('/before', Buffer.from('1'));
 
-    await faults(old, { cut: others.map((s) => s.id) });
-    for (const s of others) await faults(s, { cut: [old.id] });
+    await faults(e, old, { cut: others.map((s) => s.id) });
+    for (const s of others) await faults(e, s, { cut: [old.id] });
 
     // The majority side elects a leader among itself and commits.
     await until('a new leader on the majority side', async () => {
@@ -61,7 +62,7 @@ describe('partitioning the leader (real processes)', () => {
     const ready = await fetch(`http://${old.host}:${old.httpPort}/readyz`);
     expect(ready.status).toBe(503);
 
-    for (const s of e.servers) await faults(s, { heal: 'all' });
+    for (const s of e.servers) await faults(e, s, { heal: 'all' });
     await until('the old leader to rejoin as a follower', async () => {
       const st = (await e.status()).find((s) => s.id === old.id)!;
       return st.mode === 'follower';

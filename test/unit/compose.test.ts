@@ -118,8 +118,12 @@ describe("each server's zoo.cfg", () => {
     expect(voter.quorumListenOnAllIPs).toBe(true);
     expect([voter.snapCount, voter.tickTime]).toEqual([500, 250]);
     expect(voter.warnings).toEqual([]);
+    // The HTTP face's token is the project's admin-token, mounted here.
+    expect(voter.adminTokenFile).toBe('/conf/admin-token');
     const observer = parse(renderComposeZooCfg(servers, servers[3]!, {}), 4);
     expect(observer.peerType).toBe('observer');
+    const open = parse(renderComposeZooCfg(servers, servers[0]!, { 'admin.auth.enabled': 'false' }, false), 1);
+    expect([open.adminTokenFile, open.adminAuthEnabled]).toEqual([undefined, false]);
   });
 
   it('one voter alone runs standalone; one voter with observers runs a quorum of one', () => {
@@ -152,6 +156,7 @@ describe('the compose document', () => {
       { type: 'bind', source: './zk3/zoo.cfg', target: '/conf/zoo.cfg', read_only: true },
       { type: 'bind', source: './zk3/myid', target: '/data/myid', read_only: true },
       { type: 'volume', source: 'zk3-data', target: '/data' },
+      { type: 'bind', source: './admin-token', target: '/conf/admin-token', read_only: true },
     ]);
     expect(zk3.networks).toEqual({ default: {}, peers: { aliases: ['zk3-peer'] } });
     expect(doc.networks['peers']?.internal).toBe(true);
@@ -199,6 +204,7 @@ describe('the compose directory', () => {
     const out = path.join(tmp(), 'stack');
     const w = writeComposeDir(out, spec(), { dashboardsDir: dashboards, readme: true });
     expect(w.files).toEqual([
+      '.gitignore',
       'README.md',
       'docker-compose.yml',
       'grafana/dashboards/a.json',
@@ -217,11 +223,21 @@ describe('the compose directory', () => {
       'zk4/zoo.cfg',
     ]);
     expect(w.dashboards).toEqual(['a.json', 'b.json']);
-    expect(w.warnings).toEqual([]);
+    // The token: private to the servers' uid, ignored by git, in no other file.
+    expect(w.adminTokenFile).toBe(path.join(out, 'admin-token'));
+    const token = fs.statSync(w.adminTokenFile!);
+    expect(token.mode & 0o777).toBe(0o600);
+    if (process.getuid?.() === 0) expect(token.uid).toBe(1000);
+    else expect(w.warnings).toEqual([expect.stringMatching(/servers run as uid 1000 .* chown 1000/)]);
+    expect(fs.readFileSync(path.join(out, '.gitignore'), 'utf8')).toContain('/admin-token\n');
+    const secret = fs.readFileSync(w.adminTokenFile!, 'utf8').trim();
+    expect(secret.length).toBeGreaterThanOrEqual(32);
+    if (process.getuid?.() === 0) expect(w.warnings).toEqual([]);
     expect(fs.readFileSync(path.join(out, 'zk4/myid'), 'utf8')).toBe('4\n');
     for (const f of w.files) {
       expect(fs.statSync(path.join(out, f)).mode & 0o777, f).toBe(0o644);
       expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toContain(out);
+      expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toContain(secret);
     }
     const sources = YAML.parse(fs.readFileSync(path.join(out, 'grafana/provisioning/datasources/zablab.yml'), 'utf8')) as { datasources: { type: string; url: string; isDefault?: boolean }[] };
     expect(sources.datasources.find((d) => d.isDefault === true)).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
@@ -233,10 +249,13 @@ describe('the compose directory', () => {
     const out = tmp();
     writeComposeDir(out, spec(), { dashboardsDir: tmp() });
     fs.writeFileSync(path.join(out, '.env'), 'KEEP=1\n');
+    const token = fs.readFileSync(path.join(out, 'admin-token'), 'utf8');
     const w = writeComposeDir(out, spec({ voters: 3, observers: 0, clientPorts: [2181, 2182, 2183], httpPorts: [8080, 8081, 8082] }), { dashboardsDir: tmp() });
     expect(fs.existsSync(path.join(out, 'zk4'))).toBe(false);
+    // The token outlives a re-run: scripts that hold it keep working.
+    expect(fs.readFileSync(path.join(out, 'admin-token'), 'utf8')).toBe(token);
     expect(fs.readFileSync(path.join(out, '.env'), 'utf8')).toBe('KEEP=1\n');
-    expect(w.warnings[0]).toMatch(/no dashboards in .*zablab dashboards/);
+    expect(w.warnings).toContainEqual(expect.stringMatching(/no dashboards in .*zablab dashboards/));
     const foreign = tmp();
     fs.writeFileSync(path.join(foreign, 'docker-compose.yml'), 'services: {}\n');
     expect(() => writeComposeDir(foreign, spec())).toThrow(/not empty and holds no docker-compose\.yml written by `zablab compose`/);
@@ -268,7 +287,9 @@ describe('zablab compose (the command)', () => {
     const committed = path.join(REPO, 'compose');
     const fresh = path.join(tmp(), 'compose');
     expect((await cli(['compose', '--voters', '3', '--observers', '1', '--out', fresh])).code).toBe(0);
-    const list = (root: string): string[] => (fs.readdirSync(root, { recursive: true, withFileTypes: false }) as string[]).filter((f) => fs.statSync(path.join(root, f)).isFile()).sort();
+    // admin-token is a secret of each directory (git ignores it): never the same, never committed.
+    const list = (root: string): string[] =>
+      (fs.readdirSync(root, { recursive: true, withFileTypes: false }) as string[]).filter((f) => f !== 'admin-token' && fs.statSync(path.join(root, f)).isFile()).sort();
     expect(list(committed)).toEqual(list(fresh));
     for (const f of list(fresh)) {
       expect(fs.readFileSync(path.join(committed, f), 'utf8'), `compose/${f} is stale: run \`zablab compose --voters 3 --observers 1 --out compose\``).toBe(fs.readFileSync(path.join(fresh, f), 'utf8'));

@@ -80,6 +80,7 @@ async function runCompose(args: ParsedArgs, io: CliIO): Promise<number> {
     `  client ports ${hostPorts(spec.clientPorts)}, HTTP ${hostPorts(spec.httpPorts)}`,
   ];
   if (spec.stack) lines.push(`  dashboards: ${written.dashboards.length === 0 ? 'none' : written.dashboards.join(', ')}`);
+  if (written.adminTokenFile !== null) lines.push(`  HTTP token: ${written.adminTokenFile} (REST, /v1/faults and session commands: Authorization: Bearer <token>)`);
   lines.push('', 'next:', `  docker build -t ${spec.image} .          # in the zablab source tree`, `  cd ${args.string('out')!} && docker compose up -d   # Compose v1: docker-compose up -d`);
   io.stdout(lines.join('\n') + '\n');
   return 0;

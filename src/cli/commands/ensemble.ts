@@ -32,6 +32,9 @@ const upCommand: CliCommand = {
     'Starts V voters and O observers as background zablab servers on 127.0.0.1, each with',
     'its own client, quorum, election and admin (HTTP) port. Writes DIR/s<id>/zoo.cfg,',
     'DIR/s<id>/data/myid and DIR/ensemble.json; each server logs to DIR/s<id>/server.log.',
+    "The HTTP face's token goes to DIR/admin-token (mode 600; every zoo.cfg's admin.tokenFile,",
+    'and adminTokenFile in ensemble.json): REST, /v1/faults and the session commands need',
+    '`Authorization: Bearer <token>` (--set admin.auth.enabled=false turns that off).',
     'Exits 0 once every server serves (one leader; every learner synced with it). Otherwise,',
     'after --timeout-ms, prints which servers do not serve and their last log lines, stops',
     'the servers it started (data and logs stay) and exits 1. The servers inherit this',
@@ -142,7 +145,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   }
   const statuses = await ensemble.status();
   if (args.flag('json')) {
-    io.stdout(JSON.stringify({ dir: ensemble.dir, connectString: ensemble.connectString(), servers: statuses.map(statusJson) }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ dir: ensemble.dir, connectString: ensemble.connectString(), adminTokenFile: ensemble.adminTokenFile, servers: statuses.map(statusJson) }, null, 2) + '\n');
     return 0;
   }
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
@@ -153,6 +156,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
       statusTable(statuses),
       '',
       `connect string: ${ensemble.connectString()}`,
+      ...(ensemble.adminTokenFile === null ? [] : [`HTTP token:     ${ensemble.adminTokenFile} (send Authorization: Bearer <token> to /v1/* and the session commands)`]),
       `status: zablab ensemble status --dir ${dir}`,
       `stop:   zablab ensemble down --dir ${dir}`,
     ].join('\n') + '\n',

@@ -6,12 +6,14 @@
  */
 import YAML from 'yaml';
 import { OTLP_HTTP_ENDPOINT, STACK_FILES, STACK_IMAGES, STACK_MOUNTS, STACK_SERVICES } from './observability.js';
-import { CONTAINER_PATHS, CONTAINER_PORTS, PEERS_NETWORK, STACK_PORTS, composeServers, type ComposeServer, type ComposeSpec } from './spec.js';
+import { CONTAINER_PATHS, CONTAINER_PORTS, PEERS_NETWORK, STACK_PORTS, composeNeedsToken, composeServers, type ComposeServer, type ComposeSpec } from './spec.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 
 /** The first comment line of every docker-compose.yml this module writes (how a re-run recognises its own output). */
 export const COMPOSE_MARKER = 'written by `zablab compose`';
 export const COMPOSE_FILE = 'docker-compose.yml';
+/** The HTTP face's token, shared by every server; not in `files` (a secret, mode 0600, kept across re-runs). */
+export const ADMIN_TOKEN_ENTRY = 'admin-token';
 
 /** Files of one server, relative to the compose directory. */
 export function serverFiles(s: ComposeServer): { config: string; myid: string } {
@@ -47,6 +49,7 @@ function serverService(spec: ComposeSpec, s: ComposeServer): Record<string, unkn
     bind(files.myid, `${CONTAINER_PATHS.dataDir}/myid`, true),
     { type: 'volume', source: `${s.service}-data`, target: CONTAINER_PATHS.dataDir },
   ];
+  if (composeNeedsToken(spec)) volumes.push(bind(ADMIN_TOKEN_ENTRY, CONTAINER_PATHS.adminToken, true));
   if (spec.spansDir !== null) volumes.push(bind(spec.spansDir, CONTAINER_PATHS.spans, false));
   return {
     image: spec.image,
@@ -131,6 +134,9 @@ function headerLines(spec: ComposeSpec): string[] {
     `#   clients: ${servers.map((s) => `${spec.bindAddress}:${s.clientHostPort}`).join(',')}`,
     `#   HTTP (/metrics, /commands, /readyz, /v1/znodes): ${servers.map((s) => `${s.service} :${s.httpHostPort}`).join(', ')}`,
   ];
+  if (composeNeedsToken(spec)) {
+    lines.push(`#   /v1/* and the session commands need "Authorization: Bearer $(cat ${ADMIN_TOKEN_ENTRY})" (${ADMIN_TOKEN_ENTRY}: written by zablab compose, not committed)`);
+  }
   if (spec.stack) {
     lines.push(
       `#   Grafana http://${spec.bindAddress}:${STACK_PORTS.grafana}  Prometheus http://${spec.bindAddress}:${STACK_PORTS.prometheus}  Jaeger http://${spec.bindAddress}:${STACK_PORTS.jaeger}`,

@@ -3,14 +3,20 @@
  * server and, with the stack, the Prometheus, Grafana and Collector configs plus a copy of
  * the dashboards. Re-running over a directory this module wrote replaces what it wrote;
  * any other non-empty directory is refused.
+ *
+ * The HTTP face's token goes to `admin-token` (mode 0600; a .gitignore keeps it out of
+ * commits). A re-run keeps it, so that scripts holding it go on working. The servers run as
+ * the image's uid 1000: when we run as root the file is given to that uid, otherwise it
+ * must already be ours as that uid (a warning says what to do).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COMPOSE_FILE, COMPOSE_MARKER, renderComposeFile, serverFiles } from './compose-file.js';
+import { adminTokenPath, writeAdminToken } from '../ensemble/admin-token.js';
+import { ADMIN_TOKEN_ENTRY, COMPOSE_FILE, COMPOSE_MARKER, renderComposeFile, serverFiles } from './compose-file.js';
 import { ComposeError } from './errors.js';
 import { grafanaDashboardProvider, grafanaDatasources, otelCollectorConfig, prometheusConfig, STACK_FILES } from './observability.js';
-import { composeServers, validateComposeSpec, type ComposeSpec } from './spec.js';
+import { composeNeedsToken, composeServers, CONTAINER_UID, validateComposeSpec, type ComposeSpec } from './spec.js';
 import { renderComposeZooCfg } from './zoo-cfg.js';
 
 /** This package's dashboards/ (from src/harness/compose/ and dist/harness/compose/ alike). */
@@ -21,8 +27,8 @@ const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 const MAX_DASHBOARDS = 100;
 const MAX_DASHBOARD_BYTES = 16 << 20;
-/** Top-level entries a previous run wrote and a new run replaces. */
-const OWNED_ENTRY = /^(docker-compose\.yml|README\.md|zk\d+|prometheus|grafana|otel-collector)$/;
+/** Top-level entries a previous run wrote and a new run replaces (admin-token is kept). */
+const OWNED_ENTRY = /^(docker-compose\.yml|README\.md|\.gitignore|zk\d+|prometheus|grafana|otel-collector)$/;
 
 export interface WriteComposeOptions {
   /** Where the dashboards' JSON files come from (stack only); default: this package's dashboards/. */
@@ -38,6 +44,8 @@ export interface WrittenCompose {
   files: string[];
   /** Dashboard files copied (stack only). */
   dashboards: string[];
+  /** The HTTP face's token file (absolute), or null when the settings turn credentials off. */
+  adminTokenFile: string | null;
   /** Things the user should know (e.g. no dashboards found). */
   warnings: string[];
 }
@@ -56,9 +64,11 @@ export function writeComposeDir(dir: string, spec: ComposeSpec, opts: WriteCompo
     files.push(rel);
   };
   const servers = composeServers(spec);
+  const adminTokenFile = composeNeedsToken(spec) ? adminToken(root, warnings) : null;
+  put('.gitignore', `# the HTTP face's token: a secret\n/${ADMIN_TOKEN_ENTRY}\n`);
   for (const s of servers) {
     const f = serverFiles(s);
-    put(f.config, renderComposeZooCfg(servers, s, spec.config));
+    put(f.config, renderComposeZooCfg(servers, s, spec.config, adminTokenFile !== null));
     put(f.myid, `${s.id}\n`);
   }
   let dashboards: string[] = [];
@@ -72,9 +82,23 @@ export function writeComposeDir(dir: string, spec: ComposeSpec, opts: WriteCompo
     dashboards = dashboardFiles(source, warnings);
     for (const name of dashboards) put(`${STACK_FILES.dashboardsDir}/${name}`, fs.readFileSync(path.join(source, name), 'utf8'));
   }
-  if (opts.readme === true) put('README.md', readmeText(spec));
+  if (opts.readme === true) put('README.md', readmeText(spec, adminTokenFile !== null));
   put(COMPOSE_FILE, renderComposeFile(spec));
-  return { dir: root, composeFile: path.join(root, COMPOSE_FILE), files: files.sort(), dashboards, warnings };
+  return { dir: root, composeFile: path.join(root, COMPOSE_FILE), files: files.sort(), dashboards, adminTokenFile, warnings };
+}
+
+/** root/admin-token: kept when there, else a new token; readable by the servers' uid and no one else. */
+function adminToken(root: string, warnings: string[]): string {
+  const file = adminTokenPath(root);
+  if (!fs.existsSync(file)) writeAdminToken(file);
+  fs.chmodSync(file, 0o600);
+  const uid = process.getuid?.();
+  if (uid === 0) {
+    fs.chownSync(file, CONTAINER_UID, CONTAINER_UID);
+  } else if (uid !== undefined && fs.statSync(file).uid !== CONTAINER_UID) {
+    warnings.push(`${file} belongs to uid ${fs.statSync(file).uid}, but the servers run as uid ${CONTAINER_UID} and will not be able to read it: sudo chown ${CONTAINER_UID} ${file}`);
+  }
+  return file;
 }
 
 /** Creates dir, or empties what an earlier run wrote there; refuses a directory with other content. */
@@ -120,7 +144,7 @@ function dashboardFiles(source: string, warnings: string[]): string[] {
   return names;
 }
 
-function readmeText(spec: ComposeSpec): string {
+function readmeText(spec: ComposeSpec, withToken: boolean): string {
   const servers = composeServers(spec);
   const rows = servers.map((s) => `| ${s.service} | ${s.role} | ${spec.bindAddress}:${s.clientHostPort} | http://${spec.bindAddress}:${s.httpHostPort} |`);
   const lines = [
@@ -143,6 +167,22 @@ function readmeText(spec: ComposeSpec): string {
     `Connect string: \`${servers.map((s) => `${spec.bindAddress}:${s.clientHostPort}`).join(',')}\`. Each server's`,
     'zoo.cfg is `zk<id>/zoo.cfg` (mounted at /conf/zoo.cfg); its data lives in the volume `zk<id>-data`.',
   ];
+  if (withToken) {
+    lines.push(
+      '',
+      `The HTTP face's token is \`${ADMIN_TOKEN_ENTRY}\` (every server's admin.tokenFile, mounted at /conf/admin-token).`,
+      '`zablab compose` writes it (mode 600, owned by uid 1000, the servers\' user) and keeps it on re-runs; git',
+      "ignores it. Without it the servers do not start; make one by hand with",
+      `\`head -c 32 /dev/urandom | base64 > ${ADMIN_TOKEN_ENTRY} && chmod 600 ${ADMIN_TOKEN_ENTRY} && sudo chown 1000 ${ADMIN_TOKEN_ENTRY}\`.`,
+      'REST (/v1/znodes, /v1/children), /v1/faults and the session, connection and watch commands need it:',
+      '',
+      '```sh',
+      `curl -H "Authorization: Bearer $(cat ${ADMIN_TOKEN_ENTRY})" http://${spec.bindAddress}:${servers[0]!.httpHostPort}/v1/children/`,
+      '```',
+      '',
+      'Health (/healthz, /readyz), /metrics (Prometheus) and the stat-only commands stay open.',
+    );
+  }
   if (spec.stack) {
     lines.push(
       '',
@@ -162,7 +202,7 @@ function readmeText(spec: ComposeSpec): string {
     '```',
     '',
     '`<project>` is the directory name unless `-p` says otherwise. Run a benchmark against it with',
-    'the `external` ensemble driver and the connect string above.',
+    `the \`external\` ensemble driver, the connect string above${withToken ? ` and \`adminTokenFile: <this directory>/${ADMIN_TOKEN_ENTRY}\`` : ''}.`,
   );
   return lines.join('\n') + '\n';
 }

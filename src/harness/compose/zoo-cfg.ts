@@ -8,7 +8,7 @@ import { CONTAINER_PATHS, CONTAINER_PORTS, type ComposeServer } from './spec.js'
  * keep listening when it is disconnected from the peers network and connected again with
  * another address.
  */
-export function renderComposeZooCfg(servers: readonly ComposeServer[], self: ComposeServer, overrides: Record<string, string>): string {
+export function renderComposeZooCfg(servers: readonly ComposeServer[], self: ComposeServer, overrides: Record<string, string>, withToken = true): string {
   const { client, quorum, election, admin } = CONTAINER_PORTS;
   const entries = new Map<string, string>([
     ['tickTime', '2000'],
@@ -22,6 +22,7 @@ export function renderComposeZooCfg(servers: readonly ComposeServer[], self: Com
     ['4lw.commands.whitelist', '*'],
     ['quorumListenOnAllIPs', 'true'],
   ]);
+  if (withToken) entries.set('admin.tokenFile', CONTAINER_PATHS.adminToken);
   setMembership(entries, servers, self, (s) => ({ peers: `${s.peerHost}:${quorum}:${election}`, client: String(client) }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   const header = [

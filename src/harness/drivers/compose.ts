@@ -26,7 +26,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Dockerode from 'dockerode';
 import type { StartedDockerComposeEnvironment, WaitStrategy } from 'testcontainers';
 import { HarnessError } from '../errors.js';
-import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord } from '../ensemble/index.js';
+import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord, readAdminToken } from '../ensemble/index.js';
 import { PORTS_PER_SERVER, allocatePorts } from '../ensemble/layout.js';
 import {
   COMPOSE_FILE,
@@ -132,7 +132,8 @@ async function upCompose(opts: UpOptions, image: string, compose: 'v1' | 'v2' | 
   } catch (err) {
     throw driverError(`docker compose up of ${written.composeFile} failed: ${message(err)}`);
   }
-  const handle = new ComposeEnsembleHandle(docker, started, project, composeServers(spec), spansDir, timeoutMs);
+  const adminToken = written.adminTokenFile === null ? null : readAdminToken(written.adminTokenFile);
+  const handle = new ComposeEnsembleHandle(docker, started, project, composeServers(spec), spansDir, timeoutMs, adminToken);
   try {
     await handle.attach();
     await handle.waitServing(timeoutMs);
@@ -214,6 +215,8 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     readonly spansDir: string | null,
     /** How long restart() waits for the server to serve. */
     private readonly startTimeoutMs: number,
+    /** The HTTP face's token (the project's admin-token), null when credentials are off. */
+    readonly adminToken: string | null,
   ) {
     this.members = servers.map((s) => ({ id: s.id, role: s.role, host: DEFAULT_BIND_ADDRESS, clientPort: s.clientHostPort, httpPort: s.httpHostPort }));
   }

@@ -7,7 +7,7 @@
  * from the mode `srvr` reports once the ensemble serves.
  */
 import { HarnessError } from '../errors.js';
-import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord } from '../ensemble/index.js';
+import { DEFAULT_UP_TIMEOUT_MS, fourLetterWord, readAdminToken } from '../ensemble/index.js';
 import type { ExternalServer, FaultAction } from '../scenario/types.js';
 import { unsupportedFault } from './local.js';
 import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing, type SrvrProbe } from './probe.js';
@@ -27,6 +27,7 @@ export function externalDriver(): EnsembleDriver {
 
 async function upExternal(opts: UpOptions): Promise<EnsembleHandle> {
   const servers = checkServers(opts.external);
+  const adminToken = opts.adminTokenFile === undefined ? null : tokenOf(opts.adminTokenFile);
   await Promise.all(servers.map(reach));
   // Ids in the order given and roles unknown until the servers serve and say.
   const provisional: Member[] = servers.map((s, i) => ({ id: i + 1, role: 'voter', host: s.host, clientPort: s.clientPort, httpPort: s.httpPort ?? null }));
@@ -42,7 +43,15 @@ async function upExternal(opts: UpOptions): Promise<EnsembleHandle> {
     .sort((a, b) => a.id - b.id);
   const programs = probes.map((p) => programFromVersion(p.version));
   const program = programs.every((v) => v === programs[0]) ? (programs[0] ?? 'unknown') : 'unknown';
-  return new ExternalHandle(members, program);
+  return new ExternalHandle(members, program, adminToken);
+}
+
+function tokenOf(file: string): string {
+  try {
+    return readAdminToken(file);
+  } catch (err) {
+    throw new HarnessError('ZABLAB_BENCH_DRIVER', `ensemble.adminTokenFile: ${err instanceof Error ? err.message : String(err)}; name the file the servers' admin.tokenFile names`);
+  }
 }
 
 /**
@@ -110,6 +119,7 @@ class ExternalHandle implements EnsembleHandle {
   constructor(
     readonly members: readonly Member[],
     readonly program: EnsembleHandle['program'],
+    readonly adminToken: string | null,
   ) {}
 
   connectString(): string {

@@ -13,7 +13,7 @@ export { zookeeperDriver, zookeeperProgram, findZooKeeper, javaAvailable, zookee
 export type { ZooKeeperDriverOptions, ZooKeeperInstall, ZooKeeperProgramOptions } from './zookeeper.js';
 export { externalDriver, EXTERNAL_SERVERS_MAX } from './external.js';
 export { composeDriver, ComposeEnsembleHandle, COMPOSE_FAULTS } from './compose.js';
-export { hostPort, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing } from './probe.js';
+export { hostPort, loadTargetOf, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing } from './probe.js';
 export type { SrvrProbe } from './probe.js';
 
 /**

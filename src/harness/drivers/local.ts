@@ -75,6 +75,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
   readonly program: 'zablab' | 'zookeeper';
   readonly members: readonly Member[];
   readonly spansDir: string | null;
+  readonly adminToken: string | null;
   private readonly stopped = new Set<number>();
   private readonly book: PartitionBook;
 
@@ -87,6 +88,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     this.driver = family.driver;
     this.program = family.program.kind;
     this.spansDir = family.spansDir;
+    this.adminToken = ensemble.adminToken();
     this.members = ensemble.servers.map((s) => ({ id: s.id, role: s.role, host: s.host, clientPort: s.clientPort, httpPort: s.httpPort }));
     this.book = new PartitionBook(this.members.map((m) => m.id));
   }
@@ -238,7 +240,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     if (plan.heal.length === 0 && plan.cut.length === 0) return;
     const m = this.member(id);
     if (m.httpPort === null) throw new HarnessError('ZABLAB_BENCH_FAULT', `server ${id} has no HTTP face to apply faults through`);
-    await postFaultPlan(`http://${hostPort(m.host, m.httpPort)}`, plan, deadline);
+    await postFaultPlan(`http://${hostPort(m.host, m.httpPort)}`, plan, deadline, this.adminToken);
     this.book.done(id);
   }
 }

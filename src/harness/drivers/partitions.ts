@@ -9,6 +9,7 @@
  * and again for one server when it is resumed (it may have missed a heal or a partition
  * while stopped) or restarted (a new process starts with no cuts at all).
  */
+import { adminAuthHeaders } from '../ensemble/index.js';
 import { HarnessError } from '../errors.js';
 
 /** What one server must be told to reach the wanted state. */
@@ -66,11 +67,11 @@ const POST_TIMEOUT_MS = 3_000;
 const RETRY_MS = 200;
 
 /**
- * Posts a plan to `baseUrl/v1/faults`, retrying until `deadline` (epoch ms) while the server
- * does not answer (a restarted server opens its HTTP port a moment after it starts).
- * Throws HarnessError FAULT with the last reason when it never accepts.
+ * Posts a plan to `baseUrl/v1/faults` with the HTTP face's token, retrying until `deadline`
+ * (epoch ms) while the server does not answer (a restarted server opens its HTTP port a
+ * moment after it starts). Throws HarnessError FAULT with the last reason when it never accepts.
  */
-export async function postFaultPlan(baseUrl: string, plan: FaultPlan, deadline: number): Promise<void> {
+export async function postFaultPlan(baseUrl: string, plan: FaultPlan, deadline: number, token: string | null): Promise<void> {
   const url = `${baseUrl}/v1/faults`;
   const body = JSON.stringify({ heal: plan.heal, cut: plan.cut });
   for (;;) {
@@ -78,7 +79,7 @@ export async function postFaultPlan(baseUrl: string, plan: FaultPlan, deadline: 
     try {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...adminAuthHeaders(token) },
         body,
         signal: AbortSignal.timeout(POST_TIMEOUT_MS),
       });

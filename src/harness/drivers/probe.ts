@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.js';
 import { caughtUp, fourLetterWord, parseSrvr, type ServingMode } from '../ensemble/index.js';
 import { parseMntr } from './mntr.js';
+import type { LoadTarget } from '../load/types.js';
 import type { EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus } from './types.js';
 
 /** One probe may not hold up a status for long: a paused or overloaded server counts as down. */
@@ -41,6 +42,11 @@ export function connectStringOf(members: readonly Member[]): string {
 /** EnsembleHandle.httpUrls(): the HTTP face of every member that has one. */
 export function httpUrlsOf(members: readonly Member[]): string[] {
   return members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
+}
+
+/** What a load driver needs of an ensemble: where its members are and the HTTP face's token. */
+export function loadTargetOf(handle: EnsembleHandle): LoadTarget {
+  return { connectString: handle.connectString(), httpUrls: handle.httpUrls(), adminToken: handle.adminToken };
 }
 
 /** Maps srvr's mode to a member's: a read-only server has left its quorum, like a looking one. */

@@ -47,6 +47,8 @@ export interface UpOptions {
   spansSample?: number;
   /** driver `external`. */
   external?: ExternalServer[];
+  /** driver `external`: the file holding the servers' HTTP token (their admin.tokenFile). */
+  adminTokenFile?: string;
   /** driver `zookeeper`. */
   zookeeperHome?: string;
   /** How long up() may wait for the ensemble to serve (default 60 s). */
@@ -70,6 +72,8 @@ export interface EnsembleHandle {
   connectString(): string;
   /** http://host:port of every member with an HTTP face. */
   httpUrls(): string[];
+  /** The bearer token of the members' HTTP face (zablab's admin.tokenFile), null when none is needed or known. */
+  readonly adminToken: string | null;
   /** Every member's state now, in id order. Never throws for a member that is down. */
   status(): Promise<MemberStatus[]>;
   /** The member that reports itself leader (or standalone), null when none or several do. */

@@ -12,3 +12,4 @@ export type { ServerMode, ServerStatus } from './serving.js';
 export { zablabCliPath } from './program.js';
 export type { ServerProgram } from './program.js';
 export { ENSEMBLE_FILE } from './state-file.js';
+export { ADMIN_TOKEN_FILE, adminAuthHeaders, adminTokenPath, readAdminToken, writeAdminToken } from './admin-token.js';

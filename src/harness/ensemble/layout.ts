@@ -54,7 +54,7 @@ const MAX_OVERRIDES = 256;
 const MAX_OVERRIDE_CHARS = 4_096;
 
 /** zoo.cfg keys the layout owns; overriding them would make ensemble.json lie. */
-const LAYOUT_KEYS = new Set(['dataDir', 'clientPort', 'clientPortAddress', 'admin.serverPort', 'peerType', 'dynamicConfigFile']);
+const LAYOUT_KEYS = new Set(['dataDir', 'clientPort', 'clientPortAddress', 'admin.serverPort', 'admin.tokenFile', 'peerType', 'dynamicConfigFile']);
 
 /** Checks a spec and throws a SPEC error that names the field and its allowed range. */
 export function validateSpec(spec: EnsembleSpec): void {
@@ -89,7 +89,7 @@ function validateOverrides(config: Record<string, string>): void {
   for (const [key, value] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) throw specError(`"${key}" is not a zoo.cfg key (letters, digits, '.', '_', '-')`);
     if (LAYOUT_KEYS.has(key) || /^server\.\d+$/.test(key)) {
-      throw specError(`zoo.cfg key ${key} is set by the ensemble layout and cannot be overridden (ports: use the base port; dataDir: use the directory)`);
+      throw specError(`zoo.cfg key ${key} is set by the ensemble layout and cannot be overridden (ports: use the base port; dataDir: use the directory; admin.tokenFile: DIR/admin-token)`);
     }
     if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > MAX_OVERRIDE_CHARS) {
       throw specError(`the value of ${key} must be one line of at most ${MAX_OVERRIDE_CHARS} characters`);
@@ -153,8 +153,12 @@ export function setMembership<S extends { id: number; role: 'voter' | 'observer'
   }
 }
 
-/** The zoo.cfg of `self`: ZooKeeper's keys, our defaults, every member's server.N line, then the overrides. */
-export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleServer, overrides: Record<string, string>): string {
+/**
+ * The zoo.cfg of `self`: ZooKeeper's keys, our defaults, the HTTP face's token file (zablab
+ * only: null for Apache ZooKeeper or when the overrides turn credentials off), every member's
+ * server.N line, then the overrides.
+ */
+export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleServer, overrides: Record<string, string>, adminTokenFile: string | null = null): string {
   const entries = new Map<string, string>([
     ['tickTime', '2000'],
     ['initLimit', '10'],
@@ -166,6 +170,7 @@ export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleS
     ['admin.serverAddress', self.host],
     ['4lw.commands.whitelist', '*'],
   ]);
+  if (adminTokenFile !== null) entries.set('admin.tokenFile', adminTokenFile);
   setMembership(entries, servers, self, (s) => ({ peers: `${s.host}:${s.quorumPort}:${s.electionPort}`, client: `${s.host}:${s.clientPort}` }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token.js';
 import { EnsembleError, EnsembleNotServingError, type NotServingDetail } from './errors.js';
 import {
   allocatePorts,
@@ -73,6 +74,22 @@ export class LocalEnsemble {
     return this.state.servers;
   }
 
+  /** The file holding the HTTP face's bearer token (DIR/admin-token), or null when the servers need none. */
+  get adminTokenFile(): string | null {
+    return this.state.adminTokenFile;
+  }
+
+  /** The bearer token of the servers' HTTP face, or null when they need none. */
+  adminToken(): string | null {
+    const file = this.state.adminTokenFile;
+    if (file === null) return null;
+    try {
+      return readAdminToken(file);
+    } catch (err) {
+      throw new EnsembleError('ZABLAB_ENSEMBLE_STATE', `cannot read the HTTP face's token: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   /**
    * Lays out spec.dir, starts every server and resolves once the ensemble serves. When it
    * does not within spec.timeoutMs, stops what it started (data and logs stay) and throws
@@ -91,12 +108,16 @@ export class LocalEnsemble {
     const ports = await allocatePorts(spec.voters + spec.observers, spec.basePort);
     const servers = planServers({ ...spec, dir }, ports);
     fs.mkdirSync(dir, { recursive: true });
+    // Only zablab has the token; a user who turned credentials off gets none.
+    const needsToken = program.kind === 'zablab' && spec.config?.['admin.auth.enabled']?.toLowerCase() !== 'false';
+    const adminTokenFile = needsToken ? adminTokenPath(dir) : null;
+    if (adminTokenFile !== null) writeAdminToken(adminTokenFile);
     for (const s of servers) {
       fs.mkdirSync(s.dataDir, { recursive: true });
       fs.writeFileSync(path.join(s.dataDir, 'myid'), `${s.id}\n`);
-      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, spec.config ?? {}));
+      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, spec.config ?? {}, adminTokenFile));
     }
-    const ensemble = new LocalEnsemble({ version: 1, dir, program, createdAt: new Date().toISOString(), servers }, spec.env ?? {});
+    const ensemble = new LocalEnsemble({ version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, servers }, spec.env ?? {});
     ensemble.save();
     try {
       for (const s of servers) await ensemble.launch(s);
@@ -253,6 +274,7 @@ export class LocalEnsemble {
     this.save();
     if (opts.purge === true) {
       for (const s of this.servers) fs.rmSync(s.serverDir, { recursive: true, force: true });
+      if (this.state.adminTokenFile !== null) fs.rmSync(this.state.adminTokenFile, { force: true });
       fs.rmSync(ensembleFile(this.dir), { force: true });
       try {
         fs.rmdirSync(this.dir);

@@ -1,7 +1,8 @@
 /**
  * DIR/ensemble.json: what `ensemble up` started, read by every later command and by other
- * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid;
- * the rest is ours. Written atomically (temp file + rename) so a reader never sees half.
+ * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid, and
+ * at the top `adminTokenFile` (the file holding the HTTP face's bearer token, or null); the
+ * rest is ours. Written atomically (temp file + rename) so a reader never sees half.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -19,6 +20,8 @@ export interface EnsembleState {
   dir: string;
   program: ServerProgram;
   createdAt: string;
+  /** Absolute path of the HTTP face's token file (admin.tokenFile of every server); null when the servers need none. */
+  adminTokenFile: string | null;
   servers: EnsembleServer[];
 }
 
@@ -71,6 +74,7 @@ function checkState(json: unknown, file: string, dir: string): EnsembleState {
     dir,
     program: checkProgram(o['program'], file),
     createdAt: typeof o['createdAt'] === 'string' ? o['createdAt'] : '',
+    adminTokenFile: checkTokenFile(o['adminTokenFile'], file),
     servers: checked,
   };
 }
@@ -107,6 +111,13 @@ function checkServer(json: unknown, file: string, i: number): EnsembleServer {
     dataDir: str('dataDir'),
     logFile: str('logFile'),
   };
+}
+
+/** Files from before tokens have none. */
+function checkTokenFile(json: unknown, file: string): string | null {
+  if (json === undefined || json === null) return null;
+  if (typeof json !== 'string' || !path.isAbsolute(json)) throw stateError(file, 'adminTokenFile must be an absolute path or null');
+  return json;
 }
 
 function checkProgram(json: unknown, file: string): EnsembleState['program'] {

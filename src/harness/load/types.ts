@@ -73,6 +73,8 @@ export interface LoadTarget {
   connectString: string;
   /** http://host:port of every member's HTTP face (http driver). */
   httpUrls: string[];
+  /** The HTTP face's bearer token (EnsembleHandle.adminToken); absent or null when none is needed. */
+  adminToken?: string | null;
 }
 
 export interface LoadStartOptions {

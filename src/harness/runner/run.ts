@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.js';
+import { loadTargetOf } from '../drivers/probe.js';
 import type { EnsembleDriver, EnsembleHandle } from '../drivers/types.js';
 import type { LoadDriver, LoadResult, LoadRun } from '../load/types.js';
 import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
@@ -218,6 +219,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       dir: path.join(ctx.dir, 'ensemble'),
       ...(spansDir === undefined ? {} : { spansDir, spansSample: plan.spansSample }),
       ...(plan.ensemble.external === undefined ? {} : { external: plan.ensemble.external }),
+      ...(plan.ensemble.adminTokenFile === undefined ? {} : { adminTokenFile: plan.ensemble.adminTokenFile }),
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
       timeoutMs: UP_TIMEOUT_MS,
     });
@@ -225,7 +227,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
     observer = new EnsembleObserver(handle);
     observer.start();
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
-    run = await ctx.loadDriver.start({ connectString: handle.connectString(), httpUrls: handle.httpUrls() }, plan.workload, {
+    run = await ctx.loadDriver.start(loadTargetOf(handle), plan.workload, {
       root: LOAD_ROOT,
       onLiveOps: (ops) => ctx.progress.liveOps(ops),
     });

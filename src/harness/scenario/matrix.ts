@@ -207,6 +207,8 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
     e.observers = 0;
   } else if (e.external !== undefined) {
     fail(ctx, ['ensemble', 'servers'], `is only for driver external (this run's driver is ${e.driver}): remove it, or set ensemble.driver: external`);
+  } else if (e.adminTokenFile !== undefined) {
+    fail(ctx, ['ensemble', 'adminTokenFile'], `is only for driver external (the other drivers make their own token): remove it, or set ensemble.driver: external`);
   }
   // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
   if (e.driver !== 'zookeeper') delete e.zookeeperHome;

@@ -8,7 +8,8 @@
  *
  *   name: quickstart               # required, [a-z0-9-]+
  *   description: ""
- *   ensemble: {driver: local, voters: 3, observers: 0, config: {}, servers: (external only), zookeeperHome: (zookeeper only)}
+ *   ensemble: {driver: local, voters: 3, observers: 0, config: {}, servers: (external only), adminTokenFile: (external only),
+ *              zookeeperHome: (zookeeper only)}
  *   workload: {readPct: 50, reads: {getData: 1}, writes: {setData: 1}, valueSize: 128, keys: 1000,
  *              clients: 2, connections: 8, pipelining: 16, rate: null, duration: 30s, warmup: 5s}
  *   load: {driver: native}
@@ -63,7 +64,7 @@ const MAX_PATH_CHARS = 4_096;
 const MIN_SPANS_SAMPLE = 0.0001;
 
 const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'matrix'] as const;
-const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'zookeeperHome'] as const;
+const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'adminTokenFile', 'zookeeperHome'] as const;
 const WORKLOAD_KEYS = [...WORKLOAD_SCALARS, 'reads', 'writes'] as const;
 const LOAD_KEYS = [...LOAD_SCALARS] as const;
 const SERVER_KEYS = ['host', 'clientPort', 'httpPort'] as const;
@@ -139,6 +140,9 @@ function parseEnsemble(ctx: FieldContext, value: unknown): EnsembleSection {
   }
   e.config = parseConfig(ctx, raw.config);
   if (raw.servers !== undefined) e.external = parseServers(ctx, raw.servers);
+  if (raw.adminTokenFile !== undefined) {
+    e.adminTokenFile = readText(ctx, ['ensemble', 'adminTokenFile'], raw.adminTokenFile, /^[^\r\n]+$/, "the file holding the servers' HTTP token (their admin.tokenFile), on one line", MAX_PATH_CHARS);
+  }
   if (raw.zookeeperHome !== undefined) {
     e.zookeeperHome = readText(ctx, ['ensemble', 'zookeeperHome'], raw.zookeeperHome, /^[^\r\n]+$/, 'the directory of an Apache ZooKeeper install, on one line', MAX_PATH_CHARS);
   }

@@ -48,6 +48,8 @@ export interface EnsembleSection {
   config: Record<string, string>;
   /** driver `external`: the servers of an ensemble that already runs (no faults possible). */
   external?: ExternalServer[];
+  /** driver `external`: the file holding the servers' HTTP token (their admin.tokenFile), for the http load driver. */
+  adminTokenFile?: string;
   /** driver `zookeeper`: ZOOKEEPER_HOME (default: the environment's, else Debian's jars). */
   zookeeperHome?: string;
 }

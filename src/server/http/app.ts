@@ -9,13 +9,20 @@
  *   GET /metrics                          Prometheus text, or 501 until telemetry is wired
  *   /v1/znodes/<path>, /v1/children/<path>  see znodes.ts
  *   GET|POST /v1/faults                   see faults.ts
+ *
+ * access.ts decides who may use which route (token, Host, Origin); with admin.forceHttps the
+ * face speaks HTTPS only, as ZooKeeper's AdminServer does.
  */
+import http from 'node:http';
+import https from 'node:https';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ZabConfig } from '../config.js';
 import type { ServerView } from '../four-letter.js';
 import { FaultArgumentError } from '../quorum/faults.js';
 import type { ZooKeeperServer } from '../zk-server.js';
+import { accessGuard } from './access.js';
 import { primaryNames, runCommand, type CommandContext } from './commands.js';
+import type { AdminCredentials } from './credentials.js';
 import { HttpError, zablabError } from './errors.js';
 import { registerFaultRoutes } from './faults.js';
 import { JsonTooLargeError, toJson } from './json.js';
@@ -35,6 +42,8 @@ export interface HttpServerDeps {
   /** The server as the four-letter words see it (built per call; cheap). */
   view: () => ServerView;
   cfg: ZabConfig;
+  /** The token and TLS material (loadAdminCredentials), read before the server bound anything. */
+  credentials: AdminCredentials;
   /** Present on a quorum server (QuorumServer's peer and faults). */
   quorum?: QuorumDeps;
   metrics?: MetricsSource;
@@ -55,10 +64,20 @@ const BODY_LIMIT_BYTES = 64 * 1024;
 const REQUEST_TIMEOUT_MS = 120_000;
 /** How often a leader's start time is sampled for mntr's leader_uptime. */
 const LEADER_SAMPLE_MS = 100;
+/** Jetty's SecureRequestCustomizer in ZooKeeper's AdminServer: one day, subdomains included. */
+const HSTS = 'max-age=86400; includeSubDomains';
 
 export async function buildHttpApp(deps: HttpServerDeps): Promise<HttpApp> {
-  const { server, cfg, quorum } = deps;
+  const { server, cfg, quorum, credentials } = deps;
+  const tls = credentials.tls;
   const app = Fastify({
+    // fastify's own https option would change the instance's type; the server is the only difference.
+    ...(tls === null
+      ? {}
+      : {
+          serverFactory: (handler: http.RequestListener) =>
+            https.createServer({ ...tls, rejectUnauthorized: tls.requestCert, minVersion: 'TLSv1.2' }, handler) as unknown as http.Server,
+        }),
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
     requestTimeout: REQUEST_TIMEOUT_MS,
@@ -77,6 +96,12 @@ export async function buildHttpApp(deps: HttpServerDeps): Promise<HttpApp> {
   const view = (): ServerView => (quorum === undefined || clock === undefined ? deps.view() : withQuorum(deps.view(), quorum.peer, clock));
   const context = (): CommandContext => ({ server, view: view(), cfg, quorum });
 
+  app.addHook('onRequest', accessGuard({ cfg, auth: credentials.auth, scheme: tls === null ? 'http' : 'https' }));
+  if (tls !== null) {
+    app.addHook('onSend', async (_req, reply) => {
+      void reply.header('strict-transport-security', HSTS);
+    });
+  }
   app.setErrorHandler((err: FastifyError | HttpError, req, reply) => sendError(err, req, reply, server));
   app.setNotFoundHandler((req, reply) => {
     const e = zablabError(

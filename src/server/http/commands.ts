@@ -3,6 +3,12 @@
  * JSON shapes. Every answer carries `command` (the primary name) and `error` (null, or what
  * went wrong), after the command's own fields, as ZooKeeper orders them. 64-bit ids and
  * zxids are JSON integers, exact (see json.ts).
+ *
+ * `authRequired` marks the commands that need the HTTP face's token (access.ts). ZooKeeper
+ * 3.9 asks credentials only of snapshot, restore and shed_connections, which zablab does not
+ * have; zablab also asks them of every command that resets state (crst, srst) or shows
+ * sessions, connections, watched paths or the config file's text (cons, stat, dump, wchc,
+ * wchp, icfg). Counts and server state (mntr, srvr, wchs, conf, ...) stay open.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,50 +34,70 @@ export interface AdminCommand {
   readonly names: readonly string[];
   /** Answer only while serving; otherwise the error is ZooKeeper's "not currently serving". */
   readonly serverRequired: boolean;
+  /** Needs the HTTP face's credentials (ZooKeeper's AuthRequest): it resets state or reveals sessions, connections, watches or data. */
+  readonly authRequired: boolean;
   run(ctx: CommandContext): JsonObject | Promise<JsonObject>;
 }
 
 function cmd(names: string[], run: AdminCommand['run'], serverRequired = true): AdminCommand {
-  return { names, serverRequired, run };
+  return { names, serverRequired, authRequired: false, run };
+}
+
+/** A command behind the HTTP face's credentials. */
+function guarded(command: AdminCommand): AdminCommand {
+  return { ...command, authRequired: true };
 }
 
 /** Every command, in ZooKeeper's registration order. */
 export const ADMIN_COMMANDS: readonly AdminCommand[] = [
-  cmd(['connection_stat_reset', 'crst'], ({ view }) => {
-    view.resetConnectionStats();
-    return {};
-  }),
+  guarded(
+    cmd(['connection_stat_reset', 'crst'], ({ view }) => {
+      view.resetConnectionStats();
+      return {};
+    }),
+  ),
   cmd(['configuration', 'conf', 'config'], ({ cfg }) => configuration(cfg)),
-  cmd(['connections', 'cons'], ({ view }) => ({
-    connections: [...view.connections()].map((c) => connectionInfo(c, false)),
-    secure_connections: [],
-  })),
+  guarded(
+    cmd(['connections', 'cons'], ({ view }) => ({
+      connections: [...view.connections()].map((c) => connectionInfo(c, false)),
+      secure_connections: [],
+    })),
+  ),
   cmd(['dirs'], ({ view }) => ({ datadir_size: view.dataDirSizeBytes(), logdir_size: view.logDirSizeBytes() })),
-  cmd(['dump'], ({ view }) => dump(view)),
+  guarded(cmd(['dump'], ({ view }) => dump(view))),
   cmd(['environment', 'env', 'envi'], ({ view }) => Object.fromEntries(view.environment()), false),
-  cmd(['initial_configuration', 'icfg'], ({ cfg }) => ({ initial_configuration: initialConfiguration(cfg) })),
+  // The config file's text may hold ssl.quorum.keyStore.password.
+  guarded(cmd(['initial_configuration', 'icfg'], ({ cfg }) => ({ initial_configuration: initialConfiguration(cfg) }))),
   cmd(['is_read_only', 'isro'], () => ({ read_only: false })),
   cmd(['last_snapshot', 'lsnp'], ({ server, cfg }) => lastSnapshot(server, cfg)),
   cmd(['leader', 'lead'], (ctx) => leader(ctx)),
   cmd(['monitor', 'mntr'], ({ view }) => monitor(view), false),
   cmd(['ruok'], () => ({})),
   cmd(['server_stats', 'srvr'], ({ view }) => serverStats(view)),
-  cmd(['stats', 'stat'], ({ view }) => ({
-    ...serverStats(view),
-    connections: [...view.connections()].map((c) => connectionInfo(c, true)),
-    secure_connections: [],
-  })),
-  cmd(['stat_reset', 'srst'], ({ view }) => {
-    view.resetStats();
-    return {};
-  }),
+  guarded(
+    cmd(['stats', 'stat'], ({ view }) => ({
+      ...serverStats(view),
+      connections: [...view.connections()].map((c) => connectionInfo(c, true)),
+      secure_connections: [],
+    })),
+  ),
+  guarded(
+    cmd(['stat_reset', 'srst'], ({ view }) => {
+      view.resetStats();
+      return {};
+    }),
+  ),
   cmd(['voting_view'], ({ cfg }) => votingView(cfg)),
-  cmd(['watches', 'wchc'], ({ view }) => ({
-    session_id_to_watched_paths: Object.fromEntries([...view.watchesBySession()].map(([id, paths]) => [id.toString(), [...paths]])),
-  })),
-  cmd(['watches_by_path', 'wchp'], ({ view }) => ({
-    path_to_session_ids: Object.fromEntries([...view.watchesByPath()].map(([p, ids]) => [p, [...ids]])),
-  })),
+  guarded(
+    cmd(['watches', 'wchc'], ({ view }) => ({
+      session_id_to_watched_paths: Object.fromEntries([...view.watchesBySession()].map(([id, paths]) => [id.toString(), [...paths]])),
+    })),
+  ),
+  guarded(
+    cmd(['watches_by_path', 'wchp'], ({ view }) => ({
+      path_to_session_ids: Object.fromEntries([...view.watchesByPath()].map(([p, ids]) => [p, [...ids]])),
+    })),
+  ),
   cmd(['watch_summary', 'wchs'], ({ view }) => {
     const s = view.watchSummary();
     return { num_connections: s.connections, num_paths: s.paths, num_total_watches: s.watches };

@@ -15,7 +15,11 @@ export type HttpErrorCode =
   | 'ZABLAB_HTTP_FAULT_ARGUMENT'
   | 'ZABLAB_HTTP_METRICS_UNAVAILABLE'
   | 'ZABLAB_HTTP_INTERNAL'
-  | 'ZABLAB_HTTP_LISTEN';
+  | 'ZABLAB_HTTP_LISTEN'
+  | 'ZABLAB_HTTP_UNAUTHORIZED'
+  | 'ZABLAB_HTTP_NO_CREDENTIALS'
+  | 'ZABLAB_HTTP_FORBIDDEN_HOST'
+  | 'ZABLAB_HTTP_CROSS_ORIGIN';
 
 export interface ErrorBody {
   error: { code: string; zkCode: number | null; message: string };

@@ -30,6 +30,16 @@ export async function startHttpServer(deps: HttpServerDeps): Promise<RunningHttp
   }
   const address = http.app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : cfg.adminServerPort;
-  deps.server.log.info('admin HTTP server listening', { address: cfg.adminServerAddress, port });
+  const { auth, tls } = deps.credentials;
+  deps.server.log.info('admin HTTP server listening', {
+    address: cfg.adminServerAddress,
+    port,
+    scheme: tls === null ? 'http' : 'https',
+    clientAuth: tls?.requestCert ?? false,
+    credentials: auth.kind === 'token' ? 'bearer token' : auth.kind,
+  });
+  if (auth.kind === 'unset') {
+    deps.server.log.warn('admin.tokenFile is not set: /v1/znodes, /v1/children, /v1/faults and the session, connection and watch commands answer 401; set admin.tokenFile (or admin.auth.enabled=false)');
+  }
   return { port, close: () => http.close() };
 }

@@ -7,10 +7,10 @@
  */
 import { QuorumVerifier, zxidHex, type PeerEvent } from '../../zab/index.js';
 import type { ZabConfig } from '../config.js';
-import type { FatalError, FatalHandler } from '../fatal.js';
+import type { FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
 import { ServerShell } from '../server-shell.js';
-import type { RunningServer } from '../standalone.js';
+import type { RunningServer, ServerEdges } from '../standalone.js';
 import { storageLayout } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
 import { setupTelemetry } from '../../telemetry/index.js';
@@ -35,8 +35,8 @@ export interface QuorumServer extends RunningServer {
   readonly faults: FaultController;
 }
 
-export async function startQuorum(cfg: ZabConfig, log: Logger, onFatal: FatalHandler): Promise<QuorumServer> {
-  const q = new QuorumHost(cfg, log, onFatal);
+export async function startQuorum(cfg: ZabConfig, log: Logger, edges: ServerEdges): Promise<QuorumServer> {
+  const q = new QuorumHost(cfg, log, edges);
   await q.start();
   return q;
 }
@@ -57,7 +57,7 @@ class QuorumHost implements QuorumServer {
   constructor(
     readonly cfg: ZabConfig,
     private readonly log: Logger,
-    private readonly onFatal: FatalHandler,
+    private readonly edges: ServerEdges,
   ) {
     this.tickMs = hostTickMs(cfg.tickTime);
   }
@@ -124,7 +124,7 @@ class QuorumHost implements QuorumServer {
     this.transport.onMessage = (from, msg) => this.host.step(from, msg);
     this.transport.onDisconnect = (p) => this.host.disconnected(p);
     await this.transport.start();
-    this.shell = await ServerShell.start({ server: this.server, cfg, log, quorum: this, onFatal: this.onFatal });
+    this.shell = await ServerShell.start({ server: this.server, cfg, log, quorum: this, ...this.edges });
     this.tickTimer = setInterval(() => this.host.tick(), tickMs);
     this.sessionTimer = setInterval(() => this.learnerPath?.reportSessions(), Math.max(10, cfg.tickTime / 2));
     const peer = this.host.peer;
@@ -241,7 +241,7 @@ class QuorumHost implements QuorumServer {
     }
     // Failed before the shell existed (during start): nothing serves yet.
     this.log.error(`fatal, stopping: ${err.message.split('\n')[0]}`, { exitCode: err.exitCode });
-    void this.closeInner().finally(() => this.onFatal(err));
+    void this.closeInner().finally(() => this.edges.onFatal(err));
   }
 
   close(): Promise<void> {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../../src/client/index.js';
+import { adminAuthHeaders } from '../../../src/harness/ensemble/index.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import type { EnsembleDriver, EnsembleHandle, MemberStatus, UpOptions } from '../../../src/harness/drivers/index.js';
 import { FAULT_ACTIONS, type FaultAction } from '../../../src/harness/scenario/types.js';
@@ -166,6 +167,23 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
       for (const { url, status } of answers) {
         expect(url).toMatch(/^http:\/\/[^/]+:\d+$/);
         expect(status, `${url}${probe}`).toBe(200);
+      }
+    });
+
+    it('adminToken opens the REST face of zablab members (it is refused without), and is null for ZooKeeper', async () => {
+      if (h().program === 'zookeeper') {
+        expect(h().adminToken).toBeNull();
+        return;
+      }
+      const token = h().adminToken;
+      expect(token).not.toBeNull();
+      for (const url of h().httpUrls()) {
+        const without = await fetch(`${url}/v1/children/`, { signal: AbortSignal.timeout(20_000) });
+        await without.arrayBuffer();
+        expect(without.status, url).toBe(401);
+        const withToken = await fetch(`${url}/v1/children/`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(20_000) });
+        await withToken.arrayBuffer();
+        expect(withToken.status, url).toBe(200);
       }
     });
 
@@ -334,7 +352,7 @@ async function convergedZxids(h: EnsembleHandle): Promise<bigint> {
 /** zablab's own view of its cut edges (GET /v1/faults). */
 async function faultState(h: EnsembleHandle, id: number): Promise<{ cut: number[] }> {
   const m = h.members.find((x) => x.id === id)!;
-  const res = await fetch(`http://${m.host}:${m.httpPort}/v1/faults`, { signal: AbortSignal.timeout(5_000) });
+  const res = await fetch(`http://${m.host}:${m.httpPort}/v1/faults`, { headers: adminAuthHeaders(h.adminToken), signal: AbortSignal.timeout(5_000) });
   expect(res.status).toBe(200);
   const body = (await res.json()) as { cut: number[] };
   return { cut: [...body.cut].sort((a, b) => a - b) };

@@ -24,7 +24,8 @@ runDriverConformance('external', externalDriver, {
     // Listed out of id order: the driver takes the ids the servers report (conf's serverId).
     const servers = [...ensemble.servers].reverse().map((s) => ({ host: s.host, clientPort: s.clientPort, httpPort: s.httpPort }));
     return {
-      up: { external: servers },
+      // The servers' token, as a user names it in the scenario (ensemble.adminTokenFile).
+      up: { external: servers, adminTokenFile: ensemble.adminTokenFile! },
       cleanup: async () => {
         // The external driver's down() must not have stopped anything.
         const running = ensemble.servers.filter((s) => s.pid !== null).length;

@@ -13,6 +13,7 @@ interface StatusJson {
 }
 
 interface EnsembleJson {
+  adminTokenFile: string | null;
   servers: { id: number; role: string; host: string; clientPort: number; httpPort: number; quorumPort: number; electionPort: number; pid: number | null }[];
 }
 
@@ -138,6 +139,21 @@ describe.skipIf(!zablabBuilt())('zablab ensemble', () => {
       const s1 = j.servers[0]!;
       expect(cfg).toContain(`server.1=127.0.0.1:${s1.quorumPort}:${s1.electionPort};127.0.0.1:${s1.clientPort}`);
       expect(fs.readFileSync(path.join(dir!, 's4', 'data', 'myid'), 'utf8').trim()).toBe('4');
+
+      // The HTTP face's token: one file for the ensemble, private, named in every zoo.cfg and in ensemble.json.
+      const tokenFile = path.join(dir!, 'admin-token');
+      expect(j.adminTokenFile).toBe(tokenFile);
+      expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
+      expect(cfg).toContain(`admin.tokenFile=${tokenFile}`);
+      expect(up.stdout).toContain(`HTTP token:     ${tokenFile}`);
+    });
+
+    it('the servers take the token in DIR/admin-token and refuse requests without it', async () => {
+      const s = ensembleJson(dir!).servers[0]!;
+      const token = fs.readFileSync(path.join(dir!, 'admin-token'), 'utf8').trim();
+      const url = `http://127.0.0.1:${s.httpPort}/v1/children/`;
+      expect((await fetch(url)).status).toBe(401);
+      expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
     });
 
     it.skipIf(process.platform !== 'linux')("passes up's environment to every server", () => {
@@ -218,6 +234,7 @@ describe.skipIf(!zablabBuilt())('zablab ensemble', () => {
       expect((await status(dir!)).servers.every((s) => s.mode === 'down')).toBe(true);
       r = await zablab(['ensemble', 'down', '--dir', dir!, '--purge']);
       expect(r.code, r.stderr).toBe(0);
+      // The token goes too: nothing is left.
       expect(fs.existsSync(dir!)).toBe(false);
     }, 60_000);
   });

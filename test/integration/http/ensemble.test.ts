@@ -2,7 +2,8 @@
  * The HTTP face of a real 3-voter ensemble (separate `zablab server` processes, real sockets
  * and fsync; run `npm run build` first): a write through a follower's REST face is read on
  * the other servers, the quorum commands describe the ensemble, and fault control isolates a
- * follower (it stops being ready and refuses REST requests with 503) and heals it.
+ * follower (it stops being ready and refuses REST requests with 503) and heals it — only for a
+ * caller with the ensemble's token (DIR/admin-token, as `zablab ensemble up` writes it).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,13 +26,15 @@ describe.skipIf(!zablabBuilt())('HTTP face of a 3-voter ensemble (real processes
   let ens: LocalEnsemble | null = null;
   let leader: EnsembleServer;
   let followers: EnsembleServer[];
-  const call = (s: EnsembleServer, method: string, url: string, body?: string): Promise<JsonReply> =>
-    http(`http://127.0.0.1:${s.httpPort}`, method, url, body, body !== undefined && url.startsWith('/v1/faults') ? { 'content-type': 'application/json' } : {});
+  let token: string;
+  const call = (s: EnsembleServer, method: string, url: string, body?: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<JsonReply> =>
+    http(`http://127.0.0.1:${s.httpPort}`, method, url, body, { ...(body !== undefined && url.startsWith('/v1/faults') ? { 'content-type': 'application/json' } : {}), ...headers });
 
   beforeAll(async () => {
     ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir, config: { tickTime: '200', initLimit: '25', syncLimit: '5' } });
     leader = (await ens.leader())!;
     followers = ens.servers.filter((s) => s.id !== leader.id);
+    token = ens.adminToken()!;
   }, 90_000);
   afterAll(async () => {
     await ens?.down({ purge: true }).catch(() => undefined);
@@ -104,6 +107,24 @@ describe.skipIf(!zablabBuilt())('HTTP face of a 3-voter ensemble (real processes
     const ok = await call(f, 'POST', '/v1/faults', JSON.stringify({ delayMs: { '*': 2 }, dropRate: { [String(leader.id)]: 0 } }));
     expect(ok.body).toEqual({ serverId: f.id, cut: [], delayMs: { '*': 2 }, dropRate: {} });
     expect((await call(f, 'POST', '/v1/faults', JSON.stringify({ heal: 'all' }))).body).toMatchObject({ delayMs: {} });
+  });
+
+  it('fault control needs the token: without it (or cross-site) 401/403 and nothing is cut', async () => {
+    const [f1, f2] = followers as [EnsembleServer, EnsembleServer];
+    expect(fs.statSync(path.join(dir, 'admin-token')).mode & 0o777).toBe(0o600);
+    const cutAll = JSON.stringify({ cut: [leader.id, f2.id] });
+    const none = await call(f1, 'POST', '/v1/faults', cutAll, {});
+    expect(none.status).toBe(401);
+    expect(none.body).toMatchObject({ error: { code: 'ZABLAB_HTTP_UNAUTHORIZED' } });
+    expect((await call(f1, 'GET', '/v1/faults', undefined, {})).status).toBe(401);
+    // A page's text/plain POST carries no token; even with one it is refused as cross-site.
+    const csrf = await call(f1, 'POST', '/v1/faults', cutAll, { authorization: `Bearer ${token}`, 'content-type': 'text/plain' });
+    expect(csrf.status).toBe(403);
+    expect(csrf.body).toMatchObject({ error: { code: 'ZABLAB_HTTP_CROSS_ORIGIN', message: expect.stringContaining('takes a JSON body') } });
+    // Nothing was cut: the follower stays in broadcast.
+    expect((await call(f1, 'GET', '/v1/faults')).body).toEqual({ serverId: f1.id, cut: [], delayMs: {}, dropRate: {} });
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await call(f1, 'GET', '/readyz')).status).toBe(200);
   });
 
   it('an isolated follower is not ready and answers REST requests 503; healed, it catches up', async () => {

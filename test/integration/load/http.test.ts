@@ -62,13 +62,21 @@ describe.skipIf(!zablabBuilt())('http load driver against a 3-voter zablab ensem
 
   beforeAll(async () => {
     ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir });
-    target = { connectString: ens.connectString(), httpUrls: ens.servers.map(urlOf) };
+    // The servers need the ensemble's token (DIR/admin-token); the driver sends it with every request.
+    target = { connectString: ens.connectString(), httpUrls: ens.servers.map(urlOf), adminToken: ens.adminToken() };
     zk = await ZkClient.connect({ connectString: ens.connectString() });
   }, 90_000);
   afterAll(async () => {
     await zk?.close().catch(() => undefined);
     await ens?.down({ purge: true }).catch(() => undefined);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('without the ensemble\'s token the servers refuse the load, and the driver says so before it starts', async () => {
+    expect(target.adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await expect(httpLoadDriver.start({ ...target, adminToken: null }, workload({}), { root: '/http-no-token' })).rejects.toThrow(
+      /refused the load's credentials \(HTTP 401 .*ZABLAB_HTTP_UNAUTHORIZED/,
+    );
   });
 
   it('closed loop: every op of the mix is counted without errors, its writes are in the tree, one point per second', async () => {

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, parseConfig, renderConfig, type ZabConfig } fr
 
 /** The settings of a config: everything but what describes the parse itself. */
 function settings(cfg: ZabConfig): Record<string, unknown> {
-  const { raw: _raw, warnings: _warnings, configPath: _configPath, ...rest } = cfg;
+  const { raw: _raw, lines: _lines, warnings: _warnings, configPath: _configPath, ...rest } = cfg;
   return rest;
 }
 
@@ -66,6 +66,8 @@ describe('renderConfig', () => {
       'admin.enableServer=false',
       'admin.serverAddress=0.0.0.0',
       'admin.serverPort=18080',
+      'admin.auth.enabled=false',
+      'admin.allowedHosts=zk1.example.com,10.0.0.7',
       'extendedTypesEnabled=true',
       'syncEnabled=false',
       'skipACL=yes',

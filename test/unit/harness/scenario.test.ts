@@ -176,6 +176,8 @@ describe('defaults', () => {
       { host: 'db1.example', clientPort: 2181, httpPort: 8080 },
       { host: 'db2.example', clientPort: 2181 },
     ]);
+    const token = parseScenario('name: x\nensemble:\n  driver: external\n  adminTokenFile: /etc/zk/admin-token\n  servers: [{host: db1.example, clientPort: 2181, httpPort: 8080}]\n', SRC);
+    expect(expandRuns(token)[0]?.ensemble.adminTokenFile).toBe('/etc/zk/admin-token');
     const zk = parseScenario('name: x\nensemble: {zookeeperHome: /opt/zookeeper}\nmatrix:\n  ensemble.driver: [local, zookeeper]\n', SRC);
     expect(expandRuns(zk).map((r) => r.ensemble.zookeeperHome)).toEqual([undefined, '/opt/zookeeper']);
   });
@@ -187,7 +189,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['an unknown fault action', 'name: x\nfaults:\n  - {at: 1s, action: kill, target: leader}\n  - {at: 2s, action: nuke, target: last}\n', ['bench/x.yaml:4: faults[1].action must be one of kill, pause, resume, restart, partition, heal, got "nuke"']],
     ['a typo in a top-level key', 'name: x\nworkloads: {}\n', [':2: workloads is not a scenario field (did you mean workload?); allowed: name, description, ensemble, workload, load, faults, repeats, spans, matrix']],
     ['a typo in a workload key', 'name: x\nworkload:\n  readPcnt: 3\n', [':3: workload.readPcnt is not a workload field (did you mean readPct?); allowed: readPct,', 'warmup, reads, writes']],
-    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, config, servers, zookeeperHome']],
+    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, config, servers, adminTokenFile, zookeeperHome']],
     ['an empty file', '', ['bench/x.yaml: is empty', 'name']],
     ['a comment-only file', '# nothing yet\n', ['bench/x.yaml: is empty']],
     ['a list instead of a mapping', '- a\n- b\n', ['bench/x.yaml: must hold a mapping of scenario fields (name, description', 'got a list']],
@@ -204,6 +206,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['a bad config key', 'name: x\nensemble: {config: {"snap count": 1}}\n', ['ensemble.config["snap count"] is not a zoo.cfg key: keys are letters, digits, \'.\' and \'_\'']],
     ['a list as a config value', 'name: x\nensemble: {config: {snapCount: [1]}}\n', ['ensemble.config.snapCount must be a zoo.cfg value (a string, number or true/false), got a list']],
     ['servers without driver external', 'name: x\nensemble: {servers: [{host: a, clientPort: 2181}]}\n', ['run x: ensemble.servers is only for driver external (this run\'s driver is local)']],
+    ['a token file without driver external', 'name: x\nensemble: {adminTokenFile: /t}\n', ['run x: ensemble.adminTokenFile is only for driver external (the other drivers make their own token)']],
     ['external without servers', 'name: x\nensemble: {driver: external}\n', ['run x: ensemble.servers is required with driver external']],
     ['an external server without a port', 'name: x\nensemble: {driver: external, servers: [{host: a}]}\n', ['ensemble.servers[0].clientPort is required']],
     ['faults on an external ensemble', 'name: x\nensemble: {driver: external, servers: [{host: a, clientPort: 2181}]}\nfaults: [{at: 1s, action: kill, target: leader}]\n', ['run x: faults are not possible with driver external']],

@@ -101,6 +101,8 @@ export interface ConnectionSpec {
   root: string;
   keys: number;
   value: Buffer;
+  /** Sent with every request: the HTTP face's token (adminAuthHeaders). */
+  headers: Readonly<Record<string, string>>;
 }
 
 interface InFlight {
@@ -262,7 +264,7 @@ export class HttpConnection {
     req.path = b.path;
     req.body = b.body;
     // A fresh object each time: autocannon writes Content-Length into it.
-    req.headers = b.body.length > 0 ? { 'content-type': 'application/octet-stream' } : {};
+    req.headers = b.body.length > 0 ? { ...this.spec.headers, 'content-type': 'application/octet-stream' } : { ...this.spec.headers };
     return req;
   }
 

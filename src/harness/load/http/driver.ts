@@ -16,6 +16,7 @@
  * so results have the same shape as the native driver's. connection.ts explains how each
  * request is timed and how open loop keeps latency honest.
  */
+import { adminAuthHeaders } from '../../ensemble/admin-token.js';
 import { HarnessError } from '../../errors.js';
 import type { WorkloadSection } from '../../scenario/types.js';
 import { opMix, type OpWeight } from '../ops.js';
@@ -187,7 +188,8 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
   const mix = validateHttpWorkload(target, workload, opts.root);
   const value = Buffer.alloc(workload.valueSize, 0x61);
   const urls = target.httpUrls;
-  await prepareZnodes({ urls, root: opts.root, keys: workload.keys, value, clients: workload.clients });
+  const token = target.adminToken ?? null;
+  await prepareZnodes({ urls, root: opts.root, keys: workload.keys, value, clients: workload.clients, token });
   const total = workload.clients * workload.connections;
   const t0 = nowEpochMs();
   const specs: ConnectionSpec[] = Array.from({ length: total }, (_, g) => ({
@@ -201,6 +203,7 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
     root: opts.root,
     keys: workload.keys,
     value,
+    headers: adminAuthHeaders(token),
   }));
   const groups = Array.from({ length: workload.clients }, (_, i) => new ClientGroup(clientDir(opts.root, i)));
   const run = new HttpLoadRun(opts);

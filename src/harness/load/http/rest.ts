@@ -3,6 +3,7 @@
  * created through the REST face itself (POST; 409 NODEEXISTS is fine, so reruns keep what
  * is there), spread over every member and bounded in flight.
  */
+import { adminAuthHeaders } from '../../ensemble/admin-token.js';
 import { HarnessError } from '../../errors.js';
 import { keyPath } from '../ops.js';
 import { restPath } from './requests.js';
@@ -19,11 +20,12 @@ export interface RestAnswer {
   body: string;
 }
 
-/** One request to a member's REST face. */
-export async function restCall(baseUrl: string, method: string, path: string, body?: Buffer): Promise<RestAnswer> {
+/** One request to a member's REST face, with the HTTP face's token when there is one. */
+export async function restCall(baseUrl: string, method: string, path: string, token: string | null, body?: Buffer): Promise<RestAnswer> {
   const res = await fetch(new URL(path, baseUrl), {
     method,
-    ...(body === undefined ? {} : { body, headers: { 'content-type': 'application/octet-stream' } }),
+    headers: { ...adminAuthHeaders(token), ...(body === undefined ? {} : { 'content-type': 'application/octet-stream' }) },
+    ...(body === undefined ? {} : { body }),
     signal: AbortSignal.timeout(SETUP_REQUEST_TIMEOUT_MS),
   });
   return { status: res.status, body: await res.text() };
@@ -40,14 +42,20 @@ function selfAndAncestors(path: string): string[] {
   return parts.map((_, i) => '/' + parts.slice(0, i + 1).join('/'));
 }
 
-async function createIfMissing(baseUrl: string, znode: string, data: Buffer): Promise<void> {
+async function createIfMissing(baseUrl: string, znode: string, data: Buffer, token: string | null): Promise<void> {
   let answer: RestAnswer;
   try {
-    answer = await restCall(baseUrl, 'POST', `${restPath('znodes', znode)}?mode=persistent`, data);
+    answer = await restCall(baseUrl, 'POST', `${restPath('znodes', znode)}?mode=persistent`, token, data);
   } catch (err) {
     throw new HarnessError('ZABLAB_BENCH_LOAD', `cannot create ${znode} through ${baseUrl}: ${(err as Error).message}; is the server up and its HTTP face (admin.serverPort) reachable?`);
   }
   if (answer.status === 201 || answer.status === 409) return;
+  if (answer.status === 401 || answer.status === 403) {
+    throw new HarnessError(
+      'ZABLAB_BENCH_LOAD',
+      `${baseUrl} refused the load's credentials (HTTP ${answer.status} ${answer.body.slice(0, QUOTE_CHARS_MAX)}); the harness sends the ensemble's admin.tokenFile token (external: set ensemble.adminTokenFile)`,
+    );
+  }
   if (answer.status === 404 && !answer.body.includes('"NONODE"')) {
     throw new HarnessError('ZABLAB_BENCH_LOAD', `${baseUrl} has no REST face (/v1/znodes): the http load driver needs zablab servers; use load.driver native for Apache ZooKeeper`);
   }
@@ -75,14 +83,16 @@ export interface PrepareSpec {
   keys: number;
   value: Buffer;
   clients: number;
+  /** The HTTP face's bearer token, null when none is needed. */
+  token: string | null;
 }
 
 /** Root and parents (in order), then the keys and the client directories, windowed over every member. */
 export async function prepareZnodes(spec: PrepareSpec): Promise<void> {
   const first = spec.urls[0]!;
-  for (const p of selfAndAncestors(spec.root)) await createIfMissing(first, p, Buffer.alloc(0));
+  for (const p of selfAndAncestors(spec.root)) await createIfMissing(first, p, Buffer.alloc(0), spec.token);
   const keys = Array.from({ length: spec.keys }, (_, i) => keyPath(spec.root, i));
-  await forEachWindowed(keys, SETUP_WINDOW, (p, i) => createIfMissing(spec.urls[i % spec.urls.length]!, p, spec.value));
+  await forEachWindowed(keys, SETUP_WINDOW, (p, i) => createIfMissing(spec.urls[i % spec.urls.length]!, p, spec.value, spec.token));
   const dirs = Array.from({ length: spec.clients }, (_, i) => clientDir(spec.root, i));
-  await forEachWindowed(dirs, SETUP_WINDOW, (p, i) => createIfMissing(spec.urls[i % spec.urls.length]!, p, Buffer.alloc(0)));
+  await forEachWindowed(dirs, SETUP_WINDOW, (p, i) => createIfMissing(spec.urls[i % spec.urls.length]!, p, Buffer.alloc(0), spec.token));
 }
