@@ -29,9 +29,13 @@ export class FatalError extends Error {
 /** Called once when the server must stop; the default ends the process. */
 export type FatalHandler = (err: FatalError) => void;
 
-/** A FatalError for `err` met while `doing` something; storage errors keep their message (it says what to do). */
+/**
+ * A FatalError for `err` met while `doing` something. A storage error's message already says
+ * what failed, where and what to do: it is the line; anything else is a bug, with its stack.
+ */
 export function fatalError(doing: string, err: unknown, exitCode: ExitCode = ExitCode.UNEXPECTED_ERROR): FatalError {
   if (err instanceof FatalError) return err;
-  const why = err instanceof StorageError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+  if (err instanceof StorageError) return new FatalError(err.message, exitCode, { cause: err });
+  const why = err instanceof Error ? (err.stack ?? err.message) : String(err);
   return new FatalError(`${doing}: ${why}`, exitCode, { cause: err });
 }

@@ -357,13 +357,14 @@ export class FileTxnLog implements TxnLog {
 
   private fail(err: unknown): StorageError {
     if (this.failure === null) {
-      const why = err instanceof Error ? err.message : String(err);
+      // Never retried: after a failed write or fsync, what reached the disk is unknown (and a
+      // failed fsync may have dropped the data). The caller stops; a restart recovers from disk.
+      const why = (err instanceof Error ? err.message : String(err)).replace(/\.$/, '');
       this.failure = new StorageError(
         'ZABLAB_STORAGE_FAILED',
-        `the txn log failed and accepts no more writes (${why}); restart the server to recover from what is on disk`,
+        `${why}. The txn log accepts no more writes; restart the server once the disk is fixed, it recovers from what is on disk`,
         { cause: err },
       );
-      this.log(this.failure.message);
     }
     return this.failure;
   }

@@ -149,6 +149,8 @@ export interface CutPlan {
   logFiles: string[];
   /** The log file holding the cut: its bytes past the cut are set aside with a copy of it. */
   cutFile: { file: string; keepBytes: number; lastZxid: bigint } | null;
+  /** Valid txns after the cut that it drops: [first, last] and how many (damaged bytes hold more). */
+  dropped: { first: bigint; last: bigint; count: number } | null;
 }
 
 /**
@@ -168,6 +170,15 @@ export async function planCut(inputs: RecoveryInputs, plan: RecoveryPlan, at: bi
     if (zxid > at && !snapshots.some((s) => s.zxid === zxid)) snapshots.push({ zxid, file: inputs.snaps.pathOf(zxid), why: `newer than ${zxidHex(at)}` });
   }
   const files = await listZxidFiles(inputs.fs, inputs.logDir, LOG_FILE_PREFIX);
+  let dropped: CutPlan['dropped'] = null;
+  for (let i = 0; i < files.length; i++) {
+    await walkLogFile(inputs.fs, files[i]!, inputs.maxTxnSize, { newest: i === files.length - 1, nextFileZxid: files[i + 1]?.zxid ?? null }, {
+      onRecord: (rec) => {
+        if (rec.zxid <= at) return;
+        dropped = dropped === null ? { first: rec.zxid, last: rec.zxid, count: 1 } : { ...dropped, last: rec.zxid, count: dropped.count + 1 };
+      },
+    });
+  }
   const logFiles = files.filter((f) => f.zxid > at).map((f) => f.path);
   const holding = files.filter((f) => f.zxid <= at).at(-1);
   let cutFile: CutPlan['cutFile'] = null;
@@ -191,7 +202,7 @@ export async function planCut(inputs: RecoveryInputs, plan: RecoveryPlan, at: bi
     if (keepBytes === 0) logFiles.unshift(holding.path);
     else if (more || scan.tornAt !== null) cutFile = { file: holding.path, keepBytes, lastZxid };
   }
-  return { snapshots, logFiles, cutFile };
+  return { snapshots, logFiles, cutFile, dropped };
 }
 
 /** Carry out a cut: afterwards the disk holds exactly the history through the cut, and `damaged.*` copies of the rest. */

@@ -4,8 +4,9 @@ import { benchCommand } from './bench.js';
 import { composeCommand } from './compose.js';
 import { dashboardsCommand } from './dashboards.js';
 import { ensembleCommand } from './ensemble.js';
+import { repairLogCommand } from './repair-log.js';
 import { reportCommand } from './report.js';
 import { serverCommand } from './server.js';
 import { simCommand } from './sim.js';
 
-export const commands: CliCommand[] = [benchCommand, reportCommand, serverCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];
+export const commands: CliCommand[] = [benchCommand, reportCommand, serverCommand, repairLogCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];
