@@ -220,7 +220,7 @@ export class SimDisk {
     if (version < 0) return undefined;
     const hit = this.cache.get(key);
     if (hit !== undefined && hit.version === version) return hit.value as T;
-    const value = make(this.fs.durableBytes(file)!);
+    const value = make(this.fs.durableView(file)!);
     this.cache.set(key, { version, value });
     return value;
   }

@@ -217,9 +217,14 @@ export class MemoryFs implements StorageFs {
 
   /** Durable bytes of a file as a restarted process would read them (a copy), or null when it has none. */
   durableBytes(target: string): Buffer | null {
+    const view = this.durableView(target);
+    return view === null ? null : Buffer.from(view);
+  }
+
+  /** The durable bytes themselves, to read at once (valid until the file next changes); null when none. */
+  durableView(target: string): Buffer | null {
     const { dir, name } = this.locate(target, false);
-    const inode = dir.disk.get(name);
-    return inode === undefined ? null : Buffer.from(inode.disk.view());
+    return dir.disk.get(name)?.disk.view() ?? null;
   }
 
   /** Names a restarted process would find in `dir`. */

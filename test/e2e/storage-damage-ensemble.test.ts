@@ -131,14 +131,14 @@ async function expectFatalExit(ens: LocalEnsemble, id: number, pid: number, sinc
   expect(fatal[0]).toMatch(/exitCode=[1-9]/);
 }
 
-describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters costs no acknowledged write and no availability', () => {
+describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and an observer) costs no acknowledged write and no availability', () => {
   let dir: string | undefined;
   let ens: LocalEnsemble;
   const acked = new Map<string, string>();
 
   beforeAll(async () => {
     dir = tempDir('zablab-damage-ens-');
-    ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir, config: CONFIG, timeoutMs: 60_000 });
+    ens = await LocalEnsemble.up({ voters: 3, observers: 1, dir, config: CONFIG, timeoutMs: 60_000 });
     for (const [p, v] of await writeZnodes(ens.connectString(), 60)) acked.set(p, v);
   }, 90_000);
 
@@ -170,6 +170,16 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters cost
     damageLog(ens, l);
     await ens.start(l, 60_000);
     expect(logOf(ens, l)).toContain('recovered from storage damage');
+    await expectEverywhere(ens, acked);
+  }, 90_000);
+
+  it('an observer damaged the same way recovers too', async () => {
+    for (const [p, v] of await writeZnodes(ens.connectString(), 30, 1500)) acked.set(p, v);
+    const observer = ens.servers.find((s) => s.role === 'observer')!.id;
+    await ens.kill(observer, 'SIGTERM');
+    damageLog(ens, observer);
+    await ens.start(observer, 60_000);
+    expect(logOf(ens, observer)).toContain('recovered from storage damage');
     await expectEverywhere(ens, acked);
   }, 90_000);
 
