@@ -131,68 +131,74 @@ async function expectFatalExit(ens: LocalEnsemble, id: number, pid: number, sinc
   expect(fatal[0]).toMatch(/exitCode=[1-9]/);
 }
 
-describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and an observer) costs no acknowledged write and no availability', () => {
+/**
+ * A 3-voter ensemble for the tests of one describe block, holding `writes` acknowledged znodes
+ * (in `acked`, which the tests add to); torn down, tmpfs mounts included, after the block.
+ */
+function useEnsemble(observers: number, writes: number): { readonly ens: LocalEnsemble; acked: Map<string, string> } {
   let dir: string | undefined;
-  let ens: LocalEnsemble;
-  const acked = new Map<string, string>();
-
+  const ctx = { ens: undefined as unknown as LocalEnsemble, acked: new Map<string, string>() };
   beforeAll(async () => {
     dir = tempDir('zablab-damage-ens-');
-    ens = await LocalEnsemble.up({ voters: 3, observers: 1, dir, config: CONFIG, timeoutMs: 60_000 });
-    for (const [p, v] of await writeZnodes(ens.connectString(), 60)) acked.set(p, v);
+    ctx.ens = await LocalEnsemble.up({ voters: 3, observers, dir, config: CONFIG, timeoutMs: 60_000 });
+    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), writes)) ctx.acked.set(p, v);
   }, 90_000);
-
   afterAll(async () => {
-    await ens?.down().catch(() => undefined);
+    await ctx.ens?.down().catch(() => undefined);
     if (dir !== undefined) unmountUnder(dir);
     await teardown(dir);
   }, 60_000);
+  return ctx;
+}
+
+describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and an observer) costs no acknowledged write and no availability', () => {
+  const ctx = useEnsemble(1, 60);
 
   it('a follower whose committed record flipped a byte while it was down keeps its valid prefix, recovers the rest from the leader and serves everything', async () => {
-    const [f] = await followers(ens);
-    await ens.kill(f!, 'SIGTERM');
-    const damaged = damageLog(ens, f!);
-    await ens.start(f!, 60_000);
-    const log = logOf(ens, f!);
+    const [f] = await followers(ctx.ens);
+    await ctx.ens.kill(f!, 'SIGTERM');
+    const damaged = damageLog(ctx.ens, f!);
+    await ctx.ens.start(f!, 60_000);
+    const log = logOf(ctx.ens, f!);
     expect(log).toContain('storage damage: keeping the valid history');
     expect(log).toContain(damaged);
     expect(log).toContain('recovered from storage damage');
-    expect(fs.existsSync(path.join(versionDir(ens, f!), 'recovering'))).toBe(false);
-    expect(fs.readdirSync(versionDir(ens, f!)).some((n) => n.startsWith('damaged.log.'))).toBe(true);
-    await expectEverywhere(ens, acked);
+    expect(fs.existsSync(path.join(versionDir(ctx.ens, f!), 'recovering'))).toBe(false);
+    expect(fs.readdirSync(versionDir(ctx.ens, f!)).some((n) => n.startsWith('damaged.log.'))).toBe(true);
+    await expectEverywhere(ctx.ens, ctx.acked);
   }, 90_000);
 
   it('the leader, damaged the same way: the others elect a leader and take writes; it comes back whole', async () => {
-    const l = await leaderId(ens);
-    await ens.kill(l, 'SIGTERM');
-    await ens.waitServing(undefined, 30_000);
-    for (const [p, v] of await writeZnodes(ens.connectString(), 30, 1000)) acked.set(p, v);
-    damageLog(ens, l);
-    await ens.start(l, 60_000);
-    expect(logOf(ens, l)).toContain('recovered from storage damage');
-    await expectEverywhere(ens, acked);
+    const l = await leaderId(ctx.ens);
+    await ctx.ens.kill(l, 'SIGTERM');
+    await ctx.ens.waitServing(undefined, 30_000);
+    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 30, 1000)) ctx.acked.set(p, v);
+    damageLog(ctx.ens, l);
+    await ctx.ens.start(l, 60_000);
+    expect(logOf(ctx.ens, l)).toContain('recovered from storage damage');
+    await expectEverywhere(ctx.ens, ctx.acked);
   }, 90_000);
 
   it('an observer damaged the same way recovers too', async () => {
-    for (const [p, v] of await writeZnodes(ens.connectString(), 30, 1500)) acked.set(p, v);
-    const observer = ens.servers.find((s) => s.role === 'observer')!.id;
-    await ens.kill(observer, 'SIGTERM');
-    damageLog(ens, observer);
-    await ens.start(observer, 60_000);
-    expect(logOf(ens, observer)).toContain('recovered from storage damage');
-    await expectEverywhere(ens, acked);
+    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 30, 1500)) ctx.acked.set(p, v);
+    const observer = ctx.ens.servers.find((s) => s.role === 'observer')!.id;
+    await ctx.ens.kill(observer, 'SIGTERM');
+    damageLog(ctx.ens, observer);
+    await ctx.ens.start(observer, 60_000);
+    expect(logOf(ctx.ens, observer)).toContain('recovered from storage damage');
+    await expectEverywhere(ctx.ens, ctx.acked);
   }, 90_000);
 
   it('a follower whose only snapshot is damaged and whose older logs were purged recovers the state from the leader', async () => {
-    for (const [p, v] of await writeZnodes(ens.connectString(), 80, 2000)) acked.set(p, v);
-    const [, f] = await followers(ens);
-    await ens.kill(f!, 'SIGTERM');
-    const snapshot = damageOnlySnapshot(versionDir(ens, f!));
-    await ens.start(f!, 60_000);
-    const log = logOf(ens, f!);
+    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 80, 2000)) ctx.acked.set(p, v);
+    const [, f] = await followers(ctx.ens);
+    await ctx.ens.kill(f!, 'SIGTERM');
+    const snapshot = damageOnlySnapshot(versionDir(ctx.ens, f!));
+    await ctx.ens.start(f!, 60_000);
+    const log = logOf(ctx.ens, f!);
     expect(log).toContain('storage damage: keeping the valid history');
     expect(log).toContain(snapshot);
-    await expectEverywhere(ens, acked);
+    await expectEverywhere(ctx.ens, ctx.acked);
   }, 90_000);
 
   it.skipIf(!canMount() && process.env['CI'] === undefined)(
@@ -200,24 +206,24 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
     async () => {
       expect(canMount(), 'CI runs as root: the tmpfs must be mountable').toBe(true);
       for (const pick of ['follower', 'leader'] as const) {
-        const id = pick === 'leader' ? await leaderId(ens) : (await followers(ens))[0]!;
-        await ens.kill(id, 'SIGTERM');
-        const away = logOnTmpfs(ens, id);
+        const id = pick === 'leader' ? await leaderId(ctx.ens) : (await followers(ctx.ens))[0]!;
+        await ctx.ens.kill(id, 'SIGTERM');
+        const away = logOnTmpfs(ctx.ens, id);
         try {
-          await ens.start(id, 60_000);
-          const pid = ens.server(id).pid!;
+          await ctx.ens.start(id, 60_000);
+          const pid = ctx.ens.server(id).pid!;
           fillUntilFree(away.dir, 48 * 1024);
-          const failedAt = await writeUntilFailure(ens, id, acked, `${pick}-enospc-`);
-          await expectFatalExit(ens, id, pid, failedAt, /ENOSPC/);
+          const failedAt = await writeUntilFailure(ctx.ens, id, ctx.acked, `${pick}-enospc-`);
+          await expectFatalExit(ctx.ens, id, pid, failedAt, /ENOSPC/);
           // The ensemble goes on without it.
-          await poll('the others serving', async () => ((await ens.leader()) !== null ? true : undefined), 30_000);
-          for (const [p, v] of await writeZnodes(ens.connectString(), 10, pick === 'leader' ? 3000 : 3100)) acked.set(p, v);
+          await poll('the others serving', async () => ((await ctx.ens.leader()) !== null ? true : undefined), 30_000);
+          for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 10, pick === 'leader' ? 3000 : 3100)) ctx.acked.set(p, v);
         } finally {
-          ens.server(id).pid = null;
+          ctx.ens.server(id).pid = null;
           away.restore();
         }
-        await ens.start(id, 60_000);
-        await expectEverywhere(ens, acked);
+        await ctx.ens.start(id, 60_000);
+        await expectEverywhere(ctx.ens, ctx.acked);
       }
     },
     180_000,
@@ -225,55 +231,41 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
 });
 
 describe.skipIf(!zablabBuilt())('damage on a majority of 3 voters', () => {
-  let dir: string | undefined;
-  let ens: LocalEnsemble;
-  const acked = new Map<string, string>();
-
-  beforeAll(async () => {
-    dir = tempDir('zablab-damage-maj-');
-    ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir, config: CONFIG, timeoutMs: 60_000 });
-    for (const [p, v] of await writeZnodes(ens.connectString(), 120)) acked.set(p, v);
-  }, 90_000);
-
-  afterAll(async () => {
-    await ens?.down().catch(() => undefined);
-    if (dir !== undefined) unmountUnder(dir);
-    await teardown(dir);
-  }, 60_000);
+  const ctx = useEnsemble(0, 120);
 
   /** Stop all, damage two of them with `damage`, start all: nobody may lead; then repair one. */
   async function majority(damage: (id: number) => void, repaired: number): Promise<void> {
-    for (const s of ens.servers) await ens.kill(s.id, 'SIGTERM');
+    for (const s of ctx.ens.servers) await ctx.ens.kill(s.id, 'SIGTERM');
     const [a, b, whole] = [1, 2, 3];
     damage(a);
     damage(b);
-    for (const id of [a, b, whole]) await ens.launchServer(id);
+    for (const id of [a, b, whole]) await ctx.ens.launchServer(id);
     const stalled = await poll(
       'the stall message',
-      async () => ens.servers.map((s) => logOf(ens, s.id)).find((l) => l.includes('no leader can be elected: servers 1,2 lost acknowledged txns to storage damage')),
+      async () => ctx.ens.servers.map((s) => logOf(ctx.ens, s.id)).find((l) => l.includes('no leader can be elected: servers 1,2 lost acknowledged txns to storage damage')),
       30_000,
     );
     expect(stalled).toContain('zablab repair-log');
     await new Promise((r) => setTimeout(r, 2_000));
-    expect(await ens.leader()).toBeNull();
+    expect(await ctx.ens.leader()).toBeNull();
     // The operator accepts the loss on one damaged server: it votes again with what it has.
-    await ens.kill(repaired, 'SIGTERM');
-    const repair = await zablab(['repair-log', '--config', ens.server(repaired).configFile, '--yes']);
+    await ctx.ens.kill(repaired, 'SIGTERM');
+    const repair = await zablab(['repair-log', '--config', ctx.ens.server(repaired).configFile, '--yes']);
     expect(repair.code, repair.stderr).toBe(0);
     expect(repair.stdout).toContain('clears the recovering mark');
-    await ens.launchServer(repaired);
-    await ens.waitServing(undefined, 60_000);
+    await ctx.ens.launchServer(repaired);
+    await ctx.ens.waitServing(undefined, 60_000);
     // The whole server had every acknowledged write, and it leads: nothing is lost.
-    await expectEverywhere(ens, acked);
+    await expectEverywhere(ctx.ens, ctx.acked);
   }
 
   it('two damaged txn logs: no leader, one ERROR line that says why; repair-log on one of them, and nothing acknowledged is lost', async () => {
-    await majority((id) => void damageLog(ens, id), 1);
+    await majority((id) => void damageLog(ctx.ens, id), 1);
   }, 180_000);
 
   it('two damaged only-snapshots: the same', async () => {
-    for (const [p, v] of await writeZnodes(ens.connectString(), 80, 5000)) acked.set(p, v);
-    await majority((id) => void damageOnlySnapshot(versionDir(ens, id)), 2);
+    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 80, 5000)) ctx.acked.set(p, v);
+    await majority((id) => void damageOnlySnapshot(versionDir(ctx.ens, id)), 2);
   }, 180_000);
 
   it.skipIf(!canMount() && process.env['CI'] === undefined)(
@@ -282,32 +274,32 @@ describe.skipIf(!zablabBuilt())('damage on a majority of 3 voters', () => {
       const victims = [1, 2];
       const moved = [];
       for (const id of victims) {
-        await ens.kill(id, 'SIGTERM');
-        moved.push({ id, away: logOnTmpfs(ens, id) });
+        await ctx.ens.kill(id, 'SIGTERM');
+        moved.push({ id, away: logOnTmpfs(ctx.ens, id) });
       }
       try {
-        for (const { id } of moved) await ens.launchServer(id);
-        await ens.waitServing(undefined, 60_000);
-        const pids = moved.map(({ id }) => ({ id, pid: ens.server(id).pid! }));
+        for (const { id } of moved) await ctx.ens.launchServer(id);
+        await ctx.ens.waitServing(undefined, 60_000);
+        const pids = moved.map(({ id }) => ({ id, pid: ctx.ens.server(id).pid! }));
         for (const { away } of moved) fillUntilFree(away.dir, 48 * 1024);
-        const failedAt = await writeUntilFailure(ens, 3, acked, 'majority-enospc-');
+        const failedAt = await writeUntilFailure(ctx.ens, 3, ctx.acked, 'majority-enospc-');
         for (const { id, pid } of pids) {
           await waitGone(pid, failedAt + EXIT_WITHIN_MS - Date.now()).catch(() => undefined);
         }
         // At least one must have exited on its own (the write that failed needed a quorum).
-        const exited = pids.filter(({ id }) => /fatal, stopping/.test(logOf(ens, id)));
+        const exited = pids.filter(({ id }) => /fatal, stopping/.test(logOf(ctx.ens, id)));
         expect(exited.length).toBeGreaterThan(0);
-        for (const { id, pid } of exited) await expectFatalExit(ens, id, pid, failedAt, /ENOSPC/);
+        for (const { id, pid } of exited) await expectFatalExit(ctx.ens, id, pid, failedAt, /ENOSPC/);
       } finally {
         for (const { id, away } of moved) {
-          await ens.kill(id, 'SIGKILL').catch(() => undefined);
-          ens.server(id).pid = null;
+          await ctx.ens.kill(id, 'SIGKILL').catch(() => undefined);
+          ctx.ens.server(id).pid = null;
           away.restore();
         }
       }
-      for (const { id } of moved) await ens.launchServer(id);
-      await ens.waitServing(undefined, 60_000);
-      await expectEverywhere(ens, acked);
+      for (const { id } of moved) await ctx.ens.launchServer(id);
+      await ctx.ens.waitServing(undefined, 60_000);
+      await expectEverywhere(ctx.ens, ctx.acked);
     },
     180_000,
   );
