@@ -11,7 +11,9 @@
  *               epoch's leader, in the state of a learner answering a later SYNC, and in
  *               every server's state at the end of the run.
  *  log        — no two servers ever log different txns under the same zxid.
- *  quorum     — a txn is applied only once a quorum of voters holds it durably.
+ *  quorum     — a txn is first applied (committed) only once a quorum of voters holds it
+ *               durably. Later applies are not checked again: a voter may lose its copy to
+ *               damage afterwards (and recover it), which the `acked` check covers.
  *  durability — a server sends ACK, ACKEPOCH, NEWLEADER or LEADERINFO only once what the
  *               message vouches for is durable on its disk (the Ready contract).
  *  digest     — (runner) at the end, every server's data tree has the same digest: the same
@@ -126,8 +128,7 @@ export class Checkers {
     if (before && before.zxid >= e.zxid) {
       this.fail('prefix', `server ${id} applied ${zxidHex(e.zxid)} after ${zxidHex(before.zxid)}`);
     }
-    this.matchCanon(id, applied, i);
-    this.checkQuorumDurable(id, e);
+    if (this.matchCanon(id, applied, i)) this.checkQuorumDurable(id, e);
   }
 
   /** A snapshot install replaced `before` with `after`. */
@@ -157,7 +158,8 @@ export class Checkers {
     }
   }
 
-  private matchCanon(id: ServerId, applied: readonly AppliedEntry[], i: number): void {
+  /** Match entry i against the longest history; true when it extends that history (a first apply). */
+  private matchCanon(id: ServerId, applied: readonly AppliedEntry[], i: number): boolean {
     const e = applied[i]!;
     if (i < this.canon.length) {
       const c = this.canon[i]!;
@@ -167,12 +169,13 @@ export class Checkers {
           `server ${id} applied #${i} = ${zxidHex(e.zxid)}/w${e.writeId}, another server applied ${zxidHex(c.zxid)}/w${c.writeId}`,
         );
       }
-      return;
+      return false;
     }
     if (i !== this.canon.length) throw new Error(`checker: apply #${i} skips past the known history (${this.canon.length})`);
     if (this.canonWrites.has(e.writeId)) this.fail('prefix', `write ${e.writeId} applied twice (again at ${zxidHex(e.zxid)})`);
     this.canon.push(e);
     this.canonWrites.add(e.writeId);
+    return true;
   }
 
   // ---------- log ----------
