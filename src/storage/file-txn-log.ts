@@ -177,7 +177,8 @@ export class FileTxnLog implements TxnLog {
           // Past a hole only when everything it held is at or below afterZxid; otherwise the
           // history after afterZxid has a gap, and ending here would lose acknowledged txns.
           if (!holeIsCovered(verdict.hole, afterZxid)) {
-            throw new StorageDamageError(`damaged txn log: ${describeHole(verdict.hole)}`, verdict.hole);
+            const { file: at, offset } = verdict.hole;
+            throw new StorageDamageError(`damaged txn log: ${at} at offset ${offset}: ${describeHole(verdict.hole)}`, verdict.hole);
           }
           if (verdict.resumeAt === null) break;
           scanner.resumeAt(verdict.resumeAt);

@@ -62,9 +62,10 @@ export function holeIsCovered(hole: LogHole, coveredZxid: bigint): boolean {
   return hole.next !== null && hole.next <= coveredZxid + 1n;
 }
 
+/** What a hole is and which txns it took, e.g. "checksum mismatch: ...; the txns after 0x33 up to 0x35 are unreadable". */
 export function describeHole(hole: LogHole): string {
-  const next = hole.next === null ? 'an unknown number of txns' : `txns up to ${zxidHex(hole.next)}`;
-  return `${hole.file} at offset ${hole.offset} (${hole.detail}): after ${zxidHex(hole.after)}, ${next} are unreadable`;
+  const which = hole.next === null ? `an unknown number of txns after ${zxidHex(hole.after)}` : `the txns after ${zxidHex(hole.after)} up to ${zxidHex(hole.next)}`;
+  return `${hole.detail}; ${which} are unreadable`;
 }
 
 export interface FileWalk {

@@ -137,9 +137,9 @@ export function damageSite(d: DamageReport): DamageSite | null {
 
 /** One line for a log: where the damage is and what is lost. */
 export function describeDamage(d: DamageReport): string {
-  const lost = d.evidenceThrough === null ? 'an unknown number of txns after it' : `txns after it up to ${zxidHex(d.evidenceThrough)}`;
+  const lost = d.evidenceThrough === null ? 'an unknown number of txns after it' : `the txns after it (up to ${zxidHex(d.evidenceThrough)} at least)`;
   const where = d.findings.map((f) => `${f.file}${f.offset === null ? '' : ` at offset ${f.offset}`}: ${f.what}`).join('; ');
-  return `the history on this disk is readable only through zxid ${zxidHex(d.validThrough)}; ${lost} were written and are unreadable (${where})`;
+  return `the history on this disk is whole only through zxid ${zxidHex(d.validThrough)}; ${lost} were written and cannot be recovered from it (${where})`;
 }
 
 export interface CutPlan {

@@ -67,7 +67,7 @@ describe('standalone: damage to acknowledged history is refused, never cut', () 
     expect(errors[0]).toContain(victim.file);
     expect(errors[0]).toContain(`offset ${victim.offset}`);
     expect(errors[0]).toContain('zablab repair-log --config');
-    expect(errors[0]).toMatch(/readable only through zxid 0x[0-9a-f]+/);
+    expect(errors[0]).toMatch(/whole only through zxid 0x[0-9a-f]+/);
     expect(fs.readFileSync(victim.file).equals(before)).toBe(true);
 
     const dry = await zablab(['repair-log', '--config', cfgFile]);

@@ -89,7 +89,7 @@ describe('recovery planning', () => {
     expect(plan.damage).toMatchObject({ validThrough: 3n, evidenceThrough: 10n });
     expect(plan.damage!.findings[0]).toMatchObject({ file: path.join(DIR, 'log.1'), offset: offsetOf(1n, 4n) });
     expect(plan.beyond).toEqual({ first: 5n, last: 10n, count: 6 });
-    expect(describeDamage(plan.damage!)).toContain('readable only through zxid 0x3');
+    expect(describeDamage(plan.damage!)).toContain('whole only through zxid 0x3');
   });
 
   it('a flipped bit in the very last record is damage too (its batch end marker follows it)', async () => {
