@@ -73,6 +73,7 @@ export async function openDatabase(layout: StorageLayout, log: Logger, inputs: R
     dir: layout.logDir,
     preAllocSize: layout.preAllocSize,
     maxTxnSize: layout.maxTxnSize,
+    historyZxid: plan.snapshot?.zxid ?? 0n,
     log: (m) => log.warn(m),
   });
   const db = new ZKDatabase(txnLog, inputs.snaps, log);

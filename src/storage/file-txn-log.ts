@@ -51,6 +51,11 @@ export interface FileTxnLogOptions {
   preAllocSize?: number;
   /** Largest txn entry written or read back; longer entries on disk count as corruption. Default jute.maxbuffer + 1024. */
   maxTxnSize?: number;
+  /**
+   * Where the history stands past the log, e.g. the zxid of the snapshot recovery starts from:
+   * appends must follow it, and the next file links to it. Default 0.
+   */
+  historyZxid?: bigint;
   /** Recovery reports (what was dropped, where) and warnings. */
   log?: (msg: string) => void;
 }
@@ -60,6 +65,8 @@ interface PendingRecord {
   bytes: Buffer;
   /** This record starts a new file (first append after open, rollLog or truncate). */
   newFile: boolean;
+  /** The zxid it follows (the history's end before it): a new file's header links to it. */
+  follows: bigint;
 }
 
 /** The file appends go to. Set before the file exists, so that read() never reads past what is durable. */
@@ -118,7 +125,9 @@ export class FileTxnLog implements TxnLog {
     const fs = opts.fs ?? nodeFs;
     const logDir = opts.dir;
     await ensureDir(fs, logDir);
-    const lastZxid = await recoverLog(fs, logDir, maxTxnSize, log);
+    const logged = await recoverLog(fs, logDir, maxTxnSize, log);
+    const history = opts.historyZxid ?? 0n;
+    const lastZxid = logged > history ? logged : history;
     return new FileTxnLog(fs, logDir, preAllocSize, maxTxnSize, log, lastZxid);
   }
 
@@ -129,7 +138,7 @@ export class FileTxnLog implements TxnLog {
     const entry = encodeLoggedTxn(txn);
     checkEntrySize(zxid, entry.length, this.maxTxnSize, this.pendingBytes);
     const bytes = encodeLogRecord(entry);
-    this.pending.push({ zxid, bytes, newFile: !this.hasAppendFile });
+    this.pending.push({ zxid, bytes, newFile: !this.hasAppendFile, follows: this.lastZxid });
     this.pendingBytes += bytes.length;
     this.hasAppendFile = true;
     this.lastZxid = zxid;
@@ -216,7 +225,10 @@ export class FileTxnLog implements TxnLog {
       if (removed > 0) await fsyncDir(this.fs, this.logDir);
       const containing = files.at(-1);
       if (containing !== undefined && (await this.cutAfter(containing, zxid)) === 'removed') files.pop();
-      this.lastZxid = await lastZxidIn(this.fs, files, this.maxTxnSize);
+      // The history now ends at zxid (a SNAP installed up to it, or a TRUNC cut to it): what
+      // is appended next follows it, and its file says so.
+      const kept = await lastZxidIn(this.fs, files, this.maxTxnSize);
+      this.lastZxid = kept > zxid ? kept : zxid;
     } catch (err) {
       throw this.fail(err);
     } finally {
@@ -263,7 +275,7 @@ export class FileTxnLog implements TxnLog {
             await this.closeActive();
           }
           await this.createFile(rec.zxid);
-          pieces.push(encodeLogFileHeader());
+          pieces.push(encodeLogFileHeader(rec.follows));
           created = true;
         }
         pieces.push(rec.bytes);

@@ -1,7 +1,7 @@
 /**
  * The txn log file format, as ZooKeeper writes it (FileTxnLog):
  *
- *   FileHeader { int magic 'ZKLG'; int version 2; long dbid 0 }
+ *   FileHeader { int magic 'ZKLG'; int version 2; long dbid }
  *   then per txn: long checksum (Adler-32 of the entry) | int length | entry bytes | byte 0x42 ('B')
  *
  * Files are pre-allocated with zeros, so a record header of zeros marks the end of the data.
@@ -10,6 +10,11 @@
  * and whose checksum field holds a magic and the low 32 bits of the batch's last zxid. The
  * next batch overwrites it. A marker after a record that fails its checksum proves that the
  * write of that batch ran to its end: the record was damaged later, it is not a torn tail.
+ *
+ * ZooKeeper writes dbid 0 and never reads it. zablab writes there the zxid the file's first
+ * record follows (the history's end when the file was created: the last txn logged, or the
+ * snapshot a SNAP installed): a link from each file to what came before it, so that a missing
+ * file, or txns a SNAP brought that no log holds, show as a gap (0: no link, as ZooKeeper's).
  *
  * The scanner reads records with a bounded buffer, reports precisely where and why it
  * stopped, and can look past a stop for the next valid record, so that recovery can tell a
@@ -45,8 +50,9 @@ const READ_CHUNK_SIZE = 64 * 1024;
 const ZERO_SCAN_CHUNK_SIZE = 1024 * 1024;
 const ZEROS = Buffer.alloc(ZERO_SCAN_CHUNK_SIZE);
 
-export function encodeLogFileHeader(): Buffer {
-  return encode(FileHeader, { magic: TXNLOG_MAGIC, version: TXNLOG_VERSION, dbid: TXNLOG_DBID });
+/** A file header whose first record follows `follows` (see above; ZooKeeper's dbid field). */
+export function encodeLogFileHeader(follows: bigint = TXNLOG_DBID): Buffer {
+  return encode(FileHeader, { magic: TXNLOG_MAGIC, version: TXNLOG_VERSION, dbid: follows });
 }
 
 /** One framed record: checksum, length, entry, 'B'. */
@@ -92,7 +98,8 @@ export interface ScannedRecord {
 export type Resume = { kind: 'record'; offset: number; zxid: bigint } | { kind: 'marker'; offset: number } | null;
 
 export type HeaderCheck =
-  | { kind: 'ok' }
+  /** `follows`: the zxid the file's first record follows, 0n when the file does not say. */
+  | { kind: 'ok'; follows: bigint }
   /** Shorter than a header, or a header of zeros: the file was created but its header never reached the disk. */
   | { kind: 'torn'; detail: string }
   | { kind: 'foreign'; detail: string };
@@ -158,7 +165,7 @@ export class LogFileScanner {
       return { kind: 'foreign', detail: `magic 0x${(magic >>> 0).toString(16)} is not ZKLG (0x${TXNLOG_MAGIC.toString(16)})` };
     }
     if (version !== TXNLOG_VERSION) return { kind: 'foreign', detail: `version ${version} is not ${TXNLOG_VERSION}` };
-    return { kind: 'ok' };
+    return { kind: 'ok', follows: head.readBigInt64BE(8) };
   }
 
   /** The next valid record, or null once the scan stopped (see `stop`). */

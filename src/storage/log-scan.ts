@@ -69,6 +69,8 @@ export function describeHole(hole: LogHole): string {
 }
 
 export interface FileWalk {
+  /** The file's header is a txn log's; `follows` is its link (log-format.ts), 0n when it has none. */
+  onHeader?: (follows: bigint) => void;
   /** Every valid record, in order, across holes (the entry is a view valid until the next step). */
   onRecord?: (rec: ScannedRecord) => void | Promise<void>;
   onHole?: (hole: LogHole) => void;
@@ -108,7 +110,8 @@ export async function walkLogFile(
   };
   try {
     const header = await scanner.checkHeader();
-    if (header.kind !== 'ok') {
+    if (header.kind === 'ok') walk.onHeader?.(header.follows);
+    else {
       out.header = header.kind;
       out.headerDetail = header.detail;
       const resume = await scanner.findResume(FILE_HEADER_SIZE);

@@ -87,19 +87,33 @@ export async function planRecovery(inputs: RecoveryInputs): Promise<RecoveryPlan
     broken = true;
   };
   const files = await listZxidFiles(fs, logDir, LOG_FILE_PREFIX);
+  // A damaged snapshot the recovered chain passes through exactly held nothing the log lacks.
+  const unreached = new Set(damagedSnapshots.map((s) => s.zxid).filter((z) => z > base));
   let first = 0;
   for (let i = 0; i < files.length; i++) if (files[i]!.zxid <= base + 1n) first = i;
   for (let i = first; i < files.length; i++) {
     const file = files[i]!;
+    let follows = 0n;
+    let firstOfFile = true;
     await walkLogFile(fs, file, maxTxnSize, { newest: i === files.length - 1, nextFileZxid: files[i + 1]?.zxid ?? null }, {
+      onHeader: (f) => {
+        follows = f;
+      },
       onRecord: (rec) => {
+        const openingRecord = firstOfFile;
+        firstOfFile = false;
         if (rec.zxid <= base) return;
-        if (!broken && followsZxid(chainEnd, rec.zxid)) {
-          chainEnd = rec.zxid;
-          return;
-        }
         if (!broken) {
-          breakAt({ file: file.path, offset: rec.offset, what: `txns between ${zxidHex(chainEnd)} and ${zxidHex(rec.zxid)} are missing` });
+          // A file that says what its first record follows must not start past the chain (a
+          // missing file, txns only a SNAP's snapshot held); otherwise counters must run on.
+          const linked = openingRecord && follows !== 0n;
+          if (linked ? follows <= chainEnd : followsZxid(chainEnd, rec.zxid)) {
+            chainEnd = rec.zxid;
+            unreached.delete(rec.zxid);
+            return;
+          }
+          const from = linked && follows > chainEnd ? follows : rec.zxid;
+          breakAt({ file: file.path, offset: rec.offset, what: `the txns after ${zxidHex(chainEnd)} up to ${zxidHex(from)} are missing` });
         }
         beyond = beyond === null ? { first: rec.zxid, last: rec.zxid, count: 1 } : { first: beyond.first, last: rec.zxid, count: beyond.count + 1 };
       },
@@ -111,15 +125,15 @@ export async function planRecovery(inputs: RecoveryInputs): Promise<RecoveryPlan
     });
   }
   for (const s of damagedSnapshots) {
-    if (s.zxid > chainEnd) {
-      findings.push({ file: s.file, offset: null, what: `snapshot of ${zxidHex(s.zxid)} is damaged (${s.problem}) and the log does not reach it` });
+    if (unreached.has(s.zxid)) {
+      findings.push({ file: s.file, offset: null, what: `snapshot of ${zxidHex(s.zxid)} is damaged (${s.problem}) and the log does not hold its history` });
     }
   }
   const lastBeyond = (beyond as RecoveryPlan['beyond'])?.last ?? null;
   const newestSnapshot = damagedSnapshots[0]?.zxid ?? null;
   let evidence: bigint | null = [lastBeyond, newestSnapshot].reduce<bigint | null>((m, z) => (z !== null && (m === null || z > m) ? z : m), null);
   if (unknownBeyond) evidence = null;
-  const damaged = findings.length > 0 && (broken || (newestSnapshot !== null && newestSnapshot > chainEnd));
+  const damaged = broken || unreached.size > 0;
   return {
     snapshot,
     damagedSnapshots,

@@ -25,11 +25,18 @@ export interface TxnLog {
    * starts. Stops at a torn or corrupt tail (does not throw).
    */
   read(afterZxid: bigint): AsyncIterable<LoggedTxn>;
-  /** zxid of the last txn appended (durable or not); 0n when the log is empty. */
+  /**
+   * Where the log's history ends: the zxid of the last txn appended (durable or not), or the
+   * zxid a truncate() cut the history to when that is later (a SNAP installed up to it); 0n
+   * for an empty log. The next append must be above it.
+   */
   lastLoggedZxid(): bigint;
   /** Start a new file at the next append (ZooKeeper rolls the log when a snapshot is taken). */
   rollLog(): void;
-  /** Drop every txn with zxid > zxid (ZAB's TRUNC); durable when it resolves. Commits pending txns first. */
+  /**
+   * Drop every txn with zxid > zxid (ZAB's TRUNC, or the log under a SNAP installed at zxid):
+   * the history now ends at zxid. Durable when it resolves. Commits pending txns first.
+   */
   truncate(zxid: bigint): Promise<void>;
   /** Commits what is pending, then releases the files. Later calls throw ZABLAB_STORAGE_CLOSED. */
   close(): Promise<void>;

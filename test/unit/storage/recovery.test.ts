@@ -149,6 +149,34 @@ describe('recovery planning', () => {
     expect(plan.damage).toBeNull();
   });
 
+  it('each file links to what its first record follows: a missing file at an epoch change is found (zxids alone cannot tell)', async () => {
+    const e = (epoch: bigint, c: bigint): bigint => (epoch << 32n) | c;
+    await writeLog([{ zxids: [e(1n, 1n), e(1n, 2n)] }, { zxids: [e(1n, 3n), e(1n, 4n)], roll: true }, { zxids: [e(2n, 1n), e(2n, 2n)], roll: true }]);
+    await fs.unlink(path.join(DIR, `log.${e(1n, 3n).toString(16)}`));
+    const plan = await planRecovery(await inputs());
+    expect(plan.damage).toMatchObject({ validThrough: e(1n, 2n), evidenceThrough: e(2n, 2n) });
+  });
+
+  it('a damaged snapshot a SNAP installed is not reached by the log, even when later zxids follow it', async () => {
+    // Txns of epoch 1, then a leader's SNAP up to <5,8>, then txns of epoch 6: the log holds
+    // <1,1..3> and <6,1..2>; only the snapshot held what came between.
+    const e = (epoch: bigint, c: bigint): bigint => (epoch << 32n) | c;
+    await writeLog([{ zxids: [e(1n, 1n), e(1n, 2n), e(1n, 3n)] }]);
+    const snapped = e(5n, 8n);
+    await snapshot(snapped);
+    const log = await FileTxnLog.open({ fs, dir: DIR, log: quiet });
+    await log.truncate(snapped);
+    for (const z of [e(6n, 1n), e(6n, 2n)]) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    expect((await planRecovery(await inputs())).damage).toBeNull();
+    flip(`snapshot.${snapped.toString(16)}`, 20);
+    const plan = await planRecovery(await inputs());
+    expect(plan.snapshot).toBeNull();
+    expect(plan.damage).not.toBeNull();
+    expect(plan.validThrough).toBe(e(1n, 3n));
+  });
+
   it('cutHistory keeps the history through the cut and sets the rest aside; afterwards nothing is damaged', async () => {
     await writeLog([{ zxids: range(1n, 5n) }, { zxids: range(6n, 10n) }, { zxids: range(11n, 12n), roll: true }]);
     await snapshot(2n);
