@@ -189,17 +189,20 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
     await expectEverywhere(ctx.ens, ctx.acked);
   }, 90_000);
 
-  it('a follower whose only snapshot is damaged and whose older logs were purged recovers the state from the leader', async () => {
-    for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 80, 2000)) ctx.acked.set(p, v);
-    const [, f] = await followers(ctx.ens);
-    await ctx.ens.kill(f!, 'SIGTERM');
-    const snapshot = damageOnlySnapshot(versionDir(ctx.ens, f!));
-    await ctx.ens.start(f!, 60_000);
-    const log = logOf(ctx.ens, f!);
-    expect(log).toContain('storage damage: keeping the valid history');
-    expect(log).toContain(snapshot);
-    await expectEverywhere(ctx.ens, ctx.acked);
-  }, 90_000);
+  it('a follower, then the leader, whose only snapshot is damaged and whose older logs were purged recovers the state from the leader', async () => {
+    for (const pick of ['follower', 'leader'] as const) {
+      for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 80, pick === 'leader' ? 2500 : 2000)) ctx.acked.set(p, v);
+      const id = pick === 'leader' ? await leaderId(ctx.ens) : (await followers(ctx.ens))[1]!;
+      await ctx.ens.kill(id, 'SIGTERM');
+      const snapshot = damageOnlySnapshot(versionDir(ctx.ens, id));
+      await ctx.ens.start(id, 60_000);
+      const log = logOf(ctx.ens, id);
+      expect(log).toContain('storage damage: keeping the valid history');
+      expect(log).toContain(snapshot);
+      expect(log).toContain('recovered from storage damage');
+      await expectEverywhere(ctx.ens, ctx.acked);
+    }
+  }, 120_000);
 
   it.skipIf(!canMount() && process.env['CI'] === undefined)(
     'a follower, then the leader, whose txn log fills its disk exits with one line within 5 s; the others go on; with room again it rejoins',
