@@ -32,6 +32,8 @@ import {
   encodeEndMarker,
   encodeLogFileHeader,
   encodeLogRecord,
+  TXN_HEADER_SIZE,
+  zxidOfEntry,
 } from './log-format.js';
 import { describeHole, holeIsCovered, judgeStop, walkLogFile } from './log-scan.js';
 import type { FsyncInfo, TxnLog } from './txn-log.js';
@@ -133,9 +135,20 @@ export class FileTxnLog implements TxnLog {
 
   append(txn: LoggedTxn): void {
     this.checkUsable();
-    const zxid = txn.hdr.zxid;
+    checkZxidOrder(txn.hdr.zxid, this.lastZxid);
+    this.appendChecked(txn.hdr.zxid, encodeLoggedTxn(txn));
+  }
+
+  appendEntry(entry: Uint8Array): void {
+    this.checkUsable();
+    const bytes = Buffer.from(entry.buffer, entry.byteOffset, entry.byteLength);
+    if (bytes.length < TXN_HEADER_SIZE) throw new StorageError('ZABLAB_STORAGE_BAD_ARGUMENT', `a txn entry of ${bytes.length} bytes has no txn header`);
+    const zxid = zxidOfEntry(bytes);
     checkZxidOrder(zxid, this.lastZxid);
-    const entry = encodeLoggedTxn(txn);
+    this.appendChecked(zxid, bytes);
+  }
+
+  private appendChecked(zxid: bigint, entry: Buffer): void {
     checkEntrySize(zxid, entry.length, this.maxTxnSize, this.pendingBytes);
     const bytes = encodeLogRecord(entry);
     this.pending.push({ zxid, bytes, newFile: !this.hasAppendFile, follows: this.lastZxid });

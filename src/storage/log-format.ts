@@ -38,7 +38,7 @@ export const END_OF_RECORD = 0x42;
 export const END_MARKER_MAGIC = 0x7a454e44;
 export const END_MARKER_SIZE = RECORD_HEADER_SIZE;
 /** TxnHeader {long clientId; int cxid; long zxid; long time; int type}: the zxid sits at byte 12. */
-const TXN_HEADER_SIZE = 32;
+export const TXN_HEADER_SIZE = 32;
 const TXN_HEADER_ZXID_OFFSET = 12;
 
 /** ZooKeeper's jute.maxbuffer default (0xfffff) plus its 1024-byte extra for txn reads. */

@@ -14,6 +14,8 @@ export interface FsyncInfo {
 export interface TxnLog {
   /** Buffer one txn for the log; bytes are not durable until commit() resolves. zxids must increase. */
   append(txn: LoggedTxn): void;
+  /** append() of a txn already encoded (encodeLoggedTxn's bytes, which carry its zxid): no second encoding. */
+  appendEntry(entry: Uint8Array): void;
   /**
    * Group commit: one write + one fsync covers every txn appended since the last commit.
    * Concurrent callers share the fsync in flight (the next batch starts when it ends).

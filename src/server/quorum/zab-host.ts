@@ -277,7 +277,7 @@ export class ZabHost {
       switch (op.kind) {
         case 'append':
           for (const t of op.txns) {
-            db.txnLog.append(decodeLoggedTxn(Buffer.from(t.data)));
+            db.txnLog.appendEntry(t.data);
             observer?.logAppended?.(t.zxid, t.trace);
             if (this.snapshotPolicy.onTxnLogged()) this.takeSnapshot();
           }

@@ -49,6 +49,20 @@ export function runTxnLogConformance(name: string, open: () => Promise<TxnLogSub
       await log.close();
     });
 
+    it('appendEntry takes a txn already encoded, as append takes it decoded', async () => {
+      const { log } = await open();
+      const txns = range(1n, 12n).map((z) => makeTxn(z));
+      for (const t of txns) {
+        if (t.hdr.zxid % 2n === 0n) log.appendEntry(encodeLoggedTxn(t));
+        else log.append(t);
+      }
+      await log.commit();
+      expect(await collect(log.read(0n))).toEqual(txns);
+      expectCode(() => log.appendEntry(encodeLoggedTxn(makeTxn(12n))), 'ZABLAB_STORAGE_ZXID_ORDER');
+      expectCode(() => log.appendEntry(Buffer.alloc(8)), 'ZABLAB_STORAGE_BAD_ARGUMENT');
+      await log.close();
+    });
+
     it('reads only txns after the given zxid', async () => {
       const { log } = await open();
       await appendAll(log, 1n, 20n);
