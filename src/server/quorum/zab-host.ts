@@ -26,6 +26,7 @@ import {
   setAside,
   writeEpochFile,
   type EpochName,
+  type EpochRead,
 } from '../../storage/index.js';
 import { Peer, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
@@ -89,10 +90,15 @@ export class ZabHost {
     const { layout, log } = opts;
     const { fs, snapDir } = layout;
     let { inputs, plan } = await inspectStorage(layout, log);
-    const epochs = {
+    const epochs: Record<EpochName, EpochRead> = {
       acceptedEpoch: await readEpochFile(fs, snapDir, 'acceptedEpoch', layout.dataDir),
       currentEpoch: await readEpochFile(fs, snapDir, 'currentEpoch', layout.dataDir),
     };
+    const { acceptedEpoch: a, currentEpoch: c } = epochs;
+    if (a.kind === 'ok' && c.kind === 'ok' && a.epoch < c.epoch) {
+      // A leader is accepted before it is current: files that say otherwise were damaged.
+      epochs.acceptedEpoch = { kind: 'damaged', detail: `holds ${a.epoch}, below currentEpoch ${c.epoch}` };
+    }
     const damagedEpochs = (['acceptedEpoch', 'currentEpoch'] as const).filter((n) => epochs[n].kind === 'damaged');
     let recovering = await readRecovering(fs, snapDir);
     if (plan.damage !== null || damagedEpochs.length > 0) {
@@ -124,9 +130,6 @@ export class ZabHost {
     };
     const currentEpoch = epochOr('currentEpoch', epochOf(lastLogged));
     const acceptedEpoch = epochOr('acceptedEpoch', currentEpoch);
-    if (acceptedEpoch < currentEpoch) {
-      throw new Error(`${snapDir}: acceptedEpoch ${acceptedEpoch} is less than currentEpoch ${currentEpoch}; the epoch files are damaged`);
-    }
     // What the peer will vouch for must be on disk: write derived epochs, as ZooKeeper does.
     if (epochs.currentEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'currentEpoch', currentEpoch);
     if (epochs.acceptedEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'acceptedEpoch', acceptedEpoch);
