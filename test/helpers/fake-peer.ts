@@ -113,6 +113,16 @@ export class FakePeer {
     }
   }
 
+  /** Resolves once the acceptor answered the handshake (true), or closed the connection or `timeoutMs` passed (false). */
+  async answered(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (this.frames.some((f) => f.type === 'handshake')) return true;
+      if (this.closed || Date.now() > deadline) return false;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+
   /** Resolves true once the other side closed the connection, false after `timeoutMs`. */
   async closedWithin(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
