@@ -28,7 +28,7 @@ export const PROOF_BYTES = 32;
 
 /** The secret and ZooKeeper's two require switches, as the peer transport uses them. */
 export interface QuorumAuthOptions {
-  /** The shared secret, held as a KeyObject (off the JS heap, never logged). */
+  /** The shared secret, kept as a KeyObject from the moment it is read; never logged. */
   secret: crypto.KeyObject;
   /** quorum.auth.learnerRequireSasl: refuse a peer we dialed that does not prove itself. */
   learnerRequire: boolean;

@@ -38,6 +38,8 @@ export class PeerConnection {
   peerNonce: Buffer | undefined;
   /** Incoming: the dialer's handshake, held until the dialer has proven it (or needs not). */
   hello: Handshake | undefined;
+  /** The first byte received, if any: a TLS record (0x16) on a plaintext port means the peer has sslQuorum and we do not. */
+  firstByte: number | undefined;
   private closed = false;
   private readonly decoder: FrameDecoder;
   private pending: Buffer[] = [];
@@ -148,6 +150,7 @@ export class PeerConnection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.counters.bytesReceived += chunk.length;
+    this.firstByte ??= chunk[0];
     try {
       this.decoder.push(chunk, (frame, wireBytes) => {
         if (!this.closed) this.events.frame(this, frame, wireBytes);

@@ -145,6 +145,8 @@ export const PENDING_INBOUND_MAX = 64;
 const SELF_QUEUE_MAX = 10_000;
 /** Distinct unknown destination ids we warn about (then stay quiet). */
 const UNKNOWN_WARNINGS_MAX = 64;
+/** The first byte of a TLS ClientHello (a handshake record). */
+const TLS_HANDSHAKE_RECORD = 0x16;
 /** A nudge this soon after our connection was established is late, not a sign of staleness (see the top of this file). */
 export const NUDGE_GRACE_MS = 1000;
 
@@ -604,7 +606,9 @@ export class PeerTransport {
     if (this.state !== 'running') return;
     // A probe that connects and leaves is not worth a warning.
     if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
-    const problem = err.code !== undefined && err.code.startsWith('ERR_SSL_') ? err.code : `${err.code ?? 'error'}: ${err.message.split('\n')[0]!.trim()}`;
+    let problem = err.code !== undefined && err.code.startsWith('ERR_SSL_') ? err.code : `${err.code ?? 'error'}: ${err.message.split('\n')[0]!.trim()}`;
+    // Our frames start with a length whose first byte is 0: no TLS record looks like that.
+    if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') problem += '; the peer does not speak TLS: set sslQuorum the same on every server';
     this.refusals.warn('peer connection refused', { channel, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, problem: `TLS: ${problem}` });
   }
 
@@ -864,7 +868,8 @@ export class PeerTransport {
   private onClosed(conn: PeerConnection, reason: string, protocol: PeerProtocolError | undefined): void {
     if (this.state === 'closed') return;
     if (protocol !== undefined) {
-      this.refusals.warn('peer connection dropped: protocol error', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, reason: protocol.reason, problem: protocol.message });
+      const hint = !conn.established && conn.firstByte === TLS_HANDSHAKE_RECORD ? '; it speaks TLS: set sslQuorum the same on every server' : '';
+      this.refusals.warn('peer connection dropped: protocol error', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, reason: protocol.reason, problem: protocol.message + hint });
     }
     if (conn.direction === 'in' && !conn.established) {
       this.pendingInbound.get(conn.channel)!.release(conn);

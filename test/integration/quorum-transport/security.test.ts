@@ -237,6 +237,17 @@ describe('quorum TLS', () => {
     await waitFor(() => refusals(two).some((l) => l.includes('names neither 127.0.0.1')), 'the refusal');
   });
 
+  test('a server with sslQuorum among servers without it connects to nobody, and both sides say why', async () => {
+    const peers = await addresses([1, 2, 3]);
+    nodes = [new Node(1, peers, {}), new Node(2, peers, {}), new Node(3, peers, { security: { tls: tlsOf() } })];
+    const [one, , three] = nodes as [Node, Node, Node];
+    await Promise.all(nodes.map((n) => n.transport.start()));
+    const hint = 'set sslQuorum the same on every server';
+    await waitFor(() => one.warnings().some((l) => l.includes(hint)) && three.warnings().some((l) => l.includes(hint)), 'a hint on both sides');
+    expect(three.transport.stats().connections).toBe(0);
+    expect(one.from(3)).toEqual([]);
+  });
+
   test('with hostnameVerification the dialer refuses a certificate for another host; without it the link comes up', async () => {
     const elsewhere = await ca.issueServer({ hosts: ['zk9.example.com'] });
     const wrongName = { key: elsewhere.keyPem, cert: elsewhere.certPem };
