@@ -74,6 +74,25 @@ export const SUPPORTED_KEYS = {
   'ssl.quorum.keyStore.passwordPath': ['zookeeper.ssl.quorum.keyStore.passwordPath'],
   'ssl.quorum.trustStore.location': ['zookeeper.ssl.quorum.trustStore.location'],
   'ssl.quorum.trustStore.type': ['zookeeper.ssl.quorum.trustStore.type'],
+  // A PEM trust store has no password; ZooKeeper does not use one either.
+  'ssl.quorum.trustStore.password': ['zookeeper.ssl.quorum.trustStore.password'],
+  'ssl.quorum.trustStore.passwordPath': ['zookeeper.ssl.quorum.trustStore.passwordPath'],
+  // Quorum TLS: ZooKeeper's QuorumX509Util keys. crl, ocsp, sslQuorumReloadCertFiles and
+  // portUnification are accepted only as false, clientAuth only as need (see config.ts).
+  sslQuorum: ['zookeeper.sslQuorum'],
+  'ssl.quorum.hostnameVerification': ['zookeeper.ssl.quorum.hostnameVerification'],
+  'ssl.quorum.protocol': ['zookeeper.ssl.quorum.protocol'],
+  'ssl.quorum.enabledProtocols': ['zookeeper.ssl.quorum.enabledProtocols'],
+  'ssl.quorum.clientAuth': ['zookeeper.ssl.quorum.clientAuth'],
+  'ssl.quorum.crl': ['zookeeper.ssl.quorum.crl'],
+  'ssl.quorum.ocsp': ['zookeeper.ssl.quorum.ocsp'],
+  sslQuorumReloadCertFiles: [],
+  portUnification: [],
+  // Quorum authentication: ZooKeeper's QuorumAuth switches; the shared secret's file is zablab's (ZooKeeper reads JAAS).
+  'quorum.auth.enableSasl': [],
+  'quorum.auth.learnerRequireSasl': [],
+  'quorum.auth.serverRequireSasl': [],
+  'quorum.auth.secretFile': [],
   extendedTypesEnabled: ['zookeeper.extendedTypesEnabled'],
   syncEnabled: ['zookeeper.observer.syncEnabled'],
   skipACL: ['zookeeper.skipACL'],
@@ -134,7 +153,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'DigestAuthenticationProvider.enabled', 'DigestAuthenticationProvider.digestAlg',
   'IPAuthenticationProvider.usexforwardedfor', 'X509AuthenticationProvider.superUser', 'superUser',
   'ensembleAuthName', 'sessionRequireClientSASLAuth', 'enforce.auth.enabled', 'enforce.auth.schemes',
-  'sslQuorum', 'sslQuorumReloadCertFiles', 'portUnification', 'client.certReload', 'client.portUnification',
+  'client.certReload', 'client.portUnification',
   'authProvider', 'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
   'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
   'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
@@ -144,9 +163,7 @@ export const IGNORED_KEYS: readonly string[] = [
   'znode.container.maxPerMinute', 'znode.container.maxNeverUsedIntervalMs', 'messageTracker.BufferSize',
   'messageTracker.Enabled', 'admin.rateLimiterIntervalInMS', 'admin.snapshot.enabled', 'admin.restore.enabled',
   'admin.portUnification', 'admin.idleTimeout', 'admin.commandURL',
-  'quorum.auth.enableSasl', 'quorum.auth.learnerRequireSasl', 'quorum.auth.serverRequireSasl',
-  'quorum.auth.learner.saslLoginContext', 'quorum.auth.server.saslLoginContext',
-  'quorum.auth.kerberos.servicePrincipal', 'quorum.cnxn.threads.size', 'jvm.pause.monitor',
+  'quorum.cnxn.threads.size', 'jvm.pause.monitor',
   'jvm.pause.sleep.time.ms', 'jvm.pause.warn-threshold.ms', 'jvm.pause.info-threshold.ms',
   'metricsProvider.className', 'oraclePath', 'datadir.autocreate', 'db.autocreate', 'closeSessionTxn.enabled',
   'intBufferStartingSizeBytes', 'allowSaslFailedClients', 'sasl.client.canonicalize.hostname',
@@ -154,12 +171,29 @@ export const IGNORED_KEYS: readonly string[] = [
 
 /**
  * Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`,
- * `ssl.keyStore.location`, ...); the `ssl.quorum.*` keys the AdminServer reads are supported above.
+ * `ssl.keyStore.location`, ...); `ssl.quorum.*` is not among them (QUORUM_SECURITY_PREFIXES).
  */
 export const IGNORED_PREFIXES: readonly string[] = [
   'metricsProvider.', 'authProvider.', 'superUser.', 'ssl.', 'zookeeper.ssl.', 'zookeeper.superUser.',
   'zookeeper.authProvider.',
 ];
+
+/**
+ * Quorum security keys zablab does not implement. Ignoring one could leave the peer ports
+ * open where the operator asked for them to be closed, so the server refuses to start (fail
+ * closed). Also refused as `zookeeper.<key>`.
+ */
+export const REJECTED_QUORUM_SECURITY_KEYS: ReadonlyMap<string, string> = new Map([
+  ['ssl.quorum.ciphersuites', "zablab's quorum TLS offers Node's default suites (TLS 1.3, and ECDHE with AES-GCM or ChaCha20 on TLS 1.2); remove this line"],
+  ['ssl.quorum.context.supplier.class', 'zablab reads its quorum TLS material from the PEM files ssl.quorum.keyStore.location and ssl.quorum.trustStore.location; there is no Java SSLContext supplier'],
+  ['ssl.quorum.handshakeDetectionTimeoutMillis', 'belongs to port unification (TLS and plaintext on one port), which zablab does not implement; remove this line'],
+  ['quorum.auth.learner.saslLoginContext', 'zablab reads the quorum secret from quorum.auth.secretFile, not from a JAAS login context; remove this line'],
+  ['quorum.auth.server.saslLoginContext', 'zablab reads the quorum secret from quorum.auth.secretFile, not from a JAAS login context; remove this line'],
+  ['quorum.auth.kerberos.servicePrincipal', "zablab's quorum authentication is a shared secret (quorum.auth.secretFile); Kerberos is not implemented"],
+]);
+
+/** Families of quorum security keys: any member zablab does not implement is refused, as above. */
+export const QUORUM_SECURITY_PREFIXES: readonly string[] = ['ssl.quorum.', 'quorum.auth.'];
 
 /** ZooKeeper keys zablab refuses: ignoring them would silently change what the ensemble is. */
 export const REJECTED_KEYS: ReadonlyMap<string, string> = new Map([
@@ -195,6 +229,8 @@ export function classifyKey(key: string): KeyClass {
   const canonical = aliasToCanonical.get(key);
   if (canonical !== undefined) return { kind: 'supported', key: canonical };
   if (key.startsWith('server.')) return { kind: 'server' };
+  const quorumSecurity = quorumSecurityRefusal(key);
+  if (quorumSecurity !== undefined) return { kind: 'rejected', reason: quorumSecurity };
   if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) {
     const instead = DOCUMENTED_ONLY_KEYS.get(key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key);
     return instead === undefined ? { kind: 'ignored' } : { kind: 'ignored', instead };
@@ -208,9 +244,21 @@ export function classifyKey(key: string): KeyClass {
   return suggestion === undefined ? { kind: 'unknown' } : { kind: 'unknown', suggestion };
 }
 
+/** Why a quorum security key is refused, or undefined when `key` is not one. */
+function quorumSecurityRefusal(key: string): string | undefined {
+  const bare = key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key;
+  const known = REJECTED_QUORUM_SECURITY_KEYS.get(bare);
+  if (known !== undefined) return known;
+  if (!QUORUM_SECURITY_PREFIXES.some((p) => bare.startsWith(p))) return undefined;
+  if (bare !== key && aliasToCanonical.has(bare)) return `ZooKeeper never reads this spelling; write ${bare}`;
+  const near = suggestKey(bare);
+  const hint = near === undefined || near === key ? '' : ` (did you mean ${near}?)`;
+  return `zablab does not implement this quorum security setting${hint}, and ignoring it could leave the peer ports open; remove it`;
+}
+
 /** Every spelling the parser knows, for suggestions. */
 function knownSpellings(): string[] {
-  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), 'server.1'];
+  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), ...REJECTED_QUORUM_SECURITY_KEYS.keys(), 'server.1'];
 }
 
 /** Longest key considered for suggestions: edit distance is quadratic and keys are short. */

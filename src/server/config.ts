@@ -34,6 +34,10 @@ export interface StoreSpec {
   passwordPath?: string;
 }
 
+/** TLS versions the peer channels may use; older ones are refused. */
+export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
+export type TlsVersion = (typeof TLS_VERSIONS)[number];
+
 export interface ZabConfig {
   /** The file this came from, when loaded from a file. */
   configPath?: string;
@@ -123,6 +127,20 @@ export interface ZabConfig {
   adminNeedClientAuth: boolean;
   sslQuorumKeyStore?: StoreSpec;
   sslQuorumTrustStore?: StoreSpec;
+  /** sslQuorum: both peer channels speak TLS, each side showing a certificate the other's trust store trusts. */
+  sslQuorum: boolean;
+  /** ssl.quorum.hostnameVerification: a peer's certificate must name its host from server.N (or, for one that dialed us, its address). */
+  sslQuorumHostnameVerification: boolean;
+  /** TLS versions the peer channels accept (ssl.quorum.protocol / ssl.quorum.enabledProtocols). */
+  sslQuorumProtocols: TlsVersion[];
+  /** quorum.auth.enableSasl: prove knowledge of the quorum secret on every peer connection this server dials and answer the proofs of those it accepts. */
+  quorumAuthEnableSasl: boolean;
+  /** quorum.auth.learnerRequireSasl: refuse a peer we dialed that does not prove it knows the secret. */
+  quorumAuthLearnerRequireSasl: boolean;
+  /** quorum.auth.serverRequireSasl: refuse a peer that dialed us and does not prove it knows the secret. */
+  quorumAuthServerRequireSasl: boolean;
+  /** quorum.auth.secretFile (absolute): the shared secret; read and checked when the server starts. */
+  quorumAuthSecretFile?: string;
   extendedTypesEnabled: boolean;
   /** Observers log and snapshot like participants. */
   syncEnabled: boolean;
@@ -206,6 +224,12 @@ interface Entry {
   key: string;
   value: string;
   line: number;
+}
+
+/** ssl.quorum.keyStore.* and ssl.quorum.trustStore.*, parsed once for the HTTP face and the peers. */
+interface Stores {
+  keyStore: StoreSpec | undefined;
+  trustStore: StoreSpec | undefined;
 }
 
 /** Reads a zoo.cfg and `<dataDir>/myid`. */
@@ -316,7 +340,9 @@ class ConfigParser {
     const adminServerPort = this.int('admin.serverPort', { min: 1, max: 65535, unit: 'TCP port' }) ?? DEFAULT_ADMIN_SERVER_PORT;
     const adminServerAddress = this.host('admin.serverAddress') ?? DEFAULT_ADMIN_SERVER_ADDRESS;
     this.checkOwnPorts(servers, serverId, standalone, clientPort, adminEnableServer ? adminServerPort : undefined);
-    const admin = this.adminSecurity();
+    const stores = { keyStore: this.store('keyStore'), trustStore: this.store('trustStore') };
+    const admin = this.adminSecurity(stores);
+    const quorumSecurity = this.quorumSecurity(stores, standalone);
 
     const cfg: ZabConfig = {
       serverId,
@@ -360,6 +386,7 @@ class ConfigParser {
       adminServerAddress,
       adminServerPort,
       ...admin,
+      ...quorumSecurity,
       extendedTypesEnabled,
       syncEnabled: this.bool('syncEnabled') ?? true,
       skipACL: this.yesNo('skipACL') ?? false,
@@ -592,7 +619,7 @@ class ConfigParser {
 
   // ---- the HTTP face's credentials and TLS ------------------------------------------------
 
-  private adminSecurity(): Pick<
+  private adminSecurity(stores: Stores): Pick<
     ZabConfig,
     'adminTokenFile' | 'adminAuthEnabled' | 'adminAllowedHosts' | 'adminForceHttps' | 'adminNeedClientAuth' | 'sslQuorumKeyStore' | 'sslQuorumTrustStore'
   > {
@@ -609,8 +636,7 @@ class ConfigParser {
       }
       out.adminTokenFile = tokenFile;
     }
-    const keyStore = this.store('keyStore');
-    const trustStore = this.store('trustStore');
+    const { keyStore, trustStore } = stores;
     if (keyStore !== undefined) out.sslQuorumKeyStore = keyStore;
     if (trustStore !== undefined) out.sslQuorumTrustStore = trustStore;
     if (out.adminForceHttps && keyStore === undefined) {
@@ -623,6 +649,100 @@ class ConfigParser {
       if (trustStore === undefined) throw this.error(e, 'is true, but ssl.quorum.trustStore.location is not set; name the PEM file with the CA certificates clients are checked against');
     }
     return out;
+  }
+
+  // ---- the peers' TLS and authentication ---------------------------------------------------
+
+  /**
+   * sslQuorum and quorum.auth.*, with ZooKeeper's rules between the switches. Everything a
+   * switch needs must be named here: a server asked to secure its peers that cannot do so
+   * does not start (it would otherwise serve them open).
+   */
+  private quorumSecurity(stores: Stores, standalone: boolean): Pick<
+    ZabConfig,
+    | 'sslQuorum'
+    | 'sslQuorumHostnameVerification'
+    | 'sslQuorumProtocols'
+    | 'quorumAuthEnableSasl'
+    | 'quorumAuthLearnerRequireSasl'
+    | 'quorumAuthServerRequireSasl'
+    | 'quorumAuthSecretFile'
+  > {
+    const sslQuorum = this.bool('sslQuorum') ?? false;
+    if (sslQuorum) {
+      const e = this.supported.get('sslQuorum')!;
+      if (stores.keyStore === undefined) throw this.error(e, "is true, but ssl.quorum.keyStore.location is not set; name the PEM file with this server's private key and certificate chain");
+      if (stores.trustStore === undefined) throw this.error(e, 'is true, but ssl.quorum.trustStore.location is not set; name the PEM file with the CA certificates peers are checked against');
+    }
+    for (const key of ['sslQuorumReloadCertFiles', 'portUnification', 'ssl.quorum.crl', 'ssl.quorum.ocsp'] as const) this.mustBeOff(key);
+    const clientAuth = this.supported.get('ssl.quorum.clientAuth');
+    if (clientAuth !== undefined && clientAuth.value.trim().toLowerCase() !== 'need') {
+      throw this.error(clientAuth, `must be need, got "${clientAuth.value}": zablab's quorum TLS always asks the dialing peer for a certificate (ZooKeeper's default); remove the line or write need`);
+    }
+    const enable = this.bool('quorum.auth.enableSasl') ?? false;
+    const learnerRequire = this.bool('quorum.auth.learnerRequireSasl') ?? false;
+    const serverRequire = this.bool('quorum.auth.serverRequireSasl') ?? false;
+    // ZooKeeper's QuorumPeerConfig refuses the same combinations.
+    if (!enable && (learnerRequire || serverRequire)) {
+      const e = this.supported.get(serverRequire ? 'quorum.auth.serverRequireSasl' : 'quorum.auth.learnerRequireSasl')!;
+      throw this.error(e, 'is true, but quorum.auth.enableSasl is not; set quorum.auth.enableSasl=true and quorum.auth.secretFile');
+    }
+    if (serverRequire && !learnerRequire) {
+      throw this.error(this.supported.get('quorum.auth.serverRequireSasl')!, 'is true, but quorum.auth.learnerRequireSasl is not: this server could not join peers that require it; set both');
+    }
+    const secretFile = this.filePath('quorum.auth.secretFile');
+    if (enable && secretFile === undefined) {
+      throw this.error(this.supported.get('quorum.auth.enableSasl')!, 'is true, but quorum.auth.secretFile is not set; name the file (mode 600) that holds the secret every server of the ensemble shares');
+    }
+    if (!enable && secretFile !== undefined) {
+      throw this.error(this.supported.get('quorum.auth.secretFile')!, 'is set, but quorum.auth.enableSasl is not true; set quorum.auth.enableSasl=true (and the two require switches) or remove quorum.auth.secretFile');
+    }
+    if (enable && !serverRequire && !standalone) {
+      this.warn(
+        this.supported.get('quorum.auth.enableSasl')!,
+        'quorum.auth.enableSasl=true without quorum.auth.serverRequireSasl=true still accepts peers that do not authenticate (ZooKeeper\'s rolling-upgrade mode); set quorum.auth.learnerRequireSasl=true and quorum.auth.serverRequireSasl=true on every server',
+      );
+    }
+    const out: ReturnType<ConfigParser['quorumSecurity']> = {
+      sslQuorum,
+      sslQuorumHostnameVerification: this.bool('ssl.quorum.hostnameVerification') ?? true,
+      sslQuorumProtocols: this.tlsProtocols(),
+      quorumAuthEnableSasl: enable,
+      quorumAuthLearnerRequireSasl: learnerRequire,
+      quorumAuthServerRequireSasl: serverRequire,
+    };
+    if (secretFile !== undefined) out.quorumAuthSecretFile = secretFile;
+    return out;
+  }
+
+  /** A ZooKeeper switch zablab does not implement: false is what it does anyway, true would be a promise it cannot keep. */
+  private mustBeOff(key: 'sslQuorumReloadCertFiles' | 'portUnification' | 'ssl.quorum.crl' | 'ssl.quorum.ocsp'): void {
+    if (this.bool(key) !== true) return;
+    const why: Record<typeof key, string> = {
+      sslQuorumReloadCertFiles: 'zablab reads the quorum key and trust stores once, at start; restart a server to load new certificates',
+      portUnification: 'a zablab quorum port speaks TLS (sslQuorum=true) or plaintext, never both',
+      'ssl.quorum.crl': 'zablab does not check certificate revocation lists; revoke by replacing the CA in the trust stores',
+      'ssl.quorum.ocsp': 'zablab does not check OCSP; revoke by replacing the CA in the trust stores',
+    };
+    throw this.error(this.supported.get(key)!, `is true, which zablab does not implement: ${why[key]}; remove the line or set it to false`);
+  }
+
+  /** ssl.quorum.enabledProtocols, else ssl.quorum.protocol alone (ZooKeeper's rule), else TLS 1.2 and 1.3. */
+  private tlsProtocols(): TlsVersion[] {
+    const enabled = this.supported.get('ssl.quorum.enabledProtocols');
+    const protocol = this.supported.get('ssl.quorum.protocol');
+    const e = enabled ?? protocol;
+    if (e === undefined) return [...TLS_VERSIONS];
+    const out = new Set<TlsVersion>();
+    for (const raw of e.value.split(',').map((v) => v.trim()).filter((v) => v !== '')) {
+      // Java's generic "TLS" context negotiates the newest version both sides have.
+      if (raw === 'TLS' && e === protocol) return [...TLS_VERSIONS];
+      const v = TLS_VERSIONS.find((t) => t === raw);
+      if (v === undefined) throw this.error(e, `names "${raw}"; zablab's quorum TLS speaks ${TLS_VERSIONS.join(' and ')} only`);
+      out.add(v);
+    }
+    if (out.size === 0) throw this.error(e, `must name ${TLS_VERSIONS.join(' and/or ')}`);
+    return TLS_VERSIONS.filter((v) => out.has(v));
   }
 
   /** A file path value, made absolute (relative paths against the current directory, as dataDir). */
@@ -1049,6 +1169,13 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   adminNeedClientAuth: { key: 'admin.needClientAuth', render: str },
   sslQuorumKeyStore: { key: 'ssl.quorum.keyStore', render: (v: StoreSpec) => renderStore('keyStore', v) },
   sslQuorumTrustStore: { key: 'ssl.quorum.trustStore', render: (v: StoreSpec) => renderStore('trustStore', v) },
+  sslQuorum: { key: 'sslQuorum', render: str },
+  sslQuorumHostnameVerification: { key: 'ssl.quorum.hostnameVerification', render: str },
+  sslQuorumProtocols: { key: 'ssl.quorum.enabledProtocols', render: (v: TlsVersion[]) => v.join(',') },
+  quorumAuthEnableSasl: { key: 'quorum.auth.enableSasl', render: str },
+  quorumAuthLearnerRequireSasl: { key: 'quorum.auth.learnerRequireSasl', render: str },
+  quorumAuthServerRequireSasl: { key: 'quorum.auth.serverRequireSasl', render: str },
+  quorumAuthSecretFile: { key: 'quorum.auth.secretFile', render: str },
   extendedTypesEnabled: { key: 'extendedTypesEnabled', render: str },
   syncEnabled: { key: 'syncEnabled', render: str },
   skipACL: { key: 'skipACL', render: yesNo },

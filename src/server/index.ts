@@ -5,6 +5,7 @@ import { loadAdminCredentials } from './http/credentials.js';
 import type { Logger } from './log.js';
 import { exitProcess } from './server-shell.js';
 import { startStandalone, type RunningServer } from './standalone.js';
+import { loadQuorumSecurity } from './quorum/quorum-credentials.js';
 import { startQuorum } from './quorum/quorum-host.js';
 
 export type { RunningServer } from './standalone.js';
@@ -17,13 +18,14 @@ export type { FatalHandler } from './fatal.js';
 
 /**
  * Start a server as the config says (standalone when it lists no `server.N`). The HTTP face's
- * credentials are read first: a bad token or key file stops the start before anything binds.
+ * and the peers' credentials are read first: a bad token, secret or key file stops the start
+ * before anything binds.
  * When the server must stop on its own (a fatal storage error), `onFatal` is called once it
  * has closed what it could; the default ends the process with ZooKeeper's exit code for it.
  */
 export async function startServer(config: ZabConfig, opts: { log: Logger; onFatal?: FatalHandler }): Promise<RunningServer> {
   const onFatal = opts.onFatal ?? exitProcess;
   const admin = config.adminEnableServer ? loadAdminCredentials(config) : null;
-  if (!config.standalone) return startQuorum(config, opts.log, { onFatal, admin });
+  if (!config.standalone) return startQuorum(config, opts.log, { onFatal, admin }, loadQuorumSecurity(config));
   return startStandalone(config, opts.log, { onFatal, admin });
 }

@@ -120,10 +120,16 @@ describe("each server's zoo.cfg", () => {
     expect(voter.warnings).toEqual([]);
     // The HTTP face's token is the project's admin-token, mounted here.
     expect(voter.adminTokenFile).toBe('/conf/admin-token');
+    // Peers prove the project's quorum-secret to each other, both ways.
+    expect(voter).toMatchObject({ quorumAuthEnableSasl: true, quorumAuthLearnerRequireSasl: true, quorumAuthServerRequireSasl: true, quorumAuthSecretFile: '/conf/quorum-secret' });
     const observer = parse(renderComposeZooCfg(servers, servers[3]!, {}), 4);
     expect(observer.peerType).toBe('observer');
-    const open = parse(renderComposeZooCfg(servers, servers[0]!, { 'admin.auth.enabled': 'false' }, false), 1);
-    expect([open.adminTokenFile, open.adminAuthEnabled]).toEqual([undefined, false]);
+    expect(observer.quorumAuthSecretFile).toBe('/conf/quorum-secret');
+    const open = parse(
+      renderComposeZooCfg(servers, servers[0]!, { 'admin.auth.enabled': 'false', 'quorum.auth.enableSasl': 'false' }, { adminToken: false, quorumSecret: false }),
+      1,
+    );
+    expect([open.adminTokenFile, open.adminAuthEnabled, open.quorumAuthEnableSasl, open.quorumAuthSecretFile]).toEqual([undefined, false, false, undefined]);
   });
 
   it('one voter alone runs standalone; one voter with observers runs a quorum of one', () => {
@@ -131,6 +137,7 @@ describe("each server's zoo.cfg", () => {
     const [only] = composeServers(alone);
     const standalone = parse(renderComposeZooCfg([only!], only!, {}), 1);
     expect(standalone.standalone).toBe(true);
+    expect(standalone.quorumAuthEnableSasl).toBe(false); // no peers to authenticate
     expect(standalone.clientPort).toBe(2181);
     const withObservers = spec({ voters: 1, observers: 2, clientPorts: [2181, 2182, 2183], httpPorts: [8080, 8081, 8082] });
     const servers = composeServers(withObservers);
@@ -157,6 +164,7 @@ describe('the compose document', () => {
       { type: 'bind', source: './zk3/myid', target: '/data/myid', read_only: true },
       { type: 'volume', source: 'zk3-data', target: '/data' },
       { type: 'bind', source: './admin-token', target: '/conf/admin-token', read_only: true },
+      { type: 'bind', source: './quorum-secret', target: '/conf/quorum-secret', read_only: true },
     ]);
     expect(zk3.networks).toEqual({ default: {}, peers: { aliases: ['zk3-peer'] } });
     expect(doc.networks['peers']?.internal).toBe(true);
@@ -225,19 +233,29 @@ describe('the compose directory', () => {
     expect(w.dashboards).toEqual(['a.json', 'b.json']);
     // The token: private to the servers' uid, ignored by git, in no other file.
     expect(w.adminTokenFile).toBe(path.join(out, 'admin-token'));
-    const token = fs.statSync(w.adminTokenFile!);
-    expect(token.mode & 0o777).toBe(0o600);
-    if (process.getuid?.() === 0) expect(token.uid).toBe(1000);
-    else expect(w.warnings).toEqual([expect.stringMatching(/servers run as uid 1000 .* chown 1000/)]);
-    expect(fs.readFileSync(path.join(out, '.gitignore'), 'utf8')).toContain('/admin-token\n');
+    // So is the quorum secret the servers authenticate each other with.
+    expect(w.quorumSecretFile).toBe(path.join(out, 'quorum-secret'));
+    for (const file of [w.adminTokenFile!, w.quorumSecretFile!]) {
+      const st = fs.statSync(file);
+      expect(st.mode & 0o777).toBe(0o600);
+      if (process.getuid?.() === 0) expect(st.uid).toBe(1000);
+    }
+    if (process.getuid?.() !== 0) {
+      expect(w.warnings).toEqual([expect.stringMatching(/admin-token belongs .* servers run as uid 1000 .* chown 1000/), expect.stringMatching(/quorum-secret belongs .* chown 1000/)]);
+    }
+    expect(fs.readFileSync(path.join(out, '.gitignore'), 'utf8')).toContain('/admin-token\n/quorum-secret\n');
     const secret = fs.readFileSync(w.adminTokenFile!, 'utf8').trim();
+    const quorumSecret = fs.readFileSync(w.quorumSecretFile!, 'utf8').trim();
     expect(secret.length).toBeGreaterThanOrEqual(32);
+    expect(quorumSecret.length).toBeGreaterThanOrEqual(32);
+    expect(quorumSecret).not.toBe(secret);
     if (process.getuid?.() === 0) expect(w.warnings).toEqual([]);
     expect(fs.readFileSync(path.join(out, 'zk4/myid'), 'utf8')).toBe('4\n');
     for (const f of w.files) {
       expect(fs.statSync(path.join(out, f)).mode & 0o777, f).toBe(0o644);
       expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toContain(out);
       expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toContain(secret);
+      expect(fs.readFileSync(path.join(out, f), 'utf8'), f).not.toContain(quorumSecret);
     }
     const sources = YAML.parse(fs.readFileSync(path.join(out, 'grafana/provisioning/datasources/zablab.yml'), 'utf8')) as { datasources: { type: string; url: string; isDefault?: boolean }[] };
     expect(sources.datasources.find((d) => d.isDefault === true)).toMatchObject({ type: 'prometheus', url: 'http://prometheus:9090' });
@@ -250,10 +268,13 @@ describe('the compose directory', () => {
     writeComposeDir(out, spec(), { dashboardsDir: tmp() });
     fs.writeFileSync(path.join(out, '.env'), 'KEEP=1\n');
     const token = fs.readFileSync(path.join(out, 'admin-token'), 'utf8');
+    const quorumSecret = fs.readFileSync(path.join(out, 'quorum-secret'), 'utf8');
     const w = writeComposeDir(out, spec({ voters: 3, observers: 0, clientPorts: [2181, 2182, 2183], httpPorts: [8080, 8081, 8082] }), { dashboardsDir: tmp() });
     expect(fs.existsSync(path.join(out, 'zk4'))).toBe(false);
     // The token outlives a re-run: scripts that hold it keep working.
     expect(fs.readFileSync(path.join(out, 'admin-token'), 'utf8')).toBe(token);
+    // The quorum secret too: a server restarted from the earlier run still knows its peers.
+    expect(fs.readFileSync(path.join(out, 'quorum-secret'), 'utf8')).toBe(quorumSecret);
     expect(fs.readFileSync(path.join(out, '.env'), 'utf8')).toBe('KEEP=1\n');
     expect(w.warnings).toContainEqual(expect.stringMatching(/no dashboards in .*zablab dashboards/));
     const foreign = tmp();
@@ -271,6 +292,19 @@ describe('zablab compose (the command)', () => {
     expect(r.stdout).toContain('docker compose up -d');
     expect(r.stderr).toMatch(/warning: no dashboards/);
     expect(fs.readFileSync(path.join(out, 'zk2/zoo.cfg'), 'utf8')).toContain('snapCount=1000\n');
+    expect(r.stdout).toContain(`peers: authenticated with the secret in ${path.join(out, 'quorum-secret')}`);
+  });
+
+  it("--peer-security none leaves the peers open, as ZooKeeper's default, and says so", async () => {
+    const out = path.join(tmp(), 'c');
+    const r = await cli(['compose', '--voters', '3', '--out', out, '--peer-security', 'none', '--dashboards', tmp()]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('peers: open');
+    const cfg = parseConfig(fs.readFileSync(path.join(out, 'zk1/zoo.cfg'), 'utf8'), { readMyid: () => '1' });
+    expect([cfg.quorumAuthEnableSasl, cfg.quorumAuthSecretFile]).toEqual([false, undefined]);
+    expect(fs.existsSync(path.join(out, 'quorum-secret'))).toBe(false);
+    const doc = YAML.parse(fs.readFileSync(path.join(out, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { volumes: { source: string }[] }> };
+    expect(doc.services['zk1']!.volumes.map((v) => v.source)).not.toContain('./quorum-secret');
   });
 
   it('usage mistakes exit 2 with a message that names the option', async () => {
@@ -280,6 +314,8 @@ describe('zablab compose (the command)', () => {
     expect(await cli(['compose', '--voters', '3', '--out', out, '--set', 'dataDir=/x'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/dataDir is set by the compose layout/) as unknown });
     expect(await cli(['compose', '--voters', '3', '--out', out, '--set', 'novalue'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/"novalue" is not key=value/) as unknown });
     expect(await cli(['compose', '--voters', '3', '--out', out, '--client-port', '65534'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/client port 65536/) as unknown });
+    expect(await cli(['compose', '--voters', '3', '--out', out, '--peer-security', 'tls'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/--peer-security must be secret or none/) as unknown });
+    expect(await cli(['compose', '--voters', '3', '--out', out, '--set', 'quorum.auth.secretFile=/s'])).toMatchObject({ code: 2, stderr: expect.stringMatching(/quorum.auth.secretFile is set by the compose layout/) as unknown });
     expect(fs.existsSync(out)).toBe(false);
   });
 
@@ -287,9 +323,10 @@ describe('zablab compose (the command)', () => {
     const committed = path.join(REPO, 'compose');
     const fresh = path.join(tmp(), 'compose');
     expect((await cli(['compose', '--voters', '3', '--observers', '1', '--out', fresh])).code).toBe(0);
-    // admin-token is a secret of each directory (git ignores it): never the same, never committed.
+    // admin-token and quorum-secret are secrets of each directory (git ignores them): never the same, never committed.
+    const secrets = new Set(['admin-token', 'quorum-secret']);
     const list = (root: string): string[] =>
-      (fs.readdirSync(root, { recursive: true, withFileTypes: false }) as string[]).filter((f) => f !== 'admin-token' && fs.statSync(path.join(root, f)).isFile()).sort();
+      (fs.readdirSync(root, { recursive: true, withFileTypes: false }) as string[]).filter((f) => !secrets.has(f) && fs.statSync(path.join(root, f)).isFile()).sort();
     expect(list(committed)).toEqual(list(fresh));
     for (const f of list(fresh)) {
       expect(fs.readFileSync(path.join(committed, f), 'utf8'), `compose/${f} is stale: run \`zablab compose --voters 3 --observers 1 --out compose\``).toBe(fs.readFileSync(path.join(fresh, f), 'utf8'));

@@ -30,6 +30,9 @@ export const composeCommand: CliCommand = {
     "data source and this package's dashboards, :3000), the OpenTelemetry Collector (the servers'",
     'OTLP spans) and Jaeger (:16686). Then: docker build -t <image> . && cd DIR && docker compose up -d',
     '(Compose v1: docker-compose up -d). Running it again over its own output replaces it.',
+    "The servers authenticate each other with a secret it writes to DIR/quorum-secret (mode 600, kept",
+    "on re-runs, git-ignored; quorum.auth.* in every zoo.cfg); --peer-security none leaves the peers",
+    "open, as ZooKeeper's default does.",
   ].join('\n'),
   options: {
     voters: { type: 'string', short: 'v', valueName: '<V>', description: `voting members (1 to ${MAX_COMPOSE_SERVERS})`, required: true },
@@ -42,6 +45,7 @@ export const composeCommand: CliCommand = {
     bind: { type: 'string', valueName: '<address>', description: `host address the ports are published on (default ${DEFAULT_BIND_ADDRESS})` },
     'servers-only': { type: 'boolean', description: 'only the zablab servers: no Prometheus, Grafana, Collector or Jaeger' },
     dashboards: { type: 'string', valueName: '<DIR>', description: "where the dashboards' JSON files are (default: this package's dashboards/)" },
+    'peer-security': { type: 'string', valueName: '<secret|none>', description: 'how the servers authenticate each other (default secret)' },
   },
   run: runCompose,
 };
@@ -52,7 +56,7 @@ async function runCompose(args: ParsedArgs, io: CliIO): Promise<number> {
   const total = voters + observers;
   const clientBase = intOption(args, 'client-port', 1, 65_535) ?? DEFAULT_CLIENT_PORT_BASE;
   const adminBase = intOption(args, 'admin-port', 1, 65_535) ?? DEFAULT_ADMIN_PORT_BASE;
-  const config = zooCfgOverrides(args, HELP);
+  const config = peerSecurityConfig(args, zooCfgOverrides(args, HELP));
   const spec: ComposeSpec = {
     voters,
     observers,
@@ -81,9 +85,28 @@ async function runCompose(args: ParsedArgs, io: CliIO): Promise<number> {
   ];
   if (spec.stack) lines.push(`  dashboards: ${written.dashboards.length === 0 ? 'none' : written.dashboards.join(', ')}`);
   if (written.adminTokenFile !== null) lines.push(`  HTTP token: ${written.adminTokenFile} (REST, /v1/faults and session commands: Authorization: Bearer <token>)`);
+  if (written.quorumSecretFile !== null) lines.push(`  peers: authenticated with the secret in ${written.quorumSecretFile} (quorum.auth.*)`);
+  else if (total > 1) lines.push('  peers: open (anyone who reaches the quorum and election ports is taken for a member)');
   lines.push('', 'next:', `  docker build -t ${spec.image} .          # in the zablab source tree`, `  cd ${args.string('out')!} && docker compose up -d   # Compose v1: docker-compose up -d`);
   io.stdout(lines.join('\n') + '\n');
   return 0;
+}
+
+/**
+ * --peer-security: `secret` (the default) or `none`, which is quorum.auth.enableSasl=false in
+ * every zoo.cfg. TLS between containers needs certificates for their peer names: set sslQuorum
+ * and the ssl.quorum stores with --set.
+ */
+function peerSecurityConfig(args: ParsedArgs, config: Record<string, string>): Record<string, string> {
+  const mode = args.string('peer-security')?.trim().toLowerCase();
+  if (mode === undefined || mode === 'secret') {
+    if (mode === 'secret' && config['quorum.auth.enableSasl']?.toLowerCase() === 'false') {
+      throw new UsageError('--peer-security secret and --set quorum.auth.enableSasl=false contradict each other; keep one', HELP);
+    }
+    return config;
+  }
+  if (mode === 'none') return { ...config, 'quorum.auth.enableSasl': 'false' };
+  throw new UsageError(`--peer-security must be secret or none, got "${args.string('peer-security')}" (for TLS, set sslQuorum and the ssl.quorum stores with --set)`, HELP);
 }
 
 function intOption(args: ParsedArgs, name: string, min: number, max: number): number | undefined {

@@ -13,6 +13,9 @@ import {
   ensembleSignal,
   LocalEnsemble,
   MAX_ENSEMBLE_SERVERS,
+  PEER_SECURITY_MODES,
+  PEER_TLS_DIR,
+  parsePeerSecurityMode,
   validateSpec,
   type EnsembleSpec,
   type ServerStatus,
@@ -35,6 +38,11 @@ const upCommand: CliCommand = {
     "The HTTP face's token goes to DIR/admin-token (mode 600; every zoo.cfg's admin.tokenFile,",
     'and adminTokenFile in ensemble.json): REST, /v1/faults and the session commands need',
     '`Authorization: Bearer <token>` (--set admin.auth.enabled=false turns that off).',
+    'The servers accept only each other on their quorum and election ports: by default they',
+    'share a random secret, DIR/quorum-secret (mode 600; quorum.auth.* in every zoo.cfg), and',
+    'prove it on every peer connection. --peer-security tls gives each server a certificate',
+    "from a CA made for this ensemble instead (sslQuorum; DIR/peer-tls/); none is ZooKeeper's",
+    'open default (as is --set quorum.auth.enableSasl=false).',
     'Exits 0 once every server serves (one leader; every learner synced with it). Otherwise,',
     'after --timeout-ms, prints which servers do not serve and their last log lines, stops',
     'the servers it started (data and logs stay) and exits 1. The servers inherit this',
@@ -47,6 +55,7 @@ const upCommand: CliCommand = {
     set: SET_OPTION,
     'base-port': { type: 'string', valueName: '<P>', description: 'use ports P, P+1, ... (4 per server) instead of free ports the OS picks' },
     'timeout-ms': { type: 'string', valueName: '<ms>', description: `how long to wait until the ensemble serves (default ${DEFAULT_UP_TIMEOUT_MS})` },
+    'peer-security': { type: 'string', valueName: `<${PEER_SECURITY_MODES.join('|')}>`, description: 'how the servers authenticate each other (default secret)' },
     json: jsonOption,
   },
   run: runUp,
@@ -125,6 +134,8 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   const config = zooCfgOverrides(args, help);
   const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs };
   if (basePort !== undefined) spec.basePort = basePort;
+  const peerSecurity = args.string('peer-security');
+  if (peerSecurity !== undefined) spec.peerSecurity = specOrUsage(() => parsePeerSecurityMode(peerSecurity), help);
   // Check everything before creating a temp directory that a mistake would leave behind.
   specOrUsage(() => validateSpec(spec), help);
   const dir = args.string('dir') ?? fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-ensemble-'));
@@ -145,7 +156,15 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   }
   const statuses = await ensemble.status();
   if (args.flag('json')) {
-    io.stdout(JSON.stringify({ dir: ensemble.dir, connectString: ensemble.connectString(), adminTokenFile: ensemble.adminTokenFile, servers: statuses.map(statusJson) }, null, 2) + '\n');
+    const json = {
+      dir: ensemble.dir,
+      connectString: ensemble.connectString(),
+      adminTokenFile: ensemble.adminTokenFile,
+      peerSecurity: ensemble.peerSecurity,
+      quorumSecretFile: ensemble.quorumSecretFile,
+      servers: statuses.map(statusJson),
+    };
+    io.stdout(JSON.stringify(json, null, 2) + '\n');
     return 0;
   }
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
@@ -157,6 +176,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
       '',
       `connect string: ${ensemble.connectString()}`,
       ...(ensemble.adminTokenFile === null ? [] : [`HTTP token:     ${ensemble.adminTokenFile} (send Authorization: Bearer <token> to /v1/* and the session commands)`]),
+      `peers:          ${peerSecurityLine(ensemble)}`,
       `status: zablab ensemble status --dir ${dir}`,
       `stop:   zablab ensemble down --dir ${dir}`,
     ].join('\n') + '\n',
@@ -269,6 +289,17 @@ function statusTable(statuses: readonly ServerStatus[]): string {
 /** ZooKeeper prints zxids as 0x and unpadded hex. */
 function zxidText(zxid: bigint | null): string {
   return zxid === null ? '-' : `0x${zxid.toString(16)}`;
+}
+
+function peerSecurityLine(ensemble: LocalEnsemble): string {
+  switch (ensemble.peerSecurity) {
+    case 'secret':
+      return `authenticated with the secret in ${ensemble.quorumSecretFile ?? '?'} (quorum.auth.*)`;
+    case 'tls':
+      return `mutual TLS with certificates in ${path.join(ensemble.dir, PEER_TLS_DIR)} (sslQuorum)`;
+    case 'none':
+      return ensemble.servers.length > 1 ? 'open: anyone who reaches the quorum and election ports is taken for a member' : 'standalone (no peers)';
+  }
 }
 
 function plural(n: number, word: string): string {

@@ -14,7 +14,9 @@ export const serverCommand: CliCommand = {
   description: [
     'Runs one server as zoo.cfg says: standalone when the file lists no server.N lines,',
     'otherwise as member <myid> of the ensemble (dataDir/myid holds the id). Settings',
-    'ZooKeeper knows but zablab does not implement are reported as warnings.',
+    'ZooKeeper knows but zablab does not implement are reported as warnings, except quorum',
+    'security settings (ssl.quorum.*, quorum.auth.*), which stop it: ignoring one could leave',
+    'the peer ports open.',
     `Stops cleanly on SIGTERM or SIGINT. Log level: --log-level or $${LOG_LEVEL_ENV} (${LOG_LEVELS.join(', ')}).`,
   ].join('\n'),
   options: {

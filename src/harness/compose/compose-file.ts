@@ -6,7 +6,17 @@
  */
 import YAML from 'yaml';
 import { OTLP_HTTP_ENDPOINT, STACK_FILES, STACK_IMAGES, STACK_MOUNTS, STACK_SERVICES } from './observability.js';
-import { CONTAINER_PATHS, CONTAINER_PORTS, PEERS_NETWORK, STACK_PORTS, composeNeedsToken, composeServers, type ComposeServer, type ComposeSpec } from './spec.js';
+import {
+  CONTAINER_PATHS,
+  CONTAINER_PORTS,
+  PEERS_NETWORK,
+  STACK_PORTS,
+  composeNeedsQuorumSecret,
+  composeNeedsToken,
+  composeServers,
+  type ComposeServer,
+  type ComposeSpec,
+} from './spec.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 
 /** The first comment line of every docker-compose.yml this module writes (how a re-run recognises its own output). */
@@ -14,6 +24,8 @@ export const COMPOSE_MARKER = 'written by `zablab compose`';
 export const COMPOSE_FILE = 'docker-compose.yml';
 /** The HTTP face's token, shared by every server; not in `files` (a secret, mode 0600, kept across re-runs). */
 export const ADMIN_TOKEN_ENTRY = 'admin-token';
+/** The secret the servers authenticate each other with; like the token, a kept secret outside `files`. */
+export const QUORUM_SECRET_ENTRY = 'quorum-secret';
 
 /** Files of one server, relative to the compose directory. */
 export function serverFiles(s: ComposeServer): { config: string; myid: string } {
@@ -50,6 +62,7 @@ function serverService(spec: ComposeSpec, s: ComposeServer): Record<string, unkn
     { type: 'volume', source: `${s.service}-data`, target: CONTAINER_PATHS.dataDir },
   ];
   if (composeNeedsToken(spec)) volumes.push(bind(ADMIN_TOKEN_ENTRY, CONTAINER_PATHS.adminToken, true));
+  if (composeNeedsQuorumSecret(spec)) volumes.push(bind(QUORUM_SECRET_ENTRY, CONTAINER_PATHS.quorumSecret, true));
   if (spec.spansDir !== null) volumes.push(bind(spec.spansDir, CONTAINER_PATHS.spans, false));
   return {
     image: spec.image,
@@ -136,6 +149,9 @@ function headerLines(spec: ComposeSpec): string[] {
   ];
   if (composeNeedsToken(spec)) {
     lines.push(`#   /v1/* and the session commands need "Authorization: Bearer $(cat ${ADMIN_TOKEN_ENTRY})" (${ADMIN_TOKEN_ENTRY}: written by zablab compose, not committed)`);
+  }
+  if (composeNeedsQuorumSecret(spec)) {
+    lines.push(`#   peers authenticate each other with ${QUORUM_SECRET_ENTRY} (quorum.auth.*; written by zablab compose, not committed)`);
   }
   if (spec.stack) {
     lines.push(

@@ -17,7 +17,8 @@ export {
 } from './spec.js';
 export type { ComposeRole, ComposeServer, ComposeSpec } from './spec.js';
 export { renderComposeZooCfg } from './zoo-cfg.js';
-export { COMPOSE_FILE, COMPOSE_MARKER, composeDocument, renderComposeFile, serverFiles } from './compose-file.js';
+export type { ComposeCredentials } from './zoo-cfg.js';
+export { ADMIN_TOKEN_ENTRY, COMPOSE_FILE, COMPOSE_MARKER, QUORUM_SECRET_ENTRY, composeDocument, renderComposeFile, serverFiles } from './compose-file.js';
 export { OTLP_HTTP_ENDPOINT, STACK_FILES, STACK_IMAGES, STACK_SERVICES, grafanaDashboardProvider, grafanaDatasources, otelCollectorConfig, prometheusConfig } from './observability.js';
 export { PACKAGE_DASHBOARDS_DIR, writeComposeDir } from './write.js';
 export type { WriteComposeOptions, WrittenCompose } from './write.js';

@@ -21,8 +21,8 @@ export const DEFAULT_ADMIN_PORT_BASE = 8080;
 
 /** Ports inside every server container. */
 export const CONTAINER_PORTS = { client: 2181, quorum: 2888, election: 3888, admin: 8080 } as const;
-/** Where the image expects zoo.cfg, dataDir, the HTTP face's token file, and (when asked) the spans directory. */
-export const CONTAINER_PATHS = { config: '/conf/zoo.cfg', dataDir: '/data', adminToken: '/conf/admin-token', spans: '/spans' } as const;
+/** Where the image expects zoo.cfg, dataDir, the HTTP face's token file, the quorum secret, and (when asked) the spans directory. */
+export const CONTAINER_PATHS = { config: '/conf/zoo.cfg', dataDir: '/data', adminToken: '/conf/admin-token', quorumSecret: '/conf/quorum-secret', spans: '/spans' } as const;
 /** The image's `node` user, which the servers run as (see Dockerfile). */
 export const CONTAINER_UID = 1000;
 /** The network peers talk on; `docker network disconnect <project>_peers <container>` partitions a server. */
@@ -46,6 +46,7 @@ const LAYOUT_KEYS = new Set([
   'admin.serverPort',
   'admin.serverAddress',
   'admin.tokenFile',
+  'quorum.auth.secretFile',
   'peerType',
   'quorumListenOnAllIPs',
   'dynamicConfigFile',
@@ -157,7 +158,9 @@ function validateOverrides(config: Record<string, string>): void {
   for (const [key, value] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) throw specError(`"${key}" is not a zoo.cfg key (letters, digits, '.', '_', '-')`);
     if (LAYOUT_KEYS.has(key) || /^server\.\d+$/.test(key)) {
-      throw specError(`zoo.cfg key ${key} is set by the compose layout (dataDir /data, ports 2181/2888/3888/8080, the peers network, the token in DIR/admin-token) and cannot be changed; host ports: use --client-port/--admin-port`);
+      throw specError(
+        `zoo.cfg key ${key} is set by the compose layout (dataDir /data, ports 2181/2888/3888/8080, the peers network, the token in DIR/admin-token, the quorum secret in DIR/quorum-secret) and cannot be changed; host ports: use --client-port/--admin-port`,
+      );
     }
     if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > MAX_OVERRIDE_CHARS) {
       throw specError(`the value of ${key} must be one line of at most ${MAX_OVERRIDE_CHARS} characters`);
@@ -177,6 +180,11 @@ function validateEnv(env: Record<string, string>): void {
 /** Whether the servers need the HTTP face's token: unless the settings turn credentials off. */
 export function composeNeedsToken(spec: ComposeSpec): boolean {
   return spec.config['admin.auth.enabled']?.toLowerCase() !== 'false';
+}
+
+/** Whether the servers authenticate each other with the quorum secret: when they have peers, unless the settings turn quorum.auth off. */
+export function composeNeedsQuorumSecret(spec: ComposeSpec): boolean {
+  return spec.voters + spec.observers > 1 && spec.config['quorum.auth.enableSasl']?.toLowerCase() !== 'false';
 }
 
 function range(ports: number[]): string {

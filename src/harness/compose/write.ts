@@ -4,19 +4,21 @@
  * the dashboards. Re-running over a directory this module wrote replaces what it wrote;
  * any other non-empty directory is refused.
  *
- * The HTTP face's token goes to `admin-token` (mode 0600; a .gitignore keeps it out of
- * commits). A re-run keeps it, so that scripts holding it go on working. The servers run as
- * the image's uid 1000: when we run as root the file is given to that uid, otherwise it
- * must already be ours as that uid (a warning says what to do).
+ * The HTTP face's token goes to `admin-token` and the secret the servers authenticate each
+ * other with to `quorum-secret` (mode 0600; a .gitignore keeps them out of commits). A re-run
+ * keeps them, so that scripts holding the token go on working and a server restarted from an
+ * older run still knows its peers. The servers run as the image's uid 1000: when we run as
+ * root the files are given to that uid, otherwise they must already be ours as that uid (a
+ * warning says what to do).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adminTokenPath, writeAdminToken } from '../ensemble/admin-token.js';
-import { ADMIN_TOKEN_ENTRY, COMPOSE_FILE, COMPOSE_MARKER, renderComposeFile, serverFiles } from './compose-file.js';
+import { writeRandomSecret } from '../ensemble/secret-file.js';
+import { ADMIN_TOKEN_ENTRY, COMPOSE_FILE, COMPOSE_MARKER, QUORUM_SECRET_ENTRY, renderComposeFile, serverFiles } from './compose-file.js';
 import { ComposeError } from './errors.js';
 import { grafanaDashboardProvider, grafanaDatasources, otelCollectorConfig, prometheusConfig, STACK_FILES } from './observability.js';
-import { composeNeedsToken, composeServers, CONTAINER_UID, validateComposeSpec, type ComposeSpec } from './spec.js';
+import { composeNeedsQuorumSecret, composeNeedsToken, composeServers, CONTAINER_UID, validateComposeSpec, type ComposeSpec } from './spec.js';
 import { renderComposeZooCfg } from './zoo-cfg.js';
 
 /** This package's dashboards/ (from src/harness/compose/ and dist/harness/compose/ alike). */
@@ -27,7 +29,7 @@ const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 const MAX_DASHBOARDS = 100;
 const MAX_DASHBOARD_BYTES = 16 << 20;
-/** Top-level entries a previous run wrote and a new run replaces (admin-token is kept). */
+/** Top-level entries a previous run wrote and a new run replaces (admin-token and quorum-secret are kept). */
 const OWNED_ENTRY = /^(docker-compose\.yml|README\.md|\.gitignore|zk\d+|prometheus|grafana|otel-collector)$/;
 
 export interface WriteComposeOptions {
@@ -46,6 +48,8 @@ export interface WrittenCompose {
   dashboards: string[];
   /** The HTTP face's token file (absolute), or null when the settings turn credentials off. */
   adminTokenFile: string | null;
+  /** The quorum secret's file (absolute), or null when the servers do not authenticate each other. */
+  quorumSecretFile: string | null;
   /** Things the user should know (e.g. no dashboards found). */
   warnings: string[];
 }
@@ -64,11 +68,13 @@ export function writeComposeDir(dir: string, spec: ComposeSpec, opts: WriteCompo
     files.push(rel);
   };
   const servers = composeServers(spec);
-  const adminTokenFile = composeNeedsToken(spec) ? adminToken(root, warnings) : null;
-  put('.gitignore', `# the HTTP face's token: a secret\n/${ADMIN_TOKEN_ENTRY}\n`);
+  const adminTokenFile = composeNeedsToken(spec) ? containerSecret(path.join(root, ADMIN_TOKEN_ENTRY), warnings) : null;
+  const quorumSecretFile = composeNeedsQuorumSecret(spec) ? containerSecret(path.join(root, QUORUM_SECRET_ENTRY), warnings) : null;
+  put('.gitignore', `# the HTTP face's token and the peers' secret: secrets\n/${ADMIN_TOKEN_ENTRY}\n/${QUORUM_SECRET_ENTRY}\n`);
+  const credentials = { adminToken: adminTokenFile !== null, quorumSecret: quorumSecretFile !== null };
   for (const s of servers) {
     const f = serverFiles(s);
-    put(f.config, renderComposeZooCfg(servers, s, spec.config, adminTokenFile !== null));
+    put(f.config, renderComposeZooCfg(servers, s, spec.config, credentials));
     put(f.myid, `${s.id}\n`);
   }
   let dashboards: string[] = [];
@@ -82,15 +88,14 @@ export function writeComposeDir(dir: string, spec: ComposeSpec, opts: WriteCompo
     dashboards = dashboardFiles(source, warnings);
     for (const name of dashboards) put(`${STACK_FILES.dashboardsDir}/${name}`, fs.readFileSync(path.join(source, name), 'utf8'));
   }
-  if (opts.readme === true) put('README.md', readmeText(spec, adminTokenFile !== null));
+  if (opts.readme === true) put('README.md', readmeText(spec, credentials));
   put(COMPOSE_FILE, renderComposeFile(spec));
-  return { dir: root, composeFile: path.join(root, COMPOSE_FILE), files: files.sort(), dashboards, adminTokenFile, warnings };
+  return { dir: root, composeFile: path.join(root, COMPOSE_FILE), files: files.sort(), dashboards, adminTokenFile, quorumSecretFile, warnings };
 }
 
-/** root/admin-token: kept when there, else a new token; readable by the servers' uid and no one else. */
-function adminToken(root: string, warnings: string[]): string {
-  const file = adminTokenPath(root);
-  if (!fs.existsSync(file)) writeAdminToken(file);
+/** A secret the servers read: kept when there, else a new one; readable by the servers' uid and no one else. */
+function containerSecret(file: string, warnings: string[]): string {
+  if (!fs.existsSync(file)) writeRandomSecret(file);
   fs.chmodSync(file, 0o600);
   const uid = process.getuid?.();
   if (uid === 0) {
@@ -144,7 +149,8 @@ function dashboardFiles(source: string, warnings: string[]): string[] {
   return names;
 }
 
-function readmeText(spec: ComposeSpec, withToken: boolean): string {
+function readmeText(spec: ComposeSpec, credentials: { adminToken: boolean; quorumSecret: boolean }): string {
+  const withToken = credentials.adminToken;
   const servers = composeServers(spec);
   const rows = servers.map((s) => `| ${s.service} | ${s.role} | ${spec.bindAddress}:${s.clientHostPort} | http://${spec.bindAddress}:${s.httpHostPort} |`);
   const lines = [
@@ -189,6 +195,15 @@ function readmeText(spec: ComposeSpec, withToken: boolean): string {
       `Grafana http://${spec.bindAddress}:3000 (dashboards in the "zablab" folder), Prometheus`,
       `http://${spec.bindAddress}:9090 (scrapes every server's /metrics), Jaeger http://${spec.bindAddress}:16686 (the servers`,
       'send spans through the OpenTelemetry Collector: one trace per write, across the ensemble).',
+    );
+  }
+  if (credentials.quorumSecret) {
+    lines.push(
+      '',
+      `The servers accept only each other on their quorum and election ports: they share the secret in \`${QUORUM_SECRET_ENTRY}\``,
+      '(mounted at /conf/quorum-secret; quorum.auth.enableSasl, learnerRequireSasl and serverRequireSasl in every',
+      "zoo.cfg) and prove it on every peer connection. Written and kept like the token; `--peer-security none` (or",
+      "`--set quorum.auth.enableSasl=false`) leaves the peers open, as ZooKeeper's default does.",
     );
   }
   lines.push(

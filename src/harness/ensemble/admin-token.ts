@@ -4,13 +4,11 @@
  * in ensemble.json (`adminTokenFile`); fault posts, REST setup and the http load driver send
  * it as `Authorization: Bearer <token>`.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeRandomSecret } from './secret-file.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
-/** 32 random bytes: as hard to guess as the server's digest of it. */
-const TOKEN_BYTES = 32;
 const TOKEN_FILE_BYTES_MAX = 4096;
 
 /** The token file of the ensemble in `dir`. */
@@ -20,12 +18,7 @@ export function adminTokenPath(dir: string): string {
 
 /** Writes a new random token to `file` (mode 0600, only its owner reads it) and returns the token. */
 export function writeAdminToken(file: string): string {
-  const token = crypto.randomBytes(TOKEN_BYTES).toString('base64url');
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  // An existing file keeps its mode through writeFileSync.
-  fs.chmodSync(file, 0o600);
-  return token;
+  return writeRandomSecret(file);
 }
 
 /** The token in `file`, trimmed; throws when it cannot be read or is empty. */

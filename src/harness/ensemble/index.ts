@@ -13,3 +13,13 @@ export { zablabCliPath } from './program.js';
 export type { ServerProgram } from './program.js';
 export { ENSEMBLE_FILE } from './state-file.js';
 export { ADMIN_TOKEN_FILE, adminAuthHeaders, adminTokenPath, readAdminToken, writeAdminToken } from './admin-token.js';
+export {
+  PEER_SECURITY_MODES,
+  PEER_TLS_DIR,
+  QUORUM_SECRET_FILE,
+  parsePeerSecurityMode,
+  quorumAuthEntries,
+  quorumSecretPath,
+} from './peer-credentials.js';
+export type { PeerSecurityMode } from './peer-credentials.js';
+export { writeRandomSecret } from './secret-file.js';

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import path from 'node:path';
 import { EnsembleError } from './errors.js';
+import { checkPeerSecurity, peerLayoutKeys, type PeerSecurityMode } from './peer-credentials.js';
 
 export interface EnsembleSpec {
   voters: number;
@@ -18,6 +19,8 @@ export interface EnsembleSpec {
   basePort?: number;
   /** How long up() waits for every server to serve (default 60 s). */
   timeoutMs?: number;
+  /** How the servers authenticate each other (peer-credentials.ts); default `secret` for zablab, `none` for Apache ZooKeeper. */
+  peerSecurity?: PeerSecurityMode;
 }
 
 export type ServerRole = 'voter' | 'observer';
@@ -53,8 +56,17 @@ const MIN_BASE_PORT = 1024;
 const MAX_OVERRIDES = 256;
 const MAX_OVERRIDE_CHARS = 4_096;
 
-/** zoo.cfg keys the layout owns; overriding them would make ensemble.json lie. */
-const LAYOUT_KEYS = new Set(['dataDir', 'clientPort', 'clientPortAddress', 'admin.serverPort', 'admin.tokenFile', 'peerType', 'dynamicConfigFile']);
+/** zoo.cfg keys the layout owns; overriding them would make ensemble.json lie (or point a server at another's credentials). */
+const LAYOUT_KEYS = new Set([
+  'dataDir',
+  'clientPort',
+  'clientPortAddress',
+  'admin.serverPort',
+  'admin.tokenFile',
+  'quorum.auth.secretFile',
+  'peerType',
+  'dynamicConfigFile',
+]);
 
 /** Checks a spec and throws a SPEC error that names the field and its allowed range. */
 export function validateSpec(spec: EnsembleSpec): void {
@@ -74,7 +86,8 @@ export function validateSpec(spec: EnsembleSpec): void {
     }
   }
   if (spec.timeoutMs !== undefined) validateTimeout(spec.timeoutMs);
-  validateOverrides(spec.config ?? {});
+  validateOverrides(spec.config ?? {}, new Set([...LAYOUT_KEYS, ...peerLayoutKeys(spec.peerSecurity ?? 'secret')]));
+  checkPeerSecurity(spec.peerSecurity, spec.config ?? {});
 }
 
 export function validateTimeout(timeoutMs: number): void {
@@ -83,13 +96,15 @@ export function validateTimeout(timeoutMs: number): void {
   }
 }
 
-function validateOverrides(config: Record<string, string>): void {
+function validateOverrides(config: Record<string, string>, layoutKeys: ReadonlySet<string>): void {
   const entries = Object.entries(config);
   if (entries.length > MAX_OVERRIDES) throw specError(`at most ${MAX_OVERRIDES} zoo.cfg overrides, got ${entries.length}`);
   for (const [key, value] of entries) {
     if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(key)) throw specError(`"${key}" is not a zoo.cfg key (letters, digits, '.', '_', '-')`);
-    if (LAYOUT_KEYS.has(key) || /^server\.\d+$/.test(key)) {
-      throw specError(`zoo.cfg key ${key} is set by the ensemble layout and cannot be overridden (ports: use the base port; dataDir: use the directory; admin.tokenFile: DIR/admin-token)`);
+    if (layoutKeys.has(key) || /^server\.\d+$/.test(key)) {
+      throw specError(
+        `zoo.cfg key ${key} is set by the ensemble layout and cannot be overridden (ports: use the base port; dataDir: use the directory; admin.tokenFile: DIR/admin-token; peer credentials: --peer-security)`,
+      );
     }
     if (typeof value !== 'string' || /[\r\n]/.test(value) || value.length > MAX_OVERRIDE_CHARS) {
       throw specError(`the value of ${key} must be one line of at most ${MAX_OVERRIDE_CHARS} characters`);
@@ -153,12 +168,24 @@ export function setMembership<S extends { id: number; role: 'voter' | 'observer'
   }
 }
 
+/** What a server's zoo.cfg names besides its layout: zablab's credentials files (none for Apache ZooKeeper). */
+export interface ZooCfgCredentials {
+  /** The HTTP face's token file; null when the overrides turn credentials off. */
+  adminTokenFile: string | null;
+  /** This server's peer credential keys (peerCredentialEntries). */
+  peer: readonly [string, string][];
+}
+
 /**
- * The zoo.cfg of `self`: ZooKeeper's keys, our defaults, the HTTP face's token file (zablab
- * only: null for Apache ZooKeeper or when the overrides turn credentials off), every member's
+ * The zoo.cfg of `self`: ZooKeeper's keys, our defaults, the credentials, every member's
  * server.N line, then the overrides.
  */
-export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleServer, overrides: Record<string, string>, adminTokenFile: string | null = null): string {
+export function renderZooCfg(
+  servers: readonly EnsembleServer[],
+  self: EnsembleServer,
+  overrides: Record<string, string>,
+  credentials: ZooCfgCredentials = { adminTokenFile: null, peer: [] },
+): string {
   const entries = new Map<string, string>([
     ['tickTime', '2000'],
     ['initLimit', '10'],
@@ -170,7 +197,8 @@ export function renderZooCfg(servers: readonly EnsembleServer[], self: EnsembleS
     ['admin.serverAddress', self.host],
     ['4lw.commands.whitelist', '*'],
   ]);
-  if (adminTokenFile !== null) entries.set('admin.tokenFile', adminTokenFile);
+  if (credentials.adminTokenFile !== null) entries.set('admin.tokenFile', credentials.adminTokenFile);
+  for (const [k, v] of credentials.peer) entries.set(k, v);
   setMembership(entries, servers, self, (s) => ({ peers: `${s.host}:${s.quorumPort}:${s.electionPort}`, client: `${s.host}:${s.clientPort}` }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';

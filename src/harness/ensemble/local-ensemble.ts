@@ -8,6 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { adminTokenPath, readAdminToken, writeAdminToken } from './admin-token.js';
 import { EnsembleError, EnsembleNotServingError, type NotServingDetail } from './errors.js';
+import { PEER_TLS_DIR, peerCredentialEntries, peerSecurityMode, writePeerCredentials, type PeerSecurityMode } from './peer-credentials.js';
 import {
   allocatePorts,
   DEFAULT_UP_TIMEOUT_MS,
@@ -79,6 +80,16 @@ export class LocalEnsemble {
     return this.state.adminTokenFile;
   }
 
+  /** How the servers authenticate each other (peer-credentials.ts). */
+  get peerSecurity(): PeerSecurityMode {
+    return this.state.peerSecurity;
+  }
+
+  /** The quorum secret's file (DIR/quorum-secret) when peerSecurity is `secret`, else null. */
+  get quorumSecretFile(): string | null {
+    return this.state.quorumSecretFile;
+  }
+
   /** The bearer token of the servers' HTTP face, or null when they need none. */
   adminToken(): string | null {
     const file = this.state.adminTokenFile;
@@ -105,19 +116,26 @@ export class LocalEnsemble {
         `${dir} already holds an ensemble: \`zablab ensemble down --dir ${spec.dir} --purge\` removes it, or choose another directory`,
       );
     }
+    const overrides = spec.config ?? {};
+    // A standalone server has no peers to authenticate.
+    const peerMode = spec.voters + spec.observers > 1 ? peerSecurityMode(spec.peerSecurity, program.kind, overrides) : 'none';
     const ports = await allocatePorts(spec.voters + spec.observers, spec.basePort);
     const servers = planServers({ ...spec, dir }, ports);
     fs.mkdirSync(dir, { recursive: true });
     // Only zablab has the token; a user who turned credentials off gets none.
-    const needsToken = program.kind === 'zablab' && spec.config?.['admin.auth.enabled']?.toLowerCase() !== 'false';
+    const needsToken = program.kind === 'zablab' && overrides['admin.auth.enabled']?.toLowerCase() !== 'false';
     const adminTokenFile = needsToken ? adminTokenPath(dir) : null;
     if (adminTokenFile !== null) writeAdminToken(adminTokenFile);
+    const peer = await writePeerCredentials(dir, peerMode, servers);
     for (const s of servers) {
       fs.mkdirSync(s.dataDir, { recursive: true });
       fs.writeFileSync(path.join(s.dataDir, 'myid'), `${s.id}\n`);
-      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, spec.config ?? {}, adminTokenFile));
+      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id) }));
     }
-    const ensemble = new LocalEnsemble({ version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, servers }, spec.env ?? {});
+    const ensemble = new LocalEnsemble(
+      { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, servers },
+      spec.env ?? {},
+    );
     ensemble.save();
     try {
       for (const s of servers) await ensemble.launch(s);
@@ -275,6 +293,8 @@ export class LocalEnsemble {
     if (opts.purge === true) {
       for (const s of this.servers) fs.rmSync(s.serverDir, { recursive: true, force: true });
       if (this.state.adminTokenFile !== null) fs.rmSync(this.state.adminTokenFile, { force: true });
+      if (this.state.quorumSecretFile !== null) fs.rmSync(this.state.quorumSecretFile, { force: true });
+      if (this.state.peerSecurity === 'tls') fs.rmSync(path.join(this.dir, PEER_TLS_DIR), { recursive: true, force: true });
       fs.rmSync(ensembleFile(this.dir), { force: true });
       try {
         fs.rmdirSync(this.dir);

@@ -2,12 +2,14 @@
  * DIR/ensemble.json: what `ensemble up` started, read by every later command and by other
  * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid, and
  * at the top `adminTokenFile` (the file holding the HTTP face's bearer token, or null); the
- * rest is ours. Written atomically (temp file + rename) so a reader never sees half.
+ * rest is ours (`peerSecurity` and `quorumSecretFile` among it: how the servers authenticate
+ * each other, peer-credentials.ts). Written atomically (temp file + rename) so a reader never sees half.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnsembleError } from './errors.js';
 import type { EnsembleServer } from './layout.js';
+import { PEER_SECURITY_MODES, type PeerSecurityMode } from './peer-credentials.js';
 import type { ServerProgram } from './program.js';
 
 export const ENSEMBLE_FILE = 'ensemble.json';
@@ -22,6 +24,10 @@ export interface EnsembleState {
   createdAt: string;
   /** Absolute path of the HTTP face's token file (admin.tokenFile of every server); null when the servers need none. */
   adminTokenFile: string | null;
+  /** How the servers authenticate each other. */
+  peerSecurity: PeerSecurityMode;
+  /** `secret`: the file holding the quorum secret (absolute); otherwise null. */
+  quorumSecretFile: string | null;
   servers: EnsembleServer[];
 }
 
@@ -74,7 +80,9 @@ function checkState(json: unknown, file: string, dir: string): EnsembleState {
     dir,
     program: checkProgram(o['program'], file),
     createdAt: typeof o['createdAt'] === 'string' ? o['createdAt'] : '',
-    adminTokenFile: checkTokenFile(o['adminTokenFile'], file),
+    adminTokenFile: checkTokenFile(o['adminTokenFile'], file, 'adminTokenFile'),
+    peerSecurity: checkPeerSecurity(o['peerSecurity'], file),
+    quorumSecretFile: checkTokenFile(o['quorumSecretFile'], file, 'quorumSecretFile'),
     servers: checked,
   };
 }
@@ -113,11 +121,19 @@ function checkServer(json: unknown, file: string, i: number): EnsembleServer {
   };
 }
 
-/** Files from before tokens have none. */
-function checkTokenFile(json: unknown, file: string): string | null {
+/** Files from before tokens (or quorum secrets) have none. */
+function checkTokenFile(json: unknown, file: string, key: string): string | null {
   if (json === undefined || json === null) return null;
-  if (typeof json !== 'string' || !path.isAbsolute(json)) throw stateError(file, 'adminTokenFile must be an absolute path or null');
+  if (typeof json !== 'string' || !path.isAbsolute(json)) throw stateError(file, `${key} must be an absolute path or null`);
   return json;
+}
+
+/** Ensembles from before peer security were open. */
+function checkPeerSecurity(json: unknown, file: string): PeerSecurityMode {
+  if (json === undefined) return 'none';
+  const mode = PEER_SECURITY_MODES.find((m) => m === json);
+  if (mode === undefined) throw stateError(file, `peerSecurity must be one of ${PEER_SECURITY_MODES.join(', ')}`);
+  return mode;
 }
 
 function checkProgram(json: unknown, file: string): EnsembleState['program'] {

@@ -12,8 +12,11 @@ import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import type { Message, PeerState, Txn } from '../../zab/index.js';
 
 export const PEER_MAGIC = 0x5a42; // 'ZB'
-/** 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage. */
-export const PEER_PROTOCOL_VERSION = 2;
+/**
+ * 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage.
+ * 3: the handshake carries a nonce and a proof, and CHALLENGE and PROOF frames exist (quorum authentication, peer-auth.ts).
+ */
+export const PEER_PROTOCOL_VERSION = 3;
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
@@ -23,18 +26,32 @@ export const FRAME_HEADER_BYTES = 4;
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** Election frames are notifications only: a few longs. */
 export const ELECTION_MAX_FRAME_BYTES = 1024;
-/** A handshake is 13 bytes of body; anything much bigger before it is garbage. */
-export const HANDSHAKE_MAX_FRAME_BYTES = 64;
+/** A handshake is at most 85 bytes of body (id, channel, nonce, proof); anything much bigger before it is garbage. */
+export const HANDSHAKE_MAX_FRAME_BYTES = 128;
+/** Nonces and proofs are 32 bytes (peer-auth.ts); absent ones are empty on the wire. */
+const AUTH_FIELD_BYTES = 32;
 
 export type Channel = 'election' | 'quorum';
 
-/** The first frame each side sends on a new connection. Magic and version ride in the frame header. */
+/**
+ * The dialer's first frame, and the acceptor's answer once it accepts. Magic and version ride
+ * in the frame header. With quorum authentication the dialer's carries its nonce and the
+ * acceptor's its proof.
+ */
 export interface Handshake {
   serverId: number;
   channel: Channel;
+  nonce?: Buffer;
+  proof?: Buffer;
 }
 
-export type PeerFrame = { type: 'handshake'; handshake: Handshake } | { type: 'message'; msg: Message };
+/** Handshake frames, then messages once the connection is established. */
+export type PeerFrame =
+  | { type: 'handshake'; handshake: Handshake }
+  /** The acceptor's nonce: the dialer must answer with a proof. */
+  | { type: 'challenge'; nonce: Buffer }
+  | { type: 'proof'; proof: Buffer }
+  | { type: 'message'; msg: Message };
 
 /** Kind codes on the wire. */
 export const FrameKind = {
@@ -56,6 +73,8 @@ export const FrameKind = {
   NOTIFICATION: 64,
   PINGREPLY: 65,
   APP: 66,
+  CHALLENGE: 67,
+  PROOF: 68,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -102,11 +121,32 @@ export function encodeMessage(msg: Message): Buffer {
 }
 
 export function encodeHandshake(h: Handshake): Buffer {
-  const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 9);
+  const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 17 + 2 * AUTH_FIELD_BYTES);
   const at = w.reserveLength();
   writeHeader(w, FrameKind.HANDSHAKE);
   w.writeLong(idToLong(h.serverId));
   w.writeByte(CHANNEL_CODES[h.channel]);
+  w.writeBuffer(h.nonce ?? EMPTY);
+  w.writeBuffer(h.proof ?? EMPTY);
+  w.patchLength(at);
+  return w.toBuffer();
+}
+
+export function encodeChallenge(nonce: Buffer): Buffer {
+  return authFrame(FrameKind.CHALLENGE, nonce);
+}
+
+export function encodeProof(proof: Buffer): Buffer {
+  return authFrame(FrameKind.PROOF, proof);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function authFrame(kind: FrameKind, field: Buffer): Buffer {
+  const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 4 + field.length);
+  const at = w.reserveLength();
+  writeHeader(w, kind);
+  w.writeBuffer(field);
   w.patchLength(at);
   return w.toBuffer();
 }
@@ -248,7 +288,7 @@ export function decodeFrame(frame: Buffer): PeerFrame {
   const r = new JuteReader(frame, FRAME_HEADER_BYTES);
   let out: PeerFrame;
   try {
-    out = kind === FrameKind.HANDSHAKE ? { type: 'handshake', handshake: readHandshake(r) } : { type: 'message', msg: readBody(r, kind) };
+    out = readFrame(r, kind);
   } catch (e) {
     if (e instanceof JuteDecodeError) throw new PeerProtocolError('truncated', `${kindName(kind)} frame: ${e.message}`);
     throw e;
@@ -268,8 +308,36 @@ export function decodeMessage(frame: Buffer): Message {
 
 export function decodeHandshake(frame: Buffer): Handshake {
   const f = decodeFrame(frame);
-  if (f.type !== 'handshake') throw new PeerProtocolError('unexpected-frame', `expected a handshake frame, got ${f.msg.kind}`);
+  if (f.type !== 'handshake') throw new PeerProtocolError('unexpected-frame', `expected a handshake frame, got ${frameName(f)}`);
   return f.handshake;
+}
+
+/** What a frame is, for log lines and errors. */
+export function frameName(f: PeerFrame): string {
+  return f.type === 'message' ? f.msg.kind : f.type;
+}
+
+function readFrame(r: JuteReader, kind: number): PeerFrame {
+  switch (kind) {
+    case FrameKind.HANDSHAKE:
+      return { type: 'handshake', handshake: readHandshake(r) };
+    case FrameKind.CHALLENGE:
+      return { type: 'challenge', nonce: authField(r, 'challenge nonce', true)! };
+    case FrameKind.PROOF:
+      return { type: 'proof', proof: authField(r, 'proof', true)! };
+    default:
+      return { type: 'message', msg: readBody(r, kind) };
+  }
+}
+
+/** A nonce or proof: exactly 32 bytes, or (when optional) empty for none. */
+function authField(r: JuteReader, what: string, required: boolean): Buffer | undefined {
+  const b = r.readBuffer();
+  if ((b === null || b.length === 0) && !required) return undefined;
+  if (b === null || b.length !== AUTH_FIELD_BYTES) {
+    throw new PeerProtocolError('bad-value', `${what} of ${b?.length ?? 0} bytes; it must be ${AUTH_FIELD_BYTES}`);
+  }
+  return b;
 }
 
 function checkHeader(frame: Buffer): number {
@@ -292,7 +360,12 @@ function readHandshake(r: JuteReader): Handshake {
   const code = r.readByte();
   const channel = code === CHANNEL_CODES.election ? 'election' : code === CHANNEL_CODES.quorum ? 'quorum' : undefined;
   if (channel === undefined) throw new PeerProtocolError('bad-value', `unknown channel code ${code} in handshake`);
-  return { serverId, channel };
+  const h: Handshake = { serverId, channel };
+  const nonce = authField(r, 'handshake nonce', false);
+  const proof = authField(r, 'handshake proof', false);
+  if (nonce !== undefined) h.nonce = nonce;
+  if (proof !== undefined) h.proof = proof;
+  return h;
 }
 
 function readBody(r: JuteReader, kind: number): Message {

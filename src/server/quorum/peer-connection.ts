@@ -4,7 +4,8 @@
  * ZAB sends many small messages).
  */
 import type net from 'node:net';
-import { FrameDecoder, PeerProtocolError, type Channel, type PeerFrame } from './codec.js';
+import tls from 'node:tls';
+import { FrameDecoder, PeerProtocolError, type Channel, type Handshake, type PeerFrame } from './codec.js';
 
 export interface TransportCounters {
   bytesSent: number;
@@ -32,6 +33,13 @@ export class PeerConnection {
   established = false;
   /** Closed because the deadline of armTimeout passed. */
   timedOut = false;
+  /** Quorum authentication (peer-auth.ts): the nonce we sent, and the one the peer sent. */
+  nonce: Buffer | undefined;
+  peerNonce: Buffer | undefined;
+  /** Incoming: the dialer's handshake, held until the dialer has proven it (or needs not). */
+  hello: Handshake | undefined;
+  /** The first byte received, if any: a TLS record (0x16) on a plaintext port means the peer has sslQuorum and we do not. */
+  firstByte: number | undefined;
   private closed = false;
   private readonly decoder: FrameDecoder;
   private pending: Buffer[] = [];
@@ -51,7 +59,7 @@ export class PeerConnection {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.setNoDelay(true); // we batch ourselves; Nagle would only add latency to ACKs
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e: NodeJS.ErrnoException) => this.close(e.code ?? e.message));
+    socket.on('error', (e: NodeJS.ErrnoException) => this.close(errorReason(socket, e)));
     socket.on('close', () => this.close('connection closed by peer'));
   }
 
@@ -142,6 +150,7 @@ export class PeerConnection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.counters.bytesReceived += chunk.length;
+    this.firstByte ??= chunk[0];
     try {
       this.decoder.push(chunk, (frame, wireBytes) => {
         if (!this.closed) this.events.frame(this, frame, wireBytes);
@@ -151,4 +160,16 @@ export class PeerConnection {
       this.close(e.message, e);
     }
   }
+}
+
+/** An errno code says it all, except during a TLS handshake, where the TLS reason says which certificate or alert. */
+function errorReason(socket: net.Socket, e: NodeJS.ErrnoException): string {
+  const overTls = socket instanceof tls.TLSSocket;
+  // EPROTO over TLS is a failed TLS handshake; other errno codes (ECONNREFUSED, ...) are the network's.
+  if (e.code !== undefined && /^E[A-Z]+$/.test(e.code) && !(overTls && e.code === 'EPROTO')) return e.code;
+  if (!overTls) return e.code ?? e.message;
+  // OpenSSL's messages start with a hex prefix; keep its reason ("sslv3 alert bad certificate").
+  const openssl = /SSL routines:[^:]*:([^:\n]+)/.exec(e.message)?.[1]?.trim();
+  const text = openssl !== undefined ? `${e.code ?? 'error'} (${openssl})` : e.code === undefined ? e.message : `${e.code}: ${e.message.split('\n')[0]!.trim()}`;
+  return `TLS: ${text}`;
 }

@@ -16,6 +16,7 @@ import { ZooKeeperServer } from '../zk-server.js';
 import { setupTelemetry } from '../../telemetry/index.js';
 import { decodeApp } from './app-messages.js';
 import { FaultController } from './faults.js';
+import type { PeerSecurity } from './quorum-credentials.js';
 import { LeaderPath, LearnerPath, LookingPath } from './role-paths.js';
 import { PeerTransport } from './transport.js';
 import { ZabHost } from './zab-host.js';
@@ -35,8 +36,9 @@ export interface QuorumServer extends RunningServer {
   readonly faults: FaultController;
 }
 
-export async function startQuorum(cfg: ZabConfig, log: Logger, edges: ServerEdges): Promise<QuorumServer> {
-  const q = new QuorumHost(cfg, log, edges);
+/** `security`: the peers' TLS and secret (loadQuorumSecurity), read before anything binds; {} is ZooKeeper's open default. */
+export async function startQuorum(cfg: ZabConfig, log: Logger, edges: ServerEdges, security: PeerSecurity = {}): Promise<QuorumServer> {
+  const q = new QuorumHost(cfg, log, edges, security);
   await q.start();
   return q;
 }
@@ -58,6 +60,7 @@ class QuorumHost implements QuorumServer {
     readonly cfg: ZabConfig,
     private readonly log: Logger,
     private readonly edges: ServerEdges,
+    private readonly security: PeerSecurity,
   ) {
     this.tickMs = hostTickMs(cfg.tickTime);
   }
@@ -118,6 +121,7 @@ class QuorumHost implements QuorumServer {
       electionPortBindRetry: cfg.electionPortBindRetry,
       connectTimeoutMs: cfg.cnxTimeoutMs,
       tcpKeepAlive: cfg.tcpKeepAlive,
+      security: this.security,
       log,
       faults: this.faults,
     });

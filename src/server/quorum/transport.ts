@@ -27,6 +27,17 @@
  * handshake is a nudge. Only after both handshakes do messages flow, so nothing is written
  * into a connection that is about to be refused.
  *
+ * Peer security (quorum-credentials.ts) sits in this handshake. With sslQuorum every
+ * connection is TLS with a certificate on both sides (peer-tls.ts); the acceptor also checks
+ * that the dialer's certificate fits the member it claims to be. With quorum.auth the dialer
+ * proves it knows the ensemble's secret before the acceptor acts on its claim (peer-auth.ts:
+ * a CHALLENGE and a PROOF frame between the two handshakes), and the acceptor proves it in
+ * its answer. A claim is acted on only once proven: a connection that claims a member id
+ * replaces that member's link, or nudges it away, only after authentication, and nothing it
+ * sends reaches the owner before that. Incoming connections whose handshake has not finished
+ * are bounded per port, oldest dropped first (pending-inbound.ts), each with the
+ * connectTimeoutMs deadline; refusals are logged at most once a second per kind.
+ *
  * Quorum channel contract (what ZAB relies on): onDisconnect(peer) is a boundary. Of the
  * quorum messages sent to `peer` since the previous boundary, a prefix arrived in order
  * and the rest is lost; messages sent after onDisconnect travel on a new connection. Any
@@ -39,14 +50,19 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import type tls from 'node:tls';
 import type { Message } from '../../zab/index.js';
 import { isElectionMessage } from '../../zab/index.js';
 import type { Logger } from '../log.js';
+import { RateLimitedLog } from '../rate-limited-log.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   ELECTION_MAX_FRAME_BYTES,
+  encodeChallenge,
   encodeHandshake,
   encodeMessage,
+  encodeProof,
+  frameName,
   HANDSHAKE_MAX_FRAME_BYTES,
   LENGTH_PREFIX_BYTES,
   PeerProtocolError,
@@ -56,7 +72,10 @@ import {
 } from './codec.js';
 import type { FaultDecision, FaultEvent, FaultHook } from './faults.js';
 import { Fifo } from './fifo.js';
+import { newNonce, proofMatches, proofOf, type AuthTranscript, type QuorumAuthOptions } from './peer-auth.js';
 import { PeerConnection, type TransportCounters } from './peer-connection.js';
+import type { PeerTls } from './peer-tls.js';
+import { PendingInbound } from './pending-inbound.js';
 
 export interface PeerAddress {
   id: number;
@@ -83,6 +102,8 @@ export interface TransportOptions {
   /** Bytes a quorum link may hold unsent (queued, delayed or in the socket). Default 2 × maxFrameBytes. */
   maxQueueBytes?: number;
   tcpKeepAlive?: boolean;
+  /** sslQuorum and quorum.auth (quorum-credentials.ts); absent parts are off, as in ZooKeeper. */
+  security?: { tls?: PeerTls; auth?: QuorumAuthOptions };
   log: Logger;
   faults?: FaultHook;
 }
@@ -118,12 +139,14 @@ export const DEFAULT_BIND_RETRY_DELAY_MS = 1000;
 export const ELECTION_QUEUE_MAX = 16;
 /** Socket backlog an election connection may build before notifications are dropped. */
 const ELECTION_BACKLOG_BYTES_MAX = 64 * 1024;
-/** Incoming connections that have not yet sent a handshake, per port. */
-const PENDING_INBOUND_MAX = 64;
+/** Incoming connections that have not finished their handshake, per port (the oldest is dropped beyond it). */
+export const PENDING_INBOUND_MAX = 64;
 /** Messages to ourselves waiting for the next turn. */
 const SELF_QUEUE_MAX = 10_000;
 /** Distinct unknown destination ids we warn about (then stay quiet). */
 const UNKNOWN_WARNINGS_MAX = 64;
+/** The first byte of a TLS ClientHello (a handshake record). */
+const TLS_HANDSHAKE_RECORD = 0x16;
 /** A nudge this soon after our connection was established is late, not a sign of staleness (see the top of this file). */
 export const NUDGE_GRACE_MS = 1000;
 
@@ -188,6 +211,10 @@ export class PeerTransport {
   private readonly bindRetryDelayMs: number;
   private readonly maxQueueBytes: number;
   private readonly tcpKeepAlive: boolean;
+  private readonly tls: PeerTls | undefined;
+  private readonly auth: QuorumAuthOptions | undefined;
+  /** Refusals and other lines that whoever reaches our ports can repeat at will. */
+  private readonly refusals: RateLimitedLog;
   private readonly counters: TransportCounters = {
     bytesSent: 0,
     bytesReceived: 0,
@@ -196,9 +223,9 @@ export class PeerTransport {
     messagesDropped: 0,
   };
   private readonly servers = new Map<Channel, net.Server>();
-  private readonly pendingInbound = new Map<Channel, Set<PeerConnection>>([
-    ['election', new Set()],
-    ['quorum', new Set()],
+  private readonly pendingInbound = new Map<Channel, PendingInbound>([
+    ['election', new PendingInbound(PENDING_INBOUND_MAX)],
+    ['quorum', new PendingInbound(PENDING_INBOUND_MAX)],
   ]);
   private readonly selfQueue: Message[] = [];
   private selfFlushScheduled = false;
@@ -228,6 +255,9 @@ export class PeerTransport {
     this.bindRetryDelayMs = positiveInt(opts.bindRetryDelayMs ?? DEFAULT_BIND_RETRY_DELAY_MS, 'bindRetryDelayMs', 0, 600_000);
     this.maxQueueBytes = positiveInt(opts.maxQueueBytes ?? 2 * this.maxFrameBytes, 'maxQueueBytes', this.maxFrameBytes, Number.MAX_SAFE_INTEGER);
     this.tcpKeepAlive = opts.tcpKeepAlive ?? false;
+    this.tls = opts.security?.tls;
+    this.auth = opts.security?.auth;
+    this.refusals = new RateLimitedLog(opts.log);
     for (const p of this.members.values()) {
       if (p.id === this.selfId) continue;
       for (const channel of ['election', 'quorum'] as const) this.links.set(linkKey(p.id, channel), this.newLink(p, channel));
@@ -251,6 +281,8 @@ export class PeerTransport {
     this.log.info('peer transport listening', {
       quorum: `${this.listenHost}:${this.self.quorumPort}`,
       election: `${this.listenHost}:${this.self.electionPort}`,
+      tls: this.tls !== undefined,
+      auth: this.auth === undefined ? 'off' : this.auth.serverRequire ? 'required' : 'optional',
     });
   }
 
@@ -321,10 +353,7 @@ export class PeerTransport {
       link.delayed.clear();
       link.heldBytes = 0;
     }
-    for (const set of this.pendingInbound.values()) {
-      for (const c of set) c.close('transport closed', undefined, true);
-      set.clear();
-    }
+    for (const pending of this.pendingInbound.values()) pending.closeAll('transport closed');
     this.selfQueue.length = 0;
     const servers = [...this.servers.values()];
     this.servers.clear();
@@ -510,13 +539,14 @@ export class PeerTransport {
     clearTimer(link.reconnectTimer);
     link.reconnectTimer = null;
     const port = link.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort;
-    const socket = net.connect({ host: link.peer.host, port });
+    const socket = this.tls?.connect(link.peer.host, port) ?? net.connect({ host: link.peer.host, port });
     if (this.tcpKeepAlive) socket.setKeepAlive(true);
     const conn = new PeerConnection(socket, link.channel, 'out', HANDSHAKE_MAX_FRAME_BYTES, this.counters, this.connectionEvents);
     conn.peerId = link.peer.id;
     link.dialing = conn;
     conn.armTimeout(this.connectTimeoutMs, `no handshake from server ${link.peer.id} within ${this.connectTimeoutMs} ms`);
-    conn.write(encodeHandshake({ serverId: this.selfId, channel: link.channel }), false);
+    if (this.auth !== undefined) conn.nonce = newNonce();
+    conn.write(encodeHandshake({ serverId: this.selfId, channel: link.channel, ...(conn.nonce === undefined ? {} : { nonce: conn.nonce }) }), false);
   }
 
   private scheduleReconnect(link: Link): void {
@@ -527,17 +557,59 @@ export class PeerTransport {
     }, this.reconnectDelayMs);
   }
 
+  /** A TCP connection arrived (under TLS: before the TLS handshake). */
+  private admitInbound(channel: Channel, socket: net.Socket): boolean {
+    if (this.state !== 'running') {
+      socket.destroy();
+      return false;
+    }
+    if (this.tcpKeepAlive) socket.setKeepAlive(true);
+    const admitted = this.pendingInbound.get(channel)!.admit(socket);
+    if (admitted === false) {
+      socket.destroy();
+      return false;
+    }
+    if (admitted.dropped !== null) {
+      this.refusals.warn('peer connection dropped: too many unfinished handshakes, the oldest goes', {
+        channel,
+        remote: `${admitted.dropped.remoteAddress ?? '?'}:${admitted.dropped.remotePort ?? '?'}`,
+        limit: PENDING_INBOUND_MAX,
+      });
+    }
+    return true;
+  }
+
+  /** Plaintext: the socket carries frames at once. */
   private onInbound(channel: Channel, socket: net.Socket): void {
-    const pending = this.pendingInbound.get(channel)!;
-    if (this.state !== 'running' || pending.size >= PENDING_INBOUND_MAX) {
-      this.log.debug('refused a peer connection', { channel, from: `${socket.remoteAddress}:${socket.remotePort}`, pending: pending.size });
+    if (this.admitInbound(channel, socket)) this.startInbound(channel, socket);
+  }
+
+  /** TLS: the dialer's certificate chains to our trust store; now its handshake frame. */
+  private onSecureInbound(channel: Channel, socket: tls.TLSSocket): void {
+    if (this.state !== 'running') {
       socket.destroy();
       return;
     }
-    if (this.tcpKeepAlive) socket.setKeepAlive(true);
+    this.startInbound(channel, socket);
+  }
+
+  private startInbound(channel: Channel, socket: net.Socket): void {
     const conn = new PeerConnection(socket, channel, 'in', HANDSHAKE_MAX_FRAME_BYTES, this.counters, this.connectionEvents);
-    pending.add(conn);
+    if (!this.pendingInbound.get(channel)!.attach(conn)) {
+      conn.close('dropped before its handshake', undefined, true);
+      return;
+    }
     conn.armTimeout(this.connectTimeoutMs, `no handshake within ${this.connectTimeoutMs} ms`);
+  }
+
+  private onTlsClientError(channel: Channel, err: NodeJS.ErrnoException, socket: tls.TLSSocket): void {
+    if (this.state !== 'running') return;
+    // A probe that connects and leaves is not worth a warning.
+    if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    let problem = err.code !== undefined && err.code.startsWith('ERR_SSL_') ? err.code : `${err.code ?? 'error'}: ${err.message.split('\n')[0]!.trim()}`;
+    // Our frames start with a length whose first byte is 0: no TLS record looks like that.
+    if (err.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || err.code === 'ERR_SSL_PACKET_LENGTH_TOO_LONG') problem += '; the peer does not speak TLS: set sslQuorum the same on every server';
+    this.refusals.warn('peer connection refused', { channel, remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, problem: `TLS: ${problem}` });
   }
 
   private readonly connectionEvents = {
@@ -547,16 +619,17 @@ export class PeerTransport {
 
   private onFrame(conn: PeerConnection, frame: PeerFrame): void {
     if (!conn.established) {
-      if (frame.type !== 'handshake') {
-        this.reject(conn, `expected a handshake first, got ${frame.msg.kind}`);
+      if (frame.type === 'message') {
+        const unproven = conn.direction === 'in' && conn.hello !== undefined;
+        this.reject(conn, unproven ? `sent ${frame.msg.kind} before proving that it is server ${conn.peerId}` : `expected a handshake first, got ${frame.msg.kind}`);
         return;
       }
-      if (conn.direction === 'in') this.acceptHandshake(conn, frame.handshake);
-      else this.checkAnswer(conn, frame.handshake);
+      if (conn.direction === 'in') this.onAcceptorFrame(conn, frame);
+      else this.onDialerFrame(conn, frame);
       return;
     }
-    if (frame.type === 'handshake') {
-      conn.close('a second handshake', new PeerProtocolError('unexpected-frame', 'peer sent a second handshake on an established connection'));
+    if (frame.type !== 'message') {
+      conn.close('a second handshake', new PeerProtocolError('unexpected-frame', `peer sent a ${frame.type} frame on an established connection`));
       return;
     }
     const msg = frame.msg;
@@ -590,19 +663,65 @@ export class PeerTransport {
     return undefined;
   }
 
-  private acceptHandshake(conn: PeerConnection, h: Handshake): void {
-    this.pendingInbound.get(conn.channel)!.delete(conn);
-    const problem = this.handshakeProblem(h, conn.channel, undefined);
+  // ---- the acceptor's side of the handshake -------------------------------------------
+
+  private onAcceptorFrame(conn: PeerConnection, frame: Exclude<PeerFrame, { type: 'message' }>): void {
+    if (frame.type === 'handshake' && conn.hello === undefined) this.onHello(conn, frame.handshake);
+    else if (frame.type === 'proof' && conn.nonce !== undefined && this.auth !== undefined) this.onProof(conn, frame.proof, this.auth);
+    else this.reject(conn, `sent an unexpected ${frameName(frame)} frame during the handshake`);
+  }
+
+  /** The dialer says who it is; nothing happens on its word until it has proven it (when we authenticate). */
+  private onHello(conn: PeerConnection, h: Handshake): void {
+    const problem = this.handshakeProblem(h, conn.channel, undefined) ?? this.tls?.dialerIdentityProblem(conn.socket, this.members.get(h.serverId)!.host);
+    conn.peerId = h.serverId;
     if (problem !== undefined) {
       this.reject(conn, problem);
       return;
     }
+    conn.hello = h;
+    const auth = this.auth;
+    if (auth === undefined) {
+      this.accept(conn, false);
+      return;
+    }
+    if (h.nonce === undefined) {
+      if (auth.serverRequire) {
+        this.reject(conn, `server ${h.serverId} did not authenticate: set quorum.auth.enableSasl=true and this ensemble's quorum.auth.secretFile on it (this server has quorum.auth.serverRequireSasl=true)`);
+        return;
+      }
+      this.refusals.warn('peer accepted without authentication (quorum.auth.serverRequireSasl=false)', { peer: h.serverId, channel: conn.channel, remote: conn.remote });
+      this.accept(conn, false);
+      return;
+    }
+    conn.nonce = newNonce();
+    conn.write(encodeChallenge(conn.nonce), false);
+  }
+
+  private onProof(conn: PeerConnection, proof: Buffer, auth: QuorumAuthOptions): void {
+    const h = conn.hello!;
+    if (proofMatches(auth.secret, 'dialer', this.transcript(conn.channel, h.serverId, this.selfId, h.nonce!, conn.nonce!), proof)) {
+      this.accept(conn, true);
+      return;
+    }
+    if (auth.serverRequire) {
+      this.reject(conn, `server ${h.serverId} failed to prove that it knows the quorum secret: its quorum.auth.secretFile differs from this server's, or it is not server ${h.serverId}`);
+      return;
+    }
+    // ZooKeeper keeps such a learner when SASL is not required: the rolling-upgrade mode.
+    this.refusals.warn('peer accepted despite failed authentication (quorum.auth.serverRequireSasl=false)', { peer: h.serverId, channel: conn.channel, remote: conn.remote });
+    this.accept(conn, false);
+  }
+
+  /** The dialer's claim stands: a lower id nudges us, a higher id gets its connection. */
+  private accept(conn: PeerConnection, authenticated: boolean): void {
+    this.pendingInbound.get(conn.channel)!.release(conn);
+    const h = conn.hello!;
     if (this.isCut(h.serverId)) {
       conn.close('edge cut by fault injection', undefined, true);
       return;
     }
     const link = this.links.get(linkKey(h.serverId, conn.channel))!;
-    conn.peerId = h.serverId;
     if (h.serverId < this.selfId) {
       this.onNudge(link, conn);
       return;
@@ -618,7 +737,9 @@ export class PeerTransport {
       else link.conn.close(`server ${h.serverId} reconnected`, undefined, true);
       link.conn = null;
     }
-    conn.write(encodeHandshake({ serverId: this.selfId, channel: conn.channel }), false);
+    const answer: Handshake = { serverId: this.selfId, channel: conn.channel };
+    if (authenticated) answer.proof = proofOf(this.auth!.secret, 'acceptor', this.transcript(conn.channel, h.serverId, this.selfId, h.nonce!, conn.nonce!));
+    conn.write(encodeHandshake(answer), false);
     this.establish(link, conn);
   }
 
@@ -654,6 +775,23 @@ export class PeerTransport {
     this.dial(link);
   }
 
+  // ---- the dialer's side of the handshake ---------------------------------------------
+
+  private onDialerFrame(conn: PeerConnection, frame: Exclude<PeerFrame, { type: 'message' }>): void {
+    if (frame.type === 'challenge' && conn.peerNonce === undefined) this.onChallenge(conn, frame.nonce);
+    else if (frame.type === 'handshake') this.checkAnswer(conn, frame.handshake);
+    else this.reject(conn, `sent an unexpected ${frameName(frame)} frame during the handshake`);
+  }
+
+  private onChallenge(conn: PeerConnection, nonce: Buffer): void {
+    if (this.auth === undefined || conn.nonce === undefined) {
+      this.reject(conn, `server ${conn.peerId} requires quorum authentication: set quorum.auth.enableSasl=true and this ensemble's quorum.auth.secretFile on this server`);
+      return;
+    }
+    conn.peerNonce = nonce;
+    conn.write(encodeProof(proofOf(this.auth.secret, 'dialer', this.transcript(conn.channel, this.selfId, conn.peerId!, conn.nonce, nonce))), false);
+  }
+
   private checkAnswer(conn: PeerConnection, h: Handshake): void {
     const problem = this.handshakeProblem(h, conn.channel, conn.peerId);
     if (problem !== undefined) {
@@ -670,8 +808,33 @@ export class PeerTransport {
       this.reject(conn, `server ${h.serverId} answered a connection from the lower id ${this.selfId}; run the same zablab version on every server`);
       return;
     }
+    const authProblem = this.answerAuthProblem(conn, h);
+    if (authProblem !== undefined) {
+      this.reject(conn, authProblem);
+      return;
+    }
     link.dialing = null;
     this.establish(link, conn);
+  }
+
+  /** Whether the acceptor proved that it knows the secret, when we authenticate. */
+  private answerAuthProblem(conn: PeerConnection, h: Handshake): string | undefined {
+    const auth = this.auth;
+    if (auth === undefined) return undefined;
+    const id = h.serverId;
+    if (conn.peerNonce !== undefined && h.proof !== undefined) {
+      if (proofMatches(auth.secret, 'acceptor', this.transcript(conn.channel, this.selfId, id, conn.nonce!, conn.peerNonce), h.proof)) return undefined;
+      return `server ${id} answered with a wrong proof: its quorum.auth.secretFile differs from this server's, or it is not server ${id}`;
+    }
+    if (auth.learnerRequire) {
+      return `server ${id} did not authenticate: set quorum.auth.enableSasl=true and this ensemble's quorum.auth.secretFile on it (this server has quorum.auth.learnerRequireSasl=true)`;
+    }
+    this.refusals.warn('connected to a peer that did not authenticate (quorum.auth.learnerRequireSasl=false)', { peer: id, channel: conn.channel });
+    return undefined;
+  }
+
+  private transcript(channel: Channel, dialerId: number, acceptorId: number, dialerNonce: Buffer, acceptorNonce: Buffer): AuthTranscript {
+    return { channel, dialerId, acceptorId, dialerNonce, acceptorNonce };
   }
 
   private establish(link: Link, conn: PeerConnection): void {
@@ -694,9 +857,10 @@ export class PeerTransport {
     }
   }
 
-  /** Refuse a peer: one warning line that says what was wrong, then close. */
+  /** Refuse a peer: a warning that says what was wrong (at most one a second: anyone can cause them), then close. */
   private reject(conn: PeerConnection, problem: string): void {
-    this.log.warn('peer connection refused', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, problem });
+    if (conn.direction === 'in') this.pendingInbound.get(conn.channel)!.release(conn);
+    this.refusals.warn('peer connection refused', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, problem });
     conn.close(problem, undefined, true);
     this.afterDialFailure(conn);
   }
@@ -704,12 +868,13 @@ export class PeerTransport {
   private onClosed(conn: PeerConnection, reason: string, protocol: PeerProtocolError | undefined): void {
     if (this.state === 'closed') return;
     if (protocol !== undefined) {
-      this.log.warn('peer connection dropped: protocol error', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, reason: protocol.reason, problem: protocol.message });
+      const hint = !conn.established && conn.firstByte === TLS_HANDSHAKE_RECORD ? '; it speaks TLS: set sslQuorum the same on every server' : '';
+      this.refusals.warn('peer connection dropped: protocol error', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, reason: protocol.reason, problem: protocol.message + hint });
     }
     if (conn.direction === 'in' && !conn.established) {
-      this.pendingInbound.get(conn.channel)!.delete(conn);
+      this.pendingInbound.get(conn.channel)!.release(conn);
       // A silent connection is a misbehaving peer; one that just closes is a port probe.
-      if (conn.timedOut) this.log.warn('peer connection dropped: no handshake', { channel: conn.channel, remote: conn.remote, problem: reason });
+      if (conn.timedOut) this.refusals.warn('peer connection dropped: no handshake', { channel: conn.channel, remote: conn.remote, peer: conn.peerId, problem: reason });
       else if (protocol === undefined) this.log.debug('unidentified peer connection closed', { channel: conn.channel, remote: conn.remote, reason });
       return;
     }
@@ -740,7 +905,9 @@ export class PeerTransport {
       return;
     }
     link.failedDials++;
-    if (link.failedDials === 1 && reason !== undefined) {
+    if (reason?.startsWith('TLS: ') === true) {
+      this.refusals.warn('peer connection refused', { channel: link.channel, peer: link.peer.id, problem: reason });
+    } else if (link.failedDials === 1 && reason !== undefined) {
       this.log.info('cannot reach a peer; will keep retrying', { peer: link.peer.id, channel: link.channel, address: `${link.peer.host}:${conn.channel === 'election' ? link.peer.electionPort : link.peer.quorumPort}`, reason, retryMs: this.reconnectDelayMs });
     }
     this.scheduleReconnect(link);
@@ -782,10 +949,20 @@ export class PeerTransport {
   // -------------------------------------------------------------------------------------
   // Listening
 
+  /** A server for one port: plain TCP, or TLS whose raw sockets count as pending before their TLS handshake. */
+  private createListener(channel: Channel): net.Server {
+    if (this.tls === undefined) return net.createServer({ noDelay: true }, (s) => this.onInbound(channel, s));
+    const server = this.tls.createServer(this.connectTimeoutMs);
+    server.on('connection', (raw: net.Socket) => void this.admitInbound(channel, raw));
+    server.on('secureConnection', (s: tls.TLSSocket) => this.onSecureInbound(channel, s));
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, s: tls.TLSSocket) => this.onTlsClientError(channel, err, s));
+    return server;
+  }
+
   private async listen(channel: Channel, port: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const server = await listenOnce(this.listenHost, port, (s) => this.onInbound(channel, s));
+        const server = await listenOnce(this.listenHost, port, this.createListener(channel));
         if (this.state === 'closed') {
           server.close();
           return;
@@ -809,9 +986,8 @@ export class PeerTransport {
   }
 }
 
-function listenOnce(host: string, port: number, onConnection: (s: net.Socket) => void): Promise<net.Server> {
+function listenOnce(host: string, port: number, server: net.Server): Promise<net.Server> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true }, onConnection);
     server.once('error', reject);
     server.listen({ host, port }, () => {
       server.off('error', reject);

@@ -14,6 +14,8 @@ interface StatusJson {
 
 interface EnsembleJson {
   adminTokenFile: string | null;
+  peerSecurity: string;
+  quorumSecretFile: string | null;
   servers: { id: number; role: string; host: string; clientPort: number; httpPort: number; quorumPort: number; electionPort: number; pid: number | null }[];
 }
 
@@ -56,6 +58,10 @@ describe.skipIf(!zablabBuilt())('zablab ensemble', () => {
       [['kill', '--dir', 'x', '--leader', '--id', '1'], 'exactly one of --leader or --id N'],
       [['kill', '--dir', 'x', '--id', '1', '--signal', 'HUP'], 'signal must be one of KILL, TERM, STOP, CONT'],
       [['start', '--dir', 'x'], 'needs --id'],
+      [['up', '--voters', '3', '--peer-security', 'open'], 'peer security must be one of secret, tls, none, got "open"'],
+      [['up', '--voters', '3', '--set', 'quorum.auth.secretFile=/s'], 'quorum.auth.secretFile is set by the ensemble layout'],
+      [['up', '--voters', '3', '--peer-security', 'tls', '--set', 'ssl.quorum.keyStore.location=/k.pem'], 'ssl.quorum.keyStore.location is set by the ensemble layout'],
+      [['up', '--voters', '3', '--peer-security', 'secret', '--set', 'quorum.auth.enableSasl=false'], 'contradict each other'],
     ];
     for (const [args, message] of cases) {
       const r = await zablab(['ensemble', ...args]);
@@ -90,6 +96,30 @@ describe.skipIf(!zablabBuilt())('zablab ensemble', () => {
       expect(r.stderr).toContain('stopped the servers it started');
       expect(recordedPids(dir)).toEqual([]);
     }, 60_000);
+  });
+
+  describe('--peer-security tls', () => {
+    let dir: string | undefined;
+    afterAll(() => teardown(dir), 30_000);
+
+    it('gives every server its certificate from a CA made for the ensemble; they serve; down --purge removes them', async () => {
+      dir = tempDir('zablab-ens-tls-');
+      const up = await zablab(['ensemble', 'up', '--voters', '3', '--dir', dir, '--peer-security', 'tls']);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stdout).toContain(`peers:          mutual TLS with certificates in ${path.join(dir, 'peer-tls')}`);
+      const j = ensembleJson(dir);
+      expect([j.peerSecurity, j.quorumSecretFile]).toEqual(['tls', null]);
+      const cfg = fs.readFileSync(path.join(dir, 's2', 'zoo.cfg'), 'utf8').split('\n');
+      const keyStore = path.join(dir, 'peer-tls', 's2.pem');
+      expect(cfg).toEqual(expect.arrayContaining(['sslQuorum=true', `ssl.quorum.keyStore.location=${keyStore}`, `ssl.quorum.trustStore.location=${path.join(dir, 'peer-tls', 's2-ca.pem')}`]));
+      expect(cfg.some((l) => l.startsWith('quorum.auth.'))).toBe(false);
+      expect(fs.statSync(keyStore).mode & 0o777).toBe(0o600);
+      expect((await status(dir)).servers.map((s) => s.mode).sort()).toEqual(['follower', 'follower', 'leader']);
+      expect(fs.readFileSync(path.join(dir, 's1', 'server.log'), 'utf8')).toMatch(/peer transport listening .*tls=true auth=off/);
+      const r = await zablab(['ensemble', 'down', '--dir', dir, '--purge']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.existsSync(dir)).toBe(false);
+    }, 90_000);
   });
 
   describe('a 3-voter, 1-observer ensemble', () => {
@@ -146,6 +176,17 @@ describe.skipIf(!zablabBuilt())('zablab ensemble', () => {
       expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
       expect(cfg).toContain(`admin.tokenFile=${tokenFile}`);
       expect(up.stdout).toContain(`HTTP token:     ${tokenFile}`);
+
+      // The peers' secret: one file for the ensemble, private, required both ways in every zoo.cfg.
+      const secretFile = path.join(dir!, 'quorum-secret');
+      expect([j.peerSecurity, j.quorumSecretFile]).toEqual(['secret', secretFile]);
+      expect(fs.statSync(secretFile).mode & 0o777).toBe(0o600);
+      for (const line of ['quorum.auth.enableSasl=true', 'quorum.auth.learnerRequireSasl=true', 'quorum.auth.serverRequireSasl=true', `quorum.auth.secretFile=${secretFile}`]) {
+        expect(cfg).toContain(line);
+      }
+      expect(up.stdout).toContain(`peers:          authenticated with the secret in ${secretFile}`);
+      const secret = fs.readFileSync(secretFile, 'utf8').trim();
+      for (const s of j.servers) expect(fs.readFileSync(path.join(dir!, `s${s.id}`, 'server.log'), 'utf8')).not.toContain(secret);
     });
 
     it('the servers take the token in DIR/admin-token and refuse requests without it', async () => {

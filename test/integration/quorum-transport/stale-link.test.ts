@@ -2,10 +2,12 @@
  * Stale links: a server that died unseen (partitioned, then killed) leaves its peers holding
  * half-open connections to it. When it comes back, its dial to a higher id is a nudge that
  * makes that peer drop the stale link and dial back (ZooKeeper's QuorumCnxManager does the
- * same). And nudges never make a healthy link flap.
+ * same). And nudges never make a healthy link flap. All of it in the open and with quorum
+ * authentication, where a nudge counts only once it has proven its id.
  */
+import crypto from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
-import type { PeerAddress } from '../../../src/server/quorum/transport.js';
+import type { PeerAddress, TransportOptions } from '../../../src/server/quorum/transport.js';
 import type { Message } from '../../../src/zab/index.js';
 import { addresses, closeAll, ensemble, Node, sleep, waitFor } from './helpers.js';
 import { PartitionRelay } from './partition-relay.js';
@@ -36,13 +38,20 @@ function establishments(n: Node): string[] {
   return n.logLines.filter((l) => l.includes('connected to a peer')).map((l) => `${/peer=(\d+)/.exec(l)?.[1]}/${/channel=(\w+)/.exec(l)?.[1]}`);
 }
 
-describe('stale links', () => {
+const AUTH: TransportOptions['security'] = {
+  auth: { secret: crypto.createSecretKey(Buffer.from('stale-link test secret, 32 chars')), learnerRequire: true, serverRequire: true },
+};
+
+describe.each([
+  ['open', {}],
+  ['with quorum authentication', { security: AUTH }],
+] as [string, Partial<TransportOptions>][])('stale links (%s)', (_name, security) => {
   test('a server killed while partitioned and restarted is reconnected by its higher-id peers after the heal', async () => {
     const [a1, a2, a3] = await addresses([1, 2, 3]);
     // Every path to or from server 1 crosses a relay; 2 and 3 talk directly.
     const to1 = await behindRelays(a1!);
     const from1 = [a1!, await behindRelays(a2!), await behindRelays(a3!)];
-    const opts = { connectTimeoutMs: 1000 };
+    const opts = { connectTimeoutMs: 1000, ...security };
     const one = new Node(1, from1, opts);
     const two = new Node(2, [to1, a2!, a3!], opts);
     const three = new Node(3, [to1, a2!, a3!], opts);
@@ -98,7 +107,7 @@ describe('stale links', () => {
   });
 
   test('a healthy ensemble does not flap: one connection per link and channel, held for seconds', async () => {
-    nodes = await ensemble([1, 2, 3]);
+    nodes = await ensemble([1, 2, 3], security);
     await waitFor(() => nodes.every((n) => n.transport.stats().connections === 4), 'all connections up');
     await sleep(2000); // 100 reconnect periods at 20 ms
     for (const n of nodes) {
@@ -115,7 +124,7 @@ describe('stale links', () => {
   });
 
   test('a restarted lower id that nudges while its peer is already dialing it converges without extra reconnects', async () => {
-    nodes = await ensemble([1, 2]);
+    nodes = await ensemble([1, 2], security);
     const [one, two] = nodes;
     await waitFor(() => nodes.every((n) => n.transport.stats().connections === 2), 'connections');
     for (let i = 0; i < 5; i++) {

@@ -3,10 +3,13 @@ import {
   decodeFrame,
   decodeHandshake,
   decodeMessage,
+  encodeChallenge,
   encodeHandshake,
   encodeMessage,
+  encodeProof,
   FrameDecoder,
   FrameKind,
+  HANDSHAKE_MAX_FRAME_BYTES,
   PEER_MAGIC,
   PEER_PROTOCOL_VERSION,
   PeerProtocolError,
@@ -128,6 +131,23 @@ describe('peer codec round trip', () => {
     }
     expectProtocolError(() => decodeHandshake(bodyOf(encodeMessage({ kind: 'ack', zxid: 1n }))), 'unexpected-frame');
   });
+
+  test('handshakes carry a 32-byte nonce and proof when authenticating; challenge and proof frames round trip', () => {
+    const nonce = Buffer.alloc(32, 7);
+    const proof = Buffer.alloc(32, 9);
+    const hello = { serverId: 3, channel: 'election' as const, nonce };
+    expect(decodeHandshake(bodyOf(encodeHandshake(hello)))).toEqual(hello);
+    const answer = { serverId: 1, channel: 'quorum' as const, proof };
+    expect(decodeHandshake(bodyOf(encodeHandshake(answer)))).toEqual(answer);
+    expect(encodeHandshake({ ...hello, proof }).length - 4).toBeLessThanOrEqual(HANDSHAKE_MAX_FRAME_BYTES);
+    expect(decodeFrame(bodyOf(encodeChallenge(nonce)))).toEqual({ type: 'challenge', nonce });
+    expect(decodeFrame(bodyOf(encodeProof(proof)))).toEqual({ type: 'proof', proof });
+    expect(encodeChallenge(nonce)[7]).toBe(FrameKind.CHALLENGE);
+    // A nonce or proof of another length is refused, never truncated or padded.
+    expectProtocolError(() => decodeHandshake(bodyOf(encodeHandshake({ ...hello, nonce: Buffer.alloc(31) }))), 'bad-value');
+    expectProtocolError(() => decodeFrame(bodyOf(encodeProof(Buffer.alloc(0)))), 'bad-value');
+    expectProtocolError(() => decodeFrame(bodyOf(encodeChallenge(Buffer.alloc(33)))), 'bad-value');
+  });
 });
 
 describe('FrameDecoder', () => {
@@ -197,7 +217,7 @@ describe('malformed frames', () => {
     const v = Buffer.from(ack);
     v[2] = 1; // a server of the version before recovering peers
     expectProtocolError(() => decodeFrame(v), 'bad-version');
-    for (const kind of [1, 6, 7, 9, 19, 63, 67, 255]) {
+    for (const kind of [1, 6, 7, 9, 19, 63, 69, 255]) {
       const k = Buffer.from(ack);
       k[3] = kind;
       expectProtocolError(() => decodeFrame(k), 'unknown-kind');
