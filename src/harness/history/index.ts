@@ -22,11 +22,23 @@
  * The verdict (checkHistory) says per key linearizable, not, or unknown (a key's time or
  * memory budget ran out), and for each key that is not, a small witness: a sub-history that
  * is non-linearizable on its own (see shrink.ts for why it is honest).
+ *
+ * Sets (checkSet, Jepsen's "set"): `{ adds: [{element, outcome}], finalRead: [element...] }`,
+ * outcome ok | fail | info. Acknowledged adds missing from the final read are lost; elements
+ * never attempted are invented; indeterminate adds may be either way.
+ *
+ * Counters (checkCounter, Jepsen's "counter"): `{ initial?, deltas: [{delta, outcome}],
+ * finalValue }`. The final value must lie within initial + the acknowledged deltas, widened
+ * by the indeterminate ones (negative ones lower the floor, positive ones raise the ceiling).
  */
 export { HistoryError } from './errors.js';
 export type { HistoryErrorCode } from './errors.js';
 export { HistoryBuilder, parseEvent, parseHistory, HISTORY_LINE_BYTES_MAX, HISTORY_OPS_MAX } from './parse.js';
 export { checkHistory, CHECK_DEFAULTS } from './check.js';
 export type { CheckOptions } from './check.js';
+export { checkSet } from './set.js';
+export type { SetAdd, SetHistory, SetVerdict } from './set.js';
+export { checkCounter } from './counter.js';
+export type { CounterDelta, CounterHistory, CounterVerdict } from './counter.js';
 export { describeOp, historyOriginNs, renderAnomaly, renderVerdict, verdictToJson } from './render.js';
 export type { Anomaly, BudgetReason, History, HistoryEvent, HistoryKey, HistoryValue, HistoryVerdict, Op, OpF, Outcome, UnknownKey } from './types.js';
