@@ -12,8 +12,10 @@ export interface RegisterHistoryOptions {
   seed: number;
   /** Share of ops that end in info, in [0, 1] (default 0). */
   infoShare?: number;
-  /** Make one read return a value two writes older than the latest it must see. */
+  /** Make one read return a value two writes older than the latest it must see (needs unique values). */
   staleRead?: boolean;
+  /** Draw written values from 1..valueRange (as Jepsen's register test does) instead of making each unique. */
+  valueRange?: number;
 }
 
 interface SimOp {
@@ -43,6 +45,7 @@ function random(seed: number): () => number {
 
 /** The history as JSON lines (events ordered by time, as a recorder would write them). */
 export function registerHistory(o: RegisterHistoryOptions): string {
+  if (o.staleRead === true && o.valueRange !== undefined) throw new Error('registerHistory: a planted stale read needs unique values (no valueRange)');
   const ops = simulate(o);
   if (o.staleRead === true) plantStaleRead(ops);
   const events: { t: number; line: string }[] = [];
@@ -60,6 +63,7 @@ function simulate(o: RegisterHistoryOptions): SimOp[] {
   const perProcess = Math.ceil(o.ops / o.processes);
   const ops: SimOp[] = [];
   let nextValue = 1;
+  const newValue = (): number => (o.valueRange === undefined ? nextValue++ : 1 + Math.floor(rnd() * o.valueRange));
   for (let p = 0; p < o.processes && ops.length < o.ops; p++) {
     let t = 1_000_000_000 + Math.floor(rnd() * 100_000);
     for (let i = 0; i < perProcess && ops.length < o.ops; i++) {
@@ -71,7 +75,7 @@ function simulate(o: RegisterHistoryOptions): SimOp[] {
         process: p,
         f,
         key: `k${Math.floor(rnd() * o.keys)}`,
-        value: f === 'write' ? nextValue++ : null,
+        value: f === 'write' ? newValue() : null,
         invokeNs: t,
         completeNs: t + duration,
         pointNs: t + Math.floor(rnd() * duration),
@@ -91,7 +95,7 @@ function simulate(o: RegisterHistoryOptions): SimOp[] {
       if (!op.lost) state.set(op.key, op.value);
     } else {
       const hit = rnd() < 0.7;
-      op.value = [hit ? current : -1, nextValue++];
+      op.value = [hit ? current : -1, newValue()];
       if (!hit && op.outcome === 'ok') op.outcome = 'fail';
       if (hit && !op.lost) state.set(op.key, (op.value as unknown[])[1]);
     }
