@@ -4,7 +4,7 @@
  * reads nothing itself.
  */
 import { HistoryError } from './errors.js';
-import { OP_FS, type History, type HistoryEvent, type HistoryKey, type HistoryValue, type Op, type OpF, type Outcome } from './types.js';
+import { OP_FS, type History, type HistoryEvent, type HistoryValue, type Op, type OpF, type Outcome } from './types.js';
 
 /** Longest line accepted: a history line is a small record; a huge one is a damaged file. */
 export const HISTORY_LINE_BYTES_MAX = 1 << 20;
@@ -53,7 +53,7 @@ export class HistoryBuilder {
       return;
     }
     if (open === undefined) throw formatError(e.line, `process ${e.process} completes an op it has not invoked (no invoke line before it is in flight)`);
-    if (open.f !== e.f || !sameKey(open.key, e.key)) {
+    if (open.f !== e.f || open.key !== e.key) {
       throw formatError(e.line, `process ${e.process} completes ${e.f} on ${show(e.key)} but invoked ${open.f} on ${show(open.key)} (line ${open.invokeLine})`);
     }
     if (e.timeNs < open.invokeNs) throw formatError(e.line, `completes at ${e.timeNs} ns, before its invoke at ${open.invokeNs} ns (line ${open.invokeLine})`);
@@ -125,10 +125,6 @@ function parseTime(t: unknown, line: number): bigint {
 
 function isCasPair(v: HistoryValue): boolean {
   return Array.isArray(v) && v.length === 2;
-}
-
-function sameKey(a: HistoryKey, b: HistoryKey): boolean {
-  return a === b;
 }
 
 function show(v: unknown): string {

@@ -53,7 +53,7 @@ export type BudgetReason = 'time' | 'memory';
 /** A key whose sub-history is not linearizable, with the smallest failing sub-history found. */
 export interface Anomaly {
   key: HistoryKey;
-  /** The key's ops the check saw (after dropping failed ops and indeterminate reads). */
+  /** The key's ops the search saw: without failed ops, indeterminate reads, and indeterminate writes no op observes. */
   keyOps: number;
   /** The witness: a sub-history, non-linearizable on its own, in invocation order. */
   ops: Op[];

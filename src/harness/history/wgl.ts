@@ -13,9 +13,12 @@
  *
  * Indeterminate (open) ops have a call and no return: nothing forces them in, and the search
  * succeeds once every ok op is linearized, whether or not the open ones took effect.
+ *
+ * One reduction of ours on top: a read that can take its point now does so without
+ * branching (see keepsState below), which cuts the configurations of read-heavy histories.
  */
 import { Memo, MemoAdd } from './memo.js';
-import { CAS, READ, step, type RegisterOp } from './register.js';
+import { CAS, NULL_VALUE, READ, step, type RegisterOp } from './register.js';
 import type { BudgetReason } from './types.js';
 
 export interface SearchBudget {
@@ -54,7 +57,7 @@ export function searchLinearization(ops: readonly RegisterOp[], budget: SearchBu
   /** 1: the linearization point at this depth was forced (see keepsState), not a choice. */
   const forced = new Uint8Array(n);
   let depth = 0;
-  let state = 0;
+  let state = NULL_VALUE;
   let entry = next[HEAD]!;
   let steps = 0;
 
