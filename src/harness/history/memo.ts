@@ -20,8 +20,8 @@ export type MemoAdd = (typeof MemoAdd)[keyof typeof MemoAdd];
 
 const NIL = -1;
 const HEADER_WORDS = 4;
-/** What an entry costs beyond its arena words: its Map slot, at most. */
-const MAP_SLOT_BYTES = 40;
+/** What an entry costs beyond its arena words: its Map slot, with the table's spare room. */
+const MAP_SLOT_BYTES = 64;
 const ALL_ONES = 0xffffffff | 0;
 
 export class Memo {
