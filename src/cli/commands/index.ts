@@ -4,9 +4,10 @@ import { benchCommand } from './bench.js';
 import { composeCommand } from './compose.js';
 import { dashboardsCommand } from './dashboards.js';
 import { ensembleCommand } from './ensemble.js';
+import { historyCommand } from './history.js';
 import { repairLogCommand } from './repair-log.js';
 import { reportCommand } from './report.js';
 import { serverCommand } from './server.js';
 import { simCommand } from './sim.js';
 
-export const commands: CliCommand[] = [benchCommand, reportCommand, serverCommand, repairLogCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];
+export const commands: CliCommand[] = [benchCommand, reportCommand, historyCommand, serverCommand, repairLogCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];
