@@ -12,8 +12,9 @@
  *               every server's state at the end of the run.
  *  log        — no two servers ever log different txns under the same zxid.
  *  quorum     — a txn is first applied (committed) only once a quorum of voters holds it
- *               durably. Later applies are not checked again: a voter may lose its copy to
- *               damage afterwards (and recover it), which the `acked` check covers.
+ *               durably (or held it, until damage at rest took it: its ACK was true when sent).
+ *               Later applies are not checked again; losing copies to damage is what the
+ *               `acked` check and recovery are about.
  *  durability — a server sends ACK, ACKEPOCH, NEWLEADER or LEADERINFO only once what the
  *               message vouches for is durable on its disk (the Ready contract).
  *  digest     — (runner) at the end, every server's data tree has the same digest: the same
@@ -192,7 +193,10 @@ export class Checkers {
 
   private checkQuorumDurable(id: ServerId, e: AppliedEntry): void {
     let holders = 0;
-    for (const v of this.view.voterIds) if (this.view.disk(v).holdsDurably(e.zxid, e.writeId)) holders++;
+    for (const v of this.view.voterIds) {
+      const disk = this.view.disk(v);
+      if (disk.holdsDurably(e.zxid, e.writeId) || disk.heldBeforeDamage(e.zxid, e.writeId)) holders++;
+    }
     if (holders < this.view.quorumSize) {
       this.fail(
         'quorum',

@@ -47,6 +47,8 @@ export class SimDisk {
   private errnoFault: { ops: ReadonlySet<MemoryFsOp>; code: string; until: number } | null = null;
   private readonly cache = new Map<string, { version: number; value: unknown }>();
   private state: DurableState | null = null;
+  /** Txns (zxid → write) the disk held durably when it was last damaged (see heldBeforeDamage). */
+  private readonly heldAtDamage = new Map<Zxid, number>();
   now = 0;
 
   constructor(
@@ -85,14 +87,29 @@ export class SimDisk {
 
   /** Flip one bit of a durable file at rest. */
   flipBit(file: string, byte: number, bit: number): void {
-    this.fs.damage(file, (b) => {
+    this.damage(file, (b) => {
       if (byte < b.length) b[byte] = b[byte]! ^ (1 << bit);
     });
   }
 
   /** A lost write: durable bytes [from, to) read back as zeros. */
   zeroRange(file: string, from: number, to: number): void {
-    this.fs.damage(file, (b) => b.fill(0, from, Math.min(to, b.length)));
+    this.damage(file, (b) => b.fill(0, from, Math.min(to, b.length)));
+  }
+
+  /**
+   * Did this disk hold the txn durably before damage took it? An ACK it sent then was true
+   * when sent: the quorum a commit counted on had it, and getting it back is recovery's job.
+   */
+  heldBeforeDamage(zxid: Zxid, writeId: number): boolean {
+    return this.heldAtDamage.get(zxid) === writeId;
+  }
+
+  private damage(file: string, edit: (bytes: Buffer) => void): void {
+    const before = this.view();
+    for (const f of before.logs) for (const [z, w] of f.byZxid) this.heldAtDamage.set(z, w);
+    if (before.snapshot !== null) for (const e of this.snapshotEntries(before.snapshot.file, before.snapshot.zxid)) this.heldAtDamage.set(e.zxid, e.writeId);
+    this.fs.damage(file, edit);
   }
 
   // ---------- the durable view (what a restarted server would read) ----------
