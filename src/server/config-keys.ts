@@ -74,6 +74,37 @@ export const SUPPORTED_KEYS = {
   'ssl.quorum.keyStore.passwordPath': ['zookeeper.ssl.quorum.keyStore.passwordPath'],
   'ssl.quorum.trustStore.location': ['zookeeper.ssl.quorum.trustStore.location'],
   'ssl.quorum.trustStore.type': ['zookeeper.ssl.quorum.trustStore.type'],
+  // Client-port TLS (NettyServerCnxnFactory with ClientX509Util's zookeeper.ssl.* settings).
+  secureClientPort: [],
+  secureClientPortAddress: [],
+  'client.portUnification': ['zookeeper.client.portUnification'],
+  'ssl.keyStore.location': ['zookeeper.ssl.keyStore.location'],
+  'ssl.keyStore.type': ['zookeeper.ssl.keyStore.type'],
+  'ssl.keyStore.password': ['zookeeper.ssl.keyStore.password'],
+  'ssl.keyStore.passwordPath': ['zookeeper.ssl.keyStore.passwordPath'],
+  'ssl.trustStore.location': ['zookeeper.ssl.trustStore.location'],
+  'ssl.trustStore.type': ['zookeeper.ssl.trustStore.type'],
+  'ssl.trustStore.password': ['zookeeper.ssl.trustStore.password'],
+  'ssl.trustStore.passwordPath': ['zookeeper.ssl.trustStore.passwordPath'],
+  'ssl.clientAuth': ['zookeeper.ssl.clientAuth'],
+  'ssl.protocol': ['zookeeper.ssl.protocol'],
+  'ssl.enabledProtocols': ['zookeeper.ssl.enabledProtocols'],
+  'ssl.ciphersuites': ['zookeeper.ssl.ciphersuites'],
+  'ssl.hostnameVerification': ['zookeeper.ssl.hostnameVerification'],
+  'ssl.crl': ['zookeeper.ssl.crl'],
+  'ssl.ocsp': ['zookeeper.ssl.ocsp'],
+  'ssl.context.supplier.class': ['zookeeper.ssl.context.supplier.class'],
+  'ssl.handshakeDetectionTimeoutMillis': ['zookeeper.ssl.handshakeDetectionTimeoutMillis'],
+  'ssl.authProvider': ['zookeeper.ssl.authProvider'],
+  // Client authentication: which sessions must have authenticated, and who is a super user.
+  'enforce.auth.enabled': ['zookeeper.enforce.auth.enabled'],
+  'enforce.auth.schemes': ['zookeeper.enforce.auth.schemes'],
+  sessionRequireClientSASLAuth: ['zookeeper.sessionRequireClientSASLAuth'],
+  'X509AuthenticationProvider.superUser': ['zookeeper.X509AuthenticationProvider.superUser'],
+  // The JAAS section ZooKeeper reads DIGEST-MD5 users from (zookeeper.sasl.serverconfig) ...
+  'sasl.serverconfig': ['zookeeper.sasl.serverconfig'],
+  // ... and zablab's own key for the file ZooKeeper takes from -Djava.security.auth.login.config.
+  'zablab.sasl.jaasFile': [],
   extendedTypesEnabled: ['zookeeper.extendedTypesEnabled'],
   syncEnabled: ['zookeeper.observer.syncEnabled'],
   skipACL: ['zookeeper.skipACL'],
@@ -116,7 +147,7 @@ const DOCUMENTED_ONLY_KEYS: ReadonlyMap<string, string> = new Map([
  * not have (TLS, SASL, Netty, JVM, caches, ...). Each is also accepted as `zookeeper.<key>`.
  */
 export const IGNORED_KEYS: readonly string[] = [
-  'secureClientPort', 'secureClientPortAddress', 'observerMasterPort', 'snapSizeLimitInKb',
+  'observerMasterPort', 'snapSizeLimitInKb',
   'txnLogSizeLimitInKb', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'emulate353TTLNodes',
   'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds',
   'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval',
@@ -132,10 +163,10 @@ export const IGNORED_KEYS: readonly string[] = [
   'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'reconfigEnabled', 'observer.reconnectDelayMs',
   'observer.election.DelayMs', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
   'DigestAuthenticationProvider.enabled', 'DigestAuthenticationProvider.digestAlg',
-  'IPAuthenticationProvider.usexforwardedfor', 'X509AuthenticationProvider.superUser', 'superUser',
-  'ensembleAuthName', 'sessionRequireClientSASLAuth', 'enforce.auth.enabled', 'enforce.auth.schemes',
-  'sslQuorum', 'sslQuorumReloadCertFiles', 'portUnification', 'client.certReload', 'client.portUnification',
-  'authProvider', 'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
+  'IPAuthenticationProvider.usexforwardedfor',
+  'ensembleAuthName',
+  'sslQuorum', 'sslQuorumReloadCertFiles', 'portUnification', 'client.certReload',
+  'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
   'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
   'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
   'follower.skipLearnerRequestToNextProcessor', 'jute.maxbuffer.extrasize', 'nio.numSelectorThreads',
@@ -154,12 +185,26 @@ export const IGNORED_KEYS: readonly string[] = [
 
 /**
  * Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`,
- * `ssl.keyStore.location`, ...); the `ssl.quorum.*` keys the AdminServer reads are supported above.
+ * `ssl.quorum.hostnameVerification`, ...); the `ssl.quorum.*` keys the AdminServer reads are
+ * supported above. Client-port `ssl.*` keys are all listed there: a misspelt one is an error,
+ * not a silently weaker TLS setup.
  */
-export const IGNORED_PREFIXES: readonly string[] = [
-  'metricsProvider.', 'authProvider.', 'superUser.', 'ssl.', 'zookeeper.ssl.', 'zookeeper.superUser.',
-  'zookeeper.authProvider.',
-];
+export const IGNORED_PREFIXES: readonly string[] = ['metricsProvider.', 'ssl.quorum.', 'zookeeper.ssl.quorum.'];
+
+/**
+ * Keys whose name carries a value of their own: `authProvider.<name>=<class>` registers an
+ * auth scheme (ZooKeeper's ProviderRegistry reads every zookeeper.authProvider.* property) and
+ * `superUser[.<name>]=<id>` names SASL super users (ZooKeeperServer.isSaslSuperUser).
+ */
+export const KEY_FAMILIES = ['authProvider', 'superUser'] as const;
+export type KeyFamily = (typeof KEY_FAMILIES)[number];
+
+function familyOf(key: string): KeyFamily | undefined {
+  const k = key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key;
+  if (/^authProvider\.[^.\s]+/.test(k)) return 'authProvider';
+  if (k === 'superUser' || /^superUser\.[^\s]+$/.test(k)) return 'superUser';
+  return undefined;
+}
 
 /** ZooKeeper keys zablab refuses: ignoring them would silently change what the ensemble is. */
 export const REJECTED_KEYS: ReadonlyMap<string, string> = new Map([
@@ -175,6 +220,7 @@ export const REJECTED_PREFIXES: ReadonlyMap<string, string> = new Map([
 export type KeyClass =
   | { kind: 'supported'; key: SupportedKey }
   | { kind: 'server' }
+  | { kind: 'family'; family: KeyFamily }
   /** `instead`: the key that does what this one seems to (when there is one). */
   | { kind: 'ignored'; instead?: string }
   | { kind: 'rejected'; reason: string }
@@ -195,6 +241,8 @@ export function classifyKey(key: string): KeyClass {
   const canonical = aliasToCanonical.get(key);
   if (canonical !== undefined) return { kind: 'supported', key: canonical };
   if (key.startsWith('server.')) return { kind: 'server' };
+  const family = familyOf(key);
+  if (family !== undefined) return { kind: 'family', family };
   if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) {
     const instead = DOCUMENTED_ONLY_KEYS.get(key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key);
     return instead === undefined ? { kind: 'ignored' } : { kind: 'ignored', instead };
@@ -210,7 +258,7 @@ export function classifyKey(key: string): KeyClass {
 
 /** Every spelling the parser knows, for suggestions. */
 function knownSpellings(): string[] {
-  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), 'server.1'];
+  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), 'server.1', 'authProvider.1', 'superUser'];
 }
 
 /** Longest key considered for suggestions: edit distance is quadratic and keys are short. */

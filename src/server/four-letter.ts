@@ -43,6 +43,8 @@ export interface ServerStatsView {
   uptimeMs: number;
   /** Bytes of client responses; -1 before the first. */
   lastClientResponseSize: number;
+  /** TLS clients refused at the handshake or for their certificate. */
+  authFailedCount: number;
   minClientResponseSize: number;
   maxClientResponseSize: number;
 }

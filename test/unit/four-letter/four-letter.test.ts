@@ -54,6 +54,7 @@ class FakeView implements ServerView {
     lastClientResponseSize: -1,
     minClientResponseSize: -1,
     maxClientResponseSize: -1,
+    authFailedCount: 0,
   };
   conns: ConnectionView[] = [];
   sess: SessionView[] = [];
