@@ -35,6 +35,10 @@ const upCommand: CliCommand = {
     "The HTTP face's token goes to DIR/admin-token (mode 600; every zoo.cfg's admin.tokenFile,",
     'and adminTokenFile in ensemble.json): REST, /v1/faults and the session commands need',
     '`Authorization: Bearer <token>` (--set admin.auth.enabled=false turns that off).',
+    'With --tls every server also serves TLS on its own secureClientPort (ssl.clientAuth=need):',
+    'a CA, the servers\' certificate and a client certificate go to DIR/tls (ca.crt,',
+    'client.crt, client.key, and client.pem for Java clients); ensemble.json names them (tls)',
+    'and each server\'s secureClientPort.',
     'Exits 0 once every server serves (one leader; every learner synced with it). Otherwise,',
     'after --timeout-ms, prints which servers do not serve and their last log lines, stops',
     'the servers it started (data and logs stay) and exits 1. The servers inherit this',
@@ -47,6 +51,7 @@ const upCommand: CliCommand = {
     set: SET_OPTION,
     'base-port': { type: 'string', valueName: '<P>', description: 'use ports P, P+1, ... (4 per server) instead of free ports the OS picks' },
     'timeout-ms': { type: 'string', valueName: '<ms>', description: `how long to wait until the ensemble serves (default ${DEFAULT_UP_TIMEOUT_MS})` },
+    tls: { type: 'boolean', description: 'also serve TLS on a secureClientPort per server, with certificates in DIR/tls' },
     json: jsonOption,
   },
   run: runUp,
@@ -123,7 +128,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   const basePort = intOption(args, 'base-port', 1024, 65_535, help);
   const timeoutMs = intOption(args, 'timeout-ms', 1_000, MAX_TIMEOUT_MS, help) ?? DEFAULT_UP_TIMEOUT_MS;
   const config = zooCfgOverrides(args, help);
-  const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs };
+  const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs, tls: args.flag('tls') };
   if (basePort !== undefined) spec.basePort = basePort;
   // Check everything before creating a temp directory that a mistake would leave behind.
   specOrUsage(() => validateSpec(spec), help);
@@ -145,9 +150,23 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   }
   const statuses = await ensemble.status();
   if (args.flag('json')) {
-    io.stdout(JSON.stringify({ dir: ensemble.dir, connectString: ensemble.connectString(), adminTokenFile: ensemble.adminTokenFile, servers: statuses.map(statusJson) }, null, 2) + '\n');
+    io.stdout(
+      JSON.stringify(
+        {
+          dir: ensemble.dir,
+          connectString: ensemble.connectString(),
+          secureConnectString: ensemble.secureConnectString(),
+          adminTokenFile: ensemble.adminTokenFile,
+          tls: ensemble.tls,
+          servers: statuses.map(statusJson),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
     return 0;
   }
+  const tls = ensemble.tls;
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
   io.stdout(
     [
@@ -156,6 +175,13 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
       statusTable(statuses),
       '',
       `connect string: ${ensemble.connectString()}`,
+      ...(tls === null
+        ? []
+        : [
+            `TLS (secureClientPort): ${ensemble.secureConnectString() ?? ''}`,
+            `  CA ${tls.caFile}, client certificate ${tls.certFile} and key ${tls.keyFile} (${tls.clientKeyStore}: key and chain for Java)`,
+            `  e.g. KazooClient(hosts, use_ssl=True, ca='${tls.caFile}', certfile='${tls.certFile}', keyfile='${tls.keyFile}')`,
+          ]),
       ...(ensemble.adminTokenFile === null ? [] : [`HTTP token:     ${ensemble.adminTokenFile} (send Authorization: Bearer <token> to /v1/* and the session commands)`]),
       `status: zablab ensemble status --dir ${dir}`,
       `stop:   zablab ensemble down --dir ${dir}`,
@@ -243,13 +269,16 @@ function statusJson(s: ServerStatus): Record<string, unknown> {
     paused: s.paused,
     host: s.host,
     clientPort: s.clientPort,
+    secureClientPort: s.secureClientPort,
     httpPort: s.httpPort,
     reason: s.reason,
   };
 }
 
 function statusTable(statuses: readonly ServerStatus[]): string {
-  const header = ['id', 'role', 'mode', 'zxid', 'epoch', 'pid', 'alive', 'clientPort', 'httpPort', 'note'];
+  // The secureClientPort column only for an ensemble that serves TLS.
+  const secure = statuses.some((s) => s.secureClientPort !== null);
+  const header = ['id', 'role', 'mode', 'zxid', 'epoch', 'pid', 'alive', 'clientPort', ...(secure ? ['secureClientPort'] : []), 'httpPort', 'note'];
   const rows = statuses.map((s) => [
     String(s.id),
     s.role,
@@ -259,6 +288,7 @@ function statusTable(statuses: readonly ServerStatus[]): string {
     s.pid === null ? '-' : String(s.pid),
     s.alive ? 'yes' : 'no',
     String(s.clientPort),
+    ...(secure ? [String(s.secureClientPort ?? '-')] : []),
     String(s.httpPort),
     s.reason ?? '',
   ]);

@@ -1,14 +1,16 @@
 /**
  * DIR/ensemble.json: what `ensemble up` started, read by every later command and by other
- * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid, and
- * at the top `adminTokenFile` (the file holding the HTTP face's bearer token, or null); the
- * rest is ours. Written atomically (temp file + rename) so a reader never sees half.
+ * tools. The contract fields per server are id, role, host, clientPort, secureClientPort
+ * (null without --tls), httpPort, pid, and at the top `adminTokenFile` (the file holding the
+ * HTTP face's bearer token, or null) and `tls` (the CA and client certificate files, or null);
+ * the rest is ours. Written atomically (temp file + rename) so a reader never sees half.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { EnsembleError } from './errors.js';
 import type { EnsembleServer } from './layout.js';
 import type { ServerProgram } from './program.js';
+import type { EnsembleTls } from './tls-files.js';
 
 export const ENSEMBLE_FILE = 'ensemble.json';
 export const ENSEMBLE_FILE_VERSION = 1;
@@ -22,6 +24,8 @@ export interface EnsembleState {
   createdAt: string;
   /** Absolute path of the HTTP face's token file (admin.tokenFile of every server); null when the servers need none. */
   adminTokenFile: string | null;
+  /** The certificates of an ensemble that serves TLS (DIR/tls); null otherwise. */
+  tls: EnsembleTls | null;
   servers: EnsembleServer[];
 }
 
@@ -75,6 +79,7 @@ function checkState(json: unknown, file: string, dir: string): EnsembleState {
     program: checkProgram(o['program'], file),
     createdAt: typeof o['createdAt'] === 'string' ? o['createdAt'] : '',
     adminTokenFile: checkTokenFile(o['adminTokenFile'], file),
+    tls: checkTls(o['tls'], file),
     servers: checked,
   };
 }
@@ -96,11 +101,17 @@ function checkServer(json: unknown, file: string, i: number): EnsembleServer {
   if (role !== 'voter' && role !== 'observer') throw stateError(file, `${where}.role must be "voter" or "observer"`);
   const pid = o['pid'];
   if (pid !== null && (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0)) throw stateError(file, `${where}.pid must be a positive integer or null`);
+  // Files from before TLS have no secureClientPort.
+  const secure = o['secureClientPort'];
+  if (secure !== undefined && secure !== null && (typeof secure !== 'number' || !Number.isInteger(secure) || secure <= 0)) {
+    throw stateError(file, `${where}.secureClientPort must be a positive integer or null`);
+  }
   return {
     id: int('id'),
     role,
     host: str('host'),
     clientPort: int('clientPort'),
+    secureClientPort: typeof secure === 'number' ? secure : null,
     httpPort: int('httpPort'),
     quorumPort: int('quorumPort'),
     electionPort: int('electionPort'),
@@ -118,6 +129,18 @@ function checkTokenFile(json: unknown, file: string): string | null {
   if (json === undefined || json === null) return null;
   if (typeof json !== 'string' || !path.isAbsolute(json)) throw stateError(file, 'adminTokenFile must be an absolute path or null');
   return json;
+}
+
+function checkTls(json: unknown, file: string): EnsembleTls | null {
+  if (json === undefined || json === null) return null;
+  const o = object(json, file, 'tls');
+  const out: Partial<Record<keyof EnsembleTls, string>> = {};
+  for (const key of ['caFile', 'certFile', 'keyFile', 'clientKeyStore', 'serverKeyStore'] as const) {
+    const v = o[key];
+    if (typeof v !== 'string' || !path.isAbsolute(v)) throw stateError(file, `tls.${key} must be an absolute path`);
+    out[key] = v;
+  }
+  return out as EnsembleTls;
 }
 
 function checkProgram(json: unknown, file: string): EnsembleState['program'] {
