@@ -103,6 +103,11 @@ export class ClientPortListener {
   }
 
   private accept(socket: net.Socket, mode: AcceptMode): void {
+    if (mode !== 'plain' && socket.remoteAddress === undefined) {
+      // Gone before it was accepted: nothing to hand over (and no address:port to track the handshake by).
+      socket.destroy();
+      return;
+    }
     const addr = normalizeAddress(socket.remoteAddress ?? '');
     const count = this.perAddress.get(addr) ?? 0;
     if (this.opts.maxCnxns > 0 && this.cnxns.size + this.handshaking.size >= this.opts.maxCnxns) {

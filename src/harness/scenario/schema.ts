@@ -63,6 +63,7 @@ const LAYOUT_KEYS: readonly string[] = [
   'dataLogDir',
   'clientPort',
   'secureClientPort',
+  'secureClientPortAddress',
   'clientPortAddress',
   'admin.serverPort',
   'peerType',
