@@ -65,7 +65,8 @@ describe.skipIf(!zablabBuilt())('zablab ensemble up --tls', () => {
 
     // Every member serves the client certificate's subject as its x509 id.
     for (const s of state.servers) expect(await whoAmIOverTls(`127.0.0.1:${s.secureClientPort}`, out.tls)).toEqual(['ip:127.0.0.1', 'x509:CN=zablab client']);
-    if (kazooMissing() === null) {
+    // CI installs kazoo (and fails here without it); elsewhere this part needs python3-kazoo.
+    if (kazooMissing() === null || process.env['CI'] === 'true') {
       const r = await runKazoo({ k: { hosts: out.secureConnectString, tls: { ca: out.tls.caFile, certfile: out.tls.certFile, keyfile: out.tls.keyFile } } }, [
         ['k', 'create', '/kazoo-tls', 'v', [['x509', 'CN=zablab client', 'ALL']]],
         ['k', 'get', '/kazoo-tls'],
