@@ -44,7 +44,7 @@ import {
   type ClientInfo,
 } from '../jute/index.js';
 import { parseConnectString, prependChroot, stripChroot, type ConnectString } from './connect-string.js';
-import { Connection, type Established, type Handshake } from './connection.js';
+import { Connection, type ClientTlsOptions, type Established, type Handshake } from './connection.js';
 import { Deque } from './deque.js';
 import { ZkClientBusyError, ZkError, ZkMultiError, ZkProtocolError, connectionLoss } from './errors.js';
 import {
@@ -78,6 +78,8 @@ export interface ZkClientOptions {
   maxInFlight?: number;
   /** Largest frame accepted from the server; a larger one drops the connection. Default 4 MiB. */
   maxFrameBytes?: number;
+  /** Connect over TLS (every host of the connect string is a secureClientPort). */
+  tls?: ClientTlsOptions;
 }
 
 export interface WatchedEvent {
@@ -140,7 +142,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   lastZxid = 0n;
 
   private readonly target: ConnectString;
-  private readonly opts: Required<Omit<ZkClientOptions, 'sessionId' | 'passwd'>>;
+  private readonly opts: Required<Omit<ZkClientOptions, 'sessionId' | 'passwd' | 'tls'>>;
+  private readonly tls: ClientTlsOptions | null;
   private sid: bigint;
   private pwd: Buffer;
   private timeoutMs = 0;
@@ -174,6 +177,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     checkRange('maxFrameBytes', this.opts.maxFrameBytes, 1024, 0x7fffffff);
     this.sid = opts.sessionId ?? 0n;
     this.pwd = opts.passwd ?? Buffer.alloc(PASSWD_BYTES);
+    this.tls = opts.tls ?? null;
   }
 
   /** Connect to one of the servers and establish (or resume) a session. */
@@ -621,7 +625,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       this.hostIndex = (this.hostIndex + 1) % hosts.length;
       const attemptMs = Math.min(remaining, Math.max(ATTEMPT_MIN_MS, Math.floor(this.opts.sessionTimeoutMs / hosts.length)));
       try {
-        const est = await Connection.open(host, this.handshake(), attemptMs, this.opts.maxFrameBytes, this.abort.signal);
+        const est = await Connection.open(host, this.handshake(), attemptMs, this.opts.maxFrameBytes, this.abort.signal, this.tls);
         if (this.established(est)) return;
         // Not adopted: the session expired or the client was closed meanwhile.
         throw this.closedError() ?? connectionLoss('client closed');

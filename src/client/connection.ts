@@ -1,10 +1,11 @@
 /**
- * One TCP connection to one server: the ConnectRequest handshake, framing, batched writes
- * (all frames queued in one event-loop turn go out in one socket write), and liveness
- * (ping when idle for a third of the session timeout; drop the connection when the server
- * has been silent for two thirds of it).
+ * One TCP connection to one server, plaintext or TLS (ZooKeeper's secureClientPort): the
+ * ConnectRequest handshake, framing, batched writes (all frames queued in one event-loop turn
+ * go out in one socket write), and liveness (ping when idle for a third of the session
+ * timeout; drop the connection when the server has been silent for two thirds of it).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { ConnectRequest, ConnectResponse, JuteReader, JuteWriter } from '../jute/index.js';
 import { FrameDecoder } from './framing.js';
 import type { HostPort } from './connect-string.js';
@@ -15,6 +16,20 @@ const OUT_MAX_INITIAL_BYTES = 64 * 1024;
 /** Flush at once past this many queued bytes rather than wait for the end of the turn. */
 const FLUSH_BYTES = 256 * 1024;
 const KEEPALIVE_MIN_PERIOD_MS = 10;
+
+/**
+ * TLS to the server (as zookeeper.client.secure with zookeeper.ssl.*): the CA certificates the
+ * server's certificate must chain to, and the client's own certificate and key when the server
+ * asks for one (ssl.clientAuth=need or want), all PEM. The server's certificate must name the
+ * host connected to (an IP address SAN for an address).
+ */
+export interface ClientTlsOptions {
+  ca: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Name to check the server's certificate against, when it is not the host connected to. */
+  servername?: string;
+}
 
 export interface Handshake {
   request: ConnectRequest;
@@ -80,10 +95,11 @@ export class Connection {
     timeoutMs: number,
     maxFrameBytes: number,
     signal: AbortSignal,
+    secure: ClientTlsOptions | null = null,
   ): Promise<Established> {
     const where = `${target.host}:${target.port}`;
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: target.host, port: target.port });
+      const socket = secure === null ? net.connect({ host: target.host, port: target.port }) : tls.connect({ host: target.host, port: target.port, ...secure });
       const conn = new Connection(socket, where, maxFrameBytes);
       const timer = setTimeout(() => conn.destroy(new ConnectTimeoutError(where, timeoutMs)), timeoutMs);
       const onAbort = (): void => conn.destroy(new ConnectionClosedError('client closed'));
@@ -106,7 +122,8 @@ export class Connection {
         conn.onClose = () => undefined;
         resolve({ conn, response, readOnly });
       };
-      socket.once('connect', () => {
+      // A TLS socket may carry frames once its handshake is done.
+      socket.once(secure === null ? 'connect' : 'secureConnect', () => {
         conn.writeFrame((w) => {
           ConnectRequest.write(w, handshake.request);
           w.writeBool(handshake.readOnly);

@@ -3,6 +3,7 @@ export { ZkClient } from './client.js';
 export type { WatchedEvent, ZkClientEvents, ZkClientOptions, ZkState } from './client.js';
 export { ZkClientBusyError, ZkError, ZkMultiError, ZkProtocolError } from './errors.js';
 export { FrameDecoder } from './framing.js';
+export type { ClientTlsOptions } from './connection.js';
 export { ConnectStringError, parseConnectString } from './connect-string.js';
 export type { ConnectString, HostPort } from './connect-string.js';
 export { CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, digestId } from './ops.js';

@@ -3,6 +3,14 @@
  * first frame is a ConnectRequest (or the 4 bytes of a four-letter word). Replies leave in
  * request order; watch notifications leave as soon as the change is applied, so a client
  * always sees the event before any reply that reveals the change.
+ *
+ * Authentication, as ZooKeeper's processPacket does it: `auth` packets (digest, ip, x509 on a
+ * TLS connection with a certificate) and SASL packets (DIGEST-MD5) are answered at once and
+ * add ids to the connection; a failure is answered AUTHFAILED (SESSIONCLOSEDREQUIRESASLAUTH
+ * when SASL is required) and closes the connection. With enforce.auth every other request
+ * from a connection that has no id of an enforced scheme is answered
+ * SESSIONCLOSEDREQUIRESASLAUTH and the connection is closed; the session itself stays until
+ * it expires, as in ZooKeeper.
  */
 import type { Socket } from 'node:net';
 import {
@@ -14,12 +22,17 @@ import {
   JuteWriter,
   KeeperState,
   OpCode,
+  GetSASLRequest,
   ReplyHeader,
   RequestHeader,
+  SetSASLResponse,
   WatcherEvent,
   Xid,
 } from '../jute/index.js';
 import { digestOf, type AuthId, type WatchedEvent } from '../tree/index.js';
+import { SASL_SCHEME, SUPER_SCHEME, X509_SCHEME } from './auth/authentication-helper.js';
+import { DigestMd5Server, SaslFailure } from './auth/digest-md5.js';
+import type { SaslUsers } from './auth/jaas.js';
 import type { ConnectionThrottle } from './connection-throttle.js';
 import { FrameAssembler, type FrameSink } from './frame-assembler.js';
 import type { Logger } from './log.js';
@@ -48,6 +61,16 @@ export interface CnxnHooks {
   limitLog: RateLimitedLog;
   /** Which ConnectRequests get a session (shared by every connection of the port). */
   throttle: ConnectionThrottle;
+  /** DIGEST-MD5 users (zablab.sasl.jaasFile); null: every SASL login fails. */
+  saslUsers: SaslUsers | null;
+}
+
+/** What the TLS handshake established about the client. */
+export interface TlsPeer {
+  /** x509 (and super) ids from a verified client certificate; empty without one. */
+  authInfo: AuthId[];
+  /** The client showed a certificate that verified (so `addauth x509` succeeds). */
+  certificate: boolean;
 }
 
 let nextCnxnId = 1;
@@ -83,6 +106,9 @@ export class ServerCnxn implements SessionConnection {
     },
   };
   private readonly queue: Pending[] = [];
+  /** Has an id of an enforced scheme (or nothing is enforced): checked until true, then never again. */
+  private enforcePassed: boolean;
+  private sasl: DigestMd5Server | null = null;
   /** Frames read while the session is being created; processed once it exists. */
   private readonly held: Buffer[] = [];
   private out: JuteWriter | null = null;
@@ -96,11 +122,15 @@ export class ServerCnxn implements SessionConnection {
     private readonly server: ZooKeeperServer,
     private readonly log: Logger,
     private readonly hooks: CnxnHooks,
+    /** Set for a TLS connection. */
+    private readonly tlsPeer?: TlsPeer,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress ?? '');
     this.remotePort = socket.remotePort ?? 0;
     // Every connection is authenticated by its address (ZooKeeper's ip scheme).
     this.authInfo.push({ scheme: 'ip', id: this.remoteAddress });
+    if (tlsPeer !== undefined) this.authInfo.push(...tlsPeer.authInfo);
+    this.enforcePassed = server.auth.isCnxnAuthenticated(this.authInfo);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.closedByClient());
@@ -322,6 +352,11 @@ export class ServerCnxn implements SessionConnection {
       this.onAuth(h.xid, AuthPacket.read(new JuteReader(body)));
       return;
     }
+    if (h.type === OpCode.sasl) {
+      this.onSasl(h.xid, GetSASLRequest.read(new JuteReader(body)).token ?? EMPTY);
+      return;
+    }
+    if (!this.enforcePassed && !this.enforceAuthentication(h.xid)) return;
     const req = this.makeRequest(h.xid, h.type, body);
     this.server.telemetry.requestStarted(req);
     const write = this.server.takesWritePath(h.type);
@@ -334,23 +369,82 @@ export class ServerCnxn implements SessionConnection {
     }
   }
 
+  /** ProviderRegistry.getServerProvider(scheme).handleAuthentication, for the schemes zablab has. */
   private onAuth(xid: number, p: AuthPacket): void {
-    let err: number = Code.OK;
-    if (p.scheme === 'digest' && p.auth !== null) {
-      const digest = digestOf(p.auth.toString('utf8'));
-      const sup = this.server.cfg.superDigest;
-      if (sup !== undefined && digest === sup) this.authInfo.push({ scheme: 'super', id: '' });
-      this.authInfo.push({ scheme: 'digest', id: digest });
-    } else if (p.scheme === 'ip') {
-      // The ip scheme authenticates by address only; the connection already has it.
-    } else {
-      err = Code.AUTHFAILED;
+    let ok = false;
+    if (this.server.auth.providers.has(p.scheme)) {
+      switch (p.scheme) {
+        case 'digest':
+          if (p.auth !== null) {
+            const digest = digestOf(p.auth.toString('utf8'));
+            const sup = this.server.cfg.superDigest;
+            if (sup !== undefined && digest === sup) this.addAuthInfo({ scheme: SUPER_SCHEME, id: '' });
+            this.addAuthInfo({ scheme: 'digest', id: digest });
+            ok = true;
+          }
+          break;
+        case 'ip':
+          // The ip scheme authenticates by address only; the connection already has it.
+          ok = true;
+          break;
+        case X509_SCHEME:
+          // X509AuthenticationProvider: only a TLS connection whose certificate verified.
+          ok = this.tlsPeer?.certificate === true;
+          break;
+        case SASL_SCHEME:
+          // SASLAuthenticationProvider: SASL is negotiated with SASL packets, never by addauth.
+          break;
+      }
     }
-    this.sendReply(xid, 0n, err, null);
-    if (err !== Code.OK) {
+    this.sendReply(xid, 0n, ok ? Code.OK : Code.AUTHFAILED, null);
+    if (!ok) {
       this.hooks.limitLog.warn('authentication failed', { client: this.describe(), scheme: p.scheme });
       this.flushThenClose();
     }
+  }
+
+  /** One SASL packet (ZooKeeperServer.processSasl with the DIGEST-MD5 server). */
+  private onSasl(xid: number, token: Buffer): void {
+    let response: Buffer;
+    try {
+      if (this.hooks.saslUsers === null) throw new SaslFailure('no users are configured (zablab.sasl.jaasFile)');
+      this.sasl ??= new DigestMd5Server(this.hooks.saslUsers);
+      const step = this.sasl.evaluateResponse(token);
+      if (step.complete) {
+        this.addAuthInfo({ scheme: SASL_SCHEME, id: step.authorizationId });
+        if (this.server.auth.isSaslSuperUser(step.authorizationId)) this.addAuthInfo({ scheme: SUPER_SCHEME, id: '' });
+        this.log.info('SASL authenticated', { client: this.describe(), id: step.authorizationId });
+      }
+      response = step.token;
+    } catch (err) {
+      if (!(err instanceof SaslFailure)) throw err;
+      this.hooks.limitLog.warn('closing connection: SASL authentication failed', { client: this.describe(), reason: err.message });
+      const code = this.server.auth.saslAuthRequired ? Code.SESSIONCLOSEDREQUIRESASLAUTH : Code.AUTHFAILED;
+      this.sendReply(xid, 0n, code, saslResponse(null), true);
+      this.flushThenClose();
+      return;
+    }
+    this.sendReply(xid, 0n, Code.OK, saslResponse(response));
+  }
+
+  /** AuthenticationHelper.enforceAuthentication: false (and the connection closing) when it has no id of an enforced scheme. */
+  private enforceAuthentication(xid: number): boolean {
+    if (this.server.auth.isCnxnAuthenticated(this.authInfo)) {
+      this.enforcePassed = true;
+      return true;
+    }
+    this.hooks.limitLog.warn('closing connection: not authenticated with a scheme enforce.auth.schemes requires', {
+      client: this.describe(),
+      schemes: this.authInfo.map((a) => a.scheme).join(','),
+      required: this.server.auth.enforceAuthSchemes.join(','),
+    });
+    this.sendReply(xid, 0n, Code.SESSIONCLOSEDREQUIRESASLAUTH, null);
+    this.flushThenClose();
+    return false;
+  }
+
+  private addAuthInfo(id: AuthId): void {
+    if (!this.authInfo.some((a) => a.scheme === id.scheme && a.id === id.id)) this.authInfo.push(id);
   }
 
   /** RequestOrigin: a write (or createSession) is done. */
@@ -413,11 +507,12 @@ export class ServerCnxn implements SessionConnection {
     this.server.stats.packetsSent++;
   }
 
-  private sendReply(xid: number, zxid: bigint, err: number, body: Buffer | null): void {
+  /** `withError`: send the body with an error too (ZooKeeper's failed SASL reply carries an empty SetSASLResponse). */
+  private sendReply(xid: number, zxid: bigint, err: number, body: Buffer | null, withError = false): void {
     const w = this.output();
     const at = w.reserveLength();
     ReplyHeader.write(w, { xid, zxid, err });
-    if (body !== null && err === Code.OK) w.writeRaw(body);
+    if (body !== null && (err === Code.OK || withError)) w.writeRaw(body);
     w.patchLength(at);
     this.packetsSent++;
     this.server.stats.packetsSent++;
@@ -516,6 +611,12 @@ export class ServerCnxn implements SessionConnection {
   describe(): string {
     return `${this.remoteAddress}:${this.remotePort}${this.sessionId !== 0n ? ` session ${sessionHex(this.sessionId)}` : ''}`;
   }
+}
+
+function saslResponse(token: Buffer | null): Buffer {
+  const w = new JuteWriter(8 + (token?.length ?? 0));
+  SetSASLResponse.write(w, { token });
+  return w.toBuffer();
 }
 
 /** A client's address as ZooKeeper shows it: IPv4-mapped IPv6 as plain IPv4. */

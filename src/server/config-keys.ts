@@ -93,6 +93,37 @@ export const SUPPORTED_KEYS = {
   'quorum.auth.learnerRequireSasl': [],
   'quorum.auth.serverRequireSasl': [],
   'quorum.auth.secretFile': [],
+  // Client-port TLS (NettyServerCnxnFactory with ClientX509Util's zookeeper.ssl.* settings).
+  secureClientPort: [],
+  secureClientPortAddress: [],
+  'client.portUnification': ['zookeeper.client.portUnification'],
+  'ssl.keyStore.location': ['zookeeper.ssl.keyStore.location'],
+  'ssl.keyStore.type': ['zookeeper.ssl.keyStore.type'],
+  'ssl.keyStore.password': ['zookeeper.ssl.keyStore.password'],
+  'ssl.keyStore.passwordPath': ['zookeeper.ssl.keyStore.passwordPath'],
+  'ssl.trustStore.location': ['zookeeper.ssl.trustStore.location'],
+  'ssl.trustStore.type': ['zookeeper.ssl.trustStore.type'],
+  'ssl.trustStore.password': ['zookeeper.ssl.trustStore.password'],
+  'ssl.trustStore.passwordPath': ['zookeeper.ssl.trustStore.passwordPath'],
+  'ssl.clientAuth': ['zookeeper.ssl.clientAuth'],
+  'ssl.protocol': ['zookeeper.ssl.protocol'],
+  'ssl.enabledProtocols': ['zookeeper.ssl.enabledProtocols'],
+  'ssl.ciphersuites': ['zookeeper.ssl.ciphersuites'],
+  'ssl.hostnameVerification': ['zookeeper.ssl.hostnameVerification'],
+  'ssl.crl': ['zookeeper.ssl.crl'],
+  'ssl.ocsp': ['zookeeper.ssl.ocsp'],
+  'ssl.context.supplier.class': ['zookeeper.ssl.context.supplier.class'],
+  'ssl.handshakeDetectionTimeoutMillis': ['zookeeper.ssl.handshakeDetectionTimeoutMillis'],
+  'ssl.authProvider': ['zookeeper.ssl.authProvider'],
+  // Client authentication: which sessions must have authenticated, and who is a super user.
+  'enforce.auth.enabled': ['zookeeper.enforce.auth.enabled'],
+  'enforce.auth.schemes': ['zookeeper.enforce.auth.schemes'],
+  sessionRequireClientSASLAuth: ['zookeeper.sessionRequireClientSASLAuth'],
+  'X509AuthenticationProvider.superUser': ['zookeeper.X509AuthenticationProvider.superUser'],
+  // The JAAS section ZooKeeper reads DIGEST-MD5 users from (zookeeper.sasl.serverconfig) ...
+  'sasl.serverconfig': ['zookeeper.sasl.serverconfig'],
+  // ... and zablab's own key for the file ZooKeeper takes from -Djava.security.auth.login.config.
+  'zablab.sasl.jaasFile': [],
   extendedTypesEnabled: ['zookeeper.extendedTypesEnabled'],
   syncEnabled: ['zookeeper.observer.syncEnabled'],
   skipACL: ['zookeeper.skipACL'],
@@ -135,7 +166,7 @@ const DOCUMENTED_ONLY_KEYS: ReadonlyMap<string, string> = new Map([
  * not have (TLS, SASL, Netty, JVM, caches, ...). Each is also accepted as `zookeeper.<key>`.
  */
 export const IGNORED_KEYS: readonly string[] = [
-  'secureClientPort', 'secureClientPortAddress', 'observerMasterPort', 'snapSizeLimitInKb',
+  'observerMasterPort', 'snapSizeLimitInKb',
   'txnLogSizeLimitInKb', 'maxResponseCacheSize', 'maxGetChildrenResponseCacheSize', 'emulate353TTLNodes',
   'watchManagerName', 'watcherCleanThreadsNum', 'watcherCleanThreshold', 'watcherCleanIntervalInSeconds',
   'maxInProcessingDeadWatchers', 'bitHashCacheSize', 'fastleader.minNotificationInterval',
@@ -151,10 +182,9 @@ export const IGNORED_KEYS: readonly string[] = [
   'maxTimeToWaitForEpoch', 'quorumCnxnTimeoutMs', 'reconfigEnabled', 'observer.reconnectDelayMs',
   'observer.election.DelayMs', 'localSessionsEnabled', 'localSessionsUpgradingEnabled',
   'DigestAuthenticationProvider.enabled', 'DigestAuthenticationProvider.digestAlg',
-  'IPAuthenticationProvider.usexforwardedfor', 'X509AuthenticationProvider.superUser', 'superUser',
-  'ensembleAuthName', 'sessionRequireClientSASLAuth', 'enforce.auth.enabled', 'enforce.auth.schemes',
-  'client.certReload', 'client.portUnification',
-  'authProvider', 'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
+  'IPAuthenticationProvider.usexforwardedfor',
+  'ensembleAuthName', 'client.certReload',
+  'kerberos.removeHostFromPrincipal', 'kerberos.removeRealmFromPrincipal',
   'kerberos.canonicalizeHostNames', 'multiAddress.enabled', 'multiAddress.reachabilityCheckTimeoutMs',
   'multiAddress.reachabilityCheckEnabled', 'fips-mode', 'readonlymode.enabled',
   'follower.skipLearnerRequestToNextProcessor', 'jute.maxbuffer.extrasize', 'nio.numSelectorThreads',
@@ -170,13 +200,27 @@ export const IGNORED_KEYS: readonly string[] = [
 ];
 
 /**
- * Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`,
- * `ssl.keyStore.location`, ...); `ssl.quorum.*` is not among them (QUORUM_SECURITY_PREFIXES).
+ * Families of ZooKeeper keys accepted and ignored as a whole (`metricsProvider.exportJvmInfo`, ...).
+ * TLS keys are not among them: the client port's `ssl.*` keys are all listed above, and an
+ * unknown `ssl.quorum.*` or `quorum.auth.*` key is refused (QUORUM_SECURITY_PREFIXES), so a
+ * misspelt one is an error, not a silently weaker setup.
  */
-export const IGNORED_PREFIXES: readonly string[] = [
-  'metricsProvider.', 'authProvider.', 'superUser.', 'ssl.', 'zookeeper.ssl.', 'zookeeper.superUser.',
-  'zookeeper.authProvider.',
-];
+export const IGNORED_PREFIXES: readonly string[] = ['metricsProvider.'];
+
+/**
+ * Keys whose name carries a value of their own: `authProvider.<name>=<class>` registers an
+ * auth scheme (ZooKeeper's ProviderRegistry reads every zookeeper.authProvider.* property) and
+ * `superUser[.<name>]=<id>` names SASL super users (ZooKeeperServer.isSaslSuperUser).
+ */
+export const KEY_FAMILIES = ['authProvider', 'superUser'] as const;
+export type KeyFamily = (typeof KEY_FAMILIES)[number];
+
+function familyOf(key: string): KeyFamily | undefined {
+  const k = key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key;
+  if (/^authProvider\.[^.\s]+/.test(k)) return 'authProvider';
+  if (k === 'superUser' || /^superUser\.[^\s]+$/.test(k)) return 'superUser';
+  return undefined;
+}
 
 /**
  * Quorum security keys zablab does not implement. Ignoring one could leave the peer ports
@@ -209,6 +253,7 @@ export const REJECTED_PREFIXES: ReadonlyMap<string, string> = new Map([
 export type KeyClass =
   | { kind: 'supported'; key: SupportedKey }
   | { kind: 'server' }
+  | { kind: 'family'; family: KeyFamily }
   /** `instead`: the key that does what this one seems to (when there is one). */
   | { kind: 'ignored'; instead?: string }
   | { kind: 'rejected'; reason: string }
@@ -231,6 +276,8 @@ export function classifyKey(key: string): KeyClass {
   if (key.startsWith('server.')) return { kind: 'server' };
   const quorumSecurity = quorumSecurityRefusal(key);
   if (quorumSecurity !== undefined) return { kind: 'rejected', reason: quorumSecurity };
+  const family = familyOf(key);
+  if (family !== undefined) return { kind: 'family', family };
   if (ignored.has(key) || IGNORED_PREFIXES.some((p) => key.startsWith(p))) {
     const instead = DOCUMENTED_ONLY_KEYS.get(key.startsWith('zookeeper.') ? key.slice('zookeeper.'.length) : key);
     return instead === undefined ? { kind: 'ignored' } : { kind: 'ignored', instead };
@@ -258,7 +305,7 @@ function quorumSecurityRefusal(key: string): string | undefined {
 
 /** Every spelling the parser knows, for suggestions. */
 function knownSpellings(): string[] {
-  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), ...REJECTED_QUORUM_SECURITY_KEYS.keys(), 'server.1'];
+  return [...aliasToCanonical.keys(), ...ignored, ...REJECTED_KEYS.keys(), ...REJECTED_QUORUM_SECURITY_KEYS.keys(), 'server.1', 'authProvider.1', 'superUser'];
 }
 
 /** Longest key considered for suggestions: edit distance is quadratic and keys are short. */

@@ -7,7 +7,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { classifyKey, editDistance, FOUR_LETTER_WORDS, type SupportedKey } from './config-keys.js';
+import { classifyKey, editDistance, FOUR_LETTER_WORDS, type KeyFamily, type SupportedKey } from './config-keys.js';
+import { DEFAULT_SSL_PROTOCOL, openSslCiphers, TLS_VERSIONS, tlsVersions, type TlsVersion } from './tls/names.js';
 
 export type PeerType = 'participant' | 'observer';
 
@@ -35,8 +36,39 @@ export interface StoreSpec {
 }
 
 /** TLS versions the peer channels may use; older ones are refused. */
-export const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3'] as const;
-export type TlsVersion = (typeof TLS_VERSIONS)[number];
+/** ssl.clientAuth: whether TLS clients must (need), may (want) or need not (none) show a certificate. */
+export type ClientAuth = 'none' | 'want' | 'need';
+
+/**
+ * How the client port serves TLS (ZooKeeper's ClientX509Util: the `ssl.*` keys), when
+ * secureClientPort or client.portUnification is set. Checked when parsed; the files are read
+ * when the server starts (tls/client-tls.ts).
+ */
+export interface ClientTlsSpec {
+  keyStore: StoreSpec;
+  /** Required unless clientAuth is none. */
+  trustStore?: StoreSpec;
+  clientAuth: ClientAuth;
+  /** ssl.protocol as written (default TLSv1.2, as ZooKeeper 3.8). */
+  protocol: string;
+  enabledProtocols?: string[];
+  /** ssl.ciphersuites: Java's (IANA) names; default X509Util's list. */
+  cipherSuites?: string[];
+  /** ssl.hostnameVerification: ZooKeeper's client port never verifies client host names; kept for conf. */
+  hostnameVerification: boolean;
+  handshakeDetectionTimeoutMs: number;
+}
+
+/** Auth schemes beyond digest and ip that authProvider.N (or TLS, for x509) registers. */
+export type ExtraAuthScheme = 'sasl' | 'x509';
+
+/** The provider classes authProvider.N may name, by scheme (ZooKeeper's own). */
+export const AUTH_PROVIDER_CLASSES: Readonly<Record<string, ExtraAuthScheme | 'digest' | 'ip'>> = {
+  'org.apache.zookeeper.server.auth.SASLAuthenticationProvider': 'sasl',
+  'org.apache.zookeeper.server.auth.X509AuthenticationProvider': 'x509',
+  'org.apache.zookeeper.server.auth.DigestAuthenticationProvider': 'digest',
+  'org.apache.zookeeper.server.auth.IPAuthenticationProvider': 'ip',
+};
 
 export interface ZabConfig {
   /** The file this came from, when loaded from a file. */
@@ -141,6 +173,26 @@ export interface ZabConfig {
   quorumAuthServerRequireSasl: boolean;
   /** quorum.auth.secretFile (absolute): the shared secret; read and checked when the server starts. */
   quorumAuthSecretFile?: string;
+  /** secureClientPort: the TLS client port; 0 = none (ZooKeeper's "not set"). */
+  secureClientPort: number;
+  secureClientPortAddress: string;
+  /** client.portUnification: the plaintext clientPort also accepts TLS clients (ZooKeeper's Netty DualModeSslHandler). */
+  clientPortUnification: boolean;
+  /** Set when secureClientPort or client.portUnification is. */
+  clientTls?: ClientTlsSpec;
+  /** Schemes ACLs may name beyond digest and ip: authProvider.N, and x509 whenever the client port serves TLS. */
+  authProviders: ExtraAuthScheme[];
+  /** enforce.auth.schemes when enforce.auth.enabled (sasl with sessionRequireClientSASLAuth); empty = not enforced. */
+  enforceAuthSchemes: string[];
+  sessionRequireClientSASLAuth: boolean;
+  /** zablab.sasl.jaasFile (absolute): DIGEST-MD5 users, as `user_<name>="<password>"` in a JAAS section. */
+  saslJaasFile?: string;
+  /** sasl.serverconfig: that section's name (default Server). */
+  saslLoginContext: string;
+  /** superUser and superUser.N: SASL ids that are super users. */
+  saslSuperUsers: string[];
+  /** X509AuthenticationProvider.superUser: the certificate subject DN of a super user. */
+  x509SuperUser?: string;
   extendedTypesEnabled: boolean;
   /** Observers log and snapshot like participants. */
   syncEnabled: boolean;
@@ -207,6 +259,10 @@ export const DEFAULT_ADMIN_SERVER_PORT = 8080;
 /** ZooKeeper binds the AdminServer to 0.0.0.0; zablab keeps its HTTP face on loopback unless told otherwise. */
 export const DEFAULT_ADMIN_SERVER_ADDRESS = '127.0.0.1';
 export const DEFAULT_CLIENT_PORT_ADDRESS = '0.0.0.0';
+/** X509Util.DEFAULT_HANDSHAKE_DETECTION_TIMEOUT_MILLIS. */
+export const DEFAULT_HANDSHAKE_DETECTION_TIMEOUT_MS = 5000;
+/** ZooKeeperSaslServer.DEFAULT_LOGIN_CONTEXT_NAME. */
+export const DEFAULT_SASL_LOGIN_CONTEXT = 'Server';
 /** PurgeTxnLog refuses to keep fewer snapshots than this. */
 export const MIN_SNAP_RETAIN_COUNT = 3;
 /** ZooKeeper's documented myid range; 254 with extended types (TTL nodes), which use the top id byte. */
@@ -268,6 +324,7 @@ class ConfigParser {
   private readonly file: string;
   private readonly supported = new Map<SupportedKey, Entry>();
   private readonly serverEntries: Entry[] = [];
+  private readonly familyEntries: { family: KeyFamily; entry: Entry }[] = [];
   private readonly serverEntryById = new Map<number, Entry>();
   private readonly raw = new Map<string, string>();
   private readonly warnings: string[] = [];
@@ -340,9 +397,10 @@ class ConfigParser {
     const adminServerPort = this.int('admin.serverPort', { min: 1, max: 65535, unit: 'TCP port' }) ?? DEFAULT_ADMIN_SERVER_PORT;
     const adminServerAddress = this.host('admin.serverAddress') ?? DEFAULT_ADMIN_SERVER_ADDRESS;
     this.checkOwnPorts(servers, serverId, standalone, clientPort, adminEnableServer ? adminServerPort : undefined);
-    const stores = { keyStore: this.store('keyStore'), trustStore: this.store('trustStore') };
+    const stores = { keyStore: this.store('ssl.quorum', 'keyStore'), trustStore: this.store('ssl.quorum', 'trustStore') };
     const admin = this.adminSecurity(stores);
     const quorumSecurity = this.quorumSecurity(stores, standalone);
+    const clientSecurity = this.clientSecurity(clientPort, adminEnableServer ? adminServerPort : undefined, standalone ? undefined : servers.find((s) => s.id === serverId));
 
     const cfg: ZabConfig = {
       serverId,
@@ -387,6 +445,7 @@ class ConfigParser {
       adminServerPort,
       ...admin,
       ...quorumSecurity,
+      ...clientSecurity,
       extendedTypesEnabled,
       syncEnabled: this.bool('syncEnabled') ?? true,
       skipACL: this.yesNo('skipACL') ?? false,
@@ -426,6 +485,9 @@ class ConfigParser {
           this.serverEntries.push(e);
           break;
         }
+        case 'family':
+          this.familyEntries.push({ family: c.family, entry: e });
+          break;
         case 'ignored':
           if (c.instead !== undefined) {
             this.warn(e, `${e.key} is the name ZooKeeper's guide gives this setting, but ZooKeeper reads ${c.instead} (zablab too); ignored, write ${c.instead}=${e.value}`);
@@ -508,7 +570,7 @@ class ConfigParser {
     return path.resolve(e.value);
   }
 
-  private host(key: 'clientPortAddress' | 'admin.serverAddress'): string | undefined {
+  private host(key: 'clientPortAddress' | 'admin.serverAddress' | 'secureClientPortAddress'): string | undefined {
     const e = this.supported.get(key);
     if (e === undefined) return undefined;
     if (!isHostLike(e.value)) throw this.error(e, `must be a host name or IP address, got "${e.value}"`);
@@ -729,21 +791,14 @@ class ConfigParser {
 
   /** ssl.quorum.enabledProtocols, else ssl.quorum.protocol alone (ZooKeeper's rule), else TLS 1.2 and 1.3. */
   private tlsProtocols(): TlsVersion[] {
-    const enabled = this.supported.get('ssl.quorum.enabledProtocols');
+    const enabled = this.list('ssl.quorum.enabledProtocols');
     const protocol = this.supported.get('ssl.quorum.protocol');
-    const e = enabled ?? protocol;
-    if (e === undefined) return [...TLS_VERSIONS];
-    const out = new Set<TlsVersion>();
-    for (const raw of e.value.split(',').map((v) => v.trim()).filter((v) => v !== '')) {
-      // Java's generic "TLS" context negotiates the newest version both sides have.
-      if (raw === 'TLS' && e === protocol) return [...TLS_VERSIONS];
-      const v = TLS_VERSIONS.find((t) => t === raw);
-      if (v === undefined) throw this.error(e, `names "${raw}"; zablab's quorum TLS speaks ${TLS_VERSIONS.join(' and ')} only`);
-      out.add(v);
-    }
-    if (out.size === 0) throw this.error(e, `must name ${TLS_VERSIONS.join(' and/or ')}`);
-    return TLS_VERSIONS.filter((v) => out.has(v));
+    if (enabled === undefined && protocol === undefined) return [...TLS_VERSIONS];
+    const range = tlsVersions(protocol?.value.trim() ?? 'TLS', enabled);
+    if (typeof range === 'string') throw this.error((enabled !== undefined ? this.supported.get('ssl.quorum.enabledProtocols') : protocol)!, range);
+    return TLS_VERSIONS.filter((v) => v >= range.min && v <= range.max);
   }
+
 
   /** A file path value, made absolute (relative paths against the current directory, as dataDir). */
   private filePath(key: SupportedKey): string | undefined {
@@ -763,13 +818,13 @@ class ConfigParser {
     return hosts.map(stripBrackets);
   }
 
-  /** ssl.quorum.keyStore.* or ssl.quorum.trustStore.*: PEM only (ZooKeeper's type names, or its guess from the file name). */
-  private store(kind: 'keyStore' | 'trustStore'): StoreSpec | undefined {
-    const at = (k: string): SupportedKey => `ssl.quorum.${kind}.${k}` as SupportedKey;
+  /** `<prefix>.keyStore.*` or `<prefix>.trustStore.*` (ssl.quorum or ssl): PEM only (ZooKeeper's type names, or its guess from the file name). */
+  private store(prefix: 'ssl.quorum' | 'ssl', kind: 'keyStore' | 'trustStore'): StoreSpec | undefined {
+    const at = (k: string): SupportedKey => `${prefix}.${kind}.${k}` as SupportedKey;
     const location = this.filePath(at('location'));
     const typeEntry = this.supported.get(at('type'));
     if (location === undefined) {
-      if (typeEntry !== undefined) this.warn(typeEntry, `${typeEntry.key} is set but ssl.quorum.${kind}.location is not; ignored`);
+      if (typeEntry !== undefined) this.warn(typeEntry, `${typeEntry.key} is set but ${prefix}.${kind}.location is not; ignored`);
       return undefined;
     }
     const declared = typeEntry?.value.trim().toUpperCase();
@@ -777,16 +832,206 @@ class ConfigParser {
     const type = declared === undefined || declared === '' ? guessed : declared;
     if (type !== 'PEM') {
       const e = typeEntry ?? this.supported.get(at('location'))!;
-      throw this.error(e, `names a ${type} store; zablab reads PEM files only (ssl.quorum.${kind}.type=PEM): convert it, e.g. with openssl pkcs12 -nodes`);
+      throw this.error(e, `names a ${type} store; zablab reads PEM files only (${prefix}.${kind}.type=PEM): convert it, e.g. with openssl pkcs12 -nodes`);
     }
     const spec: StoreSpec = { location, type: 'PEM' };
     if (kind === 'keyStore') {
-      const password = this.supported.get('ssl.quorum.keyStore.password');
+      const password = this.supported.get(at('password'));
       if (password !== undefined) spec.password = password.value;
-      const passwordPath = this.filePath('ssl.quorum.keyStore.passwordPath');
+      const passwordPath = this.filePath(at('passwordPath'));
       if (passwordPath !== undefined) spec.passwordPath = passwordPath;
     }
     return spec;
+  }
+
+  // ---- the client port's TLS and authentication ---------------------------------------------
+
+  private clientSecurity(
+    clientPort: number,
+    adminPort: number | undefined,
+    own: ServerSpec | undefined,
+  ): Pick<
+    ZabConfig,
+    | 'secureClientPort' | 'secureClientPortAddress' | 'clientPortUnification' | 'clientTls' | 'authProviders' | 'enforceAuthSchemes'
+    | 'sessionRequireClientSASLAuth' | 'saslJaasFile' | 'saslLoginContext' | 'saslSuperUsers' | 'x509SuperUser'
+  > {
+    const secureClientPort = this.secureClientPort(clientPort, adminPort, own);
+    const secureAddress = this.host('secureClientPortAddress');
+    if (secureClientPort === 0 && secureAddress !== undefined) {
+      throw this.error(this.supported.get('secureClientPortAddress')!, 'is set but secureClientPort is not; add secureClientPort=<port TLS clients connect to>');
+    }
+    const clientPortUnification = this.bool('client.portUnification') ?? false;
+    const servesTls = secureClientPort !== 0 || clientPortUnification;
+    const clientTls = servesTls ? this.clientTls(secureClientPort !== 0 ? 'secureClientPort' : 'client.portUnification') : undefined;
+    if (!servesTls) this.warnUnusedSsl();
+    const authProviders = this.authProviders(servesTls);
+    const out: ReturnType<ConfigParser['clientSecurity']> = {
+      secureClientPort,
+      secureClientPortAddress: secureAddress ?? DEFAULT_CLIENT_PORT_ADDRESS,
+      clientPortUnification,
+      authProviders,
+      ...this.enforceAuth(authProviders),
+      saslLoginContext: DEFAULT_SASL_LOGIN_CONTEXT,
+      saslSuperUsers: this.familyEntries.filter((f) => f.family === 'superUser').map((f) => f.entry.value),
+    };
+    if (clientTls !== undefined) out.clientTls = clientTls;
+    const jaasFile = this.filePath('zablab.sasl.jaasFile');
+    const context = this.supported.get('sasl.serverconfig');
+    if (context !== undefined) {
+      // ZooKeeper refuses to start when a section is named but there is no JAAS file to find it in.
+      if (jaasFile === undefined) throw this.error(context, 'names a JAAS section, but zablab.sasl.jaasFile (the JAAS file with it) is not set');
+      if (!/^[A-Za-z0-9_.-]+$/.test(context.value)) throw this.error(context, `must be a JAAS section name (letters, digits, '_', '.', '-'), got "${context.value}"`);
+      out.saslLoginContext = context.value;
+    }
+    if (jaasFile !== undefined) {
+      out.saslJaasFile = jaasFile;
+      if (!authProviders.includes('sasl')) {
+        this.warn(this.supported.get('zablab.sasl.jaasFile')!, 'SASL logins work, but ACLs cannot name sasl ids until authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider is set');
+      }
+    } else if (out.enforceAuthSchemes.includes('sasl')) {
+      const e = this.supported.get('sessionRequireClientSASLAuth') ?? this.supported.get('enforce.auth.schemes')!;
+      this.warn(e, 'SASL authentication is required, but zablab.sasl.jaasFile names no users: every client will be refused');
+    }
+    const x509SuperUser = this.supported.get('X509AuthenticationProvider.superUser');
+    if (x509SuperUser !== undefined) out.x509SuperUser = x509SuperUser.value;
+    return out;
+  }
+
+  /** secureClientPort: a TCP port that none of this server's other ports use; 0 (ZooKeeper's "not set") when absent. */
+  private secureClientPort(clientPort: number, adminPort: number | undefined, own: ServerSpec | undefined): number {
+    const port = this.int('secureClientPort', { min: 0, max: 65535, unit: 'TCP port; 0 = none' }) ?? 0;
+    if (port === 0) return 0;
+    const e = this.supported.get('secureClientPort')!;
+    const others: [string, number | undefined][] = [
+      ['clientPort', clientPort],
+      ['admin.serverPort', adminPort],
+      ['the quorum port of its server.N line', own?.quorumPort],
+      ['the election port of its server.N line', own?.electionPort],
+    ];
+    for (const [what, other] of others) {
+      if (other === port) throw this.error(e, `is ${port}, which is also ${what}; give the TLS client port its own port`);
+    }
+    return port;
+  }
+
+  /** The ssl.* keys of a server that serves TLS clients; `cause` is the key that makes it serve TLS. */
+  private clientTls(cause: SupportedKey): ClientTlsSpec {
+    const causeEntry = this.supported.get(cause)!;
+    const keyStore = this.store('ssl', 'keyStore');
+    if (keyStore === undefined) {
+      throw this.error(causeEntry, 'is set, but ssl.keyStore.location is not: zablab does not serve TLS without a key; name the PEM file with the private key and certificate chain');
+    }
+    const clientAuth = this.clientAuth();
+    const trustStore = this.store('ssl', 'trustStore');
+    if (trustStore === undefined && clientAuth !== 'none') {
+      const e = this.supported.get('ssl.clientAuth') ?? causeEntry;
+      throw this.error(e, `${e.key === 'ssl.clientAuth' ? `is ${clientAuth}` : `is set and ssl.clientAuth is ${clientAuth} (ZooKeeper's default)`}, but ssl.trustStore.location is not; name the PEM file with the CA certificates client certificates are checked against (or set ssl.clientAuth=none)`);
+    }
+    for (const key of ['ssl.crl', 'ssl.ocsp'] as const) {
+      if (this.bool(key) === true) throw this.error(this.supported.get(key)!, 'is true, but zablab does not check certificate revocation; remove it (or set it to false)');
+    }
+    const supplier = this.supported.get('ssl.context.supplier.class');
+    if (supplier !== undefined) throw this.error(supplier, 'names a Java class that builds the SSLContext; zablab cannot load it: configure ssl.keyStore.* and ssl.trustStore.* instead');
+    const authProvider = this.supported.get('ssl.authProvider');
+    if (authProvider !== undefined && authProvider.value !== 'x509') {
+      throw this.error(authProvider, `is "${authProvider.value}"; zablab authenticates TLS clients with X509AuthenticationProvider only (ssl.authProvider=x509)`);
+    }
+    const spec: ClientTlsSpec = {
+      keyStore,
+      clientAuth,
+      protocol: this.supported.get('ssl.protocol')?.value ?? DEFAULT_SSL_PROTOCOL,
+      hostnameVerification: this.bool('ssl.hostnameVerification') ?? true,
+      handshakeDetectionTimeoutMs: this.int('ssl.handshakeDetectionTimeoutMillis', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_HANDSHAKE_DETECTION_TIMEOUT_MS,
+    };
+    if (trustStore !== undefined) spec.trustStore = trustStore;
+    const enabled = this.list('ssl.enabledProtocols');
+    if (enabled !== undefined) spec.enabledProtocols = enabled;
+    const versions = tlsVersions(spec.protocol, spec.enabledProtocols);
+    if (typeof versions === 'string') throw this.error(this.supported.get(enabled !== undefined ? 'ssl.enabledProtocols' : 'ssl.protocol')!, versions);
+    const suites = this.list('ssl.ciphersuites');
+    if (suites !== undefined) {
+      const ciphers = openSslCiphers(suites);
+      if (typeof ciphers === 'string') throw this.error(this.supported.get('ssl.ciphersuites')!, ciphers);
+      spec.cipherSuites = suites;
+    }
+    return spec;
+  }
+
+  /** ZooKeeper's X509Util.ClientAuth.fromPropertyValue: none, want or need (any case); empty or unset is need. */
+  private clientAuth(): ClientAuth {
+    const e = this.supported.get('ssl.clientAuth');
+    const v = e?.value.toLowerCase() ?? '';
+    if (v === '') return 'need';
+    if (v === 'none' || v === 'want' || v === 'need') return v;
+    throw this.error(e!, `must be need, want or none, got "${e!.value}"`);
+  }
+
+  /** A comma-separated value as ZooKeeper splits it (items trimmed, empty ones dropped). */
+  private list(key: SupportedKey): string[] | undefined {
+    const e = this.supported.get(key);
+    if (e === undefined) return undefined;
+    const items = e.value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (items.length === 0) throw this.error(e, 'must list at least one value (comma-separated)');
+    return items;
+  }
+
+  /** Client-port ssl.* keys do nothing without a TLS client port: say so rather than let them look like protection. */
+  private warnUnusedSsl(): void {
+    for (const [key, e] of this.supported) {
+      if (key.startsWith('ssl.') && !key.startsWith('ssl.quorum.')) {
+        this.warn(e, `${e.key} has no effect: neither secureClientPort nor client.portUnification is set, so the client port serves no TLS`);
+      }
+    }
+  }
+
+  /**
+   * authProvider.N=<class>: the schemes registered beyond digest and ip. A class zablab does not
+   * implement stops the server (ZooKeeper logs and goes on without it, and ACLs naming its scheme
+   * then match nobody). TLS registers x509 as ZooKeeper's configureSSLAuth does.
+   */
+  private authProviders(servesTls: boolean): ExtraAuthScheme[] {
+    const schemes = new Set<ExtraAuthScheme>();
+    for (const { family, entry } of this.familyEntries) {
+      if (family !== 'authProvider') continue;
+      const scheme = AUTH_PROVIDER_CLASSES[entry.value];
+      if (scheme === undefined) {
+        throw this.error(entry, `names ${entry.value === '' ? 'no class' : entry.value}, which zablab does not implement; it has ${Object.keys(AUTH_PROVIDER_CLASSES).map((c) => c.slice(c.lastIndexOf('.') + 1)).join(', ')} (org.apache.zookeeper.server.auth)`);
+      }
+      if (scheme === 'sasl' || scheme === 'x509') schemes.add(scheme);
+    }
+    if (servesTls) schemes.add('x509');
+    return [...schemes].sort();
+  }
+
+  /** enforce.auth.* (or sessionRequireClientSASLAuth, which wins, as in ZooKeeper's AuthenticationHelper). */
+  private enforceAuth(extra: readonly ExtraAuthScheme[]): Pick<ZabConfig, 'enforceAuthSchemes' | 'sessionRequireClientSASLAuth'> {
+    const requireSasl = this.bool('sessionRequireClientSASLAuth') ?? false;
+    const enabled = this.bool('enforce.auth.enabled') ?? false;
+    const schemesEntry = this.supported.get('enforce.auth.schemes');
+    const available = new Set<string>(['digest', 'ip', ...extra]);
+    const check = (e: Entry, scheme: string): void => {
+      if (!available.has(scheme)) {
+        const hint = scheme === 'sasl' || scheme === 'x509' ? `; register it with authProvider.N=${Object.keys(AUTH_PROVIDER_CLASSES).find((c) => AUTH_PROVIDER_CLASSES[c] === scheme)}${scheme === 'x509' ? ' (or serve TLS: secureClientPort)' : ''}` : '';
+        throw this.error(e, `${e.key === 'sessionRequireClientSASLAuth' ? 'requires' : 'names'} the ${scheme} scheme, which is not available (schemes: ${[...available].sort().join(', ')})${hint}`);
+      }
+    };
+    if (requireSasl) {
+      const e = this.supported.get('sessionRequireClientSASLAuth')!;
+      check(e, 'sasl');
+      if (this.supported.has('enforce.auth.enabled') || schemesEntry !== undefined) {
+        this.warn(e, 'sessionRequireClientSASLAuth=true wins over enforce.auth.*: only SASL-authenticated sessions are served');
+      }
+      return { enforceAuthSchemes: ['sasl'], sessionRequireClientSASLAuth: true };
+    }
+    const schemes = this.list('enforce.auth.schemes') ?? [];
+    if (!enabled) {
+      if (schemesEntry !== undefined) this.warn(schemesEntry, 'enforce.auth.schemes has no effect unless enforce.auth.enabled=true');
+      return { enforceAuthSchemes: [], sessionRequireClientSASLAuth: false };
+    }
+    const enabledEntry = this.supported.get('enforce.auth.enabled')!;
+    if (schemes.length === 0) throw this.error(enabledEntry, 'is true, but enforce.auth.schemes is not set; name the schemes a session must have authenticated with (e.g. sasl)');
+    for (const scheme of schemes) check(schemesEntry!, scheme);
+    return { enforceAuthSchemes: [...new Set(schemes)], sessionRequireClientSASLAuth: false };
   }
 
   // ---- the ensemble -------------------------------------------------------------------
@@ -869,7 +1114,7 @@ class ConfigParser {
       spec.clientPort = this.port(e, 'client port', cp[cp.length - 1]!);
     }
     if (securePart !== undefined && securePart.trim() !== '') {
-      this.warn(e, `${e.key} has a secure client port; zablab does not implement TLS, so it is ignored`);
+      this.warn(e, `${e.key} has a third ';' part, which ZooKeeper ignores (a TLS client port is secureClientPort=<port>); ignored`);
     }
     return spec;
   }
@@ -1176,6 +1421,20 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   quorumAuthLearnerRequireSasl: { key: 'quorum.auth.learnerRequireSasl', render: str },
   quorumAuthServerRequireSasl: { key: 'quorum.auth.serverRequireSasl', render: str },
   quorumAuthSecretFile: { key: 'quorum.auth.secretFile', render: str },
+  secureClientPort: { key: 'secureClientPort', render: (v: number) => (v === 0 ? [] : String(v)) },
+  secureClientPortAddress: { key: 'secureClientPortAddress', render: str },
+  clientPortUnification: { key: 'client.portUnification', render: str },
+  clientTls: { key: 'ssl', render: renderClientTls },
+  authProviders: {
+    key: 'authProvider.N',
+    render: (v: ExtraAuthScheme[]) => v.map((scheme): [string, string] => [`authProvider.${scheme}`, Object.keys(AUTH_PROVIDER_CLASSES).find((c) => AUTH_PROVIDER_CLASSES[c] === scheme)!]),
+  },
+  enforceAuthSchemes: { key: 'enforce.auth', render: (v: string[]) => (v.length === 0 ? [] : [['enforce.auth.enabled', 'true'], ['enforce.auth.schemes', v.join(',')]]) },
+  sessionRequireClientSASLAuth: { key: 'sessionRequireClientSASLAuth', render: str },
+  saslJaasFile: { key: 'zablab.sasl.jaasFile', render: str },
+  saslLoginContext: { key: 'sasl.serverconfig', render: str },
+  saslSuperUsers: { key: 'superUser', render: (v: string[]) => v.map((u, i): [string, string] => [i === 0 ? 'superUser' : `superUser.${i}`, u]) },
+  x509SuperUser: { key: 'X509AuthenticationProvider.superUser', render: str },
   extendedTypesEnabled: { key: 'extendedTypesEnabled', render: str },
   syncEnabled: { key: 'syncEnabled', render: str },
   skipACL: { key: 'skipACL', render: yesNo },
@@ -1190,10 +1449,20 @@ const DERIVED_FIELDS: ReadonlySet<string> = new Set([
   'configPath', 'serverId', 'standalone', 'raw', 'lines', 'warnings', 'minSessionTimeoutSet', 'maxSessionTimeoutSet',
 ]);
 
-function renderStore(kind: 'keyStore' | 'trustStore', v: StoreSpec): [string, string][] {
-  const out: [string, string][] = [[`ssl.quorum.${kind}.location`, v.location], [`ssl.quorum.${kind}.type`, v.type]];
-  if (v.password !== undefined) out.push([`ssl.quorum.${kind}.password`, v.password]);
-  if (v.passwordPath !== undefined) out.push([`ssl.quorum.${kind}.passwordPath`, v.passwordPath]);
+function renderStore(kind: 'keyStore' | 'trustStore', v: StoreSpec, prefix: 'ssl.quorum' | 'ssl' = 'ssl.quorum'): [string, string][] {
+  const out: [string, string][] = [[`${prefix}.${kind}.location`, v.location], [`${prefix}.${kind}.type`, v.type]];
+  if (v.password !== undefined) out.push([`${prefix}.${kind}.password`, v.password]);
+  if (v.passwordPath !== undefined) out.push([`${prefix}.${kind}.passwordPath`, v.passwordPath]);
+  return out;
+}
+
+function renderClientTls(v: ClientTlsSpec): [string, string][] {
+  const out = renderStore('keyStore', v.keyStore, 'ssl');
+  if (v.trustStore !== undefined) out.push(...renderStore('trustStore', v.trustStore, 'ssl'));
+  out.push(['ssl.clientAuth', v.clientAuth], ['ssl.protocol', v.protocol]);
+  if (v.enabledProtocols !== undefined) out.push(['ssl.enabledProtocols', v.enabledProtocols.join(',')]);
+  if (v.cipherSuites !== undefined) out.push(['ssl.ciphersuites', v.cipherSuites.join(',')]);
+  out.push(['ssl.hostnameVerification', String(v.hostnameVerification)], ['ssl.handshakeDetectionTimeoutMillis', String(v.handshakeDetectionTimeoutMs)]);
   return out;
 }
 
@@ -1237,6 +1506,9 @@ export function renderConfig(cfg: Partial<ZabConfig> | Record<string, string>): 
     if (field === 'minSessionTimeout' && fields['minSessionTimeoutSet'] === false) continue;
     if (field === 'maxSessionTimeout' && fields['maxSessionTimeoutSet'] === false) continue;
     if (field === 'autopurgePurgeIntervalHours' && fields['autopurgePurgeIntervalMs'] !== undefined) continue;
+    // Keys that mean nothing (and would be refused) without the key they belong to.
+    if (field === 'secureClientPortAddress' && !fields['secureClientPort']) continue;
+    if (field === 'saslLoginContext' && fields['saslJaasFile'] === undefined) continue;
     const r = FIELD_RENDERERS[field as keyof ZabConfig];
     if (r !== undefined) {
       if (typeof value === 'string' && r.key !== 'server.N') {

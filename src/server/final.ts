@@ -30,16 +30,17 @@ import {
   WatcherType,
   type ACL,
 } from '../jute/index.js';
-import { checkACL, type AuthId, type DataTree, type ProcessTxnResult, type Watcher } from '../tree/index.js';
+import { checkACL, type AuthId, type DataTree, type ProcessTxnResult, type ProviderRegistry, type Watcher } from '../tree/index.js';
 
 export interface ReadContext {
   tree: DataTree;
   skipACL: boolean;
   superDigest?: string;
+  providers?: ProviderRegistry;
 }
 
 function checkRead(ctx: ReadContext, acl: ACL[], perm: number, authInfo: AuthId[]): void {
-  if (!ctx.skipACL) checkACL(acl, perm, authInfo, ctx.superDigest);
+  if (!ctx.skipACL) checkACL(acl, perm, authInfo, ctx.superDigest, undefined, ctx.providers);
 }
 
 function nodeOrThrow(tree: DataTree, path: string) {

@@ -43,6 +43,8 @@ export interface ServerStatsView {
   uptimeMs: number;
   /** Bytes of client responses; -1 before the first. */
   lastClientResponseSize: number;
+  /** TLS clients refused at the handshake or for their certificate. */
+  authFailedCount: number;
   minClientResponseSize: number;
   maxClientResponseSize: number;
 }
@@ -282,7 +284,7 @@ export function connectionInfo(c: ConnectionView, brief: boolean): string {
 
 function conf(view: ServerView, cfg: ZabConfig, out: Out): void {
   out.println(`clientPort=${cfg.clientPort}`);
-  out.println('secureClientPort=-1');
+  out.println(`secureClientPort=${cfg.secureClientPort === 0 ? -1 : cfg.secureClientPort}`); // ZooKeeper's -1: none
   out.println(`dataDir=${path.join(cfg.dataDir, 'version-2')}`);
   out.println(`dataDirSize=${view.dataDirSizeBytes()}`);
   out.println(`dataLogDir=${path.join(cfg.dataLogDir, 'version-2')}`);

@@ -27,7 +27,7 @@ import {
   type TxnBody,
   type TxnHeader,
 } from '../jute/index.js';
-import { checkACL, fixupACL, validatePath, sequentialSuffix, type AuthId, type DataTree } from '../tree/index.js';
+import { checkACL, fixupACL, validatePath, sequentialSuffix, type AuthId, type DataTree, type ProviderRegistry } from '../tree/index.js';
 import type { Request } from './request.js';
 import type { SessionTracker } from './sessions.js';
 
@@ -63,6 +63,8 @@ export interface PrepContext {
   extendedTypesEnabled: boolean;
   skipACL: boolean;
   superDigest?: string;
+  /** The schemes ACLs may name (digest and ip unless zoo.cfg registers more). */
+  providers?: ProviderRegistry;
   /** Wall clock for TxnHeader.time. */
   nowMs(): number;
 }
@@ -221,7 +223,7 @@ export class PrepRequestProcessor {
 
   private checkACL(acl: ACL[], perm: number, authInfo: AuthId[]): void {
     if (this.ctx.skipACL) return;
-    checkACL(acl, perm, authInfo, this.ctx.superDigest);
+    checkACL(acl, perm, authInfo, this.ctx.superDigest, undefined, this.ctx.providers);
   }
 
   private parentOf(path: string): string {
@@ -251,7 +253,7 @@ export class PrepRequestProcessor {
     // A sequential path may end in '/', the suffix completes it.
     validatePath(path, isSequential(mode));
     const parentPath = this.parentOf(path);
-    const acl = fixupACL(path, req.authInfo, c.acl);
+    const acl = fixupACL(path, req.authInfo, c.acl, this.ctx.providers);
     const parent = this.record(parentPath);
     this.checkACL(parent.acl, Perms.CREATE, req.authInfo);
     const parentStat = parent.stat!;
@@ -367,7 +369,7 @@ export class PrepRequestProcessor {
   private prepSetACL(s: SetACLRequest, req: Request, hdr: TxnHeader): TxnBody {
     this.ctx.sessions.checkSession(req.sessionId);
     validatePath(s.path);
-    const acl = fixupACL(s.path, req.authInfo, s.acl);
+    const acl = fixupACL(s.path, req.authInfo, s.acl, this.ctx.providers);
     const node = this.record(s.path);
     this.checkACL(node.acl, Perms.ADMIN, req.authInfo);
     const aversion = checkAndIncVersion(node.stat!.aversion, s.version, s.path);

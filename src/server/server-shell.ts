@@ -7,6 +7,7 @@
  */
 import { PurgeTask } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
+import type { ClientCredentials } from './client-credentials.js';
 import { ClientPortListener } from './cnxn-factory.js';
 import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 import type { FatalError, FatalHandler } from './fatal.js';
@@ -33,6 +34,8 @@ export interface ShellOptions {
   onFatal: FatalHandler;
   /** The HTTP face's credentials; null when admin.enableServer=false. */
   admin: AdminCredentials | null;
+  /** The client port's TLS material and SASL users. */
+  client: ClientCredentials;
 }
 
 export class ServerShell {
@@ -55,6 +58,10 @@ export class ServerShell {
     const listener: ClientPortListener = new ClientPortListener(server, log, {
       host: cfg.clientPortAddress,
       port: cfg.clientPort,
+      secure: cfg.secureClientPort === 0 ? null : { host: cfg.secureClientPortAddress, port: cfg.secureClientPort },
+      portUnification: cfg.clientPortUnification,
+      tls: opts.client.tls,
+      saslUsers: opts.client.saslUsers,
       maxClientCnxns: cfg.maxClientCnxns,
       maxCnxns: cfg.maxCnxns,
       isFourLetterWord,
@@ -90,6 +97,11 @@ export class ServerShell {
 
   get clientPort(): number {
     return this.listener.address.port;
+  }
+
+  /** secureClientPort as bound (0 when there is none). */
+  get secureClientPort(): number {
+    return this.listener.secureAddress?.port ?? 0;
   }
 
   /**

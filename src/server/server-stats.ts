@@ -8,6 +8,8 @@ export class ServerStats {
   private latencyCount = 0;
   /** Connections paused because globalOutstandingLimit was exceeded. */
   throttledOps = 0;
+  /** TLS clients refused at the handshake or for their certificate (ZooKeeper's authFailedCount; not reset by srst). */
+  authFailed = 0;
 
   recordLatency(ms: number): void {
     if (ms < this.latencyMinMs) this.latencyMinMs = ms;

@@ -93,6 +93,7 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
       lastProcessedZxid: server.reportedZxid,
       uptimeMs: Date.now() - server.startedAtMs,
       lastClientResponseSize: -1,
+      authFailedCount: server.stats.authFailed,
       minClientResponseSize: -1,
       maxClientResponseSize: -1,
     }),

@@ -5,6 +5,7 @@
 import { StorageDamageError, damageSite, describeDamage } from '../storage/index.js';
 import type { ZabConfig } from './config.js';
 import type { FatalHandler } from './fatal.js';
+import type { ClientCredentials } from './client-credentials.js';
 import type { AdminCredentials } from './http/index.js';
 import type { Logger } from './log.js';
 import { ServerShell } from './server-shell.js';
@@ -17,13 +18,16 @@ import { zxidHex } from '../jute/index.js';
 export interface RunningServer {
   readonly server: ZooKeeperServer;
   readonly clientPort: number;
+  /** secureClientPort as bound; 0 when there is none. */
+  readonly secureClientPort: number;
   close(): Promise<void>;
 }
 
-/** How a server stops on its own, and the HTTP face's credentials (null when admin.enableServer=false). */
+/** How a server stops on its own, the HTTP face's credentials (null when admin.enableServer=false) and the client port's. */
 export interface ServerEdges {
   onFatal: FatalHandler;
   admin: AdminCredentials | null;
+  client: ClientCredentials;
 }
 
 export async function startStandalone(cfg: ZabConfig, log: Logger, edges: ServerEdges): Promise<RunningServer> {
@@ -60,9 +64,10 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   log.info('serving', {
     mode: 'standalone',
     clientPort: shell.clientPort,
+    ...(shell.secureClientPort === 0 ? {} : { secureClientPort: shell.secureClientPort }),
     zxid: zxidHex(lastZxid),
     sessions: db.sessionsWithTimeouts.size,
   });
   const started = shell;
-  return { server, clientPort: started.clientPort, close: () => started.close(closeInner) };
+  return { server, clientPort: started.clientPort, secureClientPort: started.secureClientPort, close: () => started.close(closeInner) };
 }

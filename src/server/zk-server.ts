@@ -6,6 +6,7 @@
  */
 import { Code, KeeperException, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
 import type { AuthId, Watcher } from '../tree/index.js';
+import { AuthenticationHelper } from './auth/authentication-helper.js';
 import type { ZabConfig } from './config.js';
 import { processRead, writeReplyBody } from './final.js';
 import type { ServerState } from './four-letter.js';
@@ -66,6 +67,8 @@ export class ZooKeeperServer {
   readonly sessions: SessionTracker;
   readonly stats = new ServerStats();
   readonly startedAtMs = Date.now();
+  /** Auth schemes, enforce.auth and super users, from zoo.cfg. */
+  readonly auth: AuthenticationHelper;
   private role: WritePath | null = null;
   /** Requests from our connections in the write path: each is in `pending` until finished. */
   private inProcess = 0;
@@ -82,6 +85,7 @@ export class ZooKeeperServer {
     /** Spans and metrics (src/telemetry); the default makes no spans and exports nothing. */
     readonly telemetry: ServerTelemetry = new ServerTelemetry({ serverId: cfg.serverId }),
   ) {
+    this.auth = new AuthenticationHelper(cfg);
     this.sessions = new SessionTracker({
       serverId: cfg.serverId,
       tickTimeMs: cfg.tickTime,
@@ -98,6 +102,7 @@ export class ZooKeeperServer {
       extendedTypesEnabled: this.cfg.extendedTypesEnabled,
       skipACL: this.cfg.skipACL,
       superDigest: this.cfg.superDigest,
+      providers: this.auth.providers,
       nowMs: () => Date.now(),
     });
   }
@@ -329,7 +334,7 @@ export class ZooKeeperServer {
     try {
       if (req.type !== OpCode.ping) this.sessions.checkSession(req.sessionId);
       body = processRead(
-        { tree: this.db.tree, skipACL: this.cfg.skipACL, superDigest: this.cfg.superDigest },
+        { tree: this.db.tree, skipACL: this.cfg.skipACL, superDigest: this.cfg.superDigest, providers: this.auth.providers },
         req.type,
         req.body,
         req.authInfo,

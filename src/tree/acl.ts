@@ -1,6 +1,9 @@
 /**
- * ACLs: the auth providers ZooKeeper ships (world, digest, ip, plus the 'auth' and 'super'
- * conventions), permission checks and the ACL fix-up applied to create/setACL requests.
+ * ACLs: the auth providers ZooKeeper ships (world, digest, ip, sasl, x509, plus the 'auth'
+ * and 'super' conventions), permission checks and the ACL fix-up applied to create/setACL
+ * requests. Which schemes an ACL may name is the server's ProviderRegistry: digest and ip
+ * always, sasl and x509 when zoo.cfg registers them (authProvider.N, or secureClientPort for
+ * x509), as ZooKeeper's ProviderRegistry does.
  */
 import { createHash } from 'node:crypto';
 import { Code, KeeperException, Perms, type ACL } from '../jute/index.js';
@@ -153,11 +156,114 @@ export const ipProvider: AuthProvider = {
   },
 };
 
-/** The providers ACLs may name (ZooKeeper's ProviderRegistry defaults). */
-export const AUTH_PROVIDERS: ReadonlyMap<string, AuthProvider> = new Map([
-  [digestProvider.scheme, digestProvider],
-  [ipProvider.scheme, ipProvider],
+// --- sasl ---
+
+/**
+ * ZooKeeper's SASLAuthenticationProvider: an id is a principal that KerberosName accepts
+ * (anything without '@', or `name[/host]@REALM` with no further '/' or '@').
+ */
+export const saslProvider: AuthProvider = {
+  scheme: 'sasl',
+  isAuthenticated: true,
+  isValid: (id) => !id.includes('@') || /^[^/@]*(\/[^/@]*)?@[^/@]*$/.test(id),
+  matches: (id, aclExpr) => id === 'super' || id === aclExpr,
+};
+
+// --- x509 ---
+
+/** Attribute type keywords Java's X500Principal reads (RFC 1779, RFC 2253 and its own). */
+const DN_KEYWORDS: ReadonlySet<string> = new Set([
+  'CN', 'C', 'L', 'S', 'ST', 'O', 'OU', 'T', 'IP', 'STREET', 'DC', 'DNQUALIFIER', 'DNQ', 'SURNAME', 'GIVENNAME',
+  'INITIALS', 'GENERATION', 'EMAIL', 'EMAILADDRESS', 'UID', 'SERIALNUMBER',
 ]);
+
+/**
+ * Whether `dn` is a distinguished name X500Principal(String) accepts: RDNs separated by ','
+ * or ';', attribute-value pairs within one by '+', each `type=value` with a keyword or an
+ * OID type and a plain (with \\-escapes), quoted or #hex value. The empty name is valid.
+ */
+export function isDistinguishedName(dn: string): boolean {
+  let i = 0;
+  const n = dn.length;
+  const skipSpaces = (): void => {
+    while (i < n && dn[i] === ' ') i++;
+  };
+  skipSpaces();
+  if (i === n) return true;
+  for (;;) {
+    skipSpaces();
+    const eq = dn.indexOf('=', i);
+    if (eq === -1) return false;
+    const type = dn.slice(i, eq).trim();
+    const oid = /^(OID\.)?\d+(\.\d+)+$/i.test(type);
+    if (!oid && !DN_KEYWORDS.has(type.toUpperCase())) return false;
+    i = eq + 1;
+    skipSpaces();
+    if (dn[i] === '"') {
+      i++;
+      while (i < n && dn[i] !== '"') i += dn[i] === '\\' ? 2 : 1;
+      if (i >= n) return false;
+      i++;
+      skipSpaces();
+    } else if (dn[i] === '#') {
+      const m = /^#([0-9a-fA-F]{2})+/.exec(dn.slice(i));
+      if (m === null) return false;
+      i += m[0].length;
+      skipSpaces();
+    } else {
+      while (i < n && !',;+'.includes(dn[i]!)) {
+        if (dn[i] === '\\') {
+          if (i + 1 >= n) return false;
+          i++;
+        } else if (dn[i] === '"' || dn[i] === '=') {
+          return false;
+        }
+        i++;
+      }
+    }
+    if (i === n) return true;
+    if (!',;+'.includes(dn[i]!)) return false;
+    i++;
+  }
+}
+
+/**
+ * ZooKeeper's X509AuthenticationProvider: a client's id is its certificate's subject DN as
+ * Java's X500Principal.getName() writes it (RFC 2253); zookeeper.X509AuthenticationProvider.superUser
+ * names a DN that matches every x509 entry.
+ */
+export function x509Provider(superUser?: string): AuthProvider {
+  return {
+    scheme: 'x509',
+    isAuthenticated: true,
+    isValid: isDistinguishedName,
+    matches: (id, aclExpr) => id === aclExpr || (superUser !== undefined && id === superUser),
+  };
+}
+
+/** The schemes ACLs may name on one server (ZooKeeper's ProviderRegistry). */
+export class ProviderRegistry {
+  private readonly byScheme: ReadonlyMap<string, AuthProvider>;
+
+  constructor(providers: readonly AuthProvider[]) {
+    this.byScheme = new Map(providers.map((p) => [p.scheme, p]));
+  }
+
+  get(scheme: string): AuthProvider | undefined {
+    return this.byScheme.get(scheme);
+  }
+
+  has(scheme: string): boolean {
+    return this.byScheme.has(scheme);
+  }
+
+  get schemes(): string[] {
+    return [...this.byScheme.keys()];
+  }
+}
+
+/** What every server has (ZooKeeper's ProviderRegistry defaults): digest and ip. */
+export const DEFAULT_PROVIDERS = new ProviderRegistry([digestProvider, ipProvider]);
 
 function isWorldAnyone(id: { scheme: string; id: string }): boolean {
   return id.scheme === 'world' && id.id === 'anyone';
@@ -183,13 +289,14 @@ export function checkACL(
   authInfo: readonly AuthId[],
   superDigest?: string,
   path?: string,
+  providers: ProviderRegistry = DEFAULT_PROVIDERS,
 ): void {
   if (acl.length === 0) return;
   if (isSuper(authInfo, superDigest)) return;
   for (const a of acl) {
     if ((a.perms & perm) === 0) continue;
     if (isWorldAnyone(a.id)) return;
-    const provider = AUTH_PROVIDERS.get(a.id.scheme);
+    const provider = providers.get(a.id.scheme);
     if (provider === undefined) continue;
     for (const auth of authInfo) {
       if (auth.scheme === a.id.scheme && provider.matches(auth.id, a.id.id)) return;
@@ -208,7 +315,7 @@ function sameACL(a: ACL, b: ACL): boolean {
  * Throws KeeperException(INVALIDACL) for an empty list, an unknown scheme, a malformed id or
  * an 'auth' entry from a connection that has authenticated as nobody.
  */
-export function fixupACL(path: string, authInfo: readonly AuthId[], acl: readonly ACL[]): ACL[] {
+export function fixupACL(path: string, authInfo: readonly AuthId[], acl: readonly ACL[], providers: ProviderRegistry = DEFAULT_PROVIDERS): ACL[] {
   const unique: ACL[] = [];
   for (const a of acl) {
     if (!unique.some((u) => sameACL(u, a))) unique.push(a);
@@ -221,14 +328,14 @@ export function fixupACL(path: string, authInfo: readonly AuthId[], acl: readonl
     } else if (a.id.scheme === 'auth') {
       let expanded = false;
       for (const cid of authInfo) {
-        if (AUTH_PROVIDERS.get(cid.scheme)?.isAuthenticated === true) {
+        if (providers.get(cid.scheme)?.isAuthenticated === true) {
           out.push({ perms: a.perms, id: { scheme: cid.scheme, id: cid.id } });
           expanded = true;
         }
       }
       if (!expanded) throw new KeeperException(Code.INVALIDACL, path);
     } else {
-      const provider = AUTH_PROVIDERS.get(a.id.scheme);
+      const provider = providers.get(a.id.scheme);
       if (provider === undefined || !provider.isValid(a.id.id)) throw new KeeperException(Code.INVALIDACL, path);
       out.push(a);
     }

@@ -16,17 +16,21 @@ export {
 export { NO_ZXID } from './watches.js';
 export type { WatchedEvent, Watcher, WatchKind } from './watches.js';
 export {
-  AUTH_PROVIDERS,
   checkACL,
   CREATOR_ALL_ACL,
+  DEFAULT_PROVIDERS,
   digestOf,
   digestProvider,
   fixupACL,
   Ids,
   ipProvider,
+  isDistinguishedName,
   isSuper,
   OPEN_ACL_UNSAFE,
+  ProviderRegistry,
   READ_ACL_UNSAFE,
+  saslProvider,
+  x509Provider,
 } from './acl.js';
 export type { AuthId, AuthProvider } from './acl.js';
 export {

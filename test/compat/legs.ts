@@ -16,10 +16,10 @@ export interface CompatLeg {
   start: () => Promise<ServerHandle>;
 }
 
-/** One leg per server, both started with `config` (zoo.cfg entries). */
-export function compatLegs(config: Record<string, string>): CompatLeg[] {
+/** One leg per server, both started with `config` (zoo.cfg entries); `zookeeperJvmFlags` only for Apache ZooKeeper. */
+export function compatLegs(config: Record<string, string>, opts: { zookeeperJvmFlags?: string[] } = {}): CompatLeg[] {
   return [
-    { name: 'zookeeper', available: zookeeperAvailable(), start: () => startZooKeeper({ config }) },
+    { name: 'zookeeper', available: zookeeperAvailable(), start: () => startZooKeeper({ config, jvmFlags: opts.zookeeperJvmFlags ?? [] }) },
     { name: 'zablab', available: true, start: () => startZablab({ config }) },
   ];
 }

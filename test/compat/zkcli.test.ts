@@ -4,68 +4,9 @@
  * Java starts slowly, so each server gets five invocations, most of them scripts on stdin.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { zookeeperAvailable } from '../helpers/zookeeper.js';
 import { compatLegs, type ServerHandle } from './legs.js';
-
-const CLI_TIMEOUT_MS = 60_000;
-const OUTPUT_MAX_BYTES = 1 << 20;
-
-function zkCliPath(): string | null {
-  const home = process.env['ZOOKEEPER_HOME'];
-  const candidates = [
-    ...(home !== undefined && home !== '' ? [path.join(home, 'bin', 'zkCli.sh')] : []),
-    '/usr/share/zookeeper/bin/zkCli.sh',
-  ];
-  return candidates.find((p) => fs.existsSync(p)) ?? null;
-}
-
-interface CliRun {
-  code: number | null;
-  /** stdout and stderr interleaved as written (zkCli prints results to both). */
-  output: string;
-  /** output without the connection banner, the watcher lines and SLF4J noise. */
-  lines: string[];
-}
-
-/** Runs zkCli.sh once: with `args` as one command, or with `script` (one command a line) on stdin. */
-async function zkCli(cli: string, server: string, args: string[], script?: string): Promise<CliRun> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-zkcli-'));
-  const outFile = path.join(dir, 'out.txt');
-  const fd = fs.openSync(outFile, 'w');
-  try {
-    // One file for both streams keeps "Created /x" (stderr) and results (stdout) in order.
-    const child = spawn(cli, ['-server', server, ...args], {
-      stdio: [script === undefined ? 'ignore' : 'pipe', fd, fd],
-      env: { ...process.env, JVMFLAGS: '-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC' },
-    });
-    if (script !== undefined) child.stdin?.end(`${script}\nquit\n`);
-    const code = await new Promise<number | null>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`zkCli.sh ${args.join(' ')} did not finish within ${CLI_TIMEOUT_MS} ms`));
-      }, CLI_TIMEOUT_MS);
-      child.once('error', reject);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    const output = fs.readFileSync(outFile, 'utf8').slice(0, OUTPUT_MAX_BYTES);
-    return { code, output, lines: meaningfulLines(output) };
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-const noise = [/^SLF4J:/, /^Connecting to /, /^Welcome to ZooKeeper!/, /^JLine support/, /^WATCHER::/, /^WatchedEvent /, /^\s*$/];
-function meaningfulLines(output: string): string[] {
-  return output.split('\n').filter((l) => !noise.some((re) => re.test(l)));
-}
+import { zkCli, zkCliPath } from './zkcli.js';
 
 /** The stat blocks zkCli prints (`cZxid = 0x..` ... `numChildren = N`), in order. */
 function statBlocks(lines: string[]): Record<string, string>[] {

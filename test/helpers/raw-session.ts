@@ -8,6 +8,8 @@ import {
   ConnectRequest,
   ConnectResponse,
   CreateRequest,
+  GetDataRequest,
+  GetSASLRequest,
   JuteReader,
   JuteWriter,
   OpCode,
@@ -48,6 +50,21 @@ export function createFrame(xid: number, path: string, data: Buffer = Buffer.all
   return frame((w) => {
     RequestHeader.write(w, { xid, type: OpCode.create });
     CreateRequest.write(w, { path, data, acl: OPEN_ACL, flags: 0 });
+  });
+}
+
+/** A SASL packet (opcode sasl, GetSASLRequest) carrying `token`. */
+export function saslFrame(xid: number, token: Buffer): Buffer {
+  return frame((w) => {
+    RequestHeader.write(w, { xid, type: OpCode.sasl });
+    GetSASLRequest.write(w, { token });
+  });
+}
+
+export function getDataFrame(xid: number, path: string): Buffer {
+  return frame((w) => {
+    RequestHeader.write(w, { xid, type: OpCode.getData });
+    GetDataRequest.write(w, { path, watch: false });
   });
 }
 

@@ -59,6 +59,8 @@ export interface StartZooKeeperOptions {
    * where ZooKeeper must run with the JVM's defaults to be measured fairly. Default true.
    */
   fastStart?: boolean;
+  /** More JVM flags (e.g. -Djava.security.auth.login.config=... for SASL users). */
+  jvmFlags?: string[];
 }
 
 /** JVM flags: a quick start for tests; the JVM's defaults (G1, C2) for benchmarks. */
@@ -77,6 +79,7 @@ export async function startZooKeeper(opts: StartZooKeeperOptions = {}): Promise<
   writeLogConfig(dataDir, logFile);
   const args = [
     ...zookeeperJvmFlags(opts.fastStart ?? true),
+    ...(opts.jvmFlags ?? []),
     `-Dlog4j.configuration=file:${path.join(dataDir, 'log4j.properties')}`,
     `-Dlogback.configurationFile=${path.join(dataDir, 'logback.xml')}`,
     `-Dzookeeper.log.dir=${dataDir}`,

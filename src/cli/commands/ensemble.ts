@@ -43,6 +43,10 @@ const upCommand: CliCommand = {
     'prove it on every peer connection. --peer-security tls gives each server a certificate',
     "from a CA made for this ensemble instead (sslQuorum; DIR/peer-tls/); none is ZooKeeper's",
     'open default (as is --set quorum.auth.enableSasl=false).',
+    'With --tls every server also serves TLS on its own secureClientPort (ssl.clientAuth=need):',
+    'a CA, the servers\' certificate and a client certificate go to DIR/tls (ca.crt,',
+    'client.crt, client.key, and client.pem for Java clients); ensemble.json names them (tls)',
+    'and each server\'s secureClientPort.',
     'Exits 0 once every server serves (one leader; every learner synced with it). Otherwise,',
     'after --timeout-ms, prints which servers do not serve and their last log lines, stops',
     'the servers it started (data and logs stay) and exits 1. The servers inherit this',
@@ -56,6 +60,7 @@ const upCommand: CliCommand = {
     'base-port': { type: 'string', valueName: '<P>', description: 'use ports P, P+1, ... (4 per server) instead of free ports the OS picks' },
     'timeout-ms': { type: 'string', valueName: '<ms>', description: `how long to wait until the ensemble serves (default ${DEFAULT_UP_TIMEOUT_MS})` },
     'peer-security': { type: 'string', valueName: `<${PEER_SECURITY_MODES.join('|')}>`, description: 'how the servers authenticate each other (default secret)' },
+    tls: { type: 'boolean', description: 'also serve TLS on a secureClientPort per server, with certificates in DIR/tls' },
     json: jsonOption,
   },
   run: runUp,
@@ -132,7 +137,7 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
   const basePort = intOption(args, 'base-port', 1024, 65_535, help);
   const timeoutMs = intOption(args, 'timeout-ms', 1_000, MAX_TIMEOUT_MS, help) ?? DEFAULT_UP_TIMEOUT_MS;
   const config = zooCfgOverrides(args, help);
-  const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs };
+  const spec: EnsembleSpec = { voters, observers, dir: args.string('dir') ?? '(temp)', config, env: definedEnv(io.env), timeoutMs, tls: args.flag('tls') };
   if (basePort !== undefined) spec.basePort = basePort;
   const peerSecurity = args.string('peer-security');
   if (peerSecurity !== undefined) spec.peerSecurity = specOrUsage(() => parsePeerSecurityMode(peerSecurity), help);
@@ -159,14 +164,17 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
     const json = {
       dir: ensemble.dir,
       connectString: ensemble.connectString(),
+      secureConnectString: ensemble.secureConnectString(),
       adminTokenFile: ensemble.adminTokenFile,
       peerSecurity: ensemble.peerSecurity,
       quorumSecretFile: ensemble.quorumSecretFile,
+      tls: ensemble.tls,
       servers: statuses.map(statusJson),
     };
     io.stdout(JSON.stringify(json, null, 2) + '\n');
     return 0;
   }
+  const tls = ensemble.tls;
   const seconds = ((Date.now() - startedMs) / 1000).toFixed(1);
   io.stdout(
     [
@@ -175,6 +183,13 @@ async function runUp(args: ParsedArgs, io: CliIO): Promise<number> {
       statusTable(statuses),
       '',
       `connect string: ${ensemble.connectString()}`,
+      ...(tls === null
+        ? []
+        : [
+            `TLS (secureClientPort): ${ensemble.secureConnectString() ?? ''}`,
+            `  CA ${tls.caFile}, client certificate ${tls.certFile} and key ${tls.keyFile} (${tls.clientKeyStore}: key and chain for Java)`,
+            `  e.g. KazooClient(hosts, use_ssl=True, ca='${tls.caFile}', certfile='${tls.certFile}', keyfile='${tls.keyFile}')`,
+          ]),
       ...(ensemble.adminTokenFile === null ? [] : [`HTTP token:     ${ensemble.adminTokenFile} (send Authorization: Bearer <token> to /v1/* and the session commands)`]),
       `peers:          ${peerSecurityLine(ensemble)}`,
       `status: zablab ensemble status --dir ${dir}`,
@@ -263,13 +278,16 @@ function statusJson(s: ServerStatus): Record<string, unknown> {
     paused: s.paused,
     host: s.host,
     clientPort: s.clientPort,
+    secureClientPort: s.secureClientPort,
     httpPort: s.httpPort,
     reason: s.reason,
   };
 }
 
 function statusTable(statuses: readonly ServerStatus[]): string {
-  const header = ['id', 'role', 'mode', 'zxid', 'epoch', 'pid', 'alive', 'clientPort', 'httpPort', 'note'];
+  // The secureClientPort column only for an ensemble that serves TLS.
+  const secure = statuses.some((s) => s.secureClientPort !== null);
+  const header = ['id', 'role', 'mode', 'zxid', 'epoch', 'pid', 'alive', 'clientPort', ...(secure ? ['secureClientPort'] : []), 'httpPort', 'note'];
   const rows = statuses.map((s) => [
     String(s.id),
     s.role,
@@ -279,6 +297,7 @@ function statusTable(statuses: readonly ServerStatus[]): string {
     s.pid === null ? '-' : String(s.pid),
     s.alive ? 'yes' : 'no',
     String(s.clientPort),
+    ...(secure ? [String(s.secureClientPort ?? '-')] : []),
     String(s.httpPort),
     s.reason ?? '',
   ]);

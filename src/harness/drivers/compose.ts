@@ -80,6 +80,7 @@ async function loadTestcontainers(): Promise<Testcontainers> {
 }
 
 async function upCompose(opts: UpOptions, image: string, compose: 'v1' | 'v2' | undefined): Promise<EnsembleHandle> {
+  if (opts.tls === true) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver compose: ensemble.tls is for drivers local and zookeeper (the compose file has no secureClientPort yet)');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UP_TIMEOUT_MS;
   const tc = await loadTestcontainers();
   // Members are reached on this host's 127.0.0.1, so that is testcontainers' host too; left
@@ -198,6 +199,7 @@ interface ServerContainer {
 export class ComposeEnsembleHandle implements EnsembleHandle {
   readonly driver: EnsembleDriverName = 'compose';
   readonly program = 'zablab' as const;
+  readonly clientTls = null;
   readonly members: readonly Member[];
   private readonly containers = new Map<number, ServerContainer>();
   private peers: Dockerode.Network | null = null;

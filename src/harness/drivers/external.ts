@@ -26,6 +26,7 @@ export function externalDriver(): EnsembleDriver {
 }
 
 async function upExternal(opts: UpOptions): Promise<EnsembleHandle> {
+  if (opts.tls === true) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver external: ensemble.tls is for drivers local and zookeeper, which make their own certificates');
   const servers = checkServers(opts.external);
   const adminToken = opts.adminTokenFile === undefined ? null : tokenOf(opts.adminTokenFile);
   await Promise.all(servers.map(reach));
@@ -115,6 +116,7 @@ async function reach(s: ExternalServer): Promise<void> {
 class ExternalHandle implements EnsembleHandle {
   readonly driver = 'external' as const;
   readonly spansDir = null;
+  readonly clientTls = null;
 
   constructor(
     readonly members: readonly Member[],

@@ -17,7 +17,7 @@ import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 import { PartitionBook, postFaultPlan } from './partitions.js';
 import { samplerEnv } from './sampler-env.js';
 import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, memberMode, soleLeader } from './probe.js';
-import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
+import type { ClientTlsFiles, EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
 
 const MIN_WAIT_MS = 1_000;
 const MAX_WAIT_MS = 3_600_000;
@@ -60,7 +60,7 @@ export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promi
   let ensemble: LocalEnsemble;
   try {
     ensemble = await LocalEnsemble.up(
-      { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs },
+      { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true },
       family.program,
     );
   } catch (err) {
@@ -76,6 +76,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
   readonly members: readonly Member[];
   readonly spansDir: string | null;
   readonly adminToken: string | null;
+  readonly clientTls: ClientTlsFiles | null;
   private readonly stopped = new Set<number>();
   private readonly book: PartitionBook;
 
@@ -89,7 +90,16 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     this.program = family.program.kind;
     this.spansDir = family.spansDir;
     this.adminToken = ensemble.adminToken();
-    this.members = ensemble.servers.map((s) => ({ id: s.id, role: s.role, host: s.host, clientPort: s.clientPort, httpPort: s.httpPort }));
+    const tls = ensemble.tls;
+    this.clientTls = tls === null ? null : { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile };
+    this.members = ensemble.servers.map((s) => ({
+      id: s.id,
+      role: s.role,
+      host: s.host,
+      clientPort: s.clientPort,
+      ...(s.secureClientPort === null ? {} : { secureClientPort: s.secureClientPort }),
+      httpPort: s.httpPort,
+    }));
     this.book = new PartitionBook(this.members.map((m) => m.id));
   }
 

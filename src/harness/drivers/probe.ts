@@ -44,9 +44,18 @@ export function httpUrlsOf(members: readonly Member[]): string[] {
   return members.flatMap((m) => (m.httpPort === null ? [] : [`http://${hostPort(m.host, m.httpPort)}`]));
 }
 
-/** What a load driver needs of an ensemble: where its members are and the HTTP face's token. */
+/**
+ * What a load driver needs of an ensemble: where its members are, the HTTP face's token, and
+ * for an ensemble that serves TLS its secureClientPorts and the client's certificates (the
+ * load of a TLS run goes over TLS: that is what it measures).
+ */
 export function loadTargetOf(handle: EnsembleHandle): LoadTarget {
-  return { connectString: handle.connectString(), httpUrls: handle.httpUrls(), adminToken: handle.adminToken };
+  const target: LoadTarget = { connectString: handle.connectString(), httpUrls: handle.httpUrls(), adminToken: handle.adminToken };
+  if (handle.clientTls !== null) {
+    target.connectString = handle.members.map((m) => hostPort(m.host, m.secureClientPort ?? m.clientPort)).join(',');
+    target.tls = handle.clientTls;
+  }
+  return target;
 }
 
 /** Maps srvr's mode to a member's: a read-only server has left its quorum, like a looking one. */

@@ -16,8 +16,17 @@ export interface Member {
   /** Where clients reach it (for compose: the published host address and port). */
   host: string;
   clientPort: number;
+  /** secureClientPort, when the ensemble serves TLS (UpOptions.tls). */
+  secureClientPort?: number;
   /** The HTTP face (zablab's REST + /metrics + /commands; ZooKeeper's AdminServer), null when unknown. */
   httpPort: number | null;
+}
+
+/** PEM files a client needs to reach a TLS ensemble: the CA to trust, its own certificate and key. */
+export interface ClientTlsFiles {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
 }
 
 export interface MemberStatus {
@@ -53,6 +62,8 @@ export interface UpOptions {
   zookeeperHome?: string;
   /** How long up() may wait for the ensemble to serve (default 60 s). */
   timeoutMs?: number;
+  /** Serve TLS on a secureClientPort per member with certificates of the run's own (drivers local and zookeeper). */
+  tls?: boolean;
 }
 
 export interface EnsembleDriver {
@@ -74,6 +85,8 @@ export interface EnsembleHandle {
   httpUrls(): string[];
   /** The bearer token of the members' HTTP face (zablab's admin.tokenFile), null when none is needed or known. */
   readonly adminToken: string | null;
+  /** Set when the members serve TLS (every member then has a secureClientPort): what a client needs to connect. */
+  readonly clientTls: ClientTlsFiles | null;
   /** Every member's state now, in id order. Never throws for a member that is down. */
   status(): Promise<MemberStatus[]>;
   /** The member that reports itself leader (or standalone), null when none or several do. */

@@ -19,8 +19,12 @@ import type { EnsembleDriver, EnsembleHandle, UpOptions } from './types.js';
 const DEBIAN_JAR_DIR = path.join(path.sep, 'usr', 'share', 'java');
 /** What QuorumPeerMain needs beyond zookeeper.jar's manifest: jute, and log4j 1.2 behind slf4j. */
 const DEBIAN_JARS = ['zookeeper.jar', 'zookeeper-jute.jar', 'slf4j-log4j12.jar', 'log4j-1.2.jar'];
-/** The AdminServer's Jetty needs javax.servlet; without it ZooKeeper runs but answers no HTTP. */
-const DEBIAN_OPTIONAL_JARS = ['servlet-api.jar'];
+/**
+ * The AdminServer's Jetty needs javax.servlet (without it ZooKeeper runs but answers no HTTP);
+ * the Netty connection factory's TLS needs netty-codec and netty-resolver, which zookeeper.jar's
+ * manifest leaves out (without them every TLS handshake fails with NoClassDefFoundError).
+ */
+const DEBIAN_OPTIONAL_JARS = ['servlet-api.jar', 'netty-codec.jar', 'netty-resolver.jar'];
 const ZOOKEEPER_JAR = /zookeeper-\d[^/\\]*\.jar$/;
 const HOME_JARS_MAX = 1_000;
 const INSTALL_HINT = 'install the Debian package `zookeeper` (apt-get install zookeeper), or set ZOOKEEPER_HOME to an Apache ZooKeeper install';

@@ -12,6 +12,8 @@ export type { ServerMode, ServerStatus } from './serving.js';
 export { zablabCliPath } from './program.js';
 export type { ServerProgram } from './program.js';
 export { ENSEMBLE_FILE } from './state-file.js';
+export { ENSEMBLE_CLIENT_CN, TLS_DIR, tlsPaths } from './tls-files.js';
+export type { EnsembleTls } from './tls-files.js';
 export { ADMIN_TOKEN_FILE, adminAuthHeaders, adminTokenPath, readAdminToken, writeAdminToken } from './admin-token.js';
 export {
   PEER_SECURITY_MODES,

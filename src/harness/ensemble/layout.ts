@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { EnsembleError } from './errors.js';
 import { checkPeerSecurity, peerLayoutKeys, type PeerSecurityMode } from './peer-credentials.js';
+import { tlsZooCfg, type EnsembleTls } from './tls-files.js';
 
 export interface EnsembleSpec {
   voters: number;
@@ -15,8 +16,13 @@ export interface EnsembleSpec {
   config?: Record<string, string>;
   /** Added to this process's environment for every server. Kept in memory only (never written to disk). */
   env?: Record<string, string>;
-  /** Server k (0-based, in id order) gets base+4k (client), +1 (quorum), +2 (election), +3 (admin HTTP). Default: OS-assigned free ports. */
+  /**
+   * Server k (0-based, in id order) gets base+4k (client), +1 (quorum), +2 (election), +3 (admin
+   * HTTP); with tls, secureClientPort base+4n+k after all of them (n servers). Default: OS-assigned free ports.
+   */
   basePort?: number;
+  /** Serve TLS on a secureClientPort per server, with certificates written to DIR/tls (see tls-files.ts). */
+  tls?: boolean;
   /** How long up() waits for every server to serve (default 60 s). */
   timeoutMs?: number;
   /** How the servers authenticate each other (peer-credentials.ts); default `secret` for zablab, `none` for Apache ZooKeeper. */
@@ -30,6 +36,8 @@ export interface EnsembleServer {
   role: ServerRole;
   host: string;
   clientPort: number;
+  /** secureClientPort; null when the ensemble serves no TLS. */
+  secureClientPort: number | null;
   /** admin.serverPort: the HTTP face. */
   httpPort: number;
   quorumPort: number;
@@ -61,12 +69,19 @@ const LAYOUT_KEYS = new Set([
   'dataDir',
   'clientPort',
   'clientPortAddress',
+  'secureClientPort',
+  'secureClientPortAddress',
   'admin.serverPort',
   'admin.tokenFile',
   'quorum.auth.secretFile',
   'peerType',
   'dynamicConfigFile',
 ]);
+
+/** Ports per server: PORTS_PER_SERVER, and a secureClientPort with TLS. */
+export function portsPerServer(tls: boolean): number {
+  return PORTS_PER_SERVER + (tls ? 1 : 0);
+}
 
 /** Checks a spec and throws a SPEC error that names the field and its allowed range. */
 export function validateSpec(spec: EnsembleSpec): void {
@@ -80,9 +95,10 @@ export function validateSpec(spec: EnsembleSpec): void {
   if (total > MAX_ENSEMBLE_SERVERS) throw specError(`voters + observers must be at most ${MAX_ENSEMBLE_SERVERS}, got ${total}`);
   if (typeof spec.dir !== 'string' || spec.dir.trim() === '') throw specError('dir must name a directory');
   if (spec.basePort !== undefined) {
-    const maxBase = 65_536 - PORTS_PER_SERVER * total;
+    const each = portsPerServer(spec.tls === true);
+    const maxBase = 65_536 - each * total;
     if (!Number.isInteger(spec.basePort) || spec.basePort < MIN_BASE_PORT || spec.basePort > maxBase) {
-      throw specError(`base port must be an integer from ${MIN_BASE_PORT} to ${maxBase} for ${total} servers (${PORTS_PER_SERVER} ports each), got ${spec.basePort}`);
+      throw specError(`base port must be an integer from ${MIN_BASE_PORT} to ${maxBase} for ${total} servers (${each} ports each), got ${spec.basePort}`);
     }
   }
   if (spec.timeoutMs !== undefined) validateTimeout(spec.timeoutMs);
@@ -123,7 +139,9 @@ export function parseOverride(text: string): [string, string] {
 export function planServers(spec: EnsembleSpec, ports: number[]): EnsembleServer[] {
   const dir = path.resolve(spec.dir);
   const total = spec.voters + spec.observers;
-  if (ports.length !== total * PORTS_PER_SERVER) throw new RangeError(`planServers: need ${total * PORTS_PER_SERVER} ports, got ${ports.length}`);
+  const tls = spec.tls === true;
+  const need = total * portsPerServer(tls);
+  if (ports.length !== need) throw new RangeError(`planServers: need ${need} ports, got ${ports.length}`);
   const servers: EnsembleServer[] = [];
   for (let k = 0; k < total; k++) {
     const id = k + 1;
@@ -134,6 +152,7 @@ export function planServers(spec: EnsembleSpec, ports: number[]): EnsembleServer
       role: id <= spec.voters ? 'voter' : 'observer',
       host: ENSEMBLE_HOST,
       clientPort,
+      secureClientPort: tls ? ports[total * PORTS_PER_SERVER + k]! : null,
       httpPort,
       quorumPort,
       electionPort,
@@ -168,17 +187,25 @@ export function setMembership<S extends { id: number; role: 'voter' | 'observer'
   }
 }
 
-/** What a server's zoo.cfg names besides its layout: zablab's credentials files (none for Apache ZooKeeper). */
+/** A TLS ensemble's certificates, and whether the servers are Apache ZooKeeper (which serves TLS with Netty only). */
+export interface ZooCfgTls {
+  files: EnsembleTls;
+  netty: boolean;
+}
+
+/** What a server's zoo.cfg names besides its layout: credentials files and TLS keys. */
 export interface ZooCfgCredentials {
-  /** The HTTP face's token file; null when the overrides turn credentials off. */
+  /** The HTTP face's token file (zablab only); null for Apache ZooKeeper or when the overrides turn credentials off. */
   adminTokenFile: string | null;
   /** This server's peer credential keys (peerCredentialEntries). */
   peer: readonly [string, string][];
+  /** The client port's TLS, when the ensemble serves TLS. */
+  tls?: ZooCfgTls | null;
 }
 
 /**
- * The zoo.cfg of `self`: ZooKeeper's keys, our defaults, the credentials, every member's
- * server.N line, then the overrides.
+ * The zoo.cfg of `self`: ZooKeeper's keys, our defaults, the credentials, the TLS keys when
+ * the ensemble serves TLS, every member's server.N line, then the overrides.
  */
 export function renderZooCfg(
   servers: readonly EnsembleServer[],
@@ -199,14 +226,18 @@ export function renderZooCfg(
   ]);
   if (credentials.adminTokenFile !== null) entries.set('admin.tokenFile', credentials.adminTokenFile);
   for (const [k, v] of credentials.peer) entries.set(k, v);
+  const tls = credentials.tls ?? null;
+  if (tls !== null && self.secureClientPort !== null) {
+    for (const [k, v] of tlsZooCfg(tls.files, self.host, self.secureClientPort, tls.netty)) entries.set(k, v);
+  }
   setMembership(entries, servers, self, (s) => ({ peers: `${s.host}:${s.quorumPort}:${s.electionPort}`, client: `${s.host}:${s.clientPort}` }));
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }
 
-/** Ports for `total` servers: from basePort, checked free; or OS-assigned. */
-export async function allocatePorts(total: number, basePort?: number): Promise<number[]> {
-  const count = total * PORTS_PER_SERVER;
+/** Ports for `total` servers (`perServer` each): from basePort, checked free; or OS-assigned. */
+export async function allocatePorts(total: number, basePort?: number, perServer = PORTS_PER_SERVER): Promise<number[]> {
+  const count = total * perServer;
   if (basePort === undefined) return freePorts(count);
   const ports = Array.from({ length: count }, (_, i) => basePort + i);
   for (const port of ports) {

@@ -12,7 +12,9 @@ import { PEER_TLS_DIR, peerCredentialEntries, peerSecurityMode, writePeerCredent
 import {
   allocatePorts,
   DEFAULT_UP_TIMEOUT_MS,
+  ENSEMBLE_HOST,
   planServers,
+  portsPerServer,
   renderZooCfg,
   validateSpec,
   validateTimeout,
@@ -23,6 +25,7 @@ import { isOurServer, logTail, signalServer, spawnServer, waitGone } from './pro
 import { checkProgram, launchCommand, serverMarkers, type ServerProgram } from './program.js';
 import { probeServer, servingVerdict, type LeaderMarks, type ServerStatus } from './serving.js';
 import { ensembleFile, readState, writeState, type EnsembleState } from './state-file.js';
+import { TLS_DIR, writeEnsembleTls, type EnsembleTls } from './tls-files.js';
 
 /** Signals `kill` sends; others have no meaning for a server under test. */
 export const ENSEMBLE_SIGNALS = ['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGCONT'] as const;
@@ -90,6 +93,11 @@ export class LocalEnsemble {
     return this.state.quorumSecretFile;
   }
 
+  /** The CA and client certificate of an ensemble that serves TLS (DIR/tls), or null. */
+  get tls(): EnsembleTls | null {
+    return this.state.tls;
+  }
+
   /** The bearer token of the servers' HTTP face, or null when they need none. */
   adminToken(): string | null {
     const file = this.state.adminTokenFile;
@@ -119,7 +127,7 @@ export class LocalEnsemble {
     const overrides = spec.config ?? {};
     // A standalone server has no peers to authenticate.
     const peerMode = spec.voters + spec.observers > 1 ? peerSecurityMode(spec.peerSecurity, program.kind, overrides) : 'none';
-    const ports = await allocatePorts(spec.voters + spec.observers, spec.basePort);
+    const ports = await allocatePorts(spec.voters + spec.observers, spec.basePort, portsPerServer(spec.tls === true));
     const servers = planServers({ ...spec, dir }, ports);
     fs.mkdirSync(dir, { recursive: true });
     // Only zablab has the token; a user who turned credentials off gets none.
@@ -127,13 +135,15 @@ export class LocalEnsemble {
     const adminTokenFile = needsToken ? adminTokenPath(dir) : null;
     if (adminTokenFile !== null) writeAdminToken(adminTokenFile);
     const peer = await writePeerCredentials(dir, peerMode, servers);
+    const tls = spec.tls === true ? await writeEnsembleTls(dir, [ENSEMBLE_HOST, 'localhost']) : null;
+    const cfgTls = tls === null ? null : { files: tls, netty: program.kind === 'zookeeper' };
     for (const s of servers) {
       fs.mkdirSync(s.dataDir, { recursive: true });
       fs.writeFileSync(path.join(s.dataDir, 'myid'), `${s.id}\n`);
-      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id) }));
+      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id), tls: cfgTls }));
     }
     const ensemble = new LocalEnsemble(
-      { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, servers },
+      { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, tls, servers },
       spec.env ?? {},
     );
     ensemble.save();
@@ -155,6 +165,12 @@ export class LocalEnsemble {
   /** `host:port,...` of every member, for ZooKeeper clients. */
   connectString(): string {
     return this.servers.map((s) => `${s.host}:${s.clientPort}`).join(',');
+  }
+
+  /** `host:secureClientPort,...` of every member, for TLS clients; null without --tls. */
+  secureConnectString(): string | null {
+    if (this.state.tls === null) return null;
+    return this.servers.map((s) => `${s.host}:${s.secureClientPort ?? 0}`).join(',');
   }
 
   server(id: number): EnsembleServer {
@@ -295,6 +311,7 @@ export class LocalEnsemble {
       if (this.state.adminTokenFile !== null) fs.rmSync(this.state.adminTokenFile, { force: true });
       if (this.state.quorumSecretFile !== null) fs.rmSync(this.state.quorumSecretFile, { force: true });
       if (this.state.peerSecurity === 'tls') fs.rmSync(path.join(this.dir, PEER_TLS_DIR), { recursive: true, force: true });
+      if (this.state.tls !== null) fs.rmSync(path.join(this.dir, TLS_DIR), { recursive: true, force: true });
       fs.rmSync(ensembleFile(this.dir), { force: true });
       try {
         fs.rmdirSync(this.dir);

@@ -25,6 +25,8 @@ export interface ServerStatus {
   paused: boolean;
   host: string;
   clientPort: number;
+  /** null without TLS. */
+  secureClientPort: number | null;
   httpPort: number;
   nodeCount: number | null;
   /** Why the server is down or not serving; null when serving. */
@@ -35,7 +37,7 @@ export interface ServerStatus {
 export const PROBE_TIMEOUT_MS = 2_000;
 
 export async function probeServer(s: EnsembleServer, markers: readonly string[]): Promise<ServerStatus> {
-  const base = { id: s.id, role: s.role, pid: s.pid, paused: s.paused, host: s.host, clientPort: s.clientPort, httpPort: s.httpPort };
+  const base = { id: s.id, role: s.role, pid: s.pid, paused: s.paused, host: s.host, clientPort: s.clientPort, secureClientPort: s.secureClientPort, httpPort: s.httpPort };
   const none = { zxid: null, epoch: null, nodeCount: null };
   if (s.pid === null) return { ...base, ...none, alive: false, mode: 'down', reason: 'not running' };
   if (!isOurServer(s.pid, markers)) return { ...base, ...none, alive: false, mode: 'down', reason: `process ${s.pid} has exited` };

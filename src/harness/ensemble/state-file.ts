@@ -1,9 +1,11 @@
 /**
  * DIR/ensemble.json: what `ensemble up` started, read by every later command and by other
- * tools. The contract fields per server are id, role, host, clientPort, httpPort, pid, and
- * at the top `adminTokenFile` (the file holding the HTTP face's bearer token, or null); the
- * rest is ours (`peerSecurity` and `quorumSecretFile` among it: how the servers authenticate
- * each other, peer-credentials.ts). Written atomically (temp file + rename) so a reader never sees half.
+ * tools. The contract fields per server are id, role, host, clientPort, secureClientPort
+ * (null without --tls), httpPort, pid, and at the top `adminTokenFile` (the file holding the
+ * HTTP face's bearer token, or null) and `tls` (the CA and client certificate files, or null);
+ * the rest is ours (`peerSecurity` and `quorumSecretFile` among it: how the servers
+ * authenticate each other, peer-credentials.ts). Written atomically (temp file + rename) so a
+ * reader never sees half.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +13,7 @@ import { EnsembleError } from './errors.js';
 import type { EnsembleServer } from './layout.js';
 import { PEER_SECURITY_MODES, type PeerSecurityMode } from './peer-credentials.js';
 import type { ServerProgram } from './program.js';
+import type { EnsembleTls } from './tls-files.js';
 
 export const ENSEMBLE_FILE = 'ensemble.json';
 export const ENSEMBLE_FILE_VERSION = 1;
@@ -28,6 +31,8 @@ export interface EnsembleState {
   peerSecurity: PeerSecurityMode;
   /** `secret`: the file holding the quorum secret (absolute); otherwise null. */
   quorumSecretFile: string | null;
+  /** The certificates of an ensemble that serves TLS (DIR/tls); null otherwise. */
+  tls: EnsembleTls | null;
   servers: EnsembleServer[];
 }
 
@@ -83,6 +88,7 @@ function checkState(json: unknown, file: string, dir: string): EnsembleState {
     adminTokenFile: checkTokenFile(o['adminTokenFile'], file, 'adminTokenFile'),
     peerSecurity: checkPeerSecurity(o['peerSecurity'], file),
     quorumSecretFile: checkTokenFile(o['quorumSecretFile'], file, 'quorumSecretFile'),
+    tls: checkTls(o['tls'], file),
     servers: checked,
   };
 }
@@ -104,11 +110,17 @@ function checkServer(json: unknown, file: string, i: number): EnsembleServer {
   if (role !== 'voter' && role !== 'observer') throw stateError(file, `${where}.role must be "voter" or "observer"`);
   const pid = o['pid'];
   if (pid !== null && (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0)) throw stateError(file, `${where}.pid must be a positive integer or null`);
+  // Files from before TLS have no secureClientPort.
+  const secure = o['secureClientPort'];
+  if (secure !== undefined && secure !== null && (typeof secure !== 'number' || !Number.isInteger(secure) || secure <= 0)) {
+    throw stateError(file, `${where}.secureClientPort must be a positive integer or null`);
+  }
   return {
     id: int('id'),
     role,
     host: str('host'),
     clientPort: int('clientPort'),
+    secureClientPort: typeof secure === 'number' ? secure : null,
     httpPort: int('httpPort'),
     quorumPort: int('quorumPort'),
     electionPort: int('electionPort'),
@@ -134,6 +146,18 @@ function checkPeerSecurity(json: unknown, file: string): PeerSecurityMode {
   const mode = PEER_SECURITY_MODES.find((m) => m === json);
   if (mode === undefined) throw stateError(file, `peerSecurity must be one of ${PEER_SECURITY_MODES.join(', ')}`);
   return mode;
+}
+
+function checkTls(json: unknown, file: string): EnsembleTls | null {
+  if (json === undefined || json === null) return null;
+  const o = object(json, file, 'tls');
+  const out: Partial<Record<keyof EnsembleTls, string>> = {};
+  for (const key of ['caFile', 'certFile', 'keyFile', 'clientKeyStore', 'serverKeyStore'] as const) {
+    const v = o[key];
+    if (typeof v !== 'string' || !path.isAbsolute(v)) throw stateError(file, `tls.${key} must be an absolute path`);
+    out[key] = v;
+  }
+  return out as EnsembleTls;
 }
 
 function checkProgram(json: unknown, file: string): EnsembleState['program'] {

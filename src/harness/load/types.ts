@@ -75,6 +75,8 @@ export interface LoadTarget {
   httpUrls: string[];
   /** The HTTP face's bearer token (EnsembleHandle.adminToken); absent or null when none is needed. */
   adminToken?: string | null;
+  /** Set when connectString names secureClientPorts: the PEM files to connect with (native). */
+  tls?: { caFile: string; certFile: string; keyFile: string };
 }
 
 export interface LoadStartOptions {

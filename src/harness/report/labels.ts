@@ -8,9 +8,9 @@ export function topologyLabel(run: RunResult): string {
   return `${run.ensemble.voters}v+${run.ensemble.observers}o`;
 }
 
-/** `local/zablab`: where the ensemble ran and what ran in it. */
+/** `local/zablab` (`local/zablab+tls` over TLS): where the ensemble ran, what ran in it, and how clients reached it. */
 export function systemLabel(run: RunResult): string {
-  return `${run.ensemble.driver}/${run.ensemble.program}`;
+  return `${run.ensemble.driver}/${run.ensemble.program}${run.ensemble.tls === true ? '+tls' : ''}`;
 }
 
 /** `3 voters + 2 observers, local/zablab`: the long form for tables. */

@@ -83,7 +83,8 @@ export interface RunResult {
   /** Why the run failed (status `failed`). */
   error?: string;
   startedAt: string;
-  ensemble: { driver: EnsembleDriverName; program: 'zablab' | 'zookeeper' | 'unknown'; voters: number; observers: number; config: Record<string, string> };
+  /** `tls`: the members served TLS and the load went over it (absent when not). */
+  ensemble: { driver: EnsembleDriverName; program: 'zablab' | 'zookeeper' | 'unknown'; voters: number; observers: number; tls?: boolean; config: Record<string, string> };
   workload: WorkloadSection;
   load: { driver: LoadDriverName; missedSlots: number };
   durationMs: number;

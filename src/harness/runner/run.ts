@@ -186,7 +186,14 @@ export function resultOf(
     status: error === null ? 'ok' : 'failed',
     ...(error === null ? {} : { error }),
     startedAt,
-    ensemble: { driver: plan.ensemble.driver, program, voters: plan.ensemble.voters, observers: plan.ensemble.observers, config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config } },
+    ensemble: {
+      driver: plan.ensemble.driver,
+      program,
+      voters: plan.ensemble.voters,
+      observers: plan.ensemble.observers,
+      ...(plan.ensemble.tls ? { tls: true } : {}),
+      config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
+    },
     workload: plan.workload,
     load: { driver: plan.load.driver, missedSlots: load.missedSlots },
     durationMs: Math.round(load.durationMs),
@@ -221,6 +228,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       ...(plan.ensemble.external === undefined ? {} : { external: plan.ensemble.external }),
       ...(plan.ensemble.adminTokenFile === undefined ? {} : { adminTokenFile: plan.ensemble.adminTokenFile }),
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
+      ...(plan.ensemble.tls ? { tls: true } : {}),
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();

@@ -25,7 +25,7 @@ export function describeRun(run: RunPlan): string {
 function topology(e: EnsembleSection): string {
   const servers = e.driver === 'external' ? `${e.voters} servers` : `${e.voters} voters${e.observers > 0 ? ` + ${e.observers} observers` : ''}`;
   const config = Object.entries(e.config).map(([k, v]) => `${k}=${v}`);
-  return `${e.driver} ${servers}${config.length > 0 ? ` (${config.join(', ')})` : ''}`;
+  return `${e.driver} ${servers}${e.tls ? ' over TLS' : ''}${config.length > 0 ? ` (${config.join(', ')})` : ''}`;
 }
 
 function loop(w: WorkloadSection): string {

@@ -93,7 +93,7 @@ export function parseMatrix(ctx: FieldContext, value: unknown): Record<string, M
 
 function blankSections(): Pick<RunPlan, 'ensemble' | 'workload' | 'load'> {
   return {
-    ensemble: { driver: 'local', voters: 1, observers: 0, config: {} },
+    ensemble: { driver: 'local', voters: 1, observers: 0, tls: false, config: {} },
     workload: { readPct: 0, reads: {}, writes: {}, valueSize: 0, keys: 1, clients: 1, connections: 1, pipelining: 1, rate: null, durationMs: 1_000, warmupMs: 0 },
     load: { driver: 'native' },
   };
@@ -212,6 +212,15 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
   }
   // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
   if (e.driver !== 'zookeeper') delete e.zookeeperHome;
+  if (e.tls) {
+    const at = 'ensemble.tls' in cell ? ['matrix', 'ensemble.tls'] : ['ensemble', 'tls'];
+    if (e.driver !== 'local' && e.driver !== 'zookeeper') {
+      fail(ctx, at, `is true, but driver ${e.driver} cannot serve TLS: the local and zookeeper drivers make the run's certificates and secureClientPorts`);
+    }
+    if (plan.load.driver !== 'native') {
+      fail(ctx, at, 'is true, but the http load drives the REST face, not the client port: TLS is measured with load.driver: native');
+    }
+  }
 }
 
 function checkWorkload(ctx: FieldContext, plan: RunPlan): void {

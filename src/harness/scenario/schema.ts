@@ -10,7 +10,7 @@ import {
   type LoadSection,
   type WorkloadSection,
 } from './types.js';
-import { fail, readDuration, readInt, readNumber, readOneOf, shown, type FieldContext, type FieldPath } from './fields.js';
+import { fail, readBoolean, readDuration, readInt, readNumber, readOneOf, shown, type FieldContext, type FieldPath } from './fields.js';
 
 export const MAX_VOTERS = 15;
 export const MAX_OBSERVERS = 15;
@@ -34,7 +34,7 @@ export const MAX_WEIGHT = 1_000_000;
 export const MAX_DESCRIPTION_CHARS = 4_096;
 export const MAX_NAME_CHARS = 64;
 
-export const DEFAULT_ENSEMBLE: Readonly<Omit<EnsembleSection, 'config'>> = { driver: 'local', voters: 3, observers: 0 };
+export const DEFAULT_ENSEMBLE: Readonly<Omit<EnsembleSection, 'config'>> = { driver: 'local', voters: 3, observers: 0, tls: false };
 
 export function defaultWorkload(): WorkloadSection {
   return {
@@ -63,6 +63,7 @@ const LAYOUT_KEYS: readonly string[] = [
   'dataLogDir',
   'clientPort',
   'secureClientPort',
+  'secureClientPortAddress',
   'clientPortAddress',
   'admin.serverPort',
   'peerType',
@@ -93,7 +94,7 @@ export function readConfigValue(ctx: FieldContext, path: FieldPath, value: unkno
   return text;
 }
 
-export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers'] as const;
+export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers', 'tls'] as const;
 export type EnsembleScalar = (typeof ENSEMBLE_SCALARS)[number];
 
 export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: EnsembleScalar, value: unknown, e: EnsembleSection): void {
@@ -106,6 +107,9 @@ export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: Ens
       return;
     case 'observers':
       e.observers = readInt(ctx, path, value, 0, MAX_OBSERVERS);
+      return;
+    case 'tls':
+      e.tls = readBoolean(ctx, path, value);
       return;
   }
 }

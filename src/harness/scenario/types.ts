@@ -44,6 +44,12 @@ export interface EnsembleSection {
   driver: EnsembleDriverName;
   voters: number;
   observers: number;
+  /**
+   * Serve TLS on a secureClientPort per member, with certificates made for the run, and drive
+   * the native load over it (drivers local and zookeeper; Apache ZooKeeper with its Netty
+   * connection factory). A matrix over [false, true] shows what TLS costs.
+   */
+  tls: boolean;
   /** zoo.cfg overrides (snapCount, globalOutstandingLimit, tickTime, ...), values as written in zoo.cfg. */
   config: Record<string, string>;
   /** driver `external`: the servers of an ensemble that already runs (no faults possible). */

@@ -320,7 +320,7 @@ function serverStats(view: ServerView): JsonObject {
       min_latency: s.minLatencyMs,
       num_alive_client_connections: s.numAliveConnections,
       uptime: s.uptimeMs,
-      auth_failed_count: 0,
+      auth_failed_count: s.authFailedCount,
       non_mtlsremote_conn_count: 0,
       non_mtlslocal_conn_count: 0,
     },

@@ -1,9 +1,10 @@
 /**
  * The HTTP face's credentials, read once when the server starts, before it binds anything:
  * the bearer token (admin.tokenFile) and, with admin.forceHttps, the PEM key store and trust
- * store (ssl.quorum.keyStore / trustStore, as ZooKeeper's AdminServer uses them), through the
- * server's one loader (key-stores.ts): a bad file stops the server with a ConfigError that
- * names the zoo.cfg line and key.
+ * store (ssl.quorum.keyStore / trustStore, as ZooKeeper's AdminServer uses them; read by
+ * tls/pem-stores.ts, the one loader of PEM stores). A secret
+ * file that is missing, empty, unreadable, or readable or writable by every user stops the
+ * server with a ConfigError that names the zoo.cfg line and key.
  *
  * Only a SHA-256 digest of the token is kept: comparing two digests of equal length with
  * timingSafeEqual takes the same time whatever the guess, and the token itself is never
@@ -12,7 +13,7 @@
 import crypto from 'node:crypto';
 import { configErrorAt, type ZabConfig } from '../config.js';
 import type { SupportedKey } from '../config-keys.js';
-import { loadKeyStore, loadTrustStore, readSecretFile } from '../key-stores.js';
+import { loadKeyStore, loadTrustStore, readSecret } from '../tls/pem-stores.js';
 
 /** Whether protected routes need a token: `off` (admin.auth.enabled=false), `unset` (no token file: they answer 401), or the token's digest. */
 export type AdminAuth = { kind: 'off' } | { kind: 'unset' } | { kind: 'token'; digest: Buffer };
@@ -57,7 +58,7 @@ function adminAuth(cfg: ZabConfig): AdminAuth {
   if (cfg.adminTokenFile === undefined) return { kind: 'unset' };
   const key: SupportedKey = 'admin.tokenFile';
   const file = cfg.adminTokenFile;
-  const token = readSecretFile(cfg, key, file, TOKEN_BYTES_MAX).trim();
+  const token = readSecret(cfg, key, file, TOKEN_BYTES_MAX).trim();
   if (token === '') throw configErrorAt(cfg, key, `names ${file}, which is empty; put a token in it (${MAKE_TOKEN.replaceAll('FILE', file)})`);
   if (!/^[\x21-\x7e]+$/.test(token)) throw configErrorAt(cfg, key, `names ${file}, whose token must be one line of printable ASCII without spaces (it goes into an HTTP header)`);
   if (token.length < TOKEN_CHARS_MIN) {
@@ -68,9 +69,7 @@ function adminAuth(cfg: ZabConfig): AdminAuth {
 
 function adminTls(cfg: ZabConfig): AdminTls {
   // parseConfig refuses forceHttps without a key store and needClientAuth without a trust store.
-  const store = loadKeyStore(cfg, cfg.sslQuorumKeyStore!);
-  const tls: AdminTls = { key: store.key, cert: store.cert, requestCert: cfg.adminNeedClientAuth };
-  if (store.passphrase !== undefined) tls.passphrase = store.passphrase;
-  if (cfg.adminNeedClientAuth) tls.ca = loadTrustStore(cfg, cfg.sslQuorumTrustStore!);
+  const tls: AdminTls = { ...loadKeyStore(cfg, 'ssl.quorum', cfg.sslQuorumKeyStore!), requestCert: cfg.adminNeedClientAuth };
+  if (cfg.adminNeedClientAuth) tls.ca = loadTrustStore(cfg, 'ssl.quorum', cfg.sslQuorumTrustStore!);
   return tls;
 }

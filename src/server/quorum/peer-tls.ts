@@ -11,7 +11,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import type { TlsVersion } from '../config.js';
+import type { TlsVersion } from '../tls/names.js';
 
 export interface PeerTlsOptions {
   /** This server's private key and certificate chain (ssl.quorum.keyStore). */

@@ -73,6 +73,10 @@ class QuorumHost implements QuorumServer {
     return this.shell!.clientPort;
   }
 
+  get secureClientPort(): number {
+    return this.shell!.secureClientPort;
+  }
+
   async start(): Promise<void> {
     const { cfg, log, tickMs } = this;
     const telemetry = setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) });
@@ -136,6 +140,7 @@ class QuorumHost implements QuorumServer {
       id: cfg.serverId,
       role: peer.quorum.isVoter(cfg.serverId) ? 'participant' : 'observer',
       clientPort: this.clientPort,
+      ...(this.secureClientPort === 0 ? {} : { secureClientPort: this.secureClientPort }),
       acceptedEpoch: peer.epochs.accepted,
       currentEpoch: peer.epochs.current,
       lastLogged: zxidHex(peer.lastLoggedZxid),

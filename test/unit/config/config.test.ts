@@ -269,11 +269,11 @@ describe('keys zablab does not implement', () => {
   });
 
   it('a ZooKeeper key zablab ignores is accepted with a warning naming line and key', () => {
-    const cfg = cfgOf([...BASE, 'maxResponseCacheSize=400', 'zookeeper.flushDelay=10', 'ssl.keyStore.location=/x', 'metricsProvider.httpPort=7000']);
+    const cfg = cfgOf([...BASE, 'maxResponseCacheSize=400', 'zookeeper.flushDelay=10', 'client.certReload=true', 'metricsProvider.httpPort=7000']);
     expect(cfg.warnings).toEqual([
       'zoo.cfg line 3: maxResponseCacheSize is a ZooKeeper setting that zablab does not implement; ignored',
       'zoo.cfg line 4: zookeeper.flushDelay is a ZooKeeper setting that zablab does not implement; ignored',
-      'zoo.cfg line 5: ssl.keyStore.location is a ZooKeeper setting that zablab does not implement; ignored',
+      'zoo.cfg line 5: client.certReload is a ZooKeeper setting that zablab does not implement; ignored',
       'zoo.cfg line 6: metricsProvider.httpPort is a ZooKeeper setting that zablab does not implement; ignored',
     ]);
     expect(cfg.raw.get('maxResponseCacheSize')).toBe('400');
@@ -611,9 +611,9 @@ describe('server.N lines and myid', () => {
     );
   });
 
-  it('a secure client port in a server line is ignored with a warning', () => {
+  it('a third ; part in a server line is ignored with a warning', () => {
     const cfg = cfgOf([...QUORUM.slice(0, 4), 'server.1=127.0.0.1:2888:3888;2181;2281', ...QUORUM.slice(5)], '2');
     expect(cfg.servers[0]!.clientPort).toBe(2181);
-    expect(cfg.warnings).toContain('zoo.cfg line 5: server.1 has a secure client port; zablab does not implement TLS, so it is ignored');
+    expect(cfg.warnings).toContain("zoo.cfg line 5: server.1 has a third ';' part, which ZooKeeper ignores (a TLS client port is secureClientPort=<port>); ignored");
   });
 });

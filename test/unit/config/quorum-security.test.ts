@@ -66,7 +66,7 @@ describe('peer security in zoo.cfg', () => {
     expect(cfgOf([...BASE, 'ssl.quorum.protocol=TLSv1.3', 'ssl.quorum.enabledProtocols=TLSv1.3, TLSv1.2']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
     expect(cfgOf([...BASE, 'ssl.quorum.protocol=TLS']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
     expect(errOf([...BASE, 'ssl.quorum.enabledProtocols=TLSv1.1,TLSv1.2']).message).toBe(
-      'zoo.cfg line 7: ssl.quorum.enabledProtocols names "TLSv1.1"; zablab\'s quorum TLS speaks TLSv1.2 and TLSv1.3 only',
+      'zoo.cfg line 7: ssl.quorum.enabledProtocols names TLSv1.1, which zablab does not serve (TLS 1.2 and 1.3 only; older versions are broken)',
     );
   });
 
@@ -128,8 +128,10 @@ describe('peer security in zoo.cfg', () => {
       expect(err.message).toContain(message);
       expect(err.line).toBe(7);
     }
-    // The client port's TLS keys are another matter (still accepted with a warning).
-    expect(cfgOf([...BASE, 'ssl.keyStore.location=/x.pem']).warnings).toEqual(['zoo.cfg line 7: ssl.keyStore.location is a ZooKeeper setting that zablab does not implement; ignored']);
+    // The client port's TLS keys are another matter (client-security tests): without a TLS port they only warn.
+    expect(cfgOf([...BASE, 'ssl.keyStore.location=/x.pem']).warnings).toEqual([
+      'zoo.cfg line 7: ssl.keyStore.location has no effect: neither secureClientPort nor client.portUnification is set, so the client port serves no TLS',
+    ]);
   });
 
   it('round-trips through renderConfig', () => {

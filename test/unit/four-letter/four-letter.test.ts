@@ -54,6 +54,7 @@ class FakeView implements ServerView {
     lastClientResponseSize: -1,
     minClientResponseSize: -1,
     maxClientResponseSize: -1,
+    authFailedCount: 0,
   };
   conns: ConnectionView[] = [];
   sess: SessionView[] = [];
@@ -320,6 +321,11 @@ describe('cons and crst', () => {
 });
 
 describe('conf', () => {
+  it('shows secureClientPort when one is set', () => {
+    const cfg = { ...standaloneCfg(), secureClientPort: 22281 };
+    expect(runFourLetterWord('conf', new FakeView(), cfg).split('\n').slice(0, 2)).toEqual(['clientPort=22181', 'secureClientPort=22281']);
+  });
+
   it('standalone (ZooKeeper 3.8.0 text)', () => {
     expect(runFourLetterWord('conf', new FakeView(), standaloneCfg())).toBe(
       [

@@ -50,6 +50,7 @@ describe('shipped scenarios', () => {
     'outstanding-limit': 3,
     'leader-kill': 10,
     'compare-zookeeper': 4,
+    tls: 4,
   };
 
   it('are all found as built-ins', () => {
@@ -123,7 +124,7 @@ describe('defaults', () => {
     expect(s).toEqual<Scenario>({
       name: 'minimal',
       description: '',
-      ensemble: { driver: 'local', voters: 3, observers: 0, config: {} },
+      ensemble: { driver: 'local', voters: 3, observers: 0, tls: false, config: {} },
       workload: {
         readPct: 50,
         reads: { getData: 1 },
@@ -189,7 +190,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['an unknown fault action', 'name: x\nfaults:\n  - {at: 1s, action: kill, target: leader}\n  - {at: 2s, action: nuke, target: last}\n', ['bench/x.yaml:4: faults[1].action must be one of kill, pause, resume, restart, partition, heal, got "nuke"']],
     ['a typo in a top-level key', 'name: x\nworkloads: {}\n', [':2: workloads is not a scenario field (did you mean workload?); allowed: name, description, ensemble, workload, load, faults, repeats, spans, matrix']],
     ['a typo in a workload key', 'name: x\nworkload:\n  readPcnt: 3\n', [':3: workload.readPcnt is not a workload field (did you mean readPct?); allowed: readPct,', 'warmup, reads, writes']],
-    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, config, servers, adminTokenFile, zookeeperHome']],
+    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, tls, config, servers, adminTokenFile, zookeeperHome']],
     ['an empty file', '', ['bench/x.yaml: is empty', 'name']],
     ['a comment-only file', '# nothing yet\n', ['bench/x.yaml: is empty']],
     ['a list instead of a mapping', '- a\n- b\n', ['bench/x.yaml: must hold a mapping of scenario fields (name, description', 'got a list']],
@@ -244,7 +245,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['repeats out of range', 'name: x\nrepeats: 0\n', ['repeats must be an integer from 1 to 1000, got 0']],
     ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
     ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
-    ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.config.<key>, workload.readPct,', 'load.driver']],
+    ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.tls, ensemble.config.<key>, workload.readPct,', 'load.driver']],
     ['a matrix over a layout key', 'name: x\nmatrix: {ensemble.config.dataDir: [a, b]}\n', ['matrix.ensemble.config.dataDir cannot be set']],
     ['an empty matrix list', 'name: x\nmatrix: {workload.readPct: []}\n', ['matrix.workload.readPct must be a non-empty list of values, got a list']],
     ['a matrix scalar instead of a list', 'name: x\nmatrix: {workload.readPct: 50}\n', ['matrix.workload.readPct must be a non-empty list of values, got 50']],
@@ -331,6 +332,30 @@ describe('matrix expansion', () => {
     const values = Array.from({ length: 100 }, (_, i) => i + 1).join(', ');
     const s = parseScenario(`name: big\nrepeats: 10\nmatrix:\n  workload.keys: [${values}]\n`, SRC);
     expect(expandRuns(s)).toHaveLength(1_000);
+  });
+});
+
+describe('ensemble.tls', () => {
+  it('tls.yaml runs both programs plaintext and over TLS, with native load', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('tls')));
+    expect(runs.map((r) => [r.name, r.ensemble.driver, r.ensemble.tls, r.load.driver])).toEqual([
+      ['tls/driver=local,tls=false', 'local', false, 'native'],
+      ['tls/driver=local,tls=true', 'local', true, 'native'],
+      ['tls/driver=zookeeper,tls=false', 'zookeeper', false, 'native'],
+      ['tls/driver=zookeeper,tls=true', 'zookeeper', true, 'native'],
+    ]);
+    expect(describeRun(runs[1]!)).toMatch(/^tls\/driver=local,tls=true: local 3 voters over TLS; native load/);
+  });
+
+  it('is a boolean, and only for drivers that make certificates and for native load', () => {
+    expect(parseScenario('name: t\nensemble: {tls: true}\n', SRC).ensemble.tls).toBe(true);
+    expect(parseError('name: t\nensemble: {tls: yes please}\n')).toBe('bench/x.yaml:2: ensemble.tls must be true or false, got "yes please"');
+    expect(parseError('name: t\nensemble: {tls: true, driver: compose}\n')).toContain(
+      'ensemble.tls is true, but driver compose cannot serve TLS: the local and zookeeper drivers make the run\'s certificates and secureClientPorts',
+    );
+    expect(parseError('name: t\nload: {driver: http}\nmatrix:\n  ensemble.tls: [false, true]\n')).toContain(
+      'run t/tls=true: matrix.ensemble.tls is true, but the http load drives the REST face, not the client port: TLS is measured with load.driver: native',
+    );
   });
 });
 

@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { Code, Perms, type ACL } from '../../../src/jute/index.js';
-import { checkACL, digestOf, fixupACL, type AuthId } from '../../../src/tree/index.js';
+import {
+  checkACL,
+  DEFAULT_PROVIDERS,
+  digestOf,
+  digestProvider,
+  fixupACL,
+  ipProvider,
+  isDistinguishedName,
+  ProviderRegistry,
+  saslProvider,
+  x509Provider,
+  type AuthId,
+} from '../../../src/tree/index.js';
 
 const acl = (perms: number, scheme: string, id: string): ACL => ({ perms, id: { scheme, id } });
 
@@ -123,5 +135,70 @@ describe('fixupACL', () => {
     ['an ip prefix too long', [acl(Perms.ALL, 'ip', '10.0.0.0/40')], []],
   ])('rejects %s with INVALIDACL', (_what, a, auth) => {
     expect(code(() => fixupACL('/n', auth, a))).toBe(Code.INVALIDACL);
+  });
+});
+
+describe('sasl and x509 schemes (registered by authProvider.N or TLS)', () => {
+  const withBoth = new ProviderRegistry([digestProvider, ipProvider, saslProvider, x509Provider('CN=root,O=zablab')]);
+  const bob = { scheme: 'sasl', id: 'bob' };
+  const client = { scheme: 'x509', id: 'CN=kazoo client' };
+  const check = (a: ACL[], perm: number, auth: AuthId[], providers: ProviderRegistry): boolean =>
+    code(() => checkACL(a, perm, auth, undefined, '/n', providers)) === undefined;
+
+  it('an ACL naming an unregistered scheme matches nobody, and cannot be set (INVALIDACL), as in ZooKeeper', () => {
+    expect(check([acl(Perms.READ, 'sasl', 'bob')], Perms.READ, [bob], DEFAULT_PROVIDERS)).toBe(false);
+    expect(code(() => fixupACL('/n', [bob], [acl(Perms.ALL, 'sasl', 'bob')]))).toBe(Code.INVALIDACL);
+    expect(code(() => fixupACL('/n', [client], [acl(Perms.ALL, 'x509', 'CN=kazoo client')]))).toBe(Code.INVALIDACL);
+  });
+
+  it('sasl matches the exact principal, and the id "super" matches every sasl entry', () => {
+    const a = [acl(Perms.READ, 'sasl', 'bob')];
+    expect(check(a, Perms.READ, [bob], withBoth)).toBe(true);
+    expect(check(a, Perms.READ, [{ scheme: 'sasl', id: 'alice' }], withBoth)).toBe(false);
+    expect(check(a, Perms.READ, [{ scheme: 'sasl', id: 'super' }], withBoth)).toBe(true);
+    expect(check(a, Perms.READ, [{ scheme: 'digest', id: 'bob' }], withBoth)).toBe(false);
+  });
+
+  it('x509 matches the exact subject DN, and the configured super user DN matches every x509 entry', () => {
+    const a = [acl(Perms.WRITE, 'x509', 'CN=kazoo client')];
+    expect(check(a, Perms.WRITE, [client], withBoth)).toBe(true);
+    expect(check(a, Perms.WRITE, [{ scheme: 'x509', id: 'CN=other' }], withBoth)).toBe(false);
+    expect(check(a, Perms.WRITE, [{ scheme: 'x509', id: 'CN=root,O=zablab' }], withBoth)).toBe(true);
+    expect(check(a, Perms.WRITE, [{ scheme: 'x509', id: 'CN=root,O=zablab' }], new ProviderRegistry([x509Provider()]))).toBe(false);
+  });
+
+  it("'auth' expands to sasl and x509 ids (both identify a user), not to ip", () => {
+    expect(fixupACL('/n', [{ scheme: 'ip', id: '127.0.0.1' }, bob, client], [acl(Perms.ALL, 'auth', '')], withBoth)).toEqual([
+      { perms: Perms.ALL, id: bob },
+      { perms: Perms.ALL, id: client },
+    ]);
+  });
+
+  it.each([
+    ['bob', true],
+    ['zookeeper/host.example.com@EXAMPLE.COM', true],
+    ['bob@EXAMPLE.COM', true],
+    ['a/b/c', true],
+    ['bob@a@b', false],
+    ['a/b/c@R', false],
+  ])('sasl id %s is valid: %s (KerberosName)', (id, valid) => {
+    expect(saslProvider.isValid(id)).toBe(valid);
+  });
+
+  it.each([
+    ['CN=kazoo client', true],
+    ['CN=a\\,b,O=Org,C=US', true],
+    ['cn=x;ou=y+uid=z', true],
+    ['CN="quoted, value"', true],
+    ['1.2.840.113549.1.9.1=#160378797a', true],
+    ['OID.2.5.4.3=x', true],
+    ['', true],
+    ['kazoo client', false],
+    ['FOO=bar', false],
+    ['CN=a=b', false],
+    ['CN="unterminated', false],
+    ['CN=x,', false],
+  ])('x509 id %j is a distinguished name: %s', (dn, valid) => {
+    expect(isDistinguishedName(dn)).toBe(valid);
   });
 });

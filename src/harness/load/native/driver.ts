@@ -280,6 +280,7 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
           index: w.index,
           workers: workload.clients,
           connectString: target.connectString,
+          tls: target.tls ?? null,
           connections: workload.connections,
           pipelining: workload.pipelining,
           rate: workload.rate === null ? null : workload.rate / workload.clients,

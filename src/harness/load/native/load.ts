@@ -4,7 +4,8 @@
  * fixed intended times; latency from the intended time, so a stall shows up as latency and
  * not as silently fewer requests), and the recorders that count it.
  */
-import { ZkClientBusyError, ZkError, type ZkClient } from '../../../client/index.js';
+import fs from 'node:fs';
+import { ZkClientBusyError, ZkError, type ClientTlsOptions, type ZkClient } from '../../../client/index.js';
 import type { OpKind } from '../../scenario/types.js';
 import { KeyPicker, OpPicker, keyPath } from '../ops.js';
 import { LoadRecorder, nowEpochMs, type OpCellSnapshot, type RecorderSnapshot } from '../recorder.js';
@@ -133,9 +134,12 @@ export class NativeLoad {
     const maxInFlight = spec.rate === null ? spec.pipelining : OPEN_LOOP_SESSION_INFLIGHT_MAX;
     const slots = Array.from({ length: spec.connections }, (_, i) => i);
     const sessions: (LoadSession | undefined)[] = [];
+    // Read once: every session of the worker presents the same certificate.
+    const tls: ClientTlsOptions | null =
+      spec.tls === null ? null : { ca: fs.readFileSync(spec.tls.caFile), cert: fs.readFileSync(spec.tls.certFile), key: fs.readFileSync(spec.tls.keyFile) };
     try {
       await forEachWindowed(slots, CONNECT_WINDOW, async (i) => {
-        sessions[i] = await LoadSession.open(rotateHosts(spec.connectString, spec.index * spec.connections + i), maxInFlight);
+        sessions[i] = await LoadSession.open(rotateHosts(spec.connectString, spec.index * spec.connections + i), maxInFlight, tls);
       });
     } catch (err) {
       await Promise.all(sessions.map((s) => s?.close()));

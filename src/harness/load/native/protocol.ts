@@ -16,6 +16,8 @@ export interface WorkerSpec {
   /** Workers in the run (worker 0 creates every worker's dir). */
   workers: number;
   connectString: string;
+  /** PEM files when connectString names secureClientPorts; null for plaintext. */
+  tls: { caFile: string; certFile: string; keyFile: string } | null;
   /** Sessions of this worker. */
   connections: number;
   /** Closed loop: requests in flight per session. */

@@ -4,7 +4,7 @@
  * opens a new one, and requests issued meanwhile wait for it rather than fail in a spin.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ZkClient } from '../../../client/index.js';
+import { ZkClient, type ClientTlsOptions } from '../../../client/index.js';
 
 const SESSION_TIMEOUT_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -31,19 +31,20 @@ export class LoadSession {
   private constructor(
     private readonly connectString: string,
     private readonly maxInFlight: number,
+    private readonly tls: ClientTlsOptions | null,
     client: ZkClient,
   ) {
     this.client = client;
     this.watch(client);
   }
 
-  /** Connects a session; ZkClient tries the hosts in the order given, so rotate them to spread sessions. */
-  static async open(connectString: string, maxInFlight: number): Promise<LoadSession> {
-    return new LoadSession(connectString, maxInFlight, await LoadSession.connect(connectString, maxInFlight));
+  /** Connects a session (over TLS when `tls` is given); ZkClient tries the hosts in the order given, so rotate them to spread sessions. */
+  static async open(connectString: string, maxInFlight: number, tls: ClientTlsOptions | null = null): Promise<LoadSession> {
+    return new LoadSession(connectString, maxInFlight, tls, await LoadSession.connect(connectString, maxInFlight, tls));
   }
 
-  private static connect(connectString: string, maxInFlight: number): Promise<ZkClient> {
-    return ZkClient.connect({ connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS, maxInFlight });
+  private static connect(connectString: string, maxInFlight: number, tls: ClientTlsOptions | null): Promise<ZkClient> {
+    return ZkClient.connect({ connectString, sessionTimeoutMs: SESSION_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS, maxInFlight, ...(tls === null ? {} : { tls }) });
   }
 
   /** The live client (null while a new session is being established, or after close). */
@@ -70,7 +71,7 @@ export class LoadSession {
   private async renew(): Promise<void> {
     while (!this.closed) {
       try {
-        const client = await LoadSession.connect(this.connectString, this.maxInFlight);
+        const client = await LoadSession.connect(this.connectString, this.maxInFlight, this.tls);
         if (this.closed) {
           await client.close();
           return;
