@@ -765,6 +765,16 @@ class ConfigParser {
         'quorum.auth.enableSasl=true without quorum.auth.serverRequireSasl=true still accepts peers that do not authenticate (ZooKeeper\'s rolling-upgrade mode); set quorum.auth.learnerRequireSasl=true and quorum.auth.serverRequireSasl=true on every server',
       );
     }
+    if (!standalone && !sslQuorum && this.supported.get('quorum.auth.enableSasl') === undefined) {
+      // ZooKeeper's default is open; zablab asks for that in writing (secure by default).
+      throw new ConfigError(
+        `${this.file}: the quorum and election ports would be open: any process that reaches them could claim a member id, be sent every znode and forge writes. ` +
+          'Give the servers a shared secret (quorum.auth.enableSasl=true, quorum.auth.learnerRequireSasl=true, quorum.auth.serverRequireSasl=true, quorum.auth.secretFile=<file, mode 600>) ' +
+          'or TLS (sslQuorum=true with ssl.quorum.keyStore.location and ssl.quorum.trustStore.location); or write quorum.auth.enableSasl=false to run them open, as ZooKeeper does by default',
+        undefined,
+        'quorum.auth.enableSasl',
+      );
+    }
     const out: ReturnType<ConfigParser['quorumSecurity']> = {
       sslQuorum,
       sslQuorumHostnameVerification: this.bool('ssl.quorum.hostnameVerification') ?? true,

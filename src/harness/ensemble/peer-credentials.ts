@@ -110,7 +110,8 @@ export function quorumAuthEntries(secretFile: string): [string, string][] {
 export function peerCredentialEntries(creds: PeerCredentials, id: number): [string, string][] {
   if (creds.secretFile !== null) return quorumAuthEntries(creds.secretFile);
   const stores = creds.stores?.get(id);
-  if (stores === undefined) return [];
+  // Open peer ports are asked for in writing (zablab refuses a zoo.cfg that leaves them open silently); ZooKeeper reads the same.
+  if (stores === undefined) return [['quorum.auth.enableSasl', 'false']];
   return [
     ['sslQuorum', 'true'],
     ['ssl.quorum.keyStore.location', stores.keyStore],

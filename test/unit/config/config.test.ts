@@ -12,6 +12,8 @@ const QUORUM = [
   'server.1=127.0.0.1:2888:3888',
   'server.2=127.0.0.1:2889:3889',
   'server.3=127.0.0.1:2890:3890:observer',
+  // zablab refuses open peer ports unless they are asked for (quorum-security.test.ts).
+  'quorum.auth.enableSasl=false',
 ];
 
 function cfgOf(lines: string[], myid?: string): ZabConfig {
@@ -491,6 +493,7 @@ describe('server.N lines and myid', () => {
         'server.1=zk1:2888:3888;2181',
         'server.2=zk2:2888:3888:participant;10.0.0.2:2181',
         'server.3=[::1]:2890:3890;[::1]:2183',
+        'quorum.auth.enableSasl=false',
       ],
       '2',
     );
@@ -511,12 +514,12 @@ describe('server.N lines and myid', () => {
     expect(single.warnings).toEqual([
       'zoo.cfg line 3: only one server is listed, so this runs standalone; set standaloneEnabled=false to run a one-server quorum',
     ]);
-    const quorum = cfgOf([...BASE, 'initLimit=5', 'syncLimit=2', 'standaloneEnabled=false', 'server.1=127.0.0.1:2888:3888'], '1');
+    const quorum = cfgOf([...BASE, 'initLimit=5', 'syncLimit=2', 'standaloneEnabled=false', 'server.1=127.0.0.1:2888:3888', 'quorum.auth.enableSasl=false'], '1');
     expect([quorum.standalone, quorum.serverId]).toEqual([false, 1]);
   });
 
   it('an even number of participants is a warning', () => {
-    const lines = [...BASE, 'initLimit=10', 'syncLimit=5', ...[1, 2, 3, 4].map((i) => `server.${i}=h${i}:2888:3888`)];
+    const lines = [...BASE, 'initLimit=10', 'syncLimit=5', ...[1, 2, 3, 4].map((i) => `server.${i}=h${i}:2888:3888`), 'quorum.auth.enableSasl=false'];
     expect(cfgOf(lines, '1').warnings).toEqual([
       'zoo.cfg: 4 participants tolerate no more failures than 3; consider an odd number of servers',
     ]);
@@ -525,7 +528,7 @@ describe('server.N lines and myid', () => {
   it('peerType that contradicts the server list: the list wins, with a warning', () => {
     const cfg = cfgOf([...QUORUM, 'peerType=observer'], '1');
     expect(cfg.peerType).toBe('participant');
-    expect(cfg.warnings).toContain('zoo.cfg line 8: peerType=observer does not match server.1 (participant); using participant from the server list');
+    expect(cfg.warnings).toContain('zoo.cfg line 9: peerType=observer does not match server.1 (participant); using participant from the server list');
   });
 
   it('myid: missing, malformed, out of range, not in the list', () => {
@@ -579,14 +582,14 @@ describe('server.N lines and myid', () => {
 
   it('duplicate ids and ports', () => {
     expect(errOf([...QUORUM, 'server.01=h:1:2'], '1').message).toBe(
-      'zoo.cfg line 8: server.01 repeats server id 1 of server.1 (line 5); every server needs its own id',
+      'zoo.cfg line 9: server.01 repeats server id 1 of server.1 (line 5); every server needs its own id',
     );
-    expect(errOf([...QUORUM, 'server.1=h:1:2'], '1').message).toBe('zoo.cfg line 8: server.1 is already set on line 5; keep one of them');
+    expect(errOf([...QUORUM, 'server.1=h:1:2'], '1').message).toBe('zoo.cfg line 9: server.1 is already set on line 5; keep one of them');
     expect(errOf([...BASE, 'initLimit=1', 'syncLimit=1', 'server.1=h:2888:3888', 'server.2=h:3888:4888'], '1').message).toBe(
       'zoo.cfg line 6: server.2 uses h:3888, which server.1 (line 5) uses too; give every server its own ports',
     );
     // The same ports on different hosts are fine: that is a normal multi-host ensemble.
-    const multiHost = cfgOf([...BASE, 'initLimit=1', 'syncLimit=1', ...[1, 2, 3].map((i) => `server.${i}=zk${i}:2888:3888;2181`)], '1');
+    const multiHost = cfgOf([...BASE, 'initLimit=1', 'syncLimit=1', ...[1, 2, 3].map((i) => `server.${i}=zk${i}:2888:3888;2181`), 'quorum.auth.enableSasl=false'], '1');
     expect(multiHost.servers.map((s) => s.host)).toEqual(['zk1', 'zk2', 'zk3']);
   });
 

@@ -11,6 +11,8 @@ import { ConfigError, parseConfig, renderConfig, type ZabConfig } from '../../..
 
 const DATA = path.join(os.tmpdir(), 'zablab-config-test', 'data');
 const BASE = [`dataDir=${DATA}`, 'initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888;2181', 'server.2=127.0.0.1:2889:3889', 'server.3=127.0.0.1:2890:3890'];
+/** Open peer ports, asked for in writing as zablab requires. */
+const OPEN = [...BASE, 'quorum.auth.enableSasl=false'];
 const STORES = ['ssl.quorum.keyStore.location=/etc/zablab/s1.pem', 'ssl.quorum.trustStore.location=/etc/zablab/ca.pem'];
 const AUTH = ['quorum.auth.enableSasl=true', 'quorum.auth.learnerRequireSasl=true', 'quorum.auth.serverRequireSasl=true', 'quorum.auth.secretFile=/etc/zablab/quorum-secret'];
 const readMyid = (): string => '1';
@@ -30,8 +32,20 @@ function errOf(lines: string[]): ConfigError {
 }
 
 describe('peer security in zoo.cfg', () => {
-  it("defaults are ZooKeeper's: no TLS, no authentication, hostname verification on, TLS 1.2 and 1.3", () => {
-    const cfg = cfgOf(BASE);
+  it('an ensemble whose peer ports would be open without a word refuses to start, saying how to secure them or open them in writing', () => {
+    const err = errOf(BASE);
+    expect(err.message).toContain('zoo.cfg: the quorum and election ports would be open: any process that reaches them could claim a member id');
+    expect(err.message).toContain('quorum.auth.secretFile=<file, mode 600>');
+    expect(err.message).toContain('or write quorum.auth.enableSasl=false to run them open, as ZooKeeper does by default');
+    expect(err.key).toBe('quorum.auth.enableSasl');
+    // A standalone server has no peer ports; TLS or the secret secure them.
+    expect(cfgOf([`dataDir=${DATA}`, 'clientPort=2181']).standalone).toBe(true);
+    expect(cfgOf([...BASE, 'sslQuorum=true', ...STORES]).sslQuorum).toBe(true);
+    expect(cfgOf([...BASE, ...AUTH]).quorumAuthEnableSasl).toBe(true);
+  });
+
+  it("otherwise the defaults are ZooKeeper's: no TLS, no authentication, hostname verification on, TLS 1.2 and 1.3", () => {
+    const cfg = cfgOf(OPEN);
     expect(cfg).toMatchObject({
       sslQuorum: false,
       sslQuorumHostnameVerification: true,
@@ -63,10 +77,10 @@ describe('peer security in zoo.cfg', () => {
   });
 
   it('enabledProtocols wins over protocol, as in ZooKeeper; old versions are refused', () => {
-    expect(cfgOf([...BASE, 'ssl.quorum.protocol=TLSv1.3', 'ssl.quorum.enabledProtocols=TLSv1.3, TLSv1.2']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
-    expect(cfgOf([...BASE, 'ssl.quorum.protocol=TLS']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
-    expect(errOf([...BASE, 'ssl.quorum.enabledProtocols=TLSv1.1,TLSv1.2']).message).toBe(
-      'zoo.cfg line 7: ssl.quorum.enabledProtocols names TLSv1.1, which zablab does not serve (TLS 1.2 and 1.3 only; older versions are broken)',
+    expect(cfgOf([...OPEN, 'ssl.quorum.protocol=TLSv1.3', 'ssl.quorum.enabledProtocols=TLSv1.3, TLSv1.2']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
+    expect(cfgOf([...OPEN, 'ssl.quorum.protocol=TLS']).sslQuorumProtocols).toEqual(['TLSv1.2', 'TLSv1.3']);
+    expect(errOf([...OPEN, 'ssl.quorum.enabledProtocols=TLSv1.1,TLSv1.2']).message).toBe(
+      'zoo.cfg line 8: ssl.quorum.enabledProtocols names TLSv1.1, which zablab does not serve (TLS 1.2 and 1.3 only; older versions are broken)',
     );
   });
 
@@ -129,8 +143,8 @@ describe('peer security in zoo.cfg', () => {
       expect(err.line).toBe(7);
     }
     // The client port's TLS keys are another matter (client-security tests): without a TLS port they only warn.
-    expect(cfgOf([...BASE, 'ssl.keyStore.location=/x.pem']).warnings).toEqual([
-      'zoo.cfg line 7: ssl.keyStore.location has no effect: neither secureClientPort nor client.portUnification is set, so the client port serves no TLS',
+    expect(cfgOf([...OPEN, 'ssl.keyStore.location=/x.pem']).warnings).toEqual([
+      'zoo.cfg line 8: ssl.keyStore.location has no effect: neither secureClientPort nor client.portUnification is set, so the client port serves no TLS',
     ]);
   });
 

@@ -93,6 +93,7 @@ describe('renderConfig', () => {
       'server.2=127.0.0.1:2889:3889;2182',
       'server.3=127.0.0.1:2890:3890',
       'server.4=[::1]:2891:3891:observer;[::1]:2184',
+      'quorum.auth.enableSasl=false',
     ].join('\n');
     const readMyid = (): string => '2';
     const cfg = parseConfig(text, { readMyid });
@@ -162,6 +163,7 @@ describe('loadConfig', () => {
         'server.1': '127.0.0.1:2888:3888',
         'server.2': '127.0.0.1:2889:3889',
         'server.3': '127.0.0.1:2890:3890',
+        'quorum.auth.enableSasl': 'false',
       }),
     );
     const cfg = loadConfig(file);

@@ -186,6 +186,7 @@ const quorumCfg = (myid: string): ZabConfig =>
       'server.1=127.0.0.1:22891:22881',
       'server.2=127.0.0.1:22892:22882',
       'server.3=127.0.0.1:22893:22883:observer',
+      'quorum.auth.enableSasl=false',
     ].join('\n'),
     { readMyid: () => myid },
   );

@@ -16,6 +16,7 @@ const cfg = parseConfig(
     'server.2=127.0.0.1:2889:3889',
     'server.3=127.0.0.1:2890:3890',
     'server.4=127.0.0.1:2891:3891:observer',
+    'quorum.auth.enableSasl=false',
   ].join('\n'),
   { readMyid: () => '2' },
 );
