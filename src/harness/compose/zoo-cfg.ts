@@ -1,5 +1,5 @@
 /** Each server's zoo.cfg inside the compose network (mounted read-only at /conf/zoo.cfg). */
-import { setMembership } from '../ensemble/layout.js';
+import { HARNESS_FOUR_LETTER_WORDS, setMembership } from '../ensemble/layout.js';
 import { quorumAuthEntries } from '../ensemble/peer-credentials.js';
 import { CONTAINER_PATHS, CONTAINER_PORTS, type ComposeServer } from './spec.js';
 
@@ -31,7 +31,7 @@ export function renderComposeZooCfg(
     ['admin.serverPort', String(admin)],
     // The published port reaches the container's address, not its loopback.
     ['admin.serverAddress', '0.0.0.0'],
-    ['4lw.commands.whitelist', '*'],
+    ['4lw.commands.whitelist', HARNESS_FOUR_LETTER_WORDS],
     ['quorumListenOnAllIPs', 'true'],
   ]);
   if (credentials.adminToken) entries.set('admin.tokenFile', CONTAINER_PATHS.adminToken);

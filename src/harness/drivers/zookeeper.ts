@@ -119,7 +119,7 @@ export function zookeeperDriver(opts: ZooKeeperDriverOptions = {}): EnsembleDriv
     faults: ZOOKEEPER_FAULTS,
     async up(up: UpOptions): Promise<EnsembleHandle> {
       const program = zookeeperProgram({ ...opts, ...(up.zookeeperHome === undefined ? {} : { home: up.zookeeperHome }) });
-      // The layout already sets 4lw.commands.whitelist=* and admin.serverPort; spans are zablab's only.
+      // The layout already sets 4lw.commands.whitelist (srvr, mntr, conf, ...) and admin.serverPort; spans are zablab's only.
       return upLocalFamily(up, { driver: 'zookeeper', program, faults: ZOOKEEPER_FAULTS, env: {}, spansDir: null });
     },
   };

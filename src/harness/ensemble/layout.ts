@@ -187,6 +187,14 @@ export function setMembership<S extends { id: number; role: 'voter' | 'observer'
   }
 }
 
+/**
+ * The four-letter words the harness's servers answer: counters and settings only, the ones the
+ * HTTP face leaves open. cons, stat, dump, wchc, wchp, crst and srst show sessions, client
+ * addresses and watched paths or reset state; they need the token on the HTTP face, so the
+ * client port (which has no token) does not answer them. `--set 4lw.commands.whitelist=*` opens all.
+ */
+export const HARNESS_FOUR_LETTER_WORDS = 'srvr,mntr,conf,ruok,isro,envi,dirs,wchs';
+
 /** A TLS ensemble's certificates, and whether the servers are Apache ZooKeeper (which serves TLS with Netty only). */
 export interface ZooCfgTls {
   files: EnsembleTls;
@@ -222,7 +230,7 @@ export function renderZooCfg(
     ['clientPortAddress', self.host],
     ['admin.serverPort', String(self.httpPort)],
     ['admin.serverAddress', self.host],
-    ['4lw.commands.whitelist', '*'],
+    ['4lw.commands.whitelist', HARNESS_FOUR_LETTER_WORDS],
   ]);
   if (credentials.adminTokenFile !== null) entries.set('admin.tokenFile', credentials.adminTokenFile);
   for (const [k, v] of credentials.peer) entries.set(k, v);
