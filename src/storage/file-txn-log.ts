@@ -104,6 +104,12 @@ export class FileTxnLog implements TxnLog {
   private failure: StorageError | null = null;
   private closing = false;
   private truncating = false;
+  /**
+   * The name zxid of the empty newest file open() removed, while no file at or past it exists:
+   * read() treats it as the file after the newest (a bound on what the older files hold), as
+   * the recovery plan made before the removal did.
+   */
+  private removedNewest: bigint | null = null;
   private readonly group = new GroupCommit(
     () => this.flush(),
     () => this.pending.length > 0,
@@ -127,10 +133,12 @@ export class FileTxnLog implements TxnLog {
     const fs = opts.fs ?? nodeFs;
     const logDir = opts.dir;
     await ensureDir(fs, logDir);
-    const logged = await recoverLog(fs, logDir, maxTxnSize, log);
+    const recovered = await recoverLog(fs, logDir, maxTxnSize, log);
     const history = opts.historyZxid ?? 0n;
-    const lastZxid = logged > history ? logged : history;
-    return new FileTxnLog(fs, logDir, preAllocSize, maxTxnSize, log, lastZxid);
+    const lastZxid = recovered.lastZxid > history ? recovered.lastZxid : history;
+    const txnLog = new FileTxnLog(fs, logDir, preAllocSize, maxTxnSize, log, lastZxid);
+    txnLog.removedNewest = recovered.removedNewest;
+    return txnLog;
   }
 
   append(txn: LoggedTxn): void {
@@ -168,12 +176,15 @@ export class FileTxnLog implements TxnLog {
     const files = await listZxidFiles(this.fs, this.logDir, LOG_FILE_PREFIX);
     // Captured after listing: the file being written may only be read up to what is durable.
     const active = this.active === null ? null : { path: this.active.path, durableEnd: this.active.durableEnd };
+    const bound = this.removedNewest;
+    // Every txn past afterZxid would be in the removed file: nothing on disk holds one.
+    if (bound !== null && bound <= afterZxid + 1n) return;
     let start = 0;
     for (let i = 0; i < files.length; i++) if (files[i]!.zxid <= afterZxid + 1n) start = i;
     let previous = -1n;
     for (let i = start; i < files.length; i++) {
       const file = files[i]!;
-      const newest = i === files.length - 1;
+      const newest = i === files.length - 1 && bound === null;
       const limit = active !== null && active.path === file.path ? active.durableEnd : undefined;
       const scanner = await LogFileScanner.open(this.fs, file.path, file.zxid, this.maxTxnSize, limit);
       try {
@@ -193,7 +204,7 @@ export class FileTxnLog implements TxnLog {
             if (rec.zxid > afterZxid) yield decodeEntry(rec.entry, file.path, rec.offset);
           }
           if (limit !== undefined) return; // the durable end of the file being written
-          const verdict = await judgeStop(scanner, scanner.stop!, newest, files[i + 1]?.zxid ?? null);
+          const verdict = await judgeStop(scanner, scanner.stop!, newest, files[i + 1]?.zxid ?? bound);
           if (verdict.kind === 'clean') break;
           if (verdict.kind === 'tail') return;
           // Past a hole only when everything it held is at or below afterZxid; otherwise the
@@ -223,6 +234,7 @@ export class FileTxnLog implements TxnLog {
   async truncate(zxid: bigint): Promise<void> {
     this.checkUsable();
     this.truncating = true;
+    this.removedNewest = null;
     try {
       await this.group.commit();
       await this.group.idle();
@@ -305,6 +317,7 @@ export class FileTxnLog implements TxnLog {
   private async createFile(firstZxid: bigint): Promise<void> {
     const file = path.join(this.logDir, makeLogName(firstZxid));
     this.active = { path: file, handle: null, position: 0, size: 0, durableEnd: 0 };
+    this.removedNewest = null;
     try {
       this.active.handle = await this.fs.open(file, 'wx');
     } catch (err) {
@@ -445,33 +458,46 @@ async function cutDurably(fs: StorageFs, file: string, length: number, lastZxid:
 }
 
 /**
- * Recovery on open: from the newest file back, cut a torn tail (a failed record with nothing
- * valid after it); a newest file with no valid record is removed (or moved aside when it is
- * not a txn log at all). Holes are left for recovery.ts to judge. Returns the last valid zxid,
- * 0n for an empty log.
+ * Recovery on open: cut the newest file's torn tail (a failed record with nothing valid after
+ * it), or remove the newest file when it holds no valid record (moving it aside, and looking
+ * at the one before, when it is not a txn log at all). Holes are left for recovery.ts to judge.
  */
-async function recoverLog(fs: StorageFs, logDir: string, maxTxnSize: number, log: (msg: string) => void): Promise<bigint> {
+async function recoverLog(fs: StorageFs, logDir: string, maxTxnSize: number, log: (msg: string) => void): Promise<RecoveredLog> {
   const files = await listZxidFiles(fs, logDir, LOG_FILE_PREFIX);
   for (let file = files.pop(); file !== undefined; file = files.pop()) {
-    const last = await recoverNewest(fs, logDir, file, maxTxnSize, log);
-    if (last !== null) return last;
+    const outcome = await recoverNewest(fs, logDir, file, maxTxnSize, log);
+    if (typeof outcome === 'bigint') return { lastZxid: outcome, removedNewest: null };
+    if (outcome === 'removed') {
+      // The removed file was created (so every older file was fsynced whole) and named for
+      // its first txn: the older files hold only txns below that name. They are complete, so
+      // a stop in them is damage for recovery.ts to judge, never a torn tail to cut here.
+      return { lastZxid: await lastZxidIn(fs, files, maxTxnSize), removedNewest: file.zxid };
+    }
   }
-  return 0n;
+  return { lastZxid: 0n, removedNewest: null };
 }
 
-async function recoverNewest(fs: StorageFs, logDir: string, file: ZxidFile, maxTxnSize: number, log: (msg: string) => void): Promise<bigint | null> {
+interface RecoveredLog {
+  /** The last valid zxid, 0n for an empty log. */
+  lastZxid: bigint;
+  /** The name zxid of a newest file removed because it held no txn: the older files hold only txns below it. */
+  removedNewest: bigint | null;
+}
+
+/** The newest file's last valid zxid once its torn tail is cut; or what was done with a file that holds no txn. */
+async function recoverNewest(fs: StorageFs, logDir: string, file: ZxidFile, maxTxnSize: number, log: (msg: string) => void): Promise<bigint | 'removed' | 'set aside'> {
   const scan = await walkLogFile(fs, file, maxTxnSize, { newest: true, nextFileZxid: null });
   if (scan.lastZxid === null) {
     if (scan.header === 'foreign') {
       const aside = await setAside(fs, file.path);
       log(`txn log ${file.path} is not a txn log (${scan.headerDetail}); moved it to ${aside}`);
-      return null;
+      return 'set aside';
     }
     await removeFile(fs, file.path);
     await fsyncDir(fs, logDir);
     const why = scan.header === 'torn' ? `torn header: ${scan.headerDetail}` : scan.tornAt === null ? null : scan.tornDetail;
     log(why === null ? `removed txn log ${file.path}: it holds no txn` : `removed txn log ${file.path}: no valid txn (${why}); dropped ${scan.size} bytes`);
-    return null;
+    return 'removed';
   }
   if (scan.tornAt !== null) {
     await cutDurably(fs, file.path, scan.tornAt, scan.lastZxid);

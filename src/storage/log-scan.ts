@@ -51,7 +51,8 @@ export async function judgeStop(scanner: LogFileScanner, stop: ScanStop, newest:
   }
   if (resume.kind === 'marker') {
     const more = await scanner.findResume(resume.offset + 12);
-    const next = more?.kind === 'record' ? more.zxid : null;
+    // Nothing valid after the marker: the next file's name bounds what this one held.
+    const next = more?.kind === 'record' ? more.zxid : more === null ? nextFileZxid : null;
     return { kind: 'hole', hole: { file: scanner.path, offset: stop.offset, detail, after, next }, resumeAt: more?.kind === 'record' ? more.offset : null };
   }
   return { kind: 'hole', hole: { file: scanner.path, offset: stop.offset, detail, after, next: resume.zxid }, resumeAt: resume.offset };

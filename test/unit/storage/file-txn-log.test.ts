@@ -328,6 +328,39 @@ describe('FileTxnLog recovery: torn tails are cut, damage is kept and reported',
     await again.close();
   });
 
+  it('a removed empty last file still bounds the file before it: damage there is kept and judged, never cut as a torn tail', async () => {
+    // log.1's last record is cut short with nothing after it, which in the newest file would be
+    // a torn tail; but log.b was created after it, so log.1 had been fsynced whole: damage.
+    await fs.truncate(logFile(), last + 7);
+    await fs.writeFile(path.join(dir, 'log.b'), Buffer.alloc(PRE_ALLOC));
+    const log = await open();
+    expect(await files()).toEqual(['log.1']);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('removed txn log');
+    expect(readFileSync(logFile()).length).toBe(last + 7);
+    const { seen, err } = await readError(log);
+    expect(seen).toEqual(range(1n, 9n));
+    expect((err as StorageDamageError).site).toMatchObject({ file: logFile(), after: 9n, next: 11n });
+    // A snapshot of zxid 10 covers everything log.1 can have held.
+    expect(zxids(await collect(log.read(10n)))).toEqual([]);
+    await log.close();
+  });
+
+  it('a zeroed last record before its intact end marker, then a removed empty file: the file name bounds the hole', async () => {
+    await patch(logFile(), last, Buffer.alloc(end - last));
+    await fs.writeFile(path.join(dir, 'log.b'), Buffer.alloc(HEADER));
+    const log = await open();
+    const { seen, err } = await readError(log);
+    expect(seen).toEqual(range(1n, 9n));
+    expect((err as StorageDamageError).site).toMatchObject({ after: 9n, next: 11n });
+    expect(zxids(await collect(log.read(10n)))).toEqual([]);
+    // The bound holds only until the log writes a file of its own.
+    log.append(makeTxn(11n));
+    await log.commit();
+    expect(zxids(await collect(log.read(10n)))).toEqual([11n]);
+    await log.close();
+  });
+
   it('a last file that is not a txn log at all is set aside, not deleted', async () => {
     await fs.writeFile(path.join(dir, 'log.b'), Buffer.from('PK\u0003\u0004 this is a zip file, not a log'));
     const log = await expectRecovered(10n);
