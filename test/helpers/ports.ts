@@ -41,3 +41,15 @@ export async function freePorts(n: number): Promise<number[]> {
     await Promise.all(servers.map(close));
   }
 }
+
+/** Whether nothing listens on `port` of 127.0.0.1 (the connection is refused). */
+export function connectionRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}

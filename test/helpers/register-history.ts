@@ -5,6 +5,8 @@
  * by construction. Options make some ops indeterminate (whose effect then lands or not) and
  * plant one stale read.
  */
+import { seededRandom } from './random.js';
+
 export interface RegisterHistoryOptions {
   ops: number;
   keys: number;
@@ -31,18 +33,6 @@ interface SimOp {
   lost: boolean;
 }
 
-/** mulberry32: small, fast, seeded; uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The history as JSON lines (events ordered by time, as a recorder would write them). */
 export function registerHistory(o: RegisterHistoryOptions): string {
   if (o.staleRead === true && o.valueRange !== undefined) throw new Error('registerHistory: a planted stale read needs unique values (no valueRange)');
@@ -59,7 +49,7 @@ export function registerHistory(o: RegisterHistoryOptions): string {
 }
 
 function simulate(o: RegisterHistoryOptions): SimOp[] {
-  const rnd = random(o.seed);
+  const rnd = seededRandom(o.seed);
   const perProcess = Math.ceil(o.ops / o.processes);
   const ops: SimOp[] = [];
   let nextValue = 1;

@@ -2,6 +2,7 @@
  * zablab's own server as a real process: `node dist/cli/main.js server --config zoo.cfg`
  * (run `npm run build` first). stdout and stderr go to `<dataDir>/server.log`.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,5 +46,20 @@ export async function startZablab(opts: StartZablabOptions = {}): Promise<Server
     ownedDir,
     keepDir: opts.keepDir ?? false,
     what: 'zablab server',
+  });
+}
+
+/** How a `zablab server` run that was expected to stop ended: exit code (null when killed) and stderr. */
+export interface ServerExit {
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs `zablab server --config cfgFile` until it exits (killed after 20 s): for configs it must refuse. */
+export function runZablabServer(cfgFile: string): Promise<ServerExit> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [ZABLAB_CLI, 'server', '--config', cfgFile], { timeout: 20_000 }, (err, _out, stderr) =>
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr }),
+    );
   });
 }

@@ -16,7 +16,7 @@ import { createCertificateAuthority, writeStores, type CertificateAuthority } fr
 import { Code, JuteWriter, OpCode, RequestHeader } from '../../src/jute/index.js';
 import { freePort, freePorts } from '../helpers/ports.js';
 import { rawConnect, rawSession, saslFrame, waitUntil } from '../helpers/raw-session.js';
-import { startZablab, ZABLAB_CLI, zablabBuilt, type ServerHandle } from '../helpers/zablab.js';
+import { runZablabServer, startZablab, ZABLAB_CLI, zablabBuilt, type ServerHandle } from '../helpers/zablab.js';
 
 const PASSWORD = 'never-in-a-log-line';
 
@@ -194,11 +194,7 @@ describe.skipIf(!zablabBuilt())('`zablab server` stops at start on client-port k
     const cfg = path.join(dir, 'zoo.cfg');
     const base = [`dataDir=${path.join(dir, 'data')}`, `clientPort=${clientPort}`, 'clientPortAddress=127.0.0.1', `admin.serverPort=${adminPort}`];
     fs.writeFileSync(cfg, [...base, ...lines].join('\n') + '\n');
-    return new Promise((resolve) => {
-      execFile(process.execPath, [ZABLAB_CLI, 'server', '--config', cfg], { timeout: 20_000 }, (err, _out, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr }),
-      );
-    });
+    return runZablabServer(cfg);
   }
 
   it('each refusal exits 1 and names the zoo.cfg line and key', async () => {

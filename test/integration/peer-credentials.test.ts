@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, writeStores } from '../../src/harness/tls/index.js';
-import { freePorts } from '../helpers/ports.js';
-import { ZABLAB_CLI, zablabBuilt } from '../helpers/zablab.js';
+import { connectionRefused, freePorts } from '../helpers/ports.js';
+import { runZablabServer, ZABLAB_CLI, zablabBuilt } from '../helpers/zablab.js';
 
 describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on bad peer credentials', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-peercred-'));
@@ -38,23 +38,9 @@ describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on bad peer cr
       `admin.serverPort=${adminPort}`,
     ];
     fs.writeFileSync(cfg, [...base, ...lines].join('\n') + '\n');
-    return new Promise((resolve) => {
-      execFile(process.execPath, [ZABLAB_CLI, 'server', '--config', cfg], { timeout: 20_000 }, (err, _out, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr, quorumPort: q1! }),
-      );
-    });
+    return { ...(await runZablabServer(cfg)), quorumPort: q1! };
   }
 
-  function refused(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.once('error', () => resolve(true));
-    });
-  }
 
   function writeSecret(text: string, mode: number): void {
     fs.rmSync(secret, { force: true, recursive: true });
@@ -93,7 +79,7 @@ describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on bad peer cr
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(message);
       expect(r.stderr).not.toContain('a long enough ensemble secret');
-      expect(await refused(r.quorumPort)).toBe(true);
+      expect(await connectionRefused(r.quorumPort)).toBe(true);
     }
   }, 120_000);
 
@@ -116,7 +102,7 @@ describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on bad peer cr
       const r = await serve(lines);
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(message);
-      expect(await refused(r.quorumPort)).toBe(true);
+      expect(await connectionRefused(r.quorumPort)).toBe(true);
     }
   }, 120_000);
 });

@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCertificateAuthority, writeStores, type CertificateAuthority, type IssuedCertificate } from '../../../src/harness/tls/index.js';
-import { freePorts } from '../../helpers/ports.js';
-import { ZABLAB_CLI, zablabBuilt } from '../../helpers/zablab.js';
+import { connectionRefused, freePorts } from '../../helpers/ports.js';
+import { runZablabServer, ZABLAB_CLI, zablabBuilt } from '../../helpers/zablab.js';
 import { startStandaloneHttp, writeTokenFile, type HttpTarget } from './harness.js';
 
 interface Answer {
@@ -256,23 +256,9 @@ describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on a bad token
     const cfg = path.join(dir, 'zoo.cfg');
     const base = [`dataDir=${path.join(dir, 'data')}`, `clientPort=${clientPort}`, 'clientPortAddress=127.0.0.1', `admin.serverPort=${adminPort}`];
     fs.writeFileSync(cfg, [...base, ...lines].join('\n') + '\n');
-    return new Promise((resolve) => {
-      execFile(process.execPath, [ZABLAB_CLI, 'server', '--config', cfg], { timeout: 20_000 }, (err, _out, stderr) =>
-        resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stderr, clientPort }),
-      );
-    });
+    return { ...(await runZablabServer(cfg)), clientPort };
   }
 
-  function refused(port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(false);
-      });
-      s.once('error', () => resolve(true));
-    });
-  }
 
   it('missing, empty, world-readable, short, or a directory: exit 1 naming zoo.cfg line 5 and admin.tokenFile', async () => {
     const token = path.join(dir, 'token');
@@ -307,7 +293,7 @@ describe.skipIf(!zablabBuilt())('`zablab server` refuses to start on a bad token
       expect(r.code, message).toBe(1);
       expect(r.stderr).toContain(message);
       // It stopped before it bound anything.
-      expect(await refused(r.clientPort)).toBe(true);
+      expect(await connectionRefused(r.clientPort)).toBe(true);
     }
   }, 120_000);
 

@@ -5,26 +5,16 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePorts } from '../../helpers/ports.js';
-import { ZABLAB_CLI, zablabBuilt } from '../../helpers/zablab.js';
+import { connectionRefused, freePorts } from '../../helpers/ports.js';
+import { runZablabServer, ZABLAB_CLI, zablabBuilt } from '../../helpers/zablab.js';
 import { startStandaloneHttp } from './harness.js';
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once('error', () => resolve(true));
-  });
-}
 
 describe('HTTP face wiring', () => {
   it('does not listen when admin.enableServer=false', async () => {
     const t = await startStandaloneHttp({ 'admin.enableServer': 'false' });
     try {
-      expect(await refused(t.adminPort)).toBe(true);
+      expect(await connectionRefused(t.adminPort)).toBe(true);
     } finally {
       await t.stop();
     }
@@ -34,7 +24,7 @@ describe('HTTP face wiring', () => {
     const t = await startStandaloneHttp();
     expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
     await t.stop();
-    expect(await refused(t.adminPort)).toBe(true);
+    expect(await connectionRefused(t.adminPort)).toBe(true);
   });
 
   it.skipIf(!zablabBuilt())('`zablab server` exits with a clear error when admin.serverPort is taken', async () => {

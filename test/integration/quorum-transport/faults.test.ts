@@ -1,7 +1,7 @@
 /** Faults injected through the transport's hook, on real connections. */
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Message } from '../../../src/zab/index.js';
-import { seededRandom } from '../../unit/quorum/random.js';
+import { seededRandom } from '../../helpers/random.js';
 import { closeAll, ensemble, sleep, waitFor, type Node } from './helpers.js';
 
 let nodes: Node[] = [];

@@ -7,25 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, configErrorAt, parseConfig, renderConfig, type ZabConfig } from '../../../src/server/config.js';
+import { cfgOf, DATA, errOf } from './parse.js';
 
-const DATA = path.join(os.tmpdir(), 'zablab-config-test', 'data');
 const BASE = [`dataDir=${DATA}`, 'clientPort=2181'];
 const PEM = path.join(os.tmpdir(), 'admin.pem');
 const CA = path.join(os.tmpdir(), 'ca.pem');
-
-function cfgOf(lines: string[]): ZabConfig {
-  return parseConfig(lines.join('\n') + '\n');
-}
-
-function errOf(lines: string[]): ConfigError {
-  try {
-    cfgOf(lines);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('the HTTP face\'s credentials in zoo.cfg', () => {
   it('defaults fail closed: credentials on, no token file, plain HTTP, only loopback and the admin address as Host', () => {

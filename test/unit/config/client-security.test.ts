@@ -8,27 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, renderConfig, type ZabConfig } from '../../../src/server/config.js';
+import { cfgOf, DATA, errOf } from './parse.js';
 
-const DATA = path.join(os.tmpdir(), 'zablab-config-test', 'data');
 const BASE = [`dataDir=${DATA}`, 'clientPort=2181'];
 const KEY = path.join(os.tmpdir(), 'server.pem');
 const CA = path.join(os.tmpdir(), 'ca.crt');
 const TLS = ['secureClientPort=2281', `ssl.keyStore.location=${KEY}`, `ssl.trustStore.location=${CA}`];
 const SASL_PROVIDER = 'org.apache.zookeeper.server.auth.SASLAuthenticationProvider';
-
-function cfgOf(lines: string[]): ZabConfig {
-  return parseConfig(lines.join('\n') + '\n');
-}
-
-function errOf(lines: string[]): ConfigError {
-  try {
-    cfgOf(lines);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('client-port TLS keys', () => {
   it('by default: no TLS port, no extra schemes, nothing enforced', () => {

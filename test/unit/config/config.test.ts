@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type ZabConfig } from '../../../src/server/config.js';
+import { cfgOf, DATA, errOf } from './parse.js';
 
-const DATA = path.join(os.tmpdir(), 'zablab-config-test', 'data');
 const BASE = [`dataDir=${DATA}`, 'clientPort=2181'];
 const QUORUM = [
   ...BASE,
@@ -15,20 +15,6 @@ const QUORUM = [
   // zablab refuses open peer ports unless they are asked for (quorum-security.test.ts).
   'quorum.auth.enableSasl=false',
 ];
-
-function cfgOf(lines: string[], myid?: string): ZabConfig {
-  return parseConfig(lines.join('\n') + '\n', { readMyid: () => myid });
-}
-
-function errOf(lines: string[], myid?: string): ConfigError {
-  try {
-    cfgOf(lines, myid);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('zoo.cfg defaults (ZooKeeper\'s)', () => {
   it('a minimal standalone config gets ZooKeeper\'s defaults', () => {

@@ -7,9 +7,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, renderConfig, type ZabConfig } from '../../../src/server/config.js';
+import { parseConfig, renderConfig, type ConfigError, type ZabConfig } from '../../../src/server/config.js';
+import { cfgOf as parseCfg, DATA, errOf as parseErr } from './parse.js';
 
-const DATA = path.join(os.tmpdir(), 'zablab-config-test', 'data');
 const BASE = [`dataDir=${DATA}`, 'initLimit=10', 'syncLimit=5', 'server.1=127.0.0.1:2888:3888;2181', 'server.2=127.0.0.1:2889:3889', 'server.3=127.0.0.1:2890:3890'];
 /** Open peer ports, asked for in writing as zablab requires. */
 const OPEN = [...BASE, 'quorum.auth.enableSasl=false'];
@@ -17,19 +17,9 @@ const STORES = ['ssl.quorum.keyStore.location=/etc/zablab/s1.pem', 'ssl.quorum.t
 const AUTH = ['quorum.auth.enableSasl=true', 'quorum.auth.learnerRequireSasl=true', 'quorum.auth.serverRequireSasl=true', 'quorum.auth.secretFile=/etc/zablab/quorum-secret'];
 const readMyid = (): string => '1';
 
-function cfgOf(lines: string[]): ZabConfig {
-  return parseConfig(lines.join('\n') + '\n', { readMyid });
-}
-
-function errOf(lines: string[]): ConfigError {
-  try {
-    cfgOf(lines);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** Server 1 of the ensemble in BASE. */
+const cfgOf = (lines: string[]): ZabConfig => parseCfg(lines, '1');
+const errOf = (lines: string[]): ConfigError => parseErr(lines, '1');
 
 describe('peer security in zoo.cfg', () => {
   it('an ensemble whose peer ports would be open without a word refuses to start, saying how to secure them or open them in writing', () => {

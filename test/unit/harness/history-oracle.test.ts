@@ -6,24 +6,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkHistory, HistoryBuilder, type History, type HistoryValue, type Op, type OpF, type Outcome } from '../../../src/harness/history/index.js';
+import { seededRandom } from '../../helpers/random.js';
 
 const VALUES: HistoryValue[] = [null, 1, 2, 3];
 const FS: OpF[] = ['read', 'read', 'write', 'cas'];
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Up to 7 ops, each its own process, on times 0..12 (so ties happen), values from a small set. */
 function randomHistory(seed: number): History {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const events: { t: number; order: number; line: string }[] = [];
   const n = 1 + Math.floor(rnd() * 7);

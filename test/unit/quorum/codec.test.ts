@@ -16,7 +16,7 @@ import {
   type PeerFrame,
 } from '../../../src/server/quorum/codec.js';
 import type { Message, MessageKind } from '../../../src/zab/index.js';
-import { seededRandom } from './random.js';
+import { seededRandom } from '../../helpers/random.js';
 
 const big = Buffer.alloc(20_000, 0xab);
 

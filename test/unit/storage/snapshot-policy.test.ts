@@ -1,6 +1,7 @@
 /** SnapshotPolicy: ZooKeeper's randomized snapCount rule (SyncRequestProcessor.shouldSnapshot). */
 import { describe, expect, it } from 'vitest';
 import { SnapshotPolicy } from '../../../src/storage/index.js';
+import { seededRandom } from '../../helpers/random.js';
 
 /** Txn counts between snapshots, for `snapshots` snapshots. */
 function intervals(policy: SnapshotPolicy, snapshots: number, txnBytes = 0): number[] {
@@ -17,18 +18,6 @@ function intervals(policy: SnapshotPolicy, snapshots: number, txnBytes = 0): num
   return out;
 }
 
-/** A small seeded generator (mulberry32), as the simulator would inject. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('SnapshotPolicy', () => {
   it('snapshots after snapCount/2 + 1 txns when the roll is lowest', () => {
     expect(intervals(new SnapshotPolicy(100, () => 0), 3)).toEqual([51, 51, 51]);
@@ -39,14 +28,14 @@ describe('SnapshotPolicy', () => {
   });
 
   it('every interval lies in [snapCount/2 + 1, snapCount], re-rolled after each snapshot', () => {
-    const seen = intervals(new SnapshotPolicy(1000, seeded(42)), 400);
+    const seen = intervals(new SnapshotPolicy(1000, seededRandom(42)), 400);
     expect(Math.min(...seen)).toBeGreaterThanOrEqual(501);
     expect(Math.max(...seen)).toBeLessThanOrEqual(1000);
     expect(new Set(seen).size).toBeGreaterThan(100);
   });
 
   it('the same seed gives the same snapshot points', () => {
-    expect(intervals(new SnapshotPolicy(500, seeded(7)), 20)).toEqual(intervals(new SnapshotPolicy(500, seeded(7)), 20));
+    expect(intervals(new SnapshotPolicy(500, seededRandom(7)), 20)).toEqual(intervals(new SnapshotPolicy(500, seededRandom(7)), 20));
   });
 
   it('raises a snapCount below 2 to 2, as ZooKeeper does', () => {

@@ -1,4 +1,4 @@
-/** A seeded PRNG (mulberry32) returning [0, 1): a failing fuzz case replays from its seed. */
+/** A seeded PRNG (mulberry32) returning [0, 1): a failing case replays from its seed. The tests' one copy (src/harness/load has its own). */
 export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
