@@ -39,3 +39,9 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
     });
   });
 }
+
+/** One `mntr` value (`zk_outstanding_requests`, ...) of the server at host:port; undefined when it has none. */
+export async function mntr(host: string, port: number, key: string): Promise<string | undefined> {
+  const text = await fourLetterWord(host, port, 'mntr');
+  return text.split('\n').find((l) => l.startsWith(`${key}\t`))?.split('\t')[1];
+}

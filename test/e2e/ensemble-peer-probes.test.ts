@@ -18,9 +18,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ZkClient, digestId } from '../../src/client/index.js';
 import { LocalEnsemble, type EnsembleServer, type PeerSecurityMode } from '../../src/harness/ensemble/index.js';
-import { JuteWriter, OpCode, Perms, SetDataRequest, DeleteRequest } from '../../src/jute/index.js';
-import { encodeApp } from '../../src/server/quorum/app-messages.js';
-import { FakePeer } from '../helpers/fake-peer.js';
+import { OpCode, Perms, SetDataRequest, DeleteRequest } from '../../src/jute/index.js';
+import { AckedWriter } from '../helpers/acked-writer.js';
+import { fakeLearner, floodPeerPorts, forgedSuperRequest, type FakePeer } from '../helpers/fake-peer.js';
 
 const SECRET = `vault-${crypto.randomBytes(8).toString('hex')}`;
 const OWNER = digestId('owner', 'owner-password');
@@ -70,43 +70,14 @@ class Target {
 
   /** A fake learner that runs discovery with the leader as far as the leader lets it; null when it cannot even connect (TLS). */
   async fakeLearner(leader: EnsembleServer, claimed: number): Promise<FakePeer | null> {
-    let fake: FakePeer;
-    try {
-      fake = await FakePeer.dial(leader.quorumPort, claimed, 'quorum');
-    } catch {
-      return null;
-    }
-    this.fakes.push(fake);
-    // Goes on as soon as the leader answers the handshake (or refuses it), before the real member redials.
-    await fake.answered(2000);
-    fake.send({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false });
-    if ((await fake.waitFor('leaderinfo', 3000)) !== undefined) fake.send({ kind: 'ackepoch', currentEpoch: 0n, lastZxid: 0n });
-    const newleader = await fake.waitFor('newleader', 3000);
-    if (newleader?.kind === 'newleader') fake.send({ kind: 'ack', zxid: newleader.zxid });
+    const fake = await fakeLearner(leader.quorumPort, claimed);
+    if (fake !== null) this.fakes.push(fake);
     return fake;
   }
 
-  /** Every 50 ms, on every server's quorum and election port, a handshake claiming another member's id (an election notification on the election port). Returns the stop. */
+  /** Fake handshakes at 20 Hz on every server's quorum and election port (floodPeerPorts). Returns the stop. */
   flood(): () => void {
-    const e = this.ensemble;
-    const ids = e.servers.map((s) => s.id);
-    const timer = setInterval(() => {
-      for (const s of e.servers) {
-        for (const channel of ['quorum', 'election'] as const) {
-          const others = ids.filter((id) => id !== s.id);
-          const claimed = others[Math.floor(Math.random() * others.length)]!;
-          FakePeer.dial(channel === 'quorum' ? s.quorumPort : s.electionPort, claimed, channel).then(
-            (f) => {
-              this.fakes.push(f);
-              if (channel === 'election') f.send({ kind: 'notification', state: 'LOOKING', leader: claimed, zxid: 1n << 40n, electionEpoch: 1000n, peerEpoch: 1000n, recovering: false });
-              setTimeout(() => f.close(), 200);
-            },
-            () => undefined,
-          );
-        }
-      }
-    }, 50);
-    return () => clearInterval(timer);
+    return floodPeerPorts(this.ensemble.servers);
   }
 
   /** Probe 1: what a fake learner received. */
@@ -127,8 +98,8 @@ class Target {
     try {
       const fake = await this.fakeLearner(leader, claimed);
       const sid = attacker.sessionId;
-      fake?.send({ kind: 'app', payload: request(sid, 1, OpCode.setData, (w) => SetDataRequest.write(w, { path: '/vault', data: Buffer.from('forged'), version: -1 })) });
-      fake?.send({ kind: 'app', payload: request(sid, 2, OpCode.delete, (w) => DeleteRequest.write(w, { path: '/guarded', version: -1 })) });
+      fake?.send({ kind: 'app', payload: forgedSuperRequest(sid, 1, OpCode.setData, (w) => SetDataRequest.write(w, { path: '/vault', data: Buffer.from('forged'), version: -1 })) });
+      fake?.send({ kind: 'app', payload: forgedSuperRequest(sid, 2, OpCode.delete, (w) => DeleteRequest.write(w, { path: '/guarded', version: -1 })) });
       await sleep(1500);
       fake?.close();
       await this.ensemble.waitServing();
@@ -147,66 +118,8 @@ class Target {
   }
 }
 
-/** A client creating znodes one after another, recording when each was acknowledged. */
-class Writer {
-  private readonly acks: number[] = [];
-  failures = 0;
-  private writing = true;
-  private done: Promise<void> = Promise.resolve();
-
-  private constructor(private readonly client: ZkClient) {}
-
-  static async start(connectString: string, prefix: string): Promise<Writer> {
-    const w = new Writer(await ZkClient.connect({ connectString, sessionTimeoutMs: 30_000 }));
-    w.done = (async () => {
-      for (let i = 0; w.writing; i++) {
-        try {
-          await w.client.create(`/w/${prefix}-${i}`, Buffer.from('x'));
-          w.acks.push(Date.now());
-        } catch {
-          w.failures++;
-          await sleep(20);
-        }
-      }
-    })();
-    return w;
-  }
-
-  async stop(): Promise<void> {
-    this.writing = false;
-    await this.done;
-    await this.client.close().catch(() => undefined);
-  }
-
-  acksBetween(from: number, to: number): number {
-    return this.acks.filter((x) => x >= from && x <= to).length;
-  }
-
-  /** The longest time in [from, to] without an acknowledged write. */
-  longestGapMs(from: number, to: number): number {
-    const marks = [from, ...this.acks.filter((x) => x >= from && x <= to), to];
-    return Math.max(...marks.slice(1).map((x, i) => x - marks[i]!));
-  }
-
-  async firstAckAfter(t: number, timeoutMs: number): Promise<number> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ack = this.acks.find((x) => x > t);
-      if (ack !== undefined) return ack;
-      if (Date.now() > deadline) throw new Error(`no write acknowledged within ${timeoutMs} ms`);
-      await sleep(20);
-    }
-  }
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-function request(sessionId: bigint, cxid: number, type: number, write: (w: JuteWriter) => void): Uint8Array {
-  const w = new JuteWriter(64);
-  write(w);
-  return encodeApp({ kind: 'request', sessionId, cxid, type, body: w.toBuffer(), authInfo: [{ scheme: 'super', id: 'super' }], trace: '' });
 }
 
 for (const mode of ['secret', 'tls'] as const) {
@@ -231,7 +144,7 @@ for (const mode of ['secret', 'tls'] as const) {
       await e.waitServing();
       const before = await e.leader();
       expect(before).not.toBeNull();
-      const writer = await Writer.start(e.connectString(), 'steady');
+      const writer = await AckedWriter.start(e.connectString(), '/w', 'steady');
       await sleep(500);
       const epochBefore = (await e.status()).find((s) => s.id === before!.id)!.epoch;
       const stopFlood = t.flood();
@@ -258,7 +171,7 @@ for (const mode of ['secret', 'tls'] as const) {
     test('under the same flood, a killed leader is replaced within seconds: the election is not stalled', async () => {
       const e = t.ensemble;
       await e.waitServing();
-      const writer = await Writer.start(e.connectString(), 'election');
+      const writer = await AckedWriter.start(e.connectString(), '/w', 'election');
       const stopFlood = t.flood();
       try {
         await sleep(1000);

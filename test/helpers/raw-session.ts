@@ -72,6 +72,16 @@ export function closeSessionFrame(xid: number): Buffer {
   return frame((w) => RequestHeader.write(w, { xid, type: OpCode.closeSession }));
 }
 
+/**
+ * 1,500 creates of `<prefix>-<i>` with xids 1..1500, except that the 751st repeats xid 750
+ * (the attacker's probe); with `sameXid`, every one has that xid.
+ */
+export function pipelineWithRepeatedXid(prefix: string, sameXid?: number): { frames: Buffer[]; xids: number[]; paths: string[] } {
+  const xids = Array.from({ length: 1_500 }, (_, i) => sameXid ?? (i === 750 ? 750 : i + 1));
+  const paths = xids.map((_, i) => `${prefix}-${i}`);
+  return { frames: xids.map((x, i) => createFrame(x, paths[i]!)), xids, paths };
+}
+
 export function syncFrame(xid: number, path: string): Buffer {
   return frame((w) => {
     RequestHeader.write(w, { xid, type: OpCode.sync });

@@ -9,16 +9,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
 import { CreateResponse, JuteReader } from '../../src/jute/index.js';
-import { fourLetterWord } from '../compat/four-letter-word.js';
+import { mntr } from '../compat/four-letter-word.js';
 import { withClient } from '../helpers/with-client.js';
-import { closeSessionFrame, connectRequestFrame, createFrame, rawConnect, rawSession, syncFrame, waitUntil, type RawConnection, type RawReply } from '../helpers/raw-session.js';
+import { closeSessionFrame, connectRequestFrame, createFrame, pipelineWithRepeatedXid, rawConnect, rawSession, syncFrame, waitUntil, type RawConnection, type RawReply } from '../helpers/raw-session.js';
 import { startZablab, type ServerHandle } from '../helpers/zablab.js';
-
-/** A `mntr` value of the server at host:port. */
-async function mntr(host: string, port: number, key: string): Promise<string | undefined> {
-  const text = await fourLetterWord(host, port, 'mntr');
-  return text.split('\n').find((l) => l.startsWith(`${key}\t`))?.split('\t')[1];
-}
 
 /** Waits until mntr's zk_outstanding_requests reads 0; returns the last value read. */
 async function outstandingSettles(host: string, port: number): Promise<string | undefined> {
@@ -28,16 +22,6 @@ async function outstandingSettles(host: string, port: number): Promise<string | 
     if (last !== '0') await new Promise((r) => setTimeout(r, 100));
   }
   return last;
-}
-
-/**
- * 1,500 creates of `<prefix>-<i>` with xids 1..1500, except that the 751st repeats xid 750
- * (the attacker's probe); with `sameXid`, every one has that xid.
- */
-function pipelineWithRepeatedXid(prefix: string, sameXid?: number): { frames: Buffer[]; xids: number[]; paths: string[] } {
-  const xids = Array.from({ length: 1_500 }, (_, i) => sameXid ?? (i === 750 ? 750 : i + 1));
-  const paths = xids.map((_, i) => `${prefix}-${i}`);
-  return { frames: xids.map((x, i) => createFrame(x, paths[i]!)), xids, paths };
 }
 
 /** What the replies to creates name: the path each created (CreateResponse). */
