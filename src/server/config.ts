@@ -901,6 +901,10 @@ class ConfigParser {
     } else if (out.enforceAuthSchemes.includes('sasl')) {
       const e = this.supported.get('sessionRequireClientSASLAuth') ?? this.supported.get('enforce.auth.schemes')!;
       this.warn(e, 'SASL authentication is required, but zablab.sasl.jaasFile names no users: every client will be refused');
+    } else if (authProviders.includes('sasl')) {
+      // As ZooKeeper without a JAAS file: it starts, and no SASL login can succeed.
+      const e = this.familyEntries.find((f) => f.family === 'authProvider' && AUTH_PROVIDER_CLASSES[f.entry.value.trim()] === 'sasl')!.entry;
+      this.warn(e, `${e.key} registers SASL, but zablab.sasl.jaasFile is not set: no SASL login can succeed; name the JAAS file with the users (user_<name>="<password>")`);
     }
     const x509SuperUser = this.supported.get('X509AuthenticationProvider.superUser');
     if (x509SuperUser !== undefined) out.x509SuperUser = x509SuperUser.value;

@@ -154,6 +154,9 @@ describe('authProvider.N, enforce.auth.* and super users', () => {
     expect(cfgOf([...BASE, `authProvider.1=${SASL_PROVIDER}`, 'sessionRequireClientSASLAuth=true']).warnings).toEqual([
       'zoo.cfg line 4: SASL authentication is required, but zablab.sasl.jaasFile names no users: every client will be refused',
     ]);
+    expect(cfgOf([...BASE, `zookeeper.authProvider.sasl=${SASL_PROVIDER}`]).warnings).toEqual([
+      'zoo.cfg line 3: zookeeper.authProvider.sasl registers SASL, but zablab.sasl.jaasFile is not set: no SASL login can succeed; name the JAAS file with the users (user_<name>="<password>")',
+    ]);
     expect(cfgOf([...BASE, 'zablab.sasl.jaasFile=/j', 'sasl.serverconfig=ZkServer'])).toMatchObject({
       saslLoginContext: 'ZkServer',
       warnings: ['zoo.cfg line 3: SASL logins work, but ACLs cannot name sasl ids until authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider is set'],
