@@ -567,8 +567,12 @@ export class Peer {
   private tickLooking(r: LookingState): void {
     const e = r.election;
     if (e.finalizeAt !== null && this.now >= e.finalizeAt) {
-      this.finishElection(e, e.proposal.leader);
-      return;
+      // The proposed leader may have said since that it is recovering: then wait on.
+      if (this.mayLead(e.proposal.leader)) {
+        this.finishElection(e, e.proposal.leader);
+        return;
+      }
+      e.finalizeAt = null;
     }
     if (this.now >= e.notifyAt) {
       // Nothing decided yet: resend, backing off like ZooKeeper's notTimeout.
@@ -605,7 +609,7 @@ export class Peer {
         e.recv.clear();
         const mine = this.initialVote(e.logicalClock);
         e.proposal =
-          this.quorum.isVoter(n.leader) && totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, mine.leader, mine.zxid, mine.peerEpoch)
+          this.mayLead(n.leader) && totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, mine.leader, mine.zxid, mine.peerEpoch)
             ? { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' }
             : mine;
         if (this.votes) e.recv.set(this.id, e.proposal);
@@ -616,8 +620,9 @@ export class Peer {
         this.send(from, this.notification(e.proposal, 'LOOKING'));
         return;
       } else if (
-        this.quorum.isVoter(n.leader) &&
-        totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, e.proposal.leader, e.proposal.zxid, e.proposal.peerEpoch)
+        this.mayLead(n.leader) &&
+        (!this.mayLead(e.proposal.leader) ||
+          totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, e.proposal.leader, e.proposal.zxid, e.proposal.peerEpoch))
       ) {
         e.proposal = { ...vote, electionEpoch: e.logicalClock, state: 'LOOKING' };
         if (this.votes) e.recv.set(this.id, e.proposal);
@@ -630,6 +635,7 @@ export class Peer {
       return;
     }
     // FOLLOWING / LEADING: a leader may already exist; join it if a quorum says so.
+    if (!this.mayLead(n.leader)) return;
     if (n.electionEpoch === e.logicalClock) {
       e.recv.set(from, vote);
       if (this.quorum.containsQuorum(supporters(e.recv, vote)) && this.checkLeader(e.recv, n.leader, n.electionEpoch, e)) {
@@ -647,9 +653,31 @@ export class Peer {
     }
   }
 
+  /**
+   * May `id` be elected: a voter not known to be recovering from storage damage. Its history
+   * may lack committed txns, so a vote for it (a stale one, adopted from a peer that followed
+   * it before) is not adopted, and it never finalizes an election for itself.
+   */
+  private mayLead(id: ServerId): boolean {
+    if (!this.quorum.isVoter(id)) return false;
+    return id === this.id ? !this.recovering : !this.recoveringVoters.has(id);
+  }
+
   private noteRecovering(voter: ServerId, recovering: boolean): void {
-    if (recovering) this.recoveringVoters.add(voter);
-    else this.recoveringVoters.delete(voter);
+    if (!recovering) {
+      this.recoveringVoters.delete(voter);
+      return;
+    }
+    this.recoveringVoters.add(voter);
+    const r = this.role;
+    if (r.role !== 'looking' || r.election.proposal.leader !== voter) return;
+    // Our proposal names a server that cannot lead: start from our own vote again.
+    const e = r.election;
+    e.proposal = this.initialVote(e.logicalClock);
+    e.finalizeAt = null;
+    if (this.votes) e.recv.set(this.id, e.proposal);
+    this.currentVote = e.proposal;
+    this.sendNotifications(e);
   }
 
   /** Say once per change when the recovering voters we know of leave no quorum to elect a leader. */
@@ -679,7 +707,7 @@ export class Peer {
   }
 
   private checkElectionQuorum(e: ElectionState): void {
-    if (e.proposal.leader === -1 || e.finalizeAt !== null) return;
+    if (e.proposal.leader === -1 || e.finalizeAt !== null || !this.mayLead(e.proposal.leader)) return;
     if (this.quorum.containsQuorum(supporters(e.recv, e.proposal))) {
       e.finalizeAt = this.now + this.ticks.finalizeWait;
       if (this.ticks.finalizeWait === 0) this.finishElection(e, e.proposal.leader);
@@ -1019,7 +1047,9 @@ export class Peer {
       if (this.now >= r.phaseDeadline) throw new ProtocolError(`no quorum within initLimit in phase ${r.phase}`);
     }
     for (const h of [...r.learners.values()]) {
-      const limit = h.stage === 'uptodate' ? this.ticks.syncLimit : this.ticks.initLimit;
+      // ZooKeeper's LearnerHandler: initLimit + syncLimit until the learner is synced (it is
+      // silent while it persists what it was sent, and may wait on other learners first), then syncLimit.
+      const limit = h.stage === 'uptodate' ? this.ticks.syncLimit : this.ticks.initLimit + this.ticks.syncLimit;
       if (this.now - h.lastHeardTick > limit) this.dropLearner(r, h.id, `silent for ${this.now - h.lastHeardTick} ticks`);
     }
     if (this.now >= r.nextPingTick) {

@@ -1,0 +1,22 @@
+/**
+ * Seeds the long soaks (bench/sim-soak.ts) found failing, each fixed since: replayed in CI so
+ * that none comes back. Each names what it found.
+ */
+import { describe, expect, it } from 'vitest';
+import { formatFailure, runSeed } from '../../src/sim/index.js';
+
+const FOUND: [seed: number, voters: number, observers: number, what: string][] = [
+  [2000848, 3, 2, 'a damaged snapshot installed by SNAP was judged harmless though the log did not reach past it'],
+  [2009777, 5, 0, 'an acceptedEpoch below currentEpoch (damage) was trusted'],
+  [2014210, 4, 3, "the quorum check ran after a voter's copy was damaged at rest (a checker false positive)"],
+  [2017969, 3, 3, 'a removed empty newest log file no longer bounded the damage in the file before it'],
+  [2023480, 6, 3, 'the leader dropped a syncing learner after initLimit of silence (ZooKeeper allows initLimit + syncLimit): learners churned past the liveness bound'],
+  [2030358, 4, 2, 'a recovering voter was elected leader through a stale vote, and the others would not follow it'],
+];
+
+describe('seeds the soaks found', () => {
+  it.each(FOUND)('seed %i (%i voters, %i observers): %s', async (seed, voters, observers) => {
+    const r = await runSeed(seed, { voters, observers, steps: 300 });
+    if (!r.ok) expect.fail(formatFailure(r));
+  }, 60_000);
+});
