@@ -81,6 +81,7 @@ async function loadTestcontainers(): Promise<Testcontainers> {
 
 async function upCompose(opts: UpOptions, image: string, compose: 'v1' | 'v2' | undefined): Promise<EnsembleHandle> {
   if (opts.tls === true) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver compose: ensemble.tls is for drivers local and zookeeper (the compose file has no secureClientPort yet)');
+  if (opts.peerSecurity !== undefined) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver compose: ensemble.peerSecurity is for drivers local and zookeeper (the compose file has its own quorum secret)');
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UP_TIMEOUT_MS;
   const tc = await loadTestcontainers();
   // Members are reached on this host's 127.0.0.1, so that is testcontainers' host too; left

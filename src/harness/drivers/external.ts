@@ -27,6 +27,7 @@ export function externalDriver(): EnsembleDriver {
 
 async function upExternal(opts: UpOptions): Promise<EnsembleHandle> {
   if (opts.tls === true) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver external: ensemble.tls is for drivers local and zookeeper, which make their own certificates');
+  if (opts.peerSecurity !== undefined) throw new HarnessError('ZABLAB_BENCH_DRIVER', 'driver external: ensemble.peerSecurity is for drivers local and zookeeper; an external ensemble authenticates its peers as it was set up to');
   const servers = checkServers(opts.external);
   const adminToken = opts.adminTokenFile === undefined ? null : tokenOf(opts.adminTokenFile);
   await Promise.all(servers.map(reach));

@@ -60,7 +60,8 @@ export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promi
   let ensemble: LocalEnsemble;
   try {
     ensemble = await LocalEnsemble.up(
-      { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true },
+      { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true,
+        ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }) },
       family.program,
     );
   } catch (err) {

@@ -3,6 +3,7 @@
  * zablab processes, local Apache ZooKeeper processes, docker compose, an external ensemble).
  * Every implementation passes test/integration/drivers/conformance.ts.
  */
+import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 import type { EnsembleDriverName, ExternalServer, FaultAction } from '../scenario/types.js';
 
 export type MemberRole = 'voter' | 'observer';
@@ -64,6 +65,8 @@ export interface UpOptions {
   timeoutMs?: number;
   /** Serve TLS on a secureClientPort per member with certificates of the run's own (drivers local and zookeeper). */
   tls?: boolean;
+  /** How the servers authenticate each other (drivers local and zookeeper); unset, the program's default. */
+  peerSecurity?: PeerSecurityMode;
 }
 
 export interface EnsembleDriver {

@@ -10,8 +10,9 @@
  *   `DIR/peer-tls/`, for sslQuorum: peer traffic is also encrypted, at a cost per message.
  * - `none`: ZooKeeper's open default. Also what `--set quorum.auth.enableSasl=false` means.
  *
- * Apache ZooKeeper (the zookeeper program) runs with its own, open, configuration: its quorum
- * SASL needs JAAS files this harness does not write.
+ * Apache ZooKeeper (the zookeeper program) runs open by default, or with `tls` (the same PEM
+ * stores, which ZooKeeper 3.5+ reads with the `.type=PEM` keys), so that what peer TLS costs
+ * can be measured beside it; its quorum SASL needs JAAS files this harness does not write.
  */
 import path from 'node:path';
 import { createCertificateAuthority, writeStores, type StoreFiles } from '../tls/index.js';
@@ -41,16 +42,16 @@ export function quorumSecretPath(dir: string): string {
 
 /**
  * The mode an ensemble gets: what was asked for, else `secret`; `none` when the zoo.cfg
- * overrides turn quorum.auth off, and always for Apache ZooKeeper.
+ * overrides turn quorum.auth off. Apache ZooKeeper: `none` unless `tls` was asked for.
  */
 export function peerSecurityMode(requested: PeerSecurityMode | undefined, program: 'zablab' | 'zookeeper', overrides: Record<string, string>): PeerSecurityMode {
-  if (program === 'zookeeper') {
-    if (requested !== undefined && requested !== 'none') {
-      throw specError(`peer security "${requested}" is zablab's; Apache ZooKeeper runs with its own (open) quorum configuration, so use none`);
-    }
-    return 'none';
-  }
   checkPeerSecurity(requested, overrides);
+  if (program === 'zookeeper') {
+    if (requested === 'secret') {
+      throw specError('peer security "secret" is zablab\'s; Apache ZooKeeper runs open (none) or with sslQuorum (tls)');
+    }
+    return requested ?? 'none';
+  }
   return requested ?? (overrides['quorum.auth.enableSasl']?.toLowerCase() === 'false' ? 'none' : 'secret');
 }
 
@@ -68,7 +69,7 @@ export function peerLayoutKeys(mode: PeerSecurityMode): string[] {
     case 'secret':
       return ['quorum.auth.secretFile'];
     case 'tls':
-      return ['ssl.quorum.keyStore.location', 'ssl.quorum.trustStore.location'];
+      return ['ssl.quorum.keyStore.location', 'ssl.quorum.keyStore.type', 'ssl.quorum.trustStore.location', 'ssl.quorum.trustStore.type'];
     case 'none':
       return [];
   }
@@ -115,7 +116,9 @@ export function peerCredentialEntries(creds: PeerCredentials, id: number): [stri
   return [
     ['sslQuorum', 'true'],
     ['ssl.quorum.keyStore.location', stores.keyStore],
+    ['ssl.quorum.keyStore.type', 'PEM'],
     ['ssl.quorum.trustStore.location', stores.trustStore],
+    ['ssl.quorum.trustStore.type', 'PEM'],
   ];
 }
 

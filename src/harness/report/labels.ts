@@ -8,9 +8,13 @@ export function topologyLabel(run: RunResult): string {
   return `${run.ensemble.voters}v+${run.ensemble.observers}o`;
 }
 
-/** `local/zablab` (`local/zablab+tls` over TLS): where the ensemble ran, what ran in it, and how clients reached it. */
+/**
+ * `local/zablab` (`+tls` with clients over TLS, `+peer-tls` with sslQuorum): where the ensemble
+ * ran, what ran in it, and how clients and peers reached it.
+ */
 export function systemLabel(run: RunResult): string {
-  return `${run.ensemble.driver}/${run.ensemble.program}${run.ensemble.tls === true ? '+tls' : ''}`;
+  const e = run.ensemble;
+  return `${e.driver}/${e.program}${e.tls === true ? '+tls' : ''}${e.peerSecurity === 'tls' ? '+peer-tls' : ''}`;
 }
 
 /** `3 voters + 2 observers, local/zablab`: the long form for tables. */

@@ -6,6 +6,7 @@
  */
 import type { FaultAction, LoadDriverName, OpKind, WorkloadSection, EnsembleDriverName } from '../scenario/types.js';
 import type { Percentiles, TimelinePoint } from '../load/types.js';
+import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 
 export const RESULTS_SCHEMA_VERSION = 1;
 export const RESULTS_FILE = 'results.json';
@@ -84,7 +85,16 @@ export interface RunResult {
   error?: string;
   startedAt: string;
   /** `tls`: the members served TLS and the load went over it (absent when not). */
-  ensemble: { driver: EnsembleDriverName; program: 'zablab' | 'zookeeper' | 'unknown'; voters: number; observers: number; tls?: boolean; config: Record<string, string> };
+  /** `peerSecurity`: how the servers authenticated each other, when the scenario chose it. */
+  ensemble: {
+    driver: EnsembleDriverName;
+    program: 'zablab' | 'zookeeper' | 'unknown';
+    voters: number;
+    observers: number;
+    tls?: boolean;
+    peerSecurity?: PeerSecurityMode;
+    config: Record<string, string>;
+  };
   workload: WorkloadSection;
   load: { driver: LoadDriverName; missedSlots: number };
   durationMs: number;

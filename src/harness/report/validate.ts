@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
 import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, READ_OPS, WRITE_OPS } from '../scenario/types.js';
 import { RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
@@ -160,9 +161,10 @@ const run = object(
         voters: num,
         observers: num,
         tls: bool,
+        peerSecurity: oneOf(PEER_SECURITY_MODES),
         config: record(str),
       },
-      ['tls'],
+      ['tls', 'peerSecurity'],
     ),
     workload,
     load: object({ driver: oneOf(LOAD_DRIVERS), missedSlots: num }),

@@ -192,6 +192,7 @@ export function resultOf(
       voters: plan.ensemble.voters,
       observers: plan.ensemble.observers,
       ...(plan.ensemble.tls ? { tls: true } : {}),
+      ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
     },
     workload: plan.workload,
@@ -229,6 +230,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       ...(plan.ensemble.adminTokenFile === undefined ? {} : { adminTokenFile: plan.ensemble.adminTokenFile }),
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
       ...(plan.ensemble.tls ? { tls: true } : {}),
+      ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();

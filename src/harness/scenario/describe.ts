@@ -25,7 +25,8 @@ export function describeRun(run: RunPlan): string {
 function topology(e: EnsembleSection): string {
   const servers = e.driver === 'external' ? `${e.voters} servers` : `${e.voters} voters${e.observers > 0 ? ` + ${e.observers} observers` : ''}`;
   const config = Object.entries(e.config).map(([k, v]) => `${k}=${v}`);
-  return `${e.driver} ${servers}${e.tls ? ' over TLS' : ''}${config.length > 0 ? ` (${config.join(', ')})` : ''}`;
+  const peers = e.peerSecurity === undefined ? '' : `, peers ${e.peerSecurity}`;
+  return `${e.driver} ${servers}${e.tls ? ' over TLS' : ''}${peers}${config.length > 0 ? ` (${config.join(', ')})` : ''}`;
 }
 
 function loop(w: WorkloadSection): string {

@@ -212,6 +212,15 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
   }
   // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
   if (e.driver !== 'zookeeper') delete e.zookeeperHome;
+  if (e.peerSecurity !== undefined) {
+    const at = 'ensemble.peerSecurity' in cell ? ['matrix', 'ensemble.peerSecurity'] : ['ensemble', 'peerSecurity'];
+    if (e.driver !== 'local' && e.driver !== 'zookeeper') {
+      fail(ctx, at, `is set, but driver ${e.driver} has its own peer credentials: peerSecurity is for the local and zookeeper drivers`);
+    }
+    if (e.driver === 'zookeeper' && e.peerSecurity === 'secret') {
+      fail(ctx, at, "is secret, zablab's own quorum authentication: Apache ZooKeeper runs with none or tls (sslQuorum)");
+    }
+  }
   if (e.tls) {
     const at = 'ensemble.tls' in cell ? ['matrix', 'ensemble.tls'] : ['ensemble', 'tls'];
     if (e.driver !== 'local' && e.driver !== 'zookeeper') {

@@ -10,6 +10,7 @@ import {
   type LoadSection,
   type WorkloadSection,
 } from './types.js';
+import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { fail, readBoolean, readDuration, readInt, readNumber, readOneOf, shown, type FieldContext, type FieldPath } from './fields.js';
 
 export const MAX_VOTERS = 15;
@@ -94,7 +95,7 @@ export function readConfigValue(ctx: FieldContext, path: FieldPath, value: unkno
   return text;
 }
 
-export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers', 'tls'] as const;
+export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers', 'tls', 'peerSecurity'] as const;
 export type EnsembleScalar = (typeof ENSEMBLE_SCALARS)[number];
 
 export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: EnsembleScalar, value: unknown, e: EnsembleSection): void {
@@ -110,6 +111,9 @@ export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: Ens
       return;
     case 'tls':
       e.tls = readBoolean(ctx, path, value);
+      return;
+    case 'peerSecurity':
+      e.peerSecurity = readOneOf(ctx, path, value, PEER_SECURITY_MODES);
       return;
   }
 }

@@ -2,6 +2,7 @@
  * A scenario as the harness runs it, after parsing and validation (see parse.ts for the YAML
  * form). Matrix expansion turns one Scenario into RunPlans, one per cell × repeat.
  */
+import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 
 /** Where the ensemble comes from. `compose` is docker compose through testcontainers. */
 export const ENSEMBLE_DRIVERS = ['local', 'zookeeper', 'external', 'compose'] as const;
@@ -50,6 +51,12 @@ export interface EnsembleSection {
    * connection factory). A matrix over [false, true] shows what TLS costs.
    */
   tls: boolean;
+  /**
+   * How the servers authenticate each other (drivers local and zookeeper): `secret` (zablab's
+   * default), `tls` (sslQuorum: mutual TLS on every peer link, for zablab and Apache ZooKeeper
+   * alike) or `none`; unset, each program's default (zablab secret, ZooKeeper none).
+   */
+  peerSecurity?: PeerSecurityMode;
   /** zoo.cfg overrides (snapCount, globalOutstandingLimit, tickTime, ...), values as written in zoo.cfg. */
   config: Record<string, string>;
   /** driver `external`: the servers of an ensemble that already runs (no faults possible). */

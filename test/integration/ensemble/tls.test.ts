@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZkClient, type ClientTlsOptions } from '../../../src/client/index.js';
 import { loadTargetOf, localDriver, zookeeperDriver, zookeeperMissing } from '../../../src/harness/drivers/index.js';
@@ -124,5 +125,39 @@ describe.skipIf(zkMissing !== null && process.env['CI'] !== 'true')('the zookeep
     expect(handle.clientTls).not.toBeNull();
     const secure = handle.members[0]!.secureClientPort!;
     expect(await whoAmIOverTls(`127.0.0.1:${secure}`, handle.clientTls!)).toEqual(['ip:127.0.0.1', 'x509:CN=zablab client']);
+  }, 120_000);
+});
+
+describe.skipIf(zkMissing !== null && process.env['CI'] !== 'true')('the zookeeper driver with ensemble.peerSecurity tls (Apache ZooKeeper, sslQuorum)', () => {
+  it('forms a quorum over mutual TLS with the run\'s peer certificates and replicates a write', async () => {
+    const dir = tempDir('zablab-peer-tls-zk-');
+    dirs.push(dir);
+    const handle = await zookeeperDriver({ fastStart: true }).up({ voters: 3, observers: 0, config: {}, dir, peerSecurity: 'tls' });
+    handles.push(handle);
+    const cfg = fs.readFileSync(path.join(dir, 's1', 'zoo.cfg'), 'utf8');
+    expect(cfg).toContain('sslQuorum=true');
+    expect(cfg).toContain('ssl.quorum.keyStore.type=PEM');
+    // The election port speaks TLS and shows member 1's certificate to a peer holding member 2's.
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'ensemble.json'), 'utf8')) as { servers: { electionPort: number }[] };
+    const peerStore = fs.readFileSync(path.join(dir, 'peer-tls', 's2.pem'));
+    const subject = await new Promise<string>((resolve, reject) => {
+      const s = tls.connect({ host: '127.0.0.1', port: state.servers[0]!.electionPort, ca: fs.readFileSync(path.join(dir, 'peer-tls', 's2-ca.pem')), cert: peerStore, key: peerStore, servername: '127.0.0.1' }, () => {
+        resolve(String(s.getPeerCertificate().subject.CN));
+        s.destroy();
+      });
+      s.on('error', reject);
+    });
+    expect(subject).toBe('zablab server.1');
+    const [a, , c] = handle.members;
+    const writer = await ZkClient.connect({ connectString: `127.0.0.1:${a!.clientPort}`, connectTimeoutMs: 10_000 });
+    const reader = await ZkClient.connect({ connectString: `127.0.0.1:${c!.clientPort}`, connectTimeoutMs: 10_000 });
+    try {
+      await writer.create('/over-peer-tls', Buffer.from('v'));
+      await reader.sync('/over-peer-tls');
+      expect((await reader.getData('/over-peer-tls')).data?.toString()).toBe('v');
+    } finally {
+      await writer.close();
+      await reader.close();
+    }
   }, 120_000);
 });

@@ -64,6 +64,19 @@ describe('summary.md', () => {
     expect(md).toContain('Kill the leader under an 80 % read load, then restart it.\n\nSource: `bench/leader-kill.yaml`');
   });
 
+  it('names how clients and peers were reached: +tls for the client port, +peer-tls for sslQuorum', () => {
+    const r = makeResultsFixture();
+    r.runs[0]!.ensemble = { ...r.runs[0]!.ensemble, tls: true, peerSecurity: 'tls' };
+    r.runs[1]!.ensemble = { ...r.runs[1]!.ensemble, peerSecurity: 'none' };
+    const rows = tableAfter(renderSummary(r), '## Scenario readmix').slice(2).map(cells);
+    expect(rows.map((row) => row[1])).toEqual([
+      '3 voters + 0 observers, local/zablab+tls+peer-tls',
+      '3 voters + 0 observers, local/zablab',
+      '3 voters + 2 observers, local/zablab',
+      '3 voters + 2 observers, local/zablab',
+    ]);
+  });
+
   it('has a recovery row per fault, and median / max over the repeats of a cell', () => {
     expect(tableAfter(md, '## Recovery').map(cells)).toEqual([
       ['run', 'fault', 'at', 'target', 'leader elected', 'first write', '90 % throughput', 'write unavailable'],

@@ -77,6 +77,15 @@ describe('readResults', () => {
     expect(failure(() => validateResults(badFault)).message).toMatch(/\$\.runs\[4\]\.recovery\[0\]\.fault must be one of "kill", "pause", .* got "explode"/);
   });
 
+  it('reads peerSecurity as one of the harness modes', () => {
+    const ok = makeResultsFixture();
+    ok.runs[0]!.ensemble.peerSecurity = 'tls';
+    expect(() => validateResults(ok)).not.toThrow();
+    const bad = makeResultsFixture() as unknown as { runs: { ensemble: Record<string, unknown> }[] };
+    bad.runs[0]!.ensemble['peerSecurity'] = 'open';
+    expect(failure(() => validateResults(bad)).message).toMatch(/\$\.runs\[0\]\.ensemble\.peerSecurity must be one of "secret", "tls", "none", got "open"/);
+  });
+
   it('accepts null where the schema allows it and an optional error', () => {
     const r = makeResultsFixture();
     r.runs[0]!.breakdown = null;

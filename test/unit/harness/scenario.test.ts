@@ -50,7 +50,7 @@ describe('shipped scenarios', () => {
     'outstanding-limit': 3,
     'leader-kill': 10,
     'compare-zookeeper': 4,
-    tls: 4,
+    tls: 8,
   };
 
   it('are all found as built-ins', () => {
@@ -190,7 +190,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['an unknown fault action', 'name: x\nfaults:\n  - {at: 1s, action: kill, target: leader}\n  - {at: 2s, action: nuke, target: last}\n', ['bench/x.yaml:4: faults[1].action must be one of kill, pause, resume, restart, partition, heal, got "nuke"']],
     ['a typo in a top-level key', 'name: x\nworkloads: {}\n', [':2: workloads is not a scenario field (did you mean workload?); allowed: name, description, ensemble, workload, load, faults, repeats, spans, matrix']],
     ['a typo in a workload key', 'name: x\nworkload:\n  readPcnt: 3\n', [':3: workload.readPcnt is not a workload field (did you mean readPct?); allowed: readPct,', 'warmup, reads, writes']],
-    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, tls, config, servers, adminTokenFile, zookeeperHome']],
+    ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, tls, peerSecurity, config, servers, adminTokenFile, zookeeperHome']],
     ['an empty file', '', ['bench/x.yaml: is empty', 'name']],
     ['a comment-only file', '# nothing yet\n', ['bench/x.yaml: is empty']],
     ['a list instead of a mapping', '- a\n- b\n', ['bench/x.yaml: must hold a mapping of scenario fields (name, description', 'got a list']],
@@ -245,7 +245,7 @@ describe('validation errors name the file, line, field, what was found and what 
     ['repeats out of range', 'name: x\nrepeats: 0\n', ['repeats must be an integer from 1 to 1000, got 0']],
     ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
     ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
-    ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.tls, ensemble.config.<key>, workload.readPct,', 'load.driver']],
+    ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.tls, ensemble.peerSecurity, ensemble.config.<key>, workload.readPct,', 'load.driver']],
     ['a matrix over a layout key', 'name: x\nmatrix: {ensemble.config.dataDir: [a, b]}\n', ['matrix.ensemble.config.dataDir cannot be set']],
     ['an empty matrix list', 'name: x\nmatrix: {workload.readPct: []}\n', ['matrix.workload.readPct must be a non-empty list of values, got a list']],
     ['a matrix scalar instead of a list', 'name: x\nmatrix: {workload.readPct: 50}\n', ['matrix.workload.readPct must be a non-empty list of values, got 50']],
@@ -336,15 +336,19 @@ describe('matrix expansion', () => {
 });
 
 describe('ensemble.tls', () => {
-  it('tls.yaml runs both programs plaintext and over TLS, with native load', () => {
+  it('tls.yaml runs both programs plaintext and over TLS on the client port and between peers, with native load', () => {
     const runs = expandRuns(loadScenarioFile(builtinScenario('tls')));
-    expect(runs.map((r) => [r.name, r.ensemble.driver, r.ensemble.tls, r.load.driver])).toEqual([
-      ['tls/driver=local,tls=false', 'local', false, 'native'],
-      ['tls/driver=local,tls=true', 'local', true, 'native'],
-      ['tls/driver=zookeeper,tls=false', 'zookeeper', false, 'native'],
-      ['tls/driver=zookeeper,tls=true', 'zookeeper', true, 'native'],
+    expect(runs.map((r) => [r.name, r.ensemble.driver, r.ensemble.peerSecurity, r.ensemble.tls, r.load.driver])).toEqual([
+      ['tls/driver=local,peerSecurity=none,tls=false', 'local', 'none', false, 'native'],
+      ['tls/driver=local,peerSecurity=none,tls=true', 'local', 'none', true, 'native'],
+      ['tls/driver=local,peerSecurity=tls,tls=false', 'local', 'tls', false, 'native'],
+      ['tls/driver=local,peerSecurity=tls,tls=true', 'local', 'tls', true, 'native'],
+      ['tls/driver=zookeeper,peerSecurity=none,tls=false', 'zookeeper', 'none', false, 'native'],
+      ['tls/driver=zookeeper,peerSecurity=none,tls=true', 'zookeeper', 'none', true, 'native'],
+      ['tls/driver=zookeeper,peerSecurity=tls,tls=false', 'zookeeper', 'tls', false, 'native'],
+      ['tls/driver=zookeeper,peerSecurity=tls,tls=true', 'zookeeper', 'tls', true, 'native'],
     ]);
-    expect(describeRun(runs[1]!)).toMatch(/^tls\/driver=local,tls=true: local 3 voters over TLS; native load/);
+    expect(describeRun(runs[3]!)).toMatch(/^tls\/driver=local,peerSecurity=tls,tls=true: local 3 voters over TLS, peers tls; native load/);
   });
 
   it('is a boolean, and only for drivers that make certificates and for native load', () => {
@@ -355,6 +359,20 @@ describe('ensemble.tls', () => {
     );
     expect(parseError('name: t\nload: {driver: http}\nmatrix:\n  ensemble.tls: [false, true]\n')).toContain(
       'run t/tls=true: matrix.ensemble.tls is true, but the http load drives the REST face, not the client port: TLS is measured with load.driver: native',
+    );
+  });
+});
+
+describe('ensemble.peerSecurity', () => {
+  it('is none, secret or tls, for the drivers that make peer credentials; Apache ZooKeeper has no secret', () => {
+    expect(parseScenario('name: t\nensemble: {peerSecurity: tls}\n', SRC).ensemble.peerSecurity).toBe('tls');
+    expect(parseScenario('name: t\n', SRC).ensemble.peerSecurity).toBeUndefined();
+    expect(parseError('name: t\nensemble: {peerSecurity: open}\n')).toContain('ensemble.peerSecurity must be one of');
+    expect(parseError('name: t\nensemble: {peerSecurity: tls, driver: compose}\n')).toContain(
+      'ensemble.peerSecurity is set, but driver compose has its own peer credentials: peerSecurity is for the local and zookeeper drivers',
+    );
+    expect(parseError('name: t\nensemble: {driver: zookeeper}\nmatrix:\n  ensemble.peerSecurity: [none, secret]\n')).toContain(
+      "run t/peerSecurity=secret: matrix.ensemble.peerSecurity is secret, zablab's own quorum authentication: Apache ZooKeeper runs with none or tls (sslQuorum)",
     );
   });
 });
