@@ -1,11 +1,2 @@
-/** A seeded PRNG (mulberry32) returning [0, 1): a failing case replays from its seed. The tests' one copy (src/harness/load has its own). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+/** A seeded PRNG returning [0, 1): a failing case replays from its seed (the load's mulberry32). */
+export { mulberry32 as seededRandom } from '../../src/harness/load/ops.js';

@@ -97,10 +97,8 @@ describe('ZooKeeper data-loss bugs', () => {
     s.expectOk();
   });
 
-  it('ZOOKEEPER-3911: a follower ACKs NEWLEADER only once the DIFF txns are durable', async () => {
-    // C logs w2 alone, is re-elected, and DIFFs w2 to B. If B acked NEWLEADER before w2 is on
-    // its disk, C would establish the epoch and commit w2 (C's client gets its answer); B then
-    // crashes losing w2, C never comes back, and A and B form a quorum without w2.
+  /** C leads, writes w1 to all, then w2 with A down and C cut off (so only C logs it), and heals. */
+  async function w2LoggedByCAlone(): Promise<{ s: Scenario; w1: number; w2: number }> {
     const s = await Scenario.start(opts());
     await s.electLeader(C);
     const w1 = await s.write(C);
@@ -110,6 +108,14 @@ describe('ZooKeeper data-loss bugs', () => {
     const w2 = await s.write(C); // logged by C only
     await s.stabilize();
     s.heal(); // C (longest log) is elected again with B
+    return { s, w1, w2 };
+  }
+
+  it('ZOOKEEPER-3911: a follower ACKs NEWLEADER only once the DIFF txns are durable', async () => {
+    // C logs w2 alone, is re-elected, and DIFFs w2 to B. If B acked NEWLEADER before w2 is on
+    // its disk, C would establish the epoch and commit w2 (C's client gets its answer); B then
+    // crashes losing w2, C never comes back, and A and B form a quorum without w2.
+    const { s, w1, w2 } = await w2LoggedByCAlone();
     s.holdMessages({ from: C, to: B, kind: ['diff', 'trunc', 'snap'] });
     await s.runUntil(() => s.pending({ from: C, to: B, kind: 'diff' }).length > 0);
     s.releaseMessages();
@@ -132,15 +138,7 @@ describe('ZooKeeper data-loss bugs', () => {
   });
 
   it('ZOOKEEPER-3911 (the fixed path): once B is durable, C establishes and w2 survives B and C crashing', async () => {
-    const s = await Scenario.start(opts());
-    await s.electLeader(C);
-    const w1 = await s.write(C);
-    await s.stabilize();
-    await s.crash(A);
-    await s.partition([C]); // B alone cannot elect anybody
-    const w2 = await s.write(C); // logged by C only
-    await s.stabilize();
-    s.heal(); // C (longest log) is elected again with B
+    const { s, w1, w2 } = await w2LoggedByCAlone();
     await s.runUntil(() => s.serving(B) && s.serving(C));
     // Committed as part of the new epoch's initial history (its client saw a connection loss
     // when C stepped down, as with ZooKeeper), and applied by both.

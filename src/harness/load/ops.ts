@@ -30,8 +30,8 @@ function side<T extends ReadOp | WriteOp>(ops: readonly T[], weights: Partial<Re
   return picked.map((op) => ({ op, weight: (share * (use[op] ?? 0)) / sum }));
 }
 
-/** mulberry32: a small, fast 32-bit seeded generator; uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small, fast 32-bit seeded generator; uniform in [0, 1). The one copy (tests use it too). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
