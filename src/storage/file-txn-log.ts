@@ -231,7 +231,7 @@ export class FileTxnLog implements TxnLog {
     this.hasAppendFile = false;
   }
 
-  async truncate(zxid: bigint): Promise<void> {
+  async truncate(zxid: bigint, opts: { snapshot?: boolean } = {}): Promise<void> {
     this.checkUsable();
     this.truncating = true;
     this.removedNewest = null;
@@ -250,10 +250,11 @@ export class FileTxnLog implements TxnLog {
       if (removed > 0) await fsyncDir(this.fs, this.logDir);
       const containing = files.at(-1);
       if (containing !== undefined && (await this.cutAfter(containing, zxid)) === 'removed') files.pop();
-      // The history now ends at zxid (a SNAP installed up to it, or a TRUNC cut to it): what
-      // is appended next follows it, and its file says so.
+      // What is appended next follows the history's end, and its file says so: the last txn
+      // kept after a TRUNC (linking to the TRUNC's zxid would claim txns up to it that no file
+      // holds: soak seed 2047385), or the zxid of the snapshot a SNAP installed.
       const kept = await lastZxidIn(this.fs, files, this.maxTxnSize);
-      this.lastZxid = kept > zxid ? kept : zxid;
+      this.lastZxid = opts.snapshot === true && zxid > kept ? zxid : kept;
     } catch (err) {
       throw this.fail(err);
     } finally {

@@ -29,17 +29,19 @@ export interface TxnLog {
   read(afterZxid: bigint): AsyncIterable<LoggedTxn>;
   /**
    * Where the log's history ends: the zxid of the last txn appended (durable or not), or the
-   * zxid a truncate() cut the history to when that is later (a SNAP installed up to it); 0n
-   * for an empty log. The next append must be above it.
+   * zxid of a snapshot a truncate() was told it sits under, when that is later; 0n for an
+   * empty log. The next append must be above it.
    */
   lastLoggedZxid(): bigint;
   /** Start a new file at the next append (ZooKeeper rolls the log when a snapshot is taken). */
   rollLog(): void;
   /**
-   * Drop every txn with zxid > zxid (ZAB's TRUNC, or the log under a SNAP installed at zxid):
-   * the history now ends at zxid. Durable when it resolves. Commits pending txns first.
+   * Drop every txn with zxid > zxid. ZAB's TRUNC: the history now ends at the last txn kept
+   * (zxid itself may be no txn, e.g. a new epoch's 0x<epoch>00000000). Under a SNAP installed
+   * at zxid (`opts.snapshot`): the history ends at zxid, and the next file says it follows it.
+   * Durable when it resolves. Commits pending txns first.
    */
-  truncate(zxid: bigint): Promise<void>;
+  truncate(zxid: bigint, opts?: { snapshot?: boolean }): Promise<void>;
   /** Commits what is pending, then releases the files. Later calls throw ZABLAB_STORAGE_CLOSED. */
   close(): Promise<void>;
   /** Called after every fsync of the log, with its duration and what it covered. */

@@ -294,7 +294,7 @@ export class ZabHost {
         case 'installSnapshot':
           await sync();
           await db.snaps.save(op.zxid, [Buffer.from(op.snapshot)]);
-          await db.txnLog.truncate(op.zxid);
+          await db.txnLog.truncate(op.zxid, { snapshot: true });
           db.installSnapshot(op.snapshot, op.zxid);
           observer?.snapshotInstalled?.(op.zxid);
           this.opts.log.info('installed snapshot from leader', { zxid: zxidHex(op.zxid), bytes: op.snapshot.length });

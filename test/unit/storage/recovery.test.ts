@@ -165,7 +165,7 @@ describe('recovery planning', () => {
     const snapped = e(5n, 8n);
     await snapshot(snapped);
     const log = await FileTxnLog.open({ fs, dir: DIR, log: quiet });
-    await log.truncate(snapped);
+    await log.truncate(snapped, { snapshot: true });
     for (const z of [e(6n, 1n), e(6n, 2n)]) log.append(makeTxn(z));
     await log.commit();
     await log.close();
@@ -175,6 +175,20 @@ describe('recovery planning', () => {
     expect(plan.snapshot).toBeNull();
     expect(plan.damage).not.toBeNull();
     expect(plan.validThrough).toBe(e(1n, 3n));
+  });
+
+  it('a TRUNC to a zxid that is no txn (a new epoch\'s <4,0>) links the next file to the last txn kept, not to a gap (soak seed 2047385)', async () => {
+    const e = (epoch: bigint, c: bigint): bigint => (epoch << 32n) | c;
+    await writeLog([{ zxids: [e(2n, 1n), e(2n, 2n)] }, { zxids: [e(4n, 1n)] }]);
+    const log = await FileTxnLog.open({ fs, dir: DIR, log: quiet });
+    await log.truncate(e(4n, 0n));
+    expect(log.lastLoggedZxid()).toBe(e(2n, 2n));
+    for (const z of [e(4n, 1n), e(4n, 2n)]) log.append(makeTxn(z));
+    await log.commit();
+    await log.close();
+    const plan = await planRecovery(await inputs());
+    expect(plan.damage).toBeNull();
+    expect(plan.validThrough).toBe(e(4n, 2n));
   });
 
   it('cutHistory keeps the history through the cut and sets the rest aside; afterwards nothing is damaged', async () => {

@@ -214,6 +214,10 @@ export function runTxnLogConformance(name: string, open: () => Promise<TxnLogSub
       await appendAll(log, 11n, 20n);
       await log.truncate(99n);
       expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, 20n));
+      expect(log.lastLoggedZxid()).toBe(20n);
+      // Under a snapshot of 99 the history ends there.
+      await log.truncate(99n, { snapshot: true });
+      expect(log.lastLoggedZxid()).toBe(99n);
       await log.truncate(10n);
       expect(zxids(await collect(log.read(0n)))).toEqual(range(1n, 10n));
       expect(log.lastLoggedZxid()).toBe(10n);
