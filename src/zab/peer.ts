@@ -10,8 +10,9 @@
  *     be applied before this Ready's persist ops complete, except when `persist` holds a
  *     truncate or installSnapshot: then after (the snapshot is the state they apply to).
  *  3. takeMessages() may be called at any time; it returns only messages whose
- *     persistence requirements are already met (acknowledged by advance), in FIFO order.
- *     Every message is sent in the order returned.
+ *     persistence requirements are already met (acknowledged by advance), in FIFO order,
+ *     except that a PINGREPLY (which claims nothing about our log) overtakes messages still
+ *     waiting on persistence. Every message is sent in the order returned.
  *  4. Only one Ready is outstanding at a time: call advance(rd) before the next ready().
  */
 import { History } from './history.js';
@@ -100,6 +101,12 @@ interface QueuedMessage {
   afterSeq: number;
   /** Released once the host has applied up to this zxid (a SNAP carries the applied state). */
   afterApplied?: Zxid;
+  /**
+   * May leave before messages queued ahead of it that wait on persistence: a learner's
+   * PINGREPLY, so that a slow fsync does not make the leader drop a live learner (ZooKeeper's
+   * Follower answers pings off the sync path too). The leader reads nothing from it.
+   */
+  overtakes?: true;
 }
 
 // ---------- role state ----------
@@ -422,8 +429,12 @@ export class Peer {
       if (q.afterApplied !== undefined && q.afterApplied > this.hostApplied) break;
       n++;
     }
-    if (n === 0) return [];
     const out = this.msgQ.splice(0, n);
+    if (this.msgQ.some((q) => q.overtakes === true)) {
+      out.push(...this.msgQ.filter((q) => q.overtakes === true));
+      this.msgQ = this.msgQ.filter((q) => q.overtakes !== true);
+    }
+    if (out.length === 0) return [];
     for (const q of out) {
       if (q.afterApplied === undefined) continue;
       this.snapsPending--;
@@ -1116,6 +1127,7 @@ export class Peer {
         return this.onUpToDate(r, msg.zxid);
       case 'ping':
         this.send(r.leader, { kind: 'pingreply', zxid: this.history.lastZxid });
+        this.msgQ[this.msgQ.length - 1]!.overtakes = true;
         return;
       case 'app':
         this.emit({ kind: 'app', from: r.leader, payload: msg.payload });

@@ -145,6 +145,30 @@ describe('observers never count toward a quorum', () => {
   });
 });
 
+describe('a slow disk is not a silent learner', () => {
+  it('a follower whose fsync hangs past syncLimit still answers pings, so the leader keeps it (soak seed 2074788)', async () => {
+    const s = await Scenario.start({ voters: 3 });
+    await s.electLeader(3);
+    s.holdFsync(1);
+    const w = await s.write(3);
+    await s.stabilize();
+    // Follower 1 logged the proposal but cannot fsync: its ACK waits, its PINGREPLYs do not.
+    for (let i = 0; i < 3 * 5; i++) {
+      await s.tick();
+      await s.stabilize();
+    }
+    expect(s.pending({ from: 1, to: 3, kind: 'ack' })).toEqual([]);
+    expect(s.hasFsyncPending(1)).toBe(true);
+    expect(s.state(1)).toBe('FOLLOWING(serving)');
+    expect(s.state(3)).toBe('LEADING(serving)');
+    expect(s.acked(w)).toBe(true); // 2 and 3 are a quorum
+    s.releaseFsync(1);
+    await s.stabilize();
+    expect(s.appliedWrites(1)).toEqual([w]);
+    s.expectOk();
+  });
+});
+
 describe('regressions found by the simulator', () => {
   it('ZOOKEEPER-1732: established members report the current epoch in their vote', async () => {
     const s = await Scenario.start({ voters: 3 });
