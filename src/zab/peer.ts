@@ -498,7 +498,9 @@ export class Peer {
   }
 
   private send(to: ServerId, msg: Message, afterPersist = false): void {
-    this.msgQ.push({ env: { from: this.id, to, msg }, afterSeq: afterPersist ? this.persistSeq : 0 });
+    const q: QueuedMessage = { env: { from: this.id, to, msg }, afterSeq: afterPersist ? this.persistSeq : 0 };
+    if (msg.kind === 'pingreply') q.overtakes = true;
+    this.msgQ.push(q);
   }
 
   private emit(e: PeerEvent): void {
@@ -1127,7 +1129,6 @@ export class Peer {
         return this.onUpToDate(r, msg.zxid);
       case 'ping':
         this.send(r.leader, { kind: 'pingreply', zxid: this.history.lastZxid });
-        this.msgQ[this.msgQ.length - 1]!.overtakes = true;
         return;
       case 'app':
         this.emit({ kind: 'app', from: r.leader, payload: msg.payload });

@@ -212,8 +212,10 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
   }
   // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
   if (e.driver !== 'zookeeper') delete e.zookeeperHome;
+  // Where a field's value came from: the matrix cell, or the ensemble section.
+  const whence = (field: 'tls' | 'peerSecurity'): FieldPath => (`ensemble.${field}` in cell ? ['matrix', `ensemble.${field}`] : ['ensemble', field]);
   if (e.peerSecurity !== undefined) {
-    const at = 'ensemble.peerSecurity' in cell ? ['matrix', 'ensemble.peerSecurity'] : ['ensemble', 'peerSecurity'];
+    const at = whence('peerSecurity');
     if (e.driver !== 'local' && e.driver !== 'zookeeper') {
       fail(ctx, at, `is set, but driver ${e.driver} has its own peer credentials: peerSecurity is for the local and zookeeper drivers`);
     }
@@ -222,7 +224,7 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
     }
   }
   if (e.tls) {
-    const at = 'ensemble.tls' in cell ? ['matrix', 'ensemble.tls'] : ['ensemble', 'tls'];
+    const at = whence('tls');
     if (e.driver !== 'local' && e.driver !== 'zookeeper') {
       fail(ctx, at, `is true, but driver ${e.driver} cannot serve TLS: the local and zookeeper drivers make the run's certificates and secureClientPorts`);
     }

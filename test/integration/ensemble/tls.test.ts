@@ -11,6 +11,7 @@ import { ZkClient, type ClientTlsOptions } from '../../../src/client/index.js';
 import { loadTargetOf, localDriver, zookeeperDriver, zookeeperMissing } from '../../../src/harness/drivers/index.js';
 import type { ClientTlsFiles, EnsembleHandle } from '../../../src/harness/drivers/types.js';
 import { nativeLoadDriver } from '../../../src/harness/load/native/index.js';
+import { defaultWorkload } from '../../../src/harness/scenario/schema.js';
 import type { WorkloadSection } from '../../../src/harness/scenario/types.js';
 import { kazooMissing, runKazoo } from '../../compat/kazoo.js';
 import { tempDir, teardown, zablab, zablabBuilt } from './support.js';
@@ -92,19 +93,7 @@ describe.skipIf(!zablabBuilt())('the native load over TLS (local driver, ensembl
     const target = loadTargetOf(handle);
     expect(target.tls).toEqual(handle.clientTls);
     expect(target.connectString).toBe(`127.0.0.1:${handle.members[0]!.secureClientPort}`);
-    const w: WorkloadSection = {
-      readPct: 50,
-      reads: { getData: 1 },
-      writes: { setData: 1 },
-      valueSize: 32,
-      keys: 20,
-      clients: 1,
-      connections: 2,
-      pipelining: 4,
-      rate: null,
-      durationMs: 1_500,
-      warmupMs: 200,
-    };
+    const w: WorkloadSection = { ...defaultWorkload(), valueSize: 32, keys: 20, clients: 1, connections: 2, pipelining: 4, durationMs: 1_500, warmupMs: 200 };
     const run = await nativeLoadDriver.start(target, w, { root: '/tls-load' });
     await new Promise((r) => setTimeout(r, w.warmupMs));
     await run.mark();

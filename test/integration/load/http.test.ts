@@ -15,25 +15,13 @@ import { httpLoadDriver, outcomeOf, validateHttpWorkload, weightedOps } from '..
 import { keyPath, opMix } from '../../../src/harness/load/ops.js';
 import type { LoadResult, LoadRun, LoadTarget, TimelinePoint } from '../../../src/harness/load/types.js';
 import type { WorkloadSection } from '../../../src/harness/scenario/types.js';
+import { defaultWorkload } from '../../../src/harness/scenario/schema.js';
 import { zablabBuilt } from '../../helpers/zablab.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function workload(w: Partial<WorkloadSection>): WorkloadSection {
-  return {
-    readPct: 100,
-    reads: { getData: 1 },
-    writes: { setData: 1 },
-    valueSize: 16,
-    keys: 20,
-    clients: 1,
-    connections: 2,
-    pipelining: 1,
-    rate: null,
-    durationMs: 3_000,
-    warmupMs: 500,
-    ...w,
-  };
+  return { ...defaultWorkload(), readPct: 100, valueSize: 16, keys: 20, clients: 1, connections: 2, pipelining: 1, durationMs: 3_000, warmupMs: 500, ...w };
 }
 
 function urlOf(s: EnsembleServer): string {

@@ -14,26 +14,14 @@ import type * as NativeModule from '../../../src/harness/load/native/index.js';
 import { nativeLoadDriver } from '../../../src/harness/load/native/index.js';
 import type { LoadDriver, LoadResult, TimelinePoint } from '../../../src/harness/load/types.js';
 import { OP_KINDS, type WorkloadSection } from '../../../src/harness/scenario/types.js';
+import { defaultWorkload } from '../../../src/harness/scenario/schema.js';
 import { startZooKeeper, zookeeperAvailable, type ServerHandle } from '../../helpers/zookeeper.js';
 import { teardown, tempDir, zablabBuilt } from '../ensemble/support.js';
 
 const DIST_NATIVE = fileURLToPath(new URL('../../../dist/harness/load/native/index.js', import.meta.url));
 
 function workload(over: Partial<WorkloadSection>): WorkloadSection {
-  return {
-    readPct: 50,
-    reads: { getData: 1 },
-    writes: { setData: 1 },
-    valueSize: 32,
-    keys: 50,
-    clients: 2,
-    connections: 3,
-    pipelining: 4,
-    rate: null,
-    durationMs: 3_000,
-    warmupMs: 300,
-    ...over,
-  };
+  return { ...defaultWorkload(), valueSize: 32, keys: 50, clients: 2, connections: 3, pipelining: 4, durationMs: 3_000, warmupMs: 300, ...over };
 }
 
 interface Window {
