@@ -296,7 +296,7 @@ export class Cluster implements CheckerView {
     if (!s.host && !s.starting) return;
     this.kill(s, opts);
     this.stats.crashes++;
-    if (opts.reset ?? true) this.resetPeersOf(id);
+    if (opts.reset ?? true) this.resetPeersOf(id, { down: true });
     await this.settle();
   }
 
@@ -501,13 +501,20 @@ export class Cluster implements CheckerView {
     this.stats.fatalExits++;
     if (this.trace) this.traceLine(() => `${s.id} exits: ${err.message.split('\n')[0]}`);
     this.kill(s, { keep: 'all' });
-    this.resetPeersOf(s.id);
+    this.resetPeersOf(s.id, { down: true });
     this.driver.serverExited(s);
   }
 
-  private resetPeersOf(id: ServerId): void {
+  /**
+   * The peers' connections to `id` are reset. `down`: its process is gone, so they know it
+   * is not running (a restart does not tell them it is back: they learn it from its messages,
+   * which leaves a window where a running server is believed down).
+   */
+  private resetPeersOf(id: ServerId, how: { down?: boolean } = {}): void {
     for (const o of this.ids) {
-      if (o !== id) this.server(o).host?.disconnected(id);
+      if (o === id) continue;
+      this.server(o).host?.disconnected(id);
+      if (how.down === true) this.server(o).host?.peerDown(id);
     }
   }
 

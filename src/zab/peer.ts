@@ -1,7 +1,7 @@
 /**
  * A ZAB peer as a pure state machine (etcd raft's RawNode shape, ZooKeeper's ZAB 1.0
  * behaviour). No I/O, no clock, no randomness: inputs are step(), tick(), disconnected(),
- * propose(); outputs are taken with takeMessages() and ready()/advance().
+ * peerDown()/peerUp(), propose(); outputs are taken with takeMessages() and ready()/advance().
  *
  * The Ready contract (the host must follow it exactly):
  *  1. `ready.persist` ops are performed in order and made durable (fsync) before
@@ -18,7 +18,7 @@
 import { History } from './history.js';
 import type { Envelope, Message, Notification, PeerState, QuorumMessage, Txn } from './messages.js';
 import { QuorumVerifier, type ServerId } from './quorum.js';
-import { totalOrderPredicate, supporters, type Vote } from './vote.js';
+import { sameVote, totalOrderPredicate, supporters, type Vote } from './vote.js';
 import { COUNTER_MAX, counterOf, epochOf, makeZxid, zxidHex, type Zxid } from './zxid.js';
 
 export interface PeerTicks {
@@ -203,6 +203,11 @@ export class Peer {
   private recovering: boolean;
   /** Voters whose last notification said they are recovering (for the 'stalled' event). */
   private readonly recoveringVoters = new Set<ServerId>();
+  /**
+   * Members the transport knows are not running (their connection was reset or refused),
+   * until they are heard from or reconnect. An election waits finalizeWait for nobody here.
+   */
+  private readonly downPeers = new Set<ServerId>();
   private stalledReported = '';
   readonly history: History;
   private lastApplied: Zxid;
@@ -342,6 +347,7 @@ export class Peer {
 
   step(from: ServerId, msg: Message): void {
     if (!this.quorum.isMember(from) || from === this.id) return;
+    this.downPeers.delete(from);
     try {
       if (msg.kind === 'notification') {
         this.stepNotification(from, msg);
@@ -369,6 +375,27 @@ export class Peer {
     } else if (this.role.role === 'leader' && this.role.learners.has(peer)) {
       this.dropLearner(this.role, peer, 'connection lost');
     }
+  }
+
+  /**
+   * The transport knows `peer` is not running: its connection was reset or refused (a
+   * killed process), not merely silent (a pause or partition says nothing). A vote from it
+   * cannot arrive, so an election need not wait finalizeWait for one. Only the election's
+   * timing depends on this, never its safety: any quorum of votes elects a safe leader.
+   */
+  peerDown(peer: ServerId): void {
+    if (!this.quorum.isMember(peer) || peer === this.id || this.downPeers.has(peer)) return;
+    this.downPeers.add(peer);
+    try {
+      if (this.role.role === 'looking') this.checkElectionQuorum(this.role.election);
+    } catch (e) {
+      this.onProtocolError(e);
+    }
+  }
+
+  /** A connection to `peer` is up again: it may be running. */
+  peerUp(peer: ServerId): void {
+    this.downPeers.delete(peer);
   }
 
   /**
@@ -603,6 +630,8 @@ export class Peer {
     if (r.role !== 'looking') {
       // Settled peers answer LOOKING peers with the vote that elected the current leader.
       if (n.state === 'LOOKING') this.send(from, this.notification(this.currentVote, this.state));
+      // Our leader now leads: the FOLLOWERINFO we sent while it was LOOKING was dropped.
+      else if (n.state === 'LEADING' && r.role === 'learner' && r.leader === from && r.stage === 'connecting') this.sendFollowerInfo(r);
       return;
     }
     const e = r.election;
@@ -720,11 +749,28 @@ export class Peer {
   }
 
   private checkElectionQuorum(e: ElectionState): void {
-    if (e.proposal.leader === -1 || e.finalizeAt !== null || !this.mayLead(e.proposal.leader)) return;
-    if (this.quorum.containsQuorum(supporters(e.recv, e.proposal))) {
+    if (e.proposal.leader === -1 || !this.mayLead(e.proposal.leader)) return;
+    if (e.finalizeAt === null) {
+      if (!this.quorum.containsQuorum(supporters(e.recv, e.proposal))) return;
       e.finalizeAt = this.now + this.ticks.finalizeWait;
-      if (this.ticks.finalizeWait === 0) this.finishElection(e, e.proposal.leader);
     }
+    if (this.ticks.finalizeWait === 0 || this.electionSettled(e)) this.finishElection(e, e.proposal.leader);
+  }
+
+  /**
+   * No vote can still change this election: every voter backs the proposal in this round,
+   * or is known down. finalizeWait exists to hear a better vote; from these none can come.
+   * A voter that is silent but not known down (paused, partitioned, slow) keeps the wait.
+   */
+  private electionSettled(e: ElectionState): boolean {
+    const leader = e.proposal.leader;
+    if (leader !== this.id && this.downPeers.has(leader)) return false;
+    for (const v of this.quorum.voters) {
+      if (this.downPeers.has(v) || (v === this.id && !this.votes)) continue;
+      const vote = e.recv.get(v);
+      if (vote === undefined || !sameVote(vote, e.proposal)) return false;
+    }
+    return this.quorum.containsQuorum(supporters(e.recv, e.proposal));
   }
 
   private finishElection(e: ElectionState, leader: ServerId, settled?: Vote): void {
@@ -734,6 +780,10 @@ export class Peer {
     if (leader === this.id) {
       this.currentVote.state = 'LEADING';
       this.emit({ kind: 'elected', leader, electionEpoch: e.logicalClock, state: 'LEADING', votesReceived: e.votesReceived, ticks });
+      // Say so at once: a learner that finished first sent its FOLLOWERINFO while we were
+      // still LOOKING (dropped), and would otherwise resend it only after notificationMin.
+      const leading = this.notification(this.currentVote, 'LEADING');
+      for (const id of this.quorum.members()) if (id !== this.id) this.send(id, leading);
       this.becomeLeader();
     } else {
       const observer = !this.quorum.isVoter(this.id);

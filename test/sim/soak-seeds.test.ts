@@ -13,6 +13,8 @@ const FOUND: [seed: number, voters: number, observers: number, what: string][] =
   [2023480, 6, 3, 'the leader dropped a syncing learner after initLimit of silence (ZooKeeper allows initLimit + syncLimit): learners churned past the liveness bound'],
   [2030358, 4, 2, 'a recovering voter was elected leader through a stale vote, and the others would not follow it'],
   [2047385, 3, 0, "a TRUNC to a new epoch's <e,0> linked the next log file to that zxid: the next start saw a gap and called the log damaged"],
+  [1050009, 5, 2, 'an earlier try at faster elections (votes sent before their persistence was acknowledged) lost an acknowledged write'],
+  [1050009, 7, 3, 'the same seed with a larger ensemble'],
   [2074788, 6, 3, 'follower PINGREPLYs waited behind ACKs on a slow fsync: the leader dropped live followers past syncLimit and lost its quorum, again and again'],
 ];
 

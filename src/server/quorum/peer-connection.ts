@@ -23,6 +23,9 @@ export interface ConnectionEvents {
 
 export type Direction = 'in' | 'out';
 
+/** Errors that mean the other end is closed or nobody listens there. */
+const PEER_ENDED_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE']);
+
 /** How long a gracefully closed connection may take to drain before it is destroyed. */
 const GRACEFUL_CLOSE_MS = 2000;
 
@@ -33,6 +36,8 @@ export class PeerConnection {
   established = false;
   /** Closed because the deadline of armTimeout passed. */
   timedOut = false;
+  /** The other end closed, reset or refused it: its process may be gone (not: we closed it, or a timeout). */
+  endedByPeer = false;
   /** Quorum authentication (peer-auth.ts): the nonce we sent, and the one the peer sent. */
   nonce: Buffer | undefined;
   peerNonce: Buffer | undefined;
@@ -59,8 +64,14 @@ export class PeerConnection {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.setNoDelay(true); // we batch ourselves; Nagle would only add latency to ACKs
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (e: NodeJS.ErrnoException) => this.close(errorReason(socket, e)));
-    socket.on('close', () => this.close('connection closed by peer'));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (!this.closed && PEER_ENDED_CODES.has(e.code ?? '')) this.endedByPeer = true;
+      this.close(errorReason(socket, e));
+    });
+    socket.on('close', () => {
+      if (!this.closed) this.endedByPeer = true;
+      this.close('connection closed by peer');
+    });
   }
 
   get isClosed(): boolean {

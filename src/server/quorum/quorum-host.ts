@@ -131,6 +131,8 @@ class QuorumHost implements QuorumServer {
     });
     this.transport.onMessage = (from, msg) => this.host.step(from, msg);
     this.transport.onDisconnect = (p) => this.host.disconnected(p);
+    this.transport.onPeerDown = (p) => this.host.peerDown(p);
+    this.transport.onPeerUp = (p) => this.host.peerUp(p);
     await this.transport.start();
     this.shell = await ServerShell.start({ server: this.server, cfg, log, quorum: this, ...this.edges });
     this.tickTimer = setInterval(() => this.host.tick(), tickMs);

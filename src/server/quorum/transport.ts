@@ -196,6 +196,13 @@ export class PeerTransport {
   onMessage: (from: number, msg: Message) => void = () => undefined;
   /** Quorum channel to `peer` lost: see the contract at the top of this file. */
   onDisconnect: (peer: number) => void = () => undefined;
+  /**
+   * `peer` closed, reset or refused a connection (its process is likely gone; a silent peer
+   * never fires this), and onPeerUp once a connection to it is up again. Hints for the
+   * election's timing only: a peer that merely closed a stale link also fires it.
+   */
+  onPeerDown: (peer: number) => void = () => undefined;
+  onPeerUp: (peer: number) => void = () => undefined;
 
   private readonly selfId: number;
   private readonly self: PeerAddress;
@@ -850,6 +857,7 @@ export class PeerTransport {
     if (link.failedDials > 0 || link.channel === 'quorum') this.log.info('connected to a peer', fields);
     else this.log.debug('connected to a peer', fields);
     link.failedDials = 0;
+    this.onPeerUp(link.peer.id);
     // Held-back (delayed) frames stay behind their timer; queued ones leave now, in order.
     for (const frame of link.queue.drain()) {
       link.heldBytes -= frame.length;
@@ -881,6 +889,7 @@ export class PeerTransport {
     const link = this.links.get(linkKey(conn.peerId!, conn.channel));
     if (link === undefined) return;
     if (link.conn === conn) {
+      if (conn.endedByPeer) this.onPeerDown(link.peer.id);
       if (link.channel === 'quorum') {
         this.lose(link, reason, {});
       } else {
@@ -905,6 +914,7 @@ export class PeerTransport {
       return;
     }
     link.failedDials++;
+    if (conn.endedByPeer) this.onPeerDown(link.peer.id);
     if (reason?.startsWith('TLS: ') === true) {
       this.refusals.warn('peer connection refused', { channel: link.channel, peer: link.peer.id, problem: reason });
     } else if (link.failedDials === 1 && reason !== undefined) {

@@ -5,7 +5,7 @@
  * messages the core allows. `zablab server` runs it with the machine's file system and its
  * peer transport; the simulator (src/sim) runs this same code over a MemoryFs that crashes
  * and damages, with its own network and clock. It has no sockets, timers or clock of its own:
- * inputs (step, tick, disconnected) and how soon work runs (`schedule`) come from outside.
+ * inputs (step, tick, disconnected, peerDown/peerUp) and how soon work runs (`schedule`) come from outside.
  *
  * Recovery (open): the disk is read as src/storage/recovery.ts plans it. When the history it
  * holds is damaged (acknowledged txns unreadable), the host keeps the valid prefix, marks
@@ -163,6 +163,17 @@ export class ZabHost {
   disconnected(peer: ServerId): void {
     if (this.stopped) return;
     this.guard(() => this.peer.disconnected(peer));
+  }
+
+  /** The transport knows `peer` is not running (reset or refused); see Peer.peerDown. */
+  peerDown(peer: ServerId): void {
+    if (this.stopped) return;
+    this.guard(() => this.peer.peerDown(peer));
+  }
+
+  peerUp(peer: ServerId): void {
+    if (this.stopped) return;
+    this.guard(() => this.peer.peerUp(peer));
   }
 
   /** Run the core's outputs soon (once per scheduled turn, so that inputs batch). */
