@@ -95,7 +95,8 @@ export class ServerCnxn implements SessionConnection {
   private latencyCount = 0;
   lastResponseAtMs = 0;
 
-  private state: 'new' | 'connecting' | 'established' | 'closed' = 'new';
+  /** 'waiting': the ConnectRequest waits for the server to serve (an election is under way). */
+  private state: 'new' | 'waiting' | 'connecting' | 'established' | 'closed' = 'new';
   private isOldClient = false;
   private readonly frames = new FrameAssembler();
   private readonly frameSink: FrameSink = {
@@ -227,6 +228,7 @@ export class ServerCnxn implements SessionConnection {
         case 'new':
           this.onConnectRequest(frame);
           return;
+        case 'waiting':
         case 'connecting':
           if (this.held.length >= 10_000) throw new Error('too many requests before the session was established');
           this.held.push(frame);
@@ -251,6 +253,22 @@ export class ServerCnxn implements SessionConnection {
     this.isOldClient = r.remaining < 1;
     const cfg = this.server.cfg;
     if (!this.server.acceptsClients) {
+      const waiting = this.server.servingWaiters.wait(
+        this,
+        () => {
+          if (this.state !== 'waiting') return;
+          this.state = 'new';
+          this.onConnectRequest(frame);
+        },
+        () => {
+          this.log.debug('refusing session: the server did not start serving in time', { client: this.describe() });
+          this.close();
+        },
+      );
+      if (waiting) {
+        this.state = 'waiting';
+        return;
+      }
       this.log.debug('refusing session: not serving clients', { client: this.describe() });
       this.close();
       return;
@@ -601,6 +619,7 @@ export class ServerCnxn implements SessionConnection {
 
   private cleanup(): void {
     this.stopSessionlessTimer();
+    this.server.servingWaiters.cancel(this);
     for (const p of this.queue) this.server.telemetry.requestAbandoned(p.req);
     this.queue.length = 0;
     this.held.length = 0;

@@ -16,6 +16,7 @@ import { PrepRequestProcessor } from './prep.js';
 import { isWriteOp, type Reply, type Request } from './request.js';
 import { ServerStats } from './server-stats.js';
 import { SessionTracker } from './sessions.js';
+import { ServingWaiters } from './serving-waiters.js';
 import { sessionHex } from './session-id.js';
 import type { ZKDatabase } from './zk-database.js';
 import { ServerTelemetry } from '../telemetry/index.js';
@@ -77,6 +78,8 @@ export class ZooKeeperServer {
   private readonly throttled = new Set<SessionConnection>();
   private tickTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** New sessions that wait for an election to end (see serving-waiters.ts). */
+  readonly servingWaiters: ServingWaiters;
 
   constructor(
     readonly cfg: ZabConfig,
@@ -86,6 +89,9 @@ export class ZooKeeperServer {
     readonly telemetry: ServerTelemetry = new ServerTelemetry({ serverId: cfg.serverId }),
   ) {
     this.auth = new AuthenticationHelper(cfg);
+    // Hold a handshake up to a tick; wait on an election for up to two ticks (ZooKeeper's
+    // elections take ~0.2-1 s); past that the server is likely cut off and refuses at once.
+    this.servingWaiters = new ServingWaiters(cfg.tickTime, 2 * cfg.tickTime);
     this.sessions = new SessionTracker({
       serverId: cfg.serverId,
       tickTimeMs: cfg.tickTime,
@@ -129,6 +135,7 @@ export class ZooKeeperServer {
   installRole(role: WritePath): void {
     this.role = role;
     this.trackDatabaseSessions();
+    this.servingWaiters.setServing(this.serving);
   }
 
   /** Track every session the database knows, with fresh timers (ZooKeeper does on load and on leading). */
@@ -359,6 +366,7 @@ export class ZooKeeperServer {
     if (this.closed) return;
     this.closed = true;
     if (this.tickTimer) clearInterval(this.tickTimer);
+    this.servingWaiters.refuseAll();
   }
 
   sessionConnections(): ReadonlyMap<bigint, SessionConnection> {

@@ -17,6 +17,8 @@ export class Node {
   /** onDisconnect calls, in order, interleaved with deliveries as `events`. */
   readonly disconnects: number[] = [];
   readonly events: ({ type: 'msg'; from: number; msg: Message } | { type: 'disconnect'; peer: number })[] = [];
+  /** onPeerDown / onPeerUp calls, as `down:N` / `up:N`. */
+  readonly peerEvents: string[] = [];
   readonly logLines: string[] = [];
   readonly faults = new FaultController();
   transport: PeerTransport;
@@ -46,6 +48,8 @@ export class Node {
       this.disconnects.push(peer);
       this.events.push({ type: 'disconnect', peer });
     };
+    t.onPeerDown = (peer) => void this.peerEvents.push(`down:${peer}`);
+    t.onPeerUp = (peer) => void this.peerEvents.push(`up:${peer}`);
     return t;
   }
 
