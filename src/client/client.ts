@@ -133,7 +133,13 @@ const DEFAULTS = {
 const LIMITS = { maxInFlight: 100_000, maxQueued: 1_000_000, maxAuths: 64, maxXid: 0x7fffffff };
 const PASSWD_BYTES = 16;
 const ATTEMPT_MIN_MS = 1_000;
-const BACKOFF_MIN_MS = 50;
+/**
+ * Pause between rounds of hosts: short while the outage is young (a leader election takes
+ * tens to hundreds of ms, and a client that backs off to a second arrives that much late),
+ * then doubling up to a second so that a long outage is not hammered.
+ */
+const BACKOFF_MIN_MS = 20;
+const BACKOFF_FLAT_FOR_MS = 2_000;
 const BACKOFF_MAX_MS = 1_000;
 const CLOSE_WAIT_MAX_MS = 5_000;
 
@@ -610,6 +616,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const hosts = this.target.hosts;
     let lastError: Error | null = null;
     let backoffMs = BACKOFF_MIN_MS;
+    const startedMs = Date.now();
     for (let attempt = 0; ; attempt++) {
       if (this.phase !== 'connecting' && this.phase !== 'disconnected') return;
       const remaining = deadlineMs === null ? Infinity : deadlineMs - Date.now();
@@ -635,7 +642,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       }
       if ((attempt + 1) % hosts.length === 0) {
         await sleep(Math.min(backoffMs, Math.max(0, remaining)), undefined, { signal: this.abort.signal }).catch(() => undefined);
-        backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
+        if (Date.now() - startedMs >= BACKOFF_FLAT_FOR_MS) backoffMs = Math.min(BACKOFF_MAX_MS, backoffMs * 2);
       }
     }
   }

@@ -9,6 +9,9 @@ import { nowEpochMs } from '../load/recorder.js';
 import type { LeaderChange, MetricSample } from '../report/results.js';
 
 export const LEADER_POLL_MS = 50;
+/** Right after a fault the leader is polled this often, so that an election of a few ms is timed to a few ms. */
+export const LEADER_POLL_FAST_MS = 2;
+export const FAST_POLL_FOR_MS = 3_000;
 export const METRICS_EVERY_MS = 1_000;
 /** Samples kept per run (a day at one a second per member would be too many). */
 const METRIC_SAMPLES_MAX = 100_000;
@@ -49,6 +52,9 @@ export class EnsembleObserver {
   private leaderNow: number | null = null;
   /** Members the runner took away (killed): not asked for metrics. */
   private readonly skip = new Set<number>();
+  /** Poll fast until then (epoch ms); wakeUp ends the current pause early. */
+  private fastUntilEpochMs = 0;
+  private wakeUp: (() => void) | null = null;
 
   constructor(private readonly handle: EnsembleHandle) {}
 
@@ -68,6 +74,12 @@ export class EnsembleObserver {
     return id;
   }
 
+  /** A fault is about to fire: poll the leader fast for a while, starting now. */
+  pollFast(): void {
+    this.fastUntilEpochMs = nowEpochMs() + FAST_POLL_FOR_MS;
+    this.wakeUp?.();
+  }
+
   setDown(id: number, down: boolean): void {
     if (down) this.skip.add(id);
     else this.skip.delete(id);
@@ -76,6 +88,7 @@ export class EnsembleObserver {
   /** Stops polling; times relative to windowStartEpochMs. */
   async stop(windowStartEpochMs: number): Promise<{ leaderChanges: LeaderChange[]; metrics: MetricSample[] }> {
     this.stopped = true;
+    this.wakeUp?.();
     await Promise.all(this.loops);
     return {
       leaderChanges: this.changes.map((c) => ({ atMs: Math.round(c.atEpochMs - windowStartEpochMs), leader: c.leader })),
@@ -93,7 +106,10 @@ export class EnsembleObserver {
   private async leaderLoop(): Promise<void> {
     while (!this.stopped) {
       this.note(await this.handle.leader().catch(() => null));
-      await sleep(LEADER_POLL_MS);
+      const ms = nowEpochMs() < this.fastUntilEpochMs ? LEADER_POLL_FAST_MS : LEADER_POLL_MS;
+      const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
+      await Promise.race([sleep(ms), woken]);
+      this.wakeUp = null;
     }
   }
 

@@ -88,6 +88,7 @@ class FaultRunner {
       const id = await this.resolve(f.target, leaderBefore);
       const atEpochMs = nowEpochMs();
       this.ctx.progress.note(`fault at ${((atEpochMs - windowStartEpochMs) / 1_000).toFixed(1)} s: ${f.action} ${target} (server ${id})`);
+      this.observer.pollFast();
       await this.apply(f, id);
       // Only writes issued once the fault is in effect count as "after" it: one issued while
       // the signal was on its way could still be acknowledged by the server it then took away.
