@@ -220,8 +220,9 @@ export class Checkers {
         this.checkNewLeaderAck(id, to, epochOf(msg.zxid), peer, disk);
         return;
       case 'ackepoch':
-        if (disk.acceptedEpoch < peer.epochs.accepted && peer.leaderId === to) {
-          this.fail('durability', `server ${id} sends ACKEPOCH before its accepted epoch ${peer.epochs.accepted} is durable`);
+        // It promises the epoch it answers: that promise must be durable.
+        if (disk.acceptedEpoch < msg.epoch) {
+          this.fail('durability', `server ${id} sends ACKEPOCH for epoch ${msg.epoch} before accepting it durably (on disk: ${disk.acceptedEpoch})`);
         }
         return;
       case 'leaderinfo':

@@ -676,7 +676,7 @@ export function describeMessage(msg: Envelope['msg']): string {
     case 'leaderinfo':
       return `leaderinfo epoch=${msg.newEpoch}`;
     case 'ackepoch':
-      return `ackepoch current=${msg.currentEpoch} last=${zxidHex(msg.lastZxid)}`;
+      return `ackepoch epoch=${msg.epoch} current=${msg.currentEpoch} last=${zxidHex(msg.lastZxid)}`;
     case 'proposal':
     case 'inform':
       return `${msg.kind} ${zxidHex(msg.txn.zxid)}`;

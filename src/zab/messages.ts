@@ -31,7 +31,12 @@ export type QuorumMessage =
   /** FOLLOWERINFO / OBSERVERINFO: a learner's accepted epoch and last logged zxid. */
   | { kind: 'followerinfo'; acceptedEpoch: bigint; lastZxid: Zxid; observer: boolean; recovering: boolean }
   | { kind: 'leaderinfo'; newEpoch: bigint }
-  | { kind: 'ackepoch'; currentEpoch: bigint; lastZxid: Zxid }
+  /**
+   * ACKEPOCH: the learner's current epoch and last logged zxid, and the new epoch it answers
+   * (ZooKeeper's ACKEPOCH omits it: there a new session is a new socket, so an answer to an
+   * older LEADERINFO never reaches a later session; here one connection outlives sessions).
+   */
+  | { kind: 'ackepoch'; epoch: bigint; currentEpoch: bigint; lastZxid: Zxid }
   | { kind: 'diff'; zxid: Zxid }
   | { kind: 'trunc'; zxid: Zxid }
   /** The leader's state at `zxid`; the sender's host fills `snapshot` when it transmits. */

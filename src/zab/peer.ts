@@ -878,6 +878,9 @@ export class Peer {
     const from = h.id;
     switch (msg.kind) {
       case 'ackepoch':
+        // An answer to an earlier term's LEADERINFO (sent before this learner's new session):
+        // its promise is about another epoch, and its zxid may be stale.
+        if (msg.epoch !== r.newEpoch) return;
         this.onAckEpoch(r, h, msg.currentEpoch, msg.lastZxid);
         return;
       case 'ack':
@@ -1205,7 +1208,7 @@ export class Peer {
     }
     r.newEpoch = newEpoch;
     r.stage = 'epoch';
-    this.send(r.leader, { kind: 'ackepoch', currentEpoch: this.currentEpoch, lastZxid: this.history.lastZxid }, true);
+    this.send(r.leader, { kind: 'ackepoch', epoch: newEpoch, currentEpoch: this.currentEpoch, lastZxid: this.history.lastZxid }, true);
     this.emit({ kind: 'discovered', epoch: newEpoch, leader: r.leader });
   }
 

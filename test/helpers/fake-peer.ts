@@ -206,7 +206,8 @@ export async function fakeLearner(quorumPort: number, claimedId: number, opts: F
   // Goes on as soon as the leader answers the handshake (or refuses it), before the real member redials.
   await fake.answered(2000);
   fake.send({ kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false });
-  if ((await fake.waitFor('leaderinfo', 3000)) !== undefined) fake.send({ kind: 'ackepoch', currentEpoch: 0n, lastZxid: 0n });
+  const info = await fake.waitFor('leaderinfo', 3000);
+  if (info?.kind === 'leaderinfo') fake.send({ kind: 'ackepoch', epoch: info.newEpoch, currentEpoch: 0n, lastZxid: 0n });
   const newleader = await fake.waitFor('newleader', 3000);
   if (newleader?.kind === 'newleader') fake.send({ kind: 'ack', zxid: newleader.zxid });
   return fake;

@@ -15,6 +15,7 @@ const FOUND: [seed: number, voters: number, observers: number, what: string][] =
   [2047385, 3, 0, "a TRUNC to a new epoch's <e,0> linked the next log file to that zxid: the next start saw a gap and called the log damaged"],
   [1050009, 5, 2, 'an earlier try at faster elections (votes sent before their persistence was acknowledged) lost an acknowledged write'],
   [1050009, 7, 3, 'the same seed with a larger ensemble'],
+  [3011480, 3, 0, "a learner that rejoined the same leader sent its earlier session's ACKEPOCH (for an older epoch) and the leader counted it as a promise for the new one"],
   [2074788, 6, 3, 'follower PINGREPLYs waited behind ACKs on a slow fsync: the leader dropped live followers past syncLimit and lost its quorum, again and again'],
 ];
 

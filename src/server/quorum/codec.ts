@@ -16,7 +16,7 @@ export const PEER_MAGIC = 0x5a42; // 'ZB'
  * 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage.
  * 3: the handshake carries a nonce and a proof, and CHALLENGE and PROOF frames exist (quorum authentication, peer-auth.ts).
  */
-export const PEER_PROTOCOL_VERSION = 3;
+export const PEER_PROTOCOL_VERSION = 4;
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
@@ -208,8 +208,9 @@ function bodySizeHint(msg: Message): number {
       return 4 + 8 * 4 + 1;
     case 'followerinfo':
       return 17;
-    case 'leaderinfo':
     case 'ackepoch':
+      return 24;
+    case 'leaderinfo':
     case 'diff':
     case 'trunc':
     case 'commit':
@@ -241,6 +242,7 @@ function writeBody(w: JuteWriter, msg: Message): void {
       w.writeLong(msg.newEpoch);
       return;
     case 'ackepoch':
+      w.writeLong(msg.epoch);
       w.writeLong(msg.currentEpoch);
       w.writeLong(msg.lastZxid);
       return;
@@ -397,7 +399,7 @@ function readBody(r: JuteReader, kind: number): Message {
     case FrameKind.LEADERINFO:
       return { kind: 'leaderinfo', newEpoch: r.readLong() };
     case FrameKind.ACKEPOCH:
-      return { kind: 'ackepoch', currentEpoch: r.readLong(), lastZxid: r.readLong() };
+      return { kind: 'ackepoch', epoch: r.readLong(), currentEpoch: r.readLong(), lastZxid: r.readLong() };
     case FrameKind.SNAP: {
       const zxid = r.readLong();
       const snapshot = r.readBuffer();

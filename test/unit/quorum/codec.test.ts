@@ -33,7 +33,7 @@ const samples: { [K in MessageKind]: Extract<Message, { kind: K }>[] } = {
     { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true, recovering: false },
   ],
   leaderinfo: [{ kind: 'leaderinfo', newEpoch: 5n }],
-  ackepoch: [{ kind: 'ackepoch', currentEpoch: 4n, lastZxid: 0x4000000ffn }],
+  ackepoch: [{ kind: 'ackepoch', epoch: 5n, currentEpoch: 4n, lastZxid: 0x4000000ffn }],
   diff: [{ kind: 'diff', zxid: 0x500000000n }],
   trunc: [{ kind: 'trunc', zxid: 0x300000007n }],
   snap: [
