@@ -128,7 +128,8 @@ describe.skipIf(chromiumMissing)('report.html in Chromium', () => {
       'chart-p99-vs-read': { series: 3 },
       'chart-latency-percentiles': { series: 5 },
       'chart-latency-by-op': { series: 2 },
-      'chart-recovery': { series: 1 },
+      'chart-recovery-kill': { series: 1 },
+      'chart-recovery-restart': { series: 1 },
       'chart-breakdown-2': { series: 0 },
     };
     for (const i of [0, 1, 2, 3]) {

@@ -150,7 +150,7 @@ function leaderKill(repeat: number, opsPerSec: number, electedMs: number, firstW
   r.errors = { CONNECTIONLOSS: 41, TIMEOUT: 3 };
   r.recovery = [
     recovery('kill', 'leader', 3, 5_000, { leaderElectedMs: electedMs, firstWriteMs, recovered90Ms, writeUnavailableMs: unavailableMs, leaderBefore: 3, leaderAfter: 2 }),
-    recovery('restart', 'last', 3, 12_000, { firstWriteMs: 3.2, writeUnavailableMs: 0, leaderBefore: 2, leaderAfter: 2 }),
+    recovery('restart', 'last', 3, 12_000, { servingAgainMs: 2_900, writeUnavailableMs: 0, leaderBefore: 2, leaderAfter: 2 }),
   ];
   r.leaderChanges = [
     { atMs: -4_200, leader: 3 },

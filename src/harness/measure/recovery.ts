@@ -27,10 +27,19 @@ export interface AppliedFault {
   effectiveEpochMs: number;
   /** Leader when the fault fired (null: none known). */
   leaderBefore: number | null;
+  /** RESTORING actions: when the member was seen serving again (null: not within the run, or not watched). */
+  servingAgainEpochMs?: number | null;
 }
 
 /** Actions after which the ensemble may have to elect a leader when they hit the leader. */
 const DISRUPTIVE: ReadonlySet<FaultAction> = new Set(['kill', 'pause', 'partition']);
+
+/**
+ * Actions that give a member back. Their recovery is "back in service" (the member serves
+ * again); "first write" means nothing for them (writes did not wait for the action) and is
+ * left out, as is "leader elected" unless the action made the ensemble elect.
+ */
+export const RESTORING: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal']);
 
 /**
  * Fault → the first leader report, after the fault, of a member other than the one the fault
@@ -99,7 +108,8 @@ export function writeUnavailableMs(atMs: number, firstWriteMs: number | null, fi
 
 export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[], load: LoadResult): RecoveryResult {
   const obs: FaultObservation | undefined = load.faults.find((f) => f.atEpochMs === fault.effectiveEpochMs);
-  const firstWriteMs = obs?.firstWriteAckEpochMs == null ? null : Math.max(0, Math.round(obs.firstWriteAckEpochMs - fault.atEpochMs));
+  const restoring = RESTORING.has(fault.action);
+  const firstWriteMs = restoring || obs?.firstWriteAckEpochMs == null ? null : Math.max(0, Math.round(obs.firstWriteAckEpochMs - fault.atEpochMs));
   const elected = leaderElectedMs(fault, changes);
   return {
     fault: fault.action,
@@ -110,6 +120,7 @@ export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[]
     firstWriteMs,
     recovered90Ms: roundOrNull(recovered90Ms(fault.atMs, load.fine, firstWriteMs ?? 0)),
     writeUnavailableMs: roundOrNull(writeUnavailableMs(fault.atMs, firstWriteMs, load.fine)),
+    ...(restoring ? { servingAgainMs: fault.servingAgainEpochMs == null ? null : Math.max(0, Math.round(fault.servingAgainEpochMs - fault.atEpochMs)) } : {}),
     leaderBefore: fault.leaderBefore,
     leaderAfter: elected.after,
   };

@@ -5,15 +5,34 @@ import { cellKey, cellKeyLabel, withoutRepeat } from './labels.js';
 import type { RecoveryResult, RunResult } from './results.js';
 import { maxOf, median, sumOf } from './stats.js';
 
-export type RecoveryMetric = 'leaderElectedMs' | 'firstWriteMs' | 'recovered90Ms' | 'writeUnavailableMs';
+export type RecoveryMetric = 'leaderElectedMs' | 'firstWriteMs' | 'servingAgainMs' | 'recovered90Ms' | 'writeUnavailableMs';
 
 /** The recovery measurements, in the order tables and charts show them. */
 export const RECOVERY_METRICS: readonly { key: RecoveryMetric; label: string }[] = [
   { key: 'leaderElectedMs', label: 'leader elected' },
   { key: 'firstWriteMs', label: 'first write' },
+  { key: 'servingAgainMs', label: 'back in service' },
   { key: 'recovered90Ms', label: '90 % throughput' },
   { key: 'writeUnavailableMs', label: 'write unavailable' },
 ];
+
+/** Faults that give a member back (restart, resume, heal), as measure/recovery.ts defines them. */
+const RESTORING_FAULTS: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal']);
+
+/**
+ * The measurements that mean something for a fault kind: a fault that takes a member away
+ * is measured by the election and the first write after it; one that gives a member back by
+ * when it serves again. Both by throughput and write availability.
+ */
+export function recoveryMetricsFor(fault: FaultAction): readonly { key: RecoveryMetric; label: string }[] {
+  const skip: RecoveryMetric[] = RESTORING_FAULTS.has(fault) ? ['leaderElectedMs', 'firstWriteMs'] : ['servingAgainMs'];
+  return RECOVERY_METRICS.filter((m) => !skip.includes(m.key));
+}
+
+/** A recovery value, or null where it does not apply or was not observed. */
+export function recoveryValue(r: RecoveryResult, key: RecoveryMetric): number | null {
+  return r[key] ?? null;
+}
 
 export interface MedianMax {
   median: number | null;
@@ -38,12 +57,16 @@ export function medianMax(values: readonly (number | null)[]): MedianMax {
   return { median: median(values), max: maxOf(values), observed: values.filter((v) => v !== null).length };
 }
 
+/** Over faults of any kinds: each metric only from the faults it applies to (older files have "first write" after restarts). */
 function recoveryMetrics(recs: readonly RecoveryResult[]): Record<RecoveryMetric, MedianMax> {
+  const of = (key: RecoveryMetric): MedianMax =>
+    medianMax(recs.filter((r) => recoveryMetricsFor(r.fault).some((m) => m.key === key)).map((r) => recoveryValue(r, key)));
   return {
-    leaderElectedMs: medianMax(recs.map((r) => r.leaderElectedMs)),
-    firstWriteMs: medianMax(recs.map((r) => r.firstWriteMs)),
-    recovered90Ms: medianMax(recs.map((r) => r.recovered90Ms)),
-    writeUnavailableMs: medianMax(recs.map((r) => r.writeUnavailableMs)),
+    leaderElectedMs: of('leaderElectedMs'),
+    firstWriteMs: of('firstWriteMs'),
+    servingAgainMs: of('servingAgainMs'),
+    recovered90Ms: of('recovered90Ms'),
+    writeUnavailableMs: of('writeUnavailableMs'),
   };
 }
 

@@ -5,6 +5,8 @@
 
 /** What a table shows for a value that was not observed (null). */
 export const NOT_OBSERVED = '—';
+/** A measurement that has no meaning for this row (e.g. "first write" after a restart): shown like one not observed. */
+export const NOT_APPLICABLE = NOT_OBSERVED;
 
 const formatters = new Map<number, Intl.NumberFormat>();
 

@@ -4,15 +4,15 @@
  * percentiles, a timeline per run with faults and leader changes, recovery, write
  * breakdown, server metrics, configuration.
  */
-import { configText, errorsText, RECOVERY_METRICS, recoveryOverRepeats, workloadText } from './aggregate.js';
+import { configText, errorsText, RECOVERY_METRICS, recoveryMetricsFor, recoveryOverRepeats, recoveryValue, workloadText } from './aggregate.js';
 import { groupedBarChart, lineChart, stripPlot, type StripValue } from './charts/index.js';
 import { escapeHtml } from './escape.js';
-import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_OBSERVED } from './format.js';
+import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_APPLICABLE, NOT_OBSERVED } from './format.js';
 import { distinct, reportContext, type ReportContext, type Section } from './html-context.js';
 import { card, htmlPage, htmlTable, pair, PAIR_CHART_WIDTH, section, type Cell } from './html-page.js';
 import { breakdownSection, metricsSection, timelineSection } from './html-runs.js';
 import { faultLabel, faultTargetLabel, opsOf, readPctText, shortRunLabels, topologyText } from './labels.js';
-import type { ResultsFile, RunResult } from './results.js';
+import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
 import { median } from './stats.js';
 
 function header(ctx: ReportContext, sections: readonly Section[]): string {
@@ -152,23 +152,39 @@ function latencySection(ctx: ReportContext): Section | null {
 function recoverySection(ctx: ReportContext): Section | null {
   const runs = ctx.results.runs.filter((r) => r.recovery.length > 0);
   if (runs.length === 0) return null;
-  const names = distinct(ctx.ok.filter((r) => r.recovery.length > 0).map(ctx.seriesOf));
-  const series = names.map((name) => ({
-    name,
-    values: RECOVERY_METRICS.map((m) =>
-      ctx.ok
-        .filter((r) => ctx.seriesOf(r) === name)
-        .flatMap((r) => r.recovery.flatMap((rec): StripValue[] => (rec[m.key] === null ? [] : [{ v: rec[m.key]!, tip: `${r.name} · ${faultLabel(rec)} · ${m.label}` }]))),
-    ),
-  }));
-  const chart = stripPlot({
-    testId: 'chart-recovery',
-    title: 'Recovery after faults (every fault of every run)',
-    groups: RECOVERY_METRICS.map((m) => m.label),
-    series,
-    yLabel: 'time after the fault (ms)',
-    formatValue: formatMs,
+  // One chart per fault kind: each kind has its own measurements (recoveryMetricsFor).
+  const kinds = distinct(ctx.ok.flatMap((r) => r.recovery.map((rec) => rec.fault)));
+  const charts = kinds.map((kind) => {
+    const metrics = recoveryMetricsFor(kind);
+    const names = distinct(ctx.ok.filter((r) => r.recovery.some((rec) => rec.fault === kind)).map(ctx.seriesOf));
+    const series = names.map((name) => ({
+      name,
+      values: metrics.map((m) =>
+        ctx.ok
+          .filter((r) => ctx.seriesOf(r) === name)
+          .flatMap((r) =>
+            r.recovery.flatMap((rec): StripValue[] => {
+              const v = rec.fault === kind ? recoveryValue(rec, m.key) : null;
+              return v === null ? [] : [{ v, tip: `${r.name} · ${faultLabel(rec)} · ${m.label}` }];
+            }),
+          ),
+      ),
+    }));
+    return card(
+      stripPlot({
+        testId: `chart-recovery-${kind}`,
+        title: `Recovery after ${kind} (every ${kind} of every run)`,
+        groups: metrics.map((m) => m.label),
+        series,
+        yLabel: `time after the ${kind} (ms)`,
+        formatValue: formatMs,
+      }),
+    );
   });
+  const cells = (rec: RecoveryResult): string[] => {
+    const applies = new Set(recoveryMetricsFor(rec.fault).map((m) => m.key));
+    return RECOVERY_METRICS.map((m) => (applies.has(m.key) ? formatMs(recoveryValue(rec, m.key)) : NOT_APPLICABLE));
+  };
   const rows = runs.flatMap((r) =>
     r.recovery.map((rec): Cell[] => [
       r.name,
@@ -177,7 +193,7 @@ function recoverySection(ctx: ReportContext): Section | null {
       faultTargetLabel(rec),
       rec.leaderBefore === null ? NOT_OBSERVED : String(rec.leaderBefore),
       rec.leaderAfter === null ? NOT_OBSERVED : String(rec.leaderAfter),
-      ...RECOVERY_METRICS.map((m) => formatMs(rec[m.key])),
+      ...cells(rec),
     ]),
   );
   const groups = recoveryOverRepeats(ctx.results.runs).filter((g) => g.runs > 1);
@@ -187,17 +203,44 @@ function recoverySection(ctx: ReportContext): Section | null {
       : '<h3>Over repeats (median / max)</h3>' +
         htmlTable(
           ['runs', 'fault', 'target', 'repeats', ...RECOVERY_METRICS.map((m) => m.label)],
-          groups.map((g) => [g.label, g.fault, g.target, String(g.runs), ...RECOVERY_METRICS.map((m) => (g.metrics[m.key].observed === 0 ? NOT_OBSERVED : `${formatMs(g.metrics[m.key].median)} / ${formatMs(g.metrics[m.key].max)}`))]),
-          [false, false, false, true, true, true, true, true],
+          groups.map((g) => {
+            const applies = new Set(recoveryMetricsFor(g.fault).map((m) => m.key));
+            return [
+              g.label,
+              g.fault,
+              g.target,
+              String(g.runs),
+              ...RECOVERY_METRICS.map((m) =>
+                !applies.has(m.key) ? NOT_APPLICABLE : g.metrics[m.key].observed === 0 ? NOT_OBSERVED : `${formatMs(g.metrics[m.key].median)} / ${formatMs(g.metrics[m.key].max)}`,
+              ),
+            ];
+          }),
+          [false, false, false, true, true, true, true, true, true],
           'table-recovery-repeats',
         );
   const html = [
-    '<p class="caption">Milliseconds from the fault until a leader serves again, the first write issued after the fault is acknowledged, throughput is back to 90 % of its level before the fault, and the longest stretch without an acknowledged write. — : not observed before the run ended.</p>',
-    ctx.ok.length > 0 ? card(chart) : '',
-    htmlTable(['run', 'fault', 'at', 'target', 'leader before', 'leader after', ...RECOVERY_METRICS.map((m) => m.label)], rows, [false, false, true, false, true, true, true, true, true, true], 'table-recovery'),
+    '<p class="caption">Milliseconds from the fault. A fault that takes a member away (kill, pause, partition): until a leader serves again (when it hit the leader), until the first write issued after the fault is acknowledged. One that gives a member back (restart, resume, heal): until that member serves again. Both: until throughput is back to 90 % of its level before the fault, and the longest stretch without an acknowledged write. — : does not apply to that fault, or not observed before the run ended.</p>',
+    ctx.ok.length > 0 ? charts.join('\n') : '',
+    htmlTable(['run', 'fault', 'at', 'target', 'leader before', 'leader after', ...RECOVERY_METRICS.map((m) => m.label)], rows, [false, false, true, false, true, true, true, true, true, true, true], 'table-recovery'),
     repeats,
+    ackedWritesTable(ctx),
   ].join('\n');
   return { id: 'recovery', title: 'Recovery', html };
+}
+
+/** Runs with faults: acknowledged writes looked up on every server afterwards. */
+function ackedWritesTable(ctx: ReportContext): string {
+  const runs = ctx.results.runs.filter((r) => r.ackedWrites !== undefined);
+  if (runs.length === 0) return '';
+  const rows = runs.map((r): Cell[] => {
+    const a = r.ackedWrites!;
+    const verdict = a.lost > 0 ? `LOST ${formatCount(a.lost)}` : a.error !== null ? `not checked: ${a.error}` : 'none lost';
+    return [r.name, formatCount(a.writes), formatCount(a.indeterminate), a.servers.map((s) => String(s.serverId)).join(', ') || NOT_OBSERVED, verdict];
+  });
+  return (
+    '<h3>Acknowledged writes</h3><p class="caption">Creates the runner acknowledged during the run (beside the load), each looked up on every running server once they served with equal zxids. Indeterminate: the reply was lost, so either outcome is allowed.</p>' +
+    htmlTable(['run', 'acknowledged', 'indeterminate', 'checked on servers', 'lost'], rows, [false, true, true, false, false], 'table-acked-writes')
+  );
 }
 
 function configSection(ctx: ReportContext): Section | null {

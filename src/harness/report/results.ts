@@ -39,6 +39,12 @@ export interface RecoveryResult {
   recovered90Ms: number | null;
   /** Longest stretch after the fault with no acknowledged write (100 ms resolution). */
   writeUnavailableMs: number | null;
+  /**
+   * restart / resume / heal: the action → the member serves again (leader, follower or
+   * observer), polled; null when it did not within the run, or for faults that take a member
+   * away (absent in files written before this field).
+   */
+  servingAgainMs?: number | null;
   /** The leader before and after (ids), as the servers reported. */
   leaderBefore: number | null;
   leaderAfter: number | null;
@@ -75,6 +81,29 @@ export interface LeaderChange {
   leader: number | null;
 }
 
+/** One member's answer to "is every acknowledged write here?" (measure/acked-writes.ts). */
+export interface LostCheck {
+  serverId: number;
+  checked: number;
+  missing: number;
+  missingSamples: string[];
+  /** The lookup itself failed (could not connect, ...): then `missing` means nothing. */
+  error: string | null;
+}
+
+/** The runner's own acknowledged creates, looked up on every running member after a run with faults. */
+export interface AckedWritesResult {
+  /** Creates acknowledged to the runner's writers during the run. */
+  writes: number;
+  /** Creates whose outcome the writers could not know (connection loss): never called lost. */
+  indeterminate: number;
+  /** Acknowledged creates missing on the member that misses most (0: none lost anywhere). */
+  lost: number;
+  servers: LostCheck[];
+  /** Why the check could not be made or was incomplete; null when it was made on every member. */
+  error: string | null;
+}
+
 export interface RunResult {
   name: string;
   scenario: string;
@@ -106,4 +135,6 @@ export interface RunResult {
   leaderChanges: LeaderChange[];
   metrics: MetricSample[];
   breakdown: WriteBreakdown | null;
+  /** Runs with faults: were acknowledged writes lost? (absent: no faults, or an older file). */
+  ackedWrites?: AckedWritesResult;
 }

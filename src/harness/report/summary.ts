@@ -3,12 +3,12 @@
  * terminal. One table per scenario, recovery per fault (and over repeats), write breakdown,
  * and the configuration of every run.
  */
-import { configText, errorsText, RECOVERY_METRICS, recoveryOverRepeats, workloadText, type MedianMax } from './aggregate.js';
+import { configText, errorsText, RECOVERY_METRICS, recoveryMetricsFor, recoveryOverRepeats, recoveryValue, workloadText, type MedianMax } from './aggregate.js';
 import { escapeMarkdownText } from './escape.js';
-import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_OBSERVED } from './format.js';
+import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_APPLICABLE, NOT_OBSERVED } from './format.js';
 import { faultTargetLabel, readPctText, topologyText } from './labels.js';
 import { markdownTable, type Align } from './markdown.js';
-import type { ResultsFile, RunResult } from './results.js';
+import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
 
 const RUN_TABLE_HEADERS = ['run', 'topology', 'read %', 'ops/s', 'p50', 'p99', 'p99.9', 'errors'];
 const RUN_TABLE_ALIGN: Align[] = ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'left'];
@@ -53,6 +53,31 @@ function headerLines(results: ResultsFile): string[] {
   ];
 }
 
+/** Each recovery column, — where it does not apply to the fault's kind. */
+function recoveryCells(r: RecoveryResult): string[] {
+  const applies = new Set(recoveryMetricsFor(r.fault).map((m) => m.key));
+  return RECOVERY_METRICS.map((m) => (applies.has(m.key) ? formatMs(recoveryValue(r, m.key)) : NOT_APPLICABLE));
+}
+
+function ackedWritesLines(results: ResultsFile): string[] {
+  const runs = results.runs.filter((r) => r.ackedWrites !== undefined);
+  if (runs.length === 0) return [];
+  return [
+    '### Acknowledged writes',
+    '',
+    "The runner's own creates, acknowledged during the run and looked up on every running server afterwards.",
+    '',
+    markdownTable(
+      ['run', 'acknowledged', 'indeterminate', 'checked on servers', 'lost'],
+      runs.map((r) => {
+        const a = r.ackedWrites!;
+        return [r.name, formatCount(a.writes), formatCount(a.indeterminate), a.servers.map((s) => String(s.serverId)).join(', ') || NOT_OBSERVED, a.lost > 0 ? `LOST ${formatCount(a.lost)}` : a.error !== null ? `not checked: ${a.error}` : 'none lost'];
+      }),
+      ['left', 'right', 'right', 'left', 'left'],
+    ),
+  ];
+}
+
 function recoverySection(results: ResultsFile): string[] {
   const rows = results.runs.flatMap((run) =>
     run.recovery.map((r) => [
@@ -60,16 +85,16 @@ function recoverySection(results: ResultsFile): string[] {
       r.fault,
       formatSecondsFromMs(r.atMs),
       faultTargetLabel(r),
-      ...RECOVERY_METRICS.map((m) => formatMs(r[m.key])),
+      ...recoveryCells(r),
     ]),
   );
   if (rows.length === 0) return [];
   const out = [
     '## Recovery',
     '',
-    'Milliseconds from the fault; — : not observed before the run ended.',
+    'Milliseconds from the fault; — : does not apply to that kind of fault (first write and leader elected after restart, resume or heal; back in service after kill, pause or partition), or not observed before the run ended.',
     '',
-    markdownTable(['run', 'fault', 'at', 'target', ...RECOVERY_METRICS.map((m) => m.label)], rows, ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right']),
+    markdownTable(['run', 'fault', 'at', 'target', ...RECOVERY_METRICS.map((m) => m.label)], rows, ['left', 'left', 'right', 'left', 'right', 'right', 'right', 'right', 'right']),
   ];
   const groups = recoveryOverRepeats(results.runs).filter((g) => g.runs > 1);
   if (groups.length > 0) {
@@ -78,11 +103,15 @@ function recoverySection(results: ResultsFile): string[] {
       '',
       markdownTable(
         ['runs', 'fault', 'target', 'repeats', ...RECOVERY_METRICS.map((m) => m.label)],
-        groups.map((g) => [g.label, g.fault, g.target, String(g.runs), ...RECOVERY_METRICS.map((m) => medianMaxText(g.metrics[m.key]))]),
-        ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right'],
+        groups.map((g) => {
+          const applies = new Set(recoveryMetricsFor(g.fault).map((m) => m.key));
+          return [g.label, g.fault, g.target, String(g.runs), ...RECOVERY_METRICS.map((m) => (applies.has(m.key) ? medianMaxText(g.metrics[m.key]) : NOT_APPLICABLE))];
+        }),
+        ['left', 'left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
       ),
     );
   }
+  out.push(...ackedWritesLines(results));
   return out;
 }
 

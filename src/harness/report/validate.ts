@@ -136,13 +136,22 @@ const recovery = object({
   firstWriteMs: nullable(num),
   recovered90Ms: nullable(num),
   writeUnavailableMs: nullable(num),
+  servingAgainMs: nullable(num),
   leaderBefore: nullable(num),
   leaderAfter: nullable(num),
-});
+}, ['servingAgainMs']);
 
 const breakdown = object({
   writes: num,
   stages: array(object({ stage: str, serverId: nullable(num), role: nullable(str), count: num, meanMs: num, p50Ms: num, p99Ms: num })),
+});
+
+const ackedWrites = object({
+  writes: num,
+  indeterminate: num,
+  lost: num,
+  servers: array(object({ serverId: num, checked: num, missing: num, missingSamples: array(str), error: nullable(str) })),
+  error: nullable(str),
 });
 
 const run = object(
@@ -180,8 +189,9 @@ const run = object(
     leaderChanges: array(object({ atMs: num, leader: nullable(num) })),
     metrics: array(object({ t: num, id: num, values: record(num) })),
     breakdown: nullable(breakdown),
+    ackedWrites,
   },
-  ['error'],
+  ['error', 'ackedWrites'],
 );
 
 const resultsFile = object({

@@ -14,8 +14,9 @@ import type { LoadDriver, LoadResult, LoadRun } from '../load/types.js';
 import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
 import { breakdownFromSpans } from '../measure/breakdown.js';
 import { EnsembleObserver } from '../measure/observe.js';
-import { recoveryOf, type AppliedFault } from '../measure/recovery.js';
-import type { RunResult, WriteBreakdown } from '../report/results.js';
+import { RESTORING, recoveryOf, type AppliedFault } from '../measure/recovery.js';
+import { ACKED_ROOT, AckedWriters } from '../measure/acked-writes.js';
+import type { AckedWritesResult, RunResult, WriteBreakdown } from '../report/results.js';
 import type { FaultSpec, FaultTarget, RunPlan } from '../scenario/types.js';
 import type { ProgressSink } from './progress.js';
 
@@ -38,6 +39,9 @@ export const BENCH_BASE_CONFIG: Readonly<Record<string, string>> = {
 const UP_TIMEOUT_MS = 120_000;
 /** After the window: how long breakdown may read spans files (they flush within 2 s). */
 const SPANS_FLUSH_WAIT_MS = 2_500;
+/** Restoring faults: how often the member is asked whether it serves again. */
+const SERVING_POLL_MS = 5;
+const SERVING_MODES: ReadonlySet<string> = new Set(['leader', 'follower', 'observer', 'standalone']);
 
 /** Hooks for what a run tells the outside world about its faults (fault metric, Grafana annotations). */
 export interface FaultListener {
@@ -73,6 +77,8 @@ class FaultRunner {
   private last: number | null = null;
   readonly applied: AppliedFault[] = [];
   readonly errors: string[] = [];
+  private readonly watching: Promise<void>[] = [];
+  private stopped = false;
 
   constructor(
     private readonly handle: EnsembleHandle,
@@ -80,6 +86,25 @@ class FaultRunner {
     private readonly load: LoadRun,
     private readonly ctx: RunContext,
   ) {}
+
+  /** Polls until the member of a restoring action serves again (or the run ends). */
+  private async watchServing(applied: AppliedFault): Promise<void> {
+    applied.servingAgainEpochMs = null;
+    while (!this.stopped) {
+      const st = (await this.handle.status().catch(() => [])).find((s) => s.id === applied.serverId);
+      if (st !== undefined && SERVING_MODES.has(st.mode)) {
+        applied.servingAgainEpochMs = nowEpochMs();
+        return;
+      }
+      await sleep(SERVING_POLL_MS);
+    }
+  }
+
+  /** The run is over: stop watching for members to serve again. */
+  async stopWatching(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.watching);
+  }
 
   async fire(f: FaultSpec, windowStartEpochMs: number): Promise<void> {
     const target = describeTarget(f.target);
@@ -95,6 +120,7 @@ class FaultRunner {
       const effectiveEpochMs = nowEpochMs();
       this.load.noteFault(effectiveEpochMs);
       const applied: AppliedFault = { action: f.action, target, serverId: id, atMs: atEpochMs - windowStartEpochMs, atEpochMs, effectiveEpochMs, leaderBefore };
+      if (RESTORING.has(f.action)) this.watching.push(this.watchServing(applied));
       this.ctx.onFault?.(applied);
       this.last = id;
       this.applied.push(applied);
@@ -169,7 +195,7 @@ export function resultOf(
   startedAt: string,
   program: RunResult['ensemble']['program'],
   load: LoadResult,
-  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown'>,
+  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown' | 'ackedWrites'>,
   error: string | null,
 ): RunResult {
   const byOpLatency: RunResult['latencyMs']['byOp'] = {};
@@ -216,6 +242,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
   let handle: EnsembleHandle | null = null;
   let run: LoadRun | null = null;
   let observer: EnsembleObserver | null = null;
+  let acked: AckedWriters | null = null;
   let windowStart = nowEpochMs();
   const onAbort = (): void => run?.kill();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -242,6 +269,12 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       root: LOAD_ROOT,
       onLiveOps: (ops) => ctx.progress.liveOps(ops),
     });
+    if (plan.faults.length > 0) {
+      // Runs with faults also answer "was an acknowledged write lost?" (measure/acked-writes.ts).
+      acked = new AckedWriters(handle, `${ACKED_ROOT}/${path.basename(ctx.dir)}-${Date.now()}`);
+      await acked.open();
+      acked.start();
+    }
     ctx.progress.phase('warm-up');
     await sleep(plan.workload.warmupMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
     windowStart = await run.mark();
@@ -265,6 +298,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
     run = null;
     // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
     await faultsDone;
+    await faults.stopWatching();
     const seen = await observer.stop(windowStart);
     observer = null;
     let breakdown: WriteBreakdown | null = null;
@@ -273,9 +307,19 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       await sleep(SPANS_FLUSH_WAIT_MS);
       breakdown = await breakdownFromSpans(handle.spansDir, { fromEpochMs: windowStart, toEpochMs: windowEnd });
     }
+    let ackedWrites: AckedWritesResult | undefined;
+    if (acked !== null) {
+      ctx.progress.phase('looking up acknowledged writes on every server');
+      await acked.stop();
+      ackedWrites = await acked.check();
+      acked = null;
+      if (ackedWrites.lost > 0) ctx.progress.note(`LOST ${ackedWrites.lost} acknowledged writes (of ${ackedWrites.writes})`);
+      else if (ackedWrites.error !== null) ctx.progress.note(`acknowledged writes not fully checked: ${ackedWrites.error}`);
+    }
     const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
     const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
-    return resultOf(plan, startedAt, handle.program, load, { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown }, error);
+    const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
+    return resultOf(plan, startedAt, handle.program, load, extra, error);
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
     const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
@@ -283,6 +327,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     run?.kill();
+    await acked?.stop().catch(() => undefined);
     if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
     if (handle !== null) {
       ctx.progress.phase('stopping ensemble');

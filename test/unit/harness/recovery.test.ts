@@ -75,6 +75,18 @@ describe('election recovery from observations', () => {
     expect(writeUnavailableMs(8_000, null, load([], Array.from({ length: 100 }, () => 0)).fine)).toBeNull();
   });
 
+  it('a restart is measured by when the member serves again, not by a first write (writes did not wait for it)', () => {
+    const res = load(slots(200, 100, 120, 0), slots(200, 10, 120, 0), [{ atEpochMs: 1_015_000, firstWriteIssuedEpochMs: 1_015_001, firstWriteAckEpochMs: 1_015_004 }]);
+    const restart: AppliedFault = { ...killLeader, action: 'restart', target: 'last', atMs: 12_000, atEpochMs: 1_012_000, effectiveEpochMs: 1_015_000, leaderBefore: 1, servingAgainEpochMs: 1_014_950.4 };
+    const r = recoveryOf(restart, [{ atMs: -3_000, leader: 1 }], res);
+    expect(r.firstWriteMs).toBeNull();
+    expect(r.leaderElectedMs).toBeNull();
+    expect(r.servingAgainMs).toBe(2_950);
+    expect(recoveryOf({ ...restart, servingAgainEpochMs: null }, [], res).servingAgainMs).toBeNull();
+    // A kill has no back-in-service column at all.
+    expect('servingAgainMs' in recoveryOf(killLeader, [], res)).toBe(false);
+  });
+
   it('recoveryOf joins the fault with the load’s first acknowledged write', () => {
     const res = load(slots(200, 100, 80, 7), slots(200, 10, 80, 7), [{ atEpochMs: 1_008_004, firstWriteIssuedEpochMs: 1_008_300, firstWriteAckEpochMs: 1_008_712.4 }]);
     const r = recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_500, leader: 1 }], res);
