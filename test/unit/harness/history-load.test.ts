@@ -2,15 +2,17 @@
  * The history workload's ops (load/native/register.ts) and what a worker records of them
  * (history-log.ts): cas at the version a process last saw, values never written twice,
  * processes retired after an indeterminate op, errors mapped to fail or info, and a part file
- * that the checker reads back.
+ * that the checker reads back; the ops as sent to a server (znodes in memory here; the e2e
+ * test sends them to real ensembles).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ZkClientBusyError, ZkError } from '../../../src/client/index.js';
+import { ZkClientBusyError, ZkError, type ZkClient } from '../../../src/client/index.js';
 import { parseHistory } from '../../../src/harness/history/index.js';
 import { HistoryLog, monotonicNs } from '../../../src/harness/load/native/history-log.js';
+import { INCREMENT_ATTEMPTS_MAX, sendHistoryOp, type CounterTally } from '../../../src/harness/load/native/history-ops.js';
 import { outcomeOf, registerValue, RegisterWorkload, type HistoryOp, type RegisterProcess } from '../../../src/harness/load/native/register.js';
 
 const CODES = { CONNECTIONLOSS: -4, OPERATIONTIMEOUT: -7, SYSTEMERROR: -1, NONODE: -101, BADVERSION: -103, NODEEXISTS: -110, SESSIONEXPIRED: -112, SESSIONMOVED: -118 } as const;
@@ -188,5 +190,111 @@ describe('a worker\'s part of the history', () => {
     const part = await log.close();
     expect(part.error).toMatch(/cannot write .*history-w0\.jsonl: .*EEXIST/);
     expect(fs.readFileSync(file, 'utf8')).toBe('earlier run\n');
+  });
+});
+
+/** Znodes in memory with ZooKeeper's version rule, and errors to inject: enough to drive sendHistoryOp. */
+class FakeZnodes {
+  readonly nodes = new Map<string, { data: Buffer | null; version: number }>();
+  readonly calls: string[] = [];
+  /** The next calls of this op throw these codes, in turn. */
+  readonly failNext = new Map<string, number[]>();
+
+  private fail(op: string): void {
+    const codes = this.failNext.get(op);
+    const code = codes?.shift();
+    if (code !== undefined) throw new ZkError(code);
+  }
+
+  sync(path: string): Promise<void> {
+    this.calls.push(`sync ${path}`);
+    return Promise.resolve();
+  }
+
+  getData(path: string): Promise<{ data: Buffer | null; stat: { version: number } }> {
+    this.calls.push(`getData ${path}`);
+    return Promise.resolve().then(() => {
+      this.fail('getData');
+      const n = this.nodes.get(path);
+      if (n === undefined) throw new ZkError(CODES.NONODE);
+      return { data: n.data, stat: { version: n.version } };
+    });
+  }
+
+  setData(path: string, data: Buffer, version: number): Promise<{ version: number }> {
+    this.calls.push(`setData ${path} ${data.toString()} @${version}`);
+    return Promise.resolve().then(() => {
+      this.fail('setData');
+      const n = this.nodes.get(path);
+      if (n === undefined) throw new ZkError(CODES.NONODE);
+      if (version !== -1 && version !== n.version) throw new ZkError(CODES.BADVERSION);
+      n.data = data;
+      n.version++;
+      return { version: n.version };
+    });
+  }
+
+  create(path: string, data: Buffer | null): Promise<{ path: string }> {
+    this.calls.push(`create ${path}`);
+    return Promise.resolve().then(() => {
+      this.fail('create');
+      if (this.nodes.has(path)) throw new ZkError(CODES.NODEEXISTS);
+      this.nodes.set(path, { data, version: 0 });
+      return { path };
+    });
+  }
+}
+
+describe('sending the history ops', () => {
+  const root = '/h';
+  const key0 = '/h/k000000';
+  let zk: FakeZnodes;
+  let client: ZkClient;
+  let tally: CounterTally;
+  beforeEach(() => {
+    zk = new FakeZnodes();
+    zk.nodes.set(key0, { data: null, version: 0 });
+    zk.nodes.set('/h/counter', { data: Buffer.from('0'), version: 0 });
+    client = zk as unknown as ZkClient;
+    tally = { ok: 0, info: 0, fail: 0 };
+  });
+
+  it('read: sync then getData of the key; empty data is null; a missing key reads null', async () => {
+    expect(await sendHistoryOp(client, { f: 'read', key: 0 }, root, tally)).toEqual({ outcome: 'ok', code: null, value: null, version: 0 });
+    expect(zk.calls).toEqual(['sync /h/k000000', 'getData /h/k000000']);
+    expect(await sendHistoryOp(client, { f: 'read', key: 7 }, root, tally)).toEqual({ outcome: 'ok', code: null, value: null });
+  });
+
+  it('write at any version, cas at the version given: BADVERSION is fail, a lost connection info', async () => {
+    expect(await sendHistoryOp(client, { f: 'write', key: 0, value: '1.0' }, root, tally)).toEqual({ outcome: 'ok', code: null, version: 1 });
+    expect(await sendHistoryOp(client, { f: 'cas', key: 0, expected: null, value: '1.1', version: 0 }, root, tally)).toEqual({ outcome: 'fail', code: 'BADVERSION' });
+    expect(await sendHistoryOp(client, { f: 'cas', key: 0, expected: '1.0', value: '1.2', version: 1 }, root, tally)).toEqual({ outcome: 'ok', code: null, version: 2 });
+    expect(zk.calls.filter((c) => c.startsWith('setData'))).toEqual(['setData /h/k000000 1.0 @-1', 'setData /h/k000000 1.1 @0', 'setData /h/k000000 1.2 @1']);
+    zk.failNext.set('setData', [CODES.CONNECTIONLOSS]);
+    expect(await sendHistoryOp(client, { f: 'write', key: 0, value: '1.3' }, root, tally)).toEqual({ outcome: 'info', code: 'CONNECTIONLOSS' });
+  });
+
+  it('add: a child of the set parent; increment: getData, setData at that version, again after BADVERSION', async () => {
+    expect(await sendHistoryOp(client, { f: 'add', element: 'e1.0' }, root, tally)).toEqual({ outcome: 'ok', code: null });
+    expect(zk.nodes.has('/h/set/e1.0')).toBe(true);
+    zk.failNext.set('setData', [CODES.BADVERSION, CODES.BADVERSION]);
+    expect(await sendHistoryOp(client, { f: 'increment' }, root, tally)).toEqual({ outcome: 'ok', code: null });
+    expect(zk.nodes.get('/h/counter')!.data!.toString()).toBe('1');
+    expect(tally).toEqual({ ok: 1, info: 0, fail: 2 });
+    // A lost connection on the setData: it may have applied.
+    zk.failNext.set('setData', [CODES.CONNECTIONLOSS]);
+    expect(await sendHistoryOp(client, { f: 'increment' }, root, tally)).toEqual({ outcome: 'info', code: 'CONNECTIONLOSS' });
+    expect(tally).toEqual({ ok: 1, info: 1, fail: 2 });
+    // A lost connection on the getData: nothing was written.
+    zk.failNext.set('getData', [CODES.CONNECTIONLOSS]);
+    expect(await sendHistoryOp(client, { f: 'increment' }, root, tally)).toEqual({ outcome: 'fail', code: 'CONNECTIONLOSS' });
+    expect(tally).toEqual({ ok: 1, info: 1, fail: 2 });
+  });
+
+  it('an increment that keeps losing the race gives up after INCREMENT_ATTEMPTS_MAX tries', async () => {
+    zk.failNext.set('setData', Array.from({ length: INCREMENT_ATTEMPTS_MAX }, () => CODES.BADVERSION));
+    expect(await sendHistoryOp(client, { f: 'increment' }, root, tally)).toEqual({ outcome: 'fail', code: 'BADVERSION' });
+    expect(tally).toEqual({ ok: 0, info: 0, fail: INCREMENT_ATTEMPTS_MAX });
+    expect(zk.nodes.get('/h/counter')!.data!.toString()).toBe('0');
   });
 });

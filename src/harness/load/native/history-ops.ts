@@ -53,12 +53,8 @@ function codeOf(err: unknown): string {
 export async function sendHistoryOp(c: ZkClient, op: HistoryOp, root: string, tally: CounterTally): Promise<OpResult> {
   try {
     switch (op.f) {
-      case 'read': {
-        const path = keyPath(root, op.key);
-        await c.sync(path);
-        const { data, stat } = await c.getData(path);
-        return { outcome: 'ok', code: null, value: registerValue(data), version: stat.version };
-      }
+      case 'read':
+        return await read(c, keyPath(root, op.key));
       case 'write': {
         const stat = await c.setData(keyPath(root, op.key), Buffer.from(op.value), -1);
         return { outcome: 'ok', code: null, version: stat.version };
@@ -75,6 +71,18 @@ export async function sendHistoryOp(c: ZkClient, op: HistoryOp, root: string, ta
     }
   } catch (err) {
     return failed(err);
+  }
+}
+
+/** sync, then getData. A key that is missing reads as null (the keys are never deleted: a lost one is an anomaly the checker should see). */
+async function read(c: ZkClient, path: string): Promise<OpResult> {
+  await c.sync(path);
+  try {
+    const { data, stat } = await c.getData(path);
+    return { outcome: 'ok', code: null, value: registerValue(data), version: stat.version };
+  } catch (err) {
+    if (err instanceof ZkError && err.codeName === 'NONODE') return { outcome: 'ok', code: null, value: null };
+    throw err;
   }
 }
 
