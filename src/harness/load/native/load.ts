@@ -132,7 +132,7 @@ export class NativeLoad {
     this.dir = workerDir(spec.root, spec.index);
     const h = spec.history;
     if (h !== null) {
-      // One process per op that can be in flight: closed loop, each lane of each session.
+      // One process per op that can be in flight: in closed loop each lane of each session; open loop gets as many.
       const processes = spec.connections * spec.pipelining;
       this.register = new RegisterWorkload({ keys: spec.keys, readShare: h.readShare, firstProcess: h.firstProcess, processesTotal: h.processesTotal, processes, seed: 0x27d4eb2f ^ (spec.index * 2 + 1) });
       this.history = new HistoryLog(h.file, BigInt(h.originNs));
@@ -356,17 +356,21 @@ export class NativeLoad {
         log.complete(p.id, op, r);
         p.completed(op, r);
         register.release(p, r.outcome);
-        done(intendedMs, r.code);
+        // A refused cas (BADVERSION) is an answer like any other: only a loss pauses the lane.
+        done(intendedMs, r.code, r.outcome !== 'info');
       });
     });
   }
 
-  /** Counts a request in flight; the returned callback records its completion (code null: ok) and continues the lane. */
-  private track(s: LoadSession, op: OpKind, then: ((ok: boolean) => void) | null): (startMs: number, code: string | null) => void {
+  /**
+   * Counts a request in flight; the returned callback records its completion (code null: ok)
+   * and continues the lane, at once or (`goOn` false, by default on an error) after a pause.
+   */
+  private track(s: LoadSession, op: OpKind, then: ((goOn: boolean) => void) | null): (startMs: number, code: string | null, goOn?: boolean) => void {
     s.outstanding++;
     this.outstanding++;
     this.outstandingByOp.set(op, (this.outstandingByOp.get(op) ?? 0) + 1);
-    return (startMs, code) => {
+    return (startMs, code, goOn = code === null) => {
       const endMs = nowEpochMs();
       s.outstanding--;
       this.outstanding--;
@@ -374,7 +378,7 @@ export class NativeLoad {
       this.recorder.record(op, startMs, endMs, code);
       this.seconds?.record(op, startMs, endMs, code);
       if (this.outstanding === 0) this.onDrained?.();
-      then?.(code === null);
+      then?.(goOn);
     };
   }
 
