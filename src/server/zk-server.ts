@@ -74,6 +74,8 @@ export class ZooKeeperServer {
   /** Requests from our connections in the write path: each is in `pending` until finished. */
   private inProcess = 0;
   private readonly pending = new PendingRequests();
+  /** Syncs (still in `pending`) waiting for this server to apply up to a zxid; see completeSync. */
+  private syncsWaiting: { zxid: bigint; sessionId: bigint; cxid: number; path: string }[] = [];
   private readonly cnxnsBySession = new Map<bigint, SessionConnection>();
   private readonly throttled = new Set<SessionConnection>();
   private tickTimer: NodeJS.Timeout | null = null;
@@ -247,6 +249,7 @@ export class ZooKeeperServer {
       throw new Error(`applying txn ${zxidHex(hdr.zxid)} failed: ${String(err)}`);
     }
     this.prep?.applied(hdr.zxid);
+    this.releaseSyncs();
     if (body.type === OpCode.createSession) {
       this.sessions.track(hdr.clientId, body.record.timeOut);
     }
@@ -275,14 +278,35 @@ export class ZooKeeperServer {
     this.finish(req, { err, zxid: this.lastProcessedZxid, body: replyBody });
   }
 
-  /** A learner's forwarded `sync` came back from the leader: answer it (all earlier commits are applied). */
-  completeSync(sessionId: bigint, cxid: number, path: string): void {
+  /**
+   * A `sync` may be answered once this server has applied every txn up to `zxid`: on a learner
+   * the commits the leader sent before its sync reply, on the leader every proposal made
+   * before the sync. Not earlier: the commit may already be acknowledged to another client by
+   * a server that applied it, while our own apply still waits behind our fsync, and a read
+   * after the sync must see it.
+   */
+  completeSync(sessionId: bigint, cxid: number, path: string, zxid: bigint): void {
+    if (this.db.lastProcessedZxid >= zxid) this.answerSync(sessionId, cxid, path);
+    else this.syncsWaiting.push({ zxid, sessionId, cxid, path });
+  }
+
+  private answerSync(sessionId: bigint, cxid: number, path: string): void {
     const req = this.pending.take(sessionId, cxid, true);
     if (!req) return;
     const b = Buffer.alloc(4 + Buffer.byteLength(path));
     b.writeInt32BE(Buffer.byteLength(path), 0);
     b.write(path, 4);
     this.finish(req, { err: Code.OK, zxid: this.lastProcessedZxid, body: b });
+  }
+
+  /** Answers the syncs waiting for what has now been applied. */
+  private releaseSyncs(): void {
+    if (this.syncsWaiting.length === 0) return;
+    const applied = this.db.lastProcessedZxid;
+    const ready = this.syncsWaiting.filter((w) => w.zxid <= applied);
+    if (ready.length === 0) return;
+    this.syncsWaiting = this.syncsWaiting.filter((w) => w.zxid > applied);
+    for (const w of ready) this.answerSync(w.sessionId, w.cxid, w.path);
   }
 
   private finish(req: Request, reply: Reply): void {
@@ -306,6 +330,7 @@ export class ZooKeeperServer {
   failPending(reason: string): void {
     if (this.pending.size > 0) this.log.info('failing requests in flight', { count: this.pending.size, reason });
     const reqs = this.pending.takeAll();
+    this.syncsWaiting = [];
     for (const req of reqs) this.finish(req, { err: Code.CONNECTIONLOSS, zxid: this.lastProcessedZxid, body: null });
     this.inProcess = 0;
   }

@@ -8,6 +8,7 @@
  * that is the slot the schedule gave it, so a stalled server shows up as latency instead of
  * as silently fewer requests (no coordinated omission); in closed loop it is the send time.
  */
+import type { SetAdd } from '../history/index.js';
 import type { LoadDriverName, OpKind, WorkloadSection } from '../scenario/types.js';
 
 /** Latency percentiles in milliseconds (HDR, 3 significant digits). */
@@ -66,6 +67,29 @@ export interface LoadResult {
   faults: FaultObservation[];
   /** Open loop: requests the schedule wanted that could not be sent (client saturated); 0 in closed loop. */
   missedSlots: number;
+  /** With LoadStartOptions.history: what the history workload recorded. */
+  history?: LoadHistory;
+}
+
+/**
+ * What a load that recorded a history hands over (native driver): one file of register
+ * events per worker, and the set adds and counter increments, to be checked against final
+ * reads of the set and the counter.
+ */
+export interface LoadHistory {
+  /** The workers' JSON-lines files, each in time order; times in ns since originEpochMs. */
+  parts: string[];
+  /** Wall-clock time of the history's time 0 (the monotonic clock's origin; see history-log.ts). */
+  originEpochMs: number;
+  /** The znode the keys (k000000, ...: key i of the history), the set's parent and the counter live under. */
+  root: string;
+  setParent: string;
+  counterPath: string;
+  setAdds: SetAdd[];
+  /** Versioned setData attempts of counter increments by outcome (each ok is an acknowledged +1). */
+  counter: { ok: number; info: number; fail: number };
+  /** Why a part may be incomplete (a worker could not write its file). */
+  errors: string[];
 }
 
 export interface LoadTarget {
@@ -86,6 +110,11 @@ export interface LoadStartOptions {
   onSecond?: (p: TimelinePoint) => void;
   /** Called during warm-up too, with live ops/s, for progress output. */
   onLiveOps?: (opsPerSec: number) => void;
+  /**
+   * Run the history workload instead of the mix and record it (native driver only; see
+   * load/native/register.ts): each worker writes its part of the history into `dir`.
+   */
+  history?: { dir: string } | null;
 }
 
 export interface LoadDriver {

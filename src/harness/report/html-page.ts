@@ -39,6 +39,10 @@ th { background: #f0f2f5; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr:nth-child(even) td { background: #fafbfc; }
 td.better { color: #1e7b34; }
+.verdict-ok { color: #1e7b34; }
+.verdict-bad { color: #b3261e; font-weight: 600; }
+.verdict-unknown { color: #8a6100; }
+.anomaly h4 { font-size: 14px; margin: 16px 0 6px; }
 td.worse { color: #b3261e; }
 .toggle-label { display: inline-block; margin: 0 0 6px; user-select: none; }
 .scale-log { display: none; }

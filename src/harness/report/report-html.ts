@@ -1,6 +1,7 @@
 /**
  * report.html: everything a bench measured in one self-contained page (see html-page.ts).
- * Sections: header and failures, throughput and latency by read % and topology, latency
+ * Sections: header and failures, throughput and latency by read % and topology, history
+ * checks (linearizability, set, counter, anomaly timelines), latency
  * percentiles, a timeline per run with faults and leader changes, recovery, write
  * breakdown, server metrics, configuration.
  */
@@ -10,6 +11,7 @@ import { escapeHtml } from './escape.js';
 import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_APPLICABLE, NOT_OBSERVED } from './format.js';
 import { distinct, reportContext, type ReportContext, type Section } from './html-context.js';
 import { card, htmlPage, htmlTable, pair, PAIR_CHART_WIDTH, section, type Cell } from './html-page.js';
+import { historySection } from './html-history.js';
 import { breakdownSection, metricsSection, timelineSection } from './html-runs.js';
 import { faultLabel, faultTargetLabel, opsOf, readPctText, shortRunLabels, topologyText } from './labels.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
@@ -251,7 +253,7 @@ function configSection(ctx: ReportContext): Section | null {
 
 export function renderReportHtml(results: ResultsFile): string {
   const ctx = reportContext(results);
-  const sections = [overviewSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
+  const sections = [overviewSection(ctx), historySection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
   const body = [
     header(ctx, sections),
     ...sections.map((s) => section(s.id, s.title, s.html)),

@@ -137,4 +137,105 @@ export interface RunResult {
   breakdown: WriteBreakdown | null;
   /** Runs with faults: were acknowledged writes lost? (absent: no faults, or an older file). */
   ackedWrites?: AckedWritesResult;
+  /** Scenario `history: true`: what the history check found (absent for runs without a history, and in older files). */
+  history?: RunHistory;
 }
+
+/**
+ * A run's history and its checks. Times are nanoseconds on the history's clock, as in
+ * history.jsonl (time 0 is the load's start: `originEpochMs`).
+ */
+export interface RunHistory {
+  /** history.jsonl, relative to the directory of results.json. */
+  file: string;
+  originEpochMs: number;
+  /** Where the measured window starts on the history's clock. */
+  windowStartNs: number;
+  /** The znode the keys live under: key i is `<root>/k` + i in 6 digits. */
+  root: string;
+  /** Invoked ops (reads, writes, cas), including failed and indeterminate ones. */
+  ops: number;
+  indeterminate: number;
+  failed: number;
+  keys: number;
+  /** true: every key's register history is linearizable; false: an anomaly; null: no verdict (see unknown and error). */
+  linearizable: boolean | null;
+  /** Keys whose check ran out of its time or memory budget. */
+  unknown: { key: string | number; keyOps: number; reason: 'time' | 'memory' }[];
+  /** Why there is no verdict at all (the history could not be read); null otherwise. */
+  error: string | null;
+  checkMs: number;
+  checkedOpsPerSec: number;
+  /** Keys found not linearizable; `anomalies` keeps the first HISTORY_ANOMALIES_MAX of them. */
+  anomaliesFound: number;
+  anomalies: HistoryAnomaly[];
+  set: SetCheck | null;
+  counter: CounterCheck | null;
+}
+
+/** One op of a witness, as the history recorded it. */
+export interface HistoryOpRecord {
+  process: number;
+  f: 'read' | 'write' | 'cas';
+  /** write: the value written; cas: [expected, new]; read: the value read (null when not ok). */
+  value: unknown;
+  outcome: 'ok' | 'fail' | 'info';
+  invokeNs: number;
+  /** null: open to the end of the history (info). */
+  completeNs: number | null;
+  /** Lines of history.jsonl. */
+  invokeLine: number;
+  completeLine: number | null;
+}
+
+export interface HistoryAnomaly {
+  key: string | number;
+  /** The key's ops the checker searched. */
+  keyOps: number;
+  /** false: the shrink ran out of budget, a smaller witness may exist. */
+  shrunk: boolean;
+  /** The witness: a sub-history that is not linearizable on its own (at most HISTORY_WITNESS_OPS_MAX ops kept). */
+  ops: HistoryOpRecord[];
+  /** Ops in the witness, kept or not. */
+  opsTotal: number;
+}
+
+/** Jepsen's set check: acknowledged creates under one parent, against its final children. */
+export interface SetCheck {
+  /** null: no final read (see error). */
+  valid: boolean | null;
+  attempted: number;
+  acknowledged: number;
+  indeterminate: number;
+  present: number | null;
+  /** Elements by problem (at most HISTORY_ELEMENTS_MAX of each), with their counts. */
+  lost: string[];
+  lostCount: number;
+  invented: string[];
+  inventedCount: number;
+  failedPresent: string[];
+  failedPresentCount: number;
+  duplicatedCount: number;
+  /** Indeterminate adds that are present. */
+  recovered: number;
+  error: string | null;
+}
+
+/** Jepsen's counter check: the final value within the acknowledged increments, widened by the indeterminate ones. */
+export interface CounterCheck {
+  valid: boolean | null;
+  /** Versioned setData attempts by outcome (each ok is an acknowledged +1). */
+  ok: number;
+  info: number;
+  fail: number;
+  lower: number;
+  upper: number;
+  /** null: no final read (see error). */
+  finalValue: number | null;
+  error: string | null;
+}
+
+/** Bounds on what results.json keeps of a history (the file has it all). */
+export const HISTORY_ANOMALIES_MAX = 20;
+export const HISTORY_WITNESS_OPS_MAX = 200;
+export const HISTORY_ELEMENTS_MAX = 50;

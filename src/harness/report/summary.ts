@@ -3,9 +3,11 @@
  * terminal. One table per scenario, recovery per fault (and over repeats), write breakdown,
  * and the configuration of every run.
  */
+import { renderAnomaly, type Anomaly } from '../history/index.js';
 import { configText, errorsText, RECOVERY_METRICS, recoveryMetricsFor, recoveryOverRepeats, recoveryValue, workloadText, type MedianMax } from './aggregate.js';
 import { escapeMarkdownText } from './escape.js';
 import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTimestamp, NOT_APPLICABLE, NOT_OBSERVED } from './format.js';
+import { counterText, keyZnode, linearizabilityText, opOfRecord, setText } from './history-text.js';
 import { faultTargetLabel, readPctText, topologyText } from './labels.js';
 import { markdownTable, type Align } from './markdown.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
@@ -134,6 +136,44 @@ function breakdownSection(results: ResultsFile): string[] {
   return out;
 }
 
+/** Witnesses written out in summary.md per run (report.html and results.json have more). */
+const SUMMARY_ANOMALIES_MAX = 3;
+
+function historySection(results: ResultsFile): string[] {
+  const runs = results.runs.filter((r) => r.history !== undefined);
+  if (runs.length === 0) return [];
+  const out = [
+    '## History checks',
+    '',
+    'Each key a register (linearizable?), the set (acknowledged creates all present?), the counter (within its acknowledged and indeterminate increments?).',
+    '',
+    markdownTable(
+      ['run', 'linearizability', 'ops', 'indeterminate', 'check', 'set', 'counter'],
+      runs.map((r) => {
+        const h = r.history!;
+        return [r.name, linearizabilityText(h), formatCount(h.ops), formatCount(h.indeterminate), `${formatCount(h.checkedOpsPerSec)} ops/s`, h.set === null ? NOT_OBSERVED : setText(h.set), h.counter === null ? NOT_OBSERVED : counterText(h.counter)];
+      }),
+      ['left', 'left', 'right', 'right', 'right', 'left', 'left'],
+    ),
+  ];
+  for (const r of runs) {
+    const h = r.history!;
+    for (const a of h.anomalies.slice(0, SUMMARY_ANOMALIES_MAX)) {
+      const anomaly: Anomaly = { key: a.key, keyOps: a.keyOps, shrunk: a.shrunk, ops: a.ops.map((o, j) => opOfRecord(o, a.key, j)) };
+      out.push(
+        `### ${escapeMarkdownText(r.name)}: key ${escapeMarkdownText(JSON.stringify(a.key))} (${escapeMarkdownText(keyZnode(h.root, a.key))})`,
+        '',
+        `Times in ms from the start of the measured window; lines of ${escapeMarkdownText(h.file)}.`,
+        '',
+        // An indented code block: no fence for a value to close.
+        ...renderAnomaly(anomaly, BigInt(Math.round(h.windowStartNs))).map((l) => `    ${l}`),
+        '',
+      );
+    }
+  }
+  return out;
+}
+
 function configSection(results: ResultsFile): string[] {
   if (results.runs.length === 0) return [];
   return [
@@ -159,6 +199,6 @@ export function renderSummary(results: ResultsFile): string {
     out.push(markdownTable(RUN_TABLE_HEADERS, s.runs.map(runRow), RUN_TABLE_ALIGN));
   }
   if (results.runs.length === 0) out.push('No runs.', '');
-  out.push(...recoverySection(results), ...breakdownSection(results), ...configSection(results));
+  out.push(...historySection(results), ...recoverySection(results), ...breakdownSection(results), ...configSection(results));
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
 import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, READ_OPS, WRITE_OPS } from '../scenario/types.js';
-import { RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
+import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
 export const RESULTS_BYTES_MAX = 512 * 1024 * 1024;
@@ -154,6 +154,63 @@ const ackedWrites = object({
   error: nullable(str),
 });
 
+/** A JSON value of any kind (a register value in a witness). */
+const anyJson: Check = () => undefined;
+
+const key: Check = (v, at) => {
+  if (typeof v !== 'string' && (typeof v !== 'number' || !Number.isFinite(v))) throw new ShapeError(at, `must be a key (a string or number), got ${describe(v)}`);
+};
+
+const historyOp = object({
+  process: num,
+  f: oneOf(['read', 'write', 'cas']),
+  value: anyJson,
+  outcome: oneOf(['ok', 'fail', 'info']),
+  invokeNs: num,
+  completeNs: nullable(num),
+  invokeLine: num,
+  completeLine: nullable(num),
+});
+
+const setCheck = object({
+  valid: nullable(bool),
+  attempted: num,
+  acknowledged: num,
+  indeterminate: num,
+  present: nullable(num),
+  lost: array(str, HISTORY_ELEMENTS_MAX),
+  lostCount: num,
+  invented: array(str, HISTORY_ELEMENTS_MAX),
+  inventedCount: num,
+  failedPresent: array(str, HISTORY_ELEMENTS_MAX),
+  failedPresentCount: num,
+  duplicatedCount: num,
+  recovered: num,
+  error: nullable(str),
+});
+
+const counterCheck = object({ valid: nullable(bool), ok: num, info: num, fail: num, lower: num, upper: num, finalValue: nullable(num), error: nullable(str) });
+
+const history = object({
+  file: str,
+  originEpochMs: num,
+  windowStartNs: num,
+  root: str,
+  ops: num,
+  indeterminate: num,
+  failed: num,
+  keys: num,
+  linearizable: nullable(bool),
+  unknown: array(object({ key, keyOps: num, reason: oneOf(['time', 'memory']) })),
+  error: nullable(str),
+  checkMs: num,
+  checkedOpsPerSec: num,
+  anomaliesFound: num,
+  anomalies: array(object({ key, keyOps: num, shrunk: bool, ops: array(historyOp, HISTORY_WITNESS_OPS_MAX), opsTotal: num }), HISTORY_ANOMALIES_MAX),
+  set: nullable(setCheck),
+  counter: nullable(counterCheck),
+});
+
 const run = object(
   {
     name: str,
@@ -190,8 +247,9 @@ const run = object(
     metrics: array(object({ t: num, id: num, values: record(num) })),
     breakdown: nullable(breakdown),
     ackedWrites,
+    history,
   },
-  ['error', 'ackedWrites'],
+  ['error', 'ackedWrites', 'history'],
 );
 
 const resultsFile = object({

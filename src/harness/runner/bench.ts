@@ -9,6 +9,7 @@ import { HarnessError } from '../errors.js';
 import { FaultsMetricServer } from '../measure/faults-metric.js';
 import { postFaultAnnotation } from '../measure/grafana.js';
 import type { AppliedFault } from '../measure/recovery.js';
+import { historySummaryLine } from '../report/history-text.js';
 import { writeReports } from '../report/index.js';
 import { RESULTS_SCHEMA_VERSION, REPORT_FILE, SUMMARY_FILE, type ResultsFile, type RunResult } from '../report/results.js';
 import { expandRuns, loadScenarioFile } from '../scenario/index.js';
@@ -71,13 +72,14 @@ export function runDirName(index: number, name: string): string {
 }
 
 export function runSummaryLine(r: RunResult): string {
-  if (r.status === 'failed') return `FAILED: ${r.error ?? 'unknown error'}`;
+  if (r.status === 'failed') return `FAILED: ${r.error ?? 'unknown error'}${r.history === undefined ? '' : `; ${historySummaryLine(r.history)}`}`;
   const parts = [`${formatOps(r.throughput.opsPerSec)} ops/s`, `p50 ${r.latencyMs.p50} ms`, `p99 ${r.latencyMs.p99} ms`];
   const errors = Object.values(r.errors).reduce((a, b) => a + b, 0);
   if (errors > 0) parts.push(`${formatOps(errors)} errors`);
   for (const rec of r.recovery) {
     if (rec.firstWriteMs !== null) parts.push(`${rec.fault} ${rec.target}: first write after ${rec.firstWriteMs} ms`);
   }
+  if (r.history !== undefined) parts.push(historySummaryLine(r.history));
   return parts.join(', ');
 }
 
@@ -114,6 +116,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: ResultsFi
       opts.progress.runStarted(i + 1, plan.runs.length, r.name);
       const result = await runOne(r, {
         dir: path.join(out, 'runs', runDirName(i, r.name)),
+        resultsDir: out,
         ensembleDriver: ensembleDriverFor(r.ensemble.driver),
         loadDriver: loadDriverFor(r.load.driver),
         progress: opts.progress,

@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HarnessError } from '../errors.js';
 import { loadTargetOf } from '../drivers/probe.js';
 import type { EnsembleDriver, EnsembleHandle } from '../drivers/types.js';
-import type { LoadDriver, LoadResult, LoadRun } from '../load/types.js';
+import type { LoadDriver, LoadHistory, LoadResult, LoadRun } from '../load/types.js';
 import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
 import { breakdownFromSpans } from '../measure/breakdown.js';
 import { EnsembleObserver } from '../measure/observe.js';
@@ -18,6 +18,7 @@ import { RESTORING, recoveryOf, type AppliedFault } from '../measure/recovery.js
 import { ACKED_ROOT, AckedWriters } from '../measure/acked-writes.js';
 import type { AckedWritesResult, RunResult, WriteBreakdown } from '../report/results.js';
 import type { FaultSpec, FaultTarget, RunPlan } from '../scenario/types.js';
+import { checkRunHistory, readFinals, type FinalReads } from './history.js';
 import type { ProgressSink } from './progress.js';
 
 /** The parent znode of every key the load uses. */
@@ -49,8 +50,10 @@ export interface FaultListener {
 }
 
 export interface RunContext {
-  /** The run's own directory (ensemble data, spans). */
+  /** The run's own directory (ensemble data, spans, history.jsonl). */
   dir: string;
+  /** The directory of results.json (results name files relative to it; default: dir). */
+  resultsDir?: string;
   ensembleDriver: EnsembleDriver;
   loadDriver: LoadDriver;
   progress: ProgressSink;
@@ -233,8 +236,25 @@ export function resultOf(
   };
 }
 
+/** What a run that recorded a history leaves to check once its ensemble is down. */
+interface HistoryToCheck {
+  load: LoadHistory;
+  finals: FinalReads;
+  windowStartEpochMs: number;
+}
+
 /** Runs one plan; never throws for a failure of the run itself (the result says `failed`), only for an abort. */
 export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult> {
+  const { result, history } = await runUntilDown(plan, ctx);
+  if (history !== null) {
+    // After the ensemble is down: the check takes CPU (within its budgets) that the servers no longer need.
+    ctx.progress.phase('checking the history');
+    result.history = await checkRunHistory({ ...history, runDir: ctx.dir, resultsDir: ctx.resultsDir ?? ctx.dir });
+  }
+  return result;
+}
+
+async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: RunResult; history: HistoryToCheck | null }> {
   const startedAt = new Date().toISOString();
   fs.mkdirSync(ctx.dir, { recursive: true });
   const spansDir = plan.spans ? path.join(ctx.dir, 'spans') : undefined;
@@ -268,6 +288,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
     run = await ctx.loadDriver.start(loadTargetOf(handle), plan.workload, {
       root: LOAD_ROOT,
       onLiveOps: (ops) => ctx.progress.liveOps(ops),
+      history: plan.history ? { dir: ctx.dir } : null,
     });
     if (plan.faults.length > 0) {
       // Runs with faults also answer "was an acknowledged write lost?" (measure/acked-writes.ts).
@@ -299,6 +320,11 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
     // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
     await faultsDone;
     await faults.stopWatching();
+    let history: HistoryToCheck | null = null;
+    if (load.history !== undefined) {
+      ctx.progress.phase('reading the final set and counter');
+      history = { load: load.history, finals: await readFinals(loadTargetOf(handle), load.history), windowStartEpochMs: windowStart };
+    }
     const seen = await observer.stop(windowStart);
     observer = null;
     let breakdown: WriteBreakdown | null = null;
@@ -319,11 +345,11 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
     const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
     const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
     const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
-    return resultOf(plan, startedAt, handle.program, load, extra, error);
+    return { result: resultOf(plan, startedAt, handle.program, load, extra, error), history };
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
     const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
-    return resultOf(plan, startedAt, program, emptyLoad(plan), { recovery: [], leaderChanges: [], metrics: [], breakdown: null }, message(err));
+    return { result: resultOf(plan, startedAt, program, emptyLoad(plan), { recovery: [], leaderChanges: [], metrics: [], breakdown: null }, message(err)), history: null };
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     run?.kill();

@@ -13,8 +13,7 @@ export function describeRun(run: RunPlan): string {
   const parts = [
     topology(run.ensemble),
     `${run.load.driver} load, ${run.workload.clients} clients x ${run.workload.connections} connections, ${loop(run.workload)}`,
-    mix(run.workload),
-    `${run.workload.valueSize} B values, ${run.workload.keys} keys`,
+    ...(run.history ? [historyMix(run.workload)] : [mix(run.workload), `${run.workload.valueSize} B values, ${run.workload.keys} keys`]),
     `${formatDurationMs(run.workload.warmupMs)} warm-up + ${formatDurationMs(run.workload.durationMs)}`,
     faults(run.faults),
   ];
@@ -43,6 +42,11 @@ function mix(w: WorkloadSection): string {
   if (w.readPct > 0) sides.push(`reads (${weights(w.reads)})`);
   if (w.readPct < 100) sides.push(`writes (${weights(w.writes)})`);
   return `${w.readPct}% reads: ${sides.join(', ')}`;
+}
+
+/** The register workload that replaces the mix when a run records its history (see load/native/register.ts). */
+function historyMix(w: WorkloadSection): string {
+  return `history: register workload on ${w.keys} keys, ${w.readPct}% reads (sync + getData), writes half setData of unique values, half cas (setData at a version), plus set adds and counter increments; checked after the run`;
 }
 
 function faults(list: readonly FaultSpec[]): string {

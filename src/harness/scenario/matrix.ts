@@ -179,6 +179,7 @@ function planRun(s: Scenario, cell: Record<string, MatrixValue>, repeat: number,
     faults: s.faults.map((f): FaultSpec => ({ ...f, target: typeof f.target === 'string' ? f.target : { id: f.target.id } })),
     spans: s.spans,
     spansSample: s.spansSample,
+    history: s.history,
   };
   for (const [path, value] of Object.entries(cell)) {
     const field = matrixField(path);
@@ -247,6 +248,9 @@ function checkWorkload(ctx: FieldContext, plan: RunPlan): void {
 
 function checkLoad(ctx: FieldContext, plan: RunPlan): void {
   if (plan.load.driver !== 'http') return;
+  if (plan.history) {
+    fail(ctx, ['history'], 'is true, but the http load driver (autocannon on the REST face) sends neither versioned setData nor sync, which a history\'s cas and reads need: record histories with load.driver: native');
+  }
   if (plan.ensemble.driver === 'zookeeper') {
     fail(ctx, ['load', 'driver'], 'is http, which is not possible with ensemble driver zookeeper: Apache ZooKeeper has no REST face for znodes; use load.driver: native');
   }

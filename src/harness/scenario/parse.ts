@@ -16,6 +16,7 @@
  *   faults: []                     # [{at: 10s, action: kill, target: leader}, ...]
  *   repeats: 1
  *   spans: false                   # true: trace every request; 0.1: trace 10 % of them
+ *   history: false                 # true: a register workload whose history is checked after the run (native load)
  *   matrix: {}                     # {workload.readPct: [50, 90], ensemble.config.snapCount: [1000, 100000]}
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
@@ -63,7 +64,7 @@ const MAX_PATH_CHARS = 4_096;
 /** The smallest share of requests `spans:` may trace (1 in 10,000). */
 const MIN_SPANS_SAMPLE = 0.0001;
 
-const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'matrix'] as const;
+const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'history', 'matrix'] as const;
 const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'adminTokenFile', 'zookeeperHome'] as const;
 const WORKLOAD_KEYS = [...WORKLOAD_SCALARS, 'reads', 'writes'] as const;
 const LOAD_KEYS = [...LOAD_SCALARS] as const;
@@ -101,6 +102,7 @@ export function parseScenario(text: string, source: string): Scenario {
     faults: parseFaults(ctx, top.faults),
     repeats: top.repeats === undefined ? 1 : readInt(ctx, ['repeats'], top.repeats, 1, MAX_REPEATS),
     ...readSpans(ctx, top.spans),
+    history: top.history === undefined || top.history === null ? false : readBoolean(ctx, ['history'], top.history),
     matrix: parseMatrix(ctx, top.matrix),
     source,
   };

@@ -122,6 +122,13 @@ export interface Scenario {
    * of the throughput on a read-heavy load.
    */
   spansSample: number;
+  /**
+   * Record a history of what the load's clients saw and check it after the run (native load
+   * only): the load becomes a register workload over the keys (reads are sync + getData,
+   * writes setData with unique values or cas: setData at a version), plus set adds and
+   * counter increments; see README "History: does every run check itself?".
+   */
+  history: boolean;
   /** Where the file came from (for messages). */
   source: string;
 }
@@ -141,4 +148,5 @@ export interface RunPlan {
   faults: FaultSpec[];
   spans: boolean;
   spansSample: number;
+  history: boolean;
 }

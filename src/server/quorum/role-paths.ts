@@ -48,6 +48,11 @@ export class LeaderPath implements WritePath {
   }
 
   submit(req: Request, trace?: string): void {
+    if (req.type === OpCode.sync) {
+      // A client's sync on the leader: answered once every txn in our log (each proposal made before it) is applied here.
+      this.server.completeSync(req.sessionId, req.cxid, syncPath(req.body), this.peer.lastLoggedZxid);
+      return;
+    }
     const prep = this.prep;
     const proposalTrace = this.server.telemetry.proposalStarting(req, trace);
     const zxid = this.peer.propose((z) => {
@@ -59,8 +64,9 @@ export class LeaderPath implements WritePath {
     this.pump();
   }
 
-  forwards(): boolean {
-    return false;
+  /** A sync takes the write path here too, so that it waits for what was proposed before it (see submit). */
+  forwards(type: number): boolean {
+    return type === OpCode.sync;
   }
 
   revalidate(sessionId: bigint, timeoutMs: number): Promise<Revalidation> {
@@ -196,7 +202,8 @@ export class LearnerPath implements WritePath {
   onLeaderMessage(m: AppMessage): void {
     switch (m.kind) {
       case 'syncReply':
-        this.server.completeSync(m.sessionId, m.cxid, m.path);
+        // The leader sent it after the commits of everything proposed before the sync: those are queued here to apply.
+        this.server.completeSync(m.sessionId, m.cxid, m.path, this.peer.lastAppliedZxid);
         return;
       case 'revalidateReply': {
         const r = this.revalidations.get(m.reqId);

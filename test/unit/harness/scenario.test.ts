@@ -144,9 +144,19 @@ describe('defaults', () => {
       matrix: {},
       spans: false,
       spansSample: 1,
+      history: false,
       source: SRC,
     });
     expect(expandRuns(s).map((r) => [r.name, r.repeat, r.cell])).toEqual([['minimal', 1, {}]]);
+  });
+
+  it('history: false unless asked; with it, a run describes the register workload instead of the mix', () => {
+    expect(expandRuns(parseScenario('name: x\n', SRC)).map((r) => r.history)).toEqual([false]);
+    const runs = expandRuns(parseScenario('name: h\nhistory: true\nworkload: {readPct: 60, keys: 5, duration: 10s, warmup: 1s}\n', SRC));
+    expect(runs.map((r) => r.history)).toEqual([true]);
+    expect(describeRun(runs[0]!)).toBe(
+      'h: local 3 voters; native load, 2 clients x 8 connections, closed loop, pipelining 16; history: register workload on 5 keys, 60% reads (sync + getData), writes half setData of unique values, half cas (setData at a version), plus set adds and counter increments; checked after the run; 1s warm-up + 10s; no faults',
+    );
   });
 
   it('spans: a share of requests traces that share; true traces every request', () => {
@@ -188,7 +198,7 @@ describe('validation errors name the file, line, field, what was found and what 
   const cases: [string, string, string[]][] = [
     ['a word for readPct', 'name: x\nworkload:\n  readPct: lots\n', ['bench/x.yaml:3: workload.readPct must be a number from 0 to 100, got "lots"']],
     ['an unknown fault action', 'name: x\nfaults:\n  - {at: 1s, action: kill, target: leader}\n  - {at: 2s, action: nuke, target: last}\n', ['bench/x.yaml:4: faults[1].action must be one of kill, pause, resume, restart, partition, heal, got "nuke"']],
-    ['a typo in a top-level key', 'name: x\nworkloads: {}\n', [':2: workloads is not a scenario field (did you mean workload?); allowed: name, description, ensemble, workload, load, faults, repeats, spans, matrix']],
+    ['a typo in a top-level key', 'name: x\nworkloads: {}\n', [':2: workloads is not a scenario field (did you mean workload?); allowed: name, description, ensemble, workload, load, faults, repeats, spans, history, matrix']],
     ['a typo in a workload key', 'name: x\nworkload:\n  readPcnt: 3\n', [':3: workload.readPcnt is not a workload field (did you mean readPct?); allowed: readPct,', 'warmup, reads, writes']],
     ['a typo in an ensemble key', 'name: x\nensemble: {observer: 2}\n', ['ensemble.observer is not an ensemble field (did you mean observers?); allowed: driver, voters, observers, tls, peerSecurity, config, servers, adminTokenFile, zookeeperHome']],
     ['an empty file', '', ['bench/x.yaml: is empty', 'name']],
@@ -245,6 +255,8 @@ describe('validation errors name the file, line, field, what was found and what 
     ['repeats out of range', 'name: x\nrepeats: 0\n', ['repeats must be an integer from 1 to 1000, got 0']],
     ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
     ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
+    ['history neither true nor false', 'name: x\nhistory: yes\n', [':2: history must be true or false, got "yes"']],
+    ['history with http load', 'name: x\nhistory: true\nload: {driver: http}\n', [':2: run x: history is true, but the http load driver (autocannon on the REST face) sends neither versioned setData nor sync', 'load.driver: native']],
     ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.tls, ensemble.peerSecurity, ensemble.config.<key>, workload.readPct,', 'load.driver']],
     ['a matrix over a layout key', 'name: x\nmatrix: {ensemble.config.dataDir: [a, b]}\n', ['matrix.ensemble.config.dataDir cannot be set']],
     ['an empty matrix list', 'name: x\nmatrix: {workload.readPct: []}\n', ['matrix.workload.readPct must be a non-empty list of values, got a list']],
@@ -390,6 +402,12 @@ describe('each run is checked with its cell applied', () => {
 
   it('http load fails in the zookeeper cell of a driver matrix', () => {
     expect(parseError('name: h\nload: {driver: http}\nmatrix:\n  ensemble.driver: [local, zookeeper]\n')).toContain('run h/driver=zookeeper: load.driver is http, which is not possible with ensemble driver zookeeper');
+  });
+
+  it('history fails in the http cell of a load driver matrix', () => {
+    expect(parseError('name: h\nhistory: true\nmatrix:\n  load.driver: [native, http]\n')).toBe(
+      "bench/x.yaml:2: run h/driver=http: history is true, but the http load driver (autocannon on the REST face) sends neither versioned setData nor sync, which a history's cas and reads need: record histories with load.driver: native",
+    );
   });
 
   it('a fault past a shorter matrix duration fails in that cell', () => {

@@ -185,6 +185,7 @@ class HttpLoadRun implements LoadRun {
 }
 
 async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadStartOptions): Promise<LoadRun> {
+  if (opts.history != null) throw loadError('the http load driver cannot record a history: it sends neither versioned setData nor sync; use the native load driver');
   const mix = validateHttpWorkload(target, workload, opts.root);
   const value = Buffer.alloc(workload.valueSize, 0x61);
   const urls = target.httpUrls;

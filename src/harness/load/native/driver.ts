@@ -7,13 +7,16 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { HarnessError } from '../../errors.js';
 import type { WorkloadSection } from '../../scenario/types.js';
 import { opMix, type OpWeight } from '../ops.js';
 import { mergeSnapshots, nowEpochMs, type RecorderSnapshot } from '../recorder.js';
-import type { LoadDriver, LoadResult, LoadRun, LoadStartOptions, LoadTarget } from '../types.js';
-import { isWorkerProgress, isWorkerReply, type WorkerCommand, type WorkerReplies, type WorkerSpec } from './protocol.js';
+import type { LoadDriver, LoadHistory, LoadResult, LoadRun, LoadStartOptions, LoadTarget } from '../types.js';
+import { counterPath, setParentPath } from './history-ops.js';
+import { monotonicNs, type HistoryPart } from './history-log.js';
+import { isWorkerProgress, isWorkerReply, type WorkerCommand, type WorkerHistorySpec, type WorkerReplies, type WorkerSpec } from './protocol.js';
 
 export const NATIVE_LIMITS = {
   clients: 64,
@@ -26,7 +29,7 @@ export const NATIVE_LIMITS = {
 } as const;
 
 /** Per request to a worker. open connects every session; prepare creates the keys (about 1 ms each at worst); stop includes the drain. */
-const REQUEST_TIMEOUT_MS = { open: 120_000, prepare: 60_000, start: 30_000, mark: 10_000, stop: 30_000, close: 15_000 } as const;
+const REQUEST_TIMEOUT_MS = { open: 120_000, prepare: 60_000, start: 30_000, mark: 10_000, stop: 30_000, history: 30_000, close: 15_000 } as const;
 /** mark and stop name a wall time this far ahead, so every worker has it before it comes. */
 const LEAD_MS = 25;
 const EXIT_WAIT_MS = 5_000;
@@ -180,6 +183,8 @@ class NativeLoadRun implements LoadRun {
   constructor(
     private readonly workers: WorkerHandle[],
     private readonly opts: LoadStartOptions,
+    /** The history being recorded (without its workers' parts), or null. */
+    private readonly history: Omit<LoadHistory, 'parts' | 'setAdds' | 'counter' | 'errors'> | null,
   ) {
     const onLive = opts.onLiveOps;
     if (onLive !== undefined) {
@@ -238,7 +243,9 @@ class NativeLoadRun implements LoadRun {
       await this.mark();
       const at = nowEpochMs() + LEAD_MS;
       const snaps = await this.all({ cmd: 'stop', atEpochMs: at });
-      return mergeSnapshots('native', snaps);
+      const result = mergeSnapshots('native', snaps);
+      if (this.history !== null) result.history = mergeHistoryParts(this.history, await this.all({ cmd: 'history' }));
+      return result;
     } catch (err) {
       this.kill();
       throw err;
@@ -263,8 +270,45 @@ class NativeLoadRun implements LoadRun {
   }
 }
 
+/** The workers' parts of the history as one LoadHistory. */
+function mergeHistoryParts(h: Omit<LoadHistory, 'parts' | 'setAdds' | 'counter' | 'errors'>, parts: (HistoryPart | null)[]): LoadHistory {
+  const merged: LoadHistory = { ...h, parts: [], setAdds: [], counter: { ok: 0, info: 0, fail: 0 }, errors: [] };
+  for (const part of parts) {
+    if (part === null) continue;
+    merged.parts.push(part.file);
+    for (const add of part.setAdds) merged.setAdds.push(add);
+    merged.counter.ok += part.counter.ok;
+    merged.counter.info += part.counter.info;
+    merged.counter.fail += part.counter.fail;
+    if (part.error !== null) merged.errors.push(part.error);
+  }
+  return merged;
+}
+
+/** What every worker's history spec shares, and where worker i writes its part. */
+function historySpecs(dir: string, root: string, workload: WorkloadSection): { origin: Omit<LoadHistory, 'parts' | 'setAdds' | 'counter' | 'errors'>; spec: (i: number) => WorkerHistorySpec } {
+  // Read together: history times count from this reading of the monotonic clock, which is at this wall time.
+  const originNs = monotonicNs();
+  const originEpochMs = nowEpochMs();
+  // A root of its own: every register of the history starts at null, version 0, even on an ensemble that ran before.
+  const historyRoot = `${root}/history-${Math.round(originEpochMs).toString(36)}`;
+  const perWorker = workload.connections * workload.pipelining;
+  return {
+    origin: { originEpochMs, root: historyRoot, setParent: setParentPath(historyRoot), counterPath: counterPath(historyRoot) },
+    spec: (i) => ({
+      originNs: originNs.toString(),
+      file: path.join(dir, `history-w${i}.jsonl`),
+      root: historyRoot,
+      readShare: workload.readPct / 100,
+      firstProcess: i * perWorker,
+      processesTotal: workload.clients * perWorker,
+    }),
+  };
+}
+
 async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadStartOptions): Promise<LoadRun> {
   const mix = validateNativeWorkload(target, workload, opts.root);
+  const history = opts.history == null ? null : historySpecs(opts.history.dir, opts.root, workload);
   const mod = workerModule();
   const workers: WorkerHandle[] = [];
   let run: NativeLoadRun | null = null;
@@ -289,12 +333,13 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
           keys: workload.keys,
           root: opts.root,
           seconds: opts.onSecond !== undefined,
+          history: history === null ? null : history.spec(w.index),
         };
         return w.request({ cmd: 'open', spec });
       }),
     );
     await workers[0]!.request({ cmd: 'prepare' }, REQUEST_TIMEOUT_MS.prepare + workload.keys);
-    run = new NativeLoadRun(workers, opts);
+    run = new NativeLoadRun(workers, opts, history?.origin ?? null);
     await Promise.all(workers.map((w) => w.request({ cmd: 'start' })));
     return run;
   } catch (err) {

@@ -9,7 +9,10 @@ import { ZkClientBusyError, ZkError, type ClientTlsOptions, type ZkClient } from
 import type { OpKind } from '../../scenario/types.js';
 import { KeyPicker, OpPicker, keyPath } from '../ops.js';
 import { LoadRecorder, nowEpochMs, type OpCellSnapshot, type RecorderSnapshot } from '../recorder.js';
+import { counterPath, recordedKind, sendHistoryOp, setParentPath } from './history-ops.js';
+import { HistoryLog, type HistoryPart } from './history-log.js';
 import type { WorkerSpec } from './protocol.js';
+import { RegisterWorkload } from './register.js';
 import { LoadSession, rotateHosts } from './session.js';
 
 /** Open loop: a session with this many requests outstanding misses its slot (the client is saturated). */
@@ -113,6 +116,9 @@ export class NativeLoad {
   private onDrained: (() => void) | null = null;
   private seconds: SecondRecorder | null = null;
   private nextSession = 0;
+  /** The history workload (spec.history): its processes and what it records; null for the mix. */
+  private readonly register: RegisterWorkload | null = null;
+  private readonly history: HistoryLog | null = null;
 
   private constructor(
     private readonly spec: WorkerSpec,
@@ -124,6 +130,13 @@ export class NativeLoad {
     this.keyPicker = new KeyPicker(spec.keys, 0x85ebca6b ^ (spec.index * 2 + 2));
     this.value = Buffer.alloc(spec.valueSize, 0x61);
     this.dir = workerDir(spec.root, spec.index);
+    const h = spec.history;
+    if (h !== null) {
+      // One process per op that can be in flight: in closed loop each lane of each session; open loop gets as many.
+      const processes = spec.connections * spec.pipelining;
+      this.register = new RegisterWorkload({ keys: spec.keys, readShare: h.readShare, firstProcess: h.firstProcess, processesTotal: h.processesTotal, processes, seed: 0x27d4eb2f ^ (spec.index * 2 + 1) });
+      this.history = new HistoryLog(h.file, BigInt(h.originNs));
+    }
   }
 
   /**
@@ -155,6 +168,7 @@ export class NativeLoad {
 
   /** Worker 0, before the load: root (and its parents), the keys, every worker's dir; existing nodes stay. */
   async prepare(): Promise<void> {
+    if (this.spec.history !== null) return this.prepareHistory(this.spec.history.root);
     const create = async (path: string, data: Buffer | null): Promise<void> => {
       const client = this.anyClient();
       try {
@@ -168,6 +182,26 @@ export class NativeLoad {
     await forEachWindowed(keys, SETUP_WINDOW, (p) => create(p, this.value));
     const dirs = Array.from({ length: this.spec.workers }, (_, i) => workerDir(this.spec.root, i));
     await forEachWindowed(dirs, SETUP_WINDOW, (p) => create(p, null));
+  }
+
+  /**
+   * Worker 0, before the history workload: its root (which must be new, so every register
+   * starts at null, version 0), the keys with no data, the set's parent and the counter at 0.
+   */
+  private async prepareHistory(root: string): Promise<void> {
+    const client = this.anyClient();
+    for (const p of selfAndAncestors(root).slice(0, -1)) {
+      try {
+        await client.create(p, null);
+      } catch (err) {
+        if (!isNodeExists(err)) throw err;
+      }
+    }
+    await client.create(root, null);
+    const keys = Array.from({ length: this.spec.keys }, (_, i) => keyPath(root, i));
+    await forEachWindowed(keys, SETUP_WINDOW, async (p) => void (await client.create(p, null)));
+    await client.create(setParentPath(root), null);
+    await client.create(counterPath(root), Buffer.from('0'));
   }
 
   private anyClient(): ZkClient {
@@ -251,11 +285,17 @@ export class NativeLoad {
     });
   }
 
+  /** The history workload's record, its file closed (after stop); null for the mix. */
+  async closeHistory(): Promise<HistoryPart | null> {
+    return (await this.history?.close()) ?? null;
+  }
+
   /** Closes every session (closeSession) and frees the recorders. */
   async close(): Promise<void> {
     this.running = false;
     if (this.openTimer !== null) clearInterval(this.openTimer);
     this.openTimer = null;
+    await this.history?.close();
     await Promise.all(this.sessions.map((s) => s.close()));
     this.seconds?.destroy();
     this.recorder.destroy();
@@ -264,10 +304,12 @@ export class NativeLoad {
   /** One lane of a session in closed loop: a completion sends the next request. */
   private closedLoop(s: LoadSession): void {
     if (!this.running) return;
-    this.issue(s, this.ops.next(), nowEpochMs(), (ok) => {
+    const then = (ok: boolean): void => {
       if (ok) this.closedLoop(s);
       else setTimeout(() => this.closedLoop(s), ERROR_PAUSE_MS);
-    });
+    };
+    if (this.register !== null) this.issueHistory(s, nowEpochMs(), then);
+    else this.issue(s, this.ops.next(), nowEpochMs(), then);
   }
 
   /** Open loop: one slot of the schedule, on the next session in turn, unless the client is saturated. */
@@ -278,30 +320,66 @@ export class NativeLoad {
       this.recorder.missedSlot();
       return;
     }
-    this.issue(s, this.ops.next(), intendedMs, null);
+    if (this.register !== null) this.issueHistory(s, intendedMs, null);
+    else this.issue(s, this.ops.next(), intendedMs, null);
   }
 
   private issue(s: LoadSession, op: OpKind, intendedMs: number, then: ((ok: boolean) => void) | null): void {
+    const done = this.track(s, op, then);
+    s.use((c) => {
+      this.send(c, op, intendedMs).then(
+        (startMs) => done(startMs, null),
+        (err: unknown) => done(intendedMs, errorCode(err)),
+      );
+    });
+  }
+
+  /**
+   * The history workload's next op, on a process with no op in flight: its invocation is
+   * recorded before it is sent, its completion when the reply (or the loss) comes. In open
+   * loop a slot that finds every process busy is missed.
+   */
+  private issueHistory(s: LoadSession, intendedMs: number, then: ((ok: boolean) => void) | null): void {
+    const register = this.register!;
+    const log = this.history!;
+    const p = register.acquire();
+    if (p === null) {
+      if (then === null) this.recorder.missedSlot();
+      else setTimeout(() => then(false), ERROR_PAUSE_MS);
+      return;
+    }
+    const op = register.next(p);
+    const done = this.track(s, recordedKind(op), then);
+    log.invoke(p.id, op);
+    s.use((c) => {
+      void sendHistoryOp(c, op, this.spec.history!.root, log.counter).then((r) => {
+        log.complete(p.id, op, r);
+        p.completed(op, r);
+        register.release(p, r.outcome);
+        // A refused cas (BADVERSION) is an answer like any other: only a loss pauses the lane.
+        done(intendedMs, r.code, r.outcome !== 'info');
+      });
+    });
+  }
+
+  /**
+   * Counts a request in flight; the returned callback records its completion (code null: ok)
+   * and continues the lane, at once or (`goOn` false, by default on an error) after a pause.
+   */
+  private track(s: LoadSession, op: OpKind, then: ((goOn: boolean) => void) | null): (startMs: number, code: string | null, goOn?: boolean) => void {
     s.outstanding++;
     this.outstanding++;
     this.outstandingByOp.set(op, (this.outstandingByOp.get(op) ?? 0) + 1);
-    const done = (startMs: number, err: unknown): void => {
+    return (startMs, code, goOn = code === null) => {
       const endMs = nowEpochMs();
       s.outstanding--;
       this.outstanding--;
       this.outstandingByOp.set(op, this.outstandingByOp.get(op)! - 1);
-      const code = err === null ? null : errorCode(err);
       this.recorder.record(op, startMs, endMs, code);
       this.seconds?.record(op, startMs, endMs, code);
       if (this.outstanding === 0) this.onDrained?.();
-      then?.(err === null);
+      then?.(goOn);
     };
-    s.use((c) => {
-      this.send(c, op, intendedMs).then(
-        (startMs) => done(startMs, null),
-        (err: unknown) => done(intendedMs, err),
-      );
-    });
   }
 
   /** Sends op; resolves with the time its latency counts from (the intended start, moved past an unmeasured create). */

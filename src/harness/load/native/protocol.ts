@@ -3,10 +3,12 @@
  * channel of child_process.fork. The parent sends requests that the worker answers with the
  * same id: open (connect sessions), prepare (worker 0: root, keys, worker dirs), start (load
  * begins: warm-up), mark (counting begins at a shared wall time), stop (counting ends at a
- * shared wall time; drain; snapshot), close (closeSession; exit). Faults are one-way. The
+ * shared wall time; drain; snapshot), history (close the history file: its part of the
+ * history), close (closeSession; exit). Faults are one-way. The
  * worker sends progress once a second, unasked.
  */
 import type { OpCellSnapshot, RecorderSnapshot } from '../recorder.js';
+import type { HistoryPart } from './history-log.js';
 import type { OpWeight } from '../ops.js';
 import type { OpKind } from '../../scenario/types.js';
 
@@ -30,6 +32,22 @@ export interface WorkerSpec {
   root: string;
   /** Send per-second timeline points (only when the runner asked for onSecond). */
   seconds: boolean;
+  /** Run the history workload (load/native/register.ts) instead of the mix, and record it; null: the mix. */
+  history: WorkerHistorySpec | null;
+}
+
+export interface WorkerHistorySpec {
+  /** The parent's reading of the monotonic clock at the run's origin, as digits (history-log.ts). */
+  originNs: string;
+  /** This worker's part of the history (must not exist yet). */
+  file: string;
+  /** The znode the keys, the set's parent and the counter live under. */
+  root: string;
+  /** Share of register ops that are reads, in [0, 1]. */
+  readShare: number;
+  /** This worker's first process id; the run's processes at a time (every worker's). */
+  firstProcess: number;
+  processesTotal: number;
 }
 
 export type WorkerCommand =
@@ -38,6 +56,7 @@ export type WorkerCommand =
   | { cmd: 'start' }
   | { cmd: 'mark'; atEpochMs: number }
   | { cmd: 'stop'; atEpochMs: number }
+  | { cmd: 'history' }
   | { cmd: 'close' };
 
 export interface WorkerReplies {
@@ -46,6 +65,7 @@ export interface WorkerReplies {
   start: null;
   mark: null;
   stop: RecorderSnapshot;
+  history: HistoryPart | null;
   close: null;
 }
 

@@ -51,6 +51,8 @@ async function handle(command: WorkerCommand): Promise<WorkerReplies[WorkerComma
       return null;
     case 'stop':
       return needLoad().stop(command.atEpochMs);
+    case 'history':
+      return needLoad().closeHistory();
     case 'close':
       await load?.close();
       load = null;

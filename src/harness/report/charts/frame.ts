@@ -1,6 +1,7 @@
 /** What every chart shares: the svg element, title, legend, plot area and axes. */
 import { formatTick } from '../format.js';
 import type { Scale } from './scale.js';
+import { escapeHtml } from '../escape.js';
 import { el, px, text, textWidth, tip, type Attrs } from './svg.js';
 
 export interface Plot {
@@ -58,9 +59,11 @@ function legend(items: readonly LegendItem[], x0: number, y0: number, width: num
 }
 
 export interface FrameSpec {
-  kind: 'line' | 'bar' | 'strip' | 'stacked';
+  kind: 'line' | 'bar' | 'strip' | 'stacked' | 'ops';
   testId: string;
   title: string;
+  /** A longer description for assistive technology (an SVG `<desc>`, referenced by aria-describedby). */
+  desc?: string;
   width: number;
   height: number;
   legend: readonly LegendItem[];
@@ -100,9 +103,10 @@ export function frame(spec: FrameSpec): Frame {
           'data-testid': spec.testId,
           role: 'img',
           'aria-label': spec.title,
+          'aria-describedby': spec.desc === undefined ? undefined : `${spec.testId}-desc`,
           ...spec.data,
         },
-        `${tip(spec.title)}${text(spec.margin.left, 18, spec.title, { class: 'chart-title' })}${lg.svg}${body}`,
+        `${tip(spec.title)}${spec.desc === undefined ? '' : el('desc', { id: `${spec.testId}-desc` }, escapeHtml(spec.desc))}${text(spec.margin.left, 18, spec.title, { class: 'chart-title' })}${lg.svg}${body}`,
       ),
   };
 }

@@ -3,6 +3,7 @@ export { lineChart, type ChartMarker, type LineChartSpec, type LinePoint, type L
 export { groupedBarChart, type BarChartSpec, type BarSeries } from './bar.js';
 export { stripPlot, type StripPlotSpec, type StripSeries, type StripValue } from './strip.js';
 export { stackedBarChart, type StackedBarSpec, type StackedRow } from './stacked.js';
+export { opsTimeline, OUTCOME_COLORS, type OpBar, type OpsTimelineSpec } from './ops.js';
 export { linearScale, logScale, niceStep, type Scale } from './scale.js';
 export { PALETTE, seriesColor } from './palette.js';
 
@@ -17,6 +18,7 @@ svg.chart .note { fill: #888; font-style: italic; }
 svg.chart .grid { stroke: #e6e6e6; stroke-width: 1; }
 svg.chart .axis { stroke: #999; stroke-width: 1; }
 svg.chart .marker-label { font-size: 10px; }
+svg.chart .op-label { font-size: 11px; fill: #222; }
 svg.chart .dot, svg.chart .bar, svg.chart .point, svg.chart .segment { cursor: default; }
 svg.chart .dot:hover, svg.chart .point:hover { stroke: #111; stroke-width: 1.5; }
 svg.chart .bar:hover, svg.chart .segment:hover { opacity: 0.8; }
