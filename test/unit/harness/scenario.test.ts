@@ -48,7 +48,8 @@ describe('shipped scenarios', () => {
     'observers-vs-followers': 16,
     snapcount: 3,
     'outstanding-limit': 3,
-    'leader-kill': 10,
+    'leader-kill': 20,
+    'leader-kill-observers': 20,
     'compare-zookeeper': 4,
     tls: 16,
   };
