@@ -122,6 +122,8 @@ interface ElectionState {
   notifyInterval: number;
   startedTick: number;
   votesReceived: number;
+  /** Voters told our proposal because they sent a worse one (once per proposal, so two views never ping-pong). */
+  answered: Set<ServerId>;
 }
 
 type LearnerStage = 'info' | 'epochSent' | 'epochAcked' | 'syncing' | 'newleaderAcked' | 'uptodate';
@@ -577,6 +579,7 @@ export class Peer {
       notifyInterval: this.ticks.notificationMin,
       startedTick: this.now,
       votesReceived: 0,
+      answered: new Set(),
     };
     this.role = { role: 'looking', election };
     this.currentVote = proposal;
@@ -649,6 +652,7 @@ export class Peer {
       if (n.electionEpoch > e.logicalClock) {
         e.logicalClock = n.electionEpoch;
         e.recv.clear();
+        e.answered.clear();
         const mine = this.initialVote(e.logicalClock);
         e.proposal =
           this.mayLead(n.leader) && totalOrderPredicate(n.leader, n.zxid, n.peerEpoch, mine.leader, mine.zxid, mine.peerEpoch)
@@ -671,6 +675,13 @@ export class Peer {
         this.currentVote = e.proposal;
         this.sendNotifications(e);
         e.finalizeAt = null;
+        e.answered.clear();
+      } else if (this.votes && !sameVote(vote, e.proposal) && !e.answered.has(from)) {
+        // It proposes worse than we do and may not have our vote (it sent its own before it
+        // heard ours, or ours went out while it was settled): tell it now rather than when
+        // the notification timer fires (ZooKeeper waits for that timer).
+        e.answered.add(from);
+        this.send(from, this.notification(e.proposal, 'LOOKING'));
       }
       e.recv.set(from, vote);
       this.checkElectionQuorum(e);
@@ -717,6 +728,7 @@ export class Peer {
     const e = r.election;
     e.proposal = this.initialVote(e.logicalClock);
     e.finalizeAt = null;
+    e.answered.clear();
     if (this.votes) e.recv.set(this.id, e.proposal);
     this.currentVote = e.proposal;
     this.sendNotifications(e);

@@ -37,6 +37,25 @@ describe('an election waits for finalizeWait only while a vote could still come'
     s.expectOk();
   });
 
+  it('a voter that learns of the death later is told the better vote at once, not when the notification timer fires', async () => {
+    const s = await Scenario.start({ voters: 3, ticks });
+    await s.electLeader(3);
+    await s.crash(3, { reset: false });
+    // Server 2 notices first: its notification reaches 1 while 1 still follows 3, and 1
+    // answers as a follower; then 1 notices and proposes itself, which is worse than 2.
+    const [one, two] = [s.cluster.server(1).host!, s.cluster.server(2).host!];
+    two.disconnected(3);
+    two.peerDown(3);
+    await s.stabilize();
+    expect(s.state(2)).toBe('LOOKING');
+    one.disconnected(3);
+    one.peerDown(3);
+    await s.stabilize(); // no tick: 2 answers 1's worse vote with its own
+    expect(s.leader()).toBe(2);
+    expect(s.state(1)).toBe('FOLLOWING(serving)');
+    s.expectOk();
+  });
+
   it('when every voter agrees at startup the election ends at once', async () => {
     const s = await Scenario.start({ voters: 3, ticks });
     await s.stabilize();
