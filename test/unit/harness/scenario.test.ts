@@ -50,6 +50,7 @@ describe('shipped scenarios', () => {
     'outstanding-limit': 3,
     'leader-kill': 20,
     'leader-kill-observers': 20,
+    standalone: 4,
     'compare-zookeeper': 4,
     tls: 16,
   };
