@@ -120,7 +120,7 @@ export function zookeeperDriver(opts: ZooKeeperDriverOptions = {}): EnsembleDriv
     async up(up: UpOptions): Promise<EnsembleHandle> {
       const program = zookeeperProgram({ ...opts, ...(up.zookeeperHome === undefined ? {} : { home: up.zookeeperHome }) });
       // The layout already sets 4lw.commands.whitelist (srvr, mntr, conf, ...) and admin.serverPort; spans are zablab's only.
-      return upLocalFamily(up, { driver: 'zookeeper', program, faults: ZOOKEEPER_FAULTS, env: {}, spansDir: null });
+      return upLocalFamily(up, { driver: 'zookeeper', program, faults: ZOOKEEPER_FAULTS, env: {}, spansDir: null, peers: { kind: 'none', why: 'ZooKeeper has no fault hook' } });
     },
   };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
-import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, READ_OPS, WRITE_OPS } from '../scenario/types.js';
+import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WRITE_OPS } from '../scenario/types.js';
 import { RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
@@ -127,18 +127,28 @@ const workload = object({
   warmupMs: num,
 });
 
-const recovery = object({
-  fault: oneOf(FAULT_ACTIONS),
-  target: str,
-  serverId: num,
-  atMs: num,
-  leaderElectedMs: nullable(num),
-  firstWriteMs: nullable(num),
-  recovered90Ms: nullable(num),
-  writeUnavailableMs: nullable(num),
-  leaderBefore: nullable(num),
-  leaderAfter: nullable(num),
-});
+const firing: Check = (v, at) => (v === 'end' ? undefined : num(v, at));
+
+const recovery = object(
+  {
+    fault: oneOf(FAULT_ACTIONS),
+    target: str,
+    serverId: nullable(num),
+    atMs: num,
+    leaderElectedMs: nullable(num),
+    firstWriteMs: nullable(num),
+    recovered90Ms: nullable(num),
+    writeUnavailableMs: nullable(num),
+    leaderBefore: nullable(num),
+    leaderAfter: nullable(num),
+    mode: oneOf(PARTITION_MODES),
+    sides: array(array(num)),
+    bridge: num,
+    schedule: object({ fault: num, firing }),
+    undid: object({ action: oneOf(FAULT_ACTIONS), serverId: nullable(num) }),
+  },
+  ['mode', 'sides', 'bridge', 'schedule', 'undid'],
+);
 
 const breakdown = object({
   writes: num,
@@ -154,6 +164,7 @@ const run = object(
     status: oneOf(['ok', 'failed']),
     error: str,
     startedAt: str,
+    seed: num,
     ensemble: object(
       {
         driver: oneOf(ENSEMBLE_DRIVERS),
@@ -181,7 +192,7 @@ const run = object(
     metrics: array(object({ t: num, id: num, values: record(num) })),
     breakdown: nullable(breakdown),
   },
-  ['error'],
+  ['error', 'seed'],
 );
 
 const resultsFile = object({
