@@ -4,19 +4,30 @@
  *
  * Faults: kill = SIGKILL (resolves once the process is gone), pause = SIGSTOP, resume =
  * SIGCONT, restart = start again on the same data (resolves once it serves, or once it runs
- * when cuts keep it from a quorum), partition/heal and sides = zablab's fault hook on every
+ * when cuts keep it from some peers), partition/heal and sides = zablab's fault hook on every
  * side of every cut edge (see partitions.ts for what happens to a server that is paused or
- * down meanwhile: it is brought in line when it is resumed or restarted).
+ * down meanwhile: it is brought in line when it is resumed or restarted), or for Apache
+ * ZooKeeper the harness's relay between the peers (peer-relay.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
-import { DEFAULT_UP_TIMEOUT_MS, EnsembleError, LocalEnsemble, type ServerProgram, type ServerStatus } from '../ensemble/index.js';
+import {
+  DEFAULT_UP_TIMEOUT_MS,
+  ENSEMBLE_HOST,
+  EnsembleError,
+  LocalEnsemble,
+  type EnsembleServer,
+  type PeerRoute,
+  type ServerProgram,
+  type ServerStatus,
+} from '../ensemble/index.js';
 import type { Sides } from '../nemesis/sides.js';
 import type { EnsembleDriverName, FaultAction } from '../scenario/types.js';
 import { FAULT_ACTIONS } from '../scenario/types.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
-import { FaultHookNetwork, PartitionBook, type PeerNetwork } from './partitions.js';
+import { FaultHookNetwork, PartitionBook, RelayNetwork, type PeerNetwork } from './partitions.js';
+import { PeerRelay } from './peer-relay.js';
 import { samplerEnv } from './sampler-env.js';
 import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, memberMode, soleLeader } from './probe.js';
 import type { ClientTlsFiles, EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
@@ -34,8 +45,11 @@ export interface LocalFamily {
   /** Environment for every server (also on restart). */
   env: Record<string, string>;
   spansDir: string | null;
-  /** How cuts become real: zablab's fault hook, or none (with why, for the error a partition then gets). */
-  peers: { kind: 'fault-hook' } | { kind: 'none'; why: string };
+  /**
+   * How cuts become real: zablab's fault hook, the harness's relay between the peers (Apache
+   * ZooKeeper), or none (with why, for the error a partition then gets).
+   */
+  peers: { kind: 'fault-hook' } | { kind: 'relay' } | { kind: 'none'; why: string };
 }
 
 export const LOCAL_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS);
@@ -59,20 +73,36 @@ export function localDriver(): EnsembleDriver {
   };
 }
 
-/** Starts a LocalEnsemble for a driver; its errors become HarnessError DRIVER. */
+/** Starts a LocalEnsemble for a driver (with the peer relay in between when the family asks); its errors become HarnessError DRIVER. */
 export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promise<EnsembleHandle> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UP_TIMEOUT_MS;
+  let relay: PeerRelay | null = null;
+  const routePeers =
+    family.peers.kind === 'relay'
+      ? async (servers: readonly EnsembleServer[]): Promise<PeerRoute> => {
+          const reserved = new Set(servers.flatMap((s) => [s.clientPort, s.httpPort, ...(s.secureClientPort === null ? [] : [s.secureClientPort])]));
+          const opened = await PeerRelay.open(
+            servers.map((s) => ({ id: s.id, quorumPort: s.quorumPort, electionPort: s.electionPort })),
+            ENSEMBLE_HOST,
+            reserved,
+          );
+          relay = opened;
+          return (from, to) => opened.route(from, to);
+        }
+      : undefined;
   let ensemble: LocalEnsemble;
   try {
     ensemble = await LocalEnsemble.up(
       { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true,
-        ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }) },
+        ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }),
+        ...(routePeers === undefined ? {} : { routePeers }) },
       family.program,
     );
   } catch (err) {
+    await (relay as PeerRelay | null)?.close();
     throw driverError(family.driver, 'up', err);
   }
-  return new LocalEnsembleHandle(ensemble, family, timeoutMs);
+  return new LocalEnsembleHandle(ensemble, family, timeoutMs, relay);
 }
 
 /** An ensemble this process started; it owns the servers' fault state (see partitions.ts). */
@@ -92,6 +122,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     private readonly family: LocalFamily,
     /** How long restart() waits for the server to serve. */
     private readonly startTimeoutMs: number,
+    relay: PeerRelay | null = null,
   ) {
     this.driver = family.driver;
     this.program = family.program.kind;
@@ -111,7 +142,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       this.members.map((m) => m.id),
       this.members.filter((m) => m.role === 'voter').map((m) => m.id),
     );
-    this.network = this.networkOf(family);
+    this.network = this.networkOf(family, relay);
   }
 
   /** The directory holding ensemble.json and each server's s<id>/ (zoo.cfg, data, server.log). */
@@ -241,7 +272,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
 
   // ---- internals ------------------------------------------------------------------------
 
-  private networkOf(family: LocalFamily): PeerNetwork | null {
+  private networkOf(family: LocalFamily, relay: PeerRelay | null): PeerNetwork | null {
     switch (family.peers.kind) {
       case 'fault-hook':
         return new FaultHookNetwork(
@@ -254,6 +285,8 @@ export class LocalEnsembleHandle implements EnsembleHandle {
           this.adminToken,
           FAULT_POST_MS,
         );
+      case 'relay':
+        return relay === null ? null : new RelayNetwork(relay);
       case 'none':
         return null;
     }
@@ -272,7 +305,7 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     if (!this.family.faults.has(action)) throw unsupportedFault(this.driver, action);
     const network = this.network;
     if (network === null) {
-      const why = this.family.peers.kind === 'none' ? this.family.peers.why : 'it has no way to cut its peers';
+      const why = this.family.peers.kind === 'none' ? this.family.peers.why : 'this ensemble was started without its peer relay (UpOptions.partitions)';
       throw new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${this.driver} cannot ${action} here: ${why}`);
     }
     if (id !== null) this.member(id);
@@ -323,7 +356,7 @@ function clampWait(ms: number): number {
 export function unsupportedFault(driver: EnsembleDriverName, action: FaultAction): HarnessError {
   const where =
     action === 'partition' || action === 'heal'
-      ? 'partition and heal need a driver that can cut a server off its peers: local (POST /v1/faults) or compose (the Docker network)'
+      ? 'partition and heal need a driver that can cut servers off their peers: local (POST /v1/faults), zookeeper (the harness\'s relay between the peers) or compose (Docker networks)'
       : 'kill, pause, resume and restart need a driver that runs the servers: local, zookeeper or compose';
   return new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${driver} cannot ${action} a server; ${where}`);
 }

@@ -4,11 +4,13 @@
  * into) and, for zablab's fault hook, what it has *applied* on each server. The hook reconciles
  * a server whenever it can be told: on every change for each running, unpaused server, and
  * again for one server when it is resumed (it may have missed a change while stopped) or
- * restarted (a new process starts with no cuts at all).
+ * restarted (a new process starts with no cuts at all). The relay in front of Apache ZooKeeper
+ * (peer-relay.ts) needs no reconciling: it sits outside the processes.
  */
 import { adminAuthHeaders } from '../ensemble/index.js';
 import { HarnessError } from '../errors.js';
 import { checkSides, quorumSize, sameSide, type Sides } from '../nemesis/sides.js';
+import type { PeerRelay } from './peer-relay.js';
 
 /** What one server must be told to reach the wanted state. */
 export interface FaultPlan {
@@ -132,6 +134,23 @@ export class FaultHookNetwork implements PeerNetwork {
 
   async close(): Promise<void> {
     // Nothing of ours outlives the servers.
+  }
+}
+
+/** Apache ZooKeeper behind the harness's relay: the relay cuts and heals, whatever the processes do. */
+export class RelayNetwork implements PeerNetwork {
+  constructor(private readonly relay: PeerRelay) {}
+
+  async apply(book: PartitionBook): Promise<void> {
+    this.relay.apply((id) => book.wanted(id));
+  }
+
+  async rejoin(): Promise<void> {
+    // The relay holds the cuts; a new or resumed process meets them on its own.
+  }
+
+  async close(): Promise<void> {
+    await this.relay.close();
   }
 }
 

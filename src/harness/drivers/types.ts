@@ -68,6 +68,11 @@ export interface UpOptions {
   tls?: boolean;
   /** How the servers authenticate each other (drivers local and zookeeper); unset, the program's default. */
   peerSecurity?: PeerSecurityMode;
+  /**
+   * The run will partition the ensemble: driver zookeeper then routes peer traffic through its
+   * relay (ZooKeeper has no fault hook); the other drivers can partition any ensemble they start.
+   */
+  partitions?: boolean;
 }
 
 export interface EnsembleDriver {

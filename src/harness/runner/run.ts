@@ -158,6 +158,7 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
       ...(plan.ensemble.tls ? { tls: true } : {}),
       ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
+      ...(plan.faults.some((f) => f.action === 'partition' || f.action === 'heal') ? { partitions: true } : {}),
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();

@@ -288,6 +288,9 @@ function checkFaults(ctx: FieldContext, plan: RunPlan): void {
     if (f.mode !== undefined && voters < MIN_PARTITION_VOTERS) {
       fail(ctx, ['faults', i, 'mode'], `is ${f.mode}, which needs at least ${MIN_PARTITION_VOTERS} voters (one side that can hold a quorum and one that cannot); this run has ${voters}`);
     }
+    if (f.action === 'partition' && driver === 'zookeeper' && plan.ensemble.peerSecurity === 'tls') {
+      fail(ctx, ['faults', i, 'action'], "is partition, which driver zookeeper cannot do with peerSecurity tls: its relay must rewrite ZooKeeper's election handshake, and TLS hides it; use peerSecurity none");
+    }
     const target = f.target;
     const at = ['faults', i, 'target'];
     if (target === 'follower' && voters < 2) fail(ctx, at, `is follower, but this run has ${voters} voter and so no follower`);

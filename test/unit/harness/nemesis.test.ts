@@ -3,11 +3,14 @@
  * heal of every cut, random-voter, repeating schedules (every/for) and their expansion into
  * the steps a run takes and --dry-run shows; the sides of random-halves, isolate-leader and
  * bridge; what those sides mean for each pair of servers (the grudge) and for the local
- * driver's book.
+ * driver's book; the rewrite of ZooKeeper's election handshake that keeps dial-backs inside
+ * the peer relay, and the listening ports the relay follows.
  */
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
+import { parseListeningPorts } from '../../../src/harness/drivers/listening-ports.js';
 import { PartitionBook } from '../../../src/harness/drivers/partitions.js';
+import { InitialMessageRewriter, initialMessage, PROTOCOL_VERSION_V2 } from '../../../src/harness/drivers/zk-initial-message.js';
 import {
   bridge,
   cutFor,
@@ -90,6 +93,7 @@ describe('fault syntax: partitions by mode, heal of every cut, random-voter, eve
     ['overlapping pause schedules', scenario(['{at: 1s, action: pause, target: random-voter, every: 5s, for: 20s}', '{at: 10s, action: pause, target: leader, every: 5s, for: 10s}']), ['faults[1].at (10s) falls in the repeating pause faults[0] (1s to 21s): two repeating pause faults may not overlap']],
     ['a partition by mode inside a repeating one', scenario(['{at: 1s, action: partition, mode: bridge, every: 5s, for: 20s}', '{at: 10s, action: partition, mode: isolate-leader}']), ['faults[1].at (10s) falls in the repeating partition faults[0] (1s to 21s)']],
     ['a mode with too few voters', scenario(['{at: 1s, action: partition, mode: random-halves}'], ['ensemble: {voters: 2}']), ['run n: faults[0].mode is random-halves, which needs at least 3 voters (one side that can hold a quorum and one that cannot); this run has 2']],
+    ['partition on zookeeper with peer TLS', scenario(['{at: 1s, action: partition, mode: isolate-leader}'], ['ensemble: {driver: zookeeper, voters: 3, peerSecurity: tls}']), ["faults[0].action is partition, which driver zookeeper cannot do with peerSecurity tls: its relay must rewrite ZooKeeper's election handshake"]],
   ];
 
   it.each(refused)('refuses %s, naming the field', (_what, yaml, parts) => {
@@ -279,5 +283,53 @@ describe('what the drivers make of sides', () => {
     expect(book.servable()).toEqual(ids(1, 6));
     expect(() => book.setSides([[1, 2, 3]])).toThrow('servers 4, 5, 6 are on no side');
     expect(() => book.setSides([[1, 2, 3, 4, 5, 6, 9]])).toThrow('server 9, which is not a member');
+  });
+});
+
+describe("ZooKeeper's election handshake through the relay", () => {
+  const rest = Buffer.from([0, 0, 0, 4, 1, 2, 3, 4]);
+
+  it('rewrites the dialer’s address however the bytes are split, and keeps what follows', () => {
+    for (const version of [undefined, PROTOCOL_VERSION_V2]) {
+      const original = Buffer.concat([initialMessage(2n, '127.0.0.1:38002', version), rest]);
+      const expected = Buffer.concat([initialMessage(2n, '127.0.0.1:40123', version), rest]);
+      for (let split = 1; split < original.length; split++) {
+        const r = new InitialMessageRewriter('127.0.0.1:40123');
+        const out = Buffer.concat([r.push(original.subarray(0, split)), r.push(original.subarray(split))]);
+        expect(out.equals(expected), `split at ${split}`).toBe(true);
+      }
+      // Once done, later bytes pass unchanged.
+      const r = new InitialMessageRewriter('127.0.0.1:40123');
+      r.push(original);
+      expect(r.push(initialMessage(2n, 'x:1', version)).equals(initialMessage(2n, 'x:1', version))).toBe(true);
+    }
+  });
+
+  it('passes through what it does not know: an old server’s bare id, a length ZooKeeper would refuse', () => {
+    const bareId = Buffer.alloc(8);
+    bareId.writeBigInt64BE(3n);
+    expect(new InitialMessageRewriter('h:1').push(bareId).equals(bareId)).toBe(true);
+    const bad = initialMessage(1n, 'a:1');
+    bad.writeInt32BE(1_000_000, 16);
+    expect(new InitialMessageRewriter('h:1').push(bad).equals(bad)).toBe(true);
+  });
+});
+
+describe('listening ports from /proc/net/tcp', () => {
+  it('keeps LISTEN sockets on 127.0.0.1, the wildcard and their IPv6 forms; not other states or addresses', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0000000000000000 100 0 0 10 0',
+      '   1: 00000000:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0000000000000000 100 0 0 10 0',
+      '   2: 0200007F:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 3 1 0000000000000000 100 0 0 10 0',
+      '   3: 0100007F:1F92 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    const tcp6 = [
+      '  sl  local_address                         remote_address                        st',
+      '   0: 0000000000000000FFFF00000100007F:1F93 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 5 1',
+      '   1: 00000000000000000000000001000000:1F94 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000  1000 0 6 1',
+    ].join('\n');
+    expect([...parseListeningPorts(tcp)].sort()).toEqual([22, 8080]);
+    expect([...parseListeningPorts(tcp6)].sort()).toEqual([8083, 8084]);
   });
 });
