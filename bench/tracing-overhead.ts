@@ -124,7 +124,7 @@ function upTarget(mode: Mode, setting: Setting, dir: string, spansDir: string): 
   const voters = mode === 'standalone' ? 1 : 3;
   return upLocalFamily(
     { voters, observers: 0, dir, config: { ...BENCH_BASE_CONFIG }, timeoutMs: UP_TIMEOUT_MS },
-    { driver: 'local', program: { kind: 'zablab' }, faults: LOCAL_FAULTS, env: envFor(setting, spansDir), spansDir: setting.sample === null ? null : spansDir },
+    { driver: 'local', program: { kind: 'zablab' }, faults: LOCAL_FAULTS, env: envFor(setting, spansDir), spansDir: setting.sample === null ? null : spansDir, peers: { kind: 'fault-hook' } },
   );
 }
 

@@ -332,6 +332,20 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     });
   }
 
+  /** Partitions by mode are not made under compose yet. */
+  partitionSides(): Promise<void> {
+    return Promise.reject(new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', 'driver compose cannot cut the network into sides yet; use driver local'));
+  }
+
+  healSides(): Promise<void> {
+    return Promise.reject(new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', 'driver compose cannot cut the network into sides yet; use driver local'));
+  }
+
+  /** Heals every partitioned member. */
+  async healAll(): Promise<void> {
+    for (const id of [...this.partitioned]) await this.heal(id);
+  }
+
   /** Waits for every member that runs, is not paused and is not partitioned by this handle. */
   async waitServing(timeoutMs: number): Promise<void> {
     const ids = this.members.map((m) => m.id).filter((id) => !this.stopped.has(id) && !this.paused.has(id) && !this.partitioned.has(id));

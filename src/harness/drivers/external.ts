@@ -176,6 +176,18 @@ class ExternalHandle implements EnsembleHandle {
     return Promise.reject(unsupportedFault(this.driver, 'heal'));
   }
 
+  partitionSides(): Promise<void> {
+    return Promise.reject(unsupportedFault(this.driver, 'partition'));
+  }
+
+  healSides(): Promise<void> {
+    return Promise.reject(unsupportedFault(this.driver, 'heal'));
+  }
+
+  healAll(): Promise<void> {
+    return Promise.reject(unsupportedFault(this.driver, 'heal'));
+  }
+
   /** Every member that answers must serve; one that does not answer at all is left out. */
   async waitServing(timeoutMs: number): Promise<void> {
     const up = (await this.status()).filter((s) => s.mode !== 'down').map((s) => s.id);

@@ -3,18 +3,31 @@
  * the handle it shares with the `zookeeper` driver, which runs Apache ZooKeeper the same way.
  *
  * Faults: kill = SIGKILL (resolves once the process is gone), pause = SIGSTOP, resume =
- * SIGCONT, restart = start again on the same data (resolves once it serves), partition/heal
- * = zablab's fault hook on every side (see partitions.ts for what happens to a server that
- * is paused or down meanwhile: it is brought in line when it is resumed or restarted).
+ * SIGCONT, restart = start again on the same data (resolves once it serves, or once it runs
+ * when cuts keep it from some peers), partition/heal and sides = zablab's fault hook on every
+ * side of every cut edge (see partitions.ts for what happens to a server that is paused or
+ * down meanwhile: it is brought in line when it is resumed or restarted), or for Apache
+ * ZooKeeper the harness's relay between the peers (peer-relay.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
-import { DEFAULT_UP_TIMEOUT_MS, EnsembleError, LocalEnsemble, type ServerProgram, type ServerStatus } from '../ensemble/index.js';
+import {
+  DEFAULT_UP_TIMEOUT_MS,
+  ENSEMBLE_HOST,
+  EnsembleError,
+  LocalEnsemble,
+  type EnsembleServer,
+  type PeerRoute,
+  type ServerProgram,
+  type ServerStatus,
+} from '../ensemble/index.js';
+import type { Sides } from '../nemesis/sides.js';
 import type { EnsembleDriverName, FaultAction } from '../scenario/types.js';
 import { FAULT_ACTIONS } from '../scenario/types.js';
 import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
-import { PartitionBook, postFaultPlan } from './partitions.js';
+import { FaultHookNetwork, PartitionBook, RelayNetwork, type PeerNetwork } from './partitions.js';
+import { PeerRelay } from './peer-relay.js';
 import { samplerEnv } from './sampler-env.js';
 import { connectStringOf, hostPort, httpUrlsOf, memberMetrics, memberMode, soleLeader } from './probe.js';
 import type { ClientTlsFiles, EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberMode, MemberStatus, UpOptions } from './types.js';
@@ -32,6 +45,11 @@ export interface LocalFamily {
   /** Environment for every server (also on restart). */
   env: Record<string, string>;
   spansDir: string | null;
+  /**
+   * How cuts become real: zablab's fault hook, the harness's relay between the peers (Apache
+   * ZooKeeper), or none (with why, for the error a partition then gets).
+   */
+  peers: { kind: 'fault-hook' } | { kind: 'relay' } | { kind: 'none'; why: string };
 }
 
 export const LOCAL_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS);
@@ -49,25 +67,42 @@ export function localDriver(): EnsembleDriver {
         faults: LOCAL_FAULTS,
         env: spansDir === null ? {} : { [SPANS_DIR_ENV]: spansDir, ...samplerEnv(opts.spansSample) },
         spansDir,
+        peers: { kind: 'fault-hook' },
       });
     },
   };
 }
 
-/** Starts a LocalEnsemble for a driver; its errors become HarnessError DRIVER. */
+/** Starts a LocalEnsemble for a driver (with the peer relay in between when the family asks); its errors become HarnessError DRIVER. */
 export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promise<EnsembleHandle> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_UP_TIMEOUT_MS;
+  let relay: PeerRelay | null = null;
+  const routePeers =
+    family.peers.kind === 'relay'
+      ? async (servers: readonly EnsembleServer[]): Promise<PeerRoute> => {
+          const reserved = new Set(servers.flatMap((s) => [s.clientPort, s.httpPort, ...(s.secureClientPort === null ? [] : [s.secureClientPort])]));
+          const opened = await PeerRelay.open(
+            servers.map((s) => ({ id: s.id, quorumPort: s.quorumPort, electionPort: s.electionPort })),
+            ENSEMBLE_HOST,
+            reserved,
+          );
+          relay = opened;
+          return (from, to) => opened.route(from, to);
+        }
+      : undefined;
   let ensemble: LocalEnsemble;
   try {
     ensemble = await LocalEnsemble.up(
       { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true,
-        ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }) },
+        ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }),
+        ...(routePeers === undefined ? {} : { routePeers }) },
       family.program,
     );
   } catch (err) {
+    await (relay as PeerRelay | null)?.close();
     throw driverError(family.driver, 'up', err);
   }
-  return new LocalEnsembleHandle(ensemble, family, timeoutMs);
+  return new LocalEnsembleHandle(ensemble, family, timeoutMs, relay);
 }
 
 /** An ensemble this process started; it owns the servers' fault state (see partitions.ts). */
@@ -80,12 +115,14 @@ export class LocalEnsembleHandle implements EnsembleHandle {
   readonly clientTls: ClientTlsFiles | null;
   private readonly stopped = new Set<number>();
   private readonly book: PartitionBook;
+  private readonly network: PeerNetwork | null;
 
   constructor(
     private readonly ensemble: LocalEnsemble,
     private readonly family: LocalFamily,
     /** How long restart() waits for the server to serve. */
     private readonly startTimeoutMs: number,
+    relay: PeerRelay | null = null,
   ) {
     this.driver = family.driver;
     this.program = family.program.kind;
@@ -101,7 +138,11 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       ...(s.secureClientPort === null ? {} : { secureClientPort: s.secureClientPort }),
       httpPort: s.httpPort,
     }));
-    this.book = new PartitionBook(this.members.map((m) => m.id));
+    this.book = new PartitionBook(
+      this.members.map((m) => m.id),
+      this.members.filter((m) => m.role === 'voter').map((m) => m.id),
+    );
+    this.network = this.networkOf(family, relay);
   }
 
   /** The directory holding ensemble.json and each server's s<id>/ (zoo.cfg, data, server.log). */
@@ -157,43 +198,57 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     await this.fault('resume', id, async () => {
       await this.ensemble.kill(id, 'SIGCONT');
       // It may have missed a partition or a heal while stopped.
-      await this.reconcile(id, Date.now() + FAULT_POST_MS);
+      await this.network?.rejoin(this.book, id, Date.now() + FAULT_POST_MS);
     });
   }
 
   async restart(id: number): Promise<void> {
     await this.fault('restart', id, async () => {
       this.book.forget(id);
-      if (this.book.isPartitioned(id)) {
-        // Its peers keep it cut off, so it cannot serve: resolve once it runs and has cut them too.
+      if (this.book.servable()?.includes(id) !== true) {
+        // Its cuts keep it from a quorum, so it cannot serve: resolve once it runs and has its cuts.
         await this.ensemble.launchServer(id);
         this.stopped.delete(id);
-        await this.reconcile(id, Date.now() + this.startTimeoutMs);
+        await this.network?.rejoin(this.book, id, Date.now() + this.startTimeoutMs);
         return;
       }
       await this.ensemble.start(id, clampWait(this.startTimeoutMs));
       this.stopped.delete(id);
-      await this.reconcile(id, Date.now() + FAULT_POST_MS);
+      await this.network?.rejoin(this.book, id, Date.now() + FAULT_POST_MS);
     });
   }
 
   async partition(id: number): Promise<void> {
-    await this.fault('partition', id, async () => {
-      this.book.partition(id);
-      await this.reconcileReachable();
-    });
+    await this.cut('partition', id, () => this.book.partition(id));
   }
 
   async heal(id: number): Promise<void> {
-    await this.fault('heal', id, async () => {
-      this.book.heal(id);
-      await this.reconcileReachable();
-    });
+    await this.cut('heal', id, () => this.book.heal(id));
   }
 
-  /** Waits for every member that runs, is not paused and is not partitioned by this handle. */
+  async partitionSides(sides: Sides): Promise<void> {
+    await this.cut('partition', null, () => this.book.setSides(sides));
+  }
+
+  async healSides(): Promise<void> {
+    await this.cut('heal', null, () => this.book.setSides(null));
+  }
+
+  async healAll(): Promise<void> {
+    await this.cut('heal', null, () => this.book.healAll());
+  }
+
+  /**
+   * Waits for every member that runs, is not paused and can serve under this handle's cuts
+   * (with sides: the members of the side that holds a quorum). Throws FAULT while a bridge is
+   * cut: which side serves then depends on who leads.
+   */
   async waitServing(timeoutMs: number): Promise<void> {
-    const ids = this.ensemble.servers.filter((s) => s.pid !== null && !s.paused && !this.book.isPartitioned(s.id)).map((s) => s.id);
+    const servable = this.book.servable();
+    if (servable === null) {
+      throw new HarnessError('ZABLAB_BENCH_FAULT', 'waitServing: two sides can each hold a quorum (a bridge), so which members serve depends on who leads; heal first');
+    }
+    const ids = this.ensemble.servers.filter((s) => s.pid !== null && !s.paused && servable.includes(s.id)).map((s) => s.id);
     try {
       await this.ensemble.waitServing(ids, clampWait(timeoutMs));
     } catch (err) {
@@ -210,10 +265,32 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       await this.ensemble.down();
     } catch (err) {
       throw driverError(this.driver, 'down', err);
+    } finally {
+      await this.network?.close();
     }
   }
 
   // ---- internals ------------------------------------------------------------------------
+
+  private networkOf(family: LocalFamily, relay: PeerRelay | null): PeerNetwork | null {
+    switch (family.peers.kind) {
+      case 'fault-hook':
+        return new FaultHookNetwork(
+          async () => (await this.ensemble.status()).filter((s) => s.alive && !s.paused).map((s) => s.id),
+          (id) => {
+            const m = this.member(id);
+            if (m.httpPort === null) throw new HarnessError('ZABLAB_BENCH_FAULT', `server ${id} has no HTTP face to apply faults through`);
+            return `http://${hostPort(m.host, m.httpPort)}`;
+          },
+          this.adminToken,
+          FAULT_POST_MS,
+        );
+      case 'relay':
+        return relay === null ? null : new RelayNetwork(relay);
+      case 'none':
+        return null;
+    }
+  }
 
   private member(id: number): Member {
     const m = this.members.find((x) => x.id === id);
@@ -221,6 +298,25 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       throw new HarnessError('ZABLAB_BENCH_FAULT', `server ${id} is not a member of this ensemble (ids: ${this.members.map((x) => x.id).join(', ')})`);
     }
     return m;
+  }
+
+  /** A partition or heal: changes the book, then the network; id null for the sides and for every cut. */
+  private async cut(action: 'partition' | 'heal', id: number | null, change: () => void): Promise<void> {
+    if (!this.family.faults.has(action)) throw unsupportedFault(this.driver, action);
+    const network = this.network;
+    if (network === null) {
+      const why = this.family.peers.kind === 'none' ? this.family.peers.why : 'this ensemble was started without its peer relay (UpOptions.partitions)';
+      throw new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${this.driver} cannot ${action} here: ${why}`);
+    }
+    if (id !== null) this.member(id);
+    try {
+      change();
+      await network.apply(this.book);
+    } catch (err) {
+      if (err instanceof HarnessError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new HarnessError('ZABLAB_BENCH_FAULT', `${action} of ${id === null ? 'the network' : `server ${id}`} failed (driver ${this.driver}): ${why}`);
+    }
   }
 
   private async fault(action: FaultAction, id: number, apply: () => Promise<void>): Promise<void> {
@@ -233,26 +329,6 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       const why = err instanceof Error ? err.message : String(err);
       throw new HarnessError('ZABLAB_BENCH_FAULT', `${action} of server ${id} failed (driver ${this.driver}): ${why}`);
     }
-  }
-
-  /**
-   * Brings every server that can be told (its process runs and is not paused) in line with
-   * the wanted partitions; the others are brought in line when they are resumed or restarted.
-   */
-  private async reconcileReachable(): Promise<void> {
-    const deadline = Date.now() + FAULT_POST_MS;
-    const reachable = (await this.ensemble.status()).filter((s) => s.alive && !s.paused);
-    await Promise.all(reachable.map((s) => this.reconcile(s.id, deadline)));
-  }
-
-  private async reconcile(id: number, deadline: number): Promise<void> {
-    if (!this.family.faults.has('partition')) return;
-    const plan = this.book.plan(id);
-    if (plan.heal.length === 0 && plan.cut.length === 0) return;
-    const m = this.member(id);
-    if (m.httpPort === null) throw new HarnessError('ZABLAB_BENCH_FAULT', `server ${id} has no HTTP face to apply faults through`);
-    await postFaultPlan(`http://${hostPort(m.host, m.httpPort)}`, plan, deadline, this.adminToken);
-    this.book.done(id);
   }
 }
 
@@ -280,7 +356,7 @@ function clampWait(ms: number): number {
 export function unsupportedFault(driver: EnsembleDriverName, action: FaultAction): HarnessError {
   const where =
     action === 'partition' || action === 'heal'
-      ? 'partition and heal need a driver that can cut a server off its peers: local (POST /v1/faults) or compose (the Docker network)'
+      ? 'partition and heal need a driver that can cut servers off their peers: local (POST /v1/faults), zookeeper (the harness\'s relay between the peers) or compose (Docker networks)'
       : 'kill, pause, resume and restart need a driver that runs the servers: local, zookeeper or compose';
   return new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${driver} cannot ${action} a server; ${where}`);
 }

@@ -4,6 +4,7 @@
  * Every implementation passes test/integration/drivers/conformance.ts.
  */
 import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
+import type { Sides } from '../nemesis/sides.js';
 import type { EnsembleDriverName, ExternalServer, FaultAction } from '../scenario/types.js';
 
 export type MemberRole = 'voter' | 'observer';
@@ -67,6 +68,11 @@ export interface UpOptions {
   tls?: boolean;
   /** How the servers authenticate each other (drivers local and zookeeper); unset, the program's default. */
   peerSecurity?: PeerSecurityMode;
+  /**
+   * The run will partition the ensemble: driver zookeeper then routes peer traffic through its
+   * relay (ZooKeeper has no fault hook); the other drivers can partition any ensemble they start.
+   */
+  partitions?: boolean;
 }
 
 export interface EnsembleDriver {
@@ -104,7 +110,18 @@ export interface EnsembleHandle {
   restart(id: number): Promise<void>;
   /** Cuts the member off from every peer (its clients still reach it). */
   partition(id: number): Promise<void>;
+  /** Undoes partition(id); leaves the sides. */
   heal(id: number): Promise<void>;
+  /**
+   * Cuts the network into sides (see nemesis/sides.ts): members on one side reach each other,
+   * a member on two sides reaches both, members that share no side cannot talk. Every member
+   * must be on a side. Replaces the previous sides; partition(id) cuts stay.
+   */
+  partitionSides(sides: Sides): Promise<void>;
+  /** Removes the sides (partition(id) cuts stay). */
+  healSides(): Promise<void>;
+  /** Removes every cut: the sides and every partition(id). */
+  healAll(): Promise<void>;
   /** Resolves once every member that is up serves (one leader, learners caught up). */
   waitServing(timeoutMs: number): Promise<void>;
   /** OS pids of the members' processes where the driver knows them (for CPU accounting). */

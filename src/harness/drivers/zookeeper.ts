@@ -4,15 +4,19 @@
  * Apache tarball: its top folder and lib/) or Debian's /usr/share/java jars (zookeeper.jar's
  * manifest lists the rest of its dependencies).
  *
- * No partition or heal: ZooKeeper has no fault hook. Benchmarks run the JVM with its own
- * defaults (G1, C2); fastStart (serial GC, C1 only) is for tests that need servers quickly.
+ * ZooKeeper has no fault hook: for a run that partitions (UpOptions.partitions) the harness
+ * puts its relay between the peers (peer-relay.ts; each server's zoo.cfg names the relay's
+ * ports for the others), and cuts and heals there. Not with peerSecurity tls: the relay must
+ * rewrite the election handshake, which TLS hides. Without partitions the peers talk directly,
+ * so the relay's hop never weighs on a benchmark that does not need it. Benchmarks run the JVM
+ * with its own defaults (G1, C2); fastStart (serial GC, C1 only) is for tests that need servers quickly.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HarnessError } from '../errors.js';
 import type { ServerProgram } from '../ensemble/index.js';
-import type { FaultAction } from '../scenario/types.js';
+import { FAULT_ACTIONS, type FaultAction } from '../scenario/types.js';
 import { upLocalFamily } from './local.js';
 import type { EnsembleDriver, EnsembleHandle, UpOptions } from './types.js';
 
@@ -29,7 +33,7 @@ const ZOOKEEPER_JAR = /zookeeper-\d[^/\\]*\.jar$/;
 const HOME_JARS_MAX = 1_000;
 const INSTALL_HINT = 'install the Debian package `zookeeper` (apt-get install zookeeper), or set ZOOKEEPER_HOME to an Apache ZooKeeper install';
 
-export const ZOOKEEPER_FAULTS: ReadonlySet<FaultAction> = new Set<FaultAction>(['kill', 'pause', 'resume', 'restart']);
+export const ZOOKEEPER_FAULTS: ReadonlySet<FaultAction> = new Set<FaultAction>(FAULT_ACTIONS);
 
 export type ZooKeeperInstall = { ok: true; classpath: string[] } | { ok: false; why: string };
 
@@ -119,8 +123,15 @@ export function zookeeperDriver(opts: ZooKeeperDriverOptions = {}): EnsembleDriv
     faults: ZOOKEEPER_FAULTS,
     async up(up: UpOptions): Promise<EnsembleHandle> {
       const program = zookeeperProgram({ ...opts, ...(up.zookeeperHome === undefined ? {} : { home: up.zookeeperHome }) });
+      if (up.partitions === true && up.peerSecurity === 'tls') {
+        throw new HarnessError(
+          'ZABLAB_BENCH_DRIVER',
+          "driver zookeeper: cannot partition an ensemble with peerSecurity tls: the peer relay must rewrite ZooKeeper's election handshake, which TLS hides; use peerSecurity none",
+        );
+      }
+      const peers = up.partitions === true ? { kind: 'relay' as const } : { kind: 'none' as const, why: 'this ensemble was started without the peer relay (a run with partition faults starts it with one: UpOptions.partitions)' };
       // The layout already sets 4lw.commands.whitelist (srvr, mntr, conf, ...) and admin.serverPort; spans are zablab's only.
-      return upLocalFamily(up, { driver: 'zookeeper', program, faults: ZOOKEEPER_FAULTS, env: {}, spansDir: null });
+      return upLocalFamily(up, { driver: 'zookeeper', program, faults: ZOOKEEPER_FAULTS, env: {}, spansDir: null, peers });
     },
   };
 }

@@ -2,7 +2,7 @@
 export { LocalEnsemble, ensembleSignal, ENSEMBLE_SIGNALS, DEFAULT_START_TIMEOUT_MS } from './local-ensemble.js';
 export type { DownReport, KillReport, LoadOptions, EnsembleSignal } from './local-ensemble.js';
 export { DEFAULT_UP_TIMEOUT_MS, ENSEMBLE_HOST, MAX_ENSEMBLE_SERVERS, parseOverride, validateSpec } from './layout.js';
-export type { EnsembleServer, EnsembleSpec, ServerRole } from './layout.js';
+export type { EnsembleServer, EnsembleSpec, PeerRoute, ServerRole } from './layout.js';
 export { EnsembleError, EnsembleNotServingError } from './errors.js';
 export type { EnsembleErrorCode, NotServingDetail } from './errors.js';
 export { fourLetterWord, FourLetterWordError, parseSrvr, epochOf, zxidHex } from './four-letter.js';

@@ -27,7 +27,16 @@ export interface EnsembleSpec {
   timeoutMs?: number;
   /** How the servers authenticate each other (peer-credentials.ts); default `secret` for zablab, `none` for Apache ZooKeeper. */
   peerSecurity?: PeerSecurityMode;
+  /**
+   * Where each server dials each other server's quorum and election ports (default: the peer's
+   * own ports). Called once the ports are known, before any zoo.cfg is written: the harness's
+   * peer relay (drivers/peer-relay.ts) listens in between.
+   */
+  routePeers?: (servers: readonly EnsembleServer[]) => Promise<PeerRoute>;
 }
+
+/** The address and the quorum and election ports server `from` dials to reach server `to`. */
+export type PeerRoute = (from: number, to: number) => { host: string; quorumPort: number; electionPort: number };
 
 export type ServerRole = 'voter' | 'observer';
 
@@ -209,6 +218,8 @@ export interface ZooCfgCredentials {
   peer: readonly [string, string][];
   /** The client port's TLS, when the ensemble serves TLS. */
   tls?: ZooCfgTls | null;
+  /** Where this server dials its peers (LocalEnsemble's routePeers); default their own ports. */
+  route?: PeerRoute | null;
 }
 
 /**
@@ -238,7 +249,12 @@ export function renderZooCfg(
   if (tls !== null && self.secureClientPort !== null) {
     for (const [k, v] of tlsZooCfg(tls.files, self.host, self.secureClientPort, tls.netty)) entries.set(k, v);
   }
-  setMembership(entries, servers, self, (s) => ({ peers: `${s.host}:${s.quorumPort}:${s.electionPort}`, client: `${s.host}:${s.clientPort}` }));
+  const route = credentials.route ?? null;
+  setMembership(entries, servers, self, (s) => {
+    // Its own line keeps its real address and ports: a server listens where its own line says.
+    const via = route === null || s.id === self.id ? { host: s.host, quorumPort: s.quorumPort, electionPort: s.electionPort } : route(self.id, s.id);
+    return { peers: `${via.host}:${via.quorumPort}:${via.electionPort}`, client: `${s.host}:${s.clientPort}` };
+  });
   for (const [k, v] of Object.entries(overrides)) entries.set(k, v);
   return [...entries].map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
 }

@@ -137,10 +137,11 @@ export class LocalEnsemble {
     const peer = await writePeerCredentials(dir, peerMode, servers);
     const tls = spec.tls === true ? await writeEnsembleTls(dir, [ENSEMBLE_HOST, 'localhost']) : null;
     const cfgTls = tls === null ? null : { files: tls, netty: program.kind === 'zookeeper' };
+    const route = spec.routePeers === undefined ? null : await spec.routePeers(servers);
     for (const s of servers) {
       fs.mkdirSync(s.dataDir, { recursive: true });
       fs.writeFileSync(path.join(s.dataDir, 'myid'), `${s.id}\n`);
-      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id), tls: cfgTls }));
+      fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id), tls: cfgTls, route }));
     }
     const ensemble = new LocalEnsemble(
       { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, tls, servers },

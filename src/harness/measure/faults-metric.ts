@@ -66,10 +66,11 @@ export class FaultsMetricServer {
   }
 
   /** Counts one fault: `target` as the scenario names it (leader, follower, observer, last, id:N). */
-  record(action: FaultAction, serverId: number, target: string): void {
+  /** serverId null: a fault that hit no one server (a cut into sides, a heal of every cut); its server_id is empty. */
+  record(action: FaultAction, serverId: number | null, target: string): void {
     if (!(FAULT_ACTIONS as readonly string[]).includes(action)) throw new RangeError(`unknown fault action ${String(action)}`);
-    if (!Number.isInteger(serverId)) throw new RangeError(`server id must be an integer, got ${serverId}`);
-    const labels = `action="${action}",target="${escapeLabel(target.slice(0, LABEL_VALUE_CHARS_MAX))}",server_id="${serverId}"`;
+    if (serverId !== null && !Number.isInteger(serverId)) throw new RangeError(`server id must be an integer, got ${serverId}`);
+    const labels = `action="${action}",target="${escapeLabel(target.slice(0, LABEL_VALUE_CHARS_MAX))}",server_id="${serverId ?? ''}"`;
     const n = this.counts.get(labels);
     if (n === undefined && this.counts.size >= FAULT_SERIES_MAX) {
       this.dropped++;

@@ -11,7 +11,8 @@ export interface FaultAnnotation {
   /** When the fault fired (Unix epoch ms). */
   timeMs: number;
   action: FaultAction;
-  serverId: number;
+  /** null: the fault hit no one server (a cut into sides, a heal of every cut). */
+  serverId: number | null;
   text: string;
 }
 

@@ -3,7 +3,7 @@
  * it (polled), the first write the load saw acknowledged after the fault, and the load's
  * 100 ms throughput slots. Pure: the runner gathers the observations, this decides the times.
  */
-import type { FaultAction } from '../scenario/types.js';
+import type { FaultAction, PartitionMode } from '../scenario/types.js';
 import type { FaultObservation, LoadResult } from '../load/types.js';
 import type { LeaderChange, RecoveryResult } from '../report/results.js';
 
@@ -15,11 +15,12 @@ const BASELINE_MS_MIN = 1_000;
 export const RECOVERED_WINDOW_MS = 1_000;
 export const RECOVERED_SHARE = 0.9;
 
-/** A fault as the runner applied it. */
+/** A fault as the runner applied it: one step of the scenario's faults (a one-off, or a firing or the end of a repeating one). */
 export interface AppliedFault {
   action: FaultAction;
   target: string;
-  serverId: number;
+  /** The member it hit; null for a cut into sides that hits no one server (random-halves, bridge) and a heal of every cut. */
+  serverId: number | null;
   /** Relative to the measured window's start. */
   atMs: number;
   atEpochMs: number;
@@ -29,6 +30,19 @@ export interface AppliedFault {
   leaderBefore: number | null;
   /** RESTORING actions: when the member was seen serving again (null: not within the run, or not watched). */
   servingAgainEpochMs?: number | null;
+  /**
+   * The fault took the leader away (it must be elected anew). Unset: a kill, pause or partition
+   * of the leader does; set by the runner for a cut into sides (the leader's side holds no quorum).
+   */
+  takesLeader?: boolean;
+  /** A partition by mode: its mode, the sides it cut, and for bridge the voter on both sides. */
+  mode?: PartitionMode;
+  sides?: number[][];
+  bridge?: number;
+  /** Which fault of the scenario this step belongs to, and for a repeating one which firing (1-based) or its end. */
+  schedule?: { fault: number; firing: number | 'end' };
+  /** What the step undid before it acted: the previous firing's kill, pause or cut (or, at the end, the last firing's). */
+  undid?: { action: FaultAction; serverId: number | null };
 }
 
 /** Actions after which the ensemble may have to elect a leader when they hit the leader. */
@@ -49,11 +63,13 @@ export const RESTORING: ReadonlySet<FaultAction> = new Set(['restart', 'resume',
 export function leaderElectedMs(fault: AppliedFault, changes: readonly LeaderChange[]): { ms: number | null; after: number | null } {
   const after = [...changes].filter((c) => c.atMs >= fault.atMs);
   const last = [...changes].reverse().find((c) => c.atMs < fault.atMs);
-  if (!DISRUPTIVE.has(fault.action) || fault.leaderBefore !== fault.serverId) {
+  const taken = fault.takesLeader ?? (DISRUPTIVE.has(fault.action) && fault.leaderBefore === fault.serverId);
+  if (!taken || fault.leaderBefore === null) {
     const now = after.at(-1) ?? last;
     return { ms: null, after: now?.leader ?? fault.leaderBefore };
   }
-  const elected = after.find((c) => c.leader !== null && c.leader !== fault.serverId);
+  const gone = fault.leaderBefore;
+  const elected = after.find((c) => c.leader !== null && c.leader !== gone);
   return { ms: elected === undefined ? null : elected.atMs - fault.atMs, after: elected?.leader ?? null };
 }
 
@@ -123,6 +139,11 @@ export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[]
     ...(restoring ? { servingAgainMs: fault.servingAgainEpochMs == null ? null : Math.max(0, Math.round(fault.servingAgainEpochMs - fault.atEpochMs)) } : {}),
     leaderBefore: fault.leaderBefore,
     leaderAfter: elected.after,
+    ...(fault.mode === undefined ? {} : { mode: fault.mode }),
+    ...(fault.sides === undefined ? {} : { sides: fault.sides.map((s) => [...s]) }),
+    ...(fault.bridge === undefined ? {} : { bridge: fault.bridge }),
+    ...(fault.schedule === undefined ? {} : { schedule: { ...fault.schedule } }),
+    ...(fault.undid === undefined ? {} : { undid: { ...fault.undid } }),
   };
 }
 

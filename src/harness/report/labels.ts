@@ -1,5 +1,6 @@
 /** How runs, faults and topologies are named in tables, legends and markers. */
 import { OP_KINDS, type OpKind } from '../scenario/types.js';
+import { sidesText } from '../nemesis/sides.js';
 import { formatNumber } from './format.js';
 import type { LeaderChange, RecoveryResult, RunResult } from './results.js';
 
@@ -23,8 +24,13 @@ export function topologyText(run: RunResult): string {
   return `${voters} ${voters === 1 ? 'voter' : 'voters'} + ${observers} ${observers === 1 ? 'observer' : 'observers'}, ${systemLabel(run)}`;
 }
 
-/** Who a fault hit: `leader (id 2)`, or `server 3` when the scenario named the id. */
+/**
+ * Who a fault hit: `leader (id 2)`, `server 3` when the scenario named the id, the sides of a
+ * partition by mode (`random-halves {1,2,4} | {3,5}`), `all` for a heal of every cut.
+ */
 export function faultTargetLabel(r: RecoveryResult): string {
+  if (r.sides !== undefined) return `${r.target} ${sidesText(r.sides)}`;
+  if (r.serverId === null) return r.target;
   return /^id:\d+$/.test(r.target) ? `server ${r.serverId}` : `${r.target} (id ${r.serverId})`;
 }
 

@@ -4,7 +4,7 @@
  * All times in milliseconds unless a name says otherwise; `atMs` is relative to the start of
  * the run's measured window (after warm-up).
  */
-import type { FaultAction, LoadDriverName, OpKind, WorkloadSection, EnsembleDriverName } from '../scenario/types.js';
+import type { FaultAction, LoadDriverName, OpKind, PartitionMode, WorkloadSection, EnsembleDriverName } from '../scenario/types.js';
 import type { Percentiles, TimelinePoint } from '../load/types.js';
 import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 
@@ -23,12 +23,17 @@ export interface ResultsFile {
   runs: RunResult[];
 }
 
+/** One applied fault step (a one-off fault, or a firing or the end of a repeating one) and the recovery after it. */
 export interface RecoveryResult {
   fault: FaultAction;
-  /** The target as the scenario wrote it (`leader`, `follower`, `observer`, `last`, `id:3`). */
+  /**
+   * The target as the scenario wrote it (`leader`, `follower`, `observer`, `random-voter`, `last`,
+   * `id:3`), the mode of a partition by mode (`random-halves`, ...), `all` for a heal of every
+   * cut, `sides` for the heal that ends a repeating partition by mode.
+   */
   target: string;
-  /** The member it hit. */
-  serverId: number;
+  /** The member it hit; null when it hit no one server (random-halves, bridge, a heal of every cut). */
+  serverId: number | null;
   /** When it fired. */
   atMs: number;
   /** Fault → a leader serves again, observed from the servers (null: none before the run ended, or no leader change expected). */
@@ -48,6 +53,14 @@ export interface RecoveryResult {
   /** The leader before and after (ids), as the servers reported. */
   leaderBefore: number | null;
   leaderAfter: number | null;
+  /** A partition by mode: the mode, the sides it cut (members on one side reach each other), the bridge's voter. */
+  mode?: PartitionMode;
+  sides?: number[][];
+  bridge?: number;
+  /** A step of a fault with every/for: the fault's index in the scenario's list, and the firing (1-based) or `end`. */
+  schedule?: { fault: number; firing: number | 'end' };
+  /** What the step undid first: the previous firing's kill (restart), pause (resume) or cut (heal). */
+  undid?: { action: FaultAction; serverId: number | null };
 }
 
 /** One stage of a write, from spans (one row per stage and server). */
@@ -113,6 +126,8 @@ export interface RunResult {
   /** Why the run failed (status `failed`). */
   error?: string;
   startedAt: string;
+  /** The seed of the faults' random choices (random-halves, bridge, random-voter): `seed:` in a scenario replays them. */
+  seed?: number;
   /** `tls`: the members served TLS and the load went over it (absent when not). */
   /** `peerSecurity`: how the servers authenticated each other, when the scenario chose it. */
   ensemble: {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
-import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, READ_OPS, WRITE_OPS } from '../scenario/types.js';
+import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WRITE_OPS } from '../scenario/types.js';
 import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
@@ -127,19 +127,29 @@ const workload = object({
   warmupMs: num,
 });
 
-const recovery = object({
-  fault: oneOf(FAULT_ACTIONS),
-  target: str,
-  serverId: num,
-  atMs: num,
-  leaderElectedMs: nullable(num),
-  firstWriteMs: nullable(num),
-  recovered90Ms: nullable(num),
-  writeUnavailableMs: nullable(num),
-  servingAgainMs: nullable(num),
-  leaderBefore: nullable(num),
-  leaderAfter: nullable(num),
-}, ['servingAgainMs']);
+const firing: Check = (v, at) => (v === 'end' ? undefined : num(v, at));
+
+const recovery = object(
+  {
+    fault: oneOf(FAULT_ACTIONS),
+    target: str,
+    serverId: nullable(num),
+    atMs: num,
+    leaderElectedMs: nullable(num),
+    firstWriteMs: nullable(num),
+    recovered90Ms: nullable(num),
+    writeUnavailableMs: nullable(num),
+    servingAgainMs: nullable(num),
+    leaderBefore: nullable(num),
+    leaderAfter: nullable(num),
+    mode: oneOf(PARTITION_MODES),
+    sides: array(array(num)),
+    bridge: num,
+    schedule: object({ fault: num, firing }),
+    undid: object({ action: oneOf(FAULT_ACTIONS), serverId: nullable(num) }),
+  },
+  ['servingAgainMs', 'mode', 'sides', 'bridge', 'schedule', 'undid'],
+);
 
 const breakdown = object({
   writes: num,
@@ -220,6 +230,7 @@ const run = object(
     status: oneOf(['ok', 'failed']),
     error: str,
     startedAt: str,
+    seed: num,
     ensemble: object(
       {
         driver: oneOf(ENSEMBLE_DRIVERS),
@@ -249,7 +260,7 @@ const run = object(
     ackedWrites,
     history,
   },
-  ['error', 'ackedWrites', 'history'],
+  ['error', 'ackedWrites', 'history', 'seed'],
 );
 
 const resultsFile = object({

@@ -10,6 +10,7 @@ import { FaultsMetricServer } from '../measure/faults-metric.js';
 import { postFaultAnnotation } from '../measure/grafana.js';
 import type { AppliedFault } from '../measure/recovery.js';
 import { historySummaryLine } from '../report/history-text.js';
+import { sidesText } from '../nemesis/index.js';
 import { writeReports } from '../report/index.js';
 import { RESULTS_SCHEMA_VERSION, REPORT_FILE, SUMMARY_FILE, type ResultsFile, type RunResult } from '../report/results.js';
 import { expandRuns, loadScenarioFile } from '../scenario/index.js';
@@ -107,7 +108,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: ResultsFi
   const onFault = (f: AppliedFault): void => {
     metrics?.record(f.action, f.serverId, f.target);
     if (opts.grafanaUrl != null && opts.grafanaUrl !== '') {
-      void postFaultAnnotation(opts.grafanaUrl, { timeMs: Math.round(f.atEpochMs), action: f.action, serverId: f.serverId, text: `zablab: ${f.action} ${f.target} (server ${f.serverId})` }, opts.grafanaApiKey ? { apiKey: opts.grafanaApiKey } : {});
+      void postFaultAnnotation(opts.grafanaUrl, { timeMs: Math.round(f.atEpochMs), action: f.action, serverId: f.serverId, text: `zablab: ${f.action} ${f.target} (${f.sides !== undefined ? sidesText(f.sides) : f.serverId === null ? 'every cut' : `server ${f.serverId}`})` }, opts.grafanaApiKey ? { apiKey: opts.grafanaApiKey } : {});
     }
   };
   try {

@@ -7,17 +7,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HarnessError } from '../errors.js';
 import { loadTargetOf } from '../drivers/probe.js';
 import type { EnsembleDriver, EnsembleHandle } from '../drivers/types.js';
 import type { LoadDriver, LoadHistory, LoadResult, LoadRun } from '../load/types.js';
 import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
 import { breakdownFromSpans } from '../measure/breakdown.js';
 import { EnsembleObserver } from '../measure/observe.js';
-import { RESTORING, recoveryOf, type AppliedFault } from '../measure/recovery.js';
+import { recoveryOf, type AppliedFault } from '../measure/recovery.js';
 import { ACKED_ROOT, AckedWriters } from '../measure/acked-writes.js';
 import type { AckedWritesResult, RunResult, WriteBreakdown } from '../report/results.js';
-import type { FaultSpec, FaultTarget, RunPlan } from '../scenario/types.js';
+import { drawSeed } from '../nemesis/index.js';
+import { faultSteps } from '../scenario/schedule.js';
+import type { RunPlan } from '../scenario/types.js';
+import { FaultRunner } from './faults.js';
 import { checkRunHistory, readFinals, type FinalReads } from './history.js';
 import type { ProgressSink } from './progress.js';
 
@@ -40,9 +42,6 @@ export const BENCH_BASE_CONFIG: Readonly<Record<string, string>> = {
 const UP_TIMEOUT_MS = 120_000;
 /** After the window: how long breakdown may read spans files (they flush within 2 s). */
 const SPANS_FLUSH_WAIT_MS = 2_500;
-/** Restoring faults: how often the member is asked whether it serves again. */
-const SERVING_POLL_MS = 5;
-const SERVING_MODES: ReadonlySet<string> = new Set(['leader', 'follower', 'observer', 'standalone']);
 
 /** Hooks for what a run tells the outside world about its faults (fault metric, Grafana annotations). */
 export interface FaultListener {
@@ -62,10 +61,6 @@ export interface RunContext {
   signal?: AbortSignal;
 }
 
-function describeTarget(t: FaultTarget): string {
-  return typeof t === 'string' ? t : `id:${t.id}`;
-}
-
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -74,106 +69,6 @@ function message(err: unknown): string {
 async function sleepUntil(epochMs: number, signal?: AbortSignal): Promise<void> {
   const ms = epochMs - nowEpochMs();
   if (ms > 0) await sleep(ms, undefined, signal ? { signal } : undefined);
-}
-
-class FaultRunner {
-  private last: number | null = null;
-  readonly applied: AppliedFault[] = [];
-  readonly errors: string[] = [];
-  private readonly watching: Promise<void>[] = [];
-  private stopped = false;
-
-  constructor(
-    private readonly handle: EnsembleHandle,
-    private readonly observer: EnsembleObserver,
-    private readonly load: LoadRun,
-    private readonly ctx: RunContext,
-  ) {}
-
-  /** Polls until the member of a restoring action serves again (or the run ends). */
-  private async watchServing(applied: AppliedFault): Promise<void> {
-    applied.servingAgainEpochMs = null;
-    while (!this.stopped) {
-      const st = (await this.handle.status().catch(() => [])).find((s) => s.id === applied.serverId);
-      if (st !== undefined && SERVING_MODES.has(st.mode)) {
-        applied.servingAgainEpochMs = nowEpochMs();
-        return;
-      }
-      await sleep(SERVING_POLL_MS);
-    }
-  }
-
-  /** The run is over: stop watching for members to serve again. */
-  async stopWatching(): Promise<void> {
-    this.stopped = true;
-    await Promise.all(this.watching);
-  }
-
-  async fire(f: FaultSpec, windowStartEpochMs: number): Promise<void> {
-    const target = describeTarget(f.target);
-    try {
-      const leaderBefore = await this.observer.leaderNowFresh();
-      const id = await this.resolve(f.target, leaderBefore);
-      const atEpochMs = nowEpochMs();
-      this.ctx.progress.note(`fault at ${((atEpochMs - windowStartEpochMs) / 1_000).toFixed(1)} s: ${f.action} ${target} (server ${id})`);
-      this.observer.pollFast();
-      await this.apply(f, id);
-      // Only writes issued once the fault is in effect count as "after" it: one issued while
-      // the signal was on its way could still be acknowledged by the server it then took away.
-      const effectiveEpochMs = nowEpochMs();
-      this.load.noteFault(effectiveEpochMs);
-      const applied: AppliedFault = { action: f.action, target, serverId: id, atMs: atEpochMs - windowStartEpochMs, atEpochMs, effectiveEpochMs, leaderBefore };
-      if (RESTORING.has(f.action)) this.watching.push(this.watchServing(applied));
-      this.ctx.onFault?.(applied);
-      this.last = id;
-      this.applied.push(applied);
-    } catch (err) {
-      this.errors.push(`fault ${f.action} ${target} at ${f.atMs} ms: ${message(err)}`);
-      this.ctx.progress.note(`fault ${f.action} ${target} failed: ${message(err)}`);
-    }
-  }
-
-  private async resolve(t: FaultTarget, leader: number | null): Promise<number> {
-    if (typeof t === 'object') return t.id;
-    switch (t) {
-      case 'last':
-        if (this.last === null) throw new HarnessError('ZABLAB_BENCH_FAULT', 'target `last`: no earlier fault hit a server');
-        return this.last;
-      case 'leader':
-        if (leader === null) throw new HarnessError('ZABLAB_BENCH_FAULT', 'target `leader`: no server reports itself leader now');
-        return leader;
-      case 'follower':
-      case 'observer': {
-        const st = await this.handle.status();
-        const m = st.find((s) => s.mode === t && !s.paused && !s.stopped);
-        if (m === undefined) throw new HarnessError('ZABLAB_BENCH_FAULT', `target \`${t}\`: no ${t} is serving now`);
-        return m.id;
-      }
-    }
-  }
-
-  private async apply(f: FaultSpec, id: number): Promise<void> {
-    switch (f.action) {
-      case 'kill':
-        this.observer.setDown(id, true);
-        return this.handle.kill(id);
-      case 'pause':
-        this.observer.setDown(id, true);
-        return this.handle.pause(id);
-      case 'resume':
-        await this.handle.resume(id);
-        this.observer.setDown(id, false);
-        return;
-      case 'restart':
-        await this.handle.restart(id);
-        this.observer.setDown(id, false);
-        return;
-      case 'partition':
-        return this.handle.partition(id);
-      case 'heal':
-        return this.handle.heal(id);
-    }
-  }
 }
 
 function emptyLoad(plan: RunPlan): LoadResult {
@@ -198,7 +93,7 @@ export function resultOf(
   startedAt: string,
   program: RunResult['ensemble']['program'],
   load: LoadResult,
-  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown' | 'ackedWrites'>,
+  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown' | 'ackedWrites' | 'seed'>,
   error: string | null,
 ): RunResult {
   const byOpLatency: RunResult['latencyMs']['byOp'] = {};
@@ -216,6 +111,7 @@ export function resultOf(
     status: error === null ? 'ok' : 'failed',
     ...(error === null ? {} : { error }),
     startedAt,
+    ...(extra.seed === undefined ? {} : { seed: extra.seed }),
     ensemble: {
       driver: plan.ensemble.driver,
       program,
@@ -232,7 +128,10 @@ export function resultOf(
     latencyMs: { ...load.latencyMs, byOp: byOpLatency },
     errors: load.errors,
     timeline: load.timeline,
-    ...extra,
+    recovery: extra.recovery,
+    leaderChanges: extra.leaderChanges,
+    metrics: extra.metrics,
+    breakdown: extra.breakdown,
   };
 }
 
@@ -256,6 +155,8 @@ export async function runOne(plan: RunPlan, ctx: RunContext): Promise<RunResult>
 
 async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: RunResult; history: HistoryToCheck | null }> {
   const startedAt = new Date().toISOString();
+  // The faults' random choices; recorded, so that `seed:` in the scenario replays them.
+  const seed = plan.seed ?? drawSeed();
   fs.mkdirSync(ctx.dir, { recursive: true });
   const spansDir = plan.spans ? path.join(ctx.dir, 'spans') : undefined;
   if (spansDir !== undefined) fs.mkdirSync(spansDir, { recursive: true });
@@ -279,6 +180,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
       ...(plan.ensemble.zookeeperHome === undefined ? {} : { zookeeperHome: plan.ensemble.zookeeperHome }),
       ...(plan.ensemble.tls ? { tls: true } : {}),
       ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
+      ...(plan.faults.some((f) => f.action === 'partition' || f.action === 'heal') ? { partitions: true } : {}),
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();
@@ -300,13 +202,14 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     await sleep(plan.workload.warmupMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
     windowStart = await run.mark();
     ctx.progress.phase('measuring');
-    const faults = new FaultRunner(handle, observer, run, ctx);
+    const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
     const faultsDone = (async () => {
-      for (const f of [...plan.faults].sort((a, b) => a.atMs - b.atMs)) {
-        await sleepUntil(windowStart + f.atMs, ctx.signal);
-        await faults.fire(f, windowStart);
+      // One step after the other: a step that takes long (a restart waits to serve) delays the next.
+      for (const step of faultSteps(plan.faults)) {
+        await sleepUntil(windowStart + step.atMs, ctx.signal);
+        await faults.step(step, windowStart);
       }
-    })().catch(() => undefined); // fire() keeps its own errors; only an abort (Ctrl-C) ends this early
+    })().catch(() => undefined); // step() keeps its own errors; only an abort (Ctrl-C) ends this early
     const windowEnd = windowStart + plan.workload.durationMs;
     const ticker = setInterval(() => ctx.progress.measured(Math.floor((nowEpochMs() - windowStart) / 1_000), Math.round(plan.workload.durationMs / 1_000)), 1_000);
     try {
@@ -344,12 +247,12 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     }
     const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
     const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
-    const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
+    const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, seed, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
     return { result: resultOf(plan, startedAt, handle.program, load, extra, error), history };
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
     const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
-    return { result: resultOf(plan, startedAt, program, emptyLoad(plan), { recovery: [], leaderChanges: [], metrics: [], breakdown: null }, message(err)), history: null };
+    return { result: resultOf(plan, startedAt, program, emptyLoad(plan), { recovery: [], leaderChanges: [], metrics: [], breakdown: null, seed }, message(err)), history: null };
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     run?.kill();

@@ -1,12 +1,19 @@
-/** One line per run, for `zablab bench --dry-run`: what each run starts, drives and breaks. */
+/**
+ * One line per run, for `zablab bench --dry-run`: what each run starts, drives and breaks; under
+ * a run with repeating faults or partitions by mode, its fault timeline, one step a line.
+ */
+import { cutFor, firingRandom, sidesText } from '../nemesis/index.js';
 import { formatDurationMs } from './duration.js';
 import { targetText } from './faults.js';
 import { expandRuns } from './matrix.js';
+import { faultSteps, undoOf, type FaultStep } from './schedule.js';
 import type { EnsembleSection, FaultSpec, RunPlan, Scenario, WorkloadSection } from './types.js';
 
-/** Expands the scenario (throwing as expandRuns does) and describes each run on its own line (no trailing newline). */
+/** Expands the scenario (throwing as expandRuns does) and describes each run (no trailing newline). */
 export function describeScenario(s: Scenario): string {
-  return expandRuns(s).map(describeRun).join('\n');
+  return expandRuns(s)
+    .map((run) => [describeRun(run), ...describeTimeline(run).map((l) => `  ${l}`)].join('\n'))
+    .join('\n');
 }
 
 export function describeRun(run: RunPlan): string {
@@ -18,7 +25,57 @@ export function describeRun(run: RunPlan): string {
     faults(run.faults),
   ];
   if (run.spans) parts.push(run.spansSample < 1 ? `spans ${Math.round(run.spansSample * 10_000) / 100} %` : 'spans');
+  if (run.seed !== undefined) parts.push(`seed ${run.seed}`);
   return `${run.name}: ${parts.join('; ')}`;
+}
+
+/**
+ * The steps of a run whose faults repeat or partition by mode (none otherwise): when each
+ * firing happens and what it does. With a seed, the sides of random-halves and bridge (they
+ * depend on the seed and the members only); isolate-leader and random-voter depend on the
+ * ensemble at that moment.
+ */
+export function describeTimeline(run: RunPlan): string[] {
+  if (!run.faults.some((f) => f.repeat !== undefined || f.mode !== undefined)) return [];
+  const members = memberIds(run.ensemble);
+  const lines = faultSteps(run.faults).map((step) => `${formatDurationMs(step.atMs)} ${stepText(run, step, members)}`);
+  if (run.seed === undefined && run.faults.some((f) => f.mode === 'random-halves' || f.mode === 'bridge' || f.target === 'random-voter')) {
+    lines.push("random choices come from the run's seed, drawn when it starts and recorded in results.json (set seed: to replay them)");
+  }
+  return lines;
+}
+
+function memberIds(e: EnsembleSection): { voters: number[]; observers: number[] } {
+  const ids = (from: number, n: number): number[] => Array.from({ length: n }, (_, k) => from + k);
+  return { voters: ids(1, e.voters), observers: ids(e.voters + 1, e.observers) };
+}
+
+function stepText(run: RunPlan, step: FaultStep, members: { voters: number[]; observers: number[] }): string {
+  const f = run.faults[step.fault]!;
+  if (step.kind === 'end') return `${undoOf(f.action)} (end of faults[${step.fault}]: undoes firing ${step.firing})`;
+  const undo = step.firing > 0 ? `, after ${undoText(f.action, step.firing)}` : '';
+  const firing = f.repeat === undefined ? '' : ` (faults[${step.fault}] firing ${step.firing + 1}${undo})`;
+  const what = `${f.action} ${targetText(f)}${firing}`;
+  if (run.seed !== undefined && (f.mode === 'random-halves' || f.mode === 'bridge')) {
+    const cut = cutFor(f.mode, members, firingRandom(run.seed, step.fault, step.firing), null);
+    return `${what}: ${sidesText(cut.sides)}${cut.bridge === undefined ? '' : ` (bridge ${cut.bridge})`}`;
+  }
+  return what;
+}
+
+/** What a repeating fault undoes before firing again: `the restart of firing 2's server`. */
+function undoText(action: FaultSpec['action'], firing: number): string {
+  switch (action) {
+    case 'kill':
+      return `restarting firing ${firing}'s server`;
+    case 'pause':
+      return `resuming firing ${firing}'s server`;
+    case 'partition':
+    case 'heal':
+    case 'resume':
+    case 'restart':
+      return `healing firing ${firing}'s cut`;
+  }
 }
 
 function topology(e: EnsembleSection): string {
@@ -51,5 +108,6 @@ function historyMix(w: WorkloadSection): string {
 
 function faults(list: readonly FaultSpec[]): string {
   if (list.length === 0) return 'no faults';
-  return `faults: ${list.map((f) => `${formatDurationMs(f.atMs)} ${f.action} ${targetText(f.target)}`).join(', ')}`;
+  const repeat = (f: FaultSpec): string => (f.repeat === undefined ? '' : ` every ${formatDurationMs(f.repeat.everyMs)} for ${formatDurationMs(f.repeat.forMs)}`);
+  return `faults: ${list.map((f) => `${formatDurationMs(f.atMs)} ${f.action} ${targetText(f)}${repeat(f)}`).join(', ')}`;
 }

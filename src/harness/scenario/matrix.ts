@@ -21,7 +21,8 @@ import {
   type WorkloadScalar,
 } from './schema.js';
 import { formatDurationMs } from './duration.js';
-import { targetText } from './faults.js';
+import { faultEndMs } from './schedule.js';
+import { MIN_PARTITION_VOTERS } from '../nemesis/sides.js';
 
 export type MatrixValue = string | number | boolean;
 
@@ -176,10 +177,11 @@ function planRun(s: Scenario, cell: Record<string, MatrixValue>, repeat: number,
     },
     workload: { ...s.workload, reads: { ...s.workload.reads }, writes: { ...s.workload.writes } },
     load: { ...s.load },
-    faults: s.faults.map((f): FaultSpec => ({ ...f, target: typeof f.target === 'string' ? f.target : { id: f.target.id } })),
+    faults: s.faults.map(copyFault),
     spans: s.spans,
     spansSample: s.spansSample,
     history: s.history,
+    ...(s.seed === undefined ? {} : { seed: s.seed }),
   };
   for (const [path, value] of Object.entries(cell)) {
     const field = matrixField(path);
@@ -266,6 +268,14 @@ function checkLoad(ctx: FieldContext, plan: RunPlan): void {
   });
 }
 
+function copyFault(f: FaultSpec): FaultSpec {
+  return {
+    ...f,
+    target: f.target === null || typeof f.target === 'string' ? f.target : { id: f.target.id },
+    ...(f.repeat === undefined ? {} : { repeat: { ...f.repeat } }),
+  };
+}
+
 function checkFaults(ctx: FieldContext, plan: RunPlan): void {
   const { driver, voters, observers } = plan.ensemble;
   if (plan.faults.length > 0 && driver === 'external') {
@@ -276,12 +286,21 @@ function checkFaults(ctx: FieldContext, plan: RunPlan): void {
     if (f.atMs >= plan.workload.durationMs) {
       fail(ctx, ['faults', i, 'at'], `(${formatDurationMs(f.atMs)}) must be within the measured window, from 0s to before workload.duration (${formatDurationMs(plan.workload.durationMs)})`);
     }
+    if (f.repeat !== undefined && faultEndMs(f) >= plan.workload.durationMs) {
+      fail(ctx, ['faults', i, 'for'], `(${formatDurationMs(f.repeat.forMs)}) ends the repetition at ${formatDurationMs(faultEndMs(f))}, which must be before workload.duration (${formatDurationMs(plan.workload.durationMs)}): the end undoes the last firing inside the measured window`);
+    }
+    if (f.mode !== undefined && voters < MIN_PARTITION_VOTERS) {
+      fail(ctx, ['faults', i, 'mode'], `is ${f.mode}, which needs at least ${MIN_PARTITION_VOTERS} voters (one side that can hold a quorum and one that cannot); this run has ${voters}`);
+    }
+    if (f.action === 'partition' && driver === 'zookeeper' && plan.ensemble.peerSecurity === 'tls') {
+      fail(ctx, ['faults', i, 'action'], "is partition, which driver zookeeper cannot do with peerSecurity tls: its relay must rewrite ZooKeeper's election handshake, and TLS hides it; use peerSecurity none");
+    }
     const target = f.target;
     const at = ['faults', i, 'target'];
     if (target === 'follower' && voters < 2) fail(ctx, at, `is follower, but this run has ${voters} voter and so no follower`);
     if (target === 'observer' && observers < 1) fail(ctx, at, 'is observer, but this run has 0 observers');
-    if (typeof target === 'object' && target.id > members) {
-      fail(ctx, at, `is server ${targetText(target)}, but this run's members are 1 to ${members} (voters 1 to ${voters}${observers > 0 ? `, observers ${voters + 1} to ${members}` : ''})`);
+    if (target !== null && typeof target === 'object' && target.id > members) {
+      fail(ctx, at, `is server ${target.id}, but this run's members are 1 to ${members} (voters 1 to ${voters}${observers > 0 ? `, observers ${voters + 1} to ${members}` : ''})`);
     }
   });
 }

@@ -13,7 +13,8 @@
  *   workload: {readPct: 50, reads: {getData: 1}, writes: {setData: 1}, valueSize: 128, keys: 1000,
  *              clients: 2, connections: 8, pipelining: 16, rate: null, duration: 30s, warmup: 5s}
  *   load: {driver: native}
- *   faults: []                     # [{at: 10s, action: kill, target: leader}, ...]
+ *   faults: []                     # [{at: 10s, action: kill, target: leader}, {at: 20s, action: partition, mode: random-halves, every: 5s, for: 30s}, ...]
+ *   seed: (drawn per run)          # seeds the faults' random choices (random-halves, bridge, random-voter)
  *   repeats: 1
  *   spans: false                   # true: trace every request; 0.1: trace 10 % of them
  *   history: false                 # true: a register workload whose history is checked after the run (native load)
@@ -46,6 +47,7 @@ import {
   MAX_MEMBERS,
   MAX_NAME_CHARS,
   MAX_REPEATS,
+  MAX_SEED,
   MAX_WEIGHT,
   readConfigValue,
   setEnsembleScalar,
@@ -64,7 +66,7 @@ const MAX_PATH_CHARS = 4_096;
 /** The smallest share of requests `spans:` may trace (1 in 10,000). */
 const MIN_SPANS_SAMPLE = 0.0001;
 
-const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'history', 'matrix'] as const;
+const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'history', 'seed', 'matrix'] as const;
 const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'adminTokenFile', 'zookeeperHome'] as const;
 const WORKLOAD_KEYS = [...WORKLOAD_SCALARS, 'reads', 'writes'] as const;
 const LOAD_KEYS = [...LOAD_SCALARS] as const;
@@ -104,6 +106,7 @@ export function parseScenario(text: string, source: string): Scenario {
     ...readSpans(ctx, top.spans),
     history: top.history === undefined || top.history === null ? false : readBoolean(ctx, ['history'], top.history),
     matrix: parseMatrix(ctx, top.matrix),
+    ...(top.seed === undefined || top.seed === null ? {} : { seed: readInt(ctx, ['seed'], top.seed, 0, MAX_SEED) }),
     source,
   };
   // Throws for the first run that cannot run (e.g. a fault on an observer in a cell with none).

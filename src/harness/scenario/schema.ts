@@ -29,6 +29,12 @@ export const MAX_REPEATS = 1_000;
 /** Runs one scenario may expand into (matrix cells × repeats). */
 export const MAX_RUNS = 1_000;
 export const MAX_FAULTS = 100;
+/** A repeating fault fires at most this often... */
+export const MIN_EVERY_MS = 1_000;
+/** ...and at most this many times. */
+export const MAX_FIRINGS = 1_000;
+/** Seeds are unsigned 32-bit integers (what the seeded generator takes). */
+export const MAX_SEED = 0xffff_ffff;
 export const MAX_CONFIG_KEYS = 256;
 export const MAX_CONFIG_VALUE_CHARS = 4_096;
 export const MAX_WEIGHT = 1_000_000;

@@ -28,17 +28,42 @@ export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'partition',
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
 /**
- * Which server a fault hits, resolved when the fault fires: the leader at that moment, a
- * follower or observer (the lowest id of that role that is up), a fixed id, or `last`: the
- * server the previous fault of this run hit (to resume or restart it).
+ * How a target-less partition cuts the network (Jepsen's nemesis shapes), decided when it fires:
+ * `random-halves` splits the members at random into a side with a strict majority of the voters
+ * and one without; `isolate-leader` cuts the leader of that moment off from everyone else;
+ * `bridge` makes two sides that reach each other only through one voter in the middle (with 5
+ * voters {a,b} – c – {d,e}), so that no side holds a voter majority without the bridge.
  */
-export type FaultTarget = 'leader' | 'follower' | 'observer' | 'last' | { id: number };
+export const PARTITION_MODES = ['random-halves', 'isolate-leader', 'bridge'] as const;
+export type PartitionMode = (typeof PARTITION_MODES)[number];
+
+/** Actions a repeating schedule (`every`, `for`) may take: the ones that break something, which the schedule undoes itself. */
+export const REPEATABLE_ACTIONS = ['kill', 'pause', 'partition'] as const satisfies readonly FaultAction[];
+
+/**
+ * Which server a fault hits, resolved when the fault fires: the leader at that moment, a
+ * follower or observer (the lowest id of that role that is up), a voter picked at random
+ * among those up (`random-voter`, from the run's seed), a fixed id, or `last`: the server the
+ * previous fault of this run hit (to resume or restart it).
+ */
+export type FaultTarget = 'leader' | 'follower' | 'observer' | 'random-voter' | 'last' | { id: number };
+
+/** A repeating fault: it fires at atMs, atMs + everyMs, ... while before atMs + forMs, and is undone at atMs + forMs. */
+export interface FaultRepeat {
+  everyMs: number;
+  forMs: number;
+}
 
 export interface FaultSpec {
   /** Milliseconds after the measured window starts (after warm-up). */
   atMs: number;
   action: FaultAction;
-  target: FaultTarget;
+  /** null: a partition that cuts the network by `mode`, or a heal of every cut. */
+  target: FaultTarget | null;
+  /** partition without a target: the shape of the cut. */
+  mode?: PartitionMode;
+  /** Fire again and again (kill, pause, partition); each firing first undoes the one before. */
+  repeat?: FaultRepeat;
 }
 
 export interface EnsembleSection {
@@ -129,6 +154,11 @@ export interface Scenario {
    * counter increments; see README "History: does every run check itself?".
    */
   history: boolean;
+  /**
+   * Seeds the random choices of faults (random-halves, bridge, random-voter) in every run; unset,
+   * each run draws its own, which results.json records, so a run's choices can be replayed.
+   */
+  seed?: number;
   /** Where the file came from (for messages). */
   source: string;
 }
@@ -149,4 +179,6 @@ export interface RunPlan {
   spans: boolean;
   spansSample: number;
   history: boolean;
+  /** The scenario's seed, when it sets one (else the run draws one when it starts). */
+  seed?: number;
 }

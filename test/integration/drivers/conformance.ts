@@ -20,7 +20,7 @@ import { withClient } from '../../helpers/with-client.js';
 export interface ConformanceOptions {
   /** kill / pause / resume / restart are supported. */
   faults: boolean;
-  /** partition / heal are supported (zablab's fault hook). */
+  /** partition / heal are supported (zablab's fault hook, the relay in front of ZooKeeper, Docker networks). */
   partition: boolean;
   /** Skip the whole suite, with this reason shown. */
   skip?: string | null;
@@ -270,12 +270,13 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
         await h().pause(observer);
         await h().partition(follower);
         await h().resume(observer);
-        // The observer missed the partition while stopped: resume cut the partitioned follower too.
-        expect((await faultState(h(), observer)).cut).toEqual([follower]);
+        // zablab: the observer missed the partition while stopped, so resume cut the partitioned
+        // follower too (a relay in front of ZooKeeper holds the cut whatever the processes do).
+        if (h().program === 'zablab') expect((await faultState(h(), observer)).cut).toEqual([follower]);
         await h().pause(observer);
         await h().heal(follower);
         await h().resume(observer);
-        expect((await faultState(h(), observer)).cut).toEqual([]);
+        if (h().program === 'zablab') expect((await faultState(h(), observer)).cut).toEqual([]);
         await h().waitServing(30_000);
         await write(at(observer));
         await convergedZxids(h());
@@ -287,7 +288,7 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
         await h().kill(follower);
         await h().restart(follower);
         remember();
-        expect((await faultState(h(), follower)).cut).toHaveLength(VOTERS + OBSERVERS - 1);
+        if (h().program === 'zablab') expect((await faultState(h(), follower)).cut).toHaveLength(VOTERS + OBSERVERS - 1);
         await sleep(1_000);
         expect((await h().status()).find((s) => s.id === follower)).toMatchObject({ mode: 'looking', stopped: false });
         await h().heal(follower);

@@ -1,7 +1,8 @@
 /**
  * The `zookeeper` driver (Apache ZooKeeper as local processes, JVM fast-start flags) against
- * the driver conformance suite: every fault but partition and heal. In CI it must run; on a
- * machine without java or ZooKeeper's jars it is skipped with the reason.
+ * the driver conformance suite: every fault, partition and heal through the harness's peer
+ * relay (asked for with UpOptions.partitions). In CI it must run; on a machine without java
+ * or ZooKeeper's jars it is skipped with the reason.
  */
 import { zookeeperDriver, zookeeperMissing } from '../../../src/harness/drivers/index.js';
 import { runDriverConformance } from './conformance.js';
@@ -10,7 +11,8 @@ const missing = zookeeperMissing();
 
 runDriverConformance('zookeeper', () => zookeeperDriver({ fastStart: true }), {
   faults: true,
-  partition: false,
+  partition: true,
+  prepare: async () => ({ up: { partitions: true }, cleanup: async () => undefined }),
   program: 'zookeeper',
   skip: missing !== null && process.env['CI'] !== 'true' ? missing : null,
 });
