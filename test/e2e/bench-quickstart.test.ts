@@ -103,6 +103,13 @@ describe('zablab bench', () => {
     expect(kill!.firstWriteMs).not.toBeNull();
     expect(kill!.leaderAfter).not.toBe(kill!.serverId);
     expect(restart).toMatchObject({ fault: 'restart', target: 'last', serverId: kill!.serverId });
+    // Each kind of fault has its own columns: a restart has "back in service", no first write.
+    expect(restart!.firstWriteMs).toBeNull();
+    expect(restart!.servingAgainMs).toBeGreaterThan(0);
+    // The run looked up its own acknowledged creates on every server: none lost.
+    expect(run.ackedWrites).toMatchObject({ lost: 0, error: null });
+    expect(run.ackedWrites!.writes).toBeGreaterThan(50);
+    expect(run.ackedWrites!.servers.map((s) => s.serverId).sort()).toEqual([1, 2, 3]);
     expect(run.leaderChanges.some((c) => c.leader !== null && c.leader !== kill!.serverId)).toBe(true);
 
     // Server metrics sampled, and the write broken down from spans.

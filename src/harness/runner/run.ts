@@ -132,6 +132,7 @@ export function resultOf(
     leaderChanges: extra.leaderChanges,
     metrics: extra.metrics,
     breakdown: extra.breakdown,
+    ...(extra.ackedWrites === undefined ? {} : { ackedWrites: extra.ackedWrites }),
   };
 }
 
