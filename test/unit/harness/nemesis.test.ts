@@ -103,6 +103,12 @@ describe('fault syntax: partitions by mode, heal of every cut, random-voter, eve
     for (const part of parts) expect(msg).toContain(part);
   });
 
+  it('a pause of a random voter is resumed with target last', () => {
+    const s = parseScenario(scenario(['{at: 5s, action: pause, target: random-voter}', '{at: 10s, action: resume, target: last}']), SRC);
+    expect(s.faults.map((f) => f.target)).toEqual(['random-voter', 'last']);
+    expect(parseError(scenario(['{at: 5s, action: pause, target: random-voter}', '{at: 10s, action: resume, target: random-voter}']))).toContain('faults[1].target must be last or a server id to resume');
+  });
+
   it('accepts a heal inside a repeating partition, a partition of one server during one, and kills of random voters', () => {
     const s = parseScenario(
       scenario(['{at: 1s, action: partition, mode: random-halves, every: 5s, for: 20s}', '{at: 7s, action: partition, target: 1}', '{at: 8s, action: heal}', '{at: 30s, action: kill, target: random-voter, every: 5s, for: 20s}']),
