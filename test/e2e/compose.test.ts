@@ -6,7 +6,8 @@
  * registry, tsc, production dependencies only), on a local base image made from this host's
  * node since no registry can be pulled from. The driver runs the conformance suite shared by
  * every driver; its partition (a `docker network disconnect`, not zablab's fault hook) has
- * its own tests below, since the suite checks partitions through the hook's state.
+ * its own tests below, since the suite checks partitions through the hook's state, and so do
+ * its partitions by mode (a network per side) on 5 voters.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +25,8 @@ import { runDriverConformance } from '../integration/drivers/conformance.js';
 import { ensureDockerOrReason, run, type DockerEngine } from '../helpers/docker.js';
 import { ZABLAB_CLI, zablabBuilt } from '../helpers/zablab.js';
 import { withClient } from '../helpers/with-client.js';
+import { seededRandom } from '../helpers/random.js';
+import { bridge, isolateLeader, randomHalves } from '../../src/harness/nemesis/index.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_TIMEOUT_MS = 480_000;
@@ -217,7 +220,95 @@ describe.skipIf(skipReason !== null)('docker: the image, zablab compose, the com
       expect((await engine!.docker(['volume', 'ls', '-q', '--filter', label])).trim()).toBe('');
     }, 60_000);
   });
+  describe('compose driver: partitions by mode, a network per side', () => {
+    let dir: string;
+    let handle: ComposeEnsembleHandle;
+    const voters = [1, 2, 3, 4, 5];
+
+    beforeAll(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-compose-sides-'));
+      handle = (await composeDriver({ image }).up({
+        voters: 5,
+        observers: 0,
+        config: { tickTime: '500', initLimit: '20', syncLimit: '4' },
+        dir,
+        timeoutMs: 90_000,
+      })) as ComposeEnsembleHandle;
+    }, 150_000);
+
+    afterAll(async () => {
+      await handle?.down();
+      if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
+    }, 60_000);
+
+    it('random-halves: the minority stops serving, the majority keeps a leader and takes writes; heal: all five serve', async () => {
+      const { sides } = randomHalves({ voters, observers: [] }, seededRandom(7));
+      const [majority, minority] = sides as [number[], number[]];
+      await handle.partitionSides(sides);
+      // The minority is on a network of its own: a second one beside peers.
+      expect(await peerNetworksOf(handle, minority[0]!)).toEqual([`${handle.project}_peers2`]);
+      await servingExactly(handle, majority, 30_000);
+      await withClient(others(handle, ...minority), (c) => c.create('/sides-majority', Buffer.from('m')));
+      await handle.healSides();
+      await handle.waitServing(60_000);
+      const data = await withClient(at(handle, minority[0]!), async (c) => {
+        await c.sync('/sides-majority');
+        return (await c.getData('/sides-majority')).data?.toString();
+      });
+      expect(data).toBe('m');
+    }, 120_000);
+
+    it('isolate-leader: the leader is on no peer network and stops serving; the rest elect another; heal: it follows', async () => {
+      const old = (await handle.leader())!;
+      await handle.partitionSides(isolateLeader({ voters, observers: [] }, old).sides);
+      expect(await peerNetworksOf(handle, old)).toEqual([]);
+      const next = await servingExactly(handle, voters.filter((id) => id !== old), 30_000);
+      expect(next).not.toBe(old);
+      await handle.healAll();
+      await handle.waitServing(60_000);
+      await withClient(at(handle, old), (c) => c.create('/after-isolation', Buffer.from('i')));
+    }, 120_000);
+
+    it('bridge: the bridge is on both networks; the half that shares no side with the leader stops serving, the rest serve', async () => {
+      const cut = bridge({ voters, observers: [] }, seededRandom(11));
+      await handle.partitionSides(cut.sides);
+      expect((await peerNetworksOf(handle, cut.bridge!)).sort()).toEqual([`${handle.project}_peers`, `${handle.project}_peers2`].sort());
+      await poll('the leader\'s sides serving, the other half looking', async () => {
+        const st = await handle.status();
+        const leaders = st.filter((s) => s.mode === 'leader');
+        if (leaders.length !== 1) return undefined;
+        const reach = (id: number): boolean => cut.sides.some((side) => side.includes(id) && side.includes(leaders[0]!.id));
+        return st.every((s) => (reach(s.id) ? s.mode === 'leader' || s.mode === 'follower' : s.mode === 'looking')) ? true : undefined;
+      }, 30_000);
+      await handle.healSides();
+      await handle.waitServing(60_000);
+    }, 120_000);
+
+    it('down() removes the networks made for sides too', async () => {
+      await handle.down();
+      const label = `label=com.docker.compose.project=${handle.project}`;
+      expect((await engine!.docker(['network', 'ls', '-q', '--filter', label])).trim()).toBe('');
+    }, 60_000);
+  });
 });
+
+/** The peer networks (peers, peers2, ...) a member's container is on now. */
+async function peerNetworksOf(h: ComposeEnsembleHandle, id: number): Promise<string[]> {
+  const name = (await engine!.docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${h.project}`, '--filter', `label=com.docker.compose.service=zk${id}`])).trim();
+  const nets = JSON.parse(await engine!.docker(['inspect', '--format', '{{json .NetworkSettings.Networks}}', name])) as Record<string, unknown>;
+  return Object.keys(nets).filter((n) => /_peers\d*$/.test(n));
+}
+
+/** Until exactly `serving` serve (one leading) and the others are looking; the leader. */
+async function servingExactly(h: EnsembleHandle, serving: readonly number[], timeoutMs: number): Promise<number> {
+  return poll(`${serving.join(',')} serving and the rest looking`, async () => {
+    const st = await h.status();
+    const on = st.filter((s) => serving.includes(s.id));
+    const leaders = on.filter((s) => s.mode === 'leader');
+    const ok = leaders.length === 1 && on.every((s) => s.mode === 'leader' || s.mode === 'follower') && st.filter((s) => !serving.includes(s.id)).every((s) => s.mode === 'looking');
+    return ok ? leaders[0]!.id : undefined;
+  }, timeoutMs);
+}
 
 async function healthOf(h: ComposeEnsembleHandle, id: number): Promise<string> {
   const name = (await engine!.docker(['ps', '-q', '--filter', `label=com.docker.compose.project=${h.project}`, '--filter', `label=com.docker.compose.service=zk${id}`])).trim();
@@ -229,9 +320,9 @@ function at(h: EnsembleHandle, id: number): string {
   return `${m.host}:${m.clientPort}`;
 }
 
-function others(h: EnsembleHandle, id: number): string {
+function others(h: EnsembleHandle, ...ids: number[]): string {
   return h.members
-    .filter((m) => m.id !== id)
+    .filter((m) => !ids.includes(m.id))
     .map((m) => `${m.host}:${m.clientPort}`)
     .join(',');
 }

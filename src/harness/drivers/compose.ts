@@ -7,11 +7,16 @@
  * Faults go through the engine: kill = `docker kill` (SIGKILL to the container's init),
  * restart = `docker start` (resolves once the server serves again), pause/resume =
  * `docker pause`/`unpause` (the cgroup freezer), partition = disconnect the container from
- * the compose project's `peers` network, heal = connect it again under its peer name. Only
- * peer traffic runs on `peers`, so a partitioned server's clients still reach it through its
+ * the compose project's `peers` network, heal = connect it again under its peer name, and
+ * sides = one internal network per side (compose-networks.ts): the first side keeps `peers`,
+ * the others move to networks this handle makes (and removes in down()). Only peer traffic
+ * runs on these networks, so a partitioned server's clients still reach it through its
  * published port; its peers' TCP connections to it die as on a real network, and after a
- * heal it rejoins once TCP retransmission or a new connection gets through (seconds).
- * A partition is the container's network configuration: it survives kill and restart.
+ * heal it rejoins once TCP retransmission or a new connection gets through (seconds). A
+ * container that leaves a network loses its address there, so a connection made over it can
+ * never carry a packet again; after each move the driver has zablab close and redial exactly
+ * those links (its fault hook), or an idle one would wait minutes for TCP to give up.
+ * A partition is the containers' network configuration: it survives kill and restart.
  *
  * Needs: a Docker engine (DOCKER_HOST or the default socket), Compose (`docker compose` v2,
  * else `docker-compose` 1.29), the image (default zablab:latest: `docker build -t zablab .`),
@@ -39,6 +44,9 @@ import {
   type ComposeSpec,
 } from '../compose/index.js';
 import { FAULT_ACTIONS, type EnsembleDriverName, type FaultAction } from '../scenario/types.js';
+import { checkSides, type Sides } from '../nemesis/sides.js';
+import { networksNeeded, peerNetworksFor, staleLinks, type PeerNetworkIndex } from './compose-networks.js';
+import { postFaultPlan, servableMembers } from './partitions.js';
 import { PROBE_TIMEOUT_MS, connectStringOf, hostPort, httpUrlsOf, memberMetrics, probeSrvr, soleLeader, waitMembersServing } from './probe.js';
 import { samplerEnv } from './sampler-env.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberStatus, UpOptions } from './types.js';
@@ -59,6 +67,8 @@ const STOP_POLL_MS = 100;
 const LOG_TAIL_LINES = 15;
 const DOWN_TIMEOUT_MS = 10_000;
 const CLI_TIMEOUT_MS = 10_000;
+/** How long renewing a member's links keeps trying to reach its HTTP face. */
+const FAULT_POST_MS = 10_000;
 
 export function composeDriver(opts: ComposeDriverOptions = {}): EnsembleDriver {
   const image = opts.image ?? DEFAULT_IMAGE;
@@ -203,10 +213,16 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
   readonly clientTls = null;
   readonly members: readonly Member[];
   private readonly containers = new Map<number, ServerContainer>();
-  private peers: Dockerode.Network | null = null;
+  /** The peer networks: `peers` first, then those made for sides (see compose-networks.ts). */
+  private readonly peerNetworks: Dockerode.Network[] = [];
   private readonly stopped = new Set<number>();
   private readonly paused = new Set<number>();
   private readonly partitioned = new Set<number>();
+  private sides: Sides | null = null;
+  /** The peer networks (by index) each member is on now. */
+  private readonly attached = new Map<number, Set<PeerNetworkIndex>>();
+  /** Per member, peers whose connections a network move left stale and that it has not redialed yet. */
+  private readonly stale = new Map<number, Set<number>>();
   private downed = false;
 
   constructor(
@@ -237,7 +253,8 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     }
     const networks = await this.docker.listNetworks({ filters: { label: [label, `com.docker.compose.network=${PEERS_NETWORK}`] } });
     if (networks.length !== 1) throw driverError(`expected one "${PEERS_NETWORK}" network in compose project ${this.project}, found ${networks.length}`);
-    this.peers = this.docker.getNetwork(networks[0]!.Id);
+    this.peerNetworks.push(this.docker.getNetwork(networks[0]!.Id));
+    for (const s of this.servers) this.attached.set(s.id, new Set([0]));
   }
 
   connectString(): string {
@@ -298,6 +315,8 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
       if (!this.paused.has(id)) return;
       await c.container.unpause();
       this.paused.delete(id);
+      // It may have changed networks while frozen.
+      await this.renewLinks(id);
     });
   }
 
@@ -307,8 +326,8 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
       await c.container.start();
       this.stopped.delete(id);
       await this.refreshPid(id);
-      if (this.partitioned.has(id)) {
-        // Cut off from its peers it cannot serve: resolve once it answers its clients.
+      if (this.servable()?.includes(id) !== true) {
+        // Its cuts keep it from a quorum, so it cannot serve: resolve once it answers its clients.
         await this.waitAnswering(c.server, this.startTimeoutMs);
         return;
       }
@@ -317,38 +336,51 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
   }
 
   async partition(id: number): Promise<void> {
-    await this.fault('partition', id, async (c) => {
-      if (this.partitioned.has(id)) return;
-      await this.peersNetwork().disconnect({ Container: c.container.id, Force: true });
+    await this.fault('partition', id, async () => {
       this.partitioned.add(id);
+      await this.syncNetworks();
     });
   }
 
   async heal(id: number): Promise<void> {
-    await this.fault('heal', id, async (c) => {
-      if (!this.partitioned.has(id)) return;
-      await this.peersNetwork().connect({ Container: c.container.id, EndpointConfig: { Aliases: [c.server.peerHost] } });
+    await this.fault('heal', id, async () => {
       this.partitioned.delete(id);
+      await this.syncNetworks();
     });
   }
 
-  /** Partitions by mode are not made under compose yet. */
-  partitionSides(): Promise<void> {
-    return Promise.reject(new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', 'driver compose cannot cut the network into sides yet; use driver local'));
+  async partitionSides(sides: Sides): Promise<void> {
+    await this.networkFault('partition', async () => {
+      checkSides(this.members.map((m) => m.id), sides);
+      this.sides = sides.map((side) => [...side]);
+      await this.syncNetworks();
+    });
   }
 
-  healSides(): Promise<void> {
-    return Promise.reject(new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', 'driver compose cannot cut the network into sides yet; use driver local'));
+  async healSides(): Promise<void> {
+    await this.networkFault('heal', async () => {
+      this.sides = null;
+      await this.syncNetworks();
+    });
   }
 
-  /** Heals every partitioned member. */
   async healAll(): Promise<void> {
-    for (const id of [...this.partitioned]) await this.heal(id);
+    await this.networkFault('heal', async () => {
+      this.sides = null;
+      this.partitioned.clear();
+      await this.syncNetworks();
+    });
   }
 
-  /** Waits for every member that runs, is not paused and is not partitioned by this handle. */
+  /**
+   * Waits for every member that runs, is not paused and can serve under this handle's cuts
+   * (not partitioned; with sides, on the one side that holds a quorum of voters). Throws FAULT
+   * while two sides can each hold a quorum (a bridge): which serves depends on who leads.
+   */
   async waitServing(timeoutMs: number): Promise<void> {
-    const ids = this.members.map((m) => m.id).filter((id) => !this.stopped.has(id) && !this.paused.has(id) && !this.partitioned.has(id));
+    const servable = this.servable();
+    if (servable === null) throw faultError('waitServing: two sides can each hold a quorum (a bridge), so which members serve depends on who leads; heal first');
+    const ids = servable.filter((id) => !this.stopped.has(id) && !this.paused.has(id));
     await waitMembersServing(this.members, () => this.status(), ids, timeoutMs);
   }
 
@@ -368,6 +400,9 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
       await this.env.down({ removeVolumes: true, timeout: DOWN_TIMEOUT_MS });
     } catch (err) {
       throw driverError(`docker compose down of project ${this.project} failed: ${message(err)}; remove it with: docker-compose -p ${this.project} down -v`);
+    } finally {
+      // The networks made for sides are not in the compose file: compose leaves them.
+      for (const n of this.peerNetworks.splice(1)) await n.remove().catch(() => undefined);
     }
   }
 
@@ -393,9 +428,80 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     return m;
   }
 
-  private peersNetwork(): Dockerode.Network {
-    if (this.peers === null) throw faultError('the handle is not attached to its compose project');
-    return this.peers;
+  /**
+   * Moves every container onto the peer networks the wanted cuts give it (compose-networks.ts):
+   * every disconnect first, then every connect, so no moment joins members that should be apart.
+   */
+  private async syncNetworks(): Promise<void> {
+    if (this.peerNetworks.length === 0) throw faultError('the handle is not attached to its compose project');
+    const plan = peerNetworksFor(this.members.map((m) => m.id), this.partitioned, this.sides);
+    const before = new Map([...this.attached].map(([id, nets]) => [id, new Set(nets)]));
+    await this.ensureNetworks(networksNeeded(plan));
+    for (const [id, want] of plan) {
+      const have = this.attached.get(id)!;
+      for (const k of [...have].filter((x) => !want.has(x))) {
+        await this.peerNetworks[k]!.disconnect({ Container: this.containers.get(id)!.container.id, Force: true });
+        have.delete(k);
+      }
+    }
+    for (const [id, want] of plan) {
+      const have = this.attached.get(id)!;
+      const c = this.containers.get(id)!;
+      for (const k of [...want].filter((x) => !have.has(x))) {
+        await this.peerNetworks[k]!.connect({ Container: c.container.id, EndpointConfig: { Aliases: [c.server.peerHost] } });
+        have.add(k);
+      }
+    }
+    for (const [id, peers] of staleLinks(before, this.attached)) {
+      const pending = this.stale.get(id) ?? new Set<number>();
+      for (const p of peers) pending.add(p);
+      this.stale.set(id, pending);
+    }
+    await Promise.all([...this.stale.keys()].map((id) => this.renewLinks(id)));
+  }
+
+  /**
+   * A move left these links stale (compose-networks.ts staleLinks), and an idle one would wait
+   * for TCP to give up, minutes later: zablab's fault hook closes the member's connections to
+   * those peers and dials them again at once. A paused member is told when it is resumed; a
+   * killed one starts with no connection at all.
+   */
+  private async renewLinks(id: number): Promise<void> {
+    const peers = this.stale.get(id);
+    if (peers === undefined || this.paused.has(id)) return;
+    this.stale.delete(id);
+    const m = this.member(id);
+    if (this.stopped.has(id) || m.httpPort === null || peers.size === 0) return;
+    const list = [...peers].sort((a, b) => a - b);
+    const url = `http://${hostPort(m.host, m.httpPort)}`;
+    const deadline = Date.now() + FAULT_POST_MS;
+    await postFaultPlan(url, { cut: list, heal: [] }, deadline, this.adminToken);
+    await postFaultPlan(url, { cut: [], heal: list }, deadline, this.adminToken);
+  }
+
+  /** Makes peer networks until there are n: internal, labelled with the project (down() removes them). */
+  private async ensureNetworks(n: number): Promise<void> {
+    while (this.peerNetworks.length < n) {
+      const name = `${this.project}_${PEERS_NETWORK}${this.peerNetworks.length + 1}`;
+      const created = await this.docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        Internal: true,
+        CheckDuplicate: true,
+        Labels: { 'com.docker.compose.project': this.project, 'zablab.peer-side': String(this.peerNetworks.length) },
+      });
+      this.peerNetworks.push(created);
+    }
+  }
+
+  private async networkFault(action: 'partition' | 'heal', apply: () => Promise<void>): Promise<void> {
+    if (this.downed || this.peerNetworks.length === 0) throw faultError(`cannot ${action} the network: the compose project is ${this.downed ? 'down' : 'not attached'}`);
+    try {
+      await apply();
+    } catch (err) {
+      if (err instanceof HarnessError) throw err;
+      throw faultError(`${action} of the network failed (driver compose): ${message(err)}`);
+    }
   }
 
   private async fault(action: FaultAction, id: number, apply: (c: ServerContainer) => Promise<void>): Promise<void> {
@@ -408,6 +514,16 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
       if (err instanceof HarnessError) throw err;
       throw faultError(`${action} of server ${id} (${c.server.service}) failed (driver compose): ${message(err)}`);
     }
+  }
+
+  /** The members that can serve under this handle's cuts (servableMembers). */
+  private servable(): number[] | null {
+    return servableMembers(
+      this.members.map((m) => m.id),
+      this.members.filter((m) => m.role === 'voter').map((m) => m.id),
+      this.partitioned,
+      this.sides,
+    );
   }
 
   private async waitNotRunning(c: ServerContainer): Promise<void> {

@@ -1,4 +1,4 @@
-/** harness/drivers: where an ensemble runs (local zablab, local Apache ZooKeeper, docker compose, external). */
+/** harness/drivers: where an ensemble runs (local zablab, local Apache ZooKeeper, docker compose, external), and how each cuts its peers. */
 import type { EnsembleDriverName } from '../scenario/types.js';
 import { composeDriver } from './compose.js';
 import { externalDriver } from './external.js';
@@ -13,6 +13,8 @@ export { zookeeperDriver, zookeeperProgram, findZooKeeper, javaAvailable, zookee
 export type { ZooKeeperDriverOptions, ZooKeeperInstall, ZooKeeperProgramOptions } from './zookeeper.js';
 export { externalDriver, EXTERNAL_SERVERS_MAX } from './external.js';
 export { composeDriver, ComposeEnsembleHandle, COMPOSE_FAULTS } from './compose.js';
+export { PeerRelay, RELAY_HOST } from './peer-relay.js';
+export type { RelayEndpoint } from './peer-relay.js';
 export { hostPort, loadTargetOf, memberMetrics, probeConf, probeSrvr, programFromVersion, soleLeader, waitMembersServing } from './probe.js';
 export type { SrvrProbe } from './probe.js';
 

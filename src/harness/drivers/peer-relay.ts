@@ -43,8 +43,17 @@ type Channel = 'quorum' | 'election';
 export const RELAY_HOST = process.platform === 'linux' ? '127.0.0.2' : '127.0.0.1';
 /** Where the relay dials the peers from: not RELAY_HOST, whose ports it may have to listen on again. */
 const DIAL_FROM = process.platform === 'linux' ? '127.0.0.3' : undefined;
-/** How often the peers' listening ports are looked up. */
-const WATCH_MS = 50;
+/**
+ * How often the peers' listening ports are looked up: often while the ensemble is busy
+ * changing (a connection came or went, election messages flow, a cut or heal), which is when
+ * a port opens or closes, and seldom otherwise, since one look costs the kernel a few ms
+ * (it walks its whole TCP table, however few sockets there are).
+ */
+const WATCH_BUSY_MS = 50;
+const WATCH_IDLE_MS = 1_000;
+/** How long activity keeps the watch busy; at the start, while the servers come up, longer. */
+const BUSY_FOR_MS = 3_000;
+const BUSY_AT_START_MS = 30_000;
 /** ZooKeeper redials while cut off; past this many held connections on one link the oldest go. */
 const HELD_PER_LINK_MAX = 256;
 /** Servers the relay serves at most: it listens on 2 · n · (n - 1) ports. */
@@ -77,6 +86,8 @@ class RelayLink {
     readonly targetPort: number,
     /** Election links: the address the dialer's handshake must name instead of its own. */
     private readonly handshakeAddress: string | null,
+    /** Called when something happens that may change which ports listen. */
+    private readonly activity: () => void,
   ) {
     this.server = server;
     server.on('connection', (s) => this.accept(s));
@@ -149,6 +160,7 @@ class RelayLink {
   }
 
   private accept(inbound: net.Socket): void {
+    this.activity();
     inbound.setNoDelay(true);
     const r: Relayed = { inbound, outbound: null, rewriter: this.handshakeAddress === null ? null : new InitialMessageRewriter(this.handshakeAddress) };
     this.relayed.add(r);
@@ -171,11 +183,14 @@ class RelayLink {
     outbound.setNoDelay(true);
     outbound.on('error', () => undefined);
     const forget = (): void => {
+      this.activity();
       r.inbound.destroy();
       outbound.destroy();
       this.relayed.delete(r);
     };
     r.inbound.on('data', (chunk: Buffer) => {
+      // Election messages flow while a leader is chosen: a quorum port is about to open or close.
+      if (r.rewriter !== null) this.activity();
       const out = r.rewriter === null ? chunk : r.rewriter.push(chunk);
       if (out.length > 0 && !outbound.write(out)) r.inbound.pause();
     });
@@ -212,20 +227,33 @@ class RelayLink {
 }
 
 export class PeerRelay {
-  private readonly watch: NodeJS.Timeout | null = null;
+  private watch: NodeJS.Timeout | null = null;
+  private busyUntil = 0;
+  private lastLook = 0;
+  private links: Map<string, Record<Channel, RelayLink>> = new Map();
 
-  private constructor(
-    private readonly links: Map<string, Record<Channel, RelayLink>>,
-    private readonly ids: readonly number[],
-  ) {
-    if (this.lookAtPeers()) {
-      this.watch = setInterval(() => this.lookAtPeers(), WATCH_MS);
-      this.watch.unref();
-    }
+  private constructor(private readonly ids: readonly number[]) {}
+
+  /** Starts watching the peers' ports (where they can be watched). */
+  private startWatch(links: Map<string, Record<Channel, RelayLink>>): void {
+    this.links = links;
+    this.busyUntil = Date.now() + BUSY_AT_START_MS;
+    if (!this.lookAtPeers()) return;
+    this.watch = setInterval(() => {
+      const now = Date.now();
+      if (now < this.busyUntil || now - this.lastLook >= WATCH_IDLE_MS) this.lookAtPeers();
+    }, WATCH_BUSY_MS);
+    this.watch.unref();
+  }
+
+  /** Something happened that may open or close a peer's port: look often for a while. */
+  private busy(): void {
+    this.busyUntil = Math.max(this.busyUntil, Date.now() + BUSY_FOR_MS);
   }
 
   /** Tells every link whether its peer's port listens; false where that cannot be watched. */
   private lookAtPeers(): boolean {
+    this.lastLook = Date.now();
     const ports = listeningPorts();
     if (ports === null) return false;
     for (const link of this.links.values()) {
@@ -270,6 +298,8 @@ export class PeerRelay {
           if (from.id !== to.id) ports.set(key(from.id, to.id), { quorum: await listen(), election: await listen() });
         }
       }
+      const relay = new PeerRelay(servers.map((s) => s.id));
+      const activity = (): void => relay.busy();
       const links = new Map<string, Record<Channel, RelayLink>>();
       for (const from of servers) {
         for (const to of servers) {
@@ -280,12 +310,13 @@ export class PeerRelay {
           const backAddress = `${host}:${(back.election.address() as net.AddressInfo).port}`;
           const portOf = (l: net.Server): number => (l.address() as net.AddressInfo).port;
           links.set(key(from.id, to.id), {
-            quorum: new RelayLink(here.quorum, host, portOf(here.quorum), targetHost, to.quorumPort, null),
-            election: new RelayLink(here.election, host, portOf(here.election), targetHost, to.electionPort, backAddress),
+            quorum: new RelayLink(here.quorum, host, portOf(here.quorum), targetHost, to.quorumPort, null, activity),
+            election: new RelayLink(here.election, host, portOf(here.election), targetHost, to.electionPort, backAddress, activity),
           });
         }
       }
-      return new PeerRelay(links, servers.map((s) => s.id));
+      relay.startWatch(links);
+      return relay;
     } catch (err) {
       await closeAll(listeners);
       throw err;
@@ -302,6 +333,7 @@ export class PeerRelay {
 
   /** Cuts (or heals) a and b: both directions, both channels. */
   setCut(a: number, b: number, cut: boolean): void {
+    this.busy();
     for (const [x, y] of [
       [a, b],
       [b, a],

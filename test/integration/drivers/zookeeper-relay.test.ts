@@ -3,8 +3,9 @@
  * with UpOptions.partitions): 3 voters whose zoo.cfg name the relay's ports for each other
  * form an ensemble through it; with the leader isolated it stops serving and the other two
  * elect a leader and take writes; a heal brings it back as a follower; random halves leave
- * the majority serving and the minority not. In CI it must run; on a machine without java
- * or ZooKeeper's jars it is skipped with the reason.
+ * the majority serving and the minority not; and a whole run (runOne) that isolates the
+ * leader, heals, and pauses and resumes a random voter. In CI it must run; on a machine
+ * without java or ZooKeeper's jars it is skipped with the reason.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +17,9 @@ import { zookeeperDriver, zookeeperMissing, type EnsembleHandle, type MemberStat
 import { LocalEnsembleHandle } from '../../../src/harness/drivers/local.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { isolateLeader, randomHalves } from '../../../src/harness/nemesis/index.js';
+import { runOne, SilentProgress } from '../../../src/harness/index.js';
+import { nativeLoadDriver } from '../../../src/harness/load/native/index.js';
+import { expandRuns, parseScenario } from '../../../src/harness/scenario/index.js';
 import { seededRandom } from '../../helpers/random.js';
 import { withClient } from '../../helpers/with-client.js';
 
@@ -163,6 +167,41 @@ describe.skipIf(skip !== null)('zookeeper driver: partitions through the peer re
     await h.healSides();
     await h.waitServing(45_000);
     await writeVia(h, minority, '/zk-after-halves');
+  }, 120_000);
+});
+
+describe.skipIf(skip !== null)('zookeeper driver: a run that partitions (the runner asks for the relay)', () => {
+  it('isolates the leader (a new one is elected), heals, pauses a random voter and resumes it: every step recorded', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-zk-run-'));
+    try {
+      const yaml = [
+        'name: zk-nemeses',
+        'ensemble: {driver: zookeeper, voters: 3, config: {tickTime: 500, initLimit: 10, syncLimit: 2}}',
+        'workload: {readPct: 50, clients: 1, connections: 2, keys: 20, rate: 100, duration: 9s, warmup: 2s}',
+        'faults:',
+        '  - {at: 1s, action: partition, mode: isolate-leader}',
+        '  - {at: 4s, action: heal}',
+        '  - {at: 6s, action: pause, target: random-voter}',
+        '  - {at: 7s, action: resume, target: last}',
+        '',
+      ].join('\n');
+      const [plan] = expandRuns(parseScenario(yaml, 'zk-nemeses.yaml'));
+      const driver = zookeeperDriver({ fastStart: true });
+      const result = await runOne(plan!, { dir, ensembleDriver: driver, loadDriver: nativeLoadDriver, progress: new SilentProgress() });
+      expect(result.error).toBeUndefined();
+      expect(result.recovery.map((r) => r.fault)).toEqual(['partition', 'heal', 'pause', 'resume']);
+      const [isolate, , pause, resume] = result.recovery;
+      expect(isolate).toMatchObject({ mode: 'isolate-leader', target: 'isolate-leader' });
+      expect(isolate!.serverId).toBe(isolate!.leaderBefore);
+      expect(isolate!.sides).toEqual([[isolate!.serverId], VOTERS.filter((id) => id !== isolate!.serverId)]);
+      // The two others elected one of them while the old leader was cut off.
+      expect(isolate!.leaderElectedMs).not.toBeNull();
+      expect(isolate!.leaderAfter).not.toBe(isolate!.serverId);
+      expect(VOTERS).toContain(pause!.serverId);
+      expect(resume!.serverId).toBe(pause!.serverId);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
 

@@ -2,12 +2,13 @@
  * Nemeses as a scenario writes them and as the harness computes them: partitions by mode, a
  * heal of every cut, random-voter, repeating schedules (every/for) and their expansion into
  * the steps a run takes and --dry-run shows; the sides of random-halves, isolate-leader and
- * bridge; what those sides mean for each pair of servers (the grudge) and for the local
- * driver's book; the rewrite of ZooKeeper's election handshake that keeps dial-backs inside
- * the peer relay, and the listening ports the relay follows.
+ * bridge; what those sides mean for each pair of servers (the grudge), for the compose
+ * driver's networks and for the local driver's book; and the rewrite of ZooKeeper's election
+ * handshake that keeps dial-backs inside the peer relay.
  */
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
+import { networksNeeded, peerNetworksFor, staleLinks } from '../../../src/harness/drivers/compose-networks.js';
 import { parseListeningPorts } from '../../../src/harness/drivers/listening-ports.js';
 import { PartitionBook } from '../../../src/harness/drivers/partitions.js';
 import { InitialMessageRewriter, initialMessage, PROTOCOL_VERSION_V2 } from '../../../src/harness/drivers/zk-initial-message.js';
@@ -100,6 +101,12 @@ describe('fault syntax: partitions by mode, heal of every cut, random-voter, eve
     const msg = parseError(yaml);
     expect(msg.startsWith(SRC)).toBe(true);
     for (const part of parts) expect(msg).toContain(part);
+  });
+
+  it('a pause of a random voter is resumed with target last', () => {
+    const s = parseScenario(scenario(['{at: 5s, action: pause, target: random-voter}', '{at: 10s, action: resume, target: last}']), SRC);
+    expect(s.faults.map((f) => f.target)).toEqual(['random-voter', 'last']);
+    expect(parseError(scenario(['{at: 5s, action: pause, target: random-voter}', '{at: 10s, action: resume, target: random-voter}']))).toContain('faults[1].target must be last or a server id to resume');
   });
 
   it('accepts a heal inside a repeating partition, a partition of one server during one, and kills of random voters', () => {
@@ -283,6 +290,41 @@ describe('what the drivers make of sides', () => {
     expect(book.servable()).toEqual(ids(1, 6));
     expect(() => book.setSides([[1, 2, 3]])).toThrow('servers 4, 5, 6 are on no side');
     expect(() => book.setSides([[1, 2, 3, 4, 5, 6, 9]])).toThrow('server 9, which is not a member');
+  });
+
+  it('compose: a network per side of two or more (the first is peers), a bridge on two, a loner and a partitioned server on none', () => {
+    const all = ids(1, 5);
+    const plain = peerNetworksFor(all, new Set(), null);
+    expect([...plain.values()].map((s) => [...s])).toEqual([[0], [0], [0], [0], [0]]);
+    const bridged = peerNetworksFor(all, new Set(), [
+      [1, 2, 3],
+      [3, 4, 5],
+    ]);
+    expect(Object.fromEntries([...bridged].map(([id, s]) => [id, [...s]]))).toEqual({ 1: [0], 2: [0], 3: [0, 1], 4: [1], 5: [1] });
+    expect(networksNeeded(bridged)).toBe(2);
+    const isolated = peerNetworksFor(all, new Set([5]), [[2], [1, 3, 4, 5]]);
+    expect(Object.fromEntries([...isolated].map(([id, s]) => [id, [...s]]))).toEqual({ 1: [0], 2: [], 3: [0], 4: [0], 5: [] });
+    expect(networksNeeded(isolated)).toBe(1);
+  });
+
+  it('compose: after a move, the links that can carry traffic again but lost an address are stale, on both ends', () => {
+    const all = ids(1, 5);
+    const plain = peerNetworksFor(all, new Set(), null);
+    const halves = peerNetworksFor(all, new Set(), [
+      [2, 3, 4],
+      [1, 5],
+    ]);
+    const asObject = (m: Map<number, Set<number>>): Record<number, number[]> => Object.fromEntries([...m].map(([id, s]) => [id, [...s].sort()]));
+    // Cut: 1 and 5 moved together to a network of their own; the majority's links never moved.
+    expect(asObject(staleLinks(plain, halves))).toEqual({ 1: [5], 5: [1] });
+    // Heal: 1 and 5 are back on peers with new addresses: every link to them is new.
+    expect(asObject(staleLinks(halves, plain))).toEqual({ 1: [2, 3, 4, 5], 2: [1, 5], 3: [1, 5], 4: [1, 5], 5: [1, 2, 3, 4] });
+    // A bridge keeps its address on peers: only the far half's links to it are new.
+    const bridged = peerNetworksFor(all, new Set(), [
+      [1, 2, 3],
+      [3, 4, 5],
+    ]);
+    expect(asObject(staleLinks(plain, bridged))).toEqual({ 3: [4, 5], 4: [3, 5], 5: [3, 4] });
   });
 });
 

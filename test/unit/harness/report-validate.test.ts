@@ -86,6 +86,23 @@ describe('readResults', () => {
     expect(failure(() => validateResults(bad)).message).toMatch(/\$\.runs\[0\]\.ensemble\.peerSecurity must be one of "secret", "tls", "none", got "open"/);
   });
 
+  it('reads the steps of nemeses: sides, a schedule firing or its end, what a step undid, the run seed; and reports them', () => {
+    const r = makeResultsFixture();
+    const base = r.runs.flatMap((run) => run.recovery)[0]!;
+    r.runs[0]!.seed = 42;
+    r.runs[0]!.recovery = [
+      { ...base, fault: 'partition', target: 'random-halves', serverId: null, mode: 'random-halves', sides: [[1, 2, 4], [3, 5]], schedule: { fault: 0, firing: 1 } },
+      { ...base, fault: 'partition', target: 'bridge', serverId: null, mode: 'bridge', sides: [[1, 2, 3], [3, 4, 5]], bridge: 3, schedule: { fault: 0, firing: 2 }, undid: { action: 'heal', serverId: null } },
+      { ...base, fault: 'heal', target: 'sides', serverId: null, schedule: { fault: 0, firing: 'end' } },
+    ];
+    expect(() => validateResults(JSON.parse(JSON.stringify(r)))).not.toThrow();
+    writeReports(dir, r);
+    expect(fs.readFileSync(path.join(dir, 'report.html'), 'utf8')).toContain('partition bridge {1,2,3} | {3,4,5}');
+    const bad = JSON.parse(JSON.stringify(r)) as { runs: { recovery: { schedule: { firing: unknown } }[] }[] };
+    bad.runs[0]!.recovery[0]!.schedule.firing = 'later';
+    expect(failure(() => validateResults(bad)).message).toContain('$.runs[0].recovery[0].schedule.firing must be a number, got "later"');
+  });
+
   it('accepts null where the schema allows it and an optional error', () => {
     const r = makeResultsFixture();
     r.runs[0]!.breakdown = null;

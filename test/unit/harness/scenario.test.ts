@@ -53,6 +53,7 @@ describe('shipped scenarios', () => {
     standalone: 4,
     'compare-zookeeper': 4,
     tls: 16,
+    partitions: 2,
   };
 
   it('are all found as built-ins', () => {
@@ -96,6 +97,20 @@ describe('shipped scenarios', () => {
     expect(run?.spans).toBe(true);
     // Ensemble start (~3 s) + warm-up + window must leave room under a minute.
     expect(3_000 + (run?.workload.warmupMs ?? 0) + (run?.workload.durationMs ?? 0)).toBeLessThan(60_000);
+  });
+
+  it('partitions: 5 voters on zablab and Apache ZooKeeper, random halves, the leader isolated and killed, one seed for both', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('partitions')));
+    expect(runs.map((r) => [r.ensemble.driver, r.ensemble.voters, r.seed])).toEqual([
+      ['local', 5, 20261207],
+      ['zookeeper', 5, 20261207],
+    ]);
+    expect(runs[0]?.faults.map((f) => [f.action, f.mode ?? f.target, f.repeat?.everyMs ?? null])).toEqual([
+      ['partition', 'random-halves', 8_000],
+      ['partition', 'isolate-leader', null],
+      ['heal', null, null],
+      ['kill', 'leader', 6_000],
+    ]);
   });
 
   it('observers-vs-followers holds the cells that answer its question', () => {
