@@ -62,6 +62,8 @@ export class FaultRunner {
   readonly errors: string[] = [];
   private readonly watching: Promise<void>[] = [];
   private stopped = false;
+  /** When the current step's own action began (after any undo of a previous firing). */
+  private actedEpochMs = 0;
 
   constructor(private readonly o: FaultRunnerOptions) {}
 
@@ -70,10 +72,13 @@ export class FaultRunner {
     const name = s.kind === 'end' ? `end of faults[${s.fault}] (${undoOf(f.action)})` : `${f.action} ${targetText(f)}${f.repeat === undefined ? '' : ` #${s.firing + 1}`}`;
     try {
       const leaderBefore = await this.o.observer.leaderNowFresh();
-      const atEpochMs = nowEpochMs();
+      this.actedEpochMs = nowEpochMs();
       this.o.observer.pollFast();
       const outcome = s.kind === 'end' ? await this.end(s) : await this.fire(s, f, leaderBefore);
       if (outcome === null) return;
+      // From when the fault itself acted: a repeating fault first undoes its previous firing (a
+      // restart waits for the server to serve), and that wait is not this fault's recovery.
+      const atEpochMs = this.actedEpochMs;
       // Only writes issued once the fault is in effect count as "after" it: one issued while
       // the signal was on its way could still be acknowledged by the server it then took away.
       const effectiveEpochMs = nowEpochMs();
@@ -125,6 +130,8 @@ export class FaultRunner {
       await this.undo(previous);
       this.pending.delete(s.fault);
       undid = { action: previous.action, serverId: previous.serverId };
+      this.actedEpochMs = nowEpochMs();
+      this.o.observer.pollFast();
     }
     const outcome = await this.act(s, f, leaderBefore);
     if (f.repeat !== undefined) {
