@@ -11,13 +11,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../../src/client/index.js';
-import { localDriver, type EnsembleHandle, type MemberStatus } from '../../../src/harness/drivers/index.js';
+import { localDriver, type EnsembleHandle } from '../../../src/harness/drivers/index.js';
 import { zablabCliPath } from '../../../src/harness/ensemble/index.js';
 import { nativeLoadDriver } from '../../../src/harness/load/native/index.js';
 import { cutFor, firingRandom, isolateLeader, quorumSize, randomHalves, sidesText } from '../../../src/harness/nemesis/index.js';
 import { runOne, SilentProgress } from '../../../src/harness/index.js';
 import { expandRuns, parseScenario } from '../../../src/harness/scenario/index.js';
 import { seededRandom } from '../../helpers/random.js';
+import { at, poll as pollFor, servingExactly as servingOnly, writeVia } from '../../helpers/partitions.js';
 import { withClient } from '../../helpers/with-client.js';
 
 const built = fs.existsSync(zablabCliPath());
@@ -25,52 +26,8 @@ const VOTERS = [1, 2, 3, 4, 5];
 /** Quick timeouts: a follower cut from its leader gives up after syncLimit × tickTime = 1 s. */
 const FAST = { tickTime: '250', initLimit: '20', syncLimit: '4' };
 const SEED = Number(process.env['ZABLAB_NEMESIS_SEED'] ?? 5);
-
-async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function modes(st: readonly MemberStatus[]): string {
-  return st.map((s) => `${s.id}=${s.mode}`).join(' ');
-}
-
-function at(h: EnsembleHandle, ids: readonly number[]): string {
-  return h.members
-    .filter((m) => ids.includes(m.id))
-    .map((m) => `${m.host}:${m.clientPort}`)
-    .join(',');
-}
-
-/** A write through these members only; rejects when none of them serves. */
-async function writeVia(h: EnsembleHandle, ids: readonly number[], znode: string, connectTimeoutMs = 15_000): Promise<void> {
-  const client = await ZkClient.connect({ connectString: at(h, ids), connectTimeoutMs });
-  try {
-    await client.create(znode, Buffer.from(znode));
-  } finally {
-    await client.close();
-  }
-}
-
-/** Waits until exactly the members `serving` serve (one of them leading) and every other member is looking. */
-async function servingExactly(h: EnsembleHandle, serving: readonly number[]): Promise<number> {
-  let last: MemberStatus[] = [];
-  return poll(`${serving.join(',')} serving and the rest looking`, async () => {
-    last = await h.status();
-    const on = last.filter((s) => serving.includes(s.id));
-    const off = last.filter((s) => !serving.includes(s.id));
-    const leaders = on.filter((s) => s.mode === 'leader');
-    if (leaders.length !== 1 || !on.every((s) => s.mode === 'leader' || s.mode === 'follower') || !off.every((s) => s.mode === 'looking')) return undefined;
-    return leaders[0]!.id;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message} (last: ${modes(last)})`);
-  });
-}
+const poll = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> => pollFor(what, check, timeoutMs, 100);
+const servingExactly = (h: EnsembleHandle, serving: readonly number[]): Promise<number> => servingOnly(h, serving, 20_000, 100);
 
 describe.skipIf(!built)('local driver: partitions by mode on 5 voters', () => {
   let dir: string;
@@ -168,3 +125,4 @@ describe.skipIf(!built)('local driver: a run with a repeating random-halves part
     expect(healEnd!.atMs).toBeGreaterThanOrEqual(7_000);
   }, 90_000);
 });
+

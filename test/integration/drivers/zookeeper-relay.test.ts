@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../../src/client/index.js';
-import { zookeeperDriver, zookeeperMissing, type EnsembleHandle, type MemberStatus } from '../../../src/harness/drivers/index.js';
+import { zookeeperDriver, zookeeperMissing, type EnsembleHandle } from '../../../src/harness/drivers/index.js';
 import { LocalEnsembleHandle } from '../../../src/harness/drivers/local.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { isolateLeader, randomHalves } from '../../../src/harness/nemesis/index.js';
@@ -21,6 +21,7 @@ import { runOne, SilentProgress } from '../../../src/harness/index.js';
 import { nativeLoadDriver } from '../../../src/harness/load/native/index.js';
 import { expandRuns, parseScenario } from '../../../src/harness/scenario/index.js';
 import { seededRandom } from '../../helpers/random.js';
+import { at, poll as pollFor, servingExactly as servingOnly, writeVia } from '../../helpers/partitions.js';
 import { withClient } from '../../helpers/with-client.js';
 
 const missing = zookeeperMissing();
@@ -30,46 +31,10 @@ const VOTERS = [1, 2, 3];
 /** A follower cut off from its leader gives up after syncLimit × tickTime = 1 s. */
 const FAST = { tickTime: '500', initLimit: '10', syncLimit: '2' };
 
-async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
-function at(h: EnsembleHandle, ids: readonly number[]): string {
-  return h.members
-    .filter((m) => ids.includes(m.id))
-    .map((m) => `${m.host}:${m.clientPort}`)
-    .join(',');
-}
 
-async function writeVia(h: EnsembleHandle, ids: readonly number[], znode: string, connectTimeoutMs = 15_000): Promise<void> {
-  const client = await ZkClient.connect({ connectString: at(h, ids), connectTimeoutMs });
-  try {
-    await client.create(znode, Buffer.from(znode));
-  } finally {
-    await client.close();
-  }
-}
-
-/** Until exactly `serving` serve (one leading) and the others do not; the leader's id. */
-async function servingExactly(h: EnsembleHandle, serving: readonly number[]): Promise<number> {
-  let last: MemberStatus[] = [];
-  return poll(`${serving.join(',')} serving and the rest not`, async () => {
-    last = await h.status();
-    const on = last.filter((s) => serving.includes(s.id));
-    const off = last.filter((s) => !serving.includes(s.id));
-    const leaders = on.filter((s) => s.mode === 'leader');
-    if (leaders.length !== 1 || !on.every((s) => s.mode === 'leader' || s.mode === 'follower') || !off.every((s) => s.mode === 'looking')) return undefined;
-    return leaders[0]!.id;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message} (last: ${last.map((s) => `${s.id}=${s.mode}`).join(' ')})`);
-  });
-}
+const poll = <T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => pollFor(what, check, timeoutMs, 200);
+const servingExactly = (h: EnsembleHandle, serving: readonly number[]): Promise<number> => servingOnly(h, serving, 30_000, 200);
 
 /** Socket inodes each process holds (Linux /proc). */
 function socketInodes(pid: number): Set<string> {

@@ -99,16 +99,15 @@ describe('shipped scenarios', () => {
     expect(3_000 + (run?.workload.warmupMs ?? 0) + (run?.workload.durationMs ?? 0)).toBeLessThan(60_000);
   });
 
-  it('partitions: 5 voters on zablab and Apache ZooKeeper, random halves, the leader isolated and killed, one seed for both', () => {
+  it('partitions: 5 voters on zablab and Apache ZooKeeper with history on, random halves, the leader isolated and killed, one seed for both', () => {
     const runs = expandRuns(loadScenarioFile(builtinScenario('partitions')));
-    expect(runs.map((r) => [r.ensemble.driver, r.ensemble.voters, r.seed])).toEqual([
-      ['local', 5, 20261207],
-      ['zookeeper', 5, 20261207],
+    expect(runs.map((r) => [r.ensemble.driver, r.ensemble.voters, r.seed, r.history])).toEqual([
+      ['local', 5, 20261207, true],
+      ['zookeeper', 5, 20261207, true],
     ]);
     expect(runs[0]?.faults.map((f) => [f.action, f.mode ?? f.target, f.repeat?.everyMs ?? null])).toEqual([
       ['partition', 'random-halves', 8_000],
-      ['partition', 'isolate-leader', null],
-      ['heal', null, null],
+      ['partition', 'isolate-leader', 8_000],
       ['kill', 'leader', 6_000],
     ]);
   });
