@@ -6,7 +6,6 @@
  * recorded history is made to return a value written after it ended, and `zablab history
  * check` must find it: the recorded times and values are what the verdict rests on.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseHistory, type History } from '../../src/harness/history/index.js';
 import type { ResultsFile, RunResult } from '../../src/harness/report/results.js';
+import { runZablabCli, type CliOutcome } from '../helpers/zablab.js';
 import { zookeeperAvailable } from '../helpers/zookeeper.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -22,28 +22,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-bench-history-'));
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-interface Outcome {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function zablab(args: string[], timeoutMs: number): Promise<Outcome> {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`zablab ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr:\n${stderr}`));
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function zablab(args: string[], timeoutMs: number): Promise<CliOutcome> {
+  return runZablabCli(args, { timeoutMs, cwd: tmp });
 }
 
 /** Runs one scenario; returns its only run, its output directory and its parsed history. */

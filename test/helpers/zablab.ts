@@ -2,7 +2,7 @@
  * zablab's own server as a real process: `node dist/cli/main.js server --config zoo.cfg`
  * (run `npm run build` first). stdout and stderr go to `<dataDir>/server.log`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,36 @@ export type { ServerHandle } from './server-process.js';
 
 /** The built CLI, relative to this file (test/helpers → dist/cli/main.js). */
 export const ZABLAB_CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+export interface CliOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `zablab <args>` (the built CLI) to completion; rejects, killing it, after timeoutMs. */
+export function runZablabCli(args: string[], opts: { timeoutMs: number; cwd?: string; env?: NodeJS.ProcessEnv }): Promise<CliOutcome> {
+  const child = spawn(process.execPath, [ZABLAB_CLI, ...args], {
+    ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`zablab ${args.join(' ')} did not exit within ${opts.timeoutMs} ms; stderr:\n${stderr}`));
+    }, opts.timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
 
 export function zablabBuilt(): boolean {
   return fs.existsSync(ZABLAB_CLI);

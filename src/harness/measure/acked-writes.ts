@@ -61,7 +61,6 @@ export class AckedWriters {
   private readonly connectString: string;
   private running = false;
   private indeterminate = 0;
-  private failed = 0;
 
   constructor(
     private readonly handle: EnsembleHandle,
@@ -158,8 +157,8 @@ export class AckedWriters {
         if (left > 0) await sleep(left);
       } catch (err) {
         // Connection loss: the create may have committed. The next attempt uses a new name.
+        // A definite refusal needs no count: the create did not happen and is never looked up.
         if (isCode(err, 'CONNECTIONLOSS') || isCode(err, 'SESSIONEXPIRED') || isCode(err, 'OPERATIONTIMEOUT')) this.indeterminate++;
-        else this.failed++;
         await sleep(RETRY_DELAY_MS);
       }
     }

@@ -3,7 +3,6 @@
  * run (zablab, and Apache ZooKeeper when installed), polling, and teardown that stops
  * every server a test started even when the test failed.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { findZooKeeper, javaAvailable } from '../../../src/harness/drivers/index.js';
 import { LocalEnsemble, type ServerProgram } from '../../../src/harness/ensemble/index.js';
+import { runZablabCli, type CliOutcome } from '../../helpers/zablab.js';
 
 export const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const CLI_TIMEOUT_MS = 90_000;
@@ -19,30 +19,11 @@ export function zablabBuilt(): boolean {
   return fs.existsSync(CLI);
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = CliOutcome;
 
 /** Runs `zablab <args>` to completion. */
 export function zablab(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`zablab ${args.join(' ')} did not exit within ${CLI_TIMEOUT_MS} ms; stderr:\n${stderr}`));
-    }, CLI_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runZablabCli(args, { timeoutMs: CLI_TIMEOUT_MS, env });
 }
 
 export function tempDir(prefix: string): string {
