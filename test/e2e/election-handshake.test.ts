@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LocalEnsemble } from '../../src/harness/ensemble/index.js';
 import { connectRequestFrame, rawConnect, waitUntil } from '../helpers/raw-session.js';
 
-const TICK_MS = 3_000;
+// A server is held for a tick: long enough that starting a Node process and electing fits
+// in it even when CI runs many test files at once on two cores (3 s did not, once).
+const TICK_MS = 6_000;
 
 describe('handshakes during an election (real processes)', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-e2e-eh-'));
@@ -24,9 +26,18 @@ describe('handshakes during an election (real processes)', () => {
     ens = await LocalEnsemble.up({ voters: 3, observers: 0, dir, config: { tickTime: String(TICK_MS) } });
     const leader = (await ens.leader())!;
     const [survivor, other] = ens.servers.filter((s) => s.id !== leader.id) as [typeof leader, typeof leader];
-    // The survivor loses its leader at once and cannot elect one alone: it elects, and waits.
-    await ens.kill(leader.id);
+    // The survivor loses its leader and cannot elect one alone: it elects, and waits. The
+    // follower goes first so the two cannot elect each other between the kills.
     await ens.kill(other.id);
+    await ens.kill(leader.id);
+    // A ConnectRequest that arrives before the survivor notices is closed with the follower's
+    // sessions; this test is about the ones that arrive during the election.
+    const electing = async (): Promise<boolean> => (await ens!.status()).find((s) => s.id === survivor.id)?.mode === 'not serving';
+    const deadline = Date.now() + TICK_MS;
+    while (!(await electing())) {
+      if (Date.now() > deadline) throw new Error(`server ${survivor.id} still serves without its leader`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     const c = await rawConnect(survivor.host, survivor.clientPort);
     c.socket.write(connectRequestFrame());
     const sentAt = Date.now();
@@ -44,5 +55,5 @@ describe('handshakes during an election (real processes)', () => {
     late.socket.write(connectRequestFrame());
     await late.waitForClose(1_000);
     expect(late.sessionId).toBe(null);
-  }, 90_000);
+  }, 120_000);
 });
