@@ -265,9 +265,9 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     return httpUrlsOf(this.members);
   }
 
-  async status(): Promise<MemberStatus[]> {
+  async status(among?: readonly number[]): Promise<MemberStatus[]> {
     return Promise.all(
-      this.members.map(async (m): Promise<MemberStatus> => {
+      this.members.filter((m) => among === undefined || among.includes(m.id)).map(async (m): Promise<MemberStatus> => {
         const paused = this.paused.has(m.id);
         const stopped = this.stopped.has(m.id);
         // A frozen container would only time the probe out.
@@ -278,8 +278,8 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     );
   }
 
-  async leader(): Promise<number | null> {
-    return soleLeader(await this.status());
+  async leader(among?: readonly number[]): Promise<number | null> {
+    return soleLeader(await this.status(among));
   }
 
   metrics(id: number): Promise<MemberMetrics> {

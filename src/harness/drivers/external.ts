@@ -133,17 +133,17 @@ class ExternalHandle implements EnsembleHandle {
     return httpUrlsOf(this.members);
   }
 
-  async status(): Promise<MemberStatus[]> {
+  async status(among?: readonly number[]): Promise<MemberStatus[]> {
     return Promise.all(
-      this.members.map(async (m) => {
+      this.members.filter((m) => among === undefined || among.includes(m.id)).map(async (m) => {
         const p = await probeSrvr(m);
         return { id: m.id, mode: p.mode, zxid: p.zxid, paused: false, stopped: false };
       }),
     );
   }
 
-  async leader(): Promise<number | null> {
-    return soleLeader(await this.status());
+  async leader(among?: readonly number[]): Promise<number | null> {
+    return soleLeader(await this.status(among));
   }
 
   metrics(id: number): Promise<MemberMetrics> {

@@ -158,22 +158,22 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     return httpUrlsOf(this.members);
   }
 
-  async status(): Promise<MemberStatus[]> {
+  async status(among?: readonly number[]): Promise<MemberStatus[]> {
     let statuses: ServerStatus[];
     try {
-      statuses = await this.ensemble.status();
+      statuses = await this.ensemble.status(among);
     } catch {
       statuses = [];
     }
-    return this.members.map((m) => {
+    return this.members.filter((m) => among === undefined || among.includes(m.id)).map((m) => {
       const s = statuses.find((x) => x.id === m.id);
       const paused = s?.paused ?? false;
       return { id: m.id, mode: s === undefined ? 'down' : modeOf(s), zxid: s?.zxid ?? null, paused, stopped: this.stopped.has(m.id) };
     });
   }
 
-  async leader(): Promise<number | null> {
-    return soleLeader(await this.status());
+  async leader(among?: readonly number[]): Promise<number | null> {
+    return soleLeader(await this.status(among));
   }
 
   metrics(id: number): Promise<MemberMetrics> {

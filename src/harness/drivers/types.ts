@@ -96,10 +96,14 @@ export interface EnsembleHandle {
   readonly adminToken: string | null;
   /** Set when the members serve TLS (every member then has a secureClientPort): what a client needs to connect. */
   readonly clientTls: ClientTlsFiles | null;
-  /** Every member's state now, in id order. Never throws for a member that is down. */
-  status(): Promise<MemberStatus[]>;
-  /** The member that reports itself leader (or standalone), null when none or several do. */
-  leader(): Promise<number | null>;
+  /** Every member's state now (only the members `among` names, when given), in id order. Never throws for a member that is down. */
+  status(among?: readonly number[]): Promise<MemberStatus[]>;
+  /**
+   * The member that reports itself leader (or standalone), null when none or several do.
+   * With `among`, only those members are asked (the fast poll after a fault asks the voters
+   * still up: every probe costs the servers that are electing a connection).
+   */
+  leader(among?: readonly number[]): Promise<number | null>;
   /** mntr of one member; throws when it does not answer. */
   metrics(id: number): Promise<MemberMetrics>;
   /** Faults. Each resolves once the fault is in effect; a driver throws HarnessError FAULT_UNSUPPORTED for one it lacks. */

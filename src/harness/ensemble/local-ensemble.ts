@@ -185,9 +185,10 @@ export class LocalEnsemble {
     return s;
   }
 
-  /** Every server's mode and zxid as it reports them now, in id order. */
-  async status(): Promise<ServerStatus[]> {
-    return Promise.all(this.servers.map((s) => probeServer(s, this.markers(s))));
+  /** Every server's mode and zxid as it reports them now, in id order (only the servers `ids` names, when given). */
+  async status(ids?: readonly number[]): Promise<ServerStatus[]> {
+    const asked = ids === undefined ? this.servers : this.servers.filter((s) => ids.includes(s.id));
+    return Promise.all(asked.map((s) => probeServer(s, this.markers(s))));
   }
 
   /** The server that reports itself leader (or standalone), or null when none or several do. */

@@ -128,7 +128,13 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
       expect(st.filter((s) => s.mode === 'follower')).toHaveLength(2);
       expect(st.find((s) => s.id === 4)?.mode).toBe('observer');
       expect(st.every((s) => s.zxid !== null && !s.paused && !s.stopped)).toBe(true);
-      expect(await h().leader()).toBe(st.find((s) => s.mode === 'leader')!.id);
+      const leader = st.find((s) => s.mode === 'leader')!.id;
+      expect(await h().leader()).toBe(leader);
+      // Asked among some members only: the others are not probed, nor counted.
+      const followers = st.filter((s) => s.mode === 'follower').map((s) => s.id);
+      expect((await h().status(followers)).map((s) => s.id)).toEqual(followers);
+      expect(await h().leader(followers)).toBeNull();
+      expect(await h().leader([leader, ...followers])).toBe(leader);
     });
 
     it('a write through one member is readable on every member after sync', async () => {
