@@ -72,8 +72,7 @@ export class FaultRunner {
     const name = s.kind === 'end' ? `end of faults[${s.fault}] (${undoOf(f.action)})` : `${f.action} ${targetText(f)}${f.repeat === undefined ? '' : ` #${s.firing + 1}`}`;
     try {
       const leaderBefore = await this.o.observer.leaderNowFresh();
-      this.actedEpochMs = nowEpochMs();
-      this.o.observer.pollFast();
+      this.acting();
       const outcome = s.kind === 'end' ? await this.end(s) : await this.fire(s, f, leaderBefore);
       if (outcome === null) return;
       // From when the fault itself acted: a repeating fault first undoes its previous firing (a
@@ -103,6 +102,12 @@ export class FaultRunner {
     }
   }
 
+  /** The fault's own action starts now: its recovery counts from here, and the leader is polled fast. */
+  private acting(): void {
+    this.actedEpochMs = nowEpochMs();
+    this.o.observer.pollFast();
+  }
+
   /** The run is over: stop watching for members to serve again. */
   async stopWatching(): Promise<void> {
     this.stopped = true;
@@ -130,8 +135,7 @@ export class FaultRunner {
       await this.undo(previous);
       this.pending.delete(s.fault);
       undid = { action: previous.action, serverId: previous.serverId };
-      this.actedEpochMs = nowEpochMs();
-      this.o.observer.pollFast();
+      this.acting();
     }
     const outcome = await this.act(s, f, leaderBefore);
     if (f.repeat !== undefined) {
