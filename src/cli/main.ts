@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `zablab` command (package.json "bin"). */
-import { commands } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 import { runCli, type CliProgram } from './registry.js';
 import { packageVersion } from './version.js';
 
@@ -8,7 +8,7 @@ const program: CliProgram = {
   name: 'zablab',
   version: packageVersion(),
   summary: 'a ZooKeeper-compatible coordination server whose every ZAB step is observable, and its benchmark harness',
-  commands,
+  commands: await loadCommands(process.argv[2]),
 };
 
 function flushed(stream: NodeJS.WriteStream): Promise<void> {

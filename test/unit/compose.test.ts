@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { commands } from '../../src/cli/commands/index.js';
+import { loadCommands } from '../../src/cli/commands/index.js';
 import { runCli } from '../../src/cli/registry.js';
 import {
   ComposeError,
@@ -71,7 +71,7 @@ function specError(s: ComposeSpec): string {
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli({ name: 'zablab', version: 'test', summary: 'test', commands }, argv, {
+  const code = await runCli({ name: 'zablab', version: 'test', summary: 'test', commands: await loadCommands() }, argv, {
     stdout: (s) => void (stdout += s),
     stderr: (s) => void (stderr += s),
     env: {},
