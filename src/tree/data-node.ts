@@ -10,11 +10,15 @@ export interface DataNode {
   data: Buffer | null;
   acl: ACL[];
   stat: StatPersisted;
-  children: Set<string>;
+  readonly children: ReadonlySet<string>;
 }
 
+/** What a leaf's `children` is: most znodes are leaves, and a Set each cost ~100 bytes of a million-node tree. */
+const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
+
 export class ZNode implements DataNode {
-  readonly children = new Set<string>();
+  /** Null while the node has no children. */
+  private kids: Set<string> | null = null;
   /** This node's digest, or -1 when it must be recomputed. */
   digestCache = -1;
 
@@ -25,6 +29,20 @@ export class ZNode implements DataNode {
     public aclIndex: bigint,
     public stat: StatPersisted,
   ) {}
+
+  get children(): ReadonlySet<string> {
+    return this.kids ?? NO_CHILDREN;
+  }
+
+  addChild(name: string): void {
+    (this.kids ??= new Set()).add(name);
+  }
+
+  removeChild(name: string): void {
+    if (this.kids === null) return;
+    this.kids.delete(name);
+    if (this.kids.size === 0) this.kids = null;
+  }
 }
 
 /** A fresh StatPersisted as a create txn fills it. */

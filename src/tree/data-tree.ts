@@ -303,7 +303,7 @@ export class DataTree {
         parent.stat.cversion = cversion;
         parent.stat.pzxid = hdr.zxid;
       }
-      parent.children.add(childName);
+      parent.addChild(childName);
     });
     const node = this.table.newNode(data, acl, createStat(hdr.zxid, hdr.time, ephemeralOwner));
     this.table.insert(path, node);
@@ -321,7 +321,7 @@ export class DataTree {
     // Even when the node is already gone (deleted in a fuzzy snapshot's window), the parent's
     // pzxid still moves forward.
     this.table.change(parentPath, parent, () => {
-      parent.children.delete(childName);
+      parent.removeChild(childName);
       if (zxid > parent.stat.pzxid) parent.stat.pzxid = zxid;
     });
     if (node === undefined) throw new KeeperException(Code.NONODE, path);

@@ -141,11 +141,11 @@ export class NodeTable {
     if (!this.nodes.has(ROOT_PATH)) this.insert(ROOT_PATH, open());
     for (const path of [PROC_ZOOKEEPER, QUOTA_ZOOKEEPER]) {
       if (this.nodes.has(path)) continue;
-      this.nodes.get(parentOf(path))!.children.add(baseName(path));
+      this.nodes.get(parentOf(path))!.addChild(baseName(path));
       this.insert(path, open());
     }
     if (!this.nodes.has(CONFIG_NODE)) {
-      this.nodes.get(PROC_ZOOKEEPER)!.children.add(baseName(CONFIG_NODE));
+      this.nodes.get(PROC_ZOOKEEPER)!.addChild(baseName(CONFIG_NODE));
       const stat = emptyStatPersisted();
       // ZooKeeper sets this ACL with setACL(..., version -1), which leaves aversion at -1.
       stat.aversion = -1;

@@ -59,11 +59,15 @@ export function readSnapshot(r: JuteReader): NodeTable {
     table.aclCache.load(index, ACLs.read(r));
   }
   const unresolved: ZNode[] = [];
+  // One bigint per ACL index rather than one per node (a Map's bigint keys compare by value).
+  const indexes = new Map<bigint, bigint>();
   for (let path = r.readString(); path !== ROOT_PATH; path = r.readString()) {
     if (path === null) throw new JuteDecodeError('null path in snapshot');
     const data = r.readBuffer();
-    const aclIndex = r.readLong();
-    const stat = StatPersisted.read(r);
+    const read = r.readLong();
+    let aclIndex = indexes.get(read);
+    if (aclIndex === undefined) indexes.set(read, (aclIndex = read));
+    const stat = readStat(r);
     const acl = table.aclCache.lookup(aclIndex);
     const node = new ZNode(data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex, stat);
     if (acl === undefined) {
@@ -85,6 +89,36 @@ export function readSnapshot(r: JuteReader): NodeTable {
   return table;
 }
 
+/**
+ * StatPersisted in its jute order, sharing equal values: most nodes never changed after their
+ * create (mzxid = pzxid = czxid, mtime = ctime) and are not ephemeral, and each bigint read is
+ * an allocation of its own that a million-node tree keeps.
+ */
+function readStat(r: JuteReader): StatPersisted {
+  const czxid = r.readLong();
+  const mzxid = r.readLong();
+  const ctime = r.readLong();
+  const mtime = r.readLong();
+  const version = r.readInt();
+  const cversion = r.readInt();
+  const aversion = r.readInt();
+  const ephemeralOwner = r.readLong();
+  const pzxid = r.readLong();
+  return {
+    czxid,
+    mzxid: mzxid === czxid ? czxid : mzxid,
+    ctime,
+    mtime: mtime === ctime ? ctime : mtime,
+    version,
+    cversion,
+    aversion,
+    ephemeralOwner: ephemeralOwner === 0n ? NOT_EPHEMERAL : ephemeralOwner,
+    pzxid: pzxid === czxid ? czxid : pzxid === mzxid ? mzxid : pzxid,
+  };
+}
+
+const NOT_EPHEMERAL = 0n;
+
 function link(table: NodeTable, path: string, node: ZNode): void {
   if (path === '') {
     if (table.size > 0) throw new JuteDecodeError('snapshot root node is not first');
@@ -98,6 +132,6 @@ function link(table: NodeTable, path: string, node: ZNode): void {
   }
   const parent = table.get(parentOf(path));
   if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentOf(path)}`);
-  parent.children.add(baseName(path));
+  parent.addChild(baseName(path));
   table.insert(path, node);
 }
