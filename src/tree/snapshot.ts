@@ -126,12 +126,15 @@ function link(table: NodeTable, path: string, node: ZNode): void {
     return;
   }
   // Structure only (no character rules): the path must name a child of its parent exactly once.
-  const wellFormed = path.startsWith('/') && !path.endsWith('/') && childPath(parentOf(path), baseName(path)) === path;
-  if (!wellFormed || table.has(path)) {
-    throw new JuteDecodeError(`bad or repeated path ${JSON.stringify(path)} in snapshot`);
-  }
-  const parent = table.get(parentOf(path));
-  if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentOf(path)}`);
-  parent.addChild(baseName(path));
+  // Parent and name are cut once here: this runs for every node of a tree that may hold millions.
+  const slash = path.lastIndexOf('/');
+  const parentPath = slash === 0 ? ROOT_PATH : path.slice(0, slash);
+  const wellFormed = path.charCodeAt(0) === 0x2f && slash < path.length - 1 && (slash === 0 || parentPath !== ROOT_PATH);
+  if (!wellFormed) throw new JuteDecodeError(`bad path ${JSON.stringify(path)} in snapshot`);
+  const parent = table.get(parentPath);
+  if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
+  const before = table.size;
   table.insert(path, node);
+  if (table.size === before) throw new JuteDecodeError(`repeated path ${JSON.stringify(path)} in snapshot`);
+  parent.addChild(path.slice(slash + 1));
 }

@@ -124,14 +124,16 @@ describe('deserialize refuses bad bytes with JuteDecodeError', () => {
   });
 
   it.each([
-    ['a node listed before its parent', '/orphan/child', /before its parent/],
-    ['a path with an empty element', '//child', /bad or repeated path/],
-    ['a relative path', 'child', /bad or repeated path/],
-    ['the root twice', '', /root node is not first/],
-  ])('%s', (_what, second, message) => {
+    ['a node listed before its parent', ['/orphan/child'], /before its parent/],
+    ['a path with an empty element', ['//child'], /bad path/],
+    ['a path ending in /', ['/a', '/a/'], /bad path/],
+    ['a relative path', ['child'], /bad path/],
+    ['a node twice', ['/a', '/a'], /repeated path/],
+    ['the root twice', [''], /root node is not first/],
+  ])('%s', (_what, more, message) => {
     const w = new JuteWriter();
     w.writeInt(0);
-    for (const path of ['', second]) {
+    for (const path of ['', ...more]) {
       w.writeString(path);
       w.writeBuffer(null);
       w.writeLong(-1n);
