@@ -34,6 +34,15 @@ export class StandaloneWritePath implements WritePath {
     this.snapshotPolicy = new SnapshotPolicy(server.cfg.snapCount, Math.random);
   }
 
+  /** A fuzzy snapshot from a new log file on; a snapshot that cannot be written stops the server (as ZooKeeper). */
+  snapshotNow(): void {
+    const db = this.server.db;
+    db.txnLog.rollLog();
+    this.server.telemetry
+      .snapshot(db.takeSnapshot())
+      .catch((err: unknown) => this.fail(fatalError('cannot write a snapshot', err, ExitCode.TXNLOG_ERROR_TAKING_SNAPSHOT)));
+  }
+
   serving(): boolean {
     return !this.failed;
   }
@@ -62,12 +71,7 @@ export class StandaloneWritePath implements WritePath {
     this.server.telemetry.requestLogged(req.txn!.hdr.zxid, req);
     this.unapplied.push(req);
     this.unsynced++;
-    if (this.snapshotPolicy.onTxnLogged()) {
-      db.txnLog.rollLog();
-      this.server.telemetry
-        .snapshot(db.takeSnapshot())
-        .catch((err: unknown) => this.fail(fatalError('cannot write a snapshot', err, ExitCode.TXNLOG_ERROR_TAKING_SNAPSHOT)));
-    }
+    if (this.snapshotPolicy.onTxnLogged()) this.snapshotNow();
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // Let every request read in this I/O phase join the same fsync.

@@ -45,11 +45,6 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   }
   const db = await openDatabase(layout, log, inputs, plan);
   const lastZxid = await db.replayLog();
-  // A fresh snapshot after recovery keeps the next restart short (ZooKeeper does the same).
-  if (plan.snapshot?.zxid !== lastZxid) {
-    db.txnLog.rollLog();
-    await db.takeSnapshot();
-  }
 
   const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
   server.telemetry.startedStandalone();
@@ -68,6 +63,9 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
     zxid: zxidHex(lastZxid),
     sessions: db.sessionsWithTimeouts.size,
   });
+  // A fresh snapshot after recovery keeps the next restart short. ZooKeeper writes it before it
+  // serves; a fuzzy one written while serving holds the same state, and clients need not wait.
+  if (plan.snapshot?.zxid !== lastZxid) writePath.snapshotNow();
   const started = shell;
   return { server, clientPort: started.clientPort, secureClientPort: started.secureClientPort, close: () => started.close(closeInner) };
 }

@@ -107,4 +107,35 @@ describe('recovery after SIGKILL during a write load', () => {
     const snaps = fs.readdirSync(`${dataDir}/version-2`).filter((f) => f.startsWith('snapshot.'));
     expect(snaps.length).toBeGreaterThan(1);
   }, 120_000);
+
+  it('serves a restart before the fresh snapshot of its replayed log is written, which then follows', async () => {
+    const dir = makeTempDir('zablab-recovery-snap-');
+    try {
+      // No snapshot during the writes: the restart must replay all of them from the log.
+      const config = { snapCount: '100000' };
+      let s = await startZablab({ dataDir: dir, config });
+      const c = await connectZk(s.connectString);
+      for (let i = 0; i < 200; i++) await c.create(`/n${i}`, Buffer.from('x'));
+      await c.close();
+      const pid = s.pid;
+      s.kill('SIGKILL');
+      await waitGone(pid, 10_000);
+      s = await startZablab({ dataDir: dir, config });
+      const check = await connectZk(s.connectString);
+      expect((await check.getChildren('/')).children.filter((n) => n.startsWith('n'))).toHaveLength(200);
+      await check.close();
+      const log = (): string => fs.readFileSync(`${dir}/server.log`, 'utf8').split('--- ').at(-1)!;
+      const deadline = Date.now() + 10_000;
+      while (!log().includes('snapshot taken') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const restart = log();
+      expect(restart).toMatch(/replayed txn log txns=20\d/);
+      const zxid = /serving mode=standalone .*zxid=(0x[0-9a-f]+)/.exec(restart)?.[1];
+      expect(zxid).toBeDefined();
+      expect(restart.indexOf('snapshot taken')).toBeGreaterThan(restart.indexOf('serving mode=standalone'));
+      expect(fs.existsSync(`${dir}/version-2/snapshot.${zxid!.slice(2)}`)).toBe(true);
+      await s.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
