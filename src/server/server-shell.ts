@@ -36,6 +36,11 @@ export interface ShellOptions {
   admin: AdminCredentials | null;
   /** The client port's TLS material and SASL users. */
   client: ClientCredentials;
+  /**
+   * Called once the client port listens, before the HTTP face is up: a quorum peer starts
+   * electing then, rather than after the ~0.2 s the HTTP face takes to start.
+   */
+  listening?: (shell: ServerShell) => void;
 }
 
 export class ServerShell {
@@ -71,6 +76,7 @@ export class ServerShell {
     await listener.listen();
     server.telemetry.setView(metricsView(server, listener, opts.quorum?.peer));
     server.start();
+    opts.listening?.(shell);
     if (opts.admin !== null) {
       shell.http = await startHttpServer({
         server,

@@ -134,7 +134,18 @@ class QuorumHost implements QuorumServer {
     this.transport.onPeerDown = (p) => this.host.peerDown(p);
     this.transport.onPeerUp = (p) => this.host.peerUp(p);
     await this.transport.start();
-    this.shell = await ServerShell.start({ server: this.server, cfg, log, quorum: this, ...this.edges });
+    try {
+      await ServerShell.start({ server: this.server, cfg, log, quorum: this, ...this.edges, listening: (shell) => this.startPeer(shell) });
+    } catch (err) {
+      await this.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** The client port listens: tick, and let the peer elect. */
+  private startPeer(shell: ServerShell): void {
+    const { cfg, log, tickMs } = this;
+    this.shell = shell;
     this.tickTimer = setInterval(() => this.host.tick(), tickMs);
     this.sessionTimer = setInterval(() => this.learnerPath?.reportSessions(), Math.max(10, cfg.tickTime / 2));
     const peer = this.host.peer;
