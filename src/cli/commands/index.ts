@@ -9,5 +9,6 @@ import { repairLogCommand } from './repair-log.js';
 import { reportCommand } from './report.js';
 import { serverCommand } from './server.js';
 import { simCommand } from './sim.js';
+import { watchCommand } from './watch.js';
 
-export const commands: CliCommand[] = [benchCommand, reportCommand, historyCommand, serverCommand, repairLogCommand, ensembleCommand, dashboardsCommand, composeCommand, simCommand];
+export const commands: CliCommand[] = [benchCommand, reportCommand, historyCommand, serverCommand, repairLogCommand, ensembleCommand, watchCommand, dashboardsCommand, composeCommand, simCommand];
