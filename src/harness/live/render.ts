@@ -26,6 +26,8 @@ export type RegionId = (typeof REGIONS)[number]['id'] | 'status';
 const WINDOW_SEC = 120;
 const CHART_WIDTH = 620;
 const CHART_HEIGHT = 240;
+/** The waterfall's time axis runs this far past its last span, so that labels fit beside the bars. */
+const WATERFALL_LABEL_ROOM = 1.6;
 
 function sec(s: LiveSnapshot, atEpochMs: number): number {
   return Math.round((atEpochMs - s.originEpochMs) / 100) / 10;
@@ -46,7 +48,7 @@ function markers(s: LiveSnapshot): ChartMarker[] {
 function timeline(s: LiveSnapshot, spec: { testId: string; title: string; yLabel: string; series: LineSeries[]; formatY: (y: number) => string }): string {
   return lineChart({
     ...spec,
-    xLabel: 'time (s)',
+    xLabel: s.source === 'bench' ? 'time since the run started (s)' : 'time since the watch started (s)',
     markers: markers(s),
     xDomain: xDomain(s),
     formatX: (x) => `t = ${formatNumber(x, 1)} s`,
@@ -134,6 +136,8 @@ export function waterfallHtml(s: LiveSnapshot): string {
     bars,
     xLabel: 'ms since the request',
     width: CHART_WIDTH,
+    // Room right of the longest bar for its label.
+    xMax: Math.max(...w.spans.map((sp) => sp.toMs)) * WATERFALL_LABEL_ROOM,
   });
   const list = w.spans.map((_, i) => `<li>${escapeHtml(stageLabel(w, i))}</li>`).join('');
   return (
@@ -153,7 +157,8 @@ export function eventsHtml(s: LiveSnapshot): string {
     .reverse()
     .map((n) => `<li class="event event-note">${escapeHtml(n)}</li>`);
   if (items.length + notes.length === 0) return '<p class="note">no fault and no leader change yet</p>';
-  return `<ol class="events">${items.join('')}</ol>${notes.length > 0 ? `<h3>Notes</h3><ol class="events">${notes.join('')}</ol>` : ''}`;
+  const since = s.source === 'bench' ? 'the run started' : 'the watch started';
+  return `<p class="note">Newest first; times in seconds since ${since}.</p><ol class="events">${items.join('')}</ol>${notes.length > 0 ? `<h3>Notes</h3><ol class="events">${notes.join('')}</ol>` : ''}`;
 }
 
 export function runsHtml(s: LiveSnapshot): string {
