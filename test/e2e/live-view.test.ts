@@ -6,7 +6,7 @@
  * server, let the keyboard reach every region (each named), and ask nothing of any other
  * address. A busy or bad port is one error line.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,6 +48,8 @@ spans: 0.2
 
 let tmp: string;
 let browser: Browser | undefined;
+/** A bench still running when a test fails: Ctrl-C'd (it stops its servers) before tmp goes. */
+const benches: ChildProcess[] = [];
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-live-e2e-'));
@@ -61,6 +63,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  for (const b of benches) {
+    if (b.exitCode !== null || b.signalCode !== null) continue;
+    const closed = new Promise((resolve) => b.once('close', resolve));
+    b.kill('SIGINT');
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  }
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -72,6 +80,7 @@ interface Bench {
 /** `zablab bench ... --live` as a child process: its live URL once printed, and its end. */
 function startBench(args: string[], timeoutMs: number): Bench {
   const child = spawn(process.execPath, [ZABLAB_CLI, 'bench', ...args], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+  benches.push(child);
   let stdout = '';
   let stderr = '';
   let gotUrl: (url: string) => void = () => undefined;
