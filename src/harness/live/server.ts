@@ -34,8 +34,14 @@ export class LiveServer {
 
   static async start(state: LiveState, port: number, title: string): Promise<LiveServer> {
     const page = livePage(title);
+    let hosts = new Set<string>();
     const server = http.createServer((req, res) => {
       const headers = { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' };
+      // Another name for this address (DNS rebinding) would let any web page read it.
+      if (!hosts.has(req.headers.host ?? '')) {
+        res.writeHead(421, { ...headers, 'content-type': 'text/plain' }).end('ask for this page by its address, 127.0.0.1 or localhost\n');
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { ...headers, allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
         return;
@@ -67,7 +73,9 @@ export class LiveServer {
     });
     // A page left open must not keep the process alive once the bench is over.
     server.unref();
-    return new LiveServer(server, (server.address() as AddressInfo).port);
+    const bound = (server.address() as AddressInfo).port;
+    hosts = new Set([`${LIVE_HOST}:${bound}`, `localhost:${bound}`]);
+    return new LiveServer(server, bound);
   }
 
   async close(): Promise<void> {

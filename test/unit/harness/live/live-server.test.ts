@@ -116,6 +116,21 @@ describe('LiveServer', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
+  it('answers only requests that name it by its address (no DNS rebinding)', async () => {
+    const status = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port: server.port, path: '/live.json', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.once('error', reject);
+      });
+    expect(await status(`127.0.0.1:${server.port}`)).toBe(200);
+    expect(await status(`localhost:${server.port}`)).toBe(200);
+    expect(await status(`attacker.example:${server.port}`)).toBe(421);
+    expect(await status('127.0.0.1')).toBe(421);
+  });
+
   it('says in one line that a port is in use', async () => {
     const busy = http.createServer();
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
