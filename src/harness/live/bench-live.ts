@@ -19,7 +19,12 @@ export class BenchLive implements BenchWatcher {
   }
 
   ensembleUp(handle: EnsembleHandle): void {
-    this.poller = new LivePoller(handle, this.state).start();
+    // Leader changes come from the run's observer (leader()), which polls fast after a fault.
+    this.poller = new LivePoller(handle, this.state, { leaderFromStatus: false }).start();
+  }
+
+  leader(id: number | null, atEpochMs: number): void {
+    this.state.leader(id, atEpochMs);
   }
 
   windowStarted(atEpochMs: number): void {

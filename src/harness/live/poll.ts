@@ -34,6 +34,8 @@ export class LivePoller {
   constructor(
     private readonly ensemble: LiveEnsemble,
     private readonly state: LiveState,
+    /** Whether the leader (and its change markers) follows these polls; false when someone polls it faster. */
+    private readonly opts: { leaderFromStatus: boolean } = { leaderFromStatus: true },
   ) {
     this.tail = ensemble.spansDir === null ? null : new SpansTail(ensemble.spansDir);
     if (this.tail === null) state.setWaterfall(null, NO_SPANS_NOTE);
@@ -70,6 +72,7 @@ export class LivePoller {
     this.state.serversPolled(
       st.map((s) => ({ id: s.id, role: roles.get(s.id) ?? 'voter', mode: s.mode, zxid: s.zxid })),
       at,
+      this.opts.leaderFromStatus,
     );
     if (this.tail !== null) {
       const w = this.tail.poll();

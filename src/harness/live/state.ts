@@ -187,8 +187,8 @@ export class LiveState implements ProgressSink {
     this.changed();
   }
 
-  /** A poll of every server (srvr): role, mode, zxid. The leader marker follows from it. */
-  serversPolled(list: readonly { id: number; role: MemberRole; mode: MemberMode; zxid: bigint | null }[], atEpochMs = nowEpochMs()): void {
+  /** A poll of every server (srvr): role, mode, zxid; the leader (and its markers) follows from it unless told otherwise. */
+  serversPolled(list: readonly { id: number; role: MemberRole; mode: MemberMode; zxid: bigint | null }[], atEpochMs = nowEpochMs(), leaderFromIt = true): void {
     const before = new Map(this.servers.map((s) => [s.id, s]));
     this.servers = list.map((s) => ({
       id: s.id,
@@ -201,7 +201,7 @@ export class LiveState implements ProgressSink {
       outstanding: isServing(s.mode) ? (before.get(s.id)?.outstanding ?? null) : null,
     }));
     const leaders = list.filter((s) => s.mode === 'leader' || s.mode === 'standalone');
-    this.leader(leaders.length === 1 ? leaders[0]!.id : null, atEpochMs);
+    if (leaderFromIt) this.leader(leaders.length === 1 ? leaders[0]!.id : null, atEpochMs);
     this.changed();
   }
 

@@ -52,6 +52,8 @@ export interface FaultListener {
 export interface RunWatcher {
   ensembleUp(handle: EnsembleHandle): void;
   windowStarted(atEpochMs: number): void;
+  /** The leader changed, as the run's observer recorded it (the same changes results.json gets). */
+  leader(id: number | null, atEpochMs: number): void;
   /** A second of the measured window, from the load. */
   second(p: TimelinePoint): void;
   /** Before the ensemble is stopped. */
@@ -196,7 +198,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();
-    observer = new EnsembleObserver(handle);
+    observer = new EnsembleObserver(handle, ctx.watcher === undefined ? undefined : (id, at) => ctx.watcher?.leader(id, at));
     observer.start();
     ctx.watcher?.ensembleUp(handle);
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);

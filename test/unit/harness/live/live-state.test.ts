@@ -50,6 +50,18 @@ describe('LiveState', () => {
     expect(s.snapshot().leader).toBe(2);
   });
 
+  it('in a bench takes the leader from the run\'s observer, not from its own slower polls', () => {
+    const s = new LiveState('bench');
+    const servers = (leader: number | null): { id: number; role: 'voter'; mode: 'leader' | 'follower' | 'looking'; zxid: bigint | null }[] =>
+      [1, 2, 3].map((id) => ({ id, role: 'voter' as const, mode: leader === null ? ('looking' as const) : id === leader ? ('leader' as const) : ('follower' as const), zxid: null }));
+    s.leader(1, T);
+    s.serversPolled(servers(null), T + 10, false);
+    s.leader(2, T + 40);
+    s.serversPolled(servers(2), T + 500, false);
+    expect(s.snapshot().markers).toEqual([{ atEpochMs: T + 40, kind: 'leader', label: 'leader: server 2' }]);
+    expect(s.snapshot().leader).toBe(2);
+  });
+
   it('places the load\'s seconds after the measured window\'s start and keeps only the last ones', () => {
     const s = new LiveState('bench');
     s.runStarted(1, 2, 'quick#1');
