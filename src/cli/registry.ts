@@ -16,6 +16,12 @@ export interface OptionSpec {
   valueName?: string;
   description: string;
   required?: boolean;
+  /**
+   * A string option whose value may be left out (`--live` or `--live 8080`): the value is
+   * taken only when the next argument is a number, so a positional after it stays one;
+   * left out, the option's value is ''.
+   */
+  optionalValue?: boolean;
 }
 
 export interface PositionalSpec {
@@ -207,7 +213,7 @@ function parse(cmd: CliCommand, path: string[], argv: string[]): ParsedArgs {
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withOptionalValues(cmd, argv), options, allowPositionals: true, strict: true });
   } catch (err) {
     throw new UsageError(describeParseError(err, where), helpCommand);
   }
@@ -231,6 +237,24 @@ function parse(cmd: CliCommand, path: string[], argv: string[]): ParsedArgs {
     }
   }
   return args;
+}
+
+/** `--name` of an optionalValue option without a numeric value after it becomes `--name=`. */
+function withOptionalValues(cmd: CliCommand, argv: string[]): string[] {
+  const optional = new Set(Object.entries(cmd.options ?? {}).filter(([, o]) => o.optionalValue === true).map(([name]) => `--${name}`));
+  if (optional.size === 0) return argv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (optional.has(a) && (next === undefined || !/^\d+$/.test(next))) out.push(`${a}=`);
+    else out.push(a);
+  }
+  return out;
 }
 
 /** node:util's parse errors, in one short line that names the option. */
@@ -274,6 +298,12 @@ function programHelp(p: CliProgram): string {
   return lines.join('\n') + '\n';
 }
 
+function optionValueText(o: OptionSpec): string {
+  if (o.type !== 'string') return '';
+  const v = o.valueName ?? '<value>';
+  return o.optionalValue === true ? ` [${v}]` : ` ${v}`;
+}
+
 export function commandHelp(cmd: CliCommand, path: string[]): string {
   const where = path.join(' ');
   const lines: string[] = [];
@@ -287,7 +317,7 @@ export function commandHelp(cmd: CliCommand, path: string[]): string {
   const options = Object.entries({ ...cmd.options, help: HELP_OPTION });
   const usageParts = [where];
   for (const [name, o] of Object.entries(cmd.options ?? {})) {
-    const flag = `--${name}${o.type === 'string' ? ` ${o.valueName ?? '<value>'}` : ''}`;
+    const flag = `--${name}${optionValueText(o)}`;
     usageParts.push(o.required ? flag : `[${flag}]${o.multiple ? '...' : ''}`);
   }
   for (const p of cmd.positionals ?? []) {
@@ -302,7 +332,7 @@ export function commandHelp(cmd: CliCommand, path: string[]): string {
   }
   const labels = options.map(([name, o]) => {
     const short = o.short === undefined ? '    ' : `-${o.short}, `;
-    return `${short}--${name}${o.type === 'string' ? ` ${o.valueName ?? '<value>'}` : ''}`;
+    return `${short}--${name}${optionValueText(o)}`;
   });
   const width = Math.max(...labels.map((l) => l.length)) + 2;
   lines.push('', 'Options:');

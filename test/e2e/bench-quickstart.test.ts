@@ -74,8 +74,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 describe('zablab bench', () => {
   it('with no scenario runs the quick start and writes results, summary, timeline and report', async () => {
     const out = path.join(tmp, 'quick');
-    const r = await zablab(['bench', '--out', out], 150_000);
+    const r = await zablab(['bench', '--out', out, '--live'], 150_000);
     expect(r.code, r.stderr).toBe(0);
+    // As the README runs it: with the live view (test/e2e/live-view.test.ts watches one in Chromium).
+    expect(r.stdout).toMatch(/^live: http:\/\/127\.0\.0\.1:\d+\/$/m);
     // Progress: run counter, phases, live throughput.
     expect(r.stderr).toMatch(/\[1\/1\] quickstart/);
     expect(r.stderr).toMatch(/measuring/);

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatOps, planBench, runBench, TerminalProgress } from '../../harness/index.js';
+import { BenchLive, LiveServer, livePort } from '../../harness/live/index.js';
 import { builtinScenario, describeScenario } from '../../harness/scenario/index.js';
 import { intOption, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 import { packageVersion } from '../version.js';
@@ -29,6 +30,10 @@ export const benchCommand: CliCommand = {
     'election recovery, and writes results.json, timeline.csv, summary.md and report.html to',
     '--out (rewritten after every run). With no scenario it runs bench/quickstart.yaml.',
     'Ctrl-C stops the current run, cleans up its servers and keeps the results so far.',
+    'With --live [PORT] it also serves a live view on 127.0.0.1 (prints `live: http://127.0.0.1:PORT/`;',
+    'no PORT: a free one): each server\'s role, epoch, zxid and whether it serves, throughput and',
+    'p99 per op, outstanding requests, fault and leader-change markers, the run of the matrix, and',
+    'the waterfall of a recent sampled write (from the spans: set `spans:` in the scenario).',
   ].join('\n'),
   positionals: [{ name: 'scenario', description: 'scenario files or shipped scenario names (default: quickstart)', variadic: true }],
   options: {
@@ -36,6 +41,7 @@ export const benchCommand: CliCommand = {
     only: { type: 'string', valueName: '<text>', description: 'run only the runs whose name contains this' },
     'dry-run': { type: 'boolean', description: 'print the runs the scenarios expand to, and exit' },
     'metrics-port': { type: 'string', valueName: '<port>', description: 'serve zablab_bench_faults_total on this port for Prometheus' },
+    live: { type: 'string', optionalValue: true, valueName: '<port>', description: 'serve a live view of the bench on 127.0.0.1 (default: a free port)' },
   },
   run: async (args: ParsedArgs, io: CliIO): Promise<number> => {
     const files = (args.positionals.length > 0 ? args.positionals : [DEFAULT_SCENARIO]).map(scenarioFile);
@@ -47,6 +53,11 @@ export const benchCommand: CliCommand = {
     }
     const out = args.string('out') ?? defaultOut(files[0]!);
     const metricsPort = intOption(args, 'metrics-port', 1, 65_535, HELP) ?? null;
+    const liveArg = args.string('live');
+    const live = liveArg === undefined ? null : new BenchLive();
+    // Before anything starts: a busy port is one error line, not a half-run bench.
+    const liveServer = live === null ? null : await LiveServer.start(live.state, livePort(liveArg!, '--live'), 'zablab bench: live view');
+    if (liveServer !== null) io.stdout(`live: ${liveServer.url}\n`);
     const controller = new AbortController();
     let interrupted = false;
     const onSigint = (): void => {
@@ -68,6 +79,7 @@ export const benchCommand: CliCommand = {
         only: args.string('only') ?? null,
         signal: controller.signal,
         version: packageVersion(),
+        ...(live === null ? {} : { live }),
       });
       const failed = results.runs.filter((r) => r.status === 'failed');
       const total = results.runs.reduce((n, r) => n + r.throughput.opsPerSec, 0);
@@ -82,6 +94,7 @@ export const benchCommand: CliCommand = {
       throw err;
     } finally {
       process.off('SIGINT', onSigint);
+      await liveServer?.close();
     }
   },
 };

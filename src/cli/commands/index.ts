@@ -12,6 +12,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<CliCommand>])[] = [
   ['server', async () => (await import('./server.js')).serverCommand],
   ['repair-log', async () => (await import('./repair-log.js')).repairLogCommand],
   ['ensemble', async () => (await import('./ensemble.js')).ensembleCommand],
+  ['watch', async () => (await import('./watch.js')).watchCommand],
   ['dashboards', async () => (await import('./dashboards.js')).dashboardsCommand],
   ['compose', async () => (await import('./compose.js')).composeCommand],
   ['sim', async () => (await import('./sim.js')).simCommand],

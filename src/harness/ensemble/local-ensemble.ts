@@ -26,6 +26,7 @@ import { checkProgram, launchCommand, serverMarkers, type ServerProgram } from '
 import { probeServer, servingVerdict, type LeaderMarks, type ServerStatus } from './serving.js';
 import { ensembleFile, readState, writeState, type EnsembleState } from './state-file.js';
 import { TLS_DIR, writeEnsembleTls, type EnsembleTls } from './tls-files.js';
+import { SPANS_DIR_ENV } from '../../telemetry/spans-file.js';
 
 /** Signals `kill` sends; others have no meaning for a server under test. */
 export const ENSEMBLE_SIGNALS = ['SIGKILL', 'SIGTERM', 'SIGSTOP', 'SIGCONT'] as const;
@@ -57,6 +58,12 @@ export interface KillReport {
   signal: EnsembleSignal;
   /** For SIGKILL and SIGTERM: the process has exited. */
   exited: boolean;
+}
+
+/** Where the servers will write spans (they inherit ZABLAB_SPANS_DIR), for `zablab watch`. */
+function spansDirOf(env: NodeJS.ProcessEnv): string | null {
+  const dir = env[SPANS_DIR_ENV];
+  return dir === undefined || dir.trim() === '' ? null : path.resolve(dir);
 }
 
 export class LocalEnsemble {
@@ -91,6 +98,11 @@ export class LocalEnsemble {
   /** The quorum secret's file (DIR/quorum-secret) when peerSecurity is `secret`, else null. */
   get quorumSecretFile(): string | null {
     return this.state.quorumSecretFile;
+  }
+
+  /** Where the servers write spans files (ZABLAB_SPANS_DIR of `ensemble up`), or null. */
+  get spansDir(): string | null {
+    return this.state.spansDir ?? null;
   }
 
   /** The CA and client certificate of an ensemble that serves TLS (DIR/tls), or null. */
@@ -144,7 +156,7 @@ export class LocalEnsemble {
       fs.writeFileSync(s.configFile, renderZooCfg(servers, s, overrides, { adminTokenFile, peer: peerCredentialEntries(peer, s.id), tls: cfgTls, route }));
     }
     const ensemble = new LocalEnsemble(
-      { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, tls, servers },
+      { version: 1, dir, program, createdAt: new Date().toISOString(), adminTokenFile, peerSecurity: peerMode, quorumSecretFile: peer.secretFile, tls, servers, spansDir: spansDirOf({ ...process.env, ...spec.env }) },
       spec.env ?? {},
     );
     ensemble.save();

@@ -34,6 +34,8 @@ export interface EnsembleState {
   /** The certificates of an ensemble that serves TLS (DIR/tls); null otherwise. */
   tls: EnsembleTls | null;
   servers: EnsembleServer[];
+  /** Where the servers write spans files (ZABLAB_SPANS_DIR when they started); absent or null: none. */
+  spansDir?: string | null;
 }
 
 export function ensembleFile(dir: string): string {
@@ -90,6 +92,7 @@ function checkState(json: unknown, file: string, dir: string): EnsembleState {
     quorumSecretFile: checkTokenFile(o['quorumSecretFile'], file, 'quorumSecretFile'),
     tls: checkTls(o['tls'], file),
     servers: checked,
+    spansDir: typeof o['spansDir'] === 'string' && path.isAbsolute(o['spansDir']) ? o['spansDir'] : null,
   };
 }
 

@@ -60,7 +60,11 @@ export class EnsembleObserver {
   private fastUntilEpochMs = 0;
   private wakeUp: (() => void) | null = null;
 
-  constructor(private readonly handle: EnsembleHandle) {}
+  constructor(
+    private readonly handle: EnsembleHandle,
+    /** Told of every leader change as it is recorded (the live view). */
+    private readonly onLeader?: (leader: number | null, atEpochMs: number) => void,
+  ) {}
 
   start(): void {
     this.loops = [this.leaderLoop(), this.metricsLoop()];
@@ -103,8 +107,10 @@ export class EnsembleObserver {
   private note(id: number | null): void {
     const last = this.changes.at(-1);
     if (last !== undefined && last.leader === id) return;
-    this.changes.push({ atEpochMs: nowEpochMs(), leader: id });
+    const atEpochMs = nowEpochMs();
+    this.changes.push({ atEpochMs, leader: id });
     this.leaderNow = id;
+    this.onLeader?.(id, atEpochMs);
   }
 
   /** Who can lead: voters the runner has not taken away. */

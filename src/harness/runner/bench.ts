@@ -15,9 +15,15 @@ import { writeReports } from '../report/index.js';
 import { RESULTS_SCHEMA_VERSION, REPORT_FILE, SUMMARY_FILE, type ResultsFile, type RunResult } from '../report/results.js';
 import { expandRuns, loadScenarioFile } from '../scenario/index.js';
 import type { RunPlan, Scenario } from '../scenario/types.js';
-import { formatOps, type ProgressSink } from './progress.js';
+import { formatOps, teeProgress, type ProgressSink } from './progress.js';
 import { ensembleDriverFor, loadDriverFor } from './registry.js';
-import { runOne } from './run.js';
+import { runOne, type RunWatcher } from './run.js';
+
+/** The live view (harness/live): it watches each run, follows the progress and marks the faults. */
+export interface BenchWatcher extends RunWatcher {
+  readonly progress: ProgressSink;
+  fault(f: AppliedFault): void;
+}
 
 export interface BenchOptions {
   /** Scenario files, in order. */
@@ -34,6 +40,8 @@ export interface BenchOptions {
   only?: string | null;
   signal?: AbortSignal;
   version: string;
+  /** The live view, if one is served. */
+  live?: BenchWatcher;
 }
 
 export interface BenchPlan {
@@ -95,7 +103,10 @@ export function emptyResults(plan: BenchPlan, version: string): ResultsFile {
   };
 }
 
-export async function runBench(opts: BenchOptions): Promise<{ results: ResultsFile; reportFile: string; summaryFile: string }> {
+export async function runBench(benchOpts: BenchOptions): Promise<{ results: ResultsFile; reportFile: string; summaryFile: string }> {
+  const live = benchOpts.live;
+  // The live view follows the progress the terminal gets.
+  const opts = live === undefined ? benchOpts : { ...benchOpts, progress: teeProgress(benchOpts.progress, live.progress) };
   const plan = planBench(opts.scenarios, opts.only);
   const out = path.resolve(opts.out);
   if (fs.existsSync(path.join(out, 'results.json'))) {
@@ -107,6 +118,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: ResultsFi
   if (metrics !== null) opts.progress.note(`fault metric for Prometheus on ${metrics.url}`);
   const onFault = (f: AppliedFault): void => {
     metrics?.record(f.action, f.serverId, f.target);
+    live?.fault(f);
     if (opts.grafanaUrl != null && opts.grafanaUrl !== '') {
       void postFaultAnnotation(opts.grafanaUrl, { timeMs: Math.round(f.atEpochMs), action: f.action, serverId: f.serverId, text: `zablab: ${f.action} ${f.target} (${f.sides !== undefined ? sidesText(f.sides) : f.serverId === null ? 'every cut' : `server ${f.serverId}`})` }, opts.grafanaApiKey ? { apiKey: opts.grafanaApiKey } : {});
     }
@@ -122,6 +134,7 @@ export async function runBench(opts: BenchOptions): Promise<{ results: ResultsFi
         loadDriver: loadDriverFor(r.load.driver),
         progress: opts.progress,
         onFault,
+        ...(live === undefined ? {} : { watcher: live }),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
       results.runs.push(result);

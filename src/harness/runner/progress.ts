@@ -122,3 +122,16 @@ export class SilentProgress implements ProgressSink {
   }
   close(): void {}
 }
+
+/** Progress to two sinks (the terminal and the live view). */
+export function teeProgress(a: ProgressSink, b: ProgressSink): ProgressSink {
+  return {
+    runStarted: (i, t, name) => (a.runStarted(i, t, name), b.runStarted(i, t, name)),
+    phase: (p) => (a.phase(p), b.phase(p)),
+    liveOps: (ops) => (a.liveOps(ops), b.liveOps(ops)),
+    measured: (d, t) => (a.measured(d, t), b.measured(d, t)),
+    note: (text) => (a.note(text), b.note(text)),
+    runDone: (s) => (a.runDone(s), b.runDone(s)),
+    close: () => (a.close(), b.close()),
+  };
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadTargetOf } from '../drivers/probe.js';
 import type { EnsembleDriver, EnsembleHandle } from '../drivers/types.js';
-import type { LoadDriver, LoadHistory, LoadResult, LoadRun } from '../load/types.js';
+import type { LoadDriver, LoadHistory, LoadResult, LoadRun, TimelinePoint } from '../load/types.js';
 import { nowEpochMs, EMPTY_PERCENTILES } from '../load/recorder.js';
 import { breakdownFromSpans } from '../measure/breakdown.js';
 import { EnsembleObserver } from '../measure/observe.js';
@@ -48,6 +48,18 @@ export interface FaultListener {
   (fault: AppliedFault): void;
 }
 
+/** Someone watching the run as it goes (harness/live): told what the run sees. */
+export interface RunWatcher {
+  ensembleUp(handle: EnsembleHandle): void;
+  windowStarted(atEpochMs: number): void;
+  /** The leader changed, as the run's observer recorded it (the same changes results.json gets). */
+  leader(id: number | null, atEpochMs: number): void;
+  /** A second of the measured window, from the load. */
+  second(p: TimelinePoint): void;
+  /** Before the ensemble is stopped. */
+  ensembleDown(): Promise<void>;
+}
+
 export interface RunContext {
   /** The run's own directory (ensemble data, spans, history.jsonl). */
   dir: string;
@@ -59,6 +71,7 @@ export interface RunContext {
   onFault?: FaultListener;
   /** Aborted on SIGINT: the run stops at the next step and cleans up. */
   signal?: AbortSignal;
+  watcher?: RunWatcher;
 }
 
 function message(err: unknown): string {
@@ -185,12 +198,14 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
       timeoutMs: UP_TIMEOUT_MS,
     });
     ctx.signal?.throwIfAborted();
-    observer = new EnsembleObserver(handle);
+    observer = new EnsembleObserver(handle, ctx.watcher === undefined ? undefined : (id, at) => ctx.watcher?.leader(id, at));
     observer.start();
+    ctx.watcher?.ensembleUp(handle);
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
     run = await ctx.loadDriver.start(loadTargetOf(handle), plan.workload, {
       root: LOAD_ROOT,
       onLiveOps: (ops) => ctx.progress.liveOps(ops),
+      ...(ctx.watcher === undefined ? {} : { onSecond: (p: TimelinePoint) => ctx.watcher?.second(p) }),
       history: plan.history ? { dir: ctx.dir } : null,
     });
     if (plan.faults.length > 0) {
@@ -202,6 +217,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     ctx.progress.phase('warm-up');
     await sleep(plan.workload.warmupMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
     windowStart = await run.mark();
+    ctx.watcher?.windowStarted(windowStart);
     ctx.progress.phase('measuring');
     const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
     const faultsDone = (async () => {
@@ -259,6 +275,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     run?.kill();
     await acked?.stop().catch(() => undefined);
     if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
+    await ctx.watcher?.ensembleDown().catch(() => undefined);
     if (handle !== null) {
       ctx.progress.phase('stopping ensemble');
       await handle.down().catch((err: unknown) => ctx.progress.note(`stopping the ensemble failed: ${message(err)}`));

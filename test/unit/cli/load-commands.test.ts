@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadCommands } from '../../../src/cli/commands/index.js';
 
-const ALL = ['bench', 'report', 'history', 'server', 'repair-log', 'ensemble', 'dashboards', 'compose', 'sim'];
+const ALL = ['bench', 'report', 'history', 'server', 'repair-log', 'ensemble', 'watch', 'dashboards', 'compose', 'sim'];
 
 describe('loadCommands', () => {
   it('loads only the command the first argument names', async () => {

@@ -30,6 +30,8 @@ export interface OpsTimelineSpec {
   bars: readonly OpBar[];
   xLabel: string;
   width?: number;
+  /** Draw x up to at least this (e.g. room for the labels right of the longest bar). */
+  xMax?: number;
 }
 
 export const OPS_ROWS_MAX = 60;
@@ -61,7 +63,7 @@ export function opsTimeline(spec: OpsTimelineSpec): string {
   if (bars.length === 0) return f.finish(noData(plot, 'no operations'));
   const times = bars.flatMap((b) => (b.to === null ? [b.from] : [b.from, b.to]));
   const lo = Math.min(...times);
-  const hi = Math.max(...times);
+  const hi = Math.max(...times, spec.xMax ?? -Infinity);
   const openEnd = hi + Math.max(hi - lo, 1e-9) * OPEN_TAIL;
   const x = linearScale(lo, bars.some((b) => b.to === null) ? openEnd : hi, [plot.x, plot.x + plot.w], { tickCount: 6 });
   const rowH = plot.h / bars.length;
