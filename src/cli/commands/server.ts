@@ -3,6 +3,7 @@ import { loadConfig } from '../../server/config.js';
 import { ExitCode } from '../../server/fatal.js';
 import { StorageError } from '../../storage/index.js';
 import { createLogger, isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type Logger, type LogLevel } from '../../server/log.js';
+import { exportRequested } from '../../telemetry/otel-env.js';
 import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 
 /** A server that has not closed this long after SIGTERM is abandoned (exit 1). */
@@ -17,6 +18,9 @@ export const serverCommand: CliCommand = {
     'ZooKeeper knows but zablab does not implement are reported as warnings, except quorum',
     'security settings (ssl.quorum.*, quorum.auth.*), which stop it: ignoring one could leave',
     'the peer ports open.',
+    'OpenTelemetry export (traces and metrics over OTLP http/protobuf, http/json or grpc) is',
+    "configured by the standard OTEL_* variables, as in any OpenTelemetry Node service; it",
+    'starts when an exporter or an OTLP endpoint is set.',
     `Stops cleanly on SIGTERM or SIGINT. Log level: --log-level or $${LOG_LEVEL_ENV} (${LOG_LEVELS.join(', ')}).`,
   ].join('\n'),
   options: {
@@ -35,11 +39,13 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
 
   // Listen for signals before starting, so that one arriving mid-start still stops us cleanly.
   const stop = waitForStopSignal(log);
+  // The SDK is loaded only when asked for: it is large, and most servers (tests, benchmarks) export nothing.
+  const otel = exportRequested(process.env) ? (await import('../../telemetry/node-sdk.js')).startNodeSdk({ serverId: cfg.serverId, warn: (m) => log.warn(m) }) : null;
   try {
     const { startServer } = await import('../../server/index.js');
     let server;
     try {
-      server = await startServer(cfg, { log });
+      server = await startServer(cfg, otel === null ? { log } : { log, otel });
     } catch (err) {
       // A data directory the server cannot use (damaged, unreadable): one line, and
       // ZooKeeper's exit code for it, so that supervisors and scripts can tell.
@@ -56,6 +62,11 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
     }
   } finally {
     stop.dispose();
+    // What the server's last spans and metrics left in the SDK's batches goes out now.
+    if (otel !== null) {
+      const done = await withTimeout(otel.shutdown(), SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => log.warn('OpenTelemetry SDK failed to shut down', { error: String(err) }));
+      if (done === false) log.warn('OpenTelemetry SDK did not shut down in time', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+    }
   }
   log.info('stopped');
   return 0;

@@ -1,0 +1,86 @@
+/**
+ * OpenTelemetry's NodeSDK at the process edge: `zablab server` starts it once, before its
+ * server, and stops it after. Everything the SDK reads from the standard environment works
+ * as in any OpenTelemetry-instrumented Node service: OTEL_TRACES_EXPORTER,
+ * OTEL_METRICS_EXPORTER, OTEL_LOGS_EXPORTER, OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)PROTOCOL
+ * (http/protobuf, http/json, grpc), _ENDPOINT, _HEADERS, _TIMEOUT, OTEL_METRIC_EXPORT_INTERVAL,
+ * OTEL_BSP_*, OTEL_SPAN_*_LIMIT, OTEL_PROPAGATORS, OTEL_NODE_RESOURCE_DETECTORS,
+ * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_LOG_LEVEL.
+ *
+ * Two choices are zablab's:
+ * - The SDK starts only when the environment asks for an export (an exporter or an OTLP
+ *   endpoint is set). The SDK's default, OTLP to localhost:4318 for every signal, would make
+ *   every server of a benchmark trace every request for a collector that is not there.
+ * - The SDK's sampler is always_on and its ids are the recorder's: the recorder has sampled
+ *   (OTEL_TRACES_SAMPLER, sampler.ts) and drawn the ids its traceparents carry to the other
+ *   servers before a span reaches the SDK.
+ */
+import { DiagLogLevel, ProxyTracerProvider, diag, metrics, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { Attr, SERVICE_NAME, SERVICE_VERSION } from './names.js';
+import { RecordedSpanIds } from './otel-sink.js';
+import { exportRequested } from './otel-env.js';
+import type { OtelExport } from './setup.js';
+
+export interface NodeSdkEdge extends OtelExport {
+  /** Export what is buffered and stop (after the server closed). */
+  shutdown(): Promise<void>;
+}
+
+export interface NodeSdkOptions {
+  serverId: number;
+  /** The SDK's own warnings (an export that failed, a value it did not understand). */
+  warn: (message: string) => void;
+}
+
+/** The provider the SDK registered, or null when it registered none for that signal. */
+function sdkTracerProvider(p: ApiTracerProvider): TracerProvider | null {
+  const delegate = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
+  return delegate instanceof TracerProvider ? delegate : null;
+}
+
+/**
+ * Start NodeSDK for this process from process.env (null: no export asked for). The SDK
+ * registers its providers globally, so call this once per process, never from library code.
+ */
+export function startNodeSdk(opts: NodeSdkOptions): NodeSdkEdge | null {
+  if (!exportRequested(process.env)) return null;
+  // The SDK reports through diag; without a logger its failures would be silent. OTEL_LOG_LEVEL,
+  // when set, makes the SDK install its own console logger instead.
+  diag.setLogger(
+    {
+      error: (m) => opts.warn(`opentelemetry: ${m}`),
+      warn: (m) => opts.warn(`opentelemetry: ${m}`),
+      info: () => undefined,
+      debug: () => undefined,
+      verbose: () => undefined,
+    },
+    DiagLogLevel.WARN,
+  );
+  const ids = new RecordedSpanIds();
+  const sdk = new NodeSDK({
+    // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, host, process) win over these.
+    resource: defaultResource().merge(
+      resourceFromAttributes({
+        [ATTR_SERVICE_NAME]: SERVICE_NAME,
+        [ATTR_SERVICE_VERSION]: SERVICE_VERSION,
+        'service.instance.id': String(opts.serverId),
+        [Attr.serverId]: opts.serverId,
+      }),
+    ),
+    sampler: new AlwaysOnSampler(),
+    idGenerator: ids,
+  });
+  sdk.start();
+  const tracerProvider = sdkTracerProvider(trace.getTracerProvider());
+  const meterProvider = metrics.getMeterProvider();
+  return {
+    spans: tracerProvider === null ? null : { tracerProvider, ids, forceFlush: () => tracerProvider.forceFlush() },
+    meterProvider: meterProvider instanceof MeterProvider ? meterProvider : null,
+    shutdown: () => sdk.shutdown(),
+  };
+}
