@@ -5,7 +5,7 @@ export { setupTelemetry, readTelemetryConfig, SAMPLERS, SPANS_MAX_BYTES_ENV } fr
 export type { OtelExport } from './setup.js';
 export { RecordedSpanIds, TracerSink } from './otel-sink.js';
 export type { SpanPipeline } from './otel-sink.js';
-export { EXPORT_ENV, exportRequested } from './otel-env.js';
+export { ENDPOINT_ENV, EXPORTER_ENV, exportRequested } from './otel-env.js';
 export type { SamplerName, SetupOptions, TelemetryConfig, TelemetryEnv } from './setup.js';
 export { SpanSampler, traceIdUnderRatio } from './sampler.js';
 export type { SamplerConfig } from './sampler.js';

@@ -8,9 +8,10 @@
  * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_LOG_LEVEL.
  *
  * Two choices are zablab's:
- * - The SDK starts only when the environment asks for an export (an exporter or an OTLP
- *   endpoint is set). The SDK's default, OTLP to localhost:4318 for every signal, would make
- *   every server of a benchmark trace every request for a collector that is not there.
+ * - The SDK starts only when the environment asks for an export (an exporter other than
+ *   none, or an OTLP endpoint; otel-env.ts). The SDK's default, OTLP to localhost:4318 for
+ *   every signal, would make every server of a benchmark trace every request for a
+ *   collector that is not there.
  * - The SDK's sampler is always_on and its ids are the recorder's: the recorder has sampled
  *   (OTEL_TRACES_SAMPLER, sampler.ts) and drawn the ids its traceparents carry to the other
  *   servers before a span reaches the SDK.

@@ -20,7 +20,7 @@ export const serverCommand: CliCommand = {
     'the peer ports open.',
     'OpenTelemetry export (traces and metrics over OTLP http/protobuf, http/json or grpc) is',
     "configured by the standard OTEL_* variables, as in any OpenTelemetry Node service; it",
-    'starts when an exporter or an OTLP endpoint is set.',
+    'starts when an exporter other than none or an OTLP endpoint is set.',
     `Stops cleanly on SIGTERM or SIGINT. Log level: --log-level or $${LOG_LEVEL_ENV} (${LOG_LEVELS.join(', ')}).`,
   ].join('\n'),
   options: {

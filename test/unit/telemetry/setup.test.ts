@@ -1,7 +1,7 @@
 /** What the OTEL_* variables (and ZABLAB_SPANS_*) turn on, and what they warn about. */
 import { describe, expect, it } from 'vitest';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { EXPORT_ENV, exportRequested, readTelemetryConfig, setupTelemetry } from '../../../src/telemetry/index.js';
+import { ENDPOINT_ENV, EXPORTER_ENV, exportRequested, readTelemetryConfig, setupTelemetry } from '../../../src/telemetry/index.js';
 
 describe('readTelemetryConfig', () => {
   it('nothing set: no span pipeline, no spans file, parent-based always-on sampling, service zablab', () => {
@@ -18,10 +18,13 @@ describe('readTelemetryConfig', () => {
     await t.shutdown();
   });
 
-  it('an export is asked for by an exporter or an OTLP endpoint, unless the SDK is disabled', () => {
+  it('an export is asked for by an exporter other than none or an OTLP endpoint, unless the SDK is disabled', () => {
     expect(exportRequested({})).toBe(false);
     expect(exportRequested({ OTEL_TRACES_SAMPLER: 'always_on', OTEL_SERVICE_NAME: 'x', ZABLAB_SPANS_DIR: '/tmp/s' })).toBe(false);
-    for (const k of EXPORT_ENV) expect(exportRequested({ [k]: 'otlp' }), k).toBe(true);
+    for (const k of EXPORTER_ENV) expect(exportRequested({ [k]: 'otlp' }), k).toBe(true);
+    for (const k of ENDPOINT_ENV) expect(exportRequested({ [k]: 'http://127.0.0.1:4318' }), k).toBe(true);
+    expect(exportRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: ' none ', OTEL_EXPORTER_OTLP_ENDPOINT: '' })).toBe(false);
+    expect(exportRequested({ OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'prometheus' })).toBe(true);
     expect(exportRequested({ OTEL_EXPORTER_OTLP_ENDPOINT: '  ' })).toBe(false);
     expect(exportRequested({ OTEL_SDK_DISABLED: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:1' })).toBe(false);
   });
