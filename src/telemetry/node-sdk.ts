@@ -17,6 +17,7 @@
  *   servers before a span reaches the SDK.
  */
 import { DiagLogLevel, ProxyTracerProvider, diag, metrics, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import { logs, type Logger as OtelLogger } from '@opentelemetry/api-logs';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
@@ -28,6 +29,8 @@ import { exportRequested } from './otel-env.js';
 import type { OtelExport } from './setup.js';
 
 export interface NodeSdkEdge extends OtelExport {
+  /** Where log records go (OTEL_LOGS_EXPORTER; a no-op logger when that is none). */
+  logger: OtelLogger;
   /** Export what is buffered and stop (after the server closed). */
   shutdown(): Promise<void>;
 }
@@ -82,6 +85,7 @@ export function startNodeSdk(opts: NodeSdkOptions): NodeSdkEdge | null {
   return {
     spans: tracerProvider === null ? null : { tracerProvider, ids, forceFlush: () => tracerProvider.forceFlush() },
     meterProvider: meterProvider instanceof MeterProvider ? meterProvider : null,
+    logger: logs.getLogger(SERVICE_NAME, SERVICE_VERSION),
     shutdown: () => sdk.shutdown(),
   };
 }

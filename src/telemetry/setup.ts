@@ -172,8 +172,9 @@ export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
   const scope = { name: INSTRUMENTATION_SCOPE, version: SERVICE_VERSION };
   const sinks: SpanSink[] = [];
   const edgeSpans = opts.otel?.spans ?? null;
-  // The process's pipeline is flushed when a server closes, and shut down by the SDK's owner.
-  if (edgeSpans !== null) sinks.push(new TracerSink({ ...edgeSpans, shutdown: () => edgeSpans.forceFlush() }, scope));
+  // The process's pipeline belongs to the SDK's owner, which flushes it when it shuts the SDK
+  // down (with a time limit); a closing server does not wait on a collector here.
+  if (edgeSpans !== null) sinks.push(new TracerSink({ ...edgeSpans, shutdown: () => Promise.resolve() }, scope));
   if (opts.spanProcessors !== undefined && opts.spanProcessors.length > 0) sinks.push(new TracerSink(localPipeline(resource, opts.spanProcessors), scope));
   if (cfg.spansDir !== null) {
     let warned = false;

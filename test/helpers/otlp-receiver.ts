@@ -1,9 +1,9 @@
 /**
- * A real OTLP receiver for tests, on 127.0.0.1: OTLP/HTTP (POST /v1/traces and /v1/metrics,
- * protobuf or JSON bodies, gzip or not) and OTLP/gRPC (the trace and metrics services'
- * Export, bodies taken as raw bytes). Payloads are decoded by the OTLP field numbers
+ * A real OTLP receiver for tests, on 127.0.0.1: OTLP/HTTP (POST /v1/traces, /v1/metrics and
+ * /v1/logs, protobuf or JSON bodies, gzip or not) and OTLP/gRPC (the trace, metrics and logs
+ * services' Export, bodies taken as raw bytes). Payloads are decoded by the OTLP field numbers
  * (protobuf-wire.ts), so a test sees what a collector would: span names and ids, parent
- * links, resource attributes, metric names, and how each request came (content type,
+ * links, resource attributes, metric names, log records, and how each request came (content type,
  * headers or gRPC metadata).
  */
 import http from 'node:http';
@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import { bytesOf, decodeMessage, messagesOf, stringOf, varintOf, type WireMessage } from './protobuf-wire.js';
 
-export type Signal = 'traces' | 'metrics';
+export type Signal = 'traces' | 'metrics' | 'logs';
 
 export interface ReceivedSpan {
   resource: Map<string, unknown>;
@@ -28,6 +28,13 @@ export interface ReceivedMetric {
   name: string;
 }
 
+export interface ReceivedLog {
+  resource: Map<string, unknown>;
+  severityText: string;
+  body: unknown;
+  attributes: Map<string, unknown>;
+}
+
 /** One export request as it arrived. */
 export interface ReceivedRequest {
   transport: 'http' | 'grpc';
@@ -41,6 +48,7 @@ export interface ReceivedRequest {
 export class OtlpStore {
   readonly spans: ReceivedSpan[] = [];
   readonly metrics: ReceivedMetric[] = [];
+  readonly logs: ReceivedLog[] = [];
   readonly requests: ReceivedRequest[] = [];
   readonly errors: string[] = [];
 }
@@ -93,6 +101,19 @@ function metricsFromProtobuf(body: Buffer, store: OtlpStore): void {
   }
 }
 
+/** ExportLogsServiceRequest { ResourceLogs = 1 { Resource = 1; ScopeLogs = 2 { LogRecord log_records = 2 } } }. */
+function logsFromProtobuf(body: Buffer, store: OtlpStore): void {
+  for (const rl of messagesOf(decodeMessage(body), 1)) {
+    const resource = resourceOf(messagesOf(rl, 1)[0]);
+    for (const sl of messagesOf(rl, 2)) {
+      for (const r of messagesOf(sl, 2)) {
+        // LogRecord { severity_text = 3; AnyValue body = 5; KeyValue attributes = 6 }
+        store.logs.push({ resource, severityText: stringOf(r, 3), body: anyValue(messagesOf(r, 5)[0] ?? new Map()), attributes: keyValues(messagesOf(r, 6)) });
+      }
+    }
+  }
+}
+
 // ---------- OTLP/JSON ----------
 
 interface JsonKeyValue {
@@ -121,6 +142,25 @@ interface JsonMetrics {
   resourceMetrics?: { resource?: { attributes?: JsonKeyValue[] }; scopeMetrics?: { metrics?: { name: string }[] }[] }[];
 }
 
+interface JsonLogs {
+  resourceLogs?: {
+    resource?: { attributes?: JsonKeyValue[] };
+    scopeLogs?: { logRecords?: { severityText?: string; body?: Record<string, unknown>; attributes?: JsonKeyValue[] }[] }[];
+  }[];
+}
+
+function logsFromJson(body: Buffer, store: OtlpStore): void {
+  const payload = JSON.parse(body.toString('utf8')) as JsonLogs;
+  for (const rl of payload.resourceLogs ?? []) {
+    const resource = jsonKeyValues(rl.resource?.attributes);
+    for (const sl of rl.scopeLogs ?? []) {
+      for (const r of sl.logRecords ?? []) {
+        store.logs.push({ resource, severityText: r.severityText ?? '', body: jsonValue(r.body), attributes: jsonKeyValues(r.attributes) });
+      }
+    }
+  }
+}
+
 function tracesFromJson(body: Buffer, store: OtlpStore): void {
   const payload = JSON.parse(body.toString('utf8')) as JsonTraces;
   for (const rs of payload.resourceSpans ?? []) {
@@ -141,14 +181,19 @@ function metricsFromJson(body: Buffer, store: OtlpStore): void {
   }
 }
 
+const DECODERS: Record<Signal, Record<'protobuf' | 'json', (body: Buffer, store: OtlpStore) => void>> = {
+  traces: { protobuf: tracesFromProtobuf, json: tracesFromJson },
+  metrics: { protobuf: metricsFromProtobuf, json: metricsFromJson },
+  logs: { protobuf: logsFromProtobuf, json: logsFromJson },
+};
+
 function decodeInto(signal: Signal, format: 'protobuf' | 'json', body: Buffer, store: OtlpStore): void {
-  if (signal === 'traces') (format === 'protobuf' ? tracesFromProtobuf : tracesFromJson)(body, store);
-  else (format === 'protobuf' ? metricsFromProtobuf : metricsFromJson)(body, store);
+  DECODERS[signal][format](body, store);
 }
 
 // ---------- transports ----------
 
-const HTTP_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics' };
+const HTTP_PATHS: Record<string, Signal> = { '/v1/traces': 'traces', '/v1/metrics': 'metrics', '/v1/logs': 'logs' };
 
 /** OTLP/HTTP on 127.0.0.1: protobuf or JSON by content type; answers an empty success. */
 export class OtlpHttpReceiver {
@@ -195,17 +240,18 @@ export class OtlpHttpReceiver {
 const GRPC_SERVICES: Record<Signal, string> = {
   traces: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
   metrics: '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export',
+  logs: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
 };
 
 const raw = (b: Buffer): Buffer => b;
 
-/** OTLP/gRPC on 127.0.0.1 (insecure): the trace and metrics services, bodies as raw bytes. */
+/** OTLP/gRPC on 127.0.0.1 (insecure): the trace, metrics and logs services, bodies as raw bytes. */
 export class OtlpGrpcReceiver {
   readonly store = new OtlpStore();
   private readonly server = new grpc.Server();
 
   constructor() {
-    for (const signal of ['traces', 'metrics'] as const) {
+    for (const signal of ['traces', 'metrics', 'logs'] as const) {
       const definition: grpc.ServiceDefinition = {
         Export: {
           path: GRPC_SERVICES[signal],

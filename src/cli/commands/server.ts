@@ -3,11 +3,17 @@ import { loadConfig } from '../../server/config.js';
 import { ExitCode } from '../../server/fatal.js';
 import { StorageError } from '../../storage/index.js';
 import { createLogger, isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type Logger, type LogLevel } from '../../server/log.js';
+import { teeToOtelLogs } from '../../telemetry/log-bridge.js';
 import { exportRequested } from '../../telemetry/otel-env.js';
 import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 
 /** A server that has not closed this long after SIGTERM is abandoned (exit 1). */
 export const SHUTDOWN_TIMEOUT_MS = 15_000;
+/**
+ * What the SDK has not exported this long after the server closed is dropped: a stop must
+ * not wait on a collector that is gone (the OTLP exporters retry for up to 10 s each).
+ */
+export const OTEL_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 export const serverCommand: CliCommand = {
   name: 'server',
@@ -33,14 +39,16 @@ export const serverCommand: CliCommand = {
 async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
   const level = logLevel(args, io);
   const cfg = loadConfig(args.string('config')!);
-  const log = createLogger({ serverId: cfg.serverId, level: level.level });
+  const baseLog = createLogger({ serverId: cfg.serverId, level: level.level });
+  // The SDK is loaded only when asked for: it is large, and most servers (tests, benchmarks) export nothing.
+  // Its own warnings go to the plain log: a failing log export must not log into itself.
+  const otel = exportRequested(process.env) ? (await import('../../telemetry/node-sdk.js')).startNodeSdk({ serverId: cfg.serverId, warn: (m) => baseLog.warn(m) }) : null;
+  const log = otel === null ? baseLog : teeToOtelLogs(baseLog, otel.logger, level.level, cfg.serverId);
   if (level.warning !== undefined) log.warn(level.warning);
   for (const w of cfg.warnings) log.warn(w);
 
   // Listen for signals before starting, so that one arriving mid-start still stops us cleanly.
   const stop = waitForStopSignal(log);
-  // The SDK is loaded only when asked for: it is large, and most servers (tests, benchmarks) export nothing.
-  const otel = exportRequested(process.env) ? (await import('../../telemetry/node-sdk.js')).startNodeSdk({ serverId: cfg.serverId, warn: (m) => log.warn(m) }) : null;
   try {
     const { startServer } = await import('../../server/index.js');
     let server;
@@ -64,8 +72,8 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
     stop.dispose();
     // What the server's last spans and metrics left in the SDK's batches goes out now.
     if (otel !== null) {
-      const done = await withTimeout(otel.shutdown(), SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => log.warn('OpenTelemetry SDK failed to shut down', { error: String(err) }));
-      if (done === false) log.warn('OpenTelemetry SDK did not shut down in time', { timeoutMs: SHUTDOWN_TIMEOUT_MS });
+      const done = await withTimeout(otel.shutdown(), OTEL_SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => baseLog.warn('OpenTelemetry SDK failed to shut down', { error: String(err) }));
+      if (done === false) baseLog.warn('OpenTelemetry SDK did not export everything in time; the rest is dropped', { timeoutMs: OTEL_SHUTDOWN_TIMEOUT_MS });
     }
   }
   log.info('stopped');

@@ -4,9 +4,10 @@
  *  - http/protobuf, from a 3-voter ensemble: one write is one trace across the servers
  *    (zk.request → zab.proposal → zab.ack / zab.commit, linked by parent span ids), every
  *    request carries the OTEL_EXPORTER_OTLP_HEADERS header, the resource has the service
- *    name and the SDK's detected attributes, and metrics arrive under ZooKeeper's names;
- *  - grpc, from a standalone server: the same for traces and metrics over gRPC, the header
- *    as metadata.
+ *    name and the SDK's detected attributes, metrics arrive under ZooKeeper's names, and the
+ *    servers' log lines as log records;
+ *  - grpc, from a standalone server: the same for traces, metrics and logs over gRPC, the
+ *    header as metadata.
  * (http/json is otlp-and-metrics.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ import { OtlpGrpcReceiver, OtlpHttpReceiver, type OtlpStore, type ReceivedSpan }
 import { startZablab, type ServerHandle } from '../../helpers/zablab.js';
 import { poll, teardown, tempDir, zablabBuilt } from '../ensemble/support.js';
 
-/** OTEL_* for a test run: short batches and export intervals, the probe header, no logs. */
+/** OTEL_* for a test run: short batches and export intervals, the probe header, all three signals. */
 function otelEnv(endpoint: string, protocol: string, serviceName: string): Record<string, string> {
   return {
     OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
@@ -26,7 +27,8 @@ function otelEnv(endpoint: string, protocol: string, serviceName: string): Recor
     OTEL_METRIC_EXPORT_INTERVAL: '500',
     OTEL_METRIC_EXPORT_TIMEOUT: '400',
     OTEL_BSP_SCHEDULE_DELAY: '200',
-    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'otlp',
+    OTEL_BLRP_SCHEDULE_DELAY: '200',
     OTEL_SERVICE_NAME: serviceName,
   };
 }
@@ -43,6 +45,14 @@ function expectResource(span: ReceivedSpan | { resource: Map<string, unknown> },
 function expectRequestsCarryProbe(store: OtlpStore): void {
   expect(store.requests.length).toBeGreaterThan(0);
   for (const r of store.requests) expect(r.headers.get('x-probe'), `${r.transport} ${r.signal}`).toBe('42');
+}
+
+/** The servers' log lines arrive as log records, with their level and the server's id. */
+async function expectLogRecords(store: OtlpStore, serviceName: string): Promise<void> {
+  const info = await poll('an INFO log record at the receiver', () => Promise.resolve(store.logs.find((l) => l.severityText === 'INFO')));
+  expect(info.body).toEqual(expect.any(String));
+  expect(info.attributes.get('zab.server.id')).toEqual(expect.any(Number));
+  expectResource(info, serviceName);
 }
 
 async function metricNamesArrived(store: OtlpStore, names: string[]): Promise<void> {
@@ -103,12 +113,13 @@ describe.skipIf(!zablabBuilt())('OTLP http/protobuf from a 3-voter ensemble', ()
     for (const span of inTrace) expectResource(span, serviceName);
   });
 
-  it('every request is application/x-protobuf with the x-probe header; metrics arrive under ZooKeeper names', async () => {
+  it('every request is application/x-protobuf with the x-probe header; metrics under ZooKeeper names; log records', async () => {
     await metricNamesArrived(receiver.store, ['proposal_count', 'quorum_size', 'fsynctime', 'znode_count']);
     expect(receiver.store.errors).toEqual([]);
     expectRequestsCarryProbe(receiver.store);
     for (const r of receiver.store.requests) expect(r.contentType).toBe('application/x-protobuf');
-    expect(new Set(receiver.store.requests.map((r) => r.signal))).toEqual(new Set(['traces', 'metrics']));
+    await expectLogRecords(receiver.store, serviceName);
+    expect(new Set(receiver.store.requests.map((r) => r.signal))).toEqual(new Set(['traces', 'metrics', 'logs']));
     for (const m of receiver.store.metrics) expectResource(m, serviceName);
     // ZooKeeper's names as they are: no unit or _total suffixes.
     expect(receiver.store.metrics.some((m) => m.name.endsWith('_total'))).toBe(false);
@@ -130,7 +141,7 @@ describe.skipIf(!zablabBuilt())('OTLP grpc from a standalone server', () => {
     await receiver.close();
   });
 
-  it('traces and metrics over gRPC, with the header as metadata and the SDK’s resource', async () => {
+  it('traces, metrics and logs over gRPC, with the header as metadata and the SDK’s resource', async () => {
     const client = await ZkClient.connect({ connectString: server.connectString, connectTimeoutMs: 10_000 });
     try {
       await client.create('/otlp-grpc', Buffer.from('x'));
@@ -145,8 +156,9 @@ describe.skipIf(!zablabBuilt())('OTLP grpc from a standalone server', () => {
     expect(requests.map((s) => s.attributes.get('zk.op'))).toEqual(expect.arrayContaining(['getData']));
     await metricNamesArrived(receiver.store, ['updatelatency', 'readlatency', 'znode_count']);
     expect(receiver.store.errors).toEqual([]);
+    await expectLogRecords(receiver.store, serviceName);
     expectRequestsCarryProbe(receiver.store);
-    expect(new Set(receiver.store.requests.map((r) => r.signal))).toEqual(new Set(['traces', 'metrics']));
+    expect(new Set(receiver.store.requests.map((r) => r.signal))).toEqual(new Set(['traces', 'metrics', 'logs']));
     for (const s of receiver.store.spans) expectResource(s, serviceName);
     expect(receiver.store.spans.some((s) => s.name === 'zab.fsync')).toBe(true);
   });
