@@ -49,3 +49,9 @@ export class EpochClock {
     return [this.sec, this.subNs];
   }
 }
+
+/** The HrTime duration between two performance.now() values. */
+export function hrDuration(startMs: number, endMs: number): HrTime {
+  const ns = Math.max(0, Math.round((endMs - startMs) * NS_PER_MS));
+  return [Math.floor(ns / NS_PER_S), ns % NS_PER_S];
+}

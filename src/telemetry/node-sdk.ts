@@ -7,24 +7,30 @@
  * OTEL_BSP_*, OTEL_SPAN_*_LIMIT, OTEL_PROPAGATORS, OTEL_NODE_RESOURCE_DETECTORS,
  * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_LOG_LEVEL.
  *
- * Two choices are zablab's:
+ * Three choices are zablab's:
  * - The SDK starts only when the environment asks for an export (an exporter other than
  *   none, or an OTLP endpoint; otel-env.ts). The SDK's default, OTLP to localhost:4318 for
  *   every signal, would make every server of a benchmark trace every request for a
  *   collector that is not there.
- * - The SDK's sampler is always_on and its ids are the recorder's: the recorder has sampled
- *   (OTEL_TRACES_SAMPLER, sampler.ts) and drawn the ids its traceparents carry to the other
- *   servers before a span reaches the SDK.
+ * - The span processors are the ones NodeSDK builds from the environment when it is given
+ *   none (its getSpanProcessorsFromEnv), made here and handed both to NodeSDK and to the
+ *   recorder's sink: the recorder's finished spans go to them directly, already sampled
+ *   (OTEL_TRACES_SAMPLER, sampler.ts) and with the ids their traceparents carried.
+ * - The resource is detected here as NodeSDK would (OTEL_NODE_RESOURCE_DETECTORS, default
+ *   env, process and host) and given to NodeSDK, so spans and metrics share it.
+ * getSpanProcessorsFromEnv and getResourceDetectorsFromEnv are sdk-node's own, from a module
+ * its index does not export: package.json pins sdk-node exactly, and the SDK tests in
+ * test/integration/telemetry fail if they move.
  */
-import { DiagLogLevel, ProxyTracerProvider, diag, metrics, trace, type TracerProvider as ApiTracerProvider } from '@opentelemetry/api';
+import { DiagLogLevel, diag, metrics } from '@opentelemetry/api';
 import { logs, type Logger as OtelLogger } from '@opentelemetry/api-logs';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
+import { defaultResource, detectResources, envDetector, hostDetector, processDetector, resourceFromAttributes, type ResourceDetector } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { AlwaysOnSampler, TracerProvider } from '@opentelemetry/sdk-trace';
+import { getResourceDetectorsFromEnv, getSpanProcessorsFromEnv } from '@opentelemetry/sdk-node/build/src/utils.js';
+import { AlwaysOnSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { Attr, SERVICE_NAME, SERVICE_VERSION } from './names.js';
-import { RecordedSpanIds } from './otel-sink.js';
 import { exportRequested } from './otel-env.js';
 import type { OtelExport } from './setup.js';
 
@@ -41,10 +47,10 @@ export interface NodeSdkOptions {
   warn: (message: string) => void;
 }
 
-/** The provider the SDK registered, or null when it registered none for that signal. */
-function sdkTracerProvider(p: ApiTracerProvider): TracerProvider | null {
-  const delegate = p instanceof ProxyTracerProvider ? p.getDelegate() : p;
-  return delegate instanceof TracerProvider ? delegate : null;
+/** NodeSDK's detectors: OTEL_NODE_RESOURCE_DETECTORS when set, else env, process and host. */
+function resourceDetectors(): ResourceDetector[] {
+  if ((process.env['OTEL_NODE_RESOURCE_DETECTORS']?.trim() ?? '') !== '') return getResourceDetectorsFromEnv();
+  return [envDetector, processDetector, hostDetector];
 }
 
 /**
@@ -65,25 +71,25 @@ export function startNodeSdk(opts: NodeSdkOptions): NodeSdkEdge | null {
     },
     DiagLogLevel.WARN,
   );
-  const ids = new RecordedSpanIds();
-  const sdk = new NodeSDK({
-    // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, host, process) win over these.
-    resource: defaultResource().merge(
+  // Detected attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, host, process) win over zablab's.
+  const resource = defaultResource()
+    .merge(
       resourceFromAttributes({
         [ATTR_SERVICE_NAME]: SERVICE_NAME,
         [ATTR_SERVICE_VERSION]: SERVICE_VERSION,
         'service.instance.id': String(opts.serverId),
         [Attr.serverId]: opts.serverId,
       }),
-    ),
-    sampler: new AlwaysOnSampler(),
-    idGenerator: ids,
-  });
+    )
+    .merge(detectResources({ detectors: resourceDetectors() }));
+  const spanProcessors = getSpanProcessorsFromEnv(undefined);
+  // The SDK's tracer provider (for anything else that traces in this process) shares the
+  // processors; the recorder has sampled what it hands them.
+  const sdk = new NodeSDK({ resource, autoDetectResources: false, spanProcessors, sampler: new AlwaysOnSampler() });
   sdk.start();
-  const tracerProvider = sdkTracerProvider(trace.getTracerProvider());
   const meterProvider = metrics.getMeterProvider();
   return {
-    spans: tracerProvider === null ? null : { tracerProvider, ids, forceFlush: () => tracerProvider.forceFlush() },
+    spans: spanProcessors.length === 0 ? null : { processors: spanProcessors, resource },
     meterProvider: meterProvider instanceof MeterProvider ? meterProvider : null,
     logger: logs.getLogger(SERVICE_NAME, SERVICE_VERSION),
     shutdown: () => sdk.shutdown(),

@@ -1,96 +1,84 @@
 /**
- * OpenTelemetry's span pipeline behind the recorder: each finished span that a tracer
- * provider should see is replayed through that provider's Tracer (start at its start time,
- * end at its end time), so that the SDK's span limits, resource, span processors and
- * exporters apply to it as to any other span. Only @opentelemetry/api is used here.
- *
- * The recorder has already chosen the span's ids (they travel in traceparents to the other
- * servers), so the provider must draw its ids from a RecordedSpanIds: the sink primes it with
- * the span's ids just before startSpan, which reads them synchronously. The recorder has also
- * already sampled: the provider's sampler must be always_on. Only then does a span cost its
- * conversion; with just the spans file, none of this runs.
+ * OpenTelemetry's span pipeline behind the recorder: when spans go to a collector, the
+ * console, or a test's in-memory exporter, each finished span becomes an SDK ReadableSpan and
+ * goes straight to the span processors (the NodeSDK's, built from OTEL_TRACES_EXPORTER and
+ * friends, or a test's). Only then are attributes spelled out and times converted; with just
+ * the spans file, none of this runs. (Replaying spans through an SDK Tracer instead costs
+ * about six times as much per span.)
  */
-import { ROOT_CONTEXT, SpanKind, TraceFlags, trace, type Attributes, type HrTime, type Link, type Tracer, type TracerProvider } from '@opentelemetry/api';
-import { EpochClock } from './epoch-clock.js';
+import { TraceFlags, type Attributes, type HrTime, type Link, type SpanContext, type SpanKind, type SpanStatus } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, SpanProcessor, TimedEvent } from '@opentelemetry/sdk-trace-base';
+import { EpochClock, hrDuration } from './epoch-clock.js';
 import type { SpanSink } from './recorder.js';
 import type { RecordedSpan } from './span.js';
 
-/**
- * An IdGenerator (structurally, as the SDK's TracerProvider takes it) that hands out the ids
- * the recorder drew. Outside a sink's replay it draws random ones, so spans that other code
- * starts on the same provider still get valid ids.
- */
-export class RecordedSpanIds {
-  private traceId: string | null = null;
-  private spanId: string | null = null;
-
-  prime(traceId: string, spanId: string): void {
-    this.traceId = traceId;
-    this.spanId = spanId;
-  }
-
-  generateTraceId(): string {
-    const id = this.traceId ?? randomHex(16);
-    this.traceId = null;
-    return id;
-  }
-
-  generateSpanId(): string {
-    const id = this.spanId ?? randomHex(8);
-    this.spanId = null;
-    return id;
-  }
+export function toReadableSpan(s: RecordedSpan, resource: Resource, scope: InstrumentationScope, clock: EpochClock): ReadableSpan {
+  const ctx = s.context();
+  const spanContext: SpanContext = { traceId: ctx.traceId, spanId: ctx.spanId, traceFlags: TraceFlags.SAMPLED };
+  const parentSpanId = s.parentSpanId;
+  const parentSpanContext: SpanContext | undefined =
+    parentSpanId === null ? undefined : { traceId: ctx.traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED };
+  const status: SpanStatus = s.statusMessage === null ? { code: s.statusCode } : { code: s.statusCode, message: s.statusMessage };
+  const events: TimedEvent[] = (s.events ?? []).map((e) => ({ name: e.name, time: clock.hrTime(e.atMs), attributes: { ...e.attributes } }));
+  const links: Link[] = s.linkRecords().map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: TraceFlags.SAMPLED }, attributes: {} }));
+  const startTime: HrTime = clock.hrTime(s.startMs);
+  const endTime: HrTime = clock.hrTime(s.endMs);
+  const attributes: Attributes = s.allAttributes();
+  return {
+    name: s.name,
+    kind: s.kind as SpanKind,
+    spanContext: () => spanContext,
+    parentSpanContext,
+    startTime,
+    endTime,
+    duration: hrDuration(s.startMs, s.endMs),
+    status,
+    attributes,
+    links,
+    events,
+    ended: true,
+    resource,
+    instrumentationScope: scope,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
 }
 
-function randomHex(bytes: number): string {
-  let out = '';
-  for (let i = 0; i < bytes; i++) out += ((Math.random() * 256) | 0).toString(16).padStart(2, '0');
-  // An all-zero id is invalid; this one is astronomically rare, but never send it.
-  return /^0+$/.test(out) ? '1'.padStart(bytes * 2, '0') : out;
-}
-
-/** A tracer provider that draws its ids from `ids` and samples every span it is given. */
+/** Span processors and the resource of the spans they are handed. */
 export interface SpanPipeline {
-  tracerProvider: TracerProvider;
-  ids: RecordedSpanIds;
+  processors: readonly SpanProcessor[];
+  resource: Resource;
 }
 
-/** Finished spans to a tracer provider's span processors (OTLP, console, tests). */
-export class TracerSink implements SpanSink {
+/** Finished spans to OpenTelemetry span processors (OTLP, console, tests). */
+export class ProcessorSink implements SpanSink {
   private readonly clock = new EpochClock();
-  private readonly tracer: Tracer;
+  private readonly processors: readonly SpanProcessor[];
+  private readonly resource: Resource;
 
+  /** `owned`: shutdown() shuts the processors down too (false: their owner, the SDK, does). */
   constructor(
-    private readonly pipeline: SpanPipeline & { forceFlush?: () => Promise<void>; shutdown?: () => Promise<void> },
-    scope: { name: string; version: string },
+    pipeline: SpanPipeline,
+    private readonly scope: InstrumentationScope,
+    private readonly owned: boolean,
   ) {
-    this.tracer = pipeline.tracerProvider.getTracer(scope.name, scope.version);
+    this.processors = pipeline.processors;
+    this.resource = pipeline.resource;
   }
 
-  onEnd(s: RecordedSpan): void {
-    const ctx = s.context();
-    const parentSpanId = s.parentSpanId;
-    const parent =
-      parentSpanId === null ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, { traceId: ctx.traceId, spanId: parentSpanId, traceFlags: TraceFlags.SAMPLED });
-    const links: Link[] = s.linkRecords().map((l) => ({ context: { traceId: l.traceId, spanId: l.spanId, traceFlags: TraceFlags.SAMPLED } }));
-    const startTime: HrTime = this.clock.hrTime(s.startMs);
-    this.pipeline.ids.prime(ctx.traceId, ctx.spanId);
-    const span = this.tracer.startSpan(
-      s.name,
-      { kind: s.kind as SpanKind, startTime, attributes: s.allAttributes() as Attributes, links, root: parentSpanId === null },
-      parent,
-    );
-    for (const e of s.events ?? []) span.addEvent(e.name, { ...e.attributes }, this.clock.hrTime(e.atMs));
-    if (s.statusMessage === null) span.setStatus({ code: s.statusCode });
-    else span.setStatus({ code: s.statusCode, message: s.statusMessage });
-    span.end(this.clock.hrTime(s.endMs));
+  onEnd(span: RecordedSpan): void {
+    const readable = toReadableSpan(span, this.resource, this.scope, this.clock);
+    for (const p of this.processors) p.onEnd(readable);
   }
 
   async forceFlush(): Promise<void> {
-    await this.pipeline.forceFlush?.();
+    await Promise.all(this.processors.map((p) => p.forceFlush()));
   }
 
   async shutdown(): Promise<void> {
-    await this.pipeline.shutdown?.();
+    if (this.owned) await Promise.all(this.processors.map((p) => p.shutdown()));
   }
 }

@@ -7,8 +7,9 @@
  * (`zablab server`, node-sdk.ts) from the standard OTEL_* environment: exporters and
  * protocols (OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_PROTOCOL,
  * _ENDPOINT, _HEADERS, ...), resource detectors, propagators, batching and export intervals.
- * It hands this its providers (`otel`): finished spans are replayed through its tracer
- * provider (otel-sink.ts), metrics are exported through its meter provider as well.
+ * It hands this its span processors and resource, and its meter provider (`otel`): finished
+ * spans go to those processors (otel-sink.ts), metrics are exported through that provider
+ * as well.
  *
  * What is read here, from `env` (process.env by default):
  *   OTEL_TRACES_SAMPLER(_ARG)       the recorder's sampler, with the OpenTelemetry meanings
@@ -25,11 +26,11 @@
 import type { MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { AlwaysOnSampler, TracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { ServerTelemetry } from './instrument.js';
 import { Attr, INSTRUMENTATION_SCOPE, SERVICE_NAME, SERVICE_VERSION } from './names.js';
-import { RecordedSpanIds, TracerSink, type SpanPipeline } from './otel-sink.js';
+import { ProcessorSink, type SpanPipeline } from './otel-sink.js';
 import { PullMetricReader } from './prometheus.js';
 import { SpanRecorder, type SpanSink } from './recorder.js';
 import { SAMPLERS, SpanSampler, type SamplerConfig, type SamplerName } from './sampler.js';
@@ -120,8 +121,8 @@ export interface SetupOptions {
   /** Where configuration warnings and dropped spans are reported. */
   warn?: (message: string) => void;
   /**
-   * Span processors of this server's own (tests use an InMemorySpanExporter), behind a
-   * tracer provider made here; they turn tracing on.
+   * Span processors of this server's own (tests use an InMemorySpanExporter); they turn
+   * tracing on.
    */
   spanProcessors?: SpanProcessor[];
   /** The process's OpenTelemetry SDK (node-sdk.ts), where spans and metrics are exported. */
@@ -130,7 +131,7 @@ export interface SetupOptions {
 
 /** Where a process's OpenTelemetry SDK takes spans and metrics (null: that signal is off). */
 export interface OtelExport {
-  spans: (SpanPipeline & { forceFlush(): Promise<void> }) | null;
+  spans: SpanPipeline | null;
   meterProvider: ApiMeterProvider | null;
 }
 
@@ -142,14 +143,6 @@ function resourceFor(cfg: TelemetryConfig, serverId: number): Resource {
     'service.instance.id': String(serverId),
     [Attr.serverId]: serverId,
   });
-}
-
-/** A tracer provider of this server's own, for span processors a caller hands in. */
-function localPipeline(resource: Resource, spanProcessors: SpanProcessor[]): SpanPipeline & { forceFlush(): Promise<void>; shutdown(): Promise<void> } {
-  const ids = new RecordedSpanIds();
-  // The recorder has sampled already: whatever reaches the provider is recorded.
-  const tracerProvider = new TracerProvider({ resource, idGenerator: ids, sampler: new AlwaysOnSampler(), spanProcessors });
-  return { tracerProvider, ids, forceFlush: () => tracerProvider.forceFlush(), shutdown: () => tracerProvider.shutdown() };
 }
 
 /** A resource's attributes as the spans file's `resource` object (undefined values left out). */
@@ -174,8 +167,8 @@ export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
   const edgeSpans = opts.otel?.spans ?? null;
   // The process's pipeline belongs to the SDK's owner, which flushes it when it shuts the SDK
   // down (with a time limit); a closing server does not wait on a collector here.
-  if (edgeSpans !== null) sinks.push(new TracerSink({ ...edgeSpans, shutdown: () => Promise.resolve() }, scope));
-  if (opts.spanProcessors !== undefined && opts.spanProcessors.length > 0) sinks.push(new TracerSink(localPipeline(resource, opts.spanProcessors), scope));
+  if (edgeSpans !== null) sinks.push(new ProcessorSink(edgeSpans, scope, false));
+  if (opts.spanProcessors !== undefined && opts.spanProcessors.length > 0) sinks.push(new ProcessorSink({ processors: opts.spanProcessors, resource }, scope, true));
   if (cfg.spansDir !== null) {
     let warned = false;
     sinks.push(
