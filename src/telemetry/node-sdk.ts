@@ -28,7 +28,6 @@ import { defaultResource, detectResources, envDetector, hostDetector, processDet
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { getResourceDetectorsFromEnv, getSpanProcessorsFromEnv } from '@opentelemetry/sdk-node/build/src/utils.js';
-import { AlwaysOnSampler } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { Attr, SERVICE_NAME, SERVICE_VERSION } from './names.js';
 import { exportRequested } from './otel-env.js';
@@ -83,9 +82,9 @@ export function startNodeSdk(opts: NodeSdkOptions): NodeSdkEdge | null {
     )
     .merge(detectResources({ detectors: resourceDetectors() }));
   const spanProcessors = getSpanProcessorsFromEnv(undefined);
-  // The SDK's tracer provider (for anything else that traces in this process) shares the
-  // processors; the recorder has sampled what it hands them.
-  const sdk = new NodeSDK({ resource, autoDetectResources: false, spanProcessors, sampler: new AlwaysOnSampler() });
+  // The SDK's tracer provider (for anything else that traces in this process, with the
+  // sampler OTEL_TRACES_SAMPLER names) shares the processors.
+  const sdk = new NodeSDK({ resource, autoDetectResources: false, spanProcessors });
   sdk.start();
   const meterProvider = metrics.getMeterProvider();
   return {
