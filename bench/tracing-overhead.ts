@@ -113,7 +113,16 @@ function parseOptions(argv: string[]): Options {
 
 /** The environment of the servers for a setting; OTEL_* of the caller are cleared so they cannot leak in. */
 function envFor(setting: Setting, spansDir: string): Record<string, string> {
-  const env: Record<string, string> = { OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '', [SPANS_DIR_ENV]: '' };
+  const env: Record<string, string> = {
+    OTEL_TRACES_EXPORTER: 'none',
+    OTEL_METRICS_EXPORTER: 'none',
+    OTEL_LOGS_EXPORTER: 'none',
+    OTEL_EXPORTER_OTLP_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: '',
+    OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '',
+    [SPANS_DIR_ENV]: '',
+  };
   if (setting.sample === null) return env;
   return { ...env, [SPANS_DIR_ENV]: spansDir, [SPANS_MAX_BYTES_ENV]: SPANS_MAX_BYTES, ...samplerEnv(setting.sample) };
 }

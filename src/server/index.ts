@@ -4,6 +4,7 @@ import type { FatalHandler } from './fatal.js';
 import { loadClientCredentials } from './client-credentials.js';
 import { loadAdminCredentials } from './http/credentials.js';
 import type { Logger } from './log.js';
+import type { OtelExport } from '../telemetry/index.js';
 import { exitProcess } from './server-shell.js';
 import { startStandalone, type RunningServer } from './standalone.js';
 import { loadQuorumSecurity } from './quorum/quorum-credentials.js';
@@ -24,10 +25,10 @@ export type { FatalHandler } from './fatal.js';
  * When the server must stop on its own (a fatal storage error), `onFatal` is called once it
  * has closed what it could; the default ends the process with ZooKeeper's exit code for it.
  */
-export async function startServer(config: ZabConfig, opts: { log: Logger; onFatal?: FatalHandler }): Promise<RunningServer> {
+export async function startServer(config: ZabConfig, opts: { log: Logger; onFatal?: FatalHandler; otel?: OtelExport }): Promise<RunningServer> {
   const onFatal = opts.onFatal ?? exitProcess;
   const admin = config.adminEnableServer ? loadAdminCredentials(config) : null;
   const client = loadClientCredentials(config);
-  if (!config.standalone) return startQuorum(config, opts.log, { onFatal, admin, client }, loadQuorumSecurity(config));
-  return startStandalone(config, opts.log, { onFatal, admin, client });
+  if (!config.standalone) return startQuorum(config, opts.log, { onFatal, admin, client, otel: opts.otel }, loadQuorumSecurity(config));
+  return startStandalone(config, opts.log, { onFatal, admin, client, otel: opts.otel });
 }

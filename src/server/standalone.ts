@@ -10,7 +10,7 @@ import type { AdminCredentials } from './http/index.js';
 import type { Logger } from './log.js';
 import { ServerShell } from './server-shell.js';
 import { StandaloneWritePath } from './standalone-path.js';
-import { setupTelemetry } from '../telemetry/index.js';
+import { setupTelemetry, type OtelExport } from '../telemetry/index.js';
 import { inspectStorage, openDatabase, storageLayout } from './zk-database.js';
 import { ZooKeeperServer } from './zk-server.js';
 import { zxidHex } from '../jute/index.js';
@@ -28,6 +28,8 @@ export interface ServerEdges {
   onFatal: FatalHandler;
   admin: AdminCredentials | null;
   client: ClientCredentials;
+  /** The process's OpenTelemetry SDK, when `zablab server` started one. */
+  otel?: OtelExport;
 }
 
 export async function startStandalone(cfg: ZabConfig, log: Logger, edges: ServerEdges): Promise<RunningServer> {
@@ -46,7 +48,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   const db = await openDatabase(layout, log, inputs, plan);
   const lastZxid = await db.replayLog();
 
-  const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) }));
+  const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m), otel: edges.otel }));
   server.telemetry.startedStandalone();
   let shell: ServerShell | null = null;
   const writePath = new StandaloneWritePath(server, (err) => shell?.fatal(err, closeInner));

@@ -2,6 +2,10 @@
 export { ServerTelemetry, OPEN_SPANS_MAX, FSYNC_LINKS_MAX } from './instrument.js';
 export type { PrometheusSource, ServerTelemetryOptions, SnapshotOutcome, SpanSlot, TracedRequest } from './instrument.js';
 export { setupTelemetry, readTelemetryConfig, SAMPLERS, SPANS_MAX_BYTES_ENV } from './setup.js';
+export type { OtelExport } from './setup.js';
+export { ProcessorSink } from './otel-sink.js';
+export type { SpanPipeline } from './otel-sink.js';
+export { ENDPOINT_ENV, EXPORTER_ENV, exportRequested } from './otel-env.js';
 export type { SamplerName, SetupOptions, TelemetryConfig, TelemetryEnv } from './setup.js';
 export { SpanSampler, traceIdUnderRatio } from './sampler.js';
 export type { SamplerConfig } from './sampler.js';

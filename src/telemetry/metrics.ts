@@ -9,10 +9,24 @@
  * renderer as the same MetricData, so /metrics reads exactly as before. Gauges and the
  * per-op request counter are SDK observables: they cost nothing between collections.
  *
+ * An exporting meter (the SDK's MeterProvider that OTEL_METRICS_EXPORTER configures, see
+ * exportTo) gets the same metrics as its own instruments: gauges and counters observed at
+ * its collections, histograms recorded into it as well (that second record costs only
+ * when metrics are exported).
+ *
  * Each histogram also keeps count/sum/min/max here, which is what ZooKeeper's `mntr`
  * prints for its summaries (zk_avg_fsynctime, zk_min_..., zk_max_..., zk_cnt_..., zk_sum_...).
  */
-import { ValueType, createNoopMeter, type Attributes, type HrTime, type Meter, type Observable, type ObservableGauge } from '@opentelemetry/api';
+import {
+  ValueType,
+  createNoopMeter,
+  type Attributes,
+  type Histogram as ApiHistogram,
+  type HrTime,
+  type Meter,
+  type Observable,
+  type ObservableGauge,
+} from '@opentelemetry/api';
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { opName } from '../jute/index.js';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_MS, Metric, ROLES, type MetricSpec, type Role } from './names.js';
@@ -134,14 +148,23 @@ export class HistogramMetric {
   private readonly byKey = new Map<string | number, { summary: Summary; series: BucketSeries | null }>();
   /** Series in the order the SDK would list them (first recorded first). */
   private readonly series: BucketSeries[] = [];
+  /** The exporting meter's instrument (null: metrics are not exported). */
+  private mirror: ApiHistogram | null = null;
 
   constructor(readonly spec: MetricSpec) {
     this.bounds = bucketsOf(spec);
   }
 
+  /** Record into `meter` too from now on, with the same buckets. */
+  exportTo(meter: Meter): void {
+    const { name, help, unit } = this.spec;
+    this.mirror = meter.createHistogram(name, { description: help, unit, advice: { explicitBucketBoundaries: [...this.bounds] } });
+  }
+
   record(v: number): void {
     this.total.add(v);
     if (v < 0) return;
+    this.mirror?.record(v);
     if (this.plain === null) {
       this.plain = new BucketSeries(this.bounds, NO_ATTRIBUTES);
       this.series.push(this.plain);
@@ -159,6 +182,7 @@ export class HistogramMetric {
     }
     k.summary.add(v);
     if (v < 0) return;
+    this.mirror?.record(v, { key: String(key) });
     if (k.series === null) {
       k.series = new BucketSeries(this.bounds, { key: String(key) });
       this.series.push(k.series);
@@ -432,6 +456,22 @@ export class ZabMetrics {
       },
       [...Object.values(gauges), throttled, requests] as Observable[],
     );
+  }
+
+  /**
+   * Export every metric through `meter` as well (the process's SDK MeterProvider): gauges and
+   * counters are observed at its collections, histograms recorded into it from now on.
+   */
+  exportTo(meter: Meter): void {
+    this.registerGauges(meter);
+    const counters = this.counters.map((c) => ({ c, o: meter.createObservableCounter(c.spec.name, { description: c.spec.help, unit: c.spec.unit }) }));
+    meter.addBatchObservableCallback(
+      (r) => {
+        for (const { c, o } of counters) r.observe(o, c.value);
+      },
+      counters.map((x) => x.o),
+    );
+    for (const h of this.histograms) h.exportTo(meter);
   }
 
   /** The counters and histograms as the SDK's collection would list them (in the order they were made). */

@@ -169,3 +169,5 @@ export const COUNT_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024, 4_09
 
 export const SERVICE_NAME = 'zablab';
 export const INSTRUMENTATION_SCOPE = 'zablab';
+/** service.version and the instrumentation scope's version. */
+export const SERVICE_VERSION = '0.1.0';

@@ -1,30 +1,36 @@
 /**
- * Telemetry setup from the standard OTEL_* environment variables, once per server, at the
- * edge (the server's start). Spans are zablab's own (recorder.ts), written to the spans file
- * off the server's thread and handed to OpenTelemetry span processors only when an exporter
- * wants them. Nothing is registered globally: several servers can share one process (tests).
+ * Telemetry of one server. The recorder (recorder.ts) makes the spans; this wires where they
+ * go and where the metrics are read. Nothing here registers anything globally: several
+ * servers can share one process (tests), each with its own telemetry.
  *
- *   OTEL_TRACES_EXPORTER            otlp | console | none (comma-separated); default: otlp when an
- *                                   OTLP endpoint is set, else none
- *   OTEL_EXPORTER_OTLP_ENDPOINT     base URL; traces go to <base>/v1/traces (OTLP/HTTP, JSON)
- *   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  full URL for traces (wins over the above)
- *   OTEL_TRACES_SAMPLER(_ARG)       always_on, always_off, traceidratio, parentbased_always_on
- *                                   (default), parentbased_always_off, parentbased_traceidratio
- *   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_SDK_DISABLED, OTEL_BSP_* (batching)
- *   ZABLAB_SPANS_DIR                also write $ZABLAB_SPANS_DIR/server-<id>.jsonl
+ * Export to collectors is OpenTelemetry's NodeSDK, started once per process at its edge
+ * (`zablab server`, node-sdk.ts) from the standard OTEL_* environment: exporters and
+ * protocols (OTEL_TRACES_EXPORTER, OTEL_METRICS_EXPORTER, OTEL_EXPORTER_OTLP_PROTOCOL,
+ * _ENDPOINT, _HEADERS, ...), resource detectors, propagators, batching and export intervals.
+ * It hands this its span processors and resource, and its meter provider (`otel`): finished
+ * spans go to those processors (otel-sink.ts), metrics are exported through that provider
+ * as well.
+ *
+ * What is read here, from `env` (process.env by default):
+ *   OTEL_TRACES_SAMPLER(_ARG)       the recorder's sampler, with the OpenTelemetry meanings
+ *                                   (sampler.ts); spans it drops never reach the SDK
+ *   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES   the spans file's resource
+ *   OTEL_SDK_DISABLED               true: no spans file either
+ *   ZABLAB_SPANS_DIR                write $ZABLAB_SPANS_DIR/server-<id>.jsonl
  *   ZABLAB_SPANS_MAX_BYTES          size limit of that file (default 1 GiB)
  *
- * With no exporter and no spans dir, tracing is off: the server gets no span recorder at all.
- * Metrics are always collected; they leave only through renderPrometheus() (GET /metrics).
+ * With no span pipeline and no spans dir, tracing is off: the server gets no span recorder.
+ * Metrics are always collected; GET /metrics renders them with a pull reader of this
+ * server's own (renderPrometheus), under ZooKeeper's names.
  */
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { MeterProvider as ApiMeterProvider } from '@opentelemetry/api';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import { ServerTelemetry } from './instrument.js';
-import { Attr, INSTRUMENTATION_SCOPE, SERVICE_NAME } from './names.js';
-import { ProcessorSink } from './otel-sink.js';
+import { Attr, INSTRUMENTATION_SCOPE, SERVICE_NAME, SERVICE_VERSION } from './names.js';
+import { ProcessorSink, type SpanPipeline } from './otel-sink.js';
 import { PullMetricReader } from './prometheus.js';
 import { SpanRecorder, type SpanSink } from './recorder.js';
 import { SAMPLERS, SpanSampler, type SamplerConfig, type SamplerName } from './sampler.js';
@@ -37,16 +43,11 @@ export type { SamplerName };
 export type TelemetryEnv = Readonly<Record<string, string | undefined>>;
 
 export const SPANS_MAX_BYTES_ENV = 'ZABLAB_SPANS_MAX_BYTES';
-const SERVICE_VERSION = '0.1.0';
-const DEFAULT_OTLP_TRACES_URL = 'http://localhost:4318/v1/traces';
 
 /** What the environment asks for, with a warning for each value that was not understood. */
 export interface TelemetryConfig {
   serviceName: string;
   resourceAttributes: Record<string, string>;
-  /** OTLP/HTTP traces URL; null when spans do not go to a collector. */
-  otlpTracesUrl: string | null;
-  console: boolean;
   spansDir: string | null;
   spansFileMaxBytes: number;
   sampler: SamplerConfig;
@@ -77,14 +78,6 @@ function parseResourceAttributes(raw: string | undefined, warnings: string[]): R
   return out;
 }
 
-function tracesUrl(env: TelemetryEnv): string {
-  const full = nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
-  if (full !== undefined) return full;
-  const base = nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']);
-  if (base === undefined) return DEFAULT_OTLP_TRACES_URL;
-  return base.endsWith('/') ? `${base}v1/traces` : `${base}/v1/traces`;
-}
-
 function parseSampler(env: TelemetryEnv, warnings: string[]): TelemetryConfig['sampler'] {
   const rawName = nonEmpty(env['OTEL_TRACES_SAMPLER'])?.toLowerCase() ?? 'parentbased_always_on';
   let name: SamplerName = 'parentbased_always_on';
@@ -104,24 +97,6 @@ function parseSampler(env: TelemetryEnv, warnings: string[]): TelemetryConfig['s
 export function readTelemetryConfig(env: TelemetryEnv = process.env): TelemetryConfig {
   const warnings: string[] = [];
   const disabled = nonEmpty(env['OTEL_SDK_DISABLED'])?.toLowerCase() === 'true';
-  const endpointSet = nonEmpty(env['OTEL_EXPORTER_OTLP_ENDPOINT']) !== undefined || nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) !== undefined;
-  const exporters = new Set<string>();
-  const rawExporters = nonEmpty(env['OTEL_TRACES_EXPORTER']);
-  if (rawExporters === undefined) {
-    if (endpointSet) exporters.add('otlp');
-  } else {
-    for (const e of rawExporters.split(',').map((x) => x.trim().toLowerCase())) {
-      if (e === 'otlp' || e === 'console' || e === 'none') exporters.add(e);
-      else if (e !== '') warnings.push(`OTEL_TRACES_EXPORTER: "${e}" is not supported (otlp, console, none); ignored`);
-    }
-    if (exporters.has('none')) exporters.clear();
-  }
-  for (const key of ['OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL']) {
-    const p = nonEmpty(env[key]);
-    if (p !== undefined && p !== 'http/json' && exporters.has('otlp')) {
-      warnings.push(`${key}="${p}": zablab sends OTLP traces as http/json`);
-    }
-  }
   let spansFileMaxBytes = SPANS_FILE_MAX_BYTES_DEFAULT;
   const rawMax = nonEmpty(env[SPANS_MAX_BYTES_ENV]);
   if (rawMax !== undefined) {
@@ -133,8 +108,6 @@ export function readTelemetryConfig(env: TelemetryEnv = process.env): TelemetryC
   return {
     serviceName: nonEmpty(env['OTEL_SERVICE_NAME']) ?? resourceAttributes[ATTR_SERVICE_NAME] ?? SERVICE_NAME,
     resourceAttributes,
-    otlpTracesUrl: !disabled && exporters.has('otlp') ? tracesUrl(env) : null,
-    console: !disabled && exporters.has('console'),
     spansDir: disabled ? null : (nonEmpty(env[SPANS_DIR_ENV]) ?? null),
     spansFileMaxBytes,
     sampler: parseSampler(env, warnings),
@@ -147,8 +120,19 @@ export interface SetupOptions {
   env?: TelemetryEnv;
   /** Where configuration warnings and dropped spans are reported. */
   warn?: (message: string) => void;
-  /** Extra span processors (tests use an InMemorySpanExporter); they turn tracing on. */
+  /**
+   * Span processors of this server's own (tests use an InMemorySpanExporter); they turn
+   * tracing on.
+   */
   spanProcessors?: SpanProcessor[];
+  /** The process's OpenTelemetry SDK (node-sdk.ts), where spans and metrics are exported. */
+  otel?: OtelExport;
+}
+
+/** Where a process's OpenTelemetry SDK takes spans and metrics (null: that signal is off). */
+export interface OtelExport {
+  spans: SpanPipeline | null;
+  meterProvider: ApiMeterProvider | null;
 }
 
 function resourceFor(cfg: TelemetryConfig, serverId: number): Resource {
@@ -175,14 +159,16 @@ export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
   for (const w of cfg.warnings) warn(w);
   const resource = resourceFor(cfg, opts.serverId);
 
-  const processors: SpanProcessor[] = [...(opts.spanProcessors ?? [])];
   const reader = new PullMetricReader();
   const meterProvider = new MeterProvider({ resource, readers: [reader] });
   const telemetryRef: { t: ServerTelemetry | null } = { t: null };
-  if (cfg.otlpTracesUrl !== null) processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: cfg.otlpTracesUrl })));
-  if (cfg.console) processors.push(new BatchSpanProcessor(new ConsoleSpanExporter()));
+  const scope = { name: INSTRUMENTATION_SCOPE, version: SERVICE_VERSION };
   const sinks: SpanSink[] = [];
-  if (processors.length > 0) sinks.push(new ProcessorSink(processors, resource, { name: INSTRUMENTATION_SCOPE, version: SERVICE_VERSION }));
+  const edgeSpans = opts.otel?.spans ?? null;
+  // The process's pipeline belongs to the SDK's owner, which flushes it when it shuts the SDK
+  // down (with a time limit); a closing server does not wait on a collector here.
+  if (edgeSpans !== null) sinks.push(new ProcessorSink(edgeSpans, scope, false));
+  if (opts.spanProcessors !== undefined && opts.spanProcessors.length > 0) sinks.push(new ProcessorSink({ processors: opts.spanProcessors, resource }, scope, true));
   if (cfg.spansDir !== null) {
     let warned = false;
     sinks.push(
@@ -210,6 +196,8 @@ export function setupTelemetry(opts: SetupOptions): ServerTelemetry {
       await meterProvider.shutdown();
     },
   });
+  const exportMeter = opts.otel?.meterProvider ?? null;
+  if (exportMeter !== null) telemetry.metrics.exportTo(exportMeter.getMeter(INSTRUMENTATION_SCOPE, SERVICE_VERSION));
   telemetryRef.t = telemetry;
   return telemetry;
 }

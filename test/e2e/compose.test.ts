@@ -105,6 +105,7 @@ describe.skipIf(skipReason !== null)('docker: the image, zablab compose, the com
       expect(doc.services['zk1']!.ports).toEqual(['127.0.0.1:2181:2181', '127.0.0.1:8080:8080']);
       expect(doc.services['zk4']!.ports).toEqual(['127.0.0.1:2184:2181', '127.0.0.1:8083:8080']);
       expect(doc.services['zk2']!.environment?.['OTEL_EXPORTER_OTLP_ENDPOINT']).toBe('http://otel-collector:4318');
+      expect(doc.services['zk2']!.environment?.['OTEL_METRICS_EXPORTER']).toBe('none');
       const prometheus = YAML.parse(fs.readFileSync(path.join(out, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: { static_configs: { targets: string[] }[] }[] };
       expect(prometheus.scrape_configs[0]!.static_configs.flatMap((s) => s.targets)).toEqual(['zk1:8080', 'zk2:8080', 'zk3:8080', 'zk4:8080']);
       const dashboards = fs.readdirSync(path.join(REPO, 'dashboards')).filter((f) => f.endsWith('.json'));

@@ -3,10 +3,17 @@ import { loadConfig } from '../../server/config.js';
 import { ExitCode } from '../../server/fatal.js';
 import { StorageError } from '../../storage/index.js';
 import { createLogger, isLogLevel, LOG_LEVEL_ENV, LOG_LEVELS, type Logger, type LogLevel } from '../../server/log.js';
+import { teeToOtelLogs } from '../../telemetry/log-bridge.js';
+import { exportRequested } from '../../telemetry/otel-env.js';
 import { UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 
 /** A server that has not closed this long after SIGTERM is abandoned (exit 1). */
 export const SHUTDOWN_TIMEOUT_MS = 15_000;
+/**
+ * What the SDK has not exported this long after the server closed is dropped: a stop must
+ * not wait on a collector that is gone (the OTLP exporters retry for up to 10 s each).
+ */
+export const OTEL_SHUTDOWN_TIMEOUT_MS = 5_000;
 
 export const serverCommand: CliCommand = {
   name: 'server',
@@ -17,6 +24,9 @@ export const serverCommand: CliCommand = {
     'ZooKeeper knows but zablab does not implement are reported as warnings, except quorum',
     'security settings (ssl.quorum.*, quorum.auth.*), which stop it: ignoring one could leave',
     'the peer ports open.',
+    'OpenTelemetry export (traces and metrics over OTLP http/protobuf, http/json or grpc) is',
+    "configured by the standard OTEL_* variables, as in any OpenTelemetry Node service; it",
+    'starts when an exporter other than none or an OTLP endpoint is set.',
     `Stops cleanly on SIGTERM or SIGINT. Log level: --log-level or $${LOG_LEVEL_ENV} (${LOG_LEVELS.join(', ')}).`,
   ].join('\n'),
   options: {
@@ -29,7 +39,11 @@ export const serverCommand: CliCommand = {
 async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
   const level = logLevel(args, io);
   const cfg = loadConfig(args.string('config')!);
-  const log = createLogger({ serverId: cfg.serverId, level: level.level });
+  const baseLog = createLogger({ serverId: cfg.serverId, level: level.level });
+  // The SDK is loaded only when asked for: it is large, and most servers (tests, benchmarks) export nothing.
+  // Its own warnings go to the plain log: a failing log export must not log into itself.
+  const otel = exportRequested(process.env) ? (await import('../../telemetry/node-sdk.js')).startNodeSdk({ serverId: cfg.serverId, warn: (m) => baseLog.warn(m) }) : null;
+  const log = otel === null ? baseLog : teeToOtelLogs(baseLog, otel.logger, level.level, cfg.serverId);
   if (level.warning !== undefined) log.warn(level.warning);
   for (const w of cfg.warnings) log.warn(w);
 
@@ -39,7 +53,7 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
     const { startServer } = await import('../../server/index.js');
     let server;
     try {
-      server = await startServer(cfg, { log });
+      server = await startServer(cfg, otel === null ? { log } : { log, otel });
     } catch (err) {
       // A data directory the server cannot use (damaged, unreadable): one line, and
       // ZooKeeper's exit code for it, so that supervisors and scripts can tell.
@@ -56,6 +70,11 @@ async function runServer(args: ParsedArgs, io: CliIO): Promise<number> {
     }
   } finally {
     stop.dispose();
+    // What the server's last spans and metrics left in the SDK's batches goes out now.
+    if (otel !== null) {
+      const done = await withTimeout(otel.shutdown(), OTEL_SHUTDOWN_TIMEOUT_MS).catch((err: unknown) => baseLog.warn('OpenTelemetry SDK failed to shut down', { error: String(err) }));
+      if (done === false) baseLog.warn('OpenTelemetry SDK did not export everything in time; the rest is dropped', { timeoutMs: OTEL_SHUTDOWN_TIMEOUT_MS });
+    }
   }
   log.info('stopped');
   return 0;

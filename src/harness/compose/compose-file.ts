@@ -52,6 +52,9 @@ function serverService(spec: ComposeSpec, s: ComposeServer): Record<string, unkn
   if (spec.stack) {
     environment['OTEL_EXPORTER_OTLP_ENDPOINT'] = OTLP_HTTP_ENDPOINT;
     environment['OTEL_SERVICE_NAME'] = 'zablab';
+    // The stack's collector takes traces only: Prometheus scrapes /metrics, logs stay in `docker logs`.
+    environment['OTEL_METRICS_EXPORTER'] = 'none';
+    environment['OTEL_LOGS_EXPORTER'] = 'none';
   }
   if (spec.spansDir !== null) environment[SPANS_DIR_ENV] = CONTAINER_PATHS.spans;
   Object.assign(environment, spec.env);

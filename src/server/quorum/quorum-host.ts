@@ -79,7 +79,7 @@ class QuorumHost implements QuorumServer {
 
   async start(): Promise<void> {
     const { cfg, log, tickMs } = this;
-    const telemetry = setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m) });
+    const telemetry = setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m), otel: this.edges.otel });
     const voters = cfg.servers.filter((s) => s.role === 'participant').map((s) => s.id);
     const observers = cfg.servers.filter((s) => s.role === 'observer').map((s) => s.id);
     this.host = await ZabHost.open({

@@ -1,83 +1,35 @@
 /**
- * A real zablab process exporting through the standard OTEL_* variables to a real OTLP/HTTP
- * receiver started here (node:http, JSON payloads as the OTLP/HTTP spec defines them), and
- * serving GET /metrics that a real Prometheus text parser reads with ZooKeeper's names.
+ * A real zablab process exporting through the standard OTEL_* variables (OTLP http/json,
+ * the SDK's JSON exporters) to a real OTLP/HTTP receiver started here, and serving GET
+ * /metrics that a real Prometheus text parser reads with ZooKeeper's names.
  */
-import http from 'node:http';
-import zlib from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../../src/client/index.js';
 import { startZablab, zablabBuilt, type ServerHandle } from '../../helpers/zablab.js';
 import { poll } from '../ensemble/support.js';
+import { OtlpHttpReceiver, type ReceivedSpan } from '../../helpers/otlp-receiver.js';
 import { LEADER_NAMES, ZOOKEEPER_NAMES, parsePrometheus } from '../../unit/telemetry/prom-parse.js';
 
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  name: string;
-  attributes?: { key: string; value: Record<string, unknown> }[];
-}
-
-interface OtlpRequest {
-  resourceSpans: { resource?: { attributes?: { key: string; value: Record<string, unknown> }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[];
-}
-
-/** A minimal OTLP/HTTP trace receiver: stores every span it is sent, answers 200 {}. */
-class OtlpReceiver {
-  readonly spans: { resource: Map<string, unknown>; span: OtlpSpan }[] = [];
-  readonly errors: string[] = [];
-  posts = 0;
-  private readonly server = http.createServer((req, res) => this.onRequest(req, res));
-
-  listen(): Promise<number> {
-    return new Promise((resolve) => {
-      this.server.listen(0, '127.0.0.1', () => resolve((this.server.address() as { port: number }).port));
-    });
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-
-  private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        if (req.method !== 'POST' || req.url !== '/v1/traces') throw new Error(`unexpected ${req.method} ${req.url}`);
-        let body = Buffer.concat(chunks);
-        if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
-        if (!String(req.headers['content-type']).startsWith('application/json')) throw new Error(`content-type ${req.headers['content-type']}`);
-        const payload = JSON.parse(body.toString('utf8')) as OtlpRequest;
-        this.posts++;
-        for (const rs of payload.resourceSpans) {
-          const resource = new Map((rs.resource?.attributes ?? []).map((a) => [a.key, Object.values(a.value)[0]]));
-          for (const ss of rs.scopeSpans) for (const span of ss.spans) this.spans.push({ resource, span });
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-      } catch (err) {
-        this.errors.push(String(err));
-        res.writeHead(400).end();
-      }
-    });
-  }
-}
-
-function attribute(span: OtlpSpan, key: string): unknown {
-  const a = span.attributes?.find((x) => x.key === key);
-  return a === undefined ? undefined : Object.values(a.value)[0];
+function attribute(span: ReceivedSpan, key: string): unknown {
+  return span.attributes.get(key);
 }
 
 describe.skipIf(!zablabBuilt())('OTLP export and /metrics of a real server', () => {
-  const receiver = new OtlpReceiver();
+  const receiver = new OtlpHttpReceiver();
   let server: ServerHandle;
 
   beforeAll(async () => {
     const port = await receiver.listen();
     server = await startZablab({
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '200', OTEL_SERVICE_NAME: 'zablab-under-test' },
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_EXPORTER_OTLP_HEADERS: 'x-probe=42',
+        OTEL_METRIC_EXPORT_INTERVAL: '500',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_LOGS_EXPORTER: 'none',
+        OTEL_SERVICE_NAME: 'zablab-under-test',
+      },
     });
   }, 60_000);
 
@@ -94,19 +46,36 @@ describe.skipIf(!zablabBuilt())('OTLP export and /metrics of a real server', () 
     } finally {
       await client.close();
     }
+    const store = receiver.store;
     await poll('the spans at the receiver', () => {
-      const paths = receiver.spans.filter((s) => s.span.name === 'zk.request' && attribute(s.span, 'zk.path') === '/otlp');
+      const paths = store.spans.filter((s) => s.name === 'zk.request' && attribute(s, 'zk.path') === '/otlp');
       return Promise.resolve(paths.length >= 6 ? paths : undefined);
     });
-    expect(receiver.errors).toEqual([]);
-    const requests = receiver.spans.filter((s) => s.span.name === 'zk.request');
-    expect(requests.map((s) => attribute(s.span, 'zk.op'))).toEqual(expect.arrayContaining(['createSession', 'create2', 'getData', 'closeSession']));
-    for (const { resource, span } of receiver.spans) {
-      expect(resource.get('service.name')).toBe('zablab-under-test');
-      expect(resource.get('zab.server.id')).toBeDefined();
+    expect(store.errors).toEqual([]);
+    const requests = store.spans.filter((s) => s.name === 'zk.request');
+    expect(requests.map((s) => attribute(s, 'zk.op'))).toEqual(expect.arrayContaining(['createSession', 'create2', 'getData', 'closeSession']));
+    for (const span of store.spans) {
+      expect(span.resource.get('service.name')).toBe('zablab-under-test');
+      expect(span.resource.get('zab.server.id')).toBeDefined();
       expect(span.traceId).toMatch(/^[0-9a-f]{32}$/);
     }
-    expect(receiver.spans.some((s) => s.span.name === 'zab.fsync')).toBe(true);
+    expect(store.spans.some((s) => s.name === 'zab.fsync')).toBe(true);
+  });
+
+  it('OTLP metrics as http/json too, with ZooKeeper names; every request carries the header', async () => {
+    const store = receiver.store;
+    // A histogram is exported once something was recorded in it: wait for an export after the requests.
+    const names = ['updatelatency', 'readlatency', 'znode_count', 'zab_role'];
+    await poll('metrics at the receiver', () => {
+      const seen = new Set(store.metrics.map((m) => m.name));
+      return Promise.resolve(names.every((n) => seen.has(n)) ? true : undefined);
+    });
+    expect(store.errors).toEqual([]);
+    for (const r of store.requests) {
+      expect(r.contentType).toMatch(/^application\/json/);
+      expect(r.headers.get('x-probe')).toBe('42');
+    }
+    expect(new Set(store.requests.map((r) => r.signal))).toEqual(new Set(['traces', 'metrics']));
   });
 
   it('GET /metrics: Prometheus text with ZooKeeper names and the requests just made', async () => {

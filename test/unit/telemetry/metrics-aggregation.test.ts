@@ -7,6 +7,7 @@ import { ValueType } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { ALL_METRICS, Metric, PullMetricReader, ZabMetrics, bucketsOf, renderPrometheusText } from '../../../src/telemetry/index.js';
+import { parsePrometheus } from './prom-parse.js';
 
 describe('ZabMetrics’ own aggregation', () => {
   it('renders as the SDK’s does: buckets, sums to the last digit (collection after collection), per-key series, dropped values', async () => {
@@ -76,5 +77,32 @@ describe('ZabMetrics’ own aggregation', () => {
     const text = renderPrometheusText([{ scope: { name: 'zablab' }, metrics: ours.collect() }], { specs: ALL_METRICS, bucketsOf });
     expect(text).toMatch(/^fsynctime_count 0$/m);
     expect(text).toMatch(/^proposal_count 0$/m);
+  });
+
+  it('exportTo: an SDK MeterProvider (OTLP export) gets every counter and histogram with the values /metrics shows', async () => {
+    const reader = new PullMetricReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    const ours = new ZabMetrics();
+    ours.fsyncTime.record(0.3); // before exportTo: in /metrics, not in the SDK
+    ours.exportTo(provider.getMeter('zablab'));
+    for (const v of [0.2, 4, 70_000, -1]) ours.fsyncTime.record(v);
+    ours.ackLatency.recordKeyed(2, 1.5);
+    ours.ackLatency.recordKeyed(3, 0.7);
+    ours.proposalCount.add(5);
+    ours.commitCount.add(3);
+    const { resourceMetrics } = await reader.collect();
+    const opts = { specs: ALL_METRICS, bucketsOf };
+    const exported = parsePrometheus(renderPrometheusText(resourceMetrics.scopeMetrics, opts));
+    const own = parsePrometheus(renderPrometheusText([{ scope: { name: 'zablab' }, metrics: ours.collect() }], opts));
+    for (const spec of ALL_METRICS.filter((m) => m.kind !== 'gauge' && m.name !== Metric.throttledOps.name && m.name !== Metric.zabRequests.name)) {
+      expect(exported.has(spec.name), spec.name).toBe(true);
+    }
+    expect(exported.get('proposal_count')!.metrics[0]!.value).toBe('5');
+    expect(exported.get('commit_count')!.metrics[0]!.value).toBe('3');
+    expect(exported.get('ack_latency')).toEqual(own.get('ack_latency'));
+    const fsync = exported.get('fsynctime')!.metrics[0]!;
+    expect(fsync.count).toBe('3');
+    expect(Number(own.get('fsynctime')!.metrics[0]!.count)).toBe(4);
+    await provider.shutdown();
   });
 });
