@@ -1,8 +1,9 @@
 /**
  * The http load driver (autocannon against the REST face) on a real 3-voter zablab ensemble
  * (separate `zablab server` processes; run `npm run build` first): what a user reads in the
- * result of a closed-loop run, of an open-loop run through a stalled server, of a key space
- * that is gone, and of a mix the REST face cannot serve.
+ * result of a closed-loop run, of an open-loop run through a stalled server, of a connection
+ * whose member is paused or killed (it moves to a live one), of a key space that is gone, and
+ * of a mix the REST face cannot serve.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +13,7 @@ import { ZkClient } from '../../../src/client/index.js';
 import { LocalEnsemble, type EnsembleServer } from '../../../src/harness/ensemble/index.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { httpLoadDriver, outcomeOf, validateHttpWorkload, weightedOps } from '../../../src/harness/load/http/index.js';
+import { STALL_MS } from '../../../src/harness/load/http/connection.js';
 import { keyPath, opMix } from '../../../src/harness/load/ops.js';
 import type { LoadResult, LoadRun, LoadTarget, TimelinePoint } from '../../../src/harness/load/types.js';
 import type { WorkloadSection } from '../../../src/harness/scenario/types.js';
@@ -154,6 +156,67 @@ describe.skipIf(!zablabBuilt())('http load driver against a 3-voter zablab ensem
     expect(r.byOp.exists!.errors).toBe(0);
     expect(r.ops).toBe(r.byOp.exists!.ops);
   }, 30_000);
+
+  /**
+   * One connection, on a follower first: the driver lists that member first, the others after.
+   * `fault` hits the follower 1 s into a 6 s window; with no move to a live member the
+   * connection would send nothing for the rest of the window.
+   */
+  async function loadThroughFollowerFault(root: string, fault: (id: number) => Promise<void>): Promise<{ r: LoadResult; second: (t: number) => number }> {
+    const leader = (await ens!.leader())!;
+    const follower = ens!.servers.find((x) => x.id !== leader.id)!;
+    const others = ens!.servers.filter((x) => x.id !== follower.id);
+    const seconds: TimelinePoint[] = [];
+    const w = workload({ readPct: 80, reads: { getData: 1 }, writes: { setData: 1 }, connections: 1, pipelining: 4 });
+    const run = await httpLoadDriver.start({ ...target, httpUrls: [follower, ...others].map(urlOf) }, w, { root, onSecond: (p) => seconds.push(p) });
+    const r = await measure(run, 1_000, 6_000, async () => {
+      await sleep(1_000);
+      await fault(follower.id);
+    });
+    const second = (t: number): number => {
+      const p = seconds.find((x) => x.t === t);
+      if (p === undefined) throw new Error(`no timeline point for second ${t}: ${JSON.stringify(seconds.map((x) => x.t))}`);
+      return p.ops;
+    };
+    return { r, second };
+  }
+
+  it('a member paused mid-load (SIGSTOP): after STALL_MS without an answer its connection moves to a live member', async () => {
+    let paused: number | null = null;
+    try {
+      const { r, second } = await loadThroughFollowerFault('/http-move-paused', async (id) => {
+        await ens!.kill(id, 'SIGSTOP');
+        paused = id;
+      });
+      // Second 0 before the pause; then STALL_MS (noticed within a second) without answers; second 4 on another member.
+      expect(second(0)).toBeGreaterThan(50);
+      expect(second(2)).toBe(0);
+      expect(second(4)).toBeGreaterThan(second(0) * 0.3);
+      // Only the requests in flight on the paused member were lost.
+      expect(r.errors).toEqual({ CONNECTIONLOSS: 4 });
+      expect(STALL_MS).toBeLessThan(3_000);
+    } finally {
+      if (paused !== null) await ens!.kill(paused, 'SIGCONT');
+    }
+  }, 30_000);
+
+  it('a member killed mid-load: its connection moves to a live member at once and throughput continues', async () => {
+    let killed: number | null = null;
+    try {
+      const { r, second } = await loadThroughFollowerFault('/http-move-killed', async (id) => {
+        await ens!.kill(id);
+        killed = id;
+      });
+      expect(second(0)).toBeGreaterThan(50);
+      for (const t of [2, 3, 4]) expect(second(t), `second ${t}`).toBeGreaterThan(second(0) * 0.3);
+      // Only requests in flight are lost: 4 on the dead socket; seen up to 8 when run after the
+      // other tests (not yet explained), never a stream of failures.
+      expect(r.errors['CONNECTIONLOSS'] ?? 0).toBeLessThanOrEqual(8);
+      expect(Object.keys(r.errors).filter((c) => c !== 'CONNECTIONLOSS')).toEqual([]);
+    } finally {
+      if (killed !== null) await ens!.start(killed);
+    }
+  }, 60_000);
 
   it('multi or sync in the mix: a clear error before anything is created', async () => {
     for (const writes of [{ setData: 1, multi: 1 }, { sync: 1 }]) {
