@@ -162,8 +162,9 @@ export class HttpConnection {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
   private readonly connected = new WeakSet<Socket>();
-  /** Index in spec.urls of the member this connection talks to. */
+  /** Index in spec.urls of the member this connection talks to, and its host:port. */
   private member = 0;
+  private host: string;
   /** Connections refused in a row (each by the next member): backoff only once every member refused. */
   private refusedInRow = 0;
   /** A move is scheduled: send nothing more on this socket. */
@@ -178,6 +179,7 @@ export class HttpConnection {
   ) {
     this.keyPicker = new KeyPicker(spec.keys, 0x85ebca6b ^ (spec.index * 2 + 2));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.host = new URL(this.url).host;
   }
 
   /** Opens the connection and starts sending (warm-up: the recorders decide what counts). */
@@ -297,7 +299,7 @@ export class HttpConnection {
     req.path = b.path;
     req.body = b.body;
     // A fresh object each time: autocannon writes Content-Length into it. Host: the member it goes to now.
-    const headers = { ...this.spec.headers, host: new URL(this.url).host };
+    const headers = { ...this.spec.headers, host: this.host };
     req.headers = b.body.length > 0 ? { ...headers, 'content-type': 'application/octet-stream' } : headers;
     return req;
   }
@@ -371,6 +373,7 @@ export class HttpConnection {
   private pointAt(i: number): void {
     this.member = i % this.spec.urls.length;
     const u = new URL(this.url);
+    this.host = u.host;
     this.internals!.opts.hostname = u.hostname;
     this.internals!.opts.port = Number(u.port);
   }
