@@ -6,6 +6,8 @@
  * of a mix the REST face cannot serve.
  */
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { ZkClient } from '../../../src/client/index.js';
 import { LocalEnsemble, type EnsembleServer } from '../../../src/harness/ensemble/index.js';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { httpLoadDriver, outcomeOf, validateHttpWorkload, weightedOps } from '../../../src/harness/load/http/index.js';
-import { STALL_MS } from '../../../src/harness/load/http/connection.js';
+import { ClientGroup, HttpConnection, STALL_MS } from '../../../src/harness/load/http/connection.js';
 import { keyPath, opMix } from '../../../src/harness/load/ops.js';
 import type { LoadResult, LoadRun, LoadTarget, TimelinePoint } from '../../../src/harness/load/types.js';
 import type { WorkloadSection } from '../../../src/harness/scenario/types.js';
@@ -274,4 +276,53 @@ describe('http load driver: the request list and what answers mean', () => {
     expect(refused({ rate: 0 })).toMatch(/workload.rate/);
     expect(refused({}, { connectString: '', httpUrls: [] })).toMatch(/needs the HTTP face/);
   });
+});
+
+describe('http load driver: a member that answers 503 (not serving)', () => {
+  /** An HTTP face on 127.0.0.1 that answers every request with `status`; counts the requests and their Host headers. */
+  async function face(status: number): Promise<{ url: string; hosts: string[]; close: () => Promise<void> }> {
+    const hosts: string[] = [];
+    const server = http.createServer((req, res) => {
+      hosts.push(req.headers.host ?? '');
+      req.resume();
+      req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? '{"data":""}' : '{"error":{"code":"HTTP_NOT_SERVING"}}'));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      url,
+      hosts,
+      close: async () => {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      },
+    };
+  }
+
+  it('its connection moves to the next member and stays there, sending that member its own Host', async () => {
+    const notServing = await face(503);
+    const serving = await face(200);
+    const outcomes: (string | null)[] = [];
+    const c = new HttpConnection(
+      { index: 0, urls: [notServing.url, serving.url], pipelining: 2, schedule: null, ops: ['getData'], root: '/x', keys: 10, value: Buffer.alloc(0), headers: {} },
+      new ClientGroup('/x/h0'),
+      { record: (_op, _intended, _end, error) => outcomes.push(error), missedSlots: () => undefined },
+    );
+    try {
+      c.start();
+      const deadline = Date.now() + 10_000;
+      while (outcomes.filter((e) => e === null).length < 200 && Date.now() < deadline) await sleep(20);
+      expect(outcomes.filter((e) => e === null).length).toBeGreaterThanOrEqual(200);
+      expect(c.url).toBe(serving.url);
+      // The answers the 503 member gave before the move, then nothing more went there.
+      expect(notServing.hosts.length).toBeGreaterThanOrEqual(1);
+      expect(notServing.hosts.length).toBeLessThanOrEqual(3);
+      expect(outcomes.filter((e) => e !== null).length).toBeLessThanOrEqual(3);
+      expect(new Set(serving.hosts)).toEqual(new Set([new URL(serving.url).host]));
+    } finally {
+      await c.close(2_000);
+      await notServing.close();
+      await serving.close();
+    }
+  }, 20_000);
 });
