@@ -194,8 +194,9 @@ describe.skipIf(!zablabBuilt())('http load driver against a 3-voter zablab ensem
       expect(second(0)).toBeGreaterThan(50);
       expect(second(2)).toBe(0);
       expect(second(4)).toBeGreaterThan(second(0) * 0.3);
-      // Only the requests in flight on the paused member were lost.
-      expect(r.errors).toEqual({ CONNECTIONLOSS: 4 });
+      // Only the requests in flight on the paused member were lost (pipelining 4).
+      expect(Object.keys(r.errors)).toEqual(['CONNECTIONLOSS']);
+      expect(r.errors['CONNECTIONLOSS']).toBeLessThanOrEqual(4);
       expect(STALL_MS).toBeLessThan(3_000);
     } finally {
       if (paused !== null) await ens!.kill(paused, 'SIGCONT');
