@@ -7,7 +7,7 @@
  *
  *   npx tsx bench/spans-path.ts [--spans 2000000] [--out FILE]   (FILE default: a temp file, removed)
  *
- * The spans are getData requests with a 20-byte path, as the tracing-overhead bench sends.
+ * The spans are getData requests with a 20-byte path, as the tracing-overhead scenario (bench/tracing-overhead.yaml) sends.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { recovered90Ms } from '../../src/harness/measure/recovery.js';
 import type { ResultsFile } from '../../src/harness/report/results.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -85,7 +86,7 @@ describe('zablab bench', () => {
     expect(r.stdout).toMatch(/report: .*report\.html/);
 
     const results = JSON.parse(fs.readFileSync(path.join(out, 'results.json'), 'utf8')) as ResultsFile;
-    expect(results.schemaVersion).toBe(1);
+    expect(results.schemaVersion).toBe(2);
     expect(results.runs).toHaveLength(1);
     const run = results.runs[0]!;
     expect(run.status, run.error).toBe('ok');
@@ -104,6 +105,9 @@ describe('zablab bench', () => {
     expect(kill!.leaderElectedMs).not.toBeNull();
     expect(kill!.firstWriteMs).not.toBeNull();
     expect(kill!.leaderAfter).not.toBe(kill!.serverId);
+    // The 100 ms slots in results.json give the same 90 % point (atMs is rounded: within a slot).
+    expect(run.slots?.ops.length).toBeGreaterThanOrEqual(190);
+    expect(Math.abs(recovered90Ms(kill!.atMs, run.slots!, kill!.firstWriteMs ?? 0)! - kill!.recovered90Ms!)).toBeLessThanOrEqual(100);
     expect(restart).toMatchObject({ fault: 'restart', target: 'last', serverId: kill!.serverId });
     // Each kind of fault has its own columns: a restart has "back in service", no first write.
     expect(restart!.firstWriteMs).toBeNull();

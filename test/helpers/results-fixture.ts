@@ -5,6 +5,8 @@
  * - scenario `leader-kill`: 3 repeats of killing the leader at 5 s and restarting it at 12 s
  *   under an 80 % read load; repeats 1 and 2 succeed (recovery, leader changes, errors,
  *   metrics), repeat 3 failed before it measured anything.
+ * Every run has 100 ms slots spread evenly from its timeline (schemaVersion 2);
+ * makeResultsFixtureV1 is the same file as schemaVersion 1 wrote it, without them.
  * Every call returns a fresh object that a test may change.
  */
 import type { OpKind, WorkloadSection } from '../../src/harness/scenario/types.js';
@@ -15,6 +17,7 @@ import {
   type RecoveryResult,
   type ResultsFile,
   type RunResult,
+  type ThroughputSlots,
   type WriteBreakdown,
 } from '../../src/harness/report/results.js';
 
@@ -181,6 +184,20 @@ export const READMIX_CELLS = [
   [2, 90, 19_342.9, 0.81, 3.95, 8.76],
 ] as const;
 
+/** Ten 100 ms slots per timeline second, its ops and writes spread evenly (remainders in the first slots). */
+function slotsOf(run: RunResult): ThroughputSlots {
+  const spread = (n: number): number[] => Array.from({ length: 10 }, (_, i) => Math.floor(n / 10) + (i < n % 10 ? 1 : 0));
+  const writes = (p: RunResult['timeline'][number]): number => p.byOp.setData?.ops ?? 0;
+  return { slotMs: 100, ops: run.timeline.flatMap((p) => spread(p.ops)), writes: run.timeline.flatMap((p) => spread(writes(p))) };
+}
+
+/** The fixture as a schemaVersion 1 writer left it: no slots. */
+export function makeResultsFixtureV1(): Omit<ResultsFile, 'schemaVersion'> & { schemaVersion: 1 } {
+  const r = makeResultsFixture();
+  for (const run of r.runs) delete run.slots;
+  return { ...r, schemaVersion: 1 };
+}
+
 export function makeResultsFixture(): ResultsFile {
   const readmix = READMIX_CELLS.map(([observers, readPct, opsPerSec, p50, p99, p999]) =>
     run({
@@ -198,6 +215,8 @@ export function makeResultsFixture(): ResultsFile {
   );
   readmix[2]!.breakdown = breakdown();
   readmix[0]!.metrics = metrics([1, 2, 3], 12);
+  const runs = [...readmix, leaderKill(1, 9_120.3, 812.4, 1_034.7, 2_100, 1_000), leaderKill(2, 9_342.8, 640.2, 905.1, 1_800, 900), failedRun()];
+  for (const r of runs) r.slots = slotsOf(r);
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     tool: { name: 'zablab', version: '0.1.0' },
@@ -207,6 +226,6 @@ export function makeResultsFixture(): ResultsFile {
       { name: 'readmix', description: 'Throughput and latency by read % with and without observers.', source: 'bench/readmix.yaml' },
       { name: 'leader-kill', description: 'Kill the leader under an 80 % read load, then restart it.', source: 'bench/leader-kill.yaml' },
     ],
-    runs: [...readmix, leaderKill(1, 9_120.3, 812.4, 1_034.7, 2_100, 1_000), leaderKill(2, 9_342.8, 640.2, 905.1, 1_800, 900), failedRun()],
+    runs,
   };
 }

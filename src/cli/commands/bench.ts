@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatOps, planBench, runBench, TerminalProgress } from '../../harness/index.js';
 import { BenchLive, LiveServer, livePort } from '../../harness/live/index.js';
+import { ensembleDashboardUrl, GRAFANA_API_KEY_ENV } from '../../harness/measure/grafana.js';
 import { builtinScenario, describeScenario } from '../../harness/scenario/index.js';
-import { intOption, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
+import { intOption, UsageError, type CliCommand, type CliIO, type ParsedArgs } from '../registry.js';
 import { packageVersion } from '../version.js';
 
 const HELP = 'zablab bench --help';
@@ -42,6 +43,8 @@ export const benchCommand: CliCommand = {
     'dry-run': { type: 'boolean', description: 'print the runs the scenarios expand to, and exit' },
     'metrics-port': { type: 'string', valueName: '<port>', description: 'serve zablab_bench_faults_total on this port for Prometheus' },
     live: { type: 'string', optionalValue: true, valueName: '<port>', description: 'serve a live view of the bench on 127.0.0.1 (default: a free port)' },
+    'grafana-url': { type: 'string', valueName: '<url>', description: 'post each fault to this Grafana as an annotation, and print its ensemble dashboard over the bench at the end (default: $GRAFANA_URL)' },
+    'grafana-api-key': { type: 'string', valueName: '<token>', description: 'service account token for --grafana-url (default: $GRAFANA_API_KEY; or user:password in the URL)' },
   },
   run: async (args: ParsedArgs, io: CliIO): Promise<number> => {
     const files = (args.positionals.length > 0 ? args.positionals : [DEFAULT_SCENARIO]).map(scenarioFile);
@@ -53,6 +56,11 @@ export const benchCommand: CliCommand = {
     }
     const out = args.string('out') ?? defaultOut(files[0]!);
     const metricsPort = intOption(args, 'metrics-port', 1, 65_535, HELP) ?? null;
+    // The flags win over the environment.
+    const grafanaUrl = args.string('grafana-url') ?? io.env['GRAFANA_URL'] ?? null;
+    if (grafanaUrl !== null && grafanaUrl !== '' && ensembleDashboardUrl(grafanaUrl, { fromMs: 0, toMs: 0 }) === null) {
+      throw new UsageError(`--grafana-url (or GRAFANA_URL) must be Grafana's http(s) address, e.g. http://127.0.0.1:3000, got "${grafanaUrl}"`, HELP);
+    }
     const liveArg = args.string('live');
     const live = liveArg === undefined ? null : new BenchLive();
     // Before anything starts: a busy port is one error line, not a half-run bench.
@@ -68,14 +76,15 @@ export const benchCommand: CliCommand = {
     };
     process.on('SIGINT', onSigint);
     const progress = new TerminalProgress((s) => io.stderr(s), process.stderr.isTTY === true);
+    const startedMs = Date.now();
     try {
       const { results, reportFile, summaryFile } = await runBench({
         scenarios: files,
         out,
         progress,
         metricsPort,
-        grafanaUrl: io.env['GRAFANA_URL'] ?? null,
-        grafanaApiKey: io.env['GRAFANA_API_KEY'] ?? null,
+        grafanaUrl,
+        grafanaApiKey: args.string('grafana-api-key') ?? io.env[GRAFANA_API_KEY_ENV] ?? null,
         only: args.string('only') ?? null,
         signal: controller.signal,
         version: packageVersion(),
@@ -85,6 +94,8 @@ export const benchCommand: CliCommand = {
       const total = results.runs.reduce((n, r) => n + r.throughput.opsPerSec, 0);
       io.stdout(`${results.runs.length} runs (${failed.length} failed), ${formatOps(total / Math.max(1, results.runs.length))} ops/s on average\n`);
       io.stdout(`report:  ${reportFile}\nsummary: ${summaryFile}\n`);
+      const dashboard = grafanaUrl === null || grafanaUrl === '' ? null : ensembleDashboardUrl(grafanaUrl, { fromMs: startedMs, toMs: Date.now() });
+      if (dashboard !== null) io.stdout(`grafana: ${dashboard}\n`);
       return failed.length > 0 ? 1 : 0;
     } catch (err) {
       if (controller.signal.aborted) {

@@ -52,6 +52,12 @@ export interface LocalFamily {
   peers: { kind: 'fault-hook' } | { kind: 'relay' } | { kind: 'none'; why: string };
 }
 
+/**
+ * A run without spans makes none, whatever the caller's shell exports (ZABLAB_SPANS_DIR, an
+ * OTLP endpoint): it is the baseline a matrix over `spans` compares with.
+ */
+const TRACING_OFF_ENV: Readonly<Record<string, string>> = { [SPANS_DIR_ENV]: '', OTEL_TRACES_EXPORTER: 'none' };
+
 export const LOCAL_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS);
 
 export function localDriver(): EnsembleDriver {
@@ -65,7 +71,7 @@ export function localDriver(): EnsembleDriver {
         driver: 'local',
         program: { kind: 'zablab' },
         faults: LOCAL_FAULTS,
-        env: spansDir === null ? {} : { [SPANS_DIR_ENV]: spansDir, ...samplerEnv(opts.spansSample) },
+        env: spansDir === null ? { ...TRACING_OFF_ENV } : { [SPANS_DIR_ENV]: spansDir, ...samplerEnv(opts.spansSample) },
         spansDir,
         peers: { kind: 'fault-hook' },
       });

@@ -2,8 +2,10 @@
  * Fault markers in Grafana: one annotation per injected fault through Grafana's HTTP API
  * (POST /api/annotations), tagged so that the zablab dashboards' "Faults (bench)" annotation
  * query shows it. A bench must never fail or stall because Grafana is slow or away: the call
- * is bounded by a timeout and reports the outcome instead of throwing.
+ * is bounded by a timeout and reports the outcome instead of throwing. And the address of the
+ * ensemble dashboard over a bench's time range, to open when it ends.
  */
+import { zabEnsemble } from '../../dashboards/zab-ensemble.js';
 import { FAULT_ANNOTATION_TAGS } from '../../telemetry/names.js';
 import type { FaultAction } from '../scenario/types.js';
 
@@ -67,6 +69,30 @@ export async function postFaultAnnotation(grafanaUrl: string, a: FaultAnnotation
   } catch (err) {
     return { ok: false, error: `POST ${shownUrl(grafanaUrl)}/api/annotations failed: ${describe(err)}` };
   }
+}
+
+/**
+ * The ensemble dashboard (its uid from src/dashboards) over [fromMs, toMs] (Unix epoch ms, as
+ * Grafana's `from`/`to` take them), without credentials; null when grafanaUrl is not an
+ * http(s) URL.
+ */
+export function ensembleDashboardUrl(grafanaUrl: string, range: { fromMs: number; toMs: number }): string | null {
+  let u: URL;
+  try {
+    u = new URL(grafanaUrl);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  u.username = '';
+  u.password = '';
+  u.search = '';
+  u.hash = '';
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  const d = new URL(`d/${encodeURIComponent(zabEnsemble.uid)}`, u);
+  d.searchParams.set('from', String(Math.floor(range.fromMs)));
+  d.searchParams.set('to', String(Math.ceil(range.toMs)));
+  return d.toString();
 }
 
 interface Target {

@@ -1,7 +1,7 @@
 /**
  * report.html: everything a bench measured in one self-contained page (see html-page.ts).
  * Sections: header and failures, throughput and latency by read % and topology, history
- * checks (linearizability, set, counter, anomaly timelines), latency
+ * checks (linearizability, set, counter, anomaly timelines), tracing cost (a matrix over spans), latency
  * percentiles, a timeline per run with faults and leader changes, recovery, write
  * breakdown, server metrics, configuration.
  */
@@ -16,6 +16,7 @@ import { breakdownSection, metricsSection, timelineSection } from './html-runs.j
 import { faultLabel, faultTargetLabel, opsOf, readPctText, shortRunLabels, topologyText } from './labels.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
 import { median } from './stats.js';
+import { TRACING_COST_CAPTION, TRACING_COST_HEADERS, tracingCost, tracingCostTable } from './tracing-cost.js';
 
 function header(ctx: ReportContext, sections: readonly Section[]): string {
   const r = ctx.results;
@@ -245,6 +246,13 @@ function ackedWritesTable(ctx: ReportContext): string {
   );
 }
 
+function tracingCostSection(ctx: ReportContext): Section | null {
+  const groups = tracingCost(ctx.results.runs);
+  if (groups.length === 0) return null;
+  const html = `<p class="caption">${escapeHtml(TRACING_COST_CAPTION)}</p>` + htmlTable(TRACING_COST_HEADERS, tracingCostTable(groups), [false, false, true, true, true, true, true, true, true, true], 'table-tracing-cost');
+  return { id: 'tracing-cost', title: 'Tracing cost', html };
+}
+
 function configSection(ctx: ReportContext): Section | null {
   if (ctx.results.runs.length === 0) return null;
   const rows = ctx.results.runs.map((r): Cell[] => [r.name, r.status, formatTimestamp(r.startedAt), topologyText(r), configText(r.ensemble.config), `${r.load.driver}${r.load.missedSlots > 0 ? `, ${formatCount(r.load.missedSlots)} missed slots` : ''}`, workloadText(r)]);
@@ -253,7 +261,7 @@ function configSection(ctx: ReportContext): Section | null {
 
 export function renderReportHtml(results: ResultsFile): string {
   const ctx = reportContext(results);
-  const sections = [overviewSection(ctx), historySection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
+  const sections = [overviewSection(ctx), historySection(ctx), tracingCostSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
   const body = [
     header(ctx, sections),
     ...sections.map((s) => section(s.id, s.title, s.html)),

@@ -8,19 +8,30 @@ import type { FaultAction, LoadDriverName, OpKind, PartitionMode, WorkloadSectio
 import type { Percentiles, TimelinePoint } from '../load/types.js';
 import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/** What `zablab bench` writes. 2 added runs[].slots; a reader still reads 1 (its runs have no slots). */
+export const RESULTS_SCHEMA_VERSION = 2;
+/** Every version `zablab report` reads. */
+export const RESULTS_SCHEMA_VERSIONS_READ: readonly number[] = [1, 2];
+export type ResultsSchemaVersion = 1 | 2;
 export const RESULTS_FILE = 'results.json';
 export const TIMELINE_FILE = 'timeline.csv';
 export const SUMMARY_FILE = 'summary.md';
 export const REPORT_FILE = 'report.html';
 
 export interface ResultsFile {
-  schemaVersion: typeof RESULTS_SCHEMA_VERSION;
+  schemaVersion: ResultsSchemaVersion;
   tool: { name: 'zablab'; version: string };
   createdAt: string;
   host: { cpus: number; platform: string; node: string };
   scenarios: { name: string; description: string; source: string }[];
   runs: RunResult[];
+}
+
+/** Counts per fixed slot of the measured window (100 ms as the runner writes them). */
+export interface ThroughputSlots {
+  slotMs: number;
+  ops: number[];
+  writes: number[];
 }
 
 /** One applied fault step (a one-off fault, or a firing or the end of a repeating one) and the recovery after it. */
@@ -147,6 +158,13 @@ export interface RunResult {
   errors: Record<string, number>;
   recovery: RecoveryResult[];
   timeline: TimelinePoint[];
+  /**
+   * Successful ops, and writes among them, per slot of the measured window (slot i covers
+   * [i × slotMs, (i + 1) × slotMs) from its start): what recovery's 90 % throughput and write
+   * unavailability are computed from (measure/recovery.ts), kept so they can be recomputed.
+   * Missing in schemaVersion 1 files.
+   */
+  slots?: ThroughputSlots;
   leaderChanges: LeaderChange[];
   metrics: MetricSample[];
   breakdown: WriteBreakdown | null;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
 import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WRITE_OPS } from '../scenario/types.js';
-import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, type ResultsFile } from './results.js';
+import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, RESULTS_SCHEMA_VERSIONS_READ, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
 export const RESULTS_BYTES_MAX = 512 * 1024 * 1024;
@@ -254,13 +254,15 @@ const run = object(
     errors: record(num),
     recovery: array(recovery),
     timeline: array(timelinePoint),
+    slots: object({ slotMs: num, ops: array(num), writes: array(num) }),
     leaderChanges: array(object({ atMs: num, leader: nullable(num) })),
     metrics: array(object({ t: num, id: num, values: record(num) })),
     breakdown: nullable(breakdown),
     ackedWrites,
     history,
   },
-  ['error', 'ackedWrites', 'history', 'seed'],
+  // slots: required from schemaVersion 2 (validateResults checks it).
+  ['error', 'ackedWrites', 'history', 'seed', 'slots'],
 );
 
 const resultsFile = object({
@@ -291,11 +293,15 @@ export function validateResults(value: unknown, source = RESULTS_FILE): ResultsF
       `results.json schemaVersion ${version} is newer than this zablab understands (${RESULTS_SCHEMA_VERSION}); read ${source} with the zablab that wrote it, or upgrade zablab`,
     );
   }
-  if (version !== RESULTS_SCHEMA_VERSION) {
-    throw reportError(`${source}: schemaVersion ${String(version)} is not one zablab knows (this zablab reads ${RESULTS_SCHEMA_VERSION})`);
+  if (!RESULTS_SCHEMA_VERSIONS_READ.includes(version)) {
+    throw reportError(`${source}: schemaVersion ${String(version)} is not one zablab knows (this zablab reads ${RESULTS_SCHEMA_VERSIONS_READ.join(' and ')})`);
   }
   try {
     resultsFile(value, '$');
+    // Version 2 keeps every run's slots; version 1 had none.
+    if (version >= 2) (value['runs'] as Record<string, unknown>[]).forEach((r, i) => {
+      if (r['slots'] === undefined) throw new ShapeError(`$.runs[${i}].slots`, 'is missing (schemaVersion 2 keeps every run\'s 100 ms slots)');
+    });
   } catch (err) {
     if (err instanceof ShapeError) throw reportError(`${source} is not a valid results file: ${err.at} ${err.problem}`);
     throw err;

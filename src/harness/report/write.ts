@@ -22,6 +22,19 @@ function writeAtomically(file: string, text: string): void {
   }
 }
 
+/** A JSON number as JSON.stringify writes one. */
+const NUMBER = String.raw`-?\d+(?:\.\d+)?(?:e[+-]?\d+)?`;
+/** An array of numbers as JSON.stringify(…, 2) lays it out: one number a line. */
+const NUMBER_ARRAY_RE = new RegExp(String.raw`\[\n\s+(${NUMBER}(?:,\n\s+${NUMBER})*)\n\s*\]`, 'g');
+
+/**
+ * results.json's text: indented, so that a diff of two files is readable, but with each
+ * array of numbers on one line (a run's 100 ms slots are hundreds of numbers).
+ */
+export function resultsJson(results: ResultsFile): string {
+  return JSON.stringify(results, null, 2).replace(NUMBER_ARRAY_RE, (_, items: string) => `[${items.replace(/,\n\s+/g, ',')}]`) + '\n';
+}
+
 /**
  * Writes results.json (pretty), timeline.csv, summary.md and report.html into `dir`
  * (created when missing). Returns the paths written, in that order.
@@ -33,7 +46,7 @@ export function writeReports(dir: string, results: ResultsFile): { files: string
     throw new HarnessError('ZABLAB_BENCH_REPORT', `cannot create the report directory ${dir}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const outputs: [string, string][] = [
-    [RESULTS_FILE, JSON.stringify(results, null, 2) + '\n'],
+    [RESULTS_FILE, resultsJson(results)],
     [TIMELINE_FILE, renderTimelineCsv(results)],
     [SUMMARY_FILE, renderSummary(results)],
     [REPORT_FILE, renderReportHtml(results)],

@@ -141,6 +141,7 @@ export function resultOf(
     latencyMs: { ...load.latencyMs, byOp: byOpLatency },
     errors: load.errors,
     timeline: load.timeline,
+    slots: { slotMs: load.fine.slotMs, ops: load.fine.ops, writes: load.fine.writes },
     recovery: extra.recovery,
     leaderChanges: extra.leaderChanges,
     metrics: extra.metrics,

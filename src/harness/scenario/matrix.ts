@@ -12,6 +12,7 @@ import {
   LOAD_SCALARS,
   MAX_RUNS,
   readConfigValue,
+  readSpans,
   setEnsembleScalar,
   setLoadScalar,
   setWorkloadScalar,
@@ -26,19 +27,24 @@ import { MIN_PARTITION_VOTERS } from '../nemesis/sides.js';
 
 export type MatrixValue = string | number | boolean;
 
+/** The top-level `spans`: a matrix over it answers "what does tracing cost?". */
+const SPANS_PATH = 'spans';
+
 /** The field paths a matrix may vary, as messages list them. */
 export const MATRIX_PATHS: readonly string[] = [
   ...ENSEMBLE_SCALARS.map((f) => `ensemble.${f}`),
   'ensemble.config.<key>',
   ...WORKLOAD_SCALARS.map((f) => `workload.${f}`),
   ...LOAD_SCALARS.map((f) => `load.${f}`),
+  SPANS_PATH,
 ];
 
 type MatrixField =
   | { section: 'ensemble'; field: EnsembleScalar }
   | { section: 'config'; key: string }
   | { section: 'workload'; field: WorkloadScalar }
-  | { section: 'load'; field: LoadScalar };
+  | { section: 'load'; field: LoadScalar }
+  | { section: 'spans' };
 
 const CONFIG_PREFIX = 'ensemble.config.';
 /** Matrix values appear in run names (and so in directory names): keep them to safe characters. */
@@ -48,6 +54,7 @@ const MAX_MATRIX_TEXT_CHARS = 64;
 const HTTP_WRITE_OPS: readonly WriteOp[] = ['setData', 'create', 'delete'];
 
 function matrixField(path: string): MatrixField | undefined {
+  if (path === SPANS_PATH) return { section: 'spans' };
   if (path.startsWith(CONFIG_PREFIX)) return { section: 'config', key: path.slice(CONFIG_PREFIX.length) };
   const [section, field, ...rest] = path.split('.');
   if (field === undefined || rest.length > 0) return undefined;
@@ -60,7 +67,7 @@ function matrixField(path: string): MatrixField | undefined {
 /** The part of a matrix path that run names show: the field name, or the zoo.cfg key. */
 function label(path: string): string {
   const f = matrixField(path);
-  if (f === undefined) return path;
+  if (f === undefined || f.section === 'spans') return path;
   return f.section === 'config' ? f.key : f.field;
 }
 
@@ -92,15 +99,20 @@ export function parseMatrix(ctx: FieldContext, value: unknown): Record<string, M
   return matrix;
 }
 
-function blankSections(): Pick<RunPlan, 'ensemble' | 'workload' | 'load'> {
+/** The parts of a run a matrix value may set. */
+type MatrixTarget = Pick<RunPlan, 'ensemble' | 'workload' | 'load' | 'spans' | 'spansSample'>;
+
+function blankSections(): MatrixTarget {
   return {
+    spans: false,
+    spansSample: 1,
     ensemble: { driver: 'local', voters: 1, observers: 0, tls: false, config: {} },
     workload: { readPct: 0, reads: {}, writes: {}, valueSize: 0, keys: 1, clients: 1, connections: 1, pipelining: 1, rate: null, durationMs: 1_000, warmupMs: 0 },
     load: { driver: 'native' },
   };
 }
 
-function applyValue(ctx: FieldContext, at: FieldPath, field: MatrixField, value: unknown, plan: Pick<RunPlan, 'ensemble' | 'workload' | 'load'>): void {
+function applyValue(ctx: FieldContext, at: FieldPath, field: MatrixField, value: unknown, plan: MatrixTarget): void {
   switch (field.section) {
     case 'ensemble':
       setEnsembleScalar(ctx, at, field.field, value, plan.ensemble);
@@ -113,6 +125,9 @@ function applyValue(ctx: FieldContext, at: FieldPath, field: MatrixField, value:
       return;
     case 'load':
       setLoadScalar(ctx, at, field.field, value, plan.load);
+      return;
+    case 'spans':
+      Object.assign(plan, readSpans(ctx, at, value));
       return;
   }
 }

@@ -16,7 +16,7 @@
  *   faults: []                     # [{at: 10s, action: kill, target: leader}, {at: 20s, action: partition, mode: random-halves, every: 5s, for: 30s}, ...]
  *   seed: (drawn per run)          # seeds the faults' random choices (random-halves, bridge, random-voter)
  *   repeats: 1
- *   spans: false                   # true: trace every request; 0.1: trace 10 % of them
+ *   spans: false                   # true (or 1): trace every request; 0.1: trace 10 % of them; 0 (or false): off
  *   history: false                 # true: a register workload whose history is checked after the run (native load)
  *   matrix: {}                     # {workload.readPct: [50, 90], ensemble.config.snapCount: [1000, 100000]}
  */
@@ -50,6 +50,7 @@ import {
   MAX_SEED,
   MAX_WEIGHT,
   readConfigValue,
+  readSpans,
   setEnsembleScalar,
   setLoadScalar,
   setWorkloadScalar,
@@ -63,8 +64,6 @@ export const MAX_SCENARIO_CHARS = 1_048_576;
 const MAX_ALIASES = 100;
 const MAX_HOST_CHARS = 255;
 const MAX_PATH_CHARS = 4_096;
-/** The smallest share of requests `spans:` may trace (1 in 10,000). */
-const MIN_SPANS_SAMPLE = 0.0001;
 
 const TOP_KEYS = ['name', 'description', 'ensemble', 'workload', 'load', 'faults', 'repeats', 'spans', 'history', 'seed', 'matrix'] as const;
 const ENSEMBLE_KEYS = [...ENSEMBLE_SCALARS, 'config', 'servers', 'adminTokenFile', 'zookeeperHome'] as const;
@@ -103,7 +102,7 @@ export function parseScenario(text: string, source: string): Scenario {
     load: parseLoad(ctx, top.load),
     faults: parseFaults(ctx, top.faults),
     repeats: top.repeats === undefined ? 1 : readInt(ctx, ['repeats'], top.repeats, 1, MAX_REPEATS),
-    ...readSpans(ctx, top.spans),
+    ...readSpans(ctx, ['spans'], top.spans),
     history: top.history === undefined || top.history === null ? false : readBoolean(ctx, ['history'], top.history),
     matrix: parseMatrix(ctx, top.matrix),
     ...(top.seed === undefined || top.seed === null ? {} : { seed: readInt(ctx, ['seed'], top.seed, 0, MAX_SEED) }),
@@ -112,16 +111,6 @@ export function parseScenario(text: string, source: string): Scenario {
   // Throws for the first run that cannot run (e.g. a fault on an observer in a cell with none).
   expandScenario(scenario, ctx);
   return scenario;
-}
-
-/** `spans: true | false | <share of requests traced, 0 < x <= 1>`. */
-function readSpans(ctx: FieldContext, value: unknown): { spans: boolean; spansSample: number } {
-  if (value === undefined || value === null) return { spans: false, spansSample: 1 };
-  if (typeof value === 'boolean') return { spans: value, spansSample: 1 };
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_SPANS_SAMPLE || value > 1) {
-    fail(ctx, ['spans'], `must be true, false or the share of requests to trace (${MIN_SPANS_SAMPLE} to 1, e.g. 0.1), got ${shown(value)}`);
-  }
-  return { spans: true, spansSample: value };
 }
 
 function readDescription(ctx: FieldContext, value: unknown): string {

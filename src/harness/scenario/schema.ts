@@ -177,3 +177,19 @@ export function setLoadScalar(ctx: FieldContext, path: FieldPath, field: LoadSca
       return;
   }
 }
+
+/** The smallest share of requests `spans:` may trace (1 in 10,000). */
+const MIN_SPANS_SAMPLE = 0.0001;
+
+/**
+ * `spans: true | false | <share of requests traced>`: 0 is off and 1 every request, so that a
+ * matrix over `spans: [0, 0.01, 1]` compares tracing off with two samples.
+ */
+export function readSpans(ctx: FieldContext, path: FieldPath, value: unknown): { spans: boolean; spansSample: number } {
+  if (value === undefined || value === null || value === false || value === 0) return { spans: false, spansSample: 1 };
+  if (value === true) return { spans: true, spansSample: 1 };
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < MIN_SPANS_SAMPLE || value > 1) {
+    fail(ctx, path, `must be true, false, 0 (off) or the share of requests to trace (${MIN_SPANS_SAMPLE} to 1, e.g. 0.1), got ${shown(value)}`);
+  }
+  return { spans: true, spansSample: value };
+}

@@ -142,8 +142,8 @@ export interface Scenario {
   /** Record spans (ZABLAB_SPANS_DIR) to break down writes; drivers that cannot ignore it. */
   spans: boolean;
   /**
-   * Share of requests traced when `spans` is on, in (0, 1] (YAML `spans: 0.1`). Every span
-   * costs the server CPU (bench/tracing-overhead.ts): a sample keeps the breakdown and most
+   * Share of requests traced when `spans` is on, in (0, 1] (YAML `spans: 0.1`; `spans: 0` is off). Every span
+   * costs the server CPU (bench/tracing-overhead.yaml measures it): a sample keeps the breakdown and most
    * of the throughput on a read-heavy load.
    */
   spansSample: number;

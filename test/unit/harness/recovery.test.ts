@@ -1,7 +1,13 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EMPTY_PERCENTILES } from '../../../src/harness/load/recorder.js';
 import type { LoadResult } from '../../../src/harness/load/types.js';
 import { leaderElectedMs, recovered90Ms, recoveryOf, writeUnavailableMs, type AppliedFault } from '../../../src/harness/measure/recovery.js';
+import { readResults, RESULTS_SCHEMA_VERSION, writeReports } from '../../../src/harness/report/index.js';
+import { resultOf } from '../../../src/harness/runner/run.js';
+import { expandRuns, parseScenario } from '../../../src/harness/scenario/index.js';
 
 /** 100 ms slots: `steady` ops per slot, zero from `gapFrom` for `gapSlots` slots, then `after` per slot. */
 function slots(total: number, steady: number, gapFrom: number, gapSlots: number, after = steady): number[] {
@@ -102,5 +108,29 @@ describe('election recovery from observations', () => {
       leaderBefore: 2,
       leaderAfter: 1,
     });
+  });
+});
+
+describe('results.json keeps the 100 ms slots', () => {
+  it('so that 90 % throughput and write unavailability can be recomputed from the file', () => {
+    // A gap of 7 slots after the fault, then a slow climb back: 30 %, 60 %, 85 %, then full.
+    const ramp = (steady: number): number[] => slots(200, steady, 80, 7).map((v, s) => (s >= 87 && s < 90 ? Math.round(steady * [0.3, 0.6, 0.85][s - 87]!) : v));
+    const res = load(ramp(100), ramp(10), [{ atEpochMs: 1_008_004, firstWriteIssuedEpochMs: 1_008_300, firstWriteAckEpochMs: 1_008_712.4 }]);
+    const recovery = recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_500, leader: 1 }], res);
+    const [plan] = expandRuns(parseScenario('name: x\nworkload: {duration: 20s}\nfaults: [{at: 8s, action: kill, target: leader}]\n', 'x.yaml'));
+    const run = resultOf(plan!, new Date(0).toISOString(), 'zablab', res, { recovery: [recovery], leaderChanges: [], metrics: [], breakdown: null }, null);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-slots-'));
+    try {
+      writeReports(dir, { schemaVersion: RESULTS_SCHEMA_VERSION, tool: { name: 'zablab', version: 'test' }, createdAt: new Date(0).toISOString(), host: { cpus: 1, platform: 'linux', node: 'v20' }, scenarios: [], runs: [run] });
+      const [read] = readResults(dir).runs;
+      expect(read!.slots).toEqual({ slotMs: 100, ops: ramp(100), writes: ramp(10) });
+      const [rec] = read!.recovery;
+      // The window from slot 88 (60, 85, then 100 × 8) averages 94.5: 800 ms after the fault.
+      expect(rec!.recovered90Ms).toBe(800);
+      expect(recovered90Ms(rec!.atMs, read!.slots!, rec!.firstWriteMs ?? 0)).toBe(rec!.recovered90Ms);
+      expect(writeUnavailableMs(rec!.atMs, rec!.firstWriteMs, read!.slots!)).toBe(rec!.writeUnavailableMs);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

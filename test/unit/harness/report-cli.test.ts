@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeReports } from '../../../src/harness/report/index.js';
-import { makeResultsFixture } from '../../helpers/results-fixture.js';
+import { makeResultsFixture, makeResultsFixtureV1 } from '../../helpers/results-fixture.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const RUN_TIMEOUT_MS = 20_000;
@@ -70,11 +70,24 @@ describe('zablab report DIR', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(`zablab: no results.json in ${tmp}; run \`zablab bench --out ${tmp}\` first, or name the file\n`);
 
-    fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ ...makeResultsFixture(), schemaVersion: 2 }));
+    fs.writeFileSync(path.join(tmp, 'results.json'), JSON.stringify({ ...makeResultsFixture(), schemaVersion: 3 }));
     const newer = await zablab(['report', tmp]);
     expect(newer.code).toBe(1);
     expect(newer.stderr.split('\n')).toHaveLength(2);
-    expect(newer.stderr).toMatch(/^zablab: results\.json schemaVersion 2 is newer than this zablab understands \(1\); /);
+    expect(newer.stderr).toMatch(/^zablab: results\.json schemaVersion 3 is newer than this zablab understands \(2\); /);
+  });
+
+  it('re-renders a schemaVersion 1 results.json (written before runs kept their slots) and keeps its version', async () => {
+    const dir = path.join(tmp, 'v1');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify(makeResultsFixtureV1()));
+    const r = await zablab(['report', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'summary.md'), 'utf8')).toContain('| leader-kill#1 | kill    |  5.0 s | leader (id 3) |');
+    const rewritten = JSON.parse(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')) as { schemaVersion: number; runs: object[] };
+    expect(rewritten.schemaVersion).toBe(1);
+    expect(rewritten.runs.some((x) => 'slots' in x)).toBe(false);
   });
 
   it('is a usage error (exit 2) without a directory, with two, or with --out', async () => {
@@ -87,6 +100,21 @@ describe('zablab report DIR', () => {
 });
 
 describe('zablab report compare A B', () => {
+  it('compares a schemaVersion 1 file with a version 2 one', async () => {
+    const a = path.join(tmp, 'a');
+    const b = path.join(tmp, 'b');
+    fs.mkdirSync(a);
+    fs.writeFileSync(path.join(a, 'results.json'), JSON.stringify(makeResultsFixtureV1()));
+    const after = makeResultsFixture();
+    after.runs[1]!.throughput.opsPerSec = 14_875.2 * 2;
+    writeReports(b, after);
+    const r = await zablab(['report', 'compare', a, b]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^# zablab comparison\n/);
+    expect(r.stdout).toMatch(/readmix\/observers=0,readPct=90#1.*14,875.*29,750/);
+  });
+
   it('prints the deltas as markdown and writes --out as HTML or markdown', async () => {
     const a = path.join(tmp, 'a');
     const b = path.join(tmp, 'b');

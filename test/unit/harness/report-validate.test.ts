@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
 import { readResults, validateResults, writeReports } from '../../../src/harness/report/index.js';
-import { makeResultsFixture } from '../../helpers/results-fixture.js';
+import { makeResultsFixture, makeResultsFixtureV1 } from '../../helpers/results-fixture.js';
 
 let dir: string;
 beforeEach(() => {
@@ -40,19 +40,37 @@ describe('readResults', () => {
     expect(files.map((f) => path.basename(f))).toEqual(['results.json', 'timeline.csv', 'summary.md', 'report.html']);
     expect(readResults(dir)).toEqual(results);
     expect(readResults(path.join(dir, 'results.json'))).toEqual(results);
-    // Pretty-printed, so that a diff of two results files is readable.
-    expect(fs.readFileSync(path.join(dir, 'results.json'), 'utf8')).toMatch(/^\{\n {2}"schemaVersion": 1,\n/);
+    // Pretty-printed, so that a diff of two results files is readable; arrays of numbers (the slots) on one line.
+    const text = fs.readFileSync(path.join(dir, 'results.json'), 'utf8');
+    expect(text).toMatch(/^\{\n {2}"schemaVersion": 2,\n/);
+    expect(text).toContain(`"slots": {\n        "slotMs": 100,\n        "ops": [${results.runs[0]!.slots!.ops.join(',')}],\n`);
+    expect(text).not.toMatch(/^\s+-?\d+(\.\d+)?,?$/m);
+  });
+
+  it('reads a schemaVersion 1 file (runs without slots), and refuses a version 2 run without them', () => {
+    const v1 = makeResultsFixtureV1();
+    writeJson(v1);
+    const read = readResults(dir);
+    expect(read.schemaVersion).toBe(1);
+    expect(read.runs.map((r) => r.slots)).toEqual(read.runs.map(() => undefined));
+    expect(read).toEqual(v1);
+    writeJson({ ...v1, schemaVersion: 2 });
+    expect(failure(() => readResults(dir)).message).toMatch(/is not a valid results file: \$\.runs\[0\]\.slots is missing \(schemaVersion 2 keeps every run's 100 ms slots\)$/);
+    const bad = makeResultsFixture();
+    bad.runs[1]!.slots!.ops[3] = Number.NaN;
+    writeJson(bad);
+    expect(failure(() => readResults(dir)).message).toMatch(/\$\.runs\[1\]\.slots\.ops\[3\] must be a number, got null$/);
   });
 
   it('refuses a newer schemaVersion and says which versions are involved', () => {
-    const file = writeJson({ ...makeResultsFixture(), schemaVersion: 2 });
-    expect(failure(() => readResults(dir)).message).toMatch(/^results\.json schemaVersion 2 is newer than this zablab understands \(1\); /);
+    const file = writeJson({ ...makeResultsFixture(), schemaVersion: 3 });
+    expect(failure(() => readResults(dir)).message).toMatch(/^results\.json schemaVersion 3 is newer than this zablab understands \(2\); /);
     expect(failure(() => readResults(file)).message).toContain(file);
   });
 
   it('refuses an unknown older version and a file without one', () => {
     writeJson({ ...makeResultsFixture(), schemaVersion: 0 });
-    expect(failure(() => readResults(dir)).message).toMatch(/schemaVersion 0 is not one zablab knows \(this zablab reads 1\)/);
+    expect(failure(() => readResults(dir)).message).toMatch(/schemaVersion 0 is not one zablab knows \(this zablab reads 1 and 2\)/);
     const { schemaVersion: _, ...rest } = makeResultsFixture();
     writeJson(rest);
     expect(failure(() => readResults(dir)).message).toMatch(/has no schemaVersion; is it a results\.json written by `zablab bench`\?/);
@@ -114,7 +132,7 @@ describe('readResults', () => {
   it('explains a missing directory, a directory without results.json, and a file that is not JSON', () => {
     expect(failure(() => readResults(path.join(dir, 'nope'))).message).toMatch(/nope does not exist; give the directory `zablab bench --out DIR` wrote, or its results\.json$/);
     expect(failure(() => readResults(dir)).message).toBe(`no results.json in ${dir}; run \`zablab bench --out ${dir}\` first, or name the file`);
-    fs.writeFileSync(path.join(dir, 'results.json'), '{"schemaVersion": 1, "runs": [');
+    fs.writeFileSync(path.join(dir, 'results.json'), '{"schemaVersion": 2, "runs": [');
     expect(failure(() => readResults(dir)).message).toMatch(/is not valid JSON \(.*\); was the bench interrupted while writing it\?$/);
     expect(failure(() => validateResults([1, 2], 'a.json')).message).toBe('a.json is not a zablab results file: it holds an array, not an object');
   });

@@ -54,6 +54,7 @@ describe('shipped scenarios', () => {
     'compare-zookeeper': 4,
     tls: 16,
     partitions: 2,
+    'tracing-overhead': 18,
   };
 
   it('are all found as built-ins', () => {
@@ -183,6 +184,36 @@ describe('defaults', () => {
     expect(expandRuns(parseScenario('name: x\nspans: true\n', SRC)).map((r) => [r.spans, r.spansSample])).toEqual([[true, 1]]);
   });
 
+  it('spans may be a matrix field: 0 is off, so [0, 1] is one run without spans and one tracing every request', () => {
+    const runs = expandRuns(parseScenario('name: x\nmatrix:\n  spans: [0, 0.01, 1]\n', SRC));
+    expect(runs.map((r) => [r.name, r.spans, r.spansSample])).toEqual([
+      ['x/spans=0', false, 1],
+      ['x/spans=0.01', true, 0.01],
+      ['x/spans=1', true, 1],
+    ]);
+    expect(describeRun(runs[0]!)).not.toMatch(/; spans/);
+    expect(describeRun(runs[1]!)).toMatch(/; spans 1 %$/);
+    expect(describeRun(runs[2]!)).toMatch(/; spans$/);
+    // The matrix wins over the scenario's own spans, as for any other field.
+    const over = expandRuns(parseScenario('name: x\nspans: 0.1\nmatrix: {spans: [0, true]}\n', SRC));
+    expect(over.map((r) => [r.spans, r.spansSample])).toEqual([[false, 1], [true, 1]]);
+    expect(expandRuns(parseScenario('name: x\nspans: 0\n', SRC)).map((r) => r.spans)).toEqual([false]);
+    expect(parseError('name: x\nmatrix:\n  spans: [0, 2]\n')).toBe('bench/x.yaml:3: matrix.spans[1] must be true, false, 0 (off) or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 2');
+  });
+
+  it('tracing-overhead: the load of the script it replaces, with tracing off, 1 % and 100 %', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('tracing-overhead')));
+    for (const r of runs) {
+      expect(r.ensemble).toMatchObject({ driver: 'local', voters: 1, observers: 0 });
+      expect(r.workload).toMatchObject({ reads: { getData: 1 }, writes: { setData: 1 }, valueSize: 100, keys: 1_000, clients: 2, connections: 4, pipelining: 64, rate: null, durationMs: 10_000, warmupMs: 3_000 });
+      expect(r.faults).toEqual([]);
+    }
+    expect(new Set(runs.map((r) => `${r.workload.readPct} ${r.spans} ${r.spansSample}`))).toEqual(
+      new Set(['0 false 1', '0 true 0.01', '0 true 1', '100 false 1', '100 true 0.01', '100 true 1']),
+    );
+    expect(runs.filter((r) => r.name.startsWith('tracing-overhead/readPct=0,spans=0#'))).toHaveLength(3);
+  });
+
   it('empty sections mean defaults; given weights replace the default ones; config values become zoo.cfg text', () => {
     const s = parseScenario(
       ['name: x', 'ensemble:', '  config: {snapCount: 1000, forceSync: false, autopurge.purgeInterval: 1}', 'workload:', '  reads: {exists: 2}', 'load:', 'faults:', 'matrix:'].join('\n'),
@@ -270,8 +301,8 @@ describe('validation errors name the file, line, field, what was found and what 
     ['a follower in a 1-voter ensemble', 'name: x\nensemble: {voters: 1}\nfaults: [{at: 1s, action: kill, target: follower}]\n', ['run x: faults[0].target is follower, but this run has 1 voter and so no follower']],
     ['an id outside the ensemble', 'name: x\nensemble: {observers: 1}\nfaults: [{at: 1s, action: kill, target: 5}]\n', ["run x: faults[0].target is server 5, but this run's members are 1 to 4 (voters 1 to 3, observers 4 to 4)"]],
     ['repeats out of range', 'name: x\nrepeats: 0\n', ['repeats must be an integer from 1 to 1000, got 0']],
-    ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
-    ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
+    ['spans neither a boolean nor a share', 'name: x\nspans: yes\n', ['spans must be true, false, 0 (off) or the share of requests to trace (0.0001 to 1, e.g. 0.1), got "yes"']],
+    ['spans as a share out of range', 'name: x\nspans: 1.5\n', ['spans must be true, false, 0 (off) or the share of requests to trace (0.0001 to 1, e.g. 0.1), got 1.5']],
     ['history neither true nor false', 'name: x\nhistory: yes\n', [':2: history must be true or false, got "yes"']],
     ['history with http load', 'name: x\nhistory: true\nload: {driver: http}\n', [':2: run x: history is true, but the http load driver (autocannon on the REST face) sends neither versioned setData nor sync', 'load.driver: native']],
     ['a matrix path that cannot vary', 'name: x\nmatrix: {workload.reads: [1]}\n', ['matrix.workload.reads is not a field a matrix can vary; allowed: ensemble.driver, ensemble.voters, ensemble.observers, ensemble.tls, ensemble.peerSecurity, ensemble.config.<key>, workload.readPct,', 'load.driver']],

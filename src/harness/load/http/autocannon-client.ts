@@ -15,6 +15,9 @@
  *    forever; the driver delays it while the member refuses connections (it is down), so a
  *    down member is not hammered in a loop that takes CPU from the servers.
  *  - `conn`, the current socket: requests sent on an older socket died with it.
+ *  - `opts.hostname` and `opts.port`, where `_connect()` connects, and `_resetConnection()`
+ *    (drop the socket and autocannon's queue of its requests, then `_connect()`): the driver
+ *    moves a connection to another member when its own is down.
  *  - `destroyed` and `destroy()`: the client is finished.
  *
  * hookClient() checks they are there, so an autocannon upgrade that changes them fails with
@@ -25,9 +28,11 @@ import { HarnessError } from '../../errors.js';
 
 export interface AutocannonClientInternals {
   conn: Socket | undefined;
+  opts: { hostname: string; port: number | string };
   destroyed: boolean;
   _doRequest(): void;
   _connect(): void;
+  _resetConnection(): void;
   destroy(): void;
 }
 
@@ -46,10 +51,19 @@ export interface ClientOriginals {
 
 export function hookClient(client: unknown, hooks: ClientHooks): { internals: AutocannonClientInternals; originals: ClientOriginals } {
   const c = client as Partial<AutocannonClientInternals> | null;
-  if (c === null || typeof c !== 'object' || typeof c._doRequest !== 'function' || typeof c._connect !== 'function' || typeof c.destroy !== 'function' || c.destroyed !== false) {
+  if (
+    c === null ||
+    typeof c !== 'object' ||
+    typeof c._doRequest !== 'function' ||
+    typeof c._connect !== 'function' ||
+    typeof c._resetConnection !== 'function' ||
+    typeof c.destroy !== 'function' ||
+    c.destroyed !== false ||
+    typeof c.opts?.hostname !== 'string'
+  ) {
     throw new HarnessError(
       'ZABLAB_BENCH_LOAD',
-      "the http load driver needs autocannon 9's client (_doRequest, _connect, destroy); this autocannon differs: install the version in package-lock.json (npm ci)",
+      "the http load driver needs autocannon 9's client (_doRequest, _connect, _resetConnection, destroy, opts.hostname); this autocannon differs: install the version in package-lock.json (npm ci)",
     );
   }
   const internals = c as AutocannonClientInternals;

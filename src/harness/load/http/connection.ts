@@ -27,10 +27,13 @@
  *
  * A request is lost when its socket goes (error, end, timeout): it is recorded as
  * CONNECTIONLOSS (TIMEOUT after autocannon's request timeout), as the native driver records
- * a request of a session whose connection dropped. A connection stays with its member (as
- * an HTTP client without a load balancer does) and sends only on a connected socket: while
- * its member is down it sends nothing and reconnects with a growing delay; in open loop its
- * slots wait meanwhile and go out, late and measured from their slots, when it is back.
+ * a request of a session whose connection dropped. A connection moves to the next member of
+ * its list when its own is down, as a ZooKeeper client moves to the next server of its
+ * connect string: when the member refuses connections (killed), answers nothing for
+ * STALL_MS (paused, or cut off), or answers 503 (not serving: cut off from a quorum, or
+ * electing). It stays where it moved. It sends only on a connected socket: while every
+ * member refuses, it sends nothing and reconnects with a growing delay; in open loop its
+ * slots wait meanwhile and go out, late and measured from their slots, when one is back.
  */
 import type { Socket } from 'node:net';
 import autocannon from 'autocannon';
@@ -48,7 +51,15 @@ const STOP_BACKLOG_GRACE_MS = 1_000;
 const ERROR_PAUSE_MS = 1;
 /** A request without an answer this long is lost (autocannon's timeout, seconds; it restarts the socket). */
 const REQUEST_TIMEOUT_S = 10;
-/** Reconnect delays while a member refuses connections. */
+/**
+ * A member that leaves the oldest request in flight unanswered this long is taken for down
+ * (paused, or cut off): ZooKeeper's client gives up on a server after 2/3 of its session
+ * timeout, 2 s for a 3 s session.
+ */
+export const STALL_MS = 2_000;
+/** The REST face's answer while its server is not serving (requests.ts maps it to HTTP_503). */
+const NOT_SERVING_STATUS = 503;
+/** Reconnect delays while every member refuses connections, and after a move for a 503. */
 const RECONNECT_BACKOFF_MIN_MS = 10;
 const RECONNECT_BACKOFF_MAX_MS = 250;
 /** autocannon needs a duration; the driver stops it (below Node's timer limit of 2^31 ms). */
@@ -91,8 +102,8 @@ export interface OpenLoopSchedule {
 export interface ConnectionSpec {
   /** Index over all connections of the run (seeds the key picker). */
   index: number;
-  /** http://host:port of the member this connection talks to. */
-  url: string;
+  /** http://host:port of the members, the one this connection talks to first, then the ones it moves to in turn. */
+  urls: readonly string[];
   pipelining: number;
   /** null = closed loop. */
   schedule: OpenLoopSchedule | null;
@@ -110,6 +121,8 @@ interface InFlight {
   /** false: a create sent in place of a delete that had nothing to delete. */
   measured: boolean;
   intendedMs: number;
+  /** When it went out (for STALL_MS). */
+  sentMs: number;
   sock: Socket | undefined;
 }
 
@@ -133,7 +146,7 @@ export class HttpConnection {
   /** Requests on the wire, oldest first; at most `pipelining` per socket. */
   private readonly inFlight: InFlight[] = [];
   /** The request autocannon built before the client was handed over; goes out first. */
-  private prebuilt: Omit<InFlight, 'intendedMs' | 'sock'> | null = null;
+  private prebuilt: Omit<InFlight, 'intendedMs' | 'sentMs' | 'sock'> | null = null;
   private sent = 0;
   /** Free lanes of laneSock. */
   private lanes = 0;
@@ -149,6 +162,15 @@ export class HttpConnection {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private backoffMs = 0;
   private readonly connected = new WeakSet<Socket>();
+  /** Index in spec.urls of the member this connection talks to, and its host:port. */
+  private member = 0;
+  private host: string;
+  /** Connections refused in a row (each by the next member): backoff only once every member refused. */
+  private refusedInRow = 0;
+  /** A move is scheduled: send nothing more on this socket. */
+  private leaving = false;
+  /** The pause before connecting after a move; null: no move pending. */
+  private movePauseMs: number | null = null;
 
   constructor(
     private readonly spec: ConnectionSpec,
@@ -157,6 +179,7 @@ export class HttpConnection {
   ) {
     this.keyPicker = new KeyPicker(spec.keys, 0x85ebca6b ^ (spec.index * 2 + 2));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+    this.host = new URL(this.url).host;
   }
 
   /** Opens the connection and starts sending (warm-up: the recorders decide what counts). */
@@ -175,7 +198,7 @@ export class HttpConnection {
     const periodS = this.spec.schedule === null ? 0 : this.spec.schedule.periodMs / 1_000;
     this.instance = autocannon(
       {
-        url: this.spec.url,
+        url: this.url,
         connections: 1,
         pipelining: this.spec.pipelining,
         duration: AUTOCANNON_DURATION_S,
@@ -201,9 +224,20 @@ export class HttpConnection {
     return this.inFlight.length;
   }
 
-  /** Records requests whose socket is gone (an end that autocannon reports to nobody); call about once a second. */
+  /** The member this connection talks to now (http://host:port). */
+  get url(): string {
+    return this.spec.urls[this.member]!;
+  }
+
+  /**
+   * Records requests whose socket is gone (an end that autocannon reports to nobody), and
+   * moves on from a member that left the oldest request unanswered for STALL_MS; call about
+   * once a second.
+   */
   sweep(): void {
     this.dropLost('CONNECTIONLOSS');
+    const oldest = this.inFlight[0];
+    if (oldest !== undefined && nowEpochMs() - oldest.sentMs >= STALL_MS) this.moveOn(0);
   }
 
   /**
@@ -257,14 +291,16 @@ export class HttpConnection {
     if (this.internals === null) {
       this.prebuilt = { op: b.op, measured: b.measured };
     } else {
-      const intendedMs = Number.isNaN(this.sendingIntendedMs) ? nowEpochMs() : this.sendingIntendedMs;
-      this.inFlight.push({ op: b.op, measured: b.measured, intendedMs, sock: this.internals.conn });
+      const now = nowEpochMs();
+      const intendedMs = Number.isNaN(this.sendingIntendedMs) ? now : this.sendingIntendedMs;
+      this.inFlight.push({ op: b.op, measured: b.measured, intendedMs, sentMs: now, sock: this.internals.conn });
     }
     req.method = b.method;
     req.path = b.path;
     req.body = b.body;
-    // A fresh object each time: autocannon writes Content-Length into it.
-    req.headers = b.body.length > 0 ? { ...this.spec.headers, 'content-type': 'application/octet-stream' } : { ...this.spec.headers };
+    // A fresh object each time: autocannon writes Content-Length into it. Host: the member it goes to now.
+    const headers = { ...this.spec.headers, host: this.host };
+    req.headers = b.body.length > 0 ? { ...headers, 'content-type': 'application/octet-stream' } : headers;
     return req;
   }
 
@@ -311,6 +347,35 @@ export class HttpConnection {
     if (out.createdPath !== undefined) this.group.remember(out.createdPath);
     if (e.measured) this.sink.record(e.op, e.intendedMs, now, out.error);
     if (out.error !== null && this.spec.schedule === null) this.pauseUntilMs = now + ERROR_PAUSE_MS;
+    // Not serving: try the next member (after a pause, since during an election every member says so).
+    if (status === NOT_SERVING_STATUS) this.moveOn(RECONNECT_BACKOFF_MIN_MS);
+  }
+
+  /**
+   * Leaves the current member for the next one: the socket is dropped (its requests in
+   * flight are lost) and the next connects after pauseMs. Deferred, because autocannon may be
+   * inside its parser, with more responses of this socket to deliver.
+   */
+  private moveOn(pauseMs: number): void {
+    if (this.leaving || this.stopping || this.internals === null) return;
+    this.leaving = true;
+    setImmediate(() => {
+      const internals = this.internals!;
+      if (this.stopping || internals.destroyed) return;
+      this.pointAt(this.member + 1);
+      this.movePauseMs = pauseMs;
+      // Drops the socket and autocannon's queue of its requests, then calls _connect (reconnect()).
+      internals._resetConnection();
+    });
+  }
+
+  /** Makes autocannon's next connect go to member i (mod the list). */
+  private pointAt(i: number): void {
+    this.member = i % this.spec.urls.length;
+    const u = new URL(this.url);
+    this.host = u.host;
+    this.internals!.opts.hostname = u.hostname;
+    this.internals!.opts.port = Number(u.port);
   }
 
   /** Requests on a socket that is gone (not the current one, or destroyed) will never be answered. */
@@ -337,7 +402,7 @@ export class HttpConnection {
   }
 
   private addLane(sock: Socket): void {
-    if (this.stopping || sock !== this.internals?.conn || sock.destroyed) return;
+    if (this.stopping || this.leaving || sock !== this.internals?.conn || sock.destroyed) return;
     if (sock !== this.laneSock) {
       this.laneSock = sock;
       this.lanes = 0;
@@ -349,7 +414,7 @@ export class HttpConnection {
   /** Sends on free lanes whatever is due. */
   private pump(): void {
     const s = this.spec.schedule;
-    while (this.lanes > 0 && !this.stopping) {
+    while (this.lanes > 0 && !this.stopping && !this.leaving) {
       const now = nowEpochMs();
       let intendedMs = Number.NaN;
       if (s === null) {
@@ -373,7 +438,8 @@ export class HttpConnection {
   private send(intendedMs: number): void {
     const internals = this.internals!;
     if (this.sent === 0 && this.prebuilt !== null) {
-      this.inFlight.push({ ...this.prebuilt, intendedMs: Number.isNaN(intendedMs) ? nowEpochMs() : intendedMs, sock: internals.conn });
+      const now = nowEpochMs();
+      this.inFlight.push({ ...this.prebuilt, intendedMs: Number.isNaN(intendedMs) ? now : intendedMs, sentMs: now, sock: internals.conn });
       this.prebuilt = null;
     }
     this.sent++;
@@ -405,13 +471,31 @@ export class HttpConnection {
     this.timerAtMs = Infinity;
   }
 
-  /** Replaces autocannon's _connect: at once, unless the last socket never connected (member down): then after a growing delay. */
+  /**
+   * Replaces autocannon's _connect. A socket that never connected means its member is down:
+   * the next member is tried at once, and only once every member refused in a row after a
+   * growing delay. After a move (moveOn), its pause.
+   */
   private reconnect(): void {
     const internals = this.internals!;
     if (this.reconnectTimer !== null || internals.destroyed || this.stopping) return;
+    // autocannon reconnects on an error or end of any socket it opened, also one it already
+    // replaced: while the current socket is open, the call is stale (it would drop that socket).
+    const current = internals.conn;
+    if (current !== undefined && !current.destroyed && !current.readableEnded) return;
+    this.leaving = false;
     const prev = internals.conn;
-    const refused = prev !== undefined && !this.connected.has(prev);
-    this.backoffMs = refused ? Math.min(RECONNECT_BACKOFF_MAX_MS, Math.max(RECONNECT_BACKOFF_MIN_MS, this.backoffMs * 2)) : 0;
+    if (this.movePauseMs !== null) {
+      this.backoffMs = this.movePauseMs;
+      this.movePauseMs = null;
+    } else if (prev !== undefined && !this.connected.has(prev)) {
+      this.refusedInRow++;
+      this.pointAt(this.member + 1);
+      const everyMemberRefused = this.refusedInRow >= this.spec.urls.length;
+      this.backoffMs = everyMemberRefused ? Math.min(RECONNECT_BACKOFF_MAX_MS, Math.max(RECONNECT_BACKOFF_MIN_MS, this.backoffMs * 2)) : 0;
+    } else {
+      this.backoffMs = 0;
+    }
     if (this.backoffMs === 0) {
       this.connectNow();
       return;
@@ -425,6 +509,9 @@ export class HttpConnection {
   private connectNow(): void {
     this.originals!.connect();
     const sock = this.internals!.conn;
-    sock?.once('connect', () => this.connected.add(sock));
+    sock?.once('connect', () => {
+      this.connected.add(sock);
+      this.refusedInRow = 0;
+    });
   }
 }

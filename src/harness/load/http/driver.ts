@@ -195,7 +195,8 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
   const t0 = nowEpochMs();
   const specs: ConnectionSpec[] = Array.from({ length: total }, (_, g) => ({
     index: g,
-    url: urls[g % urls.length]!,
+    // Spread over the members; on a member's failure the connection moves on to the next.
+    urls: urls.map((_, i) => urls[(g + i) % urls.length]!),
     pipelining: workload.pipelining,
     // Each connection has rate/total of the rate, offset by g/total of its period: together, evenly spaced slots.
     schedule: workload.rate === null ? null : { t0, periodMs: (total * 1_000) / workload.rate, phase: g / total },
