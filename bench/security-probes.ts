@@ -32,9 +32,9 @@ import { freePorts } from '../test/helpers/ports.js';
 import { fakeLearner, floodPeerPorts, forgedSuperRequest, peerWireOf, type FakePeer, type PeerWire } from '../test/helpers/fake-peer.js';
 import { createFrame, pipelineWithRepeatedXid, rawConnect, rawSession, type RawConnection } from '../test/helpers/raw-session.js';
 import { launch, writeStandaloneConfig, type ServerHandle } from '../test/helpers/server-process.js';
-import { UsageError } from './lib/options.js';
-import { childPids, processCpuSeconds } from './lib/proc.js';
-import { InterruptedError, Shutdown, killPids } from './lib/shutdown.js';
+import { UsageError } from '../src/cli/registry.js';
+import { childPids, processCpuSeconds } from '../src/harness/measure/proc-stats.js';
+import { InterruptedError, Shutdown, killPids } from '../test/helpers/shutdown.js';
 
 const SCHEMA = 'zablab.bench.security-probes/v1';
 const THIS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

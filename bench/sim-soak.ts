@@ -14,7 +14,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { addStats, emptyStats, formatFailure, formatTotals, Prng, runSeed, type RunResult, type SimStats } from '../src/sim/index.js';
-import { UsageError } from './lib/options.js';
+import { UsageError } from '../src/cli/registry.js';
 
 interface Job {
   seed: number;

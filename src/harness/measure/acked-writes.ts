@@ -10,8 +10,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import { ZkClient, ZkError, type ClientTlsOptions } from '../../client/index.js';
-import type { ClientTlsFiles, EnsembleHandle, Member } from '../drivers/types.js';
-import { hostPort } from '../drivers/probe.js';
+import type { ClientTlsFiles, EnsembleHandle, Member, MemberStatus } from '../drivers/types.js';
+import { hostPort, isLeaderMode } from '../drivers/probe.js';
 import { rotateHosts } from '../load/native/index.js';
 import type { AckedWritesResult, LostCheck } from '../report/results.js';
 
@@ -212,11 +212,13 @@ export async function waitInSync(handle: EnsembleHandle, timeoutMs: number): Pro
     const all = await handle.status();
     const running = all.filter((s) => !s.stopped && !s.paused);
     const voters = running.filter((s) => role.get(s.id) === 'voter');
-    const leaders = voters.filter((s) => s.mode === 'leader');
+    // A one-server ensemble's server leads as 'standalone'.
+    const leaders = voters.filter((s) => isLeaderMode(s.mode));
     const lead = leaders.length === 1 ? leaders[0]!.zxid : null;
     const inSync = (z: bigint | null): boolean => z !== null && lead !== null && (z === lead || ((lead & COUNTER_MASK) === 0n && z < lead));
-    if (lead !== null && voters.every((s) => (s.mode === 'leader' || s.mode === 'follower') && inSync(s.zxid))) {
-      const serving = new Set(running.filter((s) => s.mode === 'leader' || s.mode === 'follower' || (s.mode === 'observer' && inSync(s.zxid))).map((s) => s.id));
+    const voting = (s: MemberStatus): boolean => isLeaderMode(s.mode) || s.mode === 'follower';
+    if (lead !== null && voters.every((s) => voting(s) && inSync(s.zxid))) {
+      const serving = new Set(running.filter((s) => voting(s) || (s.mode === 'observer' && inSync(s.zxid))).map((s) => s.id));
       return handle.members.filter((m) => serving.has(m.id));
     }
     last = voters.map((s) => `server ${s.id}: ${s.mode}${s.zxid === null ? '' : ` 0x${s.zxid.toString(16)}`}`).join('; ');

@@ -127,12 +127,16 @@ export function recoveryOf(fault: AppliedFault, changes: readonly LeaderChange[]
   const restoring = RESTORING.has(fault.action);
   const firstWriteMs = restoring || obs?.firstWriteAckEpochMs == null ? null : Math.max(0, Math.round(obs.firstWriteAckEpochMs - fault.atEpochMs));
   const elected = leaderElectedMs(fault, changes);
+  // The poll sees the new leader up to a poll interval and a probe late (a probe waits on a
+  // server busy electing). A write acknowledged after a fault that took the leader was
+  // committed by a new one, so the election was over by then: the earlier of the two bounds.
+  const electedMs = elected.ms === null ? null : firstWriteMs === null ? elected.ms : Math.min(elected.ms, firstWriteMs);
   return {
     fault: fault.action,
     target: fault.target,
     serverId: fault.serverId,
     atMs: Math.round(fault.atMs),
-    leaderElectedMs: elected.ms === null ? null : Math.round(elected.ms),
+    leaderElectedMs: electedMs === null ? null : Math.round(electedMs),
     firstWriteMs,
     recovered90Ms: roundOrNull(recovered90Ms(fault.atMs, load.fine, firstWriteMs ?? 0)),
     writeUnavailableMs: roundOrNull(writeUnavailableMs(fault.atMs, firstWriteMs, load.fine)),

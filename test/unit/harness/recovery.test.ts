@@ -109,6 +109,17 @@ describe('election recovery from observations', () => {
       leaderAfter: 1,
     });
   });
+
+  it('leader elected is no later than the first write acknowledged after a fault that took the leader (the poll lags)', () => {
+    const res = load(slots(200, 100, 80, 1), slots(200, 10, 80, 1), [{ atEpochMs: 1_008_004, firstWriteIssuedEpochMs: 1_008_010, firstWriteAckEpochMs: 1_008_046 }]);
+    const polled = [{ atMs: -3_000, leader: 2 }, { atMs: 8_059, leader: 1 }];
+    expect(recoveryOf(killLeader, polled, res)).toMatchObject({ leaderElectedMs: 46, firstWriteMs: 46, leaderAfter: 1 });
+    // A poll that saw the leader first keeps its time; no new leader seen stays null.
+    expect(recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }, { atMs: 8_030, leader: 1 }], res).leaderElectedMs).toBe(30);
+    expect(recoveryOf(killLeader, [{ atMs: -3_000, leader: 2 }], res).leaderElectedMs).toBeNull();
+    // A fault that did not take the leader has no election to bound.
+    expect(recoveryOf({ ...killLeader, serverId: 1 }, polled, res).leaderElectedMs).toBeNull();
+  });
 });
 
 describe('results.json keeps the 100 ms slots', () => {

@@ -1,7 +1,8 @@
 /**
- * Cleanup on every exit path of a bench run: what is running now (servers, ensembles, load
- * workers) is stopped on the first SIGINT/SIGTERM, and SIGKILLed by pid if the process exits
- * with it still up (a second signal, an uncaught error, a run that does not unwind in time).
+ * Cleanup on every exit path of a script that starts servers (bench/security-probes.ts):
+ * what is running now (servers, ensembles) is stopped on the first SIGINT/SIGTERM, and
+ * SIGKILLed by pid if the process exits with it still up (a second signal, an uncaught
+ * error, a run that does not unwind in time).
  */
 
 /** Something running that the run must not leave behind. */

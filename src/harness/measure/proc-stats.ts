@@ -1,6 +1,6 @@
 /**
- * CPU time from Linux's /proc: of a whole process, and this process's children. A script
- * reads these around a measured phase to tell what an operation cost. Every reader returns
+ * CPU time from Linux's /proc: of a whole process, and this process's children. Read around
+ * a measured phase to tell what an operation cost (bench/security-probes.ts). Every reader returns
  * null (or nothing) where /proc is absent or the process is gone.
  */
 import { spawnSync } from 'node:child_process';
