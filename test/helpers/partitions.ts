@@ -1,18 +1,9 @@
 /** What the partition tests of several drivers ask of an ensemble: who serves, and writes through chosen members. */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkClient } from '../../src/client/index.js';
 import type { EnsembleHandle, MemberStatus } from '../../src/harness/drivers/index.js';
+import { poll } from '../integration/ensemble/support.js';
 
-/** Calls `check` every `stepMs` until it returns a value; throws naming `what` after timeoutMs. */
-export async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, stepMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
+export { poll };
 
 export function modes(st: readonly MemberStatus[]): string {
   return st.map((s) => `${s.id}=${s.mode}`).join(' ');

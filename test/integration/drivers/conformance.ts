@@ -16,6 +16,7 @@ import { HarnessError } from '../../../src/harness/errors.js';
 import type { EnsembleDriver, EnsembleHandle, MemberStatus, UpOptions } from '../../../src/harness/drivers/index.js';
 import { FAULT_ACTIONS, type FaultAction } from '../../../src/harness/scenario/types.js';
 import { withClient } from '../../helpers/with-client.js';
+import { poll } from '../ensemble/support.js';
 
 export interface ConformanceOptions {
   /** kill / pause / resume / restart are supported. */
@@ -203,7 +204,7 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
           return h().members.every((m) => files.includes(`server-${m.id}.jsonl`) && fs.statSync(path.join(spansDir!, `server-${m.id}.jsonl`)).size > 0)
             ? true
             : undefined;
-        });
+        }, 15_000);
       });
     }
 
@@ -363,16 +364,6 @@ async function faultState(h: EnsembleHandle, id: number): Promise<{ cut: number[
   expect(res.status).toBe(200);
   const body = (await res.json()) as { cut: number[] };
   return { cut: [...body.cut].sort((a, b) => a - b) };
-}
-
-async function poll<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 /** True while pid is a live (not zombie) process. */

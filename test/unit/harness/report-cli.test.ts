@@ -2,46 +2,23 @@
  * `zablab report DIR` and `zablab report compare A B` as a user runs them: the built CLI
  * (`npm run build` first; `npm test` does) as a real process on real files.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { writeReports } from '../../../src/harness/report/index.js';
 import { makeResultsFixture, makeResultsFixtureV1 } from '../../helpers/results-fixture.js';
+import { runZablabCli, ZABLAB_CLI, type CliOutcome } from '../../helpers/zablab.js';
 
-const CLI = fileURLToPath(new URL('../../../dist/cli/main.js', import.meta.url));
 const RUN_TIMEOUT_MS = 20_000;
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function zablab(args: string[]): Promise<Result> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`zablab did not exit within ${RUN_TIMEOUT_MS} ms; stderr so far:\n${stderr}`));
-    }, RUN_TIMEOUT_MS);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function zablab(args: string[]): Promise<CliOutcome> {
+  return runZablabCli(args, { timeoutMs: RUN_TIMEOUT_MS });
 }
 
 let tmp: string;
 beforeAll(() => {
-  if (!fs.existsSync(CLI)) throw new Error(`${path.relative(process.cwd(), CLI)} is missing; run \`npm run build\` first`);
+  if (!fs.existsSync(ZABLAB_CLI)) throw new Error(`${path.relative(process.cwd(), ZABLAB_CLI)} is missing; run \`npm run build\` first`);
 });
 beforeEach(() => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-report-cli-'));
