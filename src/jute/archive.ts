@@ -15,12 +15,19 @@ export class JuteDecodeError extends Error {
 
 const INITIAL_CAPACITY = 256;
 
+/** Longs go through a DataView: its bigint accessors are builtins, Buffer's are slow JavaScript (and wrap the same way). */
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
 export class JuteWriter {
   private buf: Buffer;
+  private dv: DataView;
   private pos = 0;
 
   constructor(capacity = INITIAL_CAPACITY) {
     this.buf = Buffer.allocUnsafe(capacity);
+    this.dv = viewOf(this.buf);
   }
 
   get length(): number {
@@ -35,6 +42,7 @@ export class JuteWriter {
     const next = Buffer.allocUnsafe(cap);
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
+    this.dv = viewOf(next);
   }
 
   writeInt(v: number): void {
@@ -43,9 +51,10 @@ export class JuteWriter {
     this.pos += 4;
   }
 
+  /** Two's complement of the low 64 bits, as Java's long cast. */
   writeLong(v: bigint): void {
     this.ensure(8);
-    this.buf.writeBigInt64BE(BigInt.asIntN(64, v), this.pos);
+    this.dv.setBigInt64(this.pos, v);
     this.pos += 8;
   }
 
@@ -112,6 +121,7 @@ export class JuteWriter {
 export class JuteReader {
   private pos: number;
   private readonly end: number;
+  private readonly dv: DataView;
 
   constructor(
     private readonly buf: Buffer,
@@ -120,6 +130,7 @@ export class JuteReader {
   ) {
     this.pos = offset;
     this.end = end;
+    this.dv = viewOf(buf);
   }
 
   get offset(): number {
@@ -147,9 +158,27 @@ export class JuteReader {
 
   readLong(): bigint {
     this.need(8, 'long');
-    const v = this.buf.readBigInt64BE(this.pos);
+    const v = this.dv.getBigInt64(this.pos);
     this.pos += 8;
     return v;
+  }
+
+  /** The 32-bit word `at` bytes past the cursor, without moving it (a long's high word at 0, low at 4). */
+  peekInt(at: number): number {
+    this.need(at + 4, 'int');
+    return this.buf.readInt32BE(this.pos + at);
+  }
+
+  /**
+   * A long that is often equal to one read before: `same` when the next 8 bytes are its words
+   * (hi, lo), so no bigint is allocated for it, else the long itself.
+   */
+  readLongOr(same: bigint, hi: number, lo: number): bigint {
+    this.need(8, 'long');
+    const p = this.pos;
+    this.pos += 8;
+    if (this.buf.readInt32BE(p) === hi && this.buf.readInt32BE(p + 4) === lo) return same;
+    return this.dv.getBigInt64(p);
   }
 
   readBool(): boolean {

@@ -47,6 +47,7 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   }
   const db = await openDatabase(layout, log, inputs, plan);
   const lastZxid = await db.replayLog();
+  db.countDigestsWhenIdle(setImmediate);
 
   const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m), otel: edges.otel }));
   server.telemetry.startedStandalone();

@@ -22,6 +22,9 @@ import {
 import type { ZabConfig } from './config.js';
 import type { Logger } from './log.js';
 
+/** Loaded nodes whose digests one idle step adds to the tree digest (~10 ms of CRC32). */
+export const DIGEST_STEP_NODES = 20_000;
+
 export interface SnapshotInfo {
   zxid: bigint;
   durationMs: number;
@@ -86,6 +89,8 @@ export class ZKDatabase {
   /** Global sessions and their negotiated timeouts, as recorded by txns (ZooKeeper's sessionsWithTimeouts). */
   readonly sessionsWithTimeouts = new Map<bigint, number>();
   private snapshotInFlight: Promise<SnapshotInfo | null> | null = null;
+  /** Where digest counting steps run (the host's scheduler); unset, the digest is counted when first asked for. */
+  private idle: ((step: () => void) => void) | null = null;
 
   constructor(
     readonly txnLog: TxnLog,
@@ -102,6 +107,19 @@ export class ZKDatabase {
     this.restoreSnapshot(body);
     this.tree.lastProcessedZxid = zxid;
     this.log.info('loaded snapshot', { zxid: zxidHex(zxid), sessions: this.sessionsWithTimeouts.size });
+  }
+
+  /**
+   * Count a loaded tree's digests in steps run by `idle` (now, and after every installed
+   * SNAP), so that the first reader of the digest does not stall the server for all of them.
+   */
+  countDigestsWhenIdle(idle: (step: () => void) => void): void {
+    this.idle = idle;
+    const tree = this.tree;
+    const step = (): void => {
+      if (this.tree === tree && !tree.countDigests(DIGEST_STEP_NODES)) idle(step);
+    };
+    idle(step);
   }
 
   /** Standalone: replay the log after the restored snapshot. Returns the last zxid. */
@@ -138,6 +156,7 @@ export class ZKDatabase {
   installSnapshot(bytes: Uint8Array, zxid: bigint): void {
     this.restoreSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     this.tree.lastProcessedZxid = zxid;
+    if (this.idle !== null) this.countDigestsWhenIdle(this.idle);
   }
 
   /** Apply one decided, durable txn: the tree plus the session table. */

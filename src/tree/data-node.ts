@@ -19,7 +19,7 @@ const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 export class ZNode implements DataNode {
   /** Null while the node has no children. */
   private kids: Set<string> | null = null;
-  /** This node's digest, or -1 when it must be recomputed. */
+  /** This node's digest; -1: to be recomputed; NOT_COUNTED: loaded, not yet in the tree digest (see NodeTable). */
   digestCache = -1;
 
   constructor(

@@ -87,6 +87,15 @@ export class DataTree {
     return this.table.digest;
   }
 
+  /**
+   * A loaded snapshot's nodes enter the digest lazily; a server calls this in idle steps so
+   * that the first digest asked for (mntr, a peer's check) does not pay for them all at once.
+   * True once every node is counted.
+   */
+  countDigests(max: number): boolean {
+    return this.table.countDigests(max);
+  }
+
   // --- reads ---
 
   getNode(path: string): DataNode | undefined {
@@ -475,7 +484,7 @@ export class DataTree {
    * nothing until then). Name the snapshot file after that zxid, as ZooKeeper does.
    */
   serializeChunks(chunkNodes = SNAPSHOT_CHUNK_NODES_DEFAULT): Generator<Buffer> {
-    return writeSnapshot(this.table, chunkNodes);
+    return writeSnapshot(this.table, chunkNodes, this.lastProcessedZxid);
   }
 
   /** The tree in one buffer (small trees and tests; a server writes serializeChunks). */

@@ -20,6 +20,8 @@ export const UNRESOLVED_ACL: readonly ACL[] = Object.freeze([{ perms: 0, id: { s
 
 /** Fold the number part of the digest sum well before it could lose precision (2^53). */
 const DIGEST_FOLD_AT = 2 ** 52;
+/** digestCache of a node loaded from a snapshot whose digest is not yet in the sum. */
+const NOT_COUNTED = -2;
 
 export class NodeTable {
   readonly aclCache = new ACLCache();
@@ -35,6 +37,12 @@ export class NodeTable {
   private digestPending = 0;
   /** Sum of path length + data length over nodes, as ZooKeeper's approximateDataSize. */
   private dataSizeSum = 0;
+  /**
+   * Nodes loaded without their digest: three CRC32s per node are a second of a million-node
+   * load, and nothing needs the digest until someone asks for it (countDigests does it in steps).
+   */
+  private uncounted = 0;
+  private counting: Iterator<[string, ZNode]> | null = null;
 
   get size(): number {
     return this.nodes.size;
@@ -45,7 +53,29 @@ export class NodeTable {
   }
 
   get digest(): bigint {
+    if (this.uncounted > 0) this.countDigests(Infinity);
     return BigInt.asIntN(64, this.digestFolded + BigInt(this.digestPending));
+  }
+
+  /** Add up to `max` loaded nodes' digests to the sum; true once every node is counted. */
+  countDigests(max: number): boolean {
+    let counted = 0;
+    while (this.uncounted > 0 && counted < max) {
+      this.counting ??= this.nodes.entries();
+      const next = this.counting.next();
+      if (next.done === true) {
+        this.counting = null;
+        continue;
+      }
+      const [path, node] = next.value;
+      if (node.digestCache !== NOT_COUNTED) continue;
+      node.digestCache = -1;
+      this.uncounted--;
+      counted++;
+      this.addDigest(this.digestOf(path, node));
+    }
+    if (this.uncounted === 0) this.counting = null;
+    return this.uncounted === 0;
   }
 
   get(path: string): ZNode | undefined {
@@ -54,6 +84,16 @@ export class NodeTable {
 
   has(path: string): boolean {
     return this.nodes.has(path);
+  }
+
+  /**
+   * Every node in insertion order, which puts each parent before its children: a node is
+   * created under an existing parent, and a parent cannot be deleted (and re-inserted last)
+   * while it has children. Live, as a Map iterator is: nodes deleted before they are reached
+   * are skipped, nodes added meanwhile come at the end.
+   */
+  entries(): IterableIterator<[string, ZNode]> {
+    return this.nodes.entries();
   }
 
   /** A new node holding a reference to `acl` in the cache. */
@@ -75,7 +115,7 @@ export class NodeTable {
 
   /** Apply a change to a node's data or stat, keeping the tree digest current. */
   change(path: string, node: ZNode, mutate: () => void): void {
-    this.addDigest(-this.digestOf(path, node));
+    this.uncount(path, node);
     this.dataSizeSum -= nodeSize(path, node);
     mutate();
     node.digestCache = -1;
@@ -87,6 +127,18 @@ export class NodeTable {
   insert(path: string, node: ZNode): void {
     this.nodes.set(path, node);
     this.addDigest(this.digestOf(path, node));
+    this.indexNode(path, node);
+  }
+
+  /** insert() for a snapshot being loaded: the node's digest is counted later (countDigests). */
+  insertLoaded(path: string, node: ZNode): void {
+    this.nodes.set(path, node);
+    node.digestCache = NOT_COUNTED;
+    this.uncounted++;
+    this.indexNode(path, node);
+  }
+
+  private indexNode(path: string, node: ZNode): void {
     this.dataSizeSum += nodeSize(path, node);
     const owner = node.stat.ephemeralOwner;
     switch (ephemeralTypeOf(owner)) {
@@ -113,7 +165,7 @@ export class NodeTable {
   /** Drop a node and its ACL reference (unlinking it from its parent is the caller's business). */
   remove(path: string, node: ZNode): void {
     this.nodes.delete(path);
-    this.addDigest(-this.digestOf(path, node));
+    this.uncount(path, node);
     this.dataSizeSum -= nodeSize(path, node);
     this.aclCache.release(node.aclIndex);
     const owner = node.stat.ephemeralOwner;
@@ -159,6 +211,16 @@ export class NodeTable {
       this.digestFolded += BigInt(this.digestPending);
       this.digestPending = 0;
     }
+  }
+
+  /** Take a node's digest out of the sum (a loaded node not yet counted is not in it). */
+  private uncount(path: string, node: ZNode): void {
+    if (node.digestCache === NOT_COUNTED) {
+      node.digestCache = -1;
+      this.uncounted--;
+      return;
+    }
+    this.addDigest(-this.digestOf(path, node));
   }
 
   private digestOf(path: string, node: ZNode): number {

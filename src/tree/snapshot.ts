@@ -7,7 +7,7 @@
 import { ACLs, JuteDecodeError, JuteWriter, StatPersisted, type ACL, type JuteReader } from '../jute/index.js';
 import { ZNode } from './data-node.js';
 import { NodeTable, UNRESOLVED_ACL } from './node-table.js';
-import { baseName, childPath, parentOf, ROOT_PATH } from './paths.js';
+import { ROOT_PATH } from './paths.js';
 
 /** Snapshot pieces hold at most this many nodes by default... */
 export const SNAPSHOT_CHUNK_NODES_DEFAULT = 1000;
@@ -15,10 +15,16 @@ export const SNAPSHOT_CHUNK_NODES_DEFAULT = 1000;
 export const SNAPSHOT_CHUNK_BYTES_MAX = 1 << 20;
 
 /**
- * Encode the table in pieces. Each node is encoded when its piece is built (its children
- * list taken at that moment, as ZooKeeper does), so txns may apply between pieces.
+ * Encode the table in pieces. Each node is encoded when its piece is built, so txns may apply
+ * between pieces (a fuzzy snapshot, as ZooKeeper's). Nodes go in the table's insertion order,
+ * parents before children, which is all a reader needs (ZooKeeper's reader included); it spares
+ * a pre-order walk a path concatenation, a lookup and a children copy per node.
+ *
+ * Nodes created after `upTo` (the last txn applied when the snapshot began) are left out: the
+ * replay from the snapshot's zxid creates them. That also keeps a node deleted and created
+ * again while the pieces are written from appearing twice (the new one is inserted last).
  */
-export function* writeSnapshot(table: NodeTable, chunkNodes: number): Generator<Buffer> {
+export function* writeSnapshot(table: NodeTable, chunkNodes: number, upTo: bigint): Generator<Buffer> {
   const perChunk = Math.max(1, Math.floor(chunkNodes));
   let w = new JuteWriter(4096);
   const acls = table.aclCache.entries();
@@ -28,25 +34,26 @@ export function* writeSnapshot(table: NodeTable, chunkNodes: number): Generator<
     ACLs.write(w, acl as ACL[]);
   }
   let inChunk = 0;
-  const pending: string[] = [ROOT_PATH];
-  while (pending.length > 0) {
-    const path = pending.pop()!;
-    const node = table.get(path);
-    if (node === undefined) continue; // deleted since its parent was written
-    w.writeString(path === ROOT_PATH ? '' : path);
-    w.writeBuffer(node.data);
-    w.writeLong(node.aclIndex);
-    StatPersisted.write(w, node.stat);
-    const children = [...node.children];
-    for (let i = children.length - 1; i >= 0; i--) pending.push(childPath(path, children[i]!));
+  const root = table.get(ROOT_PATH)!;
+  writeNode(w, '', root);
+  for (const [path, node] of table.entries()) {
+    if (node === root || node.stat.czxid > upTo) continue;
+    writeNode(w, path, node);
     if (++inChunk >= perChunk || w.length >= SNAPSHOT_CHUNK_BYTES_MAX) {
       yield w.toBuffer();
-      w = new JuteWriter(4096);
+      w = new JuteWriter(Math.min(w.length + 1024, SNAPSHOT_CHUNK_BYTES_MAX + 1024));
       inChunk = 0;
     }
   }
   w.writeString(ROOT_PATH);
   yield w.toBuffer();
+}
+
+function writeNode(w: JuteWriter, path: string, node: ZNode): void {
+  w.writeString(path);
+  w.writeBuffer(node.data);
+  w.writeLong(node.aclIndex);
+  StatPersisted.write(w, node.stat);
 }
 
 /** Decode a table, stopping after the end marker; JuteDecodeError on anything malformed. */
@@ -59,6 +66,9 @@ export function readSnapshot(r: JuteReader): NodeTable {
     table.aclCache.load(index, ACLs.read(r));
   }
   const unresolved: ZNode[] = [];
+  const time: SharedTime = { value: 0n, hi: 0, lo: 0 };
+  // Pre-order: a node's siblings follow it, so the parent of the last node is usually the next one's.
+  const parents: LastParent = { path: '', node: undefined };
   // One bigint per ACL index rather than one per node (a Map's bigint keys compare by value).
   const indexes = new Map<bigint, bigint>();
   for (let path = r.readString(); path !== ROOT_PATH; path = r.readString()) {
@@ -67,7 +77,7 @@ export function readSnapshot(r: JuteReader): NodeTable {
     const read = r.readLong();
     let aclIndex = indexes.get(read);
     if (aclIndex === undefined) indexes.set(read, (aclIndex = read));
-    const stat = readStat(r);
+    const stat = readStat(r, time);
     const acl = table.aclCache.lookup(aclIndex);
     const node = new ZNode(data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex, stat);
     if (acl === undefined) {
@@ -76,7 +86,7 @@ export function readSnapshot(r: JuteReader): NodeTable {
     } else {
       table.aclCache.addUsage(aclIndex);
     }
-    link(table, path, node);
+    link(table, path, node, parents);
   }
   if (!table.has(ROOT_PATH)) throw new JuteDecodeError('snapshot has no root node');
   for (const node of unresolved) {
@@ -89,40 +99,53 @@ export function readSnapshot(r: JuteReader): NodeTable {
   return table;
 }
 
+/** The last ctime read: a bulk of creates shares its millisecond. */
+interface SharedTime {
+  value: bigint;
+  hi: number;
+  lo: number;
+}
+
 /**
- * StatPersisted in its jute order, sharing equal values: most nodes never changed after their
- * create (mzxid = pzxid = czxid, mtime = ctime) and are not ephemeral, and each bigint read is
- * an allocation of its own that a million-node tree keeps.
+ * StatPersisted in its jute order, sharing equal values instead of allocating a bigint for
+ * each: most nodes never changed after their create (mzxid = pzxid = czxid, mtime = ctime),
+ * are not ephemeral, and were created in the same millisecond as the node before them.
  */
-function readStat(r: JuteReader): StatPersisted {
+function readStat(r: JuteReader, time: SharedTime): StatPersisted {
+  const czHi = r.peekInt(0);
+  const czLo = r.peekInt(4);
   const czxid = r.readLong();
-  const mzxid = r.readLong();
-  const ctime = r.readLong();
-  const mtime = r.readLong();
+  const mzHi = r.peekInt(0);
+  const mzLo = r.peekInt(4);
+  const mzxid = r.readLongOr(czxid, czHi, czLo);
+  const ctHi = r.peekInt(0);
+  const ctLo = r.peekInt(4);
+  const ctime = r.readLongOr(time.value, time.hi, time.lo);
+  if (ctime !== time.value) {
+    time.value = ctime;
+    time.hi = ctHi;
+    time.lo = ctLo;
+  }
+  const mtime = r.readLongOr(ctime, ctHi, ctLo);
   const version = r.readInt();
   const cversion = r.readInt();
   const aversion = r.readInt();
-  const ephemeralOwner = r.readLong();
-  const pzxid = r.readLong();
-  return {
-    czxid,
-    mzxid: mzxid === czxid ? czxid : mzxid,
-    ctime,
-    mtime: mtime === ctime ? ctime : mtime,
-    version,
-    cversion,
-    aversion,
-    ephemeralOwner: ephemeralOwner === 0n ? NOT_EPHEMERAL : ephemeralOwner,
-    pzxid: pzxid === czxid ? czxid : pzxid === mzxid ? mzxid : pzxid,
-  };
+  const ephemeralOwner = r.readLongOr(NOT_EPHEMERAL, 0, 0);
+  const pzxid = r.peekInt(0) === czHi && r.peekInt(4) === czLo ? r.readLongOr(czxid, czHi, czLo) : r.readLongOr(mzxid, mzHi, mzLo);
+  return { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid };
 }
 
 const NOT_EPHEMERAL = 0n;
 
-function link(table: NodeTable, path: string, node: ZNode): void {
+interface LastParent {
+  path: string;
+  node: ZNode | undefined;
+}
+
+function link(table: NodeTable, path: string, node: ZNode, last: LastParent): void {
   if (path === '') {
     if (table.size > 0) throw new JuteDecodeError('snapshot root node is not first');
-    table.insert(ROOT_PATH, node);
+    table.insertLoaded(ROOT_PATH, node);
     return;
   }
   // Structure only (no character rules): the path must name a child of its parent exactly once.
@@ -131,10 +154,15 @@ function link(table: NodeTable, path: string, node: ZNode): void {
   const parentPath = slash === 0 ? ROOT_PATH : path.slice(0, slash);
   const wellFormed = path.charCodeAt(0) === 0x2f && slash < path.length - 1 && (slash === 0 || parentPath !== ROOT_PATH);
   if (!wellFormed) throw new JuteDecodeError(`bad path ${JSON.stringify(path)} in snapshot`);
-  const parent = table.get(parentPath);
-  if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
+  let parent = last.node;
+  if (parentPath !== last.path || parent === undefined) {
+    parent = table.get(parentPath);
+    if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
+    last.path = parentPath;
+    last.node = parent;
+  }
   const before = table.size;
-  table.insert(path, node);
+  table.insertLoaded(path, node);
   if (table.size === before) throw new JuteDecodeError(`repeated path ${JSON.stringify(path)} in snapshot`);
   parent.addChild(path.slice(slash + 1));
 }

@@ -140,6 +140,7 @@ export class ZabHost {
       log: tail.map((t): Txn => ({ zxid: t.hdr.zxid, data: encodeLoggedTxn(t) })),
       recovering: recovering !== null,
     });
+    db.countDigestsWhenIdle(opts.schedule);
     return new ZabHost(opts, db, peer);
   }
 
