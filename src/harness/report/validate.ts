@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
-import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WRITE_OPS } from '../scenario/types.js';
+import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WATCH_MODES, WRITE_OPS } from '../scenario/types.js';
 import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, RESULTS_SCHEMA_VERSIONS_READ, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
@@ -113,19 +113,27 @@ const timelinePoint = object({
   byOp: record(object({ ops: num, errors: num, p50: num, p99: num }), OP_KINDS),
 });
 
-const workload = object({
-  readPct: num,
-  reads: record(num, READ_OPS),
-  writes: record(num, WRITE_OPS),
-  valueSize: num,
-  keys: num,
-  clients: num,
-  connections: num,
-  pipelining: num,
-  rate: nullable(num),
-  durationMs: num,
-  warmupMs: num,
-});
+const workload = object(
+  {
+    readPct: num,
+    reads: record(num, READ_OPS),
+    writes: record(num, WRITE_OPS),
+    valueSize: num,
+    keys: num,
+    clients: num,
+    connections: num,
+    pipelining: num,
+    rate: nullable(num),
+    durationMs: num,
+    warmupMs: num,
+    populate: num,
+    sessions: num,
+    watches: num,
+    watchMode: oneOf(WATCH_MODES),
+  },
+  // Large state: absent in files written before it.
+  ['populate', 'sessions', 'watches', 'watchMode'],
+);
 
 const firing: Check = (v, at) => (v === 'end' ? undefined : num(v, at));
 
