@@ -229,6 +229,39 @@ const history = object({
   counter: nullable(counterCheck),
 });
 
+const populate = object({ znodes: num, created: num, existing: num, root: str, opsPerMulti: num, multis: num, durationMs: num, createsPerSec: num });
+
+const sessions = object({
+  sessions: num,
+  opened: num,
+  workers: num,
+  members: num,
+  openMs: num,
+  watchMode: oneOf(WATCH_MODES),
+  watchesPerSession: num,
+  watches: num,
+  watchMs: num,
+  watchEvents: num,
+  expired: num,
+});
+
+const resources = object({
+  everyMs: num,
+  rss: array(object({ id: num, samples: array(object({ t: num, bytes: num })) })),
+  servers: array(
+    object({
+      id: num,
+      role: oneOf(['voter', 'observer']),
+      rssSource: nullable(oneOf(['proc', 'mntr'])),
+      rssBytesEnd: nullable(num),
+      rssBytesMax: nullable(num),
+      heapUsedBytesMax: nullable(num),
+      eventLoopDelayP99MsMax: nullable(num),
+      eventLoopDelayMsMax: nullable(num),
+    }),
+  ),
+});
+
 const run = object(
   {
     name: str,
@@ -268,9 +301,12 @@ const run = object(
     breakdown: nullable(breakdown),
     ackedWrites,
     history,
+    populate,
+    sessions,
+    resources,
   },
-  // slots: required from schemaVersion 2 (validateResults checks it).
-  ['error', 'ackedWrites', 'history', 'seed', 'slots'],
+  // slots: required from schemaVersion 2 (validateResults checks it). Large state and resources came later within version 2.
+  ['error', 'ackedWrites', 'history', 'seed', 'slots', 'populate', 'sessions', 'resources'],
 );
 
 const resultsFile = object({
