@@ -15,7 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../src/client/index.js';
 import { localDriver, zookeeperDriver, zookeeperMissing, type EnsembleDriver, type EnsembleHandle } from '../../src/harness/drivers/index.js';
-import { populatePath } from '../../src/harness/load/state/index.js';
+import { LargeState, populatePath } from '../../src/harness/load/state/index.js';
+import { loadTargetOf } from '../../src/harness/drivers/probe.js';
+import { childPids } from '../../src/harness/measure/proc-stats.js';
+import { BENCH_BASE_CONFIG } from '../../src/harness/runner/run.js';
 import { nativeLoadDriver } from '../../src/harness/load/native/index.js';
 import { RESOURCE_METRICS } from '../../src/harness/measure/resources-summary.js';
 import { writeReports } from '../../src/harness/report/index.js';
@@ -24,6 +27,7 @@ import { readResults } from '../../src/harness/report/validate.js';
 import type { ProgressSink } from '../../src/harness/runner/progress.js';
 import { runOne, type RunWatcher } from '../../src/harness/runner/run.js';
 import { expandRuns, parseScenario } from '../../src/harness/scenario/index.js';
+import { defaultWorkload } from '../../src/harness/scenario/schema.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/large-state.yaml', import.meta.url));
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'zablab-large-state-'));
@@ -186,6 +190,48 @@ describe('large state on Apache ZooKeeper 3.8 (driver zookeeper)', () => {
       expect(server.eventLoopDelayMsMax).toBeNull();
       expect(server.eventLoopDelayP99MsMax).toBeNull();
       expect(server.heapUsedBytesMax).toBeNull();
+    }
+  }, 60_000);
+});
+
+/** This process's children running a state worker. */
+function stateWorkers(): number[] {
+  return childPids().filter((pid) => {
+    try {
+      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('state/worker');
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('large state under Ctrl-C', () => {
+  it('an abort during a long populate ends it at once and leaves no worker behind', async () => {
+    const handle = await localDriver().up({ voters: 1, observers: 0, config: { ...BENCH_BASE_CONFIG }, dir: path.join(tmp, 'abort') });
+    try {
+      const abort = new AbortController();
+      const phases: string[] = [];
+      const building = LargeState.build(loadTargetOf(handle), 1, { ...defaultWorkload(), populate: 2_000_000 }, (p) => phases.push(p), abort.signal);
+      // Let it get going: the worker connects and sends its first batches.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(phases).toEqual(['populating 2000000 znodes']);
+      expect(stateWorkers()).toHaveLength(1);
+      const t0 = Date.now();
+      abort.abort();
+      await expect(building).rejects.toThrow(/state worker 0 exited with SIGKILL/);
+      expect(Date.now() - t0).toBeLessThan(3_000);
+      expect(stateWorkers()).toEqual([]);
+      // What it had created is there; far from all of it.
+      const client = await ZkClient.connect({ connectString: handle.connectString() });
+      try {
+        const buckets = (await client.getChildren('/zablab-populate')).children.length;
+        expect(buckets).toBe(200);
+        expect((await client.getChildren(populatePath(1_999_999).replace(/\/n\d+$/, ''))).children).toEqual([]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await handle.down();
     }
   }, 60_000);
 });

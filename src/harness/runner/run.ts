@@ -211,7 +211,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     observer.start();
     ctx.watcher?.ensembleUp(handle);
     // Memory sampling from here; populated znodes and held sessions before the load's keys.
-    cost = await StateCost.start(handle, plan.workload, (text) => ctx.progress.phase(text));
+    cost = await StateCost.start(handle, plan.workload, (text) => ctx.progress.phase(text), ctx.signal);
     ctx.signal?.throwIfAborted();
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
     run = await ctx.loadDriver.start(loadTargetOf(handle), plan.workload, {

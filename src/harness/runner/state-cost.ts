@@ -23,12 +23,12 @@ export class StateCost {
   ) {}
 
   /** Starts sampling, then builds the workload's large state (phases through onPhase); throws when the state cannot be built. */
-  static async start(handle: EnsembleHandle, workload: WorkloadSection, onPhase: (text: string) => void): Promise<StateCost> {
+  static async start(handle: EnsembleHandle, workload: WorkloadSection, onPhase: (text: string) => void, signal?: AbortSignal): Promise<StateCost> {
     const sampler = new ResourceSampler(handle);
     sampler.start();
     let state: LargeState | null;
     try {
-      state = await LargeState.build(loadTargetOf(handle), handle.members.length, workload, onPhase);
+      state = await LargeState.build(loadTargetOf(handle), handle.members.length, workload, onPhase, signal);
     } catch (err) {
       await sampler.stop(0);
       throw err;

@@ -130,11 +130,21 @@ export class LargeState {
    * Builds a run's large state on the ensemble `target` reaches (`members` servers): null when
    * the workload asks for none. Throws HarnessError LOAD (having killed its workers) on failure.
    */
-  static async build(target: LoadTarget, members: number, workload: WorkloadSection, onPhase: (text: string) => void = () => undefined): Promise<LargeState | null> {
+  static async build(
+    target: LoadTarget,
+    members: number,
+    workload: WorkloadSection,
+    onPhase: (text: string) => void = () => undefined,
+    signal?: AbortSignal,
+  ): Promise<LargeState | null> {
     const w = largeStateOf(workload);
     if (w.populate === 0 && w.sessions === 0) return null;
+    signal?.throwIfAborted();
     const tls: TlsFiles | null = target.tls ?? null;
     const workers = forkWorkers(Math.max(1, Math.ceil(w.sessions / SESSIONS_PER_WORKER)));
+    // Ctrl-C during a long populate: the workers go at once, and their pending requests fail.
+    const onAbort = (): void => workers.forEach((worker) => worker.kill());
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       let populated: PopulateResult | null = null;
       if (w.populate > 0) {
@@ -183,6 +193,8 @@ export class LargeState {
       for (const worker of workers) worker.kill();
       await Promise.all(workers.map((worker) => worker.exit()));
       throw err;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
