@@ -8,3 +8,5 @@ export { ConnectStringError, parseConnectString } from './connect-string.js';
 export type { ConnectString, HostPort } from './connect-string.js';
 export { CREATOR_ALL_ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, digestId } from './ops.js';
 export type { CreateOptions, MultiOp, MultiReadOp, MultiReadResult, MultiResult } from './ops.js';
+/** The values addWatch takes and watch events carry (re-exported so that callers need not import jute). */
+export { AddWatchMode, EventType } from '../jute/index.js';

@@ -266,6 +266,10 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     return this.ensemble.servers.flatMap((s) => (s.pid === null ? [] : [s.pid]));
   }
 
+  pidOf(id: number): number | null {
+    return this.ensemble.servers.find((s) => s.id === id)?.pid ?? null;
+  }
+
   async down(): Promise<void> {
     try {
       await this.ensemble.down();

@@ -130,6 +130,8 @@ export interface EnsembleHandle {
   waitServing(timeoutMs: number): Promise<void>;
   /** OS pids of the members' processes where the driver knows them (for CPU accounting). */
   pids(): number[];
+  /** The OS pid of one member's process now (null while it is down); absent where the driver knows none (for memory sampling). */
+  pidOf?(id: number): number | null;
   /** Directory holding server-<id>.jsonl spans files, or null. */
   readonly spansDir: string | null;
   /** Stops what up() started (nothing for external) and leaves its files. Idempotent. */

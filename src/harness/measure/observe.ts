@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnsembleHandle } from '../drivers/types.js';
 import { nowEpochMs } from '../load/recorder.js';
 import type { LeaderChange, MetricSample } from '../report/results.js';
+import { RESOURCE_METRICS } from './resources-summary.js';
 
 export const LEADER_POLL_MS = 50;
 /**
@@ -38,6 +39,8 @@ export const SAMPLED_METRICS = [
   'quorum_ack_latency',
   'commit_propagation_latency',
   'sync_processor_batch_size',
+  // What state costs (heap, RSS, event-loop delay): zablab's only; a key a server lacks is no value.
+  ...Object.values(RESOURCE_METRICS),
 ] as const;
 
 function sampledKey(key: string): string | null {

@@ -137,7 +137,11 @@ export function workloadText(run: RunResult): string {
   const rate = w.rate === null ? 'closed loop' : `open loop at ${formatCount(w.rate)} ops/s`;
   const data = `${formatBytes(w.valueSize)} values, ${formatCount(w.keys)} keys`;
   const time = `${formatSecondsFromMs(w.durationMs)} measured after ${formatSecondsFromMs(w.warmupMs)} warm-up`;
-  return [mix, concurrency, rate, data, time].join('; ');
+  const state = [
+    (w.populate ?? 0) > 0 ? `${formatCount(w.populate ?? 0)} znodes populated` : '',
+    (w.sessions ?? 0) > 0 ? `${formatCount(w.sessions ?? 0)} sessions held${(w.watches ?? 0) > 0 ? ` × ${formatCount(w.watches ?? 0)} ${w.watchMode ?? 'oneShot'} watches` : ''}` : '',
+  ].filter((p) => p !== '');
+  return [mix, concurrency, rate, data, ...state, time].join('; ');
 }
 
 /** Matrix fields other than these (by last segment) that vary a run: for series names. */

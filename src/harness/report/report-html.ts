@@ -12,6 +12,7 @@ import { formatCount, formatMs, formatOpsPerSec, formatSecondsFromMs, formatTime
 import { distinct, reportContext, type ReportContext, type Section } from './html-context.js';
 import { card, htmlPage, htmlTable, pair, PAIR_CHART_WIDTH, section, type Cell } from './html-page.js';
 import { historySection } from './html-history.js';
+import { stateCostSection } from './html-state.js';
 import { breakdownSection, metricsSection, timelineSection } from './html-runs.js';
 import { faultLabel, faultTargetLabel, opsOf, readPctText, shortRunLabels, topologyText } from './labels.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
@@ -261,7 +262,7 @@ function configSection(ctx: ReportContext): Section | null {
 
 export function renderReportHtml(results: ResultsFile): string {
   const ctx = reportContext(results);
-  const sections = [overviewSection(ctx), historySection(ctx), tracingCostSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
+  const sections = [overviewSection(ctx), historySection(ctx), tracingCostSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), stateCostSection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
   const body = [
     header(ctx, sections),
     ...sections.map((s) => section(s.id, s.title, s.html)),

@@ -7,6 +7,9 @@
 import type { FaultAction, LoadDriverName, OpKind, PartitionMode, WorkloadSection, EnsembleDriverName } from '../scenario/types.js';
 import type { Percentiles, TimelinePoint } from '../load/types.js';
 import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
+import type { PopulateResult, ResourcesResult, SessionsResult } from './results-state.js';
+
+export type { PopulateResult, ResourcesResult, RssSample, ServerResources, SessionsResult } from './results-state.js';
 
 /** What `zablab bench` writes. 2 added runs[].slots; a reader still reads 1 (its runs have no slots). */
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -172,6 +175,12 @@ export interface RunResult {
   ackedWrites?: AckedWritesResult;
   /** Scenario `history: true`: what the history check found (absent for runs without a history, and in older files). */
   history?: RunHistory;
+  /** workload.populate > 0: the znodes created before the run (results-state.ts). */
+  populate?: PopulateResult;
+  /** workload.sessions > 0: the sessions held through the run and their watches. */
+  sessions?: SessionsResult;
+  /** Every server's memory and event-loop delay through the run (absent in older files). */
+  resources?: ResourcesResult;
 }
 
 /**

@@ -11,6 +11,7 @@ import { counterText, keyZnode, linearizabilityText, opOfRecord, setText } from 
 import { faultTargetLabel, readPctText, topologyText } from './labels.js';
 import { markdownTable, type Align } from './markdown.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
+import { stateCostLines } from './state-text.js';
 import { TRACING_COST_CAPTION, TRACING_COST_HEADERS, tracingCost, tracingCostTable } from './tracing-cost.js';
 
 const RUN_TABLE_HEADERS = ['run', 'topology', 'read %', 'ops/s', 'p50', 'p99', 'p99.9', 'errors'];
@@ -206,6 +207,6 @@ export function renderSummary(results: ResultsFile): string {
     out.push(markdownTable(RUN_TABLE_HEADERS, s.runs.map(runRow), RUN_TABLE_ALIGN));
   }
   if (results.runs.length === 0) out.push('No runs.', '');
-  out.push(...historySection(results), ...tracingCostSection(results), ...recoverySection(results), ...breakdownSection(results), ...configSection(results));
+  out.push(...historySection(results), ...tracingCostSection(results), ...recoverySection(results), ...stateCostLines(results), ...breakdownSection(results), ...configSection(results));
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }

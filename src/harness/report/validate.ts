@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
-import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WRITE_OPS } from '../scenario/types.js';
+import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WATCH_MODES, WRITE_OPS } from '../scenario/types.js';
 import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, RESULTS_SCHEMA_VERSIONS_READ, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
@@ -113,19 +113,27 @@ const timelinePoint = object({
   byOp: record(object({ ops: num, errors: num, p50: num, p99: num }), OP_KINDS),
 });
 
-const workload = object({
-  readPct: num,
-  reads: record(num, READ_OPS),
-  writes: record(num, WRITE_OPS),
-  valueSize: num,
-  keys: num,
-  clients: num,
-  connections: num,
-  pipelining: num,
-  rate: nullable(num),
-  durationMs: num,
-  warmupMs: num,
-});
+const workload = object(
+  {
+    readPct: num,
+    reads: record(num, READ_OPS),
+    writes: record(num, WRITE_OPS),
+    valueSize: num,
+    keys: num,
+    clients: num,
+    connections: num,
+    pipelining: num,
+    rate: nullable(num),
+    durationMs: num,
+    warmupMs: num,
+    populate: num,
+    sessions: num,
+    watches: num,
+    watchMode: oneOf(WATCH_MODES),
+  },
+  // Large state: absent in files written before it.
+  ['populate', 'sessions', 'watches', 'watchMode'],
+);
 
 const firing: Check = (v, at) => (v === 'end' ? undefined : num(v, at));
 
@@ -221,6 +229,39 @@ const history = object({
   counter: nullable(counterCheck),
 });
 
+const populate = object({ znodes: num, created: num, existing: num, root: str, opsPerMulti: num, multis: num, durationMs: num, createsPerSec: num });
+
+const sessions = object({
+  sessions: num,
+  opened: num,
+  workers: num,
+  members: num,
+  openMs: num,
+  watchMode: oneOf(WATCH_MODES),
+  watchesPerSession: num,
+  watches: num,
+  watchMs: num,
+  watchEvents: num,
+  expired: num,
+});
+
+const resources = object({
+  everyMs: num,
+  rss: array(object({ id: num, samples: array(object({ t: num, bytes: num })) })),
+  servers: array(
+    object({
+      id: num,
+      role: oneOf(['voter', 'observer']),
+      rssSource: nullable(oneOf(['proc', 'mntr'])),
+      rssBytesEnd: nullable(num),
+      rssBytesMax: nullable(num),
+      heapUsedBytesMax: nullable(num),
+      eventLoopDelayP99MsMax: nullable(num),
+      eventLoopDelayMsMax: nullable(num),
+    }),
+  ),
+});
+
 const run = object(
   {
     name: str,
@@ -260,9 +301,12 @@ const run = object(
     breakdown: nullable(breakdown),
     ackedWrites,
     history,
+    populate,
+    sessions,
+    resources,
   },
-  // slots: required from schemaVersion 2 (validateResults checks it).
-  ['error', 'ackedWrites', 'history', 'seed', 'slots'],
+  // slots: required from schemaVersion 2 (validateResults checks it). Large state and resources came later within version 2.
+  ['error', 'ackedWrites', 'history', 'seed', 'slots', 'populate', 'sessions', 'resources'],
 );
 
 const resultsFile = object({

@@ -22,6 +22,7 @@ import type { RunPlan } from '../scenario/types.js';
 import { FaultRunner } from './faults.js';
 import { checkRunHistory, readFinals, type FinalReads } from './history.js';
 import type { ProgressSink } from './progress.js';
+import { StateCost } from './state-cost.js';
 
 /** The parent znode of every key the load uses. */
 export const LOAD_ROOT = '/zablab-bench';
@@ -106,7 +107,7 @@ export function resultOf(
   startedAt: string,
   program: RunResult['ensemble']['program'],
   load: LoadResult,
-  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown' | 'ackedWrites' | 'seed'>,
+  extra: Pick<RunResult, 'recovery' | 'leaderChanges' | 'metrics' | 'breakdown' | 'ackedWrites' | 'seed' | 'populate' | 'sessions' | 'resources'>,
   error: string | null,
 ): RunResult {
   const byOpLatency: RunResult['latencyMs']['byOp'] = {};
@@ -147,6 +148,9 @@ export function resultOf(
     metrics: extra.metrics,
     breakdown: extra.breakdown,
     ...(extra.ackedWrites === undefined ? {} : { ackedWrites: extra.ackedWrites }),
+    ...(extra.populate === undefined ? {} : { populate: extra.populate }),
+    ...(extra.sessions === undefined ? {} : { sessions: extra.sessions }),
+    ...(extra.resources === undefined ? {} : { resources: extra.resources }),
   };
 }
 
@@ -179,8 +183,12 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
   let run: LoadRun | null = null;
   let observer: EnsembleObserver | null = null;
   let acked: AckedWriters | null = null;
+  let cost: StateCost | null = null;
   let windowStart = nowEpochMs();
-  const onAbort = (): void => run?.kill();
+  const onAbort = (): void => {
+    run?.kill();
+    cost?.kill();
+  };
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     ctx.progress.phase(`starting ${plan.ensemble.voters} voters + ${plan.ensemble.observers} observers (${plan.ensemble.driver})`);
@@ -202,6 +210,9 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     observer = new EnsembleObserver(handle, ctx.watcher === undefined ? undefined : (id, at) => ctx.watcher?.leader(id, at));
     observer.start();
     ctx.watcher?.ensembleUp(handle);
+    // Memory sampling from here; populated znodes and held sessions before the load's keys.
+    cost = await StateCost.start(handle, plan.workload, (text) => ctx.progress.phase(text), ctx.signal);
+    ctx.signal?.throwIfAborted();
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
     run = await ctx.loadDriver.start(loadTargetOf(handle), plan.workload, {
       root: LOAD_ROOT,
@@ -238,6 +249,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     ctx.progress.phase('stopping load');
     const load = await run.stop();
     run = null;
+    await cost.endSessions();
     // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
     await faultsDone;
     await faults.stopWatching();
@@ -265,7 +277,9 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     }
     const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
     const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
-    const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, seed, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
+    const stateCost = await cost.result(windowStart, seen.metrics);
+    cost = null;
+    const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, seed, ...(ackedWrites === undefined ? {} : { ackedWrites }), ...stateCost };
     return { result: resultOf(plan, startedAt, handle.program, load, extra, error), history };
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
@@ -274,6 +288,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
     run?.kill();
+    cost?.kill();
     await acked?.stop().catch(() => undefined);
     if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
     await ctx.watcher?.ensembleDown().catch(() => undefined);

@@ -5,6 +5,7 @@
 import { cutFor, firingRandom, sidesText } from '../nemesis/index.js';
 import { formatDurationMs } from './duration.js';
 import { targetText } from './faults.js';
+import { largeStateOf } from './large-state.js';
 import { expandRuns } from './matrix.js';
 import { faultSteps, undoOf, type FaultStep } from './schedule.js';
 import type { EnsembleSection, FaultSpec, RunPlan, Scenario, WorkloadSection } from './types.js';
@@ -21,6 +22,7 @@ export function describeRun(run: RunPlan): string {
     topology(run.ensemble),
     `${run.load.driver} load, ${run.workload.clients} clients x ${run.workload.connections} connections, ${loop(run.workload)}`,
     ...(run.history ? [historyMix(run.workload)] : [mix(run.workload), `${run.workload.valueSize} B values, ${run.workload.keys} keys`]),
+    ...largeState(run.workload),
     `${formatDurationMs(run.workload.warmupMs)} warm-up + ${formatDurationMs(run.workload.durationMs)}`,
     faults(run.faults),
   ];
@@ -104,6 +106,15 @@ function mix(w: WorkloadSection): string {
 /** The register workload that replaces the mix when a run records its history (see load/native/register.ts). */
 function historyMix(w: WorkloadSection): string {
   return `history: register workload on ${w.keys} keys, ${w.readPct}% reads (sync + getData), writes half setData of unique values, half cas (setData at a version), plus set adds and counter increments; checked after the run`;
+}
+
+/** The extra state a run builds before its window: populated znodes, held sessions and their watches. */
+function largeState(workload: WorkloadSection): string[] {
+  const w = largeStateOf(workload);
+  const parts: string[] = [];
+  if (w.populate > 0) parts.push(`${w.populate} znodes populated`);
+  if (w.sessions > 0) parts.push(`${w.sessions} sessions held${w.watches > 0 ? ` x ${w.watches} ${w.watchMode} watches` : ''}`);
+  return parts;
 }
 
 function faults(list: readonly FaultSpec[]): string {

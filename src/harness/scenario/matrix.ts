@@ -24,6 +24,7 @@ import {
 import { formatDurationMs } from './duration.js';
 import { faultEndMs } from './schedule.js';
 import { MIN_PARTITION_VOTERS } from '../nemesis/sides.js';
+import { checkLargeState } from './large-state.js';
 
 export type MatrixValue = string | number | boolean;
 
@@ -107,7 +108,7 @@ function blankSections(): MatrixTarget {
     spans: false,
     spansSample: 1,
     ensemble: { driver: 'local', voters: 1, observers: 0, tls: false, config: {} },
-    workload: { readPct: 0, reads: {}, writes: {}, valueSize: 0, keys: 1, clients: 1, connections: 1, pipelining: 1, rate: null, durationMs: 1_000, warmupMs: 0 },
+    workload: { readPct: 0, reads: {}, writes: {}, valueSize: 0, keys: 1, clients: 1, connections: 1, pipelining: 1, rate: null, durationMs: 1_000, warmupMs: 0, populate: 0, sessions: 0, watches: 0, watchMode: 'oneShot' },
     load: { driver: 'native' },
   };
 }
@@ -261,6 +262,7 @@ function checkWorkload(ctx: FieldContext, plan: RunPlan): void {
   if (w.readPct < 100 && sum(w.writes) <= 0) {
     fail(ctx, ['workload', 'writes'], `must give some write op a weight above 0 when readPct is ${w.readPct} (e.g. {setData: 1})`);
   }
+  checkLargeState(ctx, w);
 }
 
 function checkLoad(ctx: FieldContext, plan: RunPlan): void {

@@ -6,6 +6,7 @@
 import {
   ENSEMBLE_DRIVERS,
   LOAD_DRIVERS,
+  WATCH_MODES,
   type EnsembleSection,
   type LoadSection,
   type WorkloadSection,
@@ -40,6 +41,13 @@ export const MAX_CONFIG_VALUE_CHARS = 4_096;
 export const MAX_WEIGHT = 1_000_000;
 export const MAX_DESCRIPTION_CHARS = 4_096;
 export const MAX_NAME_CHARS = 64;
+/** Populated znodes (the path names have room for 10 million). */
+export const MAX_POPULATE = 10_000_000;
+/** Held sessions: each is a socket in the harness and on a server. */
+export const MAX_SESSIONS = 100_000;
+export const MAX_WATCHES_PER_SESSION = 100_000;
+/** Watches over every held session: the holder keeps each path in memory to re-register it. */
+export const MAX_WATCHES_TOTAL = 10_000_000;
 
 export const DEFAULT_ENSEMBLE: Readonly<Omit<EnsembleSection, 'config'>> = { driver: 'local', voters: 3, observers: 0, tls: false };
 
@@ -56,6 +64,10 @@ export function defaultWorkload(): WorkloadSection {
     rate: null,
     durationMs: 30_000,
     warmupMs: 5_000,
+    populate: 0,
+    sessions: 0,
+    watches: 0,
+    watchMode: 'oneShot',
   };
 }
 
@@ -125,7 +137,7 @@ export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: Ens
 }
 
 /** Workload fields that hold one value (the ones a matrix may vary), as the YAML names them. */
-export const WORKLOAD_SCALARS = ['readPct', 'valueSize', 'keys', 'clients', 'connections', 'pipelining', 'rate', 'duration', 'warmup'] as const;
+export const WORKLOAD_SCALARS = ['readPct', 'valueSize', 'keys', 'clients', 'connections', 'pipelining', 'rate', 'duration', 'warmup', 'populate', 'sessions', 'watches', 'watchMode'] as const;
 export type WorkloadScalar = (typeof WORKLOAD_SCALARS)[number];
 
 export function setWorkloadScalar(ctx: FieldContext, path: FieldPath, field: WorkloadScalar, value: unknown, w: WorkloadSection): void {
@@ -156,6 +168,18 @@ export function setWorkloadScalar(ctx: FieldContext, path: FieldPath, field: Wor
       return;
     case 'warmup':
       w.warmupMs = readDuration(ctx, path, value, 0, MAX_WARMUP_MS);
+      return;
+    case 'populate':
+      w.populate = readInt(ctx, path, value, 0, MAX_POPULATE);
+      return;
+    case 'sessions':
+      w.sessions = readInt(ctx, path, value, 0, MAX_SESSIONS);
+      return;
+    case 'watches':
+      w.watches = readInt(ctx, path, value, 0, MAX_WATCHES_PER_SESSION);
+      return;
+    case 'watchMode':
+      w.watchMode = readOneOf(ctx, path, value, WATCH_MODES);
       return;
   }
 }

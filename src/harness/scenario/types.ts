@@ -24,6 +24,14 @@ export function isWriteOp(op: OpKind): op is WriteOp {
   return (WRITE_OPS as readonly string[]).includes(op);
 }
 
+/**
+ * How the held sessions (workload.sessions) watch the populated znodes: `oneShot` getData with
+ * a watch (gone once it fires), `persistent` addWatch mode PERSISTENT (ZooKeeper 3.6+, opcode
+ * 106; stays until removed).
+ */
+export const WATCH_MODES = ['oneShot', 'persistent'] as const;
+export type WatchMode = (typeof WATCH_MODES)[number];
+
 export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'partition', 'heal'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
@@ -120,6 +128,17 @@ export interface WorkloadSection {
   rate: number | null;
   durationMs: number;
   warmupMs: number;
+  /*
+   * Large state (load/state/). Optional: results.json files written before these fields lack
+   * them, and absent means 0 (oneShot); parsed scenarios always set them.
+   */
+  /** Extra znodes of valueSize bytes created before the run (under /zablab-populate): state the load does not touch. */
+  populate?: number;
+  /** Extra idle sessions held from before the window to its end, round-robin over every member. */
+  sessions?: number;
+  /** Watches each held session sets on populated znodes. */
+  watches?: number;
+  watchMode?: WatchMode;
 }
 
 export interface LoadSection {
