@@ -7,6 +7,7 @@
 import type { FaultAction, LoadDriverName, OpKind, PartitionMode, WorkloadSection, EnsembleDriverName } from '../scenario/types.js';
 import type { Percentiles, TimelinePoint } from '../load/types.js';
 import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
+import type { CatchUpResult, SnapshotsResult, WindowLatency } from './results-sync.js';
 
 /** What `zablab bench` writes. 2 added runs[].slots; a reader still reads 1 (its runs have no slots). */
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -146,6 +147,8 @@ export interface RunResult {
     program: 'zablab' | 'zookeeper' | 'unknown';
     voters: number;
     observers: number;
+    /** Observers started late by add-observer faults (absent: none). */
+    spareObservers?: number;
     tls?: boolean;
     peerSecurity?: PeerSecurityMode;
     config: Record<string, string>;
@@ -172,6 +175,12 @@ export interface RunResult {
   ackedWrites?: AckedWritesResult;
   /** Scenario `history: true`: what the history check found (absent for runs without a history, and in older files). */
   history?: RunHistory;
+  /** Each restart and add-observer: time to serve and sync (report/results-sync.ts). Absent in older files. */
+  catchUps?: CatchUpResult[];
+  /** Snapshots the servers wrote, from their mntr. Absent in older files and for runs without metrics. */
+  snapshots?: SnapshotsResult;
+  /** p99 during snapshots and catch-ups against outside them. Absent in older files. */
+  latencyDuring?: WindowLatency[];
 }
 
 /**

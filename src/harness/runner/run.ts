@@ -22,6 +22,7 @@ import type { RunPlan } from '../scenario/types.js';
 import { FaultRunner } from './faults.js';
 import { checkRunHistory, readFinals, type FinalReads } from './history.js';
 import type { ProgressSink } from './progress.js';
+import { SyncMeasures } from './sync-measures.js';
 
 /** The parent znode of every key the load uses. */
 export const LOAD_ROOT = '/zablab-bench';
@@ -130,6 +131,7 @@ export function resultOf(
       program,
       voters: plan.ensemble.voters,
       observers: plan.ensemble.observers,
+      ...((plan.ensemble.spareObservers ?? 0) > 0 ? { spareObservers: plan.ensemble.spareObservers } : {}),
       ...(plan.ensemble.tls ? { tls: true } : {}),
       ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
@@ -179,6 +181,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
   let run: LoadRun | null = null;
   let observer: EnsembleObserver | null = null;
   let acked: AckedWriters | null = null;
+  let syncs: SyncMeasures | null = null;
   let windowStart = nowEpochMs();
   const onAbort = (): void => run?.kill();
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
@@ -187,6 +190,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     handle = await ctx.ensembleDriver.up({
       voters: plan.ensemble.voters,
       observers: plan.ensemble.observers,
+      ...((plan.ensemble.spareObservers ?? 0) > 0 ? { spareObservers: plan.ensemble.spareObservers } : {}),
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
       dir: path.join(ctx.dir, 'ensemble'),
       ...(spansDir === undefined ? {} : { spansDir, spansSample: plan.spansSample }),
@@ -200,6 +204,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     });
     ctx.signal?.throwIfAborted();
     observer = new EnsembleObserver(handle, ctx.watcher === undefined ? undefined : (id, at) => ctx.watcher?.leader(id, at));
+    syncs = new SyncMeasures(handle, observer);
     observer.start();
     ctx.watcher?.ensembleUp(handle);
     ctx.progress.phase(`preparing ${plan.workload.keys} keys (${plan.load.driver} load)`);
@@ -220,7 +225,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     windowStart = await run.mark();
     ctx.watcher?.windowStarted(windowStart);
     ctx.progress.phase('measuring');
-    const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
+    const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, catchUps: syncs.catchUps, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
     const faultsDone = (async () => {
       // One step after the other: a step that takes long (a restart waits to serve) delays the next.
       for (const step of faultSteps(plan.faults)) {
@@ -241,6 +246,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
     await faultsDone;
     await faults.stopWatching();
+    await syncs.stop();
     let history: HistoryToCheck | null = null;
     if (load.history !== undefined) {
       ctx.progress.phase('reading the final set and counter');
@@ -266,7 +272,9 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     const recovery = faults.applied.map((f) => recoveryOf(f, seen.leaderChanges, load));
     const error = faults.errors.length > 0 ? faults.errors.join('; ') : null;
     const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, seed, ...(ackedWrites === undefined ? {} : { ackedWrites }) };
-    return { result: resultOf(plan, startedAt, handle.program, load, extra, error), history };
+    const result = resultOf(plan, startedAt, handle.program, load, extra, error);
+    Object.assign(result, syncs.results(windowStart, load, seen.leaderChanges));
+    return { result, history };
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
     const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
@@ -275,6 +283,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     ctx.signal?.removeEventListener('abort', onAbort);
     run?.kill();
     await acked?.stop().catch(() => undefined);
+    await syncs?.stop().catch(() => undefined);
     if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
     await ctx.watcher?.ensembleDown().catch(() => undefined);
     if (handle !== null) {
