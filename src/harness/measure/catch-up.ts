@@ -27,32 +27,43 @@ export interface CatchUpEvidence {
   learnerMntr: MemberMetrics | null;
   /** What the learner logged from its start until it served (null: no log to read). */
   learnerLog: string | null;
-  /** Bytes of the snapshot files that appeared in the learner's dataDir/version-2 by the time it served, oldest zxid first. */
-  newSnapshotBytes: number[];
+  /** The snapshot files that appeared in the learner's dataDir/version-2 by the time it served (zxid as hex, from the name). */
+  newSnapshots: { zxid: string; bytes: number }[];
 }
 
 /** The learner's own account of its sync, from its log: the last sync before it served. */
-export function syncFromLog(log: string): { mode: SyncMode; bytes: number | null } | null {
-  let found: { at: number; mode: SyncMode } | null = null;
+export function syncFromLog(log: string): { mode: SyncMode; bytes: number | null; zxid: bigint | null } | null {
+  let found: { at: number; mode: SyncMode; zxid: bigint | null } | null = null;
   const patterns: [RegExp, SyncMode | null][] = [
     // zablab: "synced with leader epoch=1 leader=3 mode=DIFF"
     [/synced with leader\b[^\n]*\bmode=(DIFF|TRUNC|SNAP)\b/g, null],
-    // Apache ZooKeeper's Learner.syncWithLeader.
-    [/Getting a diff from the leader/g, 'DIFF'],
-    [/Getting a snapshot from leader/g, 'SNAP'],
-    [/Truncating log to get in sync with the leader/g, 'TRUNC'],
+    // Apache ZooKeeper's Learner.syncWithLeader, with the zxid the leader synced it to.
+    [/Getting a diff from the leader 0x([0-9a-f]+)/gi, 'DIFF'],
+    [/Getting a snapshot from leader 0x([0-9a-f]+)/gi, 'SNAP'],
+    [/Truncating log to get in sync with the leader 0x([0-9a-f]+)/gi, 'TRUNC'],
   ];
   for (const [re, fixed] of patterns) {
     for (const m of log.matchAll(re)) {
       const mode = fixed ?? (m[1] as SyncMode);
-      if (found === null || m.index > found.at) found = { at: m.index, mode };
+      const zxid = fixed === null ? null : BigInt(`0x${m[1]}`);
+      if (found === null || m.index > found.at) found = { at: m.index, mode, zxid };
     }
   }
   if (found === null) return null;
   let bytes: number | null = null;
   // zablab: "installed snapshot from leader zxid=0x... bytes=12345"
   for (const m of log.matchAll(/installed snapshot from leader\b[^\n]*\bbytes=(\d+)/g)) bytes = Number(m[1]);
-  return { mode: found.mode, bytes: found.mode === 'SNAP' ? bytes : null };
+  return { mode: found.mode, bytes: found.mode === 'SNAP' ? bytes : null, zxid: found.zxid };
+}
+
+/**
+ * The snapshot a ZooKeeper learner wrote right after a SNAP to `zxid`: the first new one at or
+ * after that zxid (a new learner also writes an empty snapshot.0 when it starts, before it syncs).
+ */
+export function snapshotAfterSnap(snapshots: readonly { zxid: string; bytes: number }[], zxid: bigint): number | null {
+  const after = snapshots.map((s) => ({ zxid: BigInt(`0x${s.zxid}`), bytes: s.bytes })).filter((s) => s.zxid >= zxid);
+  after.sort((a, b) => (a.zxid < b.zxid ? -1 : a.zxid > b.zxid ? 1 : 0));
+  return after[0]?.bytes ?? null;
 }
 
 function counter(m: MemberMetrics | undefined, key: string): number | null {
@@ -108,10 +119,10 @@ export function catchUpResult(e: CatchUpEvidence, windowStartEpochMs: number, ov
     } else if (fromLog?.bytes != null) {
       syncBytes = fromLog.bytes;
       syncBytesFrom = 'learner-log';
-    } else if (e.program === 'zookeeper' && e.newSnapshotBytes.length > 0) {
-      // ZooKeeper's learner writes a snapshot right after a SNAP (Learner.syncWithLeader); the oldest new one is it.
-      syncBytes = e.newSnapshotBytes[0]!;
-      syncBytesFrom = 'learner-snapshot-file';
+    } else if (e.program === 'zookeeper' && fromLog?.zxid != null) {
+      // ZooKeeper's learner writes a snapshot right after a SNAP (Learner.syncWithLeader).
+      syncBytes = snapshotAfterSnap(e.newSnapshots, fromLog.zxid);
+      syncBytesFrom = syncBytes === null ? null : 'learner-snapshot-file';
     }
   }
   const sync = learnerSync(e);

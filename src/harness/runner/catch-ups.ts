@@ -60,7 +60,7 @@ export class CatchUps {
         leaderAfter: null,
         learnerMntr: null,
         learnerLog: null,
-        newSnapshotBytes: [],
+        newSnapshots: [],
       },
       logFile: files?.logFile ?? null,
       logOffset: files === null ? 0 : fileSize(files.logFile),
@@ -108,10 +108,9 @@ export class CatchUps {
     p.evidence.learnerMntr = learner;
     if (p.logFile !== null) p.evidence.learnerLog = readFrom(p.logFile, p.logOffset);
     if (p.snapshotDir !== null) {
-      p.evidence.newSnapshotBytes = snapshotNames(p.snapshotDir)
+      p.evidence.newSnapshots = snapshotNames(p.snapshotDir)
         .filter((n) => !p.snapshotsBefore.has(n))
-        .sort((a, b) => snapshotZxid(a) - snapshotZxid(b))
-        .map((n) => fileSize(path.join(p.snapshotDir!, n)));
+        .map((n) => ({ zxid: n.slice('snapshot.'.length), bytes: fileSize(path.join(p.snapshotDir!, n)) }));
     }
   }
 
@@ -165,9 +164,4 @@ function snapshotNames(dir: string): string[] {
   } catch {
     return [];
   }
-}
-
-/** snapshot.<zxid hex>: the zxid, for ordering (a Number keeps the order of 64-bit hex up to 2^53; epochs stay far below). */
-function snapshotZxid(name: string): number {
-  return Number.parseInt(name.slice('snapshot.'.length), 16);
 }

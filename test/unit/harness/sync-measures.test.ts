@@ -171,16 +171,16 @@ function evidence(over: Partial<CatchUpEvidence>): CatchUpEvidence {
     leaderAfter: { id: 1, mntr: { zk_diff_count: 2, zk_snap_count: 1, zk_zab_snap_bytes_sent: 4_096 } },
     learnerMntr: { zk_cnt_follower_sync_time: 1, zk_sum_follower_sync_time: 12.5 },
     learnerLog: null,
-    newSnapshotBytes: [],
+    newSnapshots: [],
     ...over,
   };
 }
 
 describe('catch-up sync', () => {
   it('reads the learner\'s own line: zablab\'s mode=, ZooKeeper\'s Learner messages; the last one wins', () => {
-    expect(syncFromLog('x INFO [myid:2] synced with leader epoch=1 leader=3 mode=TRUNC\n')).toEqual({ mode: 'TRUNC', bytes: null });
-    expect(syncFromLog('installed snapshot from leader zxid=0x100000005 bytes=777\n... synced with leader epoch=2 leader=1 mode=SNAP')).toEqual({ mode: 'SNAP', bytes: 777 });
-    expect(syncFromLog('2024 INFO [QuorumPeer:Learner@553] - Getting a diff from the leader 0x1\nlater WARN - Truncating log to get in sync with the leader 0x2\n')).toEqual({ mode: 'TRUNC', bytes: null });
+    expect(syncFromLog('x INFO [myid:2] synced with leader epoch=1 leader=3 mode=TRUNC\n')).toEqual({ mode: 'TRUNC', bytes: null, zxid: null });
+    expect(syncFromLog('installed snapshot from leader zxid=0x100000005 bytes=777\n... synced with leader epoch=2 leader=1 mode=SNAP')).toEqual({ mode: 'SNAP', bytes: 777, zxid: null });
+    expect(syncFromLog('2024 INFO [QuorumPeer:Learner@553] - Getting a diff from the leader 0x1\nlater WARN - Truncating log to get in sync with the leader 0x2a\n')).toEqual({ mode: 'TRUNC', bytes: null, zxid: 0x2an });
     expect(syncFromLog('INFO - Getting a snapshot from leader 0x100000010')?.mode).toBe('SNAP');
     expect(syncFromLog('nothing about syncing')).toBeNull();
   });
@@ -199,7 +199,8 @@ describe('catch-up sync', () => {
       leaderBefore: { id: 1, mntr: { zk_diff_count: 0, zk_snap_count: 0 } },
       leaderAfter: { id: 1, mntr: { zk_diff_count: 0, zk_snap_count: 1 } },
       learnerLog: 'Getting a snapshot from leader 0x200000001',
-      newSnapshotBytes: [52_000, 60_000],
+      // snapshot.0: the empty one a new learner writes at its start, before it syncs.
+      newSnapshots: [{ zxid: '300000000', bytes: 60_000 }, { zxid: '0', bytes: 699 }, { zxid: '200000001', bytes: 52_000 }],
     });
     expect(catchUpResult(zk, 0, true)).toMatchObject({ syncMode: 'SNAP', syncModeFrom: 'learner-log', syncBytes: 52_000, syncBytesFrom: 'learner-snapshot-file' });
     const zablabOld = evidence({ leaderAfter: { id: 1, mntr: { zk_diff_count: 2, zk_snap_count: 1 } }, learnerLog: 'installed snapshot from leader zxid=0x1 bytes=999\nsynced with leader epoch=1 leader=1 mode=SNAP' });
