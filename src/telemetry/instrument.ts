@@ -21,6 +21,7 @@ import { ALL_METRICS, ZabMetrics, bucketsOf, type GaugeView, type OwnGauges } fr
 import { Attr, INSTRUMENTATION_SCOPE, SpanEvent, SpanName, type Role } from './names.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheusText, type PullMetricReader } from './prometheus.js';
 import type { SpanRecorder } from './recorder.js';
+import { EventLoopMonitor } from './process-metrics.js';
 import { SpanKindCode, isRecorded, sessionHex, traceparentSampled, type Attrs, type RecordedSpan, type TraceSpan } from './span.js';
 import { ZxidMap } from './zxid-map.js';
 
@@ -182,6 +183,7 @@ export class ServerTelemetry {
   /** Leader: one zab.sync span per learner being synced. */
   private readonly learnerSyncs = new Map<number, TraceSpan>();
   private readonly peerAttrs = new Map<number, Attrs>();
+  private eventLoop: EventLoopMonitor | null = null;
 
   constructor(opts: ServerTelemetryOptions = {}) {
     this.serverId = opts.serverId ?? 0;
@@ -204,6 +206,7 @@ export class ServerTelemetry {
     return {
       pendingSyncs: this.pendingSyncs.length,
       leaderUptimeMs: this.leaderSinceMs === null ? null : performance.now() - this.leaderSinceMs,
+      eventLoop: this.eventLoop?.recent ?? null,
     };
   }
 
@@ -226,9 +229,12 @@ export class ServerTelemetry {
 
   // ---------- wiring ----------
 
-  /** The server's state for the gauges. */
+  /** The server's state for the gauges; from now on the event loop is watched too. */
   setView(view: GaugeView): void {
     this.metrics.setView(view);
+    this.eventLoop ??= new EventLoopMonitor((obs) => {
+      for (const [ms, n] of obs) this.metrics.eventLoopDelay.record(ms, n);
+    });
   }
 
   /** A standalone server serves from the start. */
@@ -437,13 +443,15 @@ export class ServerTelemetry {
       case 'inform':
         this.leaderCommitted(msg.txn.zxid);
         return;
+      case 'snap':
+        this.metrics.snapBytesSent.add(msg.snapshot?.byteLength ?? 0);
+        return;
       case 'notification':
       case 'followerinfo':
       case 'leaderinfo':
       case 'ackepoch':
       case 'diff':
       case 'trunc':
-      case 'snap':
       case 'proposal':
       case 'newleader':
       case 'uptodate':
@@ -733,6 +741,8 @@ export class ServerTelemetry {
     endWith(this.electionSpan, 'server closing');
     this.electionSpan = null;
     this.leaveRole('server closing');
+    this.eventLoop?.stop();
+    this.eventLoop = null;
     await this.shutdownHook?.();
   }
 }

@@ -30,6 +30,7 @@ import {
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { opName } from '../jute/index.js';
 import { COUNT_BUCKETS, LATENCY_BUCKETS_MS, Metric, ROLES, type MetricSpec, type Role } from './names.js';
+import { memoryGauges, type EventLoopWindow } from './process-metrics.js';
 
 /** What the gauges read from the running server (built by src/server/server-view.ts). */
 export interface GaugeValues {
@@ -73,6 +74,8 @@ export interface OwnGauges {
   pendingSyncs: number;
   /** ms since this server started leading; null when not leading. */
   leaderUptimeMs: number | null;
+  /** The event loop's last second (null: not monitored, e.g. before the server is wired). */
+  eventLoop: EventLoopWindow | null;
 }
 
 /** count/sum/min/max, as ZooKeeper's AvgMinMaxCounter. */
@@ -81,9 +84,9 @@ class Summary {
   sum = 0;
   min = Infinity;
   max = 0;
-  add(v: number): void {
-    this.count++;
-    this.sum += v;
+  add(v: number, n = 1): void {
+    this.count += n;
+    this.sum += v * n;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
   }
@@ -109,15 +112,15 @@ class BucketSeries {
   }
 
   /** The caller dropped negative values (the SDK's Histogram does); NaN is not counted. */
-  record(v: number): void {
+  record(v: number, n = 1): void {
     if (Number.isNaN(v)) return;
     const b = this.bounds;
     let i = 0;
     // Few bounds, most values in the first ones: a scan beats a binary search here.
     while (i < b.length && b[i]! < v) i++;
-    this.counts[i]!++;
-    this.count++;
-    this.sumSince += v;
+    this.counts[i]! += n;
+    this.count += n;
+    this.sumSince += v * n;
   }
 
   dataPoint(time: HrTime): DataPoint<Histogram> {
@@ -161,15 +164,16 @@ export class HistogramMetric {
     this.mirror = meter.createHistogram(name, { description: help, unit, advice: { explicitBucketBoundaries: [...this.bounds] } });
   }
 
-  record(v: number): void {
-    this.total.add(v);
+  /** `n` observations of `v` (a window of samples taken elsewhere, as the event-loop delay's). */
+  record(v: number, n = 1): void {
+    this.total.add(v, n);
     if (v < 0) return;
-    this.mirror?.record(v);
+    if (this.mirror !== null) for (let i = 0; i < n; i++) this.mirror.record(v);
     if (this.plain === null) {
       this.plain = new BucketSeries(this.bounds, NO_ATTRIBUTES);
       this.series.push(this.plain);
     }
-    this.plain.record(v);
+    this.plain.record(v, n);
   }
 
   /** ZooKeeper's SummarySet: one series per key (label `key`). */
@@ -217,6 +221,14 @@ export class HistogramMetric {
     for (const [k, s] of this.byKey) put(`${k}_${this.spec.name}`, s.summary);
   }
 }
+
+/** The gauges processGauges() reports. */
+const PROCESS_GAUGES: readonly MetricSpec[] = [
+  Metric.processResidentMemory,
+  Metric.nodejsHeapSizeUsed,
+  Metric.zabEventLoopDelayRecentP99,
+  Metric.zabEventLoopDelayRecentMax,
+];
 
 function round3(v: number): number {
   return Math.round(v * 1_000) / 1_000;
@@ -282,6 +294,7 @@ export class ZabMetrics {
   readonly lookingCount: CounterMetric;
   readonly diffCount: CounterMetric;
   readonly snapCount: CounterMetric;
+  readonly snapBytesSent: CounterMetric;
   readonly spansDropped: CounterMetric;
   readonly sessionlessConnectionsExpired: CounterMetric;
   readonly connectionRejected: CounterMetric;
@@ -303,13 +316,14 @@ export class ZabMetrics {
   readonly observerSyncTime: HistogramMetric;
   readonly readLatency: HistogramMetric;
   readonly updateLatency: HistogramMetric;
+  readonly eventLoopDelay: HistogramMetric;
   private readonly counters: CounterMetric[];
   private readonly histograms: HistogramMetric[];
   private view: GaugeView | null = null;
 
   constructor(
     meter: Meter = createNoopMeter(),
-    private readonly own: () => OwnGauges = () => ({ pendingSyncs: 0, leaderUptimeMs: null }),
+    private readonly own: () => OwnGauges = () => ({ pendingSyncs: 0, leaderUptimeMs: null, eventLoop: null }),
   ) {
     const c = (spec: MetricSpec) => new CounterMetric(spec);
     const h = (spec: MetricSpec) => new HistogramMetric(spec);
@@ -320,6 +334,7 @@ export class ZabMetrics {
     this.lookingCount = c(Metric.lookingCount);
     this.diffCount = c(Metric.diffCount);
     this.snapCount = c(Metric.snapCount);
+    this.snapBytesSent = c(Metric.zabSnapBytesSent);
     this.spansDropped = c(Metric.zabSpansDropped);
     this.sessionlessConnectionsExpired = c(Metric.sessionlessConnectionsExpired);
     this.connectionRejected = c(Metric.connectionRejected);
@@ -339,6 +354,7 @@ export class ZabMetrics {
     this.observerSyncTime = h(Metric.observerSyncTime);
     this.readLatency = h(Metric.readLatency);
     this.updateLatency = h(Metric.updateLatency);
+    this.eventLoopDelay = h(Metric.zabEventLoopDelay);
     this.counters = [
       this.proposalCount,
       this.commitCount,
@@ -347,6 +363,7 @@ export class ZabMetrics {
       this.lookingCount,
       this.diffCount,
       this.snapCount,
+      this.snapBytesSent,
       this.spansDropped,
       this.sessionlessConnectionsExpired,
       this.connectionRejected,
@@ -368,6 +385,7 @@ export class ZabMetrics {
       this.readLatency,
       this.updateLatency,
       this.connectionTokenDeficit,
+      this.eventLoopDelay,
     ];
     this.registerGauges(meter);
   }
@@ -408,6 +426,7 @@ export class ZabMetrics {
       zabLastProcessedZxid: g(Metric.zabLastProcessedZxid),
       zabOutstandingProposals: g(Metric.zabOutstandingProposals),
     };
+    const processGauges = new Map(PROCESS_GAUGES.map((spec) => [spec, g(spec)]));
     const throttled = meter.createObservableCounter(Metric.throttledOps.name, { description: Metric.throttledOps.help, unit: '1' });
     const requests = meter.createObservableCounter(Metric.zabRequests.name, { description: Metric.zabRequests.help, unit: '1' });
     const roleAttrs = new Map(ROLES.map((r) => [r, { role: r }]));
@@ -431,6 +450,7 @@ export class ZabMetrics {
         o(gauges.approximateDataSize, v.approximateDataSize);
         o(gauges.globalSessions, v.globalSessions);
         o(gauges.uptime, v.uptimeMs);
+        for (const [spec, value] of this.processGauges()) o(processGauges.get(spec)!, value);
         r.observe(throttled, v.throttledOps);
         for (const [op, n] of this.requests.entries()) r.observe(requests, n, { op });
         for (const role of ROLES) r.observe(gauges.zabRole, role === v.role ? 1 : 0, roleAttrs.get(role));
@@ -454,7 +474,7 @@ export class ZabMetrics {
           o(gauges.zabOutstandingProposals, v.leader.outstandingProposals);
         }
       },
-      [...Object.values(gauges), throttled, requests] as Observable[],
+      [...Object.values(gauges), ...processGauges.values(), throttled, requests] as Observable[],
     );
   }
 
@@ -486,9 +506,21 @@ export class ZabMetrics {
     return out;
   }
 
-  /** ZooKeeper's mntr lines for counters and summaries (keys without the zk_ prefix). */
+  /** The process's gauges (memory, event loop) by metric name. */
+  private processGauges(): [MetricSpec, number][] {
+    const mem = memoryGauges();
+    const out: [MetricSpec, number][] = [
+      [Metric.processResidentMemory, mem.residentBytes],
+      [Metric.nodejsHeapSizeUsed, mem.heapUsedBytes],
+    ];
+    const loop = this.own().eventLoop;
+    if (loop !== null) out.push([Metric.zabEventLoopDelayRecentP99, round3(loop.p99Ms)], [Metric.zabEventLoopDelayRecentMax, round3(loop.maxMs)]);
+    return out;
+  }
+
+  /** ZooKeeper's mntr lines for counters and summaries, and the process's gauges (keys without the zk_ prefix). */
   monitorValues(): [string, number][] {
-    const out: [string, number][] = [];
+    const out: [string, number][] = this.processGauges().map(([spec, v]) => [spec.name, v]);
     for (const c of this.counters) out.push([c.spec.name, c.value]);
     for (const h of this.histograms) h.monitorValues(out);
     return out;

@@ -143,6 +143,12 @@ export const Metric = {
   zabLastProcessedZxid: m('zab_last_processed_zxid', 'gauge', '1', 'all', 'Last applied zxid'),
   zabOutstandingProposals: m('zab_outstanding_proposals', 'gauge', '1', 'leader', 'Proposals waiting for a quorum'),
   zabRequests: m('zab_requests', 'counter', '1', 'all', 'Client requests answered, by op (label `op`, ZooKeeper\'s op name); pings excepted'),
+  zabSnapBytesSent: m('zab_snap_bytes_sent', 'counter', 'bytes', 'leader', 'Bytes of snapshots sent to learners in SNAP syncs'),
+  zabEventLoopDelay: m('zab_event_loop_delay', 'histogram', 'ms', 'all', 'How late a 10 ms timer fired (perf_hooks monitorEventLoopDelay): time every request waited for the event loop'),
+  zabEventLoopDelayRecentP99: m('zab_event_loop_delay_recent_p99', 'gauge', 'ms', 'all', 'p99 of the event-loop delay over the last second'),
+  zabEventLoopDelayRecentMax: m('zab_event_loop_delay_recent_max', 'gauge', 'ms', 'all', 'Longest event-loop delay in the last second'),
+  processResidentMemory: m('process_resident_memory_bytes', 'gauge', 'bytes', 'all', 'Resident set size of the server process'),
+  nodejsHeapSizeUsed: m('nodejs_heap_size_used_bytes', 'gauge', 'bytes', 'all', 'V8 heap in use'),
   zabSpansDropped: m('zab_spans_dropped', 'counter', '1', 'all', 'Spans not written to ZABLAB_SPANS_DIR (over its size limit, or a write failed)'),
 } as const satisfies Record<string, MetricSpec>;
 

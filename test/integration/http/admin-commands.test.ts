@@ -96,6 +96,22 @@ describe('AdminServer commands (standalone, in-process)', () => {
     expect(json['server_stats']).toMatchObject({ server_state: 'standalone', provider_null: false });
   });
 
+  it('monitor and /metrics carry the process: memory, and the event loop held by a long task', async () => {
+    const until = performance.now() + 120;
+    while (performance.now() < until) {
+      // a synchronous task holds the event loop, as a big snapshot encode would
+    }
+    await new Promise((r) => setTimeout(r, 2_100)); // the window it fell in, then a full window after
+    const { json } = await command(t, 'mntr');
+    expect(json['process_resident_memory_bytes']).toBeGreaterThan(10 * 2 ** 20);
+    expect(json['nodejs_heap_size_used_bytes']).toBeGreaterThan(2 ** 20);
+    expect(json['max_zab_event_loop_delay']).toBeGreaterThanOrEqual(100);
+    expect(typeof json['zab_event_loop_delay_recent_p99']).toBe('number');
+    const metrics = await http(t.base, 'GET', '/metrics');
+    expect(metrics.text).toMatch(/^zab_event_loop_delay_bucket\{le="\+Inf"\} [1-9]/m);
+    expect(metrics.text).toMatch(/^process_resident_memory_bytes [1-9]/m);
+  });
+
   it('shows sessions, ephemerals and watches with exact 64-bit session ids', async () => {
     await client.create('/eph', Buffer.from('x'), { mode: CreateMode.EPHEMERAL });
     await client.create('/watched', Buffer.from('y'));
