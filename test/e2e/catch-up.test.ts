@@ -119,6 +119,8 @@ describe('catch-up and snapshots under load', () => {
     checkRun(r);
     // zablab's learner names its sync in its log.
     expect(r.catchUps!.map((c) => c.syncModeFrom)).toEqual(['learner-log', 'learner-log']);
+    // The leader's zk_zab_snap_bytes_sent when it counted this SNAP alone, else the learner's "installed snapshot ... bytes=".
+    expect(['leader-counter', 'learner-log']).toContain(r.catchUps![1]!.syncBytesFrom);
   }, 90_000);
 
   it.skipIf(zkSkip !== null)('Apache ZooKeeper 3.8: the same run, read the same way', async () => {
