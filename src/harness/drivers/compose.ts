@@ -49,9 +49,11 @@ import { networksNeeded, peerNetworksFor, staleLinks, type PeerNetworkIndex } fr
 import { postFaultPlan, servableMembers } from './partitions.js';
 import { PROBE_TIMEOUT_MS, connectStringOf, hostPort, httpUrlsOf, memberMetrics, probeSrvr, soleLeader, waitMembersServing } from './probe.js';
 import { samplerEnv } from './sampler-env.js';
+import { unsupportedFault } from './local.js';
 import type { EnsembleDriver, EnsembleHandle, Member, MemberMetrics, MemberStatus, UpOptions } from './types.js';
 
-export const COMPOSE_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS);
+/** Every fault but add-observer: compose starts every service of its file at once. */
+export const COMPOSE_FAULTS: ReadonlySet<FaultAction> = new Set(FAULT_ACTIONS.filter((a) => a !== 'add-observer'));
 
 export interface ComposeDriverOptions {
   /** The zablab image every server runs (default zablab:latest); it must be on the engine already. */
@@ -382,6 +384,18 @@ export class ComposeEnsembleHandle implements EnsembleHandle {
     if (servable === null) throw faultError('waitServing: two sides can each hold a quorum (a bridge), so which members serve depends on who leads; heal first');
     const ids = servable.filter((id) => !this.stopped.has(id) && !this.paused.has(id));
     await waitMembersServing(this.members, () => this.status(), ids, timeoutMs);
+  }
+
+  addObserver(): Promise<number> {
+    return Promise.reject(unsupportedFault(this.driver, 'add-observer'));
+  }
+
+  spareObservers(): number[] {
+    return [];
+  }
+
+  memberFiles(): null {
+    return null;
   }
 
   pids(): number[] {

@@ -168,6 +168,18 @@ class ExternalHandle implements EnsembleHandle {
     return Promise.reject(unsupportedFault(this.driver, 'restart'));
   }
 
+  addObserver(): Promise<number> {
+    return Promise.reject(unsupportedFault(this.driver, 'add-observer'));
+  }
+
+  spareObservers(): number[] {
+    return [];
+  }
+
+  memberFiles(): null {
+    return null;
+  }
+
   partition(): Promise<void> {
     return Promise.reject(unsupportedFault(this.driver, 'partition'));
   }

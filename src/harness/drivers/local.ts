@@ -99,7 +99,7 @@ export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promi
   let ensemble: LocalEnsemble;
   try {
     ensemble = await LocalEnsemble.up(
-      { voters: opts.voters, observers: opts.observers, dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true,
+      { voters: opts.voters, observers: opts.observers, ...(opts.spareObservers === undefined ? {} : { spareObservers: opts.spareObservers }), dir: opts.dir, config: opts.config, env: family.env, timeoutMs, tls: opts.tls === true,
         ...(opts.peerSecurity === undefined ? {} : { peerSecurity: opts.peerSecurity }),
         ...(routePeers === undefined ? {} : { routePeers }) },
       family.program,
@@ -108,17 +108,21 @@ export async function upLocalFamily(opts: UpOptions, family: LocalFamily): Promi
     await (relay as PeerRelay | null)?.close();
     throw driverError(family.driver, 'up', err);
   }
-  return new LocalEnsembleHandle(ensemble, family, timeoutMs, relay);
+  const spares = ensemble.servers.filter((s) => s.id > opts.voters + opts.observers).map((s) => s.id);
+  return new LocalEnsembleHandle(ensemble, family, timeoutMs, relay, spares);
 }
 
 /** An ensemble this process started; it owns the servers' fault state (see partitions.ts). */
 export class LocalEnsembleHandle implements EnsembleHandle {
   readonly driver: EnsembleDriverName;
   readonly program: 'zablab' | 'zookeeper';
-  readonly members: readonly Member[];
   readonly spansDir: string | null;
   readonly adminToken: string | null;
   readonly clientTls: ClientTlsFiles | null;
+  /** Every configured server, spare observers included. */
+  private readonly configured: readonly Member[];
+  /** Spare observers not started yet (addObserver starts them in this order). */
+  private readonly spares: number[];
   private readonly stopped = new Set<number>();
   private readonly book: PartitionBook;
   private readonly network: PeerNetwork | null;
@@ -129,14 +133,16 @@ export class LocalEnsembleHandle implements EnsembleHandle {
     /** How long restart() waits for the server to serve. */
     private readonly startTimeoutMs: number,
     relay: PeerRelay | null = null,
+    spares: readonly number[] = [],
   ) {
+    this.spares = [...spares];
     this.driver = family.driver;
     this.program = family.program.kind;
     this.spansDir = family.spansDir;
     this.adminToken = ensemble.adminToken();
     const tls = ensemble.tls;
     this.clientTls = tls === null ? null : { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile };
-    this.members = ensemble.servers.map((s) => ({
+    this.configured = ensemble.servers.map((s) => ({
       id: s.id,
       role: s.role,
       host: s.host,
@@ -145,10 +151,15 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       httpPort: s.httpPort,
     }));
     this.book = new PartitionBook(
-      this.members.map((m) => m.id),
-      this.members.filter((m) => m.role === 'voter').map((m) => m.id),
+      this.configured.map((m) => m.id),
+      this.configured.filter((m) => m.role === 'voter').map((m) => m.id),
     );
     this.network = this.networkOf(family, relay);
+  }
+
+  /** The members started so far: a spare observer joins once addObserver() starts it. */
+  get members(): readonly Member[] {
+    return this.configured.filter((m) => !this.spares.includes(m.id));
   }
 
   /** The directory holding ensemble.json and each server's s<id>/ (zoo.cfg, data, server.log). */
@@ -222,6 +233,34 @@ export class LocalEnsembleHandle implements EnsembleHandle {
       this.stopped.delete(id);
       await this.network?.rejoin(this.book, id, Date.now() + FAULT_POST_MS);
     });
+  }
+
+  async addObserver(): Promise<number> {
+    if (!this.family.faults.has('add-observer')) throw unsupportedFault(this.driver, 'add-observer');
+    const id = this.spares[0];
+    if (id === undefined) throw new HarnessError('ZABLAB_BENCH_FAULT', 'add-observer: no spare observer is left (start the ensemble with more spareObservers)');
+    // A member from now on: status(), leader() and the run's observers see it while it syncs.
+    this.spares.shift();
+    try {
+      this.book.forget(id);
+      await this.ensemble.start(id, clampWait(this.startTimeoutMs));
+      await this.network?.rejoin(this.book, id, Date.now() + FAULT_POST_MS);
+    } catch (err) {
+      if (this.ensemble.server(id).pid === null) this.spares.unshift(id);
+      if (err instanceof HarnessError) throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      throw new HarnessError('ZABLAB_BENCH_FAULT', `add-observer of server ${id} failed (driver ${this.driver}): ${why}`);
+    }
+    return id;
+  }
+
+  spareObservers(): number[] {
+    return [...this.spares];
+  }
+
+  memberFiles(id: number): { dataDir: string; logFile: string } | null {
+    const s = this.ensemble.servers.find((x) => x.id === id);
+    return s === undefined ? null : { dataDir: s.dataDir, logFile: s.logFile };
   }
 
   async partition(id: number): Promise<void> {
@@ -367,7 +406,9 @@ export function unsupportedFault(driver: EnsembleDriverName, action: FaultAction
   const where =
     action === 'partition' || action === 'heal'
       ? 'partition and heal need a driver that can cut servers off their peers: local (POST /v1/faults), zookeeper (the harness\'s relay between the peers) or compose (Docker networks)'
-      : 'kill, pause, resume and restart need a driver that runs the servers: local, zookeeper or compose';
+      : action === 'add-observer'
+        ? 'add-observer starts a spare observer late: use driver local or zookeeper, with ensemble.spareObservers'
+        : 'kill, pause, resume and restart need a driver that runs the servers: local, zookeeper or compose';
   return new HarnessError('ZABLAB_BENCH_FAULT_UNSUPPORTED', `driver ${driver} cannot ${action} a server; ${where}`);
 }
 

@@ -48,6 +48,8 @@ export type MemberMetrics = Record<string, number | string>;
 export interface UpOptions {
   voters: number;
   observers: number;
+  /** Observers configured in every zoo.cfg but not started; addObserver() starts them (drivers local and zookeeper). */
+  spareObservers?: number;
   /** zoo.cfg overrides. */
   config: Record<string, string>;
   /** A fresh directory the driver may use for data, configs and logs; it stays after down(). */
@@ -112,6 +114,19 @@ export interface EnsembleHandle {
   resume(id: number): Promise<void>;
   /** Starts a killed member again; resolves once it serves (joined and caught up). */
   restart(id: number): Promise<void>;
+  /**
+   * Starts the next spare observer (UpOptions.spareObservers) and resolves with its id once it
+   * serves. Until then it is not among `members`. Throws FAULT when no spare is left, and
+   * FAULT_UNSUPPORTED on a driver that cannot start servers late.
+   */
+  addObserver(): Promise<number>;
+  /** Spare observers not started yet, in the order addObserver() starts them. */
+  spareObservers(): number[];
+  /**
+   * Where a member keeps its files (drivers that run the servers on this host): its dataDir
+   * (snapshots under version-2/) and the file its output goes to. null when not known.
+   */
+  memberFiles(id: number): { dataDir: string; logFile: string } | null;
   /** Cuts the member off from every peer (its clients still reach it). */
   partition(id: number): Promise<void>;
   /** Undoes partition(id); leaves the sides. */

@@ -11,6 +11,11 @@ import { tlsZooCfg, type EnsembleTls } from './tls-files.js';
 export interface EnsembleSpec {
   voters: number;
   observers: number;
+  /**
+   * Observers after the others (ids V+O+1..): every zoo.cfg lists them, up() does not start
+   * them; `start(id)` brings one in later, and it joins the leader like any restarted learner.
+   */
+  spareObservers?: number;
   dir: string;
   /** zoo.cfg overrides (`--set key=value`); the layout's own keys (ports, dataDir, server.N) cannot be overridden. */
   config?: Record<string, string>;
@@ -94,14 +99,18 @@ export function portsPerServer(tls: boolean): number {
 
 /** Checks a spec and throws a SPEC error that names the field and its allowed range. */
 export function validateSpec(spec: EnsembleSpec): void {
-  const total = spec.voters + spec.observers;
+  const spares = spec.spareObservers ?? 0;
+  if (!Number.isInteger(spares) || spares < 0 || spares > MAX_ENSEMBLE_SERVERS - 1) {
+    throw specError(`spare observers must be an integer from 0 to ${MAX_ENSEMBLE_SERVERS - 1}, got ${spares}`);
+  }
+  const total = spec.voters + spec.observers + spares;
   if (!Number.isInteger(spec.voters) || spec.voters < 1 || spec.voters > MAX_ENSEMBLE_SERVERS) {
     throw specError(`voters must be an integer from 1 to ${MAX_ENSEMBLE_SERVERS}, got ${spec.voters}`);
   }
   if (!Number.isInteger(spec.observers) || spec.observers < 0 || spec.observers > MAX_ENSEMBLE_SERVERS - 1) {
     throw specError(`observers must be an integer from 0 to ${MAX_ENSEMBLE_SERVERS - 1}, got ${spec.observers}`);
   }
-  if (total > MAX_ENSEMBLE_SERVERS) throw specError(`voters + observers must be at most ${MAX_ENSEMBLE_SERVERS}, got ${total}`);
+  if (total > MAX_ENSEMBLE_SERVERS) throw specError(`voters + observers + spare observers must be at most ${MAX_ENSEMBLE_SERVERS}, got ${total}`);
   if (typeof spec.dir !== 'string' || spec.dir.trim() === '') throw specError('dir must name a directory');
   if (spec.basePort !== undefined) {
     const each = portsPerServer(spec.tls === true);
@@ -147,7 +156,7 @@ export function parseOverride(text: string): [string, string] {
 /** Servers in id order, with their ports, directories and files; none is running yet. */
 export function planServers(spec: EnsembleSpec, ports: number[]): EnsembleServer[] {
   const dir = path.resolve(spec.dir);
-  const total = spec.voters + spec.observers;
+  const total = spec.voters + spec.observers + (spec.spareObservers ?? 0);
   const tls = spec.tls === true;
   const need = total * portsPerServer(tls);
   if (ports.length !== need) throw new RangeError(`planServers: need ${need} ports, got ${ports.length}`);

@@ -138,8 +138,9 @@ export class LocalEnsemble {
     }
     const overrides = spec.config ?? {};
     // A standalone server has no peers to authenticate.
-    const peerMode = spec.voters + spec.observers > 1 ? peerSecurityMode(spec.peerSecurity, program.kind, overrides) : 'none';
-    const ports = await allocatePorts(spec.voters + spec.observers, spec.basePort, portsPerServer(spec.tls === true));
+    const peerMode = spec.voters + spec.observers + (spec.spareObservers ?? 0) > 1 ? peerSecurityMode(spec.peerSecurity, program.kind, overrides) : 'none';
+    const started = spec.voters + spec.observers;
+    const ports = await allocatePorts(started + (spec.spareObservers ?? 0), spec.basePort, portsPerServer(spec.tls === true));
     const servers = planServers({ ...spec, dir }, ports);
     fs.mkdirSync(dir, { recursive: true });
     // Only zablab has the token; a user who turned credentials off gets none.
@@ -161,7 +162,8 @@ export class LocalEnsemble {
     );
     ensemble.save();
     try {
-      for (const s of servers) await ensemble.launch(s);
+      // Spare observers (ids after `started`) wait for start(id).
+      for (const s of servers) if (s.id <= started) await ensemble.launch(s);
       await ensemble.waitServing(undefined, spec.timeoutMs ?? DEFAULT_UP_TIMEOUT_MS);
     } catch (err) {
       await ensemble.down().catch(() => undefined);

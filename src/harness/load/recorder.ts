@@ -11,6 +11,7 @@
 import * as hdr from 'hdr-histogram-js';
 import { isWriteOp, type LoadDriverName, type OpKind } from '../scenario/types.js';
 import type { FaultObservation, LoadResult, OpStats, Percentiles, TimelinePoint } from './types.js';
+import { addFlat, bucketOf, toFlat } from './latency-buckets.js';
 
 /** Latencies are recorded in microseconds, up to this (longer ones are clamped to it). */
 const LATENCY_US_MAX = 120_000_000;
@@ -19,6 +20,8 @@ const FINE_SLOT_MS = 100;
 const WINDOW_SECONDS_MAX = 6 * 3_600;
 const FAULTS_MAX = 1_000;
 const ERROR_CODES_MAX = 64;
+/** Bounds the per-slot latency buckets (an hour of a busy run has far fewer distinct slot × bucket pairs). */
+const SLOT_BUCKETS_MAX = 2_000_000;
 
 /** Epoch ms, sub-millisecond, on the clock every process of the machine shares. */
 export function nowEpochMs(): number {
@@ -53,6 +56,10 @@ export interface RecorderSnapshot {
   fineWrites: number[];
   faults: FaultObservation[];
   missedSlots: number;
+  /** Latencies of the successful requests per slot of fineOps, as flat bucket counts (latency-buckets.ts); absent from older senders. */
+  fineLatency?: number[][];
+  /** The slot buckets hit SLOT_BUCKETS_MAX: later slots have none. */
+  fineLatencyTruncated?: boolean;
 }
 
 export class LoadRecorder {
@@ -64,6 +71,9 @@ export class LoadRecorder {
   private readonly fineOps: number[] = [];
   private readonly fineWrites: number[] = [];
   private readonly faults: FaultObservation[] = [];
+  private readonly fineLatency: Map<number, number>[] = [];
+  private fineBuckets = 0;
+  private fineLatencyTruncated = false;
   private missed = 0;
   /** Completed requests since the last liveOps() call, counted in warm-up too. */
   private liveCount = 0;
@@ -116,6 +126,23 @@ export class LoadRecorder {
     }
     this.fineOps[slot]!++;
     if (isWriteOp(op)) this.fineWrites[slot]!++;
+    this.slotLatency(slot, latencyUs);
+  }
+
+  /** One successful request's latency into its slot's buckets (what p99 over any set of slots is computed from). */
+  private slotLatency(slot: number, latencyUs: number): void {
+    while (this.fineLatency.length <= slot) this.fineLatency.push(new Map());
+    const buckets = this.fineLatency[slot]!;
+    const b = bucketOf(latencyUs);
+    const n = buckets.get(b);
+    if (n !== undefined) {
+      buckets.set(b, n + 1);
+    } else if (this.fineBuckets < SLOT_BUCKETS_MAX) {
+      buckets.set(b, 1);
+      this.fineBuckets++;
+    } else {
+      this.fineLatencyTruncated = true;
+    }
   }
 
   /** Completions per second since the previous call (warm-up included), for progress output. */
@@ -139,6 +166,8 @@ export class LoadRecorder {
       fineWrites: [...this.fineWrites],
       faults: this.faults.map((f) => ({ ...f })),
       missedSlots: this.missed,
+      fineLatency: this.fineLatency.map(toFlat),
+      fineLatencyTruncated: this.fineLatencyTruncated,
     };
   }
 
@@ -266,7 +295,13 @@ export function mergeSnapshots(driver: LoadDriverName, snaps: readonly RecorderS
     byOp,
     errors,
     timeline,
-    fine: { slotMs: FINE_SLOT_MS, ops: sumArrays(snaps.map((s) => s.fineOps)), writes: sumArrays(snaps.map((s) => s.fineWrites)) },
+    fine: {
+      slotMs: FINE_SLOT_MS,
+      ops: sumArrays(snaps.map((s) => s.fineOps)),
+      writes: sumArrays(snaps.map((s) => s.fineWrites)),
+      latency: mergeSlotLatency(snaps),
+      ...(snaps.some((s) => s.fineLatencyTruncated === true) ? { latencyTruncated: true } : {}),
+    },
     faults,
     missedSlots: snaps.reduce((n, s) => n + s.missedSlots, 0),
   };
@@ -308,6 +343,18 @@ function mergeSeconds(snaps: readonly RecorderSnapshot[]): TimelinePoint[] {
     for (const h of hists.values()) h.destroy();
   }
   return out;
+}
+
+/** Every process's bucket counts, slot by slot. */
+function mergeSlotLatency(snaps: readonly RecorderSnapshot[]): number[][] {
+  const slots: Map<number, number>[] = [];
+  for (const s of snaps) {
+    (s.fineLatency ?? []).forEach((flat, i) => {
+      while (slots.length <= i) slots.push(new Map());
+      addFlat(slots[i]!, flat);
+    });
+  }
+  return slots.map(toFlat);
 }
 
 /** Same fault (same time) seen by every process: the earliest acknowledged write wins. */

@@ -62,8 +62,12 @@ export interface LoadResult {
   /** Failed operations by code: ZooKeeper code names (CONNECTIONLOSS, NONODE, ...), `HTTP_503`, `TIMEOUT`. */
   errors: Record<string, number>;
   timeline: TimelinePoint[];
-  /** Successful ops and writes per 100 ms slot of the window (for recovery to 90 % of throughput). */
-  fine: { slotMs: number; ops: number[]; writes: number[] };
+  /**
+   * Successful ops and writes per 100 ms slot of the window (for recovery to 90 % of throughput),
+   * and their latencies as flat bucket counts per slot (load/latency-buckets.ts: percentiles over
+   * any set of slots, e.g. during snapshots); latencyTruncated when the recorders' bound cut them.
+   */
+  fine: { slotMs: number; ops: number[]; writes: number[]; latency?: number[][]; latencyTruncated?: boolean };
   faults: FaultObservation[];
   /** Open loop: requests the schedule wanted that could not be sent (client saturated); 0 in closed loop. */
   missedSlots: number;

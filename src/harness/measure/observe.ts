@@ -1,10 +1,10 @@
 /**
  * Watches an ensemble while a run goes on: who leads (polled often, so that recovery times
- * have a fine grain) and a few server metrics (sampled about once a second from mntr).
+ * have a fine grain) and a few server metrics (mntr every 250 ms, kept about once a second).
  * Polls never overlap; a member that does not answer is skipped, never fatal.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EnsembleHandle } from '../drivers/types.js';
+import type { EnsembleHandle, MemberMetrics } from '../drivers/types.js';
 import { nowEpochMs } from '../load/recorder.js';
 import type { LeaderChange, MetricSample } from '../report/results.js';
 import { RESOURCE_METRICS } from './resources-summary.js';
@@ -17,7 +17,13 @@ export const LEADER_POLL_MS = 50;
  */
 export const LEADER_POLL_FAST_MS = 5;
 export const FAST_POLL_FOR_MS = 3_000;
+/** results.json keeps a member's metrics about this often... */
 export const METRICS_EVERY_MS = 1_000;
+/**
+ * ...while mntr is asked this often, and every answer goes to the sample listeners: a snapshot's
+ * end is known to one poll (measure/snapshot-windows.ts). One mntr per member per poll.
+ */
+export const METRICS_POLL_MS = 250;
 /** Samples kept per run (a day at one a second per member would be too many). */
 const METRIC_SAMPLES_MAX = 100_000;
 
@@ -54,6 +60,9 @@ function sampledKey(key: string): string | null {
 export class EnsembleObserver {
   private readonly changes: { atEpochMs: number; leader: number | null }[] = [];
   private readonly samples: { atEpochMs: number; id: number; values: Record<string, number> }[] = [];
+  private readonly sampleListeners: ((id: number, atEpochMs: number, mntr: MemberMetrics) => void)[] = [];
+  /** Per member, when results.json last got a sample of it. */
+  private readonly keptAt = new Map<number, number>();
   private stopped = false;
   private loops: Promise<void>[] = [];
   private leaderNow: number | null = null;
@@ -89,6 +98,11 @@ export class EnsembleObserver {
   pollFast(): void {
     this.fastUntilEpochMs = nowEpochMs() + FAST_POLL_FOR_MS;
     this.wakeUp?.();
+  }
+
+  /** Told every mntr answer (member id, when it answered, the whole answer). */
+  onSample(listener: (id: number, atEpochMs: number, mntr: MemberMetrics) => void): void {
+    this.sampleListeners.push(listener);
   }
 
   setDown(id: number, down: boolean): void {
@@ -140,7 +154,12 @@ export class EnsembleObserver {
           .filter((m) => !this.skip.has(m.id))
           .map(async (m) => {
             const mntr = await this.handle.metrics(m.id).catch(() => null);
-            if (mntr === null || this.samples.length >= METRIC_SAMPLES_MAX) return;
+            if (mntr === null) return;
+            for (const listener of this.sampleListeners) listener(m.id, nowEpochMs(), mntr);
+            // A poll started a little early still counts as a second later.
+            if (started - (this.keptAt.get(m.id) ?? -Infinity) < METRICS_EVERY_MS - METRICS_POLL_MS / 2) return;
+            this.keptAt.set(m.id, started);
+            if (this.samples.length >= METRIC_SAMPLES_MAX) return;
             const values: Record<string, number> = {};
             for (const [k, v] of Object.entries(mntr)) {
               const key = sampledKey(k);
@@ -149,7 +168,7 @@ export class EnsembleObserver {
             this.samples.push({ atEpochMs: started, id: m.id, values });
           }),
       );
-      const rest = METRICS_EVERY_MS - (nowEpochMs() - started);
+      const rest = METRICS_POLL_MS - (nowEpochMs() - started);
       // Sleep in short steps so that stop() does not wait a whole period.
       for (let left = rest; left > 0 && !this.stopped; left -= 100) await sleep(Math.min(100, left));
     }

@@ -53,7 +53,7 @@ const DISRUPTIVE: ReadonlySet<FaultAction> = new Set(['kill', 'pause', 'partitio
  * again); "first write" means nothing for them (writes did not wait for the action) and is
  * left out, as is "leader elected" unless the action made the ensemble elect.
  */
-export const RESTORING: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal']);
+export const RESTORING: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal', 'add-observer']);
 
 /**
  * Fault → the first leader report, after the fault, of a member other than the one the fault

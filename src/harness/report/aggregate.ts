@@ -17,7 +17,7 @@ export const RECOVERY_METRICS: readonly { key: RecoveryMetric; label: string }[]
 ];
 
 /** Faults that give a member back (restart, resume, heal), as measure/recovery.ts defines them. */
-const RESTORING_FAULTS: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal']);
+const RESTORING_FAULTS: ReadonlySet<FaultAction> = new Set(['restart', 'resume', 'heal', 'add-observer']);
 
 /**
  * The measurements that mean something for a fault kind: a fault that takes a member away

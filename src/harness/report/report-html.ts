@@ -17,6 +17,7 @@ import { breakdownSection, metricsSection, timelineSection } from './html-runs.j
 import { faultLabel, faultTargetLabel, opsOf, readPctText, shortRunLabels, topologyText } from './labels.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
 import { median } from './stats.js';
+import { syncTables } from './sync-tables.js';
 import { TRACING_COST_CAPTION, TRACING_COST_HEADERS, tracingCost, tracingCostTable } from './tracing-cost.js';
 
 function header(ctx: ReportContext, sections: readonly Section[]): string {
@@ -254,6 +255,14 @@ function tracingCostSection(ctx: ReportContext): Section | null {
   return { id: 'tracing-cost', title: 'Tracing cost', html };
 }
 
+/** Catch-ups, snapshots and p99 during them (report/sync-tables.ts). */
+function syncSection(ctx: ReportContext): Section | null {
+  const tables = syncTables(ctx.results.runs);
+  if (tables.length === 0) return null;
+  const html = tables.map((t) => `<h3>${escapeHtml(t.title)}</h3><p class="caption">${escapeHtml(t.caption)}</p>` + htmlTable(t.table.headers, t.table.rows, t.table.numeric, `table-${t.id}`)).join('\n');
+  return { id: 'catch-up', title: 'Catch-up and snapshots', html };
+}
+
 function configSection(ctx: ReportContext): Section | null {
   if (ctx.results.runs.length === 0) return null;
   const rows = ctx.results.runs.map((r): Cell[] => [r.name, r.status, formatTimestamp(r.startedAt), topologyText(r), configText(r.ensemble.config), `${r.load.driver}${r.load.missedSlots > 0 ? `, ${formatCount(r.load.missedSlots)} missed slots` : ''}`, workloadText(r)]);
@@ -262,7 +271,7 @@ function configSection(ctx: ReportContext): Section | null {
 
 export function renderReportHtml(results: ResultsFile): string {
   const ctx = reportContext(results);
-  const sections = [overviewSection(ctx), historySection(ctx), tracingCostSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), stateCostSection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
+  const sections = [overviewSection(ctx), historySection(ctx), tracingCostSection(ctx), latencySection(ctx), timelineSection(ctx), recoverySection(ctx), stateCostSection(ctx), syncSection(ctx), breakdownSection(ctx), metricsSection(ctx), configSection(ctx)].filter((s): s is Section => s !== null);
   const body = [
     header(ctx, sections),
     ...sections.map((s) => section(s.id, s.title, s.html)),

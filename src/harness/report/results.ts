@@ -10,6 +10,7 @@ import type { PeerSecurityMode } from '../ensemble/peer-credentials.js';
 import type { PopulateResult, ResourcesResult, SessionsResult } from './results-state.js';
 
 export type { PopulateResult, ResourcesResult, RssSample, ServerResources, SessionsResult } from './results-state.js';
+import type { CatchUpResult, SnapshotsResult, WindowLatency } from './results-sync.js';
 
 /** What `zablab bench` writes. 2 added runs[].slots; a reader still reads 1 (its runs have no slots). */
 export const RESULTS_SCHEMA_VERSION = 2;
@@ -149,6 +150,8 @@ export interface RunResult {
     program: 'zablab' | 'zookeeper' | 'unknown';
     voters: number;
     observers: number;
+    /** Observers started late by add-observer faults (absent: none). */
+    spareObservers?: number;
     tls?: boolean;
     peerSecurity?: PeerSecurityMode;
     config: Record<string, string>;
@@ -181,6 +184,12 @@ export interface RunResult {
   sessions?: SessionsResult;
   /** Every server's memory and event-loop delay through the run (absent in older files). */
   resources?: ResourcesResult;
+  /** Each restart and add-observer: time to serve and sync (report/results-sync.ts). Absent in older files. */
+  catchUps?: CatchUpResult[];
+  /** Snapshots the servers wrote, from their mntr. Absent in older files and for runs without metrics. */
+  snapshots?: SnapshotsResult;
+  /** p99 during snapshots and catch-ups against outside them. Absent in older files. */
+  latencyDuring?: WindowLatency[];
 }
 
 /**

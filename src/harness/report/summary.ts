@@ -12,6 +12,7 @@ import { faultTargetLabel, readPctText, topologyText } from './labels.js';
 import { markdownTable, type Align } from './markdown.js';
 import type { RecoveryResult, ResultsFile, RunResult } from './results.js';
 import { stateCostLines } from './state-text.js';
+import { syncTables } from './sync-tables.js';
 import { TRACING_COST_CAPTION, TRACING_COST_HEADERS, tracingCost, tracingCostTable } from './tracing-cost.js';
 
 const RUN_TABLE_HEADERS = ['run', 'topology', 'read %', 'ops/s', 'p50', 'p99', 'p99.9', 'errors'];
@@ -125,6 +126,13 @@ function tracingCostSection(results: ResultsFile): string[] {
   return ['## Tracing cost', '', TRACING_COST_CAPTION, '', markdownTable([...TRACING_COST_HEADERS], tracingCostTable(groups), ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'])];
 }
 
+/** Catch-ups, snapshots and p99 during them (report/sync-tables.ts). */
+function syncSection(results: ResultsFile): string[] {
+  const tables = syncTables(results.runs);
+  if (tables.length === 0) return [];
+  return ['## Catch-up and snapshots', '', ...tables.flatMap((t) => [`### ${t.title}`, '', t.caption, '', markdownTable(t.table.headers, t.table.rows, t.table.numeric.map((n) => (n ? 'right' : 'left')))])];
+}
+
 function breakdownSection(results: ResultsFile): string[] {
   const runs = results.runs.filter((r) => r.breakdown !== null && r.breakdown.stages.length > 0);
   if (runs.length === 0) return [];
@@ -207,6 +215,6 @@ export function renderSummary(results: ResultsFile): string {
     out.push(markdownTable(RUN_TABLE_HEADERS, s.runs.map(runRow), RUN_TABLE_ALIGN));
   }
   if (results.runs.length === 0) out.push('No runs.', '');
-  out.push(...historySection(results), ...tracingCostSection(results), ...recoverySection(results), ...stateCostLines(results), ...breakdownSection(results), ...configSection(results));
+  out.push(...historySection(results), ...tracingCostSection(results), ...recoverySection(results), ...stateCostLines(results), ...syncSection(results), ...breakdownSection(results), ...configSection(results));
   return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n';
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PEER_SECURITY_MODES } from '../ensemble/peer-credentials.js';
 import { HarnessError } from '../errors.js';
 import { ENSEMBLE_DRIVERS, FAULT_ACTIONS, LOAD_DRIVERS, OP_KINDS, PARTITION_MODES, READ_OPS, WATCH_MODES, WRITE_OPS } from '../scenario/types.js';
+import { CATCH_UP_ACTIONS, LATENCY_WINDOW_KINDS, SYNC_BYTES_SOURCES, SYNC_MODE_SOURCES, SYNC_MODES } from './results-sync.js';
 import { HISTORY_ANOMALIES_MAX, HISTORY_ELEMENTS_MAX, HISTORY_WITNESS_OPS_MAX, RESULTS_FILE, RESULTS_SCHEMA_VERSION, RESULTS_SCHEMA_VERSIONS_READ, type ResultsFile } from './results.js';
 
 /** Bounds what a reader loads into memory: a results.json over this is not one zablab wrote. */
@@ -262,6 +263,32 @@ const resources = object({
   ),
 });
 
+const latencyCount = object({ count: num, p99Ms: nullable(num) });
+
+const catchUp = object({
+  serverId: num,
+  action: oneOf(CATCH_UP_ACTIONS),
+  role: oneOf(['voter', 'observer']),
+  startedAtMs: num,
+  startedAtEpochMs: num,
+  servingAfterMs: nullable(num),
+  syncMode: nullable(oneOf(SYNC_MODES)),
+  syncModeFrom: nullable(oneOf(SYNC_MODE_SOURCES)),
+  leaderCounters: nullable(object({ leader: num, diff: num, snap: num })),
+  syncBytes: nullable(num),
+  syncBytesFrom: nullable(oneOf(SYNC_BYTES_SOURCES)),
+  learnerSyncMs: nullable(num),
+  learnerSyncs: nullable(num),
+});
+
+const snapshots = object({
+  sampleMs: num,
+  windows: array(object({ serverId: num, endMs: num, startMs: num, durationMs: num, count: num, coverFromMs: num, leader: bool })),
+  servers: array(object({ serverId: num, count: num, totalMs: num, maxMs: num })),
+});
+
+const windowLatency = object({ kind: oneOf(LATENCY_WINDOW_KINDS), windows: num, duringMs: num, during: latencyCount, outside: latencyCount });
+
 const run = object(
   {
     name: str,
@@ -278,11 +305,12 @@ const run = object(
         program: oneOf(['zablab', 'zookeeper', 'unknown']),
         voters: num,
         observers: num,
+        spareObservers: num,
         tls: bool,
         peerSecurity: oneOf(PEER_SECURITY_MODES),
         config: record(str),
       },
-      ['tls', 'peerSecurity'],
+      ['tls', 'peerSecurity', 'spareObservers'],
     ),
     workload,
     load: object({ driver: oneOf(LOAD_DRIVERS), missedSlots: num }),
@@ -304,9 +332,12 @@ const run = object(
     populate,
     sessions,
     resources,
+    catchUps: array(catchUp),
+    snapshots,
+    latencyDuring: array(windowLatency),
   },
-  // slots: required from schemaVersion 2 (validateResults checks it). Large state and resources came later within version 2.
-  ['error', 'ackedWrites', 'history', 'seed', 'slots', 'populate', 'sessions', 'resources'],
+  // slots: required from schemaVersion 2 (validateResults checks it). Large state, resources, catch-ups and snapshots came later within version 2.
+  ['error', 'ackedWrites', 'history', 'seed', 'slots', 'populate', 'sessions', 'resources', 'catchUps', 'snapshots', 'latencyDuring'],
 );
 
 const resultsFile = object({

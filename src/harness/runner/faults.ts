@@ -18,6 +18,7 @@ import { targetText } from '../scenario/faults.js';
 import { undoOf, type FaultStep } from '../scenario/schedule.js';
 import type { FaultAction, FaultSpec, FaultTarget, RunPlan } from '../scenario/types.js';
 import type { ProgressSink } from './progress.js';
+import type { CatchUps } from './catch-ups.js';
 
 /** What undoes a firing: a restart or resume of the server it hit, a heal of that server or (null) of the sides. */
 interface Undo {
@@ -39,6 +40,8 @@ export interface FaultRunnerOptions {
   seed: number;
   progress: ProgressSink;
   onFault?: (fault: AppliedFault) => void;
+  /** Measures each restart and add-observer as a catch-up (time to serve, sync). */
+  catchUps?: CatchUps;
 }
 
 /** Restoring faults: how often the member is asked whether it serves again. */
@@ -180,6 +183,11 @@ export class FaultRunner {
         ...(cut.bridge === undefined ? {} : { bridge: cut.bridge }),
       };
     }
+    if (f.action === 'add-observer') {
+      const id = await this.addObserver();
+      this.last = id;
+      return { action: 'add-observer', target: 'spare', serverId: id };
+    }
     if (f.target === null) {
       await h.healAll();
       this.last = null;
@@ -189,6 +197,25 @@ export class FaultRunner {
     await this.apply(f.action, id);
     this.last = id;
     return { action: f.action, target: recordedTarget(f.target), serverId: id };
+  }
+
+  /** Starts the next spare observer, as a catch-up. */
+  private async addObserver(): Promise<number> {
+    const h = this.o.handle;
+    const id = h.spareObservers()[0];
+    if (id === undefined) {
+      // The driver says why (none left, or it cannot start servers late).
+      return h.addObserver();
+    }
+    await this.measured(id, 'add-observer', async () => {
+      const started = await h.addObserver();
+      if (started !== id) throw new HarnessError('ZABLAB_BENCH_FAULT', `add-observer started server ${started}, not the next spare ${id}`);
+    });
+    return id;
+  }
+
+  private measured(id: number, action: 'restart' | 'add-observer', act: () => Promise<void>): Promise<void> {
+    return this.o.catchUps === undefined ? act() : this.o.catchUps.around(id, action, act);
   }
 
   private async undo(u: Undo): Promise<void> {
@@ -239,9 +266,11 @@ export class FaultRunner {
         observer.setDown(id, false);
         return;
       case 'restart':
-        await handle.restart(id);
+        await this.measured(id, 'restart', () => handle.restart(id));
         observer.setDown(id, false);
         return;
+      case 'add-observer':
+        throw new HarnessError('ZABLAB_BENCH_FAULT', 'add-observer starts the next spare observer; it takes no server');
       case 'partition':
         return handle.partition(id);
       case 'heal':

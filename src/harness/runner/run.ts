@@ -23,6 +23,7 @@ import { FaultRunner } from './faults.js';
 import { checkRunHistory, readFinals, type FinalReads } from './history.js';
 import type { ProgressSink } from './progress.js';
 import { StateCost } from './state-cost.js';
+import { SyncMeasures } from './sync-measures.js';
 
 /** The parent znode of every key the load uses. */
 export const LOAD_ROOT = '/zablab-bench';
@@ -131,6 +132,7 @@ export function resultOf(
       program,
       voters: plan.ensemble.voters,
       observers: plan.ensemble.observers,
+      ...((plan.ensemble.spareObservers ?? 0) > 0 ? { spareObservers: plan.ensemble.spareObservers } : {}),
       ...(plan.ensemble.tls ? { tls: true } : {}),
       ...(plan.ensemble.peerSecurity === undefined ? {} : { peerSecurity: plan.ensemble.peerSecurity }),
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
@@ -184,6 +186,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
   let observer: EnsembleObserver | null = null;
   let acked: AckedWriters | null = null;
   let cost: StateCost | null = null;
+  let syncs: SyncMeasures | null = null;
   let windowStart = nowEpochMs();
   const onAbort = (): void => {
     run?.kill();
@@ -195,6 +198,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     handle = await ctx.ensembleDriver.up({
       voters: plan.ensemble.voters,
       observers: plan.ensemble.observers,
+      ...((plan.ensemble.spareObservers ?? 0) > 0 ? { spareObservers: plan.ensemble.spareObservers } : {}),
       config: { ...BENCH_BASE_CONFIG, ...plan.ensemble.config },
       dir: path.join(ctx.dir, 'ensemble'),
       ...(spansDir === undefined ? {} : { spansDir, spansSample: plan.spansSample }),
@@ -208,6 +212,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     });
     ctx.signal?.throwIfAborted();
     observer = new EnsembleObserver(handle, ctx.watcher === undefined ? undefined : (id, at) => ctx.watcher?.leader(id, at));
+    syncs = new SyncMeasures(handle, observer);
     observer.start();
     ctx.watcher?.ensembleUp(handle);
     // Memory sampling from here; populated znodes and held sessions before the load's keys.
@@ -231,7 +236,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     windowStart = await run.mark();
     ctx.watcher?.windowStarted(windowStart);
     ctx.progress.phase('measuring');
-    const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
+    const faults = new FaultRunner({ handle, observer, load: run, plan, seed, progress: ctx.progress, catchUps: syncs.catchUps, ...(ctx.onFault === undefined ? {} : { onFault: ctx.onFault }) });
     const faultsDone = (async () => {
       // One step after the other: a step that takes long (a restart waits to serve) delays the next.
       for (const step of faultSteps(plan.faults)) {
@@ -253,6 +258,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     // A fault still running (e.g. a restart that waits to serve) finishes before the ensemble is stopped.
     await faultsDone;
     await faults.stopWatching();
+    await syncs.stop();
     let history: HistoryToCheck | null = null;
     if (load.history !== undefined) {
       ctx.progress.phase('reading the final set and counter');
@@ -280,7 +286,9 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     const stateCost = await cost.result(windowStart, seen.metrics);
     cost = null;
     const extra = { recovery, leaderChanges: seen.leaderChanges, metrics: seen.metrics, breakdown, seed, ...(ackedWrites === undefined ? {} : { ackedWrites }), ...stateCost };
-    return { result: resultOf(plan, startedAt, handle.program, load, extra, error), history };
+    const result = resultOf(plan, startedAt, handle.program, load, extra, error);
+    Object.assign(result, syncs.results(windowStart, load, seen.leaderChanges));
+    return { result, history };
   } catch (err) {
     if (ctx.signal?.aborted === true) throw err;
     const program = handle?.program ?? (plan.ensemble.driver === 'zookeeper' ? 'zookeeper' : 'zablab');
@@ -290,6 +298,7 @@ async function runUntilDown(plan: RunPlan, ctx: RunContext): Promise<{ result: R
     run?.kill();
     cost?.kill();
     await acked?.stop().catch(() => undefined);
+    await syncs?.stop().catch(() => undefined);
     if (observer !== null) await observer.stop(windowStart).catch(() => undefined);
     await ctx.watcher?.ensembleDown().catch(() => undefined);
     if (handle !== null) {

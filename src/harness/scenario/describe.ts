@@ -76,12 +76,14 @@ function undoText(action: FaultSpec['action'], firing: number): string {
     case 'heal':
     case 'resume':
     case 'restart':
+    case 'add-observer':
       return `healing firing ${firing}'s cut`;
   }
 }
 
 function topology(e: EnsembleSection): string {
-  const servers = e.driver === 'external' ? `${e.voters} servers` : `${e.voters} voters${e.observers > 0 ? ` + ${e.observers} observers` : ''}`;
+  const spares = (e.spareObservers ?? 0) > 0 ? ` + ${e.spareObservers} spare observers` : '';
+  const servers = e.driver === 'external' ? `${e.voters} servers` : `${e.voters} voters${e.observers > 0 ? ` + ${e.observers} observers` : ''}${spares}`;
   const config = Object.entries(e.config).map(([k, v]) => `${k}=${v}`);
   const peers = e.peerSecurity === undefined ? '' : `, peers ${e.peerSecurity}`;
   return `${e.driver} ${servers}${e.tls ? ' over TLS' : ''}${peers}${config.length > 0 ? ` (${config.join(', ')})` : ''}`;

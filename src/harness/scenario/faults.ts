@@ -64,6 +64,11 @@ function parseFault(ctx: FieldContext, i: number, raw: unknown): FaultSpec {
       if (hasTarget && hasMode) fail(ctx, ['faults', i, 'mode'], 'cannot go with a target: heal one server (target) or every cut (no target, or mode: all)');
       if (hasMode) readOneOf(ctx, ['faults', i, 'mode'], f.mode, HEAL_MODES);
       break;
+    case 'add-observer':
+      // Which server it starts is the ensemble's: the next spare observer, in id order.
+      if (hasTarget) fail(ctx, ['faults', i, 'target'], 'cannot be set for add-observer: it starts the next spare observer (ensemble.spareObservers), in id order');
+      if (hasMode) fail(ctx, ['faults', i, 'mode'], `is for partition (${PARTITION_MODES.join(', ')}) and heal (all), not for add-observer`);
+      break;
     case 'kill':
     case 'pause':
     case 'resume':
@@ -147,6 +152,13 @@ function checkSequence(ctx: FieldContext, faults: readonly FaultSpec[]): void {
     if (fault.repeat !== undefined) {
       seq.schedules.push({ index: i, action: fault.action, fromMs: fault.atMs, toMs: fault.atMs + fault.repeat.forMs });
       seq.symbols.push(null);
+      return;
+    }
+    if (fault.action === 'add-observer') {
+      // A server of its own that `last` may name (to kill or restart the observer it added).
+      const symbol = `added:${i}`;
+      seq.symbols.push(symbol);
+      seq.states.set(symbol, { killed: false, paused: false, partitioned: false });
       return;
     }
     if (fault.target === null) {
@@ -257,6 +269,8 @@ function applyAction(ctx: FieldContext, i: number, subject: string, action: Faul
       return;
     case 'heal':
       state.partitioned = false;
+      return;
+    case 'add-observer':
       return;
   }
 }

@@ -25,6 +25,7 @@ import { formatDurationMs } from './duration.js';
 import { faultEndMs } from './schedule.js';
 import { MIN_PARTITION_VOTERS } from '../nemesis/sides.js';
 import { checkLargeState } from './large-state.js';
+import { MAX_ENSEMBLE_SERVERS } from '../ensemble/layout.js';
 
 export type MatrixValue = string | number | boolean;
 
@@ -229,6 +230,13 @@ function checkEnsemble(ctx: FieldContext, plan: RunPlan, cell: Record<string, Ma
   } else if (e.adminTokenFile !== undefined) {
     fail(ctx, ['ensemble', 'adminTokenFile'], `is only for driver external (the other drivers make their own token): remove it, or set ensemble.driver: external`);
   }
+  const spares = e.spareObservers ?? 0;
+  if (spares > 0 && e.driver !== 'local' && e.driver !== 'zookeeper') {
+    fail(ctx, 'ensemble.spareObservers' in cell ? ['matrix', 'ensemble.spareObservers'] : ['ensemble', 'spareObservers'], `is ${spares}, but driver ${e.driver} cannot start a server late: spare observers are for the local and zookeeper drivers`);
+  }
+  if (e.driver !== 'external' && e.voters + e.observers + spares > MAX_ENSEMBLE_SERVERS) {
+    fail(ctx, ['ensemble'], `has ${e.voters + e.observers + spares} servers (voters + observers + spareObservers); at most ${MAX_ENSEMBLE_SERVERS} run on one host`);
+  }
   // zookeeperHome is read by the zookeeper driver only; a matrix over drivers keeps it for those runs.
   if (e.driver !== 'zookeeper') delete e.zookeeperHome;
   // Where a field's value came from: the matrix cell, or the ensemble section.
@@ -298,8 +306,14 @@ function checkFaults(ctx: FieldContext, plan: RunPlan): void {
   if (plan.faults.length > 0 && driver === 'external') {
     fail(ctx, ['faults'], 'are not possible with driver external (the harness does not control those servers): remove them, or use driver local, zookeeper or compose');
   }
-  const members = voters + observers;
+  const spares = plan.ensemble.spareObservers ?? 0;
+  const members = voters + observers + spares;
+  const adds = plan.faults.filter((f) => f.action === 'add-observer').length;
   plan.faults.forEach((f, i) => {
+    if (f.action === 'add-observer') {
+      if (driver !== 'local' && driver !== 'zookeeper') fail(ctx, ['faults', i, 'action'], `is add-observer, which driver ${driver} cannot do: it needs a driver that starts servers (local or zookeeper) and ensemble.spareObservers`);
+      if (adds > spares) fail(ctx, ['faults', i, 'action'], `is add-observer, but this run has ${adds} add-observer faults and ${spares} spare observers (ensemble.spareObservers): each add-observer starts one`);
+    }
     if (f.atMs >= plan.workload.durationMs) {
       fail(ctx, ['faults', i, 'at'], `(${formatDurationMs(f.atMs)}) must be within the measured window, from 0s to before workload.duration (${formatDurationMs(plan.workload.durationMs)})`);
     }
@@ -315,9 +329,10 @@ function checkFaults(ctx: FieldContext, plan: RunPlan): void {
     const target = f.target;
     const at = ['faults', i, 'target'];
     if (target === 'follower' && voters < 2) fail(ctx, at, `is follower, but this run has ${voters} voter and so no follower`);
-    if (target === 'observer' && observers < 1) fail(ctx, at, 'is observer, but this run has 0 observers');
+    if (target === 'observer' && observers < 1 && adds === 0) fail(ctx, at, 'is observer, but this run has 0 observers');
     if (target !== null && typeof target === 'object' && target.id > members) {
-      fail(ctx, at, `is server ${target.id}, but this run's members are 1 to ${members} (voters 1 to ${voters}${observers > 0 ? `, observers ${voters + 1} to ${members}` : ''})`);
+      const spareText = spares > 0 ? `, spare observers ${voters + observers + 1} to ${members}` : '';
+      fail(ctx, at, `is server ${target.id}, but this run's members are 1 to ${members} (voters 1 to ${voters}${observers > 0 ? `, observers ${voters + 1} to ${voters + observers}` : ''}${spareText})`);
     }
   });
 }

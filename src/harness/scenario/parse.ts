@@ -8,13 +8,13 @@
  *
  *   name: quickstart               # required, [a-z0-9-]+
  *   description: ""
- *   ensemble: {driver: local, voters: 3, observers: 0, config: {}, servers: (external only), adminTokenFile: (external only),
+ *   ensemble: {driver: local, voters: 3, observers: 0, spareObservers: 0 (local, zookeeper), config: {}, servers: (external only), adminTokenFile: (external only),
  *              zookeeperHome: (zookeeper only)}
  *   workload: {readPct: 50, reads: {getData: 1}, writes: {setData: 1}, valueSize: 128, keys: 1000,
  *              clients: 2, connections: 8, pipelining: 16, rate: null, duration: 30s, warmup: 5s,
  *              populate: 0, sessions: 0, watches: 0, watchMode: oneShot}   # large state: see load/state/
  *   load: {driver: native}
- *   faults: []                     # [{at: 10s, action: kill, target: leader}, {at: 20s, action: partition, mode: random-halves, every: 5s, for: 30s}, ...]
+ *   faults: []                     # [{at: 10s, action: kill, target: leader}, {at: 20s, action: add-observer}, {at: 20s, action: partition, mode: random-halves, every: 5s, for: 30s}, ...]
  *   seed: (drawn per run)          # seeds the faults' random choices (random-halves, bridge, random-voter)
  *   repeats: 1
  *   spans: false                   # true (or 1): trace every request; 0.1: trace 10 % of them; 0 (or false): off

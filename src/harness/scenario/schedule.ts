@@ -29,6 +29,7 @@ export function undoOf(action: FaultAction): FaultAction {
     case 'resume':
     case 'restart':
     case 'heal':
+    case 'add-observer':
       return action;
   }
 }

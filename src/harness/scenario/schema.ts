@@ -16,7 +16,8 @@ import { fail, readBoolean, readDuration, readInt, readNumber, readOneOf, shown,
 
 export const MAX_VOTERS = 15;
 export const MAX_OBSERVERS = 15;
-export const MAX_MEMBERS = MAX_VOTERS + MAX_OBSERVERS;
+export const MAX_SPARE_OBSERVERS = 15;
+export const MAX_MEMBERS = MAX_VOTERS + MAX_OBSERVERS + MAX_SPARE_OBSERVERS;
 export const MAX_VALUE_SIZE = 1_048_576;
 export const MAX_KEYS = 1_000_000;
 export const MAX_CLIENTS = 64;
@@ -113,7 +114,7 @@ export function readConfigValue(ctx: FieldContext, path: FieldPath, value: unkno
   return text;
 }
 
-export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers', 'tls', 'peerSecurity'] as const;
+export const ENSEMBLE_SCALARS = ['driver', 'voters', 'observers', 'spareObservers', 'tls', 'peerSecurity'] as const;
 export type EnsembleScalar = (typeof ENSEMBLE_SCALARS)[number];
 
 export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: EnsembleScalar, value: unknown, e: EnsembleSection): void {
@@ -126,6 +127,9 @@ export function setEnsembleScalar(ctx: FieldContext, path: FieldPath, field: Ens
       return;
     case 'observers':
       e.observers = readInt(ctx, path, value, 0, MAX_OBSERVERS);
+      return;
+    case 'spareObservers':
+      e.spareObservers = readInt(ctx, path, value, 0, MAX_SPARE_OBSERVERS);
       return;
     case 'tls':
       e.tls = readBoolean(ctx, path, value);

@@ -32,7 +32,11 @@ export function isWriteOp(op: OpKind): op is WriteOp {
 export const WATCH_MODES = ['oneShot', 'persistent'] as const;
 export type WatchMode = (typeof WATCH_MODES)[number];
 
-export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'partition', 'heal'] as const;
+/**
+ * `add-observer` starts the next of the ensemble's spare observers (EnsembleSection.spareObservers):
+ * listed in every server's zoo.cfg from the start, it joins the leader late and syncs.
+ */
+export const FAULT_ACTIONS = ['kill', 'pause', 'resume', 'restart', 'partition', 'heal', 'add-observer'] as const;
 export type FaultAction = (typeof FAULT_ACTIONS)[number];
 
 /**
@@ -90,6 +94,12 @@ export interface EnsembleSection {
    * alike) or `none`; unset, each program's default (zablab secret, ZooKeeper none).
    */
   peerSecurity?: PeerSecurityMode;
+  /**
+   * Observers listed in every server's zoo.cfg (ids after the observers) but not started with
+   * the ensemble; each `add-observer` fault starts the next one (drivers local and zookeeper).
+   * Absent: none.
+   */
+  spareObservers?: number;
   /** zoo.cfg overrides (snapCount, globalOutstandingLimit, tickTime, ...), values as written in zoo.cfg. */
   config: Record<string, string>;
   /** driver `external`: the servers of an ensemble that already runs (no faults possible). */

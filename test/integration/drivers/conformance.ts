@@ -23,6 +23,8 @@ export interface ConformanceOptions {
   faults: boolean;
   /** partition / heal are supported (zablab's fault hook, the relay in front of ZooKeeper, Docker networks). */
   partition: boolean;
+  /** add-observer is supported (drivers that start spare observers late: local, zookeeper). */
+  addObserver?: boolean;
   /** Skip the whole suite, with this reason shown. */
   skip?: string | null;
   /** Extra UpOptions (e.g. `external`), made before up() and undone after down(). */
@@ -109,7 +111,7 @@ export function runDriverConformance(name: string, makeDriver: () => EnsembleDri
     });
 
     it('the fault set is what the driver can do, and the rest throw FAULT_UNSUPPORTED', async () => {
-      const want = FAULT_ACTIONS.filter((a) => (a === 'partition' || a === 'heal' ? opts.partition : opts.faults));
+      const want = FAULT_ACTIONS.filter((a) => (a === 'partition' || a === 'heal' ? opts.partition : a === 'add-observer' ? opts.addObserver === true : opts.faults));
       expect([...driver.faults].sort()).toEqual([...want].sort());
       for (const action of FAULT_ACTIONS.filter((a) => !driver.faults.has(a))) {
         const err = await applyFault(h(), action, 2).then(
@@ -338,6 +340,8 @@ function applyFault(h: EnsembleHandle, action: FaultAction, id: number): Promise
       return h.partition(id);
     case 'heal':
       return h.heal(id);
+    case 'add-observer':
+      return h.addObserver().then(() => undefined);
   }
 }
 

@@ -13,6 +13,7 @@ const built = fs.existsSync(zablabCliPath());
 runDriverConformance('local', localDriver, {
   faults: true,
   partition: true,
+  addObserver: true,
   spans: true,
   program: 'zablab',
   skip: built ? null : 'zablab is not built (run `npm run build`)',

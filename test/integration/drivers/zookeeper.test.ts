@@ -12,6 +12,7 @@ const missing = zookeeperMissing();
 runDriverConformance('zookeeper', () => zookeeperDriver({ fastStart: true }), {
   faults: true,
   partition: true,
+  addObserver: true,
   prepare: async () => ({ up: { partitions: true }, cleanup: async () => undefined }),
   program: 'zookeeper',
   skip: missing !== null && process.env['CI'] !== 'true' ? missing : null,
