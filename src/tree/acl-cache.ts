@@ -15,8 +15,11 @@ interface Entry {
   refs: number;
 }
 
+/** One string per list, unambiguous (every part length-prefixed); built for every create. */
 function aclKey(acl: readonly ACL[]): string {
-  return JSON.stringify(acl.map((a) => [a.perms, a.id.scheme, a.id.id]));
+  let key = '';
+  for (const a of acl) key += `${a.perms}:${a.id.scheme.length}:${a.id.scheme}${a.id.id.length}:${a.id.id};`;
+  return key;
 }
 
 export class ACLCache {

@@ -296,7 +296,7 @@ export class DataTree {
     hdr: TxnHeader,
   ): Stat {
     const { parentPath, childName } = splitForWrite(path);
-    const parent = this.table.get(parentPath);
+    const parent = this.table.getParent(parentPath);
     if (parent === undefined) throw new KeeperException(Code.NONODE, path);
     const existing = this.table.get(path);
     if (existing !== undefined) {

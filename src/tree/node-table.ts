@@ -43,6 +43,9 @@ export class NodeTable {
    */
   private uncounted = 0;
   private counting: Iterator<[string, ZNode]> | null = null;
+  /** The last parent a write looked up: consecutive writes mostly go under one parent. */
+  private parentPath = '';
+  private parentNode: ZNode | undefined;
 
   get size(): number {
     return this.nodes.size;
@@ -84,6 +87,15 @@ export class NodeTable {
 
   has(path: string): boolean {
     return this.nodes.has(path);
+  }
+
+  /** get() for the parent of a write: a lookup in a million-entry map is a cache miss, a string compare is not. */
+  getParent(path: string): ZNode | undefined {
+    if (path === this.parentPath && this.parentNode !== undefined) return this.parentNode;
+    const node = this.nodes.get(path);
+    this.parentPath = path;
+    this.parentNode = node;
+    return node;
   }
 
   /**
@@ -165,6 +177,7 @@ export class NodeTable {
   /** Drop a node and its ACL reference (unlinking it from its parent is the caller's business). */
   remove(path: string, node: ZNode): void {
     this.nodes.delete(path);
+    if (path === this.parentPath) this.parentNode = undefined;
     this.uncount(path, node);
     this.dataSizeSum -= nodeSize(path, node);
     this.aclCache.release(node.aclIndex);

@@ -31,7 +31,11 @@ export interface LaunchCommand {
 /** Text that marks a zablab server's command line (contract: see DESIGN.md, `zablab ensemble`). */
 export const ZABLAB_SERVER_MARKER = 'dist/cli/main.js server';
 export const ZOOKEEPER_MAIN_CLASS = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
-const DEFAULT_ZOOKEEPER_HEAP_MB = 256;
+/**
+ * ZooKeeper's own default (zkEnv.sh: ZK_SERVER_HEAP=1000). The JVM commits heap as it grows,
+ * so an idle server costs no more; 256 MB ran out of memory at a million znodes.
+ */
+const DEFAULT_ZOOKEEPER_HEAP_MB = 1000;
 /** Serial GC and C1 only: the JVM is up and serving sooner, at the cost of peak speed. */
 const FAST_START_JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'];
 const MAX_CLASSPATH_ENTRIES = 1_000;

@@ -24,8 +24,9 @@ const ROLE_TARGETS = ['leader', 'follower', 'observer', 'random-voter', 'last'] 
 const HEAL_MODES = ['all'] as const;
 const EXAMPLE = 'e.g. {at: 10s, action: kill, target: leader} or {at: 10s, action: partition, mode: random-halves}';
 
-/** How a fault's target reads in messages and run descriptions: `leader`, `last`, `3`, `random-halves`, `all`. */
-export function targetText(f: Pick<FaultSpec, 'target' | 'mode'>): string {
+/** How a fault's target reads in messages and run descriptions: `leader`, `last`, `3`, `random-halves`, `all`, `spare`. */
+export function targetText(f: Pick<FaultSpec, 'target' | 'mode' | 'action'>): string {
+  if (f.action === 'add-observer') return 'spare';
   if (f.target === null) return f.mode ?? 'all';
   return typeof f.target === 'string' ? f.target : String(f.target.id);
 }
