@@ -15,15 +15,23 @@ export const PEER_MAGIC = 0x5a42; // 'ZB'
 /**
  * 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage.
  * 3: the handshake carries a nonce and a proof, and CHALLENGE and PROOF frames exist (quorum authentication, peer-auth.ts).
+ * 5: a SNAP frame gives the snapshot's length, and the snapshot follows in SNAP_CHUNK frames.
  */
-export const PEER_PROTOCOL_VERSION = 4;
+export const PEER_PROTOCOL_VERSION = 5;
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
 /** magic + version + kind: the smallest legal frame body. */
 export const FRAME_HEADER_BYTES = 4;
-/** Default frame limit: a SNAP carries a whole data tree. */
+/** Default frame limit (a txn is at most jute.maxbuffer; a SNAP's tree travels in chunks). */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/**
+ * A SNAP's snapshot travels in frames of this much at most, after the SNAP frame that gives
+ * its length: a tree of a million znodes (~200 MB) is bigger than any sane frame limit.
+ */
+export const SNAP_CHUNK_BYTES = 4 * 1024 * 1024;
+/** The largest snapshot a SNAP may carry (jute lengths are signed 32-bit). */
+export const MAX_SNAPSHOT_BYTES = 0x7fffffff;
 /** Election frames are notifications only: a few longs. */
 export const ELECTION_MAX_FRAME_BYTES = 1024;
 /** A handshake is at most 85 bytes of body (id, channel, nonce, proof); anything much bigger before it is garbage. */
@@ -51,7 +59,10 @@ export type PeerFrame =
   /** The acceptor's nonce: the dialer must answer with a proof. */
   | { type: 'challenge'; nonce: Buffer }
   | { type: 'proof'; proof: Buffer }
-  | { type: 'message'; msg: Message };
+  | { type: 'message'; msg: Message }
+  /** A SNAP whose snapshot of `total` bytes follows in snapChunk frames (FrameDecoder puts them together). */
+  | { type: 'snapHead'; zxid: bigint; total: number }
+  | { type: 'snapChunk'; bytes: Buffer };
 
 /** Kind codes on the wire. */
 export const FrameKind = {
@@ -75,6 +86,7 @@ export const FrameKind = {
   APP: 66,
   CHALLENGE: 67,
   PROOF: 68,
+  SNAP_CHUNK: 69,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -109,8 +121,12 @@ const CHANNEL_CODES: Record<Channel, number> = { election: 1, quorum: 2 };
 // ---------------------------------------------------------------------------------------
 // Encoding
 
-/** The whole frame for `msg`, length prefix included. Throws RangeError on a non-integer id. */
-export function encodeMessage(msg: Message): Buffer {
+/**
+ * The whole frame for `msg`, length prefix included (for a SNAP with a snapshot: its frame
+ * and the SNAP_CHUNK frames after it, in one buffer). Throws RangeError on a non-integer id.
+ */
+export function encodeMessage(msg: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
+  if (msg.kind === 'snap' && msg.snapshot !== undefined) return encodeSnap(msg.zxid, msg.snapshot, Math.min(SNAP_CHUNK_BYTES, maxFrameBytes - FRAME_HEADER_BYTES));
   const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + bodySizeHint(msg));
   const at = w.reserveLength();
   writeHeader(w, kindCodeOf(msg));
@@ -118,6 +134,32 @@ export function encodeMessage(msg: Message): Buffer {
   w.patchLength(at);
   // The writer is discarded, so its view is ours; sized by the hint, it wastes nothing.
   return w.view();
+}
+
+function encodeSnap(zxid: bigint, snapshot: Uint8Array, chunkBytes: number): Buffer {
+  if (snapshot.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`a snapshot of ${snapshot.length} bytes is over the ${MAX_SNAPSHOT_BYTES}-byte limit of a SNAP`);
+  const chunks = Math.ceil(snapshot.length / chunkBytes);
+  const headBytes = LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 12;
+  const out = Buffer.allocUnsafe(headBytes + chunks * (LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES) + snapshot.length);
+  let at = out.writeInt32BE(FRAME_HEADER_BYTES + 12, 0);
+  at = writeHeaderAt(out, at, FrameKind.SNAP);
+  out.writeBigInt64BE(BigInt.asIntN(64, zxid), at);
+  at = out.writeInt32BE(snapshot.length, at + 8);
+  for (let from = 0; from < snapshot.length; from += chunkBytes) {
+    const piece = snapshot.subarray(from, Math.min(from + chunkBytes, snapshot.length));
+    at = out.writeInt32BE(FRAME_HEADER_BYTES + piece.length, at);
+    at = writeHeaderAt(out, at, FrameKind.SNAP_CHUNK);
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return out;
+}
+
+function writeHeaderAt(out: Buffer, at: number, kind: FrameKind): number {
+  at = out.writeUInt16BE(PEER_MAGIC, at);
+  out[at++] = PEER_PROTOCOL_VERSION;
+  out[at++] = kind;
+  return at;
 }
 
 export function encodeHandshake(h: Handshake): Buffer {
@@ -248,7 +290,7 @@ function writeBody(w: JuteWriter, msg: Message): void {
       return;
     case 'snap':
       w.writeLong(msg.zxid);
-      w.writeBuffer(msg.snapshot ?? null);
+      w.writeInt(msg.snapshot === undefined ? -1 : msg.snapshot.length);
       return;
     case 'proposal':
     case 'inform':
@@ -327,6 +369,14 @@ function readFrame(r: JuteReader, kind: number): PeerFrame {
       return { type: 'challenge', nonce: authField(r, 'challenge nonce', true)! };
     case FrameKind.PROOF:
       return { type: 'proof', proof: authField(r, 'proof', true)! };
+    case FrameKind.SNAP: {
+      const zxid = r.readLong();
+      const total = r.readInt();
+      if (total < -1) throw new PeerProtocolError('bad-value', `SNAP snapshot length ${total}`);
+      return total === -1 ? { type: 'message', msg: { kind: 'snap', zxid } } : { type: 'snapHead', zxid, total };
+    }
+    case FrameKind.SNAP_CHUNK:
+      return { type: 'snapChunk', bytes: r.readRaw(r.remaining) };
     default:
       return { type: 'message', msg: readBody(r, kind) };
   }
@@ -400,11 +450,6 @@ function readBody(r: JuteReader, kind: number): Message {
       return { kind: 'leaderinfo', newEpoch: r.readLong() };
     case FrameKind.ACKEPOCH:
       return { kind: 'ackepoch', epoch: r.readLong(), currentEpoch: r.readLong(), lastZxid: r.readLong() };
-    case FrameKind.SNAP: {
-      const zxid = r.readLong();
-      const snapshot = r.readBuffer();
-      return snapshot === null ? { kind: 'snap', zxid } : { kind: 'snap', zxid, snapshot };
-    }
     case FrameKind.PROPOSAL:
       return { kind: 'proposal', txn: readTxn(r) };
     case FrameKind.INFORM:
@@ -462,9 +507,10 @@ function kindName(kind: number): string {
 // Stream framing
 
 /**
- * Splits a byte stream into frames and decodes them. Never buffers more than one frame,
- * and refuses a length over `maxFrameBytes` before allocating it. The limit may be raised
- * between frames (after a handshake). After a PeerProtocolError the stream is unusable.
+ * Splits a byte stream into frames and decodes them. Never buffers more than one frame (and
+ * the chunks of one SNAP's snapshot, up to the length its SNAP frame gave), and refuses a
+ * length over `maxFrameBytes` before allocating it. The limit may be raised between frames
+ * (after a handshake). After a PeerProtocolError the stream is unusable.
  */
 export class FrameDecoder {
   private readonly lengthBuf = Buffer.alloc(LENGTH_PREFIX_BYTES);
@@ -472,12 +518,14 @@ export class FrameDecoder {
   private body: Buffer | null = null;
   private bodyHave = 0;
   private failed: PeerProtocolError | null = null;
+  /** A SNAP whose chunks are arriving. */
+  private snap: { zxid: bigint; total: number; parts: Buffer[]; have: number; wireBytes: number } | null = null;
 
   constructor(public maxFrameBytes: number) {}
 
   /** Bytes of an incomplete frame held right now. */
   get buffered(): number {
-    return this.body === null ? this.lengthHave : LENGTH_PREFIX_BYTES + this.bodyHave;
+    return (this.body === null ? this.lengthHave : LENGTH_PREFIX_BYTES + this.bodyHave) + (this.snap?.have ?? 0);
   }
 
   /**
@@ -505,7 +553,7 @@ export class FrameDecoder {
         off += take;
         if (this.bodyHave < body.length) return;
         this.body = null;
-        onFrame(decodeFrame(body), LENGTH_PREFIX_BYTES + body.length);
+        this.emit(decodeFrame(body), LENGTH_PREFIX_BYTES + body.length, onFrame);
         continue;
       }
       if (this.lengthHave === 0 && chunk.length - off >= LENGTH_PREFIX_BYTES) {
@@ -515,7 +563,7 @@ export class FrameDecoder {
           // Whole frame in this chunk: decode from a view (decoding copies what it keeps).
           const frame = chunk.subarray(off, off + len);
           off += len;
-          onFrame(decodeFrame(frame), LENGTH_PREFIX_BYTES + len);
+          this.emit(decodeFrame(frame), LENGTH_PREFIX_BYTES + len, onFrame);
         } else {
           this.startBody(len);
         }
@@ -529,6 +577,33 @@ export class FrameDecoder {
       this.lengthHave = 0;
       this.startBody(this.checkLength(this.lengthBuf.readInt32BE(0)));
     }
+  }
+
+  /** Pass a frame on, putting a SNAP's chunks together first. */
+  private emit(f: PeerFrame, wireBytes: number, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
+    const snap = this.snap;
+    if (snap !== null) {
+      if (f.type !== 'snapChunk') {
+        throw new PeerProtocolError('unexpected-frame', `${frameName(f)} frame after ${snap.have} of a SNAP's ${snap.total} snapshot bytes`);
+      }
+      if (snap.have + f.bytes.length > snap.total) {
+        throw new PeerProtocolError('bad-length', `SNAP chunks carry more than the ${snap.total} bytes the SNAP announced`);
+      }
+      snap.parts.push(Buffer.from(f.bytes)); // a view of the socket's chunk or of a reused body: copy
+      snap.have += f.bytes.length;
+      snap.wireBytes += wireBytes;
+      if (snap.have < snap.total) return;
+      this.snap = null;
+      onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: Buffer.concat(snap.parts, snap.total) } }, snap.wireBytes);
+      return;
+    }
+    if (f.type === 'snapChunk') throw new PeerProtocolError('unexpected-frame', 'a SNAP chunk without a SNAP before it');
+    if (f.type === 'snapHead') {
+      if (f.total === 0) onFrame({ type: 'message', msg: { kind: 'snap', zxid: f.zxid, snapshot: Buffer.alloc(0) } }, wireBytes);
+      else this.snap = { zxid: f.zxid, total: f.total, parts: [], have: 0, wireBytes };
+      return;
+    }
+    onFrame(f, wireBytes);
   }
 
   private checkLength(len: number): number {

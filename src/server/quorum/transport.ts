@@ -178,6 +178,8 @@ interface Link {
   delayed: Fifo<Delayed>;
   /** queue + delayed bytes. */
   heldBytes: number;
+  /** Bytes of `conn`'s backlog, up to the last SNAP written, still to drain (they do not count against the queue limit). */
+  snapBacklog: number;
   lastReleaseAt: number;
   delayTimer: NodeJS.Timeout | null;
   /** Quorum: deadline for queued frames to find a connection. */
@@ -318,13 +320,14 @@ export class PeerTransport {
     }
     let frame: Buffer;
     try {
-      frame = encodeMessage(msg);
+      frame = encodeMessage(msg, link.maxFrameBytes);
     } catch (e) {
       this.log.error('cannot encode a peer message; dropped', { to, kind: msg.kind, error: e as Error });
       this.drop(link, `a ${msg.kind} message could not be encoded`);
       return;
     }
-    if (frame.length - LENGTH_PREFIX_BYTES > link.maxFrameBytes) {
+    // A SNAP is its frame and its snapshot's chunk frames, each within the limit.
+    if (msg.kind !== 'snap' && frame.length - LENGTH_PREFIX_BYTES > link.maxFrameBytes) {
       this.log.error('peer message over the frame limit; dropped (raise maxFrameBytes if this is legitimate)', {
         to,
         kind: msg.kind,
@@ -336,7 +339,7 @@ export class PeerTransport {
     }
     const delayMs = decision.delayMs ?? 0;
     if (delayMs > 0 || link.delayed.length > 0) this.hold(link, frame, delayMs);
-    else this.deliver(link, frame);
+    else this.deliver(link, frame, msg.kind === 'snap');
   }
 
   stats(): TransportStats {
@@ -389,6 +392,7 @@ export class PeerTransport {
       queue: new Fifo(),
       delayed: new Fifo(),
       heldBytes: 0,
+      snapBacklog: 0,
       lastReleaseAt: 0,
       delayTimer: null,
       expiryTimer: null,
@@ -400,16 +404,24 @@ export class PeerTransport {
   }
 
   /** A frame leaves now: onto the connection, or into the queue while there is none. */
-  private deliver(link: Link, frame: Buffer): void {
+  /**
+   * `whole`: a SNAP, as big as the tree; it may pass the queue limit by itself (the limit is
+   * for a peer that stopped reading, which the backlog before it shows).
+   */
+  private deliver(link: Link, frame: Buffer, whole = false): void {
     const conn = link.conn;
     if (conn !== null) {
       const limit = link.channel === 'election' ? ELECTION_BACKLOG_BYTES_MAX : this.maxQueueBytes;
-      if (conn.backlogBytes + frame.length > limit) {
+      // The backlog drains in order, so what is left of it is at most what it was, and a SNAP
+      // draining is not a peer that stopped reading.
+      link.snapBacklog = Math.min(link.snapBacklog, conn.backlogBytes);
+      if (conn.backlogBytes - link.snapBacklog + (whole ? 0 : frame.length) > limit) {
         if (link.channel === 'election') this.counters.messagesDropped++;
         else this.lose(link, `server ${link.peer.id} is not reading: ${conn.backlogBytes} bytes wait to be sent`, { droppedNow: 1, fromSend: true });
         return;
       }
       conn.write(frame, true);
+      if (whole) link.snapBacklog = conn.backlogBytes;
       return;
     }
     if (link.channel === 'election') {

@@ -136,6 +136,24 @@ describe('message exchange', () => {
   });
 });
 
+describe('SNAP of a big tree', () => {
+  test('a snapshot 250 times the frame limit and the queue limit arrives whole, and the messages after it in order', async () => {
+    nodes = await ensemble([1, 2], { maxFrameBytes: 4096 });
+    const [one, two] = nodes;
+    await waitFor(() => one!.transport.stats().connections === 2 && two!.transport.stats().connections === 2, 'connections on both sides');
+    const tree = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < tree.length; i++) tree[i] = (i * 131) & 0xff;
+    two!.transport.send(1, { kind: 'snap', zxid: 0x100000007n, snapshot: tree });
+    for (let z = 8n; z < 12n; z++) two!.transport.send(1, { kind: 'commit', zxid: 0x100000000n | z });
+    await waitFor(() => one!.received.length === 5, 'the SNAP and the commits after it');
+    const [snap, ...after] = one!.received.map((r) => r.msg);
+    expect(snap).toEqual({ kind: 'snap', zxid: 0x100000007n, snapshot: tree });
+    expect(after.map((m) => (m as { zxid: bigint }).zxid)).toEqual([0x100000008n, 0x100000009n, 0x10000000an, 0x10000000bn]);
+    expect(one!.disconnects).toEqual([]);
+    expect(two!.disconnects).toEqual([]);
+  });
+});
+
 describe('misbehaving peers', () => {
   /** Server 1 runs with 2; server 3 is a configured member that a raw socket impersonates. */
   async function setup(): Promise<{ one: Node; two: Node }> {

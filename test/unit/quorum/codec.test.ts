@@ -95,9 +95,45 @@ describe('peer codec round trip', () => {
     for (const msg of msgs) {
       expect(msg.kind).toBe(kind);
       const frame = encodeMessage(msg);
+      if (msg.kind === 'snap' && msg.snapshot !== undefined) {
+        // The SNAP frame, then the snapshot in chunk frames: the stream decoder puts them together.
+        expect(frame.readInt32BE(0)).toBe(4 + 12);
+        expect(decodeStream([frame])).toEqual([{ type: 'message', msg }]);
+        continue;
+      }
       expect(frame.readInt32BE(0)).toBe(frame.length - 4);
       expect(decodeMessage(bodyOf(frame))).toEqual(msg);
     }
+  });
+
+  test('a SNAP bigger than the frame limit travels in chunk frames within it, split anywhere on the way', () => {
+    const tree = Buffer.alloc(300_000);
+    for (let i = 0; i < tree.length; i++) tree[i] = (i * 7919) & 0xff;
+    const max = 64 * 1024;
+    const msg: Message = { kind: 'snap', zxid: 0x700000005n, snapshot: tree };
+    const stream = Buffer.concat([encodeMessage({ kind: 'ack', zxid: 1n }), encodeMessage(msg, max), encodeMessage({ kind: 'ack', zxid: 2n })]);
+    const rnd = seededRandom(11);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < stream.length; ) {
+      const n = 1 + Math.floor(rnd() * 20_000);
+      pieces.push(stream.subarray(at, at + n));
+      at += n;
+    }
+    const frames = decodeStream(pieces, max);
+    expect(frames).toEqual([
+      { type: 'message', msg: { kind: 'ack', zxid: 1n } },
+      { type: 'message', msg },
+      { type: 'message', msg: { kind: 'ack', zxid: 2n } },
+    ]);
+  });
+
+  test('SNAP chunks out of place, or more than announced, break the stream', () => {
+    const snap = encodeMessage({ kind: 'snap', zxid: 1n, snapshot: Buffer.alloc(100, 1) }, 64);
+    const head = snap.subarray(0, 20);
+    const firstChunk = snap.subarray(20, 20 + 4 + 4 + 60);
+    expectProtocolError(() => decodeStream([firstChunk], 1 << 20), 'unexpected-frame');
+    expectProtocolError(() => decodeStream([head, encodeMessage({ kind: 'ack', zxid: 1n })], 1 << 20), 'unexpected-frame');
+    expectProtocolError(() => decodeStream([head, firstChunk, firstChunk], 1 << 20), 'bad-length');
   });
 
   test('frames carry the ZB magic, version 1 and ZooKeeper packet numbers', () => {
@@ -217,7 +253,7 @@ describe('malformed frames', () => {
     const v = Buffer.from(ack);
     v[2] = 1; // a server of the version before recovering peers
     expectProtocolError(() => decodeFrame(v), 'bad-version');
-    for (const kind of [1, 6, 7, 9, 19, 63, 69, 255]) {
+    for (const kind of [1, 6, 7, 9, 19, 63, 70, 255]) {
       const k = Buffer.from(ack);
       k[3] = kind;
       expectProtocolError(() => decodeFrame(k), 'unknown-kind');
