@@ -119,13 +119,7 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
         expiresAtMs: Date.now() + Math.max(0, s.expireAtMs - performance.now()),
       })),
     ephemerals: () => [...tree().ephemeralSessions()].map(([id, paths]) => [id, [...paths]] as const),
-    watchSummary: () => {
-      const byWatcher = tree().watchesByWatcher();
-      const byPath = tree().watchesByPath();
-      let watches = 0;
-      for (const ps of byWatcher.values()) watches += ps.length;
-      return { connections: byWatcher.size, paths: byPath.size, watches };
-    },
+    watchSummary: () => tree().watchSummary(),
     watchesBySession: () => [...tree().watchesByWatcher()].map(([w, paths]) => [sessionOf(w), paths] as const),
     watchesByPath: () => [...tree().watchesByPath()].map(([p, ws]) => [p, ws.map(sessionOf)] as const),
     dataDirSizeBytes: () => dirBytes(path.join(server.cfg.dataDir, 'version-2')),

@@ -464,6 +464,11 @@ export class DataTree {
     return this.watches.count;
   }
 
+  /** wchs: connections and paths with a watch, and watches (distinct pairs over both tables). */
+  watchSummary(): { connections: number; paths: number; watches: number } {
+    return this.watches.summary();
+  }
+
   /** path -> watchers over both tables (wchp). */
   watchesByPath(): Map<string, Watcher[]> {
     return this.watches.byPath();

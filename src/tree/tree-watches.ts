@@ -105,6 +105,30 @@ export class TreeWatches {
     return this.data.size + this.child.size;
   }
 
+  /**
+   * wchs over both tables, counted in place: connections and paths with a watch, and distinct
+   * (watcher, path) pairs. Building byWatcher() for it took 120 ms at 100,000 watches.
+   */
+  summary(): { connections: number; paths: number; watches: number } {
+    let connections = 0;
+    let watches = 0;
+    for (const [w, paths] of this.data.watchers()) {
+      connections++;
+      watches += paths.size;
+      const child = this.child.pathsOf(w);
+      if (child !== undefined) for (const p of child.keys()) if (!paths.has(p)) watches++;
+    }
+    for (const [w, paths] of this.child.watchers()) {
+      if (this.data.pathsOf(w) !== undefined) continue;
+      connections++;
+      watches += paths.size;
+    }
+    const dataPaths = new Set(this.data.paths());
+    let paths = dataPaths.size;
+    for (const p of this.child.paths()) if (!dataPaths.has(p)) paths++;
+    return { connections, paths, watches };
+  }
+
   /** path -> watchers over both tables (wchp). */
   byPath(): Map<string, Watcher[]> {
     const merged = this.data.byPath();

@@ -154,6 +154,21 @@ export class WatchManager {
     return fired;
   }
 
+  /** Watched paths (no copy: for counting). */
+  paths(): IterableIterator<string> {
+    return this.watchTable.keys();
+  }
+
+  /** Each watcher with its paths (no copy: for counting). */
+  watchers(): IterableIterator<[Watcher, ReadonlyMap<string, number>]> {
+    return this.watch2Paths.entries();
+  }
+
+  /** The paths `watcher` watches here, if any. */
+  pathsOf(watcher: Watcher): ReadonlyMap<string, number> | undefined {
+    return this.watch2Paths.get(watcher);
+  }
+
   /** path -> watchers, for wchp. */
   byPath(): Map<string, Set<Watcher>> {
     return new Map([...this.watchTable].map(([p, ws]) => [p, new Set(ws)]));

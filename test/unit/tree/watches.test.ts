@@ -273,6 +273,23 @@ describe('checking and removing watches', () => {
     expect(byWatcher.get(w1)!.sort()).toEqual(['/a', '/a/b']);
     expect(byWatcher.get(w2)).toEqual(['/a']);
   });
+
+  it('wchs counts what the by-watcher and by-path lists hold, overlaps between the tables once', () => {
+    const d = setup();
+    const w1 = new Recorder('1');
+    const w2 = new Recorder('2');
+    const w3 = new Recorder('3');
+    d.tree.getData('/a', w1);
+    d.tree.getChildren('/a', w1); // the same pair in both tables: one watch in wchs
+    d.tree.getChildren('/a', w2);
+    d.tree.getChildren('/a/b', w1);
+    expect(() => d.tree.statNode('/nope', w3)).toThrow(); // an exist watch on a missing node
+    const byWatcher = d.tree.watchesByWatcher();
+    let watches = 0;
+    for (const ps of byWatcher.values()) watches += ps.length;
+    expect(d.tree.watchSummary()).toEqual({ connections: byWatcher.size, paths: d.tree.watchesByPath().size, watches });
+    expect(d.tree.watchSummary()).toEqual({ connections: 3, paths: 3, watches: 4 });
+  });
 });
 
 describe('setWatches (re-arming after a reconnect)', () => {
