@@ -32,6 +32,9 @@ export class StandaloneWritePath implements WritePath {
     this.hzxid = server.db.lastProcessedZxid;
     this.prep = server.newPrep();
     this.snapshotPolicy = new SnapshotPolicy(server.cfg.snapCount, Math.random);
+    server.db.again = () => {
+      if (!this.failed) this.snapshotNow();
+    };
   }
 
   /** A fuzzy snapshot from a new log file on; a snapshot that cannot be written stops the server (as ZooKeeper). */

@@ -89,6 +89,11 @@ export class ZKDatabase {
   /** Global sessions and their negotiated timeouts, as recorded by txns (ZooKeeper's sessionsWithTimeouts). */
   readonly sessionsWithTimeouts = new Map<bigint, number>();
   private snapshotInFlight: Promise<SnapshotInfo | null> | null = null;
+  /** A snapshot was asked for while one was being written: `again` takes it once that one is done. */
+  private snapshotWanted = false;
+  /** The host's way to take a snapshot (rolling the log and watching for failure), for `snapshotWanted`. */
+  again: (() => void) | null = null;
+  private closed = false;
   /** Where digest counting steps run (the host's scheduler); unset, the digest is counted when first asked for. */
   private idle: ((step: () => void) => void) | null = null;
 
@@ -197,11 +202,15 @@ export class ZKDatabase {
 
   /**
    * Take a fuzzy snapshot named after the last applied zxid; txns keep applying while the
-   * tree is written in pieces. At most one runs at a time (ZooKeeper skips when busy too).
+   * tree is written in pieces. At most one runs at a time. ZooKeeper skips one asked for
+   * while another is written; zablab takes it when that one is done (through `again`), since
+   * a million-znode snapshot under load outlasts snapCount txns, and every skip adds them to
+   * the log a restart must replay.
    */
   takeSnapshot(): Promise<SnapshotInfo | null> {
     if (this.snapshotInFlight) {
-      this.log.warn('too busy to snapshot, skipping');
+      if (!this.snapshotWanted) this.log.warn('still writing the last snapshot: the next one follows it');
+      this.snapshotWanted = true;
       return Promise.resolve(null);
     }
     const zxid = this.lastProcessedZxid;
@@ -215,11 +224,16 @@ export class ZKDatabase {
       })
       .finally(() => {
         this.snapshotInFlight = null;
+        if (this.snapshotWanted && !this.closed) {
+          this.snapshotWanted = false;
+          this.again?.();
+        }
       });
     return this.snapshotInFlight;
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     if (this.snapshotInFlight) await this.snapshotInFlight.catch(() => null);
     await this.txnLog.close();
     await this.snaps.close();

@@ -141,7 +141,11 @@ export class ZabHost {
       recovering: recovering !== null,
     });
     db.countDigestsWhenIdle(opts.schedule);
-    return new ZabHost(opts, db, peer);
+    const host = new ZabHost(opts, db, peer);
+    db.again = () => {
+      if (!host.stopped) host.takeSnapshot();
+    };
+    return host;
   }
 
   get isStopped(): boolean {
@@ -329,7 +333,7 @@ export class ZabHost {
   }
 
   /** Fuzzy snapshot off the Ready loop; a snapshot that cannot be written stops the server (as ZooKeeper). */
-  private takeSnapshot(): void {
+  takeSnapshot(): void {
     this.db.txnLog.rollLog();
     const taken = this.db.takeSnapshot();
     const watched = this.opts.observer?.snapshot?.(taken) ?? taken;
