@@ -6,17 +6,16 @@
  * from the sources.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { HarnessError } from '../../errors.js';
 import type { WorkloadSection } from '../../scenario/types.js';
+import { ForkedWorker, workerModule } from '../forked-worker.js';
 import { opMix, type OpWeight } from '../ops.js';
 import { mergeSnapshots, nowEpochMs, type RecorderSnapshot } from '../recorder.js';
 import type { LoadDriver, LoadHistory, LoadResult, LoadRun, LoadStartOptions, LoadTarget } from '../types.js';
 import { counterPath, setParentPath } from './history-ops.js';
 import { monotonicNs, type HistoryPart } from './history-log.js';
-import { isWorkerProgress, isWorkerReply, type WorkerCommand, type WorkerHistorySpec, type WorkerReplies, type WorkerSpec } from './protocol.js';
+import { isWorkerProgress, type WorkerCommand, type WorkerHistorySpec, type WorkerReplies, type WorkerSpec } from './protocol.js';
 
 export const NATIVE_LIMITS = {
   clients: 64,
@@ -32,23 +31,12 @@ export const NATIVE_LIMITS = {
 const REQUEST_TIMEOUT_MS = { open: 120_000, prepare: 60_000, start: 30_000, mark: 10_000, stop: 30_000, history: 30_000, close: 15_000 } as const;
 /** mark and stop name a wall time this far ahead, so every worker has it before it comes. */
 const LEAD_MS = 25;
-const EXIT_WAIT_MS = 5_000;
 const LIVE_OPS_EVERY_MS = 1_000;
 /** Per-second points kept while waiting for every worker's part. */
 const SECONDS_PENDING_MAX = 16;
 
 function loadError(message: string): HarnessError {
   return new HarnessError('ZABLAB_BENCH_LOAD', message);
-}
-
-/** worker.js next to this module in dist/, or worker.ts (run through tsx) next to the sources. */
-function workerModule(): { path: URL; execArgv: string[] } {
-  if (import.meta.url.endsWith('.ts')) {
-    // A file URL of tsx's loader, so the worker finds it whatever its working directory.
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { path: new URL('./worker.ts', import.meta.url), execArgv: ['--import', tsx] };
-  }
-  return { path: new URL('./worker.js', import.meta.url), execArgv: [] };
 }
 
 function checkInt(field: string, v: number, min: number, max: number): void {
@@ -73,103 +61,22 @@ export function validateNativeWorkload(target: LoadTarget, w: WorkloadSection, r
   return mix;
 }
 
-interface Pending {
-  resolve: (v: unknown) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-/** One forked worker and its request/reply bookkeeping. */
-class WorkerHandle {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private exitNote: string | null = null;
-  readonly exited: Promise<void>;
-
-  constructor(
-    readonly index: number,
-    private readonly child: ChildProcess,
-    onProgress: (w: WorkerHandle, m: unknown) => void,
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (m: unknown) => {
-      if (!isWorkerReply(m)) {
-        onProgress(this, m);
-        return;
-      }
-      const p = this.pending.get(m.id);
-      if (p === undefined) return;
-      this.pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(loadError(`native load worker ${index} (pid ${this.pid}): ${m.error}`));
-    });
-    child.once('exit', (code, signal) => {
-      this.exitNote = `exited with ${signal ?? `code ${code}`}`;
-      this.failAll(loadError(`native load worker ${index} (pid ${this.pid}) ${this.exitNote}`));
-    });
-    child.on('error', (err) => this.failAll(loadError(`native load worker ${index} (pid ${this.pid}): ${err.message}`)));
+/** One forked native load worker: requests default to their command's timeout; close() ends its sessions first. */
+class WorkerHandle extends ForkedWorker<WorkerCommand, WorkerReplies> {
+  constructor(index: number, child: ChildProcess, onProgress: (w: WorkerHandle, m: unknown) => void) {
+    super(index, child, 'native load worker', (m) => onProgress(this, m));
   }
 
-  get pid(): number {
-    return this.child.pid ?? -1;
+  override request<C extends WorkerCommand>(command: C, timeoutMs: number = REQUEST_TIMEOUT_MS[command.cmd]): Promise<WorkerReplies[C['cmd']]> {
+    return super.request(command, timeoutMs);
   }
 
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  request<C extends WorkerCommand>(command: C, timeoutMs: number = REQUEST_TIMEOUT_MS[command.cmd]): Promise<WorkerReplies[C['cmd']]> {
-    if (!this.alive || !this.child.connected) {
-      return Promise.reject(loadError(`native load worker ${this.index} (pid ${this.pid}) is gone${this.exitNote === null ? '' : `: ${this.exitNote}`}`));
-    }
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(loadError(`native load worker ${this.index} (pid ${this.pid}) did not answer '${command.cmd}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.child.send({ id, command }, (err) => {
-        if (err) this.failAll(loadError(`native load worker ${this.index} (pid ${this.pid}): cannot send '${command.cmd}': ${err.message}`));
-      });
-    });
-  }
-
-  /** One-way note; a worker that is gone is reported by the next request instead. */
-  note(m: object): void {
-    if (this.alive && this.child.connected) this.child.send(m, () => undefined);
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
-    this.pending.clear();
-  }
-
-  /** SIGKILL by pid, now. */
-  kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
-  }
-
-  /** Close its sessions and let it exit (it exits on disconnect); SIGKILL past a bound. */
+  /** Close its sessions and let it exit; SIGKILL past a bound. */
   async close(): Promise<void> {
     if (!this.alive) return;
     await this.request({ cmd: 'close' }).catch(() => undefined);
-    if (this.child.connected) this.child.disconnect();
-    await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
-    if (this.alive) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
-    }
+    await this.exit();
   }
-}
-
-/** A bound on a wait, which must not hold the process open by itself. */
-function unrefSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 class NativeLoadRun implements LoadRun {
@@ -309,7 +216,7 @@ function historySpecs(dir: string, root: string, workload: WorkloadSection): { o
 async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadStartOptions): Promise<LoadRun> {
   const mix = validateNativeWorkload(target, workload, opts.root);
   const history = opts.history == null ? null : historySpecs(opts.history.dir, opts.root, workload);
-  const mod = workerModule();
+  const mod = workerModule(import.meta.url);
   const workers: WorkerHandle[] = [];
   let run: NativeLoadRun | null = null;
   const onProgress = (w: WorkerHandle, m: unknown): void => run?.progress(w, m);
@@ -344,7 +251,7 @@ async function start(target: LoadTarget, workload: WorkloadSection, opts: LoadSt
     return run;
   } catch (err) {
     for (const w of workers) w.kill();
-    await Promise.all(workers.map((w) => Promise.race([w.exited, unrefSleep(EXIT_WAIT_MS)])));
+    await Promise.all(workers.map((w) => w.exit()));
     throw err;
   }
 }

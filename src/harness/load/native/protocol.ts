@@ -88,10 +88,6 @@ function isObject(m: unknown): m is Record<string, unknown> {
   return typeof m === 'object' && m !== null;
 }
 
-export function isWorkerReply(m: unknown): m is WorkerReply {
-  return isObject(m) && typeof m['id'] === 'number' && typeof m['ok'] === 'boolean';
-}
-
 export function isWorkerProgress(m: unknown): m is WorkerProgress {
   return isObject(m) && (typeof m['liveOpsPerSec'] === 'number' || (isObject(m['second']) && typeof m['second']['t'] === 'number'));
 }

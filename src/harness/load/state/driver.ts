@@ -4,22 +4,20 @@
  * time over the whole run) and set their watches; at the end, collects the watch events and
  * closes the sessions. Workers run from dist/ (compiled .js) or, under tsx/vitest, the sources.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
+import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { pathToFileURL } from 'node:url';
 import { HarnessError } from '../../errors.js';
 import type { PopulateResult, SessionsResult } from '../../report/results-state.js';
 import { largeStateOf } from '../../scenario/large-state.js';
 import type { WorkloadSection } from '../../scenario/types.js';
+import { ForkedWorker, workerModule } from '../forked-worker.js';
 import type { LoadTarget } from '../types.js';
-import { isStateReply, type StateCommand, type StateReplies, type TlsFiles } from './protocol.js';
+import { type StateCommand, type StateReplies, type TlsFiles } from './protocol.js';
 
 /** Sessions per holder process: thousands of idle sessions are cheap, but one event loop should not hold a hundred thousand. */
 export const SESSIONS_PER_WORKER = 10_000;
 /** Handshakes in flight per member, over every worker: well inside Apache ZooKeeper's accept backlog of 50. */
 export const CONNECTS_IN_FLIGHT_PER_MEMBER = 8;
-const EXIT_WAIT_MS = 5_000;
 /** Per request: a fixed allowance plus so much per item (a znode, a session, a watch). */
 const BASE_TIMEOUT_MS = 120_000;
 const PER_ZNODE_MS = 1;
@@ -31,88 +29,14 @@ function stateError(message: string): HarnessError {
   return new HarnessError('ZABLAB_BENCH_LOAD', message);
 }
 
-function workerModule(): { path: URL; execArgv: string[] } {
-  if (import.meta.url.endsWith('.ts')) {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { path: new URL('./worker.ts', import.meta.url), execArgv: ['--import', tsx] };
-  }
-  return { path: new URL('./worker.js', import.meta.url), execArgv: [] };
-}
-
-/** One forked state worker: requests with ids and timeouts. */
-class StateWorker {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly index: number,
-    private readonly child: ChildProcess,
-  ) {
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    child.on('message', (m: unknown) => {
-      if (!isStateReply(m)) return;
-      const p = this.pending.get(m.id);
-      if (p === undefined) return;
-      this.pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.ok) p.resolve(m.value);
-      else p.reject(stateError(`state worker ${index}: ${m.error}`));
-    });
-    child.once('exit', (code, signal) => this.failAll(stateError(`state worker ${index} exited with ${signal ?? `code ${code}`}`)));
-  }
-
-  private get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  request<C extends StateCommand>(command: C, timeoutMs: number): Promise<StateReplies[C['cmd']]> {
-    if (!this.alive || !this.child.connected) return Promise.reject(stateError(`state worker ${this.index} is gone`));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(stateError(`state worker ${this.index} did not answer '${command.cmd}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
-      this.child.send({ id, command }, (err) => {
-        if (err) this.failAll(stateError(`state worker ${this.index}: cannot send '${command.cmd}': ${err.message}`));
-      });
-    });
-  }
-
-  private failAll(err: Error): void {
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(err);
-    }
-    this.pending.clear();
-  }
-
-  kill(): void {
-    if (this.alive) this.child.kill('SIGKILL');
-  }
-
-  /** Let it exit (it does when the parent disconnects); SIGKILL past a bound. */
-  async exit(): Promise<void> {
-    if (this.child.connected) this.child.disconnect();
-    await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
-    if (this.alive) {
-      this.child.kill('SIGKILL');
-      await Promise.race([this.exited, unrefSleep(EXIT_WAIT_MS)]);
-    }
-  }
-}
-
-function unrefSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
+/** One forked state worker. */
+type StateWorker = ForkedWorker<StateCommand, StateReplies>;
 
 function forkWorkers(count: number): StateWorker[] {
-  const mod = workerModule();
+  const mod = workerModule(import.meta.url);
   return Array.from({ length: count }, (_, i) => {
     const child = fork(mod.path, [], { execArgv: mod.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    return new StateWorker(i, child);
+    return new ForkedWorker<StateCommand, StateReplies>(i, child, 'state worker');
   });
 }
 

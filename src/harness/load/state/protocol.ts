@@ -56,6 +56,3 @@ export function isStateRequest(m: unknown): m is StateRequest {
   return isObject(m) && typeof m['id'] === 'number' && isObject(m['command']);
 }
 
-export function isStateReply(m: unknown): m is StateReply {
-  return isObject(m) && typeof m['id'] === 'number' && typeof m['ok'] === 'boolean';
-}
