@@ -116,6 +116,11 @@ export class JuteWriter {
   view(): Buffer {
     return this.buf.subarray(0, this.pos);
   }
+
+  /** Start over, keeping the buffer (what view() returned is overwritten by the next writes). */
+  reset(): void {
+    this.pos = 0;
+  }
 }
 
 export class JuteReader {

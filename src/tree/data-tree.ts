@@ -486,7 +486,8 @@ export class DataTree {
    * chunkNodes nodes (and about SNAPSHOT_CHUNK_BYTES_MAX bytes). Txns may be applied between
    * pieces: the result is then a fuzzy snapshot, made whole by replaying every txn after a
    * lastProcessedZxid read at any moment before the first piece is taken (the generator does
-   * nothing until then). Name the snapshot file after that zxid, as ZooKeeper does.
+   * nothing until then). Name the snapshot file after that zxid, as ZooKeeper does. Each piece
+   * is a view of a reused buffer, valid until the next is taken.
    */
   serializeChunks(chunkNodes = SNAPSHOT_CHUNK_NODES_DEFAULT): Generator<Buffer> {
     return writeSnapshot(this.table, chunkNodes, this.lastProcessedZxid);
@@ -494,7 +495,7 @@ export class DataTree {
 
   /** The tree in one buffer (small trees and tests; a server writes serializeChunks). */
   serialize(): Buffer {
-    return Buffer.concat([...this.serializeChunks()]);
+    return Buffer.concat(Array.from(this.serializeChunks(), (piece) => Buffer.from(piece)));
   }
 
   /** Inverse of serializeChunks over a whole buffer; throws JuteDecodeError on bad bytes. */
