@@ -78,8 +78,6 @@ export function readSnapshot(r: JuteReader): NodeTable {
   }
   const unresolved: ZNode[] = [];
   const time: SharedTime = { value: 0n, hi: 0, lo: 0 };
-  // Pre-order: a node's siblings follow it, so the parent of the last node is usually the next one's.
-  const parents: LastParent = { path: '', node: undefined };
   // One bigint per ACL index rather than one per node (a Map's bigint keys compare by value).
   const indexes = new Map<bigint, bigint>();
   for (let path = r.readString(); path !== ROOT_PATH; path = r.readString()) {
@@ -97,7 +95,7 @@ export function readSnapshot(r: JuteReader): NodeTable {
     } else {
       table.aclCache.addUsage(aclIndex);
     }
-    link(table, path, node, parents);
+    link(table, path, node);
   }
   if (!table.has(ROOT_PATH)) throw new JuteDecodeError('snapshot has no root node');
   for (const node of unresolved) {
@@ -148,12 +146,7 @@ function readStat(r: JuteReader, time: SharedTime): StatPersisted {
 
 const NOT_EPHEMERAL = 0n;
 
-interface LastParent {
-  path: string;
-  node: ZNode | undefined;
-}
-
-function link(table: NodeTable, path: string, node: ZNode, last: LastParent): void {
+function link(table: NodeTable, path: string, node: ZNode): void {
   if (path === '') {
     if (table.size > 0) throw new JuteDecodeError('snapshot root node is not first');
     table.insertLoaded(ROOT_PATH, node);
@@ -165,13 +158,9 @@ function link(table: NodeTable, path: string, node: ZNode, last: LastParent): vo
   const parentPath = slash === 0 ? ROOT_PATH : path.slice(0, slash);
   const wellFormed = path.charCodeAt(0) === 0x2f && slash < path.length - 1 && (slash === 0 || parentPath !== ROOT_PATH);
   if (!wellFormed) throw new JuteDecodeError(`bad path ${JSON.stringify(path)} in snapshot`);
-  let parent = last.node;
-  if (parentPath !== last.path || parent === undefined) {
-    parent = table.get(parentPath);
-    if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
-    last.path = parentPath;
-    last.node = parent;
-  }
+  // Siblings follow each other in a snapshot, so the parent is mostly the one looked up last.
+  const parent = table.getParent(parentPath);
+  if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
   const before = table.size;
   table.insertLoaded(path, node);
   if (table.size === before) throw new JuteDecodeError(`repeated path ${JSON.stringify(path)} in snapshot`);

@@ -1,5 +1,5 @@
 /**
- * CPU time from Linux's /proc: of a whole process, and this process's children. Read around
+ * CPU time and resident memory from Linux's /proc: of a whole process, and this process's children. Read around
  * a measured phase to tell what an operation cost (bench/security-probes.ts). Every reader returns
  * null (or nothing) where /proc is absent or the process is gone.
  */
@@ -58,4 +58,11 @@ export function childPids(): number[] {
     for (const p of text.trim().split(/\s+/)) if (p !== '' && pids.size < CHILDREN_MAX) pids.add(Number(p));
   }
   return [...pids];
+}
+
+/** VmRSS of process pid in bytes, null when /proc is absent, the process is gone or the line is missing (a zombie). */
+export function rssBytesOf(pid: number): number | null {
+  const status = readText(`/proc/${pid}/status`);
+  const m = status === null ? null : /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  return m === null ? null : Number(m[1]) * 1_024;
 }

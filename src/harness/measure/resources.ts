@@ -4,27 +4,15 @@
  * run builds is what it measures). Only for drivers that know their servers' pids (local,
  * zookeeper); others yield no samples. A member that is down (no pid) or gone is skipped.
  */
-import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EnsembleHandle } from '../drivers/types.js';
 import { nowEpochMs } from '../load/recorder.js';
 import type { RssSample } from '../report/results-state.js';
+import { rssBytesOf } from './proc-stats.js';
 
 export const RESOURCES_EVERY_MS = 1_000;
 /** Samples kept per member (a day at one a second). */
 const SAMPLES_MAX = 86_400;
-
-/** VmRSS of process pid in bytes, null when /proc is absent, the process is gone or the line is missing (a zombie). */
-export function rssBytesOf(pid: number): number | null {
-  let status: string;
-  try {
-    status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return null;
-  }
-  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  return m === null ? null : Number(m[1]) * 1_024;
-}
 
 export class ResourceSampler {
   private readonly samples = new Map<number, { atEpochMs: number; bytes: number }[]>();

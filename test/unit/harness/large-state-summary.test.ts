@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { JuteWriter } from '../../../src/jute/index.js';
 import { BUCKET_CHILDREN, MULTI_BYTES_MAX, opsPerMulti, populatePath, watchedIndexes } from '../../../src/harness/load/state/index.js';
-import { rssBytesOf } from '../../../src/harness/measure/resources.js';
+import { rssBytesOf } from '../../../src/harness/measure/proc-stats.js';
 import { RESOURCE_METRICS, summarizeResources } from '../../../src/harness/measure/resources-summary.js';
 import { renderReportHtml, renderSummary } from '../../../src/harness/report/index.js';
 import type { MetricSample, RunResult } from '../../../src/harness/report/results.js';
