@@ -31,6 +31,7 @@ export const SUPPORTED_KEYS = {
   forceSync: ['zookeeper.forceSync'],
   'fsync.warningthresholdms': ['zookeeper.fsync.warningthresholdms'],
   commitLogCount: ['zookeeper.commitLogCount'],
+  snapshotSizeFactor: ['zookeeper.snapshotSizeFactor'],
   maxClientCnxns: [],
   maxCnxns: ['zookeeper.maxCnxns'],
   // ZooKeeper reads these as system properties only; zoo.cfg's unknown keys become `zookeeper.<key>` ones.

@@ -107,6 +107,11 @@ export interface ZabConfig {
   fsyncWarningThresholdMs: number;
   /** Committed proposals kept in memory for DIFF syncs. */
   commitLogCount: number;
+  /**
+   * A learner behind the txns in memory gets a DIFF from the txn log when those txns are at
+   * most this share of the snapshot's size, else a SNAP; negative: always a SNAP.
+   */
+  snapshotSizeFactor: number;
   /** Connections per client IP; 0 = unlimited. */
   maxClientCnxns: number;
   /** Connections in total; 0 = unlimited. */
@@ -237,6 +242,8 @@ export const DEFAULT_PREALLOC_SIZE_KB = 65_536;
 export const DEFAULT_MAX_CLIENT_CNXNS = 60;
 export const DEFAULT_JUTE_MAX_BUFFER = 0xfffff;
 export const DEFAULT_COMMIT_LOG_COUNT = 500;
+/** ZooKeeper's zookeeper.snapshotSizeFactor: a DIFF from the txn log up to a third of the snapshot. */
+export const DEFAULT_SNAPSHOT_SIZE_FACTOR = 0.33;
 export const DEFAULT_CNX_TIMEOUT_MS = 5000;
 export const DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS = 10_000;
 /** BlueThrottle's defaults (the throttle is off until connection_throttle_tokens is set). */
@@ -426,6 +433,7 @@ class ConfigParser {
       forceSync: this.yesNo('forceSync') ?? true,
       fsyncWarningThresholdMs: this.int('fsync.warningthresholdms', { min: 0, unit: 'milliseconds', decode: true }) ?? DEFAULT_FSYNC_WARNING_THRESHOLD_MS,
       commitLogCount: this.int('commitLogCount', { min: 1, unit: 'proposals', decode: true }) ?? DEFAULT_COMMIT_LOG_COUNT,
+      snapshotSizeFactor: this.snapshotSizeFactor(),
       maxClientCnxns: this.int('maxClientCnxns', { min: 0, unit: 'connections per client IP; 0 = unlimited' }) ?? DEFAULT_MAX_CLIENT_CNXNS,
       maxCnxns: this.int('maxCnxns', { min: 0, unit: 'connections; 0 = unlimited', decode: true }) ?? 0,
       sessionlessCnxnTimeoutMs: this.int('nio.sessionlessCnxnTimeout', { min: 1, unit: 'milliseconds', decode: true }) ?? DEFAULT_SESSIONLESS_CNXN_TIMEOUT_MS,
@@ -593,8 +601,20 @@ class ConfigParser {
     if (e === undefined) return undefined;
     // Java's Double.parseDouble, without NaN, Infinity and hex.
     const n = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?[dDfF]?$/.test(e.value) ? Number(e.value.replace(/[dDfF]$/, '')) : NaN;
-    if (!(n >= o.min && n <= o.max)) throw this.error(e, `must be a number from ${o.min} to ${o.max} (${o.unit}), got "${e.value}"`);
+    if (!(n >= o.min && n <= o.max)) {
+      const range = Number.isFinite(o.min) || Number.isFinite(o.max) ? ` from ${o.min} to ${o.max}` : '';
+      throw this.error(e, `must be a number${range} (${o.unit}), got "${e.value}"`);
+    }
     return n;
+  }
+
+  /** ZooKeeper's rule: above 1 the default is used (a DIFF bigger than the snapshot is no saving). */
+  private snapshotSizeFactor(): number {
+    const f = this.double('snapshotSizeFactor', { min: -Infinity, max: Infinity, unit: 'share of the snapshot size; negative = always a SNAP' });
+    if (f === undefined) return DEFAULT_SNAPSHOT_SIZE_FACTOR;
+    if (f <= 1) return f;
+    this.warn(this.supported.get('snapshotSizeFactor')!, `snapshotSizeFactor ${f} is above 1; using ${DEFAULT_SNAPSHOT_SIZE_FACTOR}`);
+    return DEFAULT_SNAPSHOT_SIZE_FACTOR;
   }
 
   /** BlueThrottle's settings with ZooKeeper's defaults and weight rules, and zablab's per-address bucket. */
@@ -1393,6 +1413,7 @@ const FIELD_RENDERERS: Partial<Record<keyof ZabConfig, FieldRenderer>> = {
   forceSync: { key: 'forceSync', render: yesNo },
   fsyncWarningThresholdMs: { key: 'fsync.warningthresholdms', render: str },
   commitLogCount: { key: 'commitLogCount', render: str },
+  snapshotSizeFactor: { key: 'snapshotSizeFactor', render: str },
   maxClientCnxns: { key: 'maxClientCnxns', render: str },
   maxCnxns: { key: 'maxCnxns', render: str },
   sessionlessCnxnTimeoutMs: { key: 'nio.sessionlessCnxnTimeout', render: str },

@@ -152,11 +152,15 @@ export class ZKDatabase {
     return { snapshotZxid: this.tree.lastProcessedZxid, tail };
   }
 
+  /** About how many bytes a snapshot of the state takes: paths and data, plus ~100 bytes of stat and framing per node. */
+  approximateSnapshotSize(): number {
+    return this.tree.approximateDataSize() + this.tree.nodeCount * 100 + this.sessionsWithTimeouts.size * 12 + 4096;
+  }
+
   /** The whole applied state as one buffer (a leader's SNAP to a learner). */
   snapshotBytes(): Buffer {
-    // Sized from the tree up front (paths + data, plus ~100 bytes of stat and framing per
-    // node): one allocation where collecting the pieces and joining them made two.
-    const out = new JuteWriter(this.tree.approximateDataSize() + this.tree.nodeCount * 100 + 4096);
+    // Sized up front: one allocation where collecting the pieces and joining them made two.
+    const out = new JuteWriter(this.approximateSnapshotSize());
     for (const piece of this.snapshotBody()) out.writeRaw(piece);
     return out.view();
   }

@@ -91,7 +91,7 @@ export function formatStats(r: RunResult): string {
   return (
     `seed ${r.seed} (${r.voters}v+${r.observers}o): ${s.ticks} ticks, ${s.elections} elections, ${s.establishments} epochs, ` +
     `${s.commits} commits, ${s.writesAcked}/${s.writesSubmitted} writes acked, ${s.crashes} crashes, ${s.partitions} partitions, ` +
-    `${s.connectionDrops} drops, sync ${s.diffSyncs}/${s.truncSyncs}/${s.snapSyncs} diff/trunc/snap, ${s.messagesDelivered} msgs`
+    `${s.connectionDrops} drops, sync ${s.diffSyncs}/${s.logDiffSyncs}/${s.truncSyncs}/${s.snapSyncs} diff/from-log/trunc/snap, ${s.messagesDelivered} msgs`
   );
 }
 
@@ -104,7 +104,7 @@ export function formatTotals(t: SimStats, runs: number): string {
   return (
     `totals over ${runs} runs: ${t.ticks} ticks, ${t.elections} elections, ${t.establishments} epochs, ${t.commits} commits, ` +
     `${t.writesAcked}/${t.writesSubmitted} writes acked, ${t.syncsAnswered} syncs answered, ${t.crashes} crashes, ${t.tornTails} torn tails, ${t.partitions} partitions, ` +
-    `${t.connectionDrops} drops, ${t.pauses} pauses, sync ${t.diffSyncs}/${t.truncSyncs}/${t.snapSyncs} diff/trunc/snap, ` +
+    `${t.connectionDrops} drops, ${t.pauses} pauses, sync ${t.diffSyncs}/${t.logDiffSyncs}/${t.truncSyncs}/${t.snapSyncs} diff/from-log/trunc/snap, ` +
     `${t.hostSnapshots} host snapshots, ${t.damageInjected} disks damaged, ${t.recoveries} recoveries, ${t.errnoFaults} errno faults, ` +
     `${t.fatalExits} fatal exits, ${t.excludedByEpoch} left out by accepted epoch, ${t.messagesDelivered} msgs`
   );

@@ -30,6 +30,11 @@ export interface ClusterConfig {
   observers: number;
   ticks: PeerTicks;
   committedLogMax: number;
+  /**
+   * A learner behind the txns in memory gets a DIFF from the txn log up to this × the
+   * snapshot's size (ZabHostOptions.diffFromLog); negative or unset: a SNAP. Per server id, or one for all.
+   */
+  logSyncFactor?: number | Readonly<Record<number, number>>;
   /** The hosts snapshot after a random number of logged txns in [snapCount/2+1, snapCount]; 0 never. */
   snapCount: number;
   /** Txn log pre-allocation step in bytes (0: none). */
@@ -66,6 +71,8 @@ export interface SimStats {
   writesAcked: number;
   syncsAnswered: number;
   diffSyncs: number;
+  /** DIFFs that reached into the leader's txn log (the learner was behind the txns in memory). */
+  logDiffSyncs: number;
   truncSyncs: number;
   snapSyncs: number;
   messagesSent: number;
@@ -101,6 +108,7 @@ export function emptyStats(): SimStats {
     writesAcked: 0,
     syncsAnswered: 0,
     diffSyncs: 0,
+    logDiffSyncs: 0,
     truncSyncs: 0,
     snapSyncs: 0,
     messagesSent: 0,
@@ -439,6 +447,7 @@ export class Cluster implements CheckerView {
           maxTxnSize: 64 * 1024,
         },
         snapCount: this.config.snapCount > 0 ? this.config.snapCount : Number.MAX_SAFE_INTEGER,
+        diffFromLog: { sizeFactor: this.logSyncFactorOf(s.id), maxBytes: Number.MAX_SAFE_INTEGER },
         log: this.logger(s),
         random: () => this.hostRng.float(),
         schedule: (fn) => queueMicrotask(fn),
@@ -610,9 +619,10 @@ export class Cluster implements CheckerView {
         return;
       case 'learnerSynced':
         if (e.mode === 'DIFF') this.stats.diffSyncs++;
+        if (e.fromLog) this.stats.logDiffSyncs++;
         else if (e.mode === 'TRUNC') this.stats.truncSyncs++;
         else this.stats.snapSyncs++;
-        if (this.trace) this.traceLine(() => `${s.id} synced learner ${e.learner} by ${e.mode} (${e.txns} txns)`);
+        if (this.trace) this.traceLine(() => `${s.id} synced learner ${e.learner} by ${e.mode}${e.fromLog ? ' from its log' : ''} (${e.txns} txns)`);
         return;
       case 'looking':
         s.session++;
@@ -642,6 +652,11 @@ export class Cluster implements CheckerView {
   }
 
   /** The hosts' log lines go to the transcript, without timings (they are the machine's, not the run's). */
+  private logSyncFactorOf(id: ServerId): number {
+    const f = this.config.logSyncFactor ?? -1;
+    return typeof f === 'number' ? f : (f[id] ?? -1);
+  }
+
   private logger(s: SimServer): Logger {
     const line = (level: string) => (msg: string, fields?: object) => {
       if (/torn tail/.test(msg)) this.stats.tornTails++;

@@ -46,6 +46,8 @@ export const DEFAULT_STEPS = 300;
 export const DEFAULT_LIVENESS_TICKS = 400;
 /** Writes the liveness phase submits and waits for. */
 const LIVENESS_WRITES = 5;
+/** snapshotSizeFactor per seed: off, ZooKeeper's default, and one that lets every DIFF from the log through. */
+const LOG_SYNC_FACTORS = [-1, 0.33, 1000];
 
 type SimEvent =
   | { kind: 'deliver'; m: InFlight }
@@ -96,15 +98,19 @@ class Run implements ClusterDriver, FaultHost {
     this.conditions = new Conditions(rng.fork(), voters + observers);
     const faultRng = rng.fork();
     const rates = randomFaultRates(faultRng);
+    const committedLogMax = rng.int(1, 40);
+    const hostSeed = rng.u32();
     this.cluster = new Cluster(
       {
         voters,
         observers,
         ticks,
-        committedLogMax: rng.int(1, 40),
+        committedLogMax,
         snapCount,
         preAllocSize,
-        hostSeed: rng.u32(),
+        hostSeed,
+        // From the host seed, so that adding it left every other draw of a seed as it was.
+        logSyncFactor: LOG_SYNC_FACTORS[hostSeed % LOG_SYNC_FACTORS.length]!,
       },
       this,
     );

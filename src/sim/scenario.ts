@@ -36,6 +36,8 @@ export interface ScenarioOptions {
   observers?: number;
   ticks?: Partial<PeerTicks>;
   committedLogMax?: number;
+  /** See ClusterConfig.logSyncFactor (default: off, every learner behind memory gets a SNAP). */
+  logSyncFactor?: number | Readonly<Record<number, number>>;
   /** Hosts snapshot every [snapCount/2+1, snapCount] logged txns; 0 (default) never. */
   snapCount?: number;
   disks?: Record<number, DiskSpec>;
@@ -89,6 +91,7 @@ export class Scenario implements ClusterDriver {
         observers: opts.observers ?? 0,
         ticks: { ...SCENARIO_TICKS, ...opts.ticks },
         committedLogMax: opts.committedLogMax ?? 1000,
+        logSyncFactor: opts.logSyncFactor ?? -1,
         snapCount: opts.snapCount ?? 0,
         startDown: opts.down ?? [],
       },

@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { decodeLoggedTxn, encodeLoggedTxn, zxidHex, type LoggedTxn } from '../jute/index.js';
+import { decodeLoggedTxn, encodeLoggedTxn, followsZxid, zxidHex, type LoggedTxn } from '../jute/index.js';
 import { checkEntrySize, checkZxidOrder } from './append-rules.js';
 import { StorageDamageError, StorageError, ioError } from './errors.js';
 import { LOG_FILE_PREFIX, ensureDir, fsyncDir, listZxidFiles, makeLogName, removeFile, setAside, type ZxidFile } from './files.js';
@@ -34,9 +34,10 @@ import {
   encodeLogRecord,
   TXN_HEADER_SIZE,
   zxidOfEntry,
+  type ScannedRecord,
 } from './log-format.js';
 import { describeHole, holeIsCovered, judgeStop, walkLogFile } from './log-scan.js';
-import type { FsyncInfo, TxnLog } from './txn-log.js';
+import type { FsyncInfo, HistoryRead, LoggedEntry, TxnLog } from './txn-log.js';
 
 /** ZooKeeper's default preAllocSize: 64 MiB (its config key counts KB). */
 export const DEFAULT_PRE_ALLOC_SIZE = 64 * 1024 * 1024;
@@ -172,6 +173,48 @@ export class FileTxnLog implements TxnLog {
   }
 
   async *read(afterZxid: bigint): AsyncGenerator<LoggedTxn> {
+    for await (const { rec, file } of this.records(afterZxid)) {
+      if (rec.zxid > afterZxid) yield decodeEntry(rec.entry, file, rec.offset);
+    }
+  }
+
+  async readHistory(after: bigint, upTo: bigint, maxBytes: number): Promise<HistoryRead> {
+    const missing = (why: string): HistoryRead => ({ kind: 'missing', why });
+    const entries: LoggedEntry[] = [];
+    let bytes = 0;
+    let prev: bigint | null = null;
+    for await (const { rec, follows } of this.records(after, after)) {
+      if (prev === null) {
+        // The run must start at `after` itself: a learner at a zxid the log does not hold may
+        // have logged txns we never had, or a SNAP took our history past it (ZOOKEEPER-2099).
+        if (rec.zxid < after) continue;
+        if (rec.zxid > after) return missing(`the log does not hold ${zxidHex(after)} (the next txn it holds is ${zxidHex(rec.zxid)})`);
+        prev = after;
+        continue;
+      }
+      // A file after a SNAP links to the snapshot: a new epoch's first txn there does not
+      // follow the txns before the SNAP, though its counter (1) alone would say it does.
+      const linked = follows !== null && follows !== 0n;
+      if (linked ? follows !== prev : !followsZxid(prev, rec.zxid)) {
+        const link = linked ? `, in a file that follows ${zxidHex(follows)}` : '';
+        return missing(`the log's history breaks after ${zxidHex(prev)}: next is ${zxidHex(rec.zxid)}${link}`);
+      }
+      if (rec.zxid > upTo) break;
+      bytes += rec.entry.length;
+      if (bytes > maxBytes) return missing(`the txns after ${zxidHex(after)} are more than ${maxBytes} bytes`);
+      entries.push({ zxid: rec.zxid, entry: Buffer.from(rec.entry) });
+      prev = rec.zxid;
+      if (prev === upTo) return { kind: 'ok', entries, bytes };
+    }
+    return missing(prev === null ? `the log does not hold ${zxidHex(after)}` : `the log's history ends at ${zxidHex(prev)}, before ${zxidHex(upTo)}`);
+  }
+
+  /**
+   * Every durable record of the files from the one that may hold `firstZxid` on, in order;
+   * `follows` is set on a file's first record (its header's link, 0n when it has none).
+   * Throws on damage that leaves a gap after afterZxid.
+   */
+  private async *records(afterZxid: bigint, firstZxid = afterZxid + 1n): AsyncGenerator<{ rec: ScannedRecord; file: string; follows: bigint | null }> {
     if (this.closing) throw closedError();
     const files = await listZxidFiles(this.fs, this.logDir, LOG_FILE_PREFIX);
     // Captured after listing: the file being written may only be read up to what is durable.
@@ -180,7 +223,7 @@ export class FileTxnLog implements TxnLog {
     // Every txn past afterZxid would be in the removed file: nothing on disk holds one.
     if (bound !== null && bound <= afterZxid + 1n) return;
     let start = 0;
-    for (let i = 0; i < files.length; i++) if (files[i]!.zxid <= afterZxid + 1n) start = i;
+    for (let i = 0; i < files.length; i++) if (files[i]!.zxid <= firstZxid) start = i;
     let previous = -1n;
     for (let i = start; i < files.length; i++) {
       const file = files[i]!;
@@ -189,6 +232,7 @@ export class FileTxnLog implements TxnLog {
       const scanner = await LogFileScanner.open(this.fs, file.path, file.zxid, this.maxTxnSize, limit);
       try {
         const header = await scanner.checkHeader();
+        let follows: bigint | null = header.kind === 'ok' ? header.follows : 0n;
         if (header.kind !== 'ok') {
           // A header that open() left in place has valid records after it (damage recovery judged).
           const resume = await scanner.findResume(FILE_HEADER_SIZE);
@@ -201,7 +245,8 @@ export class FileTxnLog implements TxnLog {
               throw new StorageDamageError(`${file.path} at offset ${rec.offset}: zxid ${zxidHex(rec.zxid)} follows ${zxidHex(previous)} of an earlier file`, { file: file.path, offset: rec.offset, after: previous, next: rec.zxid });
             }
             previous = rec.zxid;
-            if (rec.zxid > afterZxid) yield decodeEntry(rec.entry, file.path, rec.offset);
+            yield { rec, file: file.path, follows };
+            follows = null;
           }
           if (limit !== undefined) return; // the durable end of the file being written
           const verdict = await judgeStop(scanner, scanner.stop!, newest, files[i + 1]?.zxid ?? bound);

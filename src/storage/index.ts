@@ -3,7 +3,7 @@
  * system that is the machine's or one in memory (MemoryFs: for the simulator and tests, with
  * crashes and damage); the snapCount policy; recovery that tells torn tails from damage; autopurge.
  */
-export type { TxnLog, FsyncInfo } from './txn-log.js';
+export type { TxnLog, FsyncInfo, HistoryRead, LoggedEntry } from './txn-log.js';
 export type { SnapStore } from './snap-store.js';
 export { FileTxnLog, DEFAULT_PRE_ALLOC_SIZE } from './file-txn-log.js';
 export { MAX_PENDING_BYTES } from './append-rules.js';

@@ -7,6 +7,15 @@ export interface FsyncInfo {
   bytes: number;
 }
 
+/** One txn as the log holds it: encodeLoggedTxn's bytes. */
+export interface LoggedEntry {
+  zxid: bigint;
+  entry: Buffer;
+}
+
+/** A run of the history read back from the log (readHistory), or why the log cannot give it. */
+export type HistoryRead = { kind: 'ok'; entries: LoggedEntry[]; bytes: number } | { kind: 'missing'; why: string };
+
 /**
  * The write-ahead txn log. One writer: the caller appends in zxid order and commits;
  * a txn is durable once a commit() issued after its append() resolves.
@@ -27,6 +36,13 @@ export interface TxnLog {
    * starts. Stops at a torn or corrupt tail (does not throw).
    */
   read(afterZxid: bigint): AsyncIterable<LoggedTxn>;
+  /**
+   * The txns in (after, upTo] as one unbroken run of this server's history, for a DIFF to a
+   * learner at `after` (ZooKeeper's getProposalsFromTxnLog). 'missing' unless the log holds
+   * `after` itself and every txn from it to `upTo`, each following the one before (counters
+   * run on, or a file's link names the txn before it), durable, in at most `maxBytes` bytes.
+   */
+  readHistory(after: bigint, upTo: bigint, maxBytes: number): Promise<HistoryRead>;
   /**
    * Where the log's history ends: the zxid of the last txn appended (durable or not), or the
    * zxid of a snapshot a truncate() was told it sits under, when that is later; 0n for an

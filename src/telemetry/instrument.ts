@@ -668,7 +668,7 @@ export class ServerTelemetry {
         const span = this.learnerSyncs.get(e.learner);
         if (span === undefined) return;
         this.learnerSyncs.delete(e.learner);
-        setAll(span, { [Attr.syncMode]: e.mode, [Attr.syncTxns]: e.txns, [Attr.epoch]: Number(this.epoch) });
+        setAll(span, { [Attr.syncMode]: e.mode, [Attr.syncTxns]: e.txns, [Attr.syncFromLog]: e.fromLog, [Attr.epoch]: Number(this.epoch) });
         span.end();
         return;
       }

@@ -39,6 +39,8 @@ export const Attr = {
   acks: 'zab.acks',
   syncMode: 'zab.sync.mode',
   syncTxns: 'zab.sync.txns',
+  /** A DIFF that reached past the txns in memory into the leader's txn log. */
+  syncFromLog: 'zab.sync.from_log',
   electionEpoch: 'zab.election.epoch',
   electionVotes: 'zab.election.votes',
   reason: 'zab.reason',

@@ -1,6 +1,6 @@
 /** zab: the ZAB protocol core — pure (no I/O, clock or randomness). See peer.ts for the Ready contract. */
 export { Peer } from './peer.js';
-export type { PeerConfig, PeerDisk, PeerEvent, PeerTicks, PersistOp, Ready, SyncMode } from './peer.js';
+export type { LogRead, PeerConfig, PeerDisk, PeerEvent, PeerTicks, PersistOp, Ready, SyncMode } from './peer.js';
 export { History } from './history.js';
 export { QuorumVerifier } from './quorum.js';
 export type { ServerId } from './quorum.js';

@@ -41,6 +41,24 @@ export interface PeerConfig {
   ticks: PeerTicks;
   /** Applied txns kept in memory so that lagging learners get a DIFF instead of a SNAP. */
   committedLogMax: number;
+  /**
+   * A learner behind the txns in memory: ask the host for the txns from its log
+   * (takeLogReads → logRead) and DIFF when it has them, before falling back to a SNAP
+   * (ZooKeeper's txnlog sync). Off: such a learner gets a SNAP.
+   */
+  diffFromLog?: boolean;
+}
+
+/**
+ * Leader: the txns in (after, upTo] wanted from the host's log for `learner`'s DIFF. The
+ * host answers with logRead(token, ...) once, whatever happens; until then the txns in
+ * memory are not trimmed, so that they go on from upTo.
+ */
+export interface LogRead {
+  token: number;
+  learner: ServerId;
+  after: Zxid;
+  upTo: Zxid;
 }
 
 /** What a server restores from disk before it starts its peer. */
@@ -77,7 +95,8 @@ export type PeerEvent =
   | { kind: 'synced'; epoch: bigint; leader: ServerId; mode: SyncMode | null }
   /** In broadcast: the server may serve clients. */
   | { kind: 'serving'; epoch: bigint; leader: ServerId; state: PeerState }
-  | { kind: 'learnerSynced'; learner: ServerId; mode: SyncMode; txns: number; observer: boolean }
+  /** `fromLog`: a DIFF that reached past the txns in memory into the txn log. */
+  | { kind: 'learnerSynced'; learner: ServerId; mode: SyncMode; txns: number; observer: boolean; fromLog: boolean }
   | { kind: 'learnerLost'; learner: ServerId; reason: string }
   | { kind: 'app'; from: ServerId; payload: Uint8Array }
   | { kind: 'committed'; zxid: Zxid; acks: ServerId[] }
@@ -126,7 +145,7 @@ interface ElectionState {
   answered: Set<ServerId>;
 }
 
-type LearnerStage = 'info' | 'epochSent' | 'epochAcked' | 'syncing' | 'newleaderAcked' | 'uptodate';
+type LearnerStage = 'info' | 'epochSent' | 'epochAcked' | 'readingLog' | 'syncing' | 'newleaderAcked' | 'uptodate';
 
 interface LearnerHandler {
   id: ServerId;
@@ -142,6 +161,10 @@ interface LearnerHandler {
   forwarding: boolean;
   syncMode: SyncMode | null;
   syncTxns: number;
+  /** The log read its sync waits for (stage readingLog), or whose answer it had. */
+  logToken?: number;
+  /** Its DIFF holds txns read from the log. */
+  fromLog?: boolean;
 }
 
 interface Outstanding {
@@ -163,6 +186,8 @@ interface LeaderState {
   nextPingTick: number;
   /** App payloads held until everything proposed before them is committed (SYNC replies). */
   afterCommit: { barrier: Zxid; to: ServerId; payload: Uint8Array }[];
+  /** Log reads asked of the host and not yet answered, by token. */
+  logReads: Map<number, LogRead>;
 }
 
 interface LearnerState {
@@ -197,6 +222,7 @@ export class Peer {
   readonly quorum: QuorumVerifier;
   private readonly ticks: PeerTicks;
   private readonly committedLogMax: number;
+  private readonly diffFromLog: boolean;
   private now = 0;
 
   private acceptedEpoch: bigint;
@@ -235,12 +261,15 @@ export class Peer {
   private applyQ: Txn[] = [];
   private eventQ: PeerEvent[] = [];
   private msgQ: QueuedMessage[] = [];
+  private logReadQ: LogRead[] = [];
+  private nextLogToken = 1;
 
   constructor(cfg: PeerConfig, disk: PeerDisk) {
     this.id = cfg.id;
     this.quorum = cfg.quorum;
     this.ticks = cfg.ticks;
     this.committedLogMax = cfg.committedLogMax;
+    this.diffFromLog = cfg.diffFromLog ?? false;
     if (!this.quorum.isMember(this.id)) throw new Error(`server ${this.id} is not in the ensemble`);
     this.acceptedEpoch = disk.acceptedEpoch;
     this.currentEpoch = disk.currentEpoch;
@@ -476,6 +505,41 @@ export class Peer {
     return out.map((q) => q.env);
   }
 
+  /** Log reads the host is to carry out (see LogRead). */
+  takeLogReads(): LogRead[] {
+    const out = this.logReadQ;
+    this.logReadQ = [];
+    return out;
+  }
+
+  /**
+   * The host's answer to a LogRead: the txns in (after, upTo] from its log, in order, or
+   * null when its log does not hold them (the learner then gets a SNAP).
+   */
+  logRead(token: number, txns: Txn[] | null): void {
+    const r = this.role;
+    if (r.role !== 'leader') return;
+    const read = r.logReads.get(token);
+    if (read === undefined) return;
+    r.logReads.delete(token);
+    const h = r.learners.get(read.learner);
+    // The learner reconnected or was dropped meanwhile: that session is over.
+    if (h === undefined || h.stage !== 'readingLog' || h.logToken !== token) return;
+    h.stage = 'epochAcked';
+    try {
+      this.startSync(r, h, txns !== null && this.continuesHistory(read, txns) ? txns : null);
+    } catch (e) {
+      this.onProtocolError(e);
+    }
+  }
+
+  /** Do `txns` run from just after read.after to read.upTo, where the txns in memory go on? */
+  private continuesHistory(read: LogRead, txns: Txn[]): boolean {
+    if (txns.length === 0 || txns[0]!.zxid <= read.after || txns.at(-1)!.zxid !== read.upTo) return false;
+    for (let i = 1; i < txns.length; i++) if (txns[i]!.zxid <= txns[i - 1]!.zxid) return false;
+    return read.upTo >= this.history.base && this.history.contains(read.upTo);
+  }
+
   hasReady(): boolean {
     return this.readyOutstanding === null && (this.persistQ.length > 0 || this.applyQ.length > 0 || this.eventQ.length > 0);
   }
@@ -511,7 +575,8 @@ export class Peer {
         this.onProtocolError(e);
       }
     }
-    this.history.trim(this.lastApplied, this.committedLogMax);
+    // A log read in flight returns txns up to the base it saw: the ones after it stay.
+    if (this.role.role !== 'leader' || this.role.logReads.size === 0) this.history.trim(this.lastApplied, this.committedLogMax);
   }
 
   // ---------- plumbing ----------
@@ -828,6 +893,7 @@ export class Peer {
       lastProposed: 0n,
       nextPingTick: this.now + this.ticks.ping,
       afterCommit: [],
+      logReads: new Map(),
     };
     this.role = r;
     this.maybeDecideEpoch(r);
@@ -984,8 +1050,11 @@ export class Peer {
     this.startSync(r, h);
   }
 
-  /** Choose DIFF, TRUNC+DIFF or SNAP for a learner (LearnerHandler.syncFollower). */
-  private startSync(r: LeaderState, h: LearnerHandler): void {
+  /**
+   * Choose DIFF, TRUNC+DIFF or SNAP for a learner (LearnerHandler.syncFollower). `logged`:
+   * the txns after the learner's last zxid up to the history's base, read from our log.
+   */
+  private startSync(r: LeaderState, h: LearnerHandler, logged: Txn[] | null = null): void {
     const peer = h.lastZxid;
     const hist = this.history;
     const last = hist.lastZxid;
@@ -1017,6 +1086,19 @@ export class Peer {
         h.syncMode = 'TRUNC';
         this.send(h.id, { kind: 'trunc', zxid: common }, true);
         from = common;
+      } else if (logged !== null) {
+        // Behind the txns in memory, but our log holds every txn after its last.
+        h.syncMode = 'DIFF';
+        h.fromLog = true;
+        this.send(h.id, { kind: 'diff', zxid: peer }, true);
+        from = peer;
+      } else if (this.diffFromLog && peer > 0n && h.logToken === undefined) {
+        const read: LogRead = { token: this.nextLogToken++, learner: h.id, after: peer, upTo: hist.base };
+        r.logReads.set(read.token, read);
+        this.logReadQ.push(read);
+        h.logToken = read.token;
+        h.stage = 'readingLog';
+        return;
       } else {
         h.syncMode = 'SNAP';
         // The snapshot is our applied state; every later txn follows as a proposal. It leaves
@@ -1030,7 +1112,7 @@ export class Peer {
     // Its log after `from` is rewritten by this sync: ACKs from an earlier session no longer vouch
     // for anything durable there. They come again once the proposals below are logged.
     for (const p of r.outstanding) if (p.zxid > from) p.acks.delete(h.id);
-    const txns = hist.range(from);
+    const txns = logged === null ? hist.range(from) : [...logged, ...hist.range(hist.base)];
     h.syncTxns = txns.length;
     for (const t of txns) {
       if (h.observer && r.phase === 'broadcast' && t.zxid > committed) continue; // informed when committed
@@ -1085,7 +1167,8 @@ export class Peer {
   private sendUpToDate(r: LeaderState, h: LearnerHandler): void {
     h.stage = 'uptodate';
     this.send(h.id, { kind: 'uptodate', zxid: this.lastCommittedZxid(r) });
-    this.emit({ kind: 'learnerSynced', learner: h.id, mode: h.syncMode ?? 'DIFF', txns: h.syncTxns, observer: h.observer });
+    const mode = h.syncMode ?? 'DIFF';
+    this.emit({ kind: 'learnerSynced', learner: h.id, mode, txns: h.syncTxns, observer: h.observer, fromLog: h.fromLog === true });
   }
 
   /** Commit outstanding proposals in zxid order while the oldest has a quorum of durable acks. */

@@ -75,8 +75,9 @@ describe('3 voters + 1 observer under faults (real processes)', () => {
       voters: 3,
       observers: 1,
       dir,
-      // Short ticks keep the test fast; a small commitLogCount makes a long absence need a SNAP.
-      config: { tickTime: '200', initLimit: '25', syncLimit: '10', commitLogCount: '100' },
+      // Short ticks keep the test fast; a small commitLogCount makes a long absence reach past
+      // the txns in memory into the leader's txn log (a SNAP if snapshotSizeFactor were -1).
+      config: { tickTime: '200', initLimit: '25', syncLimit: '10', commitLogCount: '100', snapshotSizeFactor: '1' },
     });
     const e = ens;
     const setup = await ZkClient.connect({ connectString: e.connectString() });
@@ -102,7 +103,7 @@ describe('3 voters + 1 observer under faults (real processes)', () => {
     await e.kill(follower.id, 'SIGKILL');
     await e.kill(observer.id, 'SIGKILL');
     const whileDown = load.acked.size;
-    // More than commitLogCount txns while they are away: the leader must send them a SNAP.
+    // More than commitLogCount txns while they are away: the leader DIFFs them from its txn log.
     await until('writes with a follower and the observer down', () => load.acked.size >= whileDown + 400);
 
     // 4. Both restart and catch up.
@@ -138,7 +139,7 @@ describe('3 voters + 1 observer under faults (real processes)', () => {
 
     // The leader's log says how each restarted server was synced.
     const leaderLog = fs.readFileSync(e.server((await e.leader())!.id).logFile, 'utf8');
-    expect(leaderLog).toMatch(new RegExp(`learner synced learner=${follower.id} mode=SNAP`));
-    expect(leaderLog).toMatch(new RegExp(`learner synced learner=${observer.id} mode=SNAP`));
+    expect(leaderLog).toMatch(new RegExp(`learner synced learner=${follower.id} mode=DIFF fromLog=true`));
+    expect(leaderLog).toMatch(new RegExp(`learner synced learner=${observer.id} mode=DIFF fromLog=true`));
   }, 180_000);
 });

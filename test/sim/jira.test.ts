@@ -280,17 +280,25 @@ describe('ZooKeeper data-loss bugs', () => {
   });
 
   it.each([
-    { sync: 'DIFF', committedLogMax: 1000 },
-    { sync: 'SNAP', committedLogMax: 2 },
-  ])('ZOOKEEPER-4925: a follower that caught up by $sync and then leads syncs others without holes', async ({ committedLogMax }) => {
+    { sync: 'DIFF', committedLogMax: 1000, logSyncFactor: -1, fromLog: 0 },
+    { sync: 'SNAP', committedLogMax: 2, logSyncFactor: -1, fromLog: 0 },
+    // ZOOKEEPER-2099: follower1 took a SNAP (its leader does not DIFF from its log), so its
+    // log holds follower2's zxid and then jumps to the snapshot's. A DIFF from that log would
+    // skip the txns between; the file after the SNAP says what it follows, and the gap shows.
+    { sync: 'SNAP, then DIFFs from its log', committedLogMax: 2, logSyncFactor: { 4: 1000 }, fromLog: 0 },
+    { sync: 'a DIFF from the log', committedLogMax: 2, logSyncFactor: 1000, fromLog: 3 },
+  ])('ZOOKEEPER-4925: a follower that caught up by $sync and then leads syncs others without holes', async ({ committedLogMax, logSyncFactor, fromLog }) => {
     // QuorumSyncTest.testStaleDiffSync: 5 voters, two followers fall behind one after the other;
     // the first one back becomes leader and must sync the second with everything.
-    const s = await Scenario.start(opts({ voters: 5, committedLogMax }));
+    const s = await Scenario.start(opts({ voters: 5, committedLogMax, logSyncFactor }));
     await s.electLeader(5);
     const follower1 = 4;
     const follower2 = 3;
+    // Everybody holds a first txn: follower2 comes back at a zxid that logs hold.
+    const first = await s.write(5);
+    await s.stabilize();
     await s.crash(follower2);
-    const foo: number[] = [];
+    const foo: number[] = [first];
     for (let i = 0; i < 10; i++) foo.push(await s.write(i % 2 === 0 ? 5 : 1));
     await s.stabilize();
     await s.crash(follower1);
@@ -301,13 +309,19 @@ describe('ZooKeeper data-loss bugs', () => {
     await s.runUntil(() => s.serving(follower1));
     expect(sorted(s.appliedWrites(follower1))).toEqual(sorted([...foo, ...bar]));
     await s.crash(5); // shut down the leader
-    await s.restart(follower2);
     const leader = await settle(s);
     expect(leader).toBe(follower1); // the longest log (all have it) and the highest id
-    expect(sorted(s.appliedWrites(follower2))).toEqual(sorted([...foo, ...bar]));
+    // Txns of the new epoch, more than committedLogMax: the first counts 1, so only a file's
+    // link tells the gap before it.
+    const baz = [await s.write(leader), await s.write(1), await s.write(leader), await s.write(2)];
+    await s.stabilize();
+    await s.restart(follower2);
+    await s.runUntil(() => s.serving(follower2));
+    expect(sorted(s.appliedWrites(follower2))).toEqual(sorted([...foo, ...bar, ...baz]));
     await s.restart(5);
     await settle(s);
-    expectConverged(s, [...foo, ...bar]);
+    expectConverged(s, [...foo, ...bar, ...baz]);
+    expect(s.cluster.stats.logDiffSyncs).toBe(fromLog);
     s.expectOk();
   });
 });

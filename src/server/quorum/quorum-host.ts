@@ -14,6 +14,7 @@ import type { RunningServer, ServerEdges } from '../standalone.js';
 import { storageLayout } from '../zk-database.js';
 import { ZooKeeperServer } from '../zk-server.js';
 import { setupTelemetry } from '../../telemetry/index.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './codec.js';
 import { decodeApp } from './app-messages.js';
 import { FaultController } from './faults.js';
 import type { PeerSecurity } from './quorum-credentials.js';
@@ -98,6 +99,8 @@ class QuorumHost implements QuorumServer {
       },
       layout: storageLayout(cfg),
       snapCount: cfg.snapCount,
+      // Half of what a peer link may queue (2 frames), so that a DIFF never closes it.
+      diffFromLog: { sizeFactor: cfg.snapshotSizeFactor, maxBytes: DEFAULT_MAX_FRAME_BYTES },
       log,
       random: Math.random,
       schedule: (fn) => setImmediate(fn),
@@ -181,7 +184,7 @@ class QuorumHost implements QuorumServer {
         this.enterBroadcast(e.state, e.leader);
         return;
       case 'learnerSynced':
-        this.log.info('learner synced', { learner: e.learner, mode: e.mode, txns: e.txns, observer: e.observer });
+        this.log.info('learner synced', { learner: e.learner, mode: e.mode, fromLog: e.fromLog, txns: e.txns, observer: e.observer });
         return;
       case 'learnerLost':
         this.log.info('learner lost', { learner: e.learner, reason: e.reason });

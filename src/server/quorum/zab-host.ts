@@ -28,7 +28,7 @@ import {
   type EpochName,
   type EpochRead,
 } from '../../storage/index.js';
-import { Peer, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
+import { Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
 import { inspectStorage, openDatabase, type SnapshotInfo, type StorageLayout, type ZKDatabase } from '../zk-database.js';
@@ -66,6 +66,12 @@ export interface ZabHostOptions {
   onEvent: (e: PeerEvent) => void;
   /** The host stopped itself (a storage error, a broken invariant); called once. */
   onFatal: (err: FatalError) => void;
+  /**
+   * A learner behind the txns in memory gets a DIFF from the txn log when its txns are at most
+   * `sizeFactor` × the snapshot's size and `maxBytes` (what the peer link can queue); negative
+   * sizeFactor, or none: a SNAP (ZooKeeper's snapshotSizeFactor).
+   */
+  diffFromLog?: { sizeFactor: number; maxBytes: number };
   observer?: ZabHostObserver;
 }
 
@@ -133,7 +139,7 @@ export class ZabHost {
     // What the peer will vouch for must be on disk: write derived epochs, as ZooKeeper does.
     if (epochs.currentEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'currentEpoch', currentEpoch);
     if (epochs.acceptedEpoch.kind !== 'ok') await writeEpochFile(fs, snapDir, 'acceptedEpoch', acceptedEpoch);
-    const peer = new Peer(opts.peer, {
+    const peer = new Peer({ ...opts.peer, diffFromLog: (opts.diffFromLog?.sizeFactor ?? -1) >= 0 }, {
       acceptedEpoch,
       currentEpoch,
       appliedZxid: snapshotZxid,
@@ -242,6 +248,27 @@ export class ZabHost {
       this.opts.send(env.to, msg);
       this.opts.observer?.messageSent?.(env.to, msg);
     }
+    for (const read of this.peer.takeLogReads()) void this.readLog(read);
+  }
+
+  /** A DIFF's txns from the txn log (Peer.logRead): the peer is answered once, whatever happens. */
+  private async readLog(read: LogRead): Promise<void> {
+    const limits = this.opts.diffFromLog ?? { sizeFactor: -1, maxBytes: 0 };
+    const maxBytes = Math.min(limits.maxBytes, Math.floor(limits.sizeFactor * this.db.approximateSnapshotSize()));
+    let txns: Txn[] | null = null;
+    let why = '';
+    try {
+      const got = await this.db.txnLog.readHistory(read.after, read.upTo, Math.max(0, maxBytes));
+      if (got.kind === 'ok') txns = got.entries.map((e) => ({ zxid: e.zxid, data: e.entry }));
+      else why = got.why;
+    } catch (err) {
+      why = err instanceof Error ? err.message : String(err);
+    }
+    if (this.stopped) return;
+    if (txns === null) {
+      this.opts.log.info('sending a SNAP: the txn log cannot give the learner a DIFF', { learner: read.learner, zxid: zxidHex(read.after), why });
+    }
+    this.guard(() => this.peer.logRead(read.token, txns));
   }
 
   private async processReadies(): Promise<void> {

@@ -43,6 +43,7 @@ describe('zoo.cfg defaults (ZooKeeper\'s)', () => {
       forceSync: true,
       fsyncWarningThresholdMs: 1000,
       commitLogCount: 500,
+      snapshotSizeFactor: 0.33,
       maxClientCnxns: 60,
       maxCnxns: 0,
       sessionlessCnxnTimeoutMs: 10_000,
@@ -136,6 +137,8 @@ describe('every supported key', () => {
     ['zookeeper.fsync.warningthresholdms=0', { fsyncWarningThresholdMs: 0 }],
     ['commitLogCount=800', { commitLogCount: 800 }],
     ['zookeeper.commitLogCount=900', { commitLogCount: 900 }],
+    ['snapshotSizeFactor=0.5', { snapshotSizeFactor: 0.5 }],
+    ['zookeeper.snapshotSizeFactor=-1', { snapshotSizeFactor: -1 }],
     ['maxClientCnxns=0', { maxClientCnxns: 0 }],
     ['maxCnxns=100', { maxCnxns: 100 }],
     ['zookeeper.maxCnxns=200', { maxCnxns: 200 }],
@@ -222,6 +225,12 @@ describe('every supported key', () => {
     const cfg = cfgOf([...BASE, 'snapCount=1']);
     expect(cfg.snapCount).toBe(2);
     expect(cfg.warnings[0]).toMatch(/^zoo\.cfg line 3: snapCount must be 2 or more .*; using 2$/);
+  });
+
+  it('snapshotSizeFactor above 1 is the default with a warning (ZooKeeper does the same)', () => {
+    const cfg = cfgOf([...BASE, 'snapshotSizeFactor=2']);
+    expect(cfg.snapshotSizeFactor).toBe(0.33);
+    expect(cfg.warnings).toEqual(['zoo.cfg line 3: snapshotSizeFactor 2 is above 1; using 0.33']);
   });
 
   it('autopurge.snapRetainCount below 3 is raised to 3 with a warning', () => {
@@ -317,6 +326,7 @@ describe('value errors name the line and key and say what is allowed', () => {
     ['forceSync=maybe', 'zoo.cfg line 3: forceSync must be yes or no, got "maybe"'],
     ['fsync.warningthresholdms=-1', 'zoo.cfg line 3: fsync.warningthresholdms must be a non-negative integer (milliseconds), got "-1"'],
     ['commitLogCount=0', 'zoo.cfg line 3: commitLogCount must be a positive integer (proposals), got "0"'],
+    ['snapshotSizeFactor=a third', 'zoo.cfg line 3: snapshotSizeFactor must be a number (share of the snapshot size; negative = always a SNAP), got "a third"'],
     ['maxClientCnxns=-1', 'zoo.cfg line 3: maxClientCnxns must be a non-negative integer (connections per client IP; 0 = unlimited), got "-1"'],
     ['maxCnxns=many', 'zoo.cfg line 3: maxCnxns must be a non-negative integer (connections; 0 = unlimited), got "many"'],
     ['nio.sessionlessCnxnTimeout=0', 'zoo.cfg line 3: nio.sessionlessCnxnTimeout must be a positive integer (milliseconds), got "0"'],

@@ -39,6 +39,7 @@ describe('renderConfig', () => {
       'forceSync=no',
       'fsync.warningthresholdms=20',
       'commitLogCount=600',
+      'snapshotSizeFactor=0.25',
       'maxClientCnxns=10',
       'maxCnxns=99',
       'nio.sessionlessCnxnTimeout=2500',

@@ -466,6 +466,93 @@ describe('FileTxnLog across files', () => {
   });
 });
 
+describe('FileTxnLog.readHistory: a run of the history for a DIFF', () => {
+  const E2 = 2n << 32n;
+  async function threeFiles(): Promise<FileTxnLog> {
+    const log = await open();
+    for (const [from, to] of [
+      [1n, 10n],
+      [11n, 20n],
+      [21n, 30n],
+    ] as const) {
+      for (const z of range(from, to)) log.append(makeTxn(z));
+      await log.commit();
+      log.rollLog();
+    }
+    return log;
+  }
+  const zs = (r: Awaited<ReturnType<FileTxnLog['readHistory']>>): bigint[] => (r.kind === 'ok' ? r.entries.map((e) => e.zxid) : []);
+
+  it('gives the txns in (after, upTo] across files, as the bytes the log holds', async () => {
+    const log = await threeFiles();
+    const r = await log.readHistory(5n, 25n, 1 << 20);
+    expect(zs(r)).toEqual(range(6n, 25n));
+    expect(r.kind === 'ok' && r.entries[0]!.entry).toEqual(encodeLoggedTxn(makeTxn(6n)));
+    expect(r.kind === 'ok' && r.bytes).toBe(range(6n, 25n).reduce((n, z) => n + encodeLoggedTxn(makeTxn(z)).length, 0));
+    // `after` the last txn of a file: the run starts in the next one.
+    expect(zs(await log.readHistory(10n, 11n, 1 << 20))).toEqual([11n]);
+    await log.close();
+  });
+
+  it('refuses when the log does not hold `after` itself, or ends before upTo', async () => {
+    const log = await threeFiles();
+    expect(await log.readHistory(0n, 5n, 1 << 20)).toEqual({ kind: 'missing', why: 'the log does not hold 0x0 (the next txn it holds is 0x1)' });
+    expect(await log.readHistory(20n, 31n, 1 << 20)).toEqual({ kind: 'missing', why: "the log's history ends at 0x1e, before 0x1f" });
+    await log.close();
+    await fs.rm(path.join(dir, 'log.1')); // purged
+    const again = await open();
+    expect(await again.readHistory(5n, 25n, 1 << 20)).toMatchObject({ kind: 'missing', why: 'the log does not hold 0x5 (the next txn it holds is 0xb)' });
+    await again.close();
+  });
+
+  it('refuses more than maxBytes', async () => {
+    const log = await threeFiles();
+    const size = range(6n, 15n).reduce((n, z) => n + encodeLoggedTxn(makeTxn(z)).length, 0);
+    expect(zs(await log.readHistory(5n, 15n, size))).toEqual(range(6n, 15n));
+    expect(await log.readHistory(5n, 15n, size - 1)).toEqual({ kind: 'missing', why: `the txns after 0x5 are more than ${size - 1} bytes` });
+    await log.close();
+  });
+
+  it('does not reach across a SNAP: the file after it links to the snapshot, not to the txns before (ZOOKEEPER-2099)', async () => {
+    const log = await threeFiles();
+    await log.truncate(20n);
+    // A SNAP at <2,5>: the history jumps from 0x14 to it; the next epoch's txns follow.
+    await log.truncate(E2 + 5n, { snapshot: true });
+    for (const z of range(E2 + 6n, E2 + 9n)) log.append(makeTxn(z));
+    await log.commit();
+    expect(await log.readHistory(15n, E2 + 8n, 1 << 20)).toEqual({ kind: 'missing', why: "the log's history breaks after 0x14: next is 0x200000006, in a file that follows 0x200000005" });
+    expect(zs(await log.readHistory(E2 + 6n, E2 + 8n, 1 << 20))).toEqual([E2 + 7n, E2 + 8n]);
+    // Without a SNAP, a new epoch's first txn follows the last of the one before.
+    log.rollLog();
+    await log.close();
+    await fs.rm(dir, { recursive: true });
+    const plain = await open();
+    for (const z of [...range(1n, 4n), E2 + 1n, E2 + 2n]) plain.append(makeTxn(z));
+    await plain.commit();
+    expect(zs(await plain.readHistory(2n, E2 + 2n, 1 << 20))).toEqual([3n, 4n, E2 + 1n, E2 + 2n]);
+    await plain.close();
+  });
+
+  it('reads only what is durable of the file being written', async () => {
+    const log = await threeFiles();
+    log.append(makeTxn(31n));
+    expect(await log.readHistory(25n, 31n, 1 << 20)).toEqual({ kind: 'missing', why: "the log's history ends at 0x1e, before 0x1f" });
+    await log.commit();
+    expect(zs(await log.readHistory(25n, 31n, 1 << 20))).toEqual(range(26n, 31n));
+    await log.close();
+  });
+
+  it('damage after `after` is an error, not a shorter run', async () => {
+    const log = await threeFiles();
+    await log.close();
+    await patch(path.join(dir, 'log.b'), recordOffsets(range(11n, 20n))[4]! + 14, Buffer.from([0xab, 0xcd]));
+    const again = await open();
+    await expect(again.readHistory(5n, 25n, 1 << 20)).rejects.toBeInstanceOf(StorageDamageError);
+    expect(zs(await again.readHistory(16n, 25n, 1 << 20))).toEqual(range(17n, 25n));
+    await again.close();
+  });
+});
+
 describe('FileTxnLog operating errors', () => {
   it('says which path it cannot use when the log directory is a file', async () => {
     const file = path.join(dir, 'not-a-dir');

@@ -49,8 +49,8 @@ describe('election → discovery → sync → serving', () => {
     s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false });
     s.tel.messageReceived(2, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: false, recovering: false }); // resent
     s.tel.messageReceived(3, { kind: 'followerinfo', acceptedEpoch: 0n, lastZxid: 0n, observer: true, recovering: false });
-    s.tel.peerEvent({ kind: 'learnerSynced', learner: 2, mode: 'DIFF', txns: 4, observer: false });
-    s.tel.peerEvent({ kind: 'learnerSynced', learner: 3, mode: 'SNAP', txns: 0, observer: true });
+    s.tel.peerEvent({ kind: 'learnerSynced', learner: 2, mode: 'DIFF', txns: 4, observer: false, fromLog: false });
+    s.tel.peerEvent({ kind: 'learnerSynced', learner: 3, mode: 'SNAP', txns: 0, observer: true, fromLog: false });
     const perLearner = s.named('zab.sync').filter((x) => x.attributes['zab.peer.id'] !== undefined);
     expect(perLearner.map((x) => [x.attributes['zab.peer.id'], x.attributes['zab.sync.mode'], x.attributes['zab.sync.txns']])).toEqual([
       [2, 'DIFF', 4],
