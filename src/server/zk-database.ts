@@ -157,12 +157,32 @@ export class ZKDatabase {
     return this.tree.approximateDataSize() + this.tree.nodeCount * 100 + this.sessionsWithTimeouts.size * 12 + 4096;
   }
 
-  /** The whole applied state as one buffer (a leader's SNAP to a learner). */
-  snapshotBytes(): Buffer {
-    // Sized up front: one allocation where collecting the pieces and joining them made two.
-    const out = new JuteWriter(this.approximateSnapshotSize());
-    for (const piece of this.snapshotBody()) out.writeRaw(piece);
-    return out.view();
+  /**
+   * The state as a leader's SNAP sends it: the snapshot body in buffers of `chunkBytes`,
+   * encoded a piece (about a thousand znodes) at a time with `yieldTurn` between pieces while
+   * txns keep applying. Fuzzy, as takeSnapshot's: it holds every txn up to the zxid it started
+   * at and maybe later ones, which the learner's replay of those txns absorbs.
+   */
+  async snapshotChunks(chunkBytes: number, yieldTurn: () => Promise<void>): Promise<Buffer[]> {
+    const chunks: Buffer[] = [];
+    let chunk = Buffer.allocUnsafe(chunkBytes);
+    let used = 0;
+    for (const piece of this.snapshotBody()) {
+      for (let from = 0; from < piece.length; ) {
+        const n = Math.min(chunkBytes - used, piece.length - from);
+        piece.copy(chunk, used, from, from + n);
+        used += n;
+        from += n;
+        if (used === chunkBytes) {
+          chunks.push(chunk);
+          chunk = Buffer.allocUnsafe(chunkBytes);
+          used = 0;
+        }
+      }
+      await yieldTurn();
+    }
+    if (used > 0) chunks.push(chunk.subarray(0, used));
+    return chunks;
   }
 
   /** Replace the state with a leader's snapshot taken at `zxid`. */

@@ -40,7 +40,7 @@ export type QuorumMessage =
   | { kind: 'diff'; zxid: Zxid }
   | { kind: 'trunc'; zxid: Zxid }
   /** The leader's state at `zxid`; the sender's host fills `snapshot` when it transmits. */
-  | { kind: 'snap'; zxid: Zxid; snapshot?: Uint8Array }
+  | { kind: 'snap'; zxid: Zxid; snapshot?: SnapshotBytes }
   | { kind: 'proposal'; txn: Txn }
   | { kind: 'commit'; zxid: Zxid }
   | { kind: 'inform'; txn: Txn }
@@ -63,4 +63,30 @@ export interface Envelope {
 
 export function isElectionMessage(m: Message): m is Notification {
   return m.kind === 'notification';
+}
+
+/**
+ * A SNAP's snapshot: one buffer (as a learner receives it), or its pieces in order (as a
+ * leader encodes it, a few MiB at a time, so that no buffer holds the whole tree).
+ */
+export type SnapshotBytes = Uint8Array | readonly Uint8Array[];
+
+export function snapshotLength(s: SnapshotBytes): number {
+  if (s instanceof Uint8Array) return s.byteLength;
+  let n = 0;
+  for (const piece of s) n += piece.byteLength;
+  return n;
+}
+
+/** The snapshot as one buffer (its pieces joined, when it has several). */
+export function joinSnapshot(s: SnapshotBytes): Uint8Array {
+  if (s instanceof Uint8Array) return s;
+  if (s.length === 1) return s[0]!;
+  const out = new Uint8Array(snapshotLength(s));
+  let at = 0;
+  for (const piece of s) {
+    out.set(piece, at);
+    at += piece.byteLength;
+  }
+  return out;
 }

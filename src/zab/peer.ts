@@ -16,7 +16,7 @@
  *  4. Only one Ready is outstanding at a time: call advance(rd) before the next ready().
  */
 import { History } from './history.js';
-import type { Envelope, Message, Notification, PeerState, QuorumMessage, Txn } from './messages.js';
+import { joinSnapshot, type Envelope, type Message, type Notification, type PeerState, type QuorumMessage, type Txn } from './messages.js';
 import { QuorumVerifier, type ServerId } from './quorum.js';
 import { sameVote, totalOrderPredicate, supporters, type Vote } from './vote.js';
 import { COUNTER_MAX, counterOf, epochOf, makeZxid, zxidHex, type Zxid } from './zxid.js';
@@ -1328,7 +1328,7 @@ export class Peer {
         this.history.reset(msg.zxid);
         this.lastApplied = msg.zxid;
         r.committedUpTo = msg.zxid;
-        this.persist({ kind: 'installSnapshot', zxid: msg.zxid, snapshot: msg.snapshot });
+        this.persist({ kind: 'installSnapshot', zxid: msg.zxid, snapshot: joinSnapshot(msg.snapshot) });
         this.persistedZxid = msg.zxid;
         return;
     }

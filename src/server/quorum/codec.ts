@@ -9,7 +9,7 @@
  * OBSERVERINFO keep their two codes and decode to `followerinfo` with `observer` set.
  */
 import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
-import type { Message, PeerState, Txn } from '../../zab/index.js';
+import { snapshotLength, type Message, type PeerState, type SnapshotBytes, type Txn } from '../../zab/index.js';
 
 export const PEER_MAGIC = 0x5a42; // 'ZB'
 /**
@@ -126,6 +126,16 @@ const CHANNEL_CODES: Record<Channel, number> = { election: 1, quorum: 2 };
  * and the SNAP_CHUNK frames after it, in one buffer). Throws RangeError on a non-integer id.
  */
 export function encodeMessage(msg: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer {
+  const frames = encodeFrames(msg, maxFrameBytes);
+  return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+}
+
+/**
+ * encodeMessage's bytes in pieces to write in order: one frame, or for a SNAP with a
+ * snapshot its frame and each chunk frame's header and bytes (views of the snapshot's own
+ * pieces: a snapshot as big as the tree is never copied into one buffer).
+ */
+export function encodeFrames(msg: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Buffer[] {
   if (msg.kind === 'snap' && msg.snapshot !== undefined) return encodeSnap(msg.zxid, msg.snapshot, Math.min(SNAP_CHUNK_BYTES, maxFrameBytes - FRAME_HEADER_BYTES));
   const w = new JuteWriter(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + bodySizeHint(msg));
   const at = w.reserveLength();
@@ -133,24 +143,25 @@ export function encodeMessage(msg: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BY
   writeBody(w, msg);
   w.patchLength(at);
   // The writer is discarded, so its view is ours; sized by the hint, it wastes nothing.
-  return w.view();
+  return [w.view()];
 }
 
-function encodeSnap(zxid: bigint, snapshot: Uint8Array, chunkBytes: number): Buffer {
-  if (snapshot.length > MAX_SNAPSHOT_BYTES) throw new RangeError(`a snapshot of ${snapshot.length} bytes is over the ${MAX_SNAPSHOT_BYTES}-byte limit of a SNAP`);
-  const chunks = Math.ceil(snapshot.length / chunkBytes);
-  const headBytes = LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 12;
-  const out = Buffer.allocUnsafe(headBytes + chunks * (LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES) + snapshot.length);
-  let at = out.writeInt32BE(FRAME_HEADER_BYTES + 12, 0);
-  at = writeHeaderAt(out, at, FrameKind.SNAP);
-  out.writeBigInt64BE(BigInt.asIntN(64, zxid), at);
-  at = out.writeInt32BE(snapshot.length, at + 8);
-  for (let from = 0; from < snapshot.length; from += chunkBytes) {
-    const piece = snapshot.subarray(from, Math.min(from + chunkBytes, snapshot.length));
-    at = out.writeInt32BE(FRAME_HEADER_BYTES + piece.length, at);
-    at = writeHeaderAt(out, at, FrameKind.SNAP_CHUNK);
-    out.set(piece, at);
-    at += piece.length;
+function encodeSnap(zxid: bigint, snapshot: SnapshotBytes, chunkBytes: number): Buffer[] {
+  const total = snapshotLength(snapshot);
+  if (total > MAX_SNAPSHOT_BYTES) throw new RangeError(`a snapshot of ${total} bytes is over the ${MAX_SNAPSHOT_BYTES}-byte limit of a SNAP`);
+  const head = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 12);
+  let at = head.writeInt32BE(FRAME_HEADER_BYTES + 12, 0);
+  at = writeHeaderAt(head, at, FrameKind.SNAP);
+  head.writeBigInt64BE(BigInt.asIntN(64, zxid), at);
+  head.writeInt32BE(total, at + 8);
+  const out: Buffer[] = [head];
+  for (const part of snapshot instanceof Uint8Array ? [snapshot] : snapshot) {
+    for (let from = 0; from < part.length; from += chunkBytes) {
+      const n = Math.min(chunkBytes, part.length - from);
+      const header = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES);
+      writeHeaderAt(header, header.writeInt32BE(FRAME_HEADER_BYTES + n, 0), FrameKind.SNAP_CHUNK);
+      out.push(header, Buffer.from(part.buffer, part.byteOffset + from, n));
+    }
   }
   return out;
 }
@@ -243,7 +254,7 @@ function bodySizeHint(msg: Message): number {
     case 'inform':
       return 8 + 4 + msg.txn.data.length + 4 + (msg.txn.trace?.length ?? 0) * 3;
     case 'snap':
-      return 8 + 4 + (msg.snapshot?.length ?? 0);
+      return 8 + 4;
     case 'app':
       return 4 + msg.payload.length;
     case 'notification':
@@ -290,7 +301,7 @@ function writeBody(w: JuteWriter, msg: Message): void {
       return;
     case 'snap':
       w.writeLong(msg.zxid);
-      w.writeInt(msg.snapshot === undefined ? -1 : msg.snapshot.length);
+      w.writeInt(msg.snapshot === undefined ? -1 : snapshotLength(msg.snapshot));
       return;
     case 'proposal':
     case 'inform':

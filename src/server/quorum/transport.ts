@@ -60,7 +60,7 @@ import {
   ELECTION_MAX_FRAME_BYTES,
   encodeChallenge,
   encodeHandshake,
-  encodeMessage,
+  encodeFrames,
   encodeProof,
   frameName,
   HANDSHAKE_MAX_FRAME_BYTES,
@@ -318,15 +318,23 @@ export class PeerTransport {
       this.drop(link, `the fault hook dropped a ${msg.kind} message`);
       return;
     }
-    let frame: Buffer;
+    let frames: Buffer[];
     try {
-      frame = encodeMessage(msg, link.maxFrameBytes);
+      frames = encodeFrames(msg, link.maxFrameBytes);
     } catch (e) {
       this.log.error('cannot encode a peer message; dropped', { to, kind: msg.kind, error: e as Error });
       this.drop(link, `a ${msg.kind} message could not be encoded`);
       return;
     }
-    // A SNAP is its frame and its snapshot's chunk frames, each within the limit.
+    const delayMs = decision.delayMs ?? 0;
+    const queued = delayMs > 0 || link.delayed.length > 0 || link.conn === null;
+    if (msg.kind === 'snap' && !queued) {
+      // A SNAP's frame and chunk frames, each within the limit, written as they are (the
+      // snapshot's own pieces; no copy as big as the tree).
+      for (let i = 0; i < frames.length; i++) this.deliver(link, frames[i]!, true, i === 0);
+      return;
+    }
+    const frame = frames.length === 1 ? frames[0]! : Buffer.concat(frames);
     if (msg.kind !== 'snap' && frame.length - LENGTH_PREFIX_BYTES > link.maxFrameBytes) {
       this.log.error('peer message over the frame limit; dropped (raise maxFrameBytes if this is legitimate)', {
         to,
@@ -337,7 +345,6 @@ export class PeerTransport {
       this.drop(link, `a ${frame.length}-byte ${msg.kind} message exceeds the frame limit`);
       return;
     }
-    const delayMs = decision.delayMs ?? 0;
     if (delayMs > 0 || link.delayed.length > 0) this.hold(link, frame, delayMs);
     else this.deliver(link, frame, msg.kind === 'snap');
   }
@@ -408,7 +415,7 @@ export class PeerTransport {
    * `whole`: a SNAP, as big as the tree; it may pass the queue limit by itself (the limit is
    * for a peer that stopped reading, which the backlog before it shows).
    */
-  private deliver(link: Link, frame: Buffer, whole = false): void {
+  private deliver(link: Link, frame: Buffer, whole = false, isMessage = true): void {
     const conn = link.conn;
     if (conn !== null) {
       const limit = link.channel === 'election' ? ELECTION_BACKLOG_BYTES_MAX : this.maxQueueBytes;
@@ -420,7 +427,7 @@ export class PeerTransport {
         else this.lose(link, `server ${link.peer.id} is not reading: ${conn.backlogBytes} bytes wait to be sent`, { droppedNow: 1, fromSend: true });
         return;
       }
-      conn.write(frame, true);
+      conn.write(frame, isMessage);
       if (whole) link.snapBacklog = conn.backlogBytes;
       return;
     }

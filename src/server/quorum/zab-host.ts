@@ -28,7 +28,8 @@ import {
   type EpochName,
   type EpochRead,
 } from '../../storage/index.js';
-import { Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
+import { isElectionMessage, Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
+import { SNAP_CHUNK_BYTES } from './codec.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
 import { inspectStorage, openDatabase, type SnapshotInfo, type StorageLayout, type ZKDatabase } from '../zk-database.js';
@@ -82,6 +83,8 @@ export class ZabHost {
   private pumpScheduled = false;
   private stopped = false;
   private readonly snapshotPolicy: SnapshotPolicy;
+  /** Learners a SNAP is being encoded for: their quorum messages wait behind it, in order. */
+  private readonly snapStreams = new Map<ServerId, Message[]>();
 
   private constructor(
     private readonly opts: ZabHostOptions,
@@ -237,18 +240,50 @@ export class ZabHost {
 
   private flushMessages(): void {
     for (const env of this.peer.takeMessages()) {
-      let msg = env.msg;
-      if (msg.kind === 'snap' && msg.snapshot === undefined) {
+      const { to, msg } = env;
+      if (msg.kind === 'snap' && msg.snapshot === undefined && !this.snapStreams.has(to) && this.db.lastProcessedZxid !== msg.zxid) {
         // The core releases a SNAP only when our applied state is exactly at its zxid.
-        if (this.db.lastProcessedZxid !== msg.zxid) {
-          throw new Error(`invariant: SNAP at ${zxidHex(msg.zxid)} but state is at ${zxidHex(this.db.lastProcessedZxid)}`);
-        }
-        msg = { ...msg, snapshot: this.db.snapshotBytes() };
+        throw new Error(`invariant: SNAP at ${zxidHex(msg.zxid)} but state is at ${zxidHex(this.db.lastProcessedZxid)}`);
       }
-      this.opts.send(env.to, msg);
-      this.opts.observer?.messageSent?.(env.to, msg);
+      this.dispatch(to, msg);
     }
     for (const read of this.peer.takeLogReads()) void this.readLog(read);
+  }
+
+  /** Send `msg`, unless a SNAP to `to` is being encoded: then after it (election messages need not wait). */
+  private dispatch(to: ServerId, msg: Message): void {
+    const held = this.snapStreams.get(to);
+    if (held !== undefined && !isElectionMessage(msg)) {
+      held.push(msg);
+    } else if (msg.kind === 'snap' && msg.snapshot === undefined) {
+      this.snapStreams.set(to, []);
+      void this.streamSnap(to, msg.zxid);
+    } else {
+      this.opts.send(to, msg);
+      this.opts.observer?.messageSent?.(to, msg);
+    }
+  }
+
+  /**
+   * Encode a SNAP over many turns while txns keep applying (ZKDatabase.snapshotChunks): the
+   * leader never stops for a whole tree, and no buffer holds one. A SNAP held behind another
+   * starts past its zxid; fuzzy the same way, and as correct.
+   */
+  private async streamSnap(to: ServerId, zxid: bigint): Promise<void> {
+    let chunks: Buffer[];
+    try {
+      chunks = await this.db.snapshotChunks(SNAP_CHUNK_BYTES, () => this.opts.layout.fs.yieldTurn());
+    } catch (err) {
+      this.stop(fatalError('cannot encode a SNAP', err));
+      return;
+    }
+    if (this.stopped) return;
+    const held = this.snapStreams.get(to) ?? [];
+    this.snapStreams.delete(to);
+    const msg: Message = { kind: 'snap', zxid, snapshot: chunks };
+    this.opts.send(to, msg);
+    this.opts.observer?.messageSent?.(to, msg);
+    for (const m of held) this.dispatch(to, m);
   }
 
   /** A DIFF's txns from the txn log (Peer.logRead): the peer is answered once, whatever happens. */

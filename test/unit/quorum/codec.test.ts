@@ -5,6 +5,7 @@ import {
   decodeMessage,
   encodeChallenge,
   encodeHandshake,
+  encodeFrames,
   encodeMessage,
   encodeProof,
   FrameDecoder,
@@ -125,6 +126,18 @@ describe('peer codec round trip', () => {
       { type: 'message', msg },
       { type: 'message', msg: { kind: 'ack', zxid: 2n } },
     ]);
+  });
+
+  test("a SNAP given as the leader's pieces goes out as views of them and arrives as one snapshot", () => {
+    const parts = [Buffer.alloc(100_000, 1), Buffer.alloc(100_000, 2), Buffer.alloc(7, 3)];
+    const max = 64 * 1024;
+    const frames = encodeFrames({ kind: 'snap', zxid: 9n, snapshot: parts }, max);
+    // Head frame, then per chunk a header and a view of the piece (no copy of the tree).
+    expect(frames.filter((f) => parts.some((p) => f.buffer === p.buffer)).reduce((n, f) => n + f.length, 0)).toBe(200_007);
+    expect(Math.max(...frames.map((f) => f.length))).toBeLessThanOrEqual(max);
+    const whole = Buffer.concat(parts);
+    expect(Buffer.concat(frames)).toEqual(encodeMessage({ kind: 'snap', zxid: 9n, snapshot: parts }, max));
+    expect(decodeStream([Buffer.concat(frames)], max)).toEqual([{ type: 'message', msg: { kind: 'snap', zxid: 9n, snapshot: whole } }]);
   });
 
   test('SNAP chunks out of place, or more than announced, break the stream', () => {
