@@ -17,6 +17,7 @@ const FOUND: [seed: number, voters: number, observers: number, what: string][] =
   [1050009, 7, 3, 'the same seed with a larger ensemble'],
   [3011480, 3, 0, "a learner that rejoined the same leader sent its earlier session's ACKEPOCH (for an older epoch) and the leader counted it as a promise for the new one"],
   [2074788, 6, 3, 'follower PINGREPLYs waited behind ACKs on a slow fsync: the leader dropped live followers past syncLimit and lost its quorum, again and again'],
+  [3347985, 7, 3, 'a snapshot asked for while one was written followed it while a TRUNC was cutting the log: rolling the log then stopped the server (ZABLAB_STORAGE_BUSY)'],
 ];
 
 describe('seeds the soaks found', () => {

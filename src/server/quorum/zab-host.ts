@@ -83,6 +83,9 @@ export class ZabHost {
   private pumpScheduled = false;
   private stopped = false;
   private readonly snapshotPolicy: SnapshotPolicy;
+  /** A truncate or a SNAP's install is rewriting the log: a follow-up snapshot waits for it. */
+  private rewritingLog = false;
+  private snapshotAfterRewrite = false;
   /** Learners a SNAP is being encoded for: their quorum messages wait behind it, in order. */
   private readonly snapStreams = new Map<ServerId, Message[]>();
 
@@ -152,7 +155,10 @@ export class ZabHost {
     db.countDigestsWhenIdle(opts.schedule);
     const host = new ZabHost(opts, db, peer);
     db.again = () => {
-      if (!host.stopped) host.takeSnapshot();
+      if (host.stopped) return;
+      // The log cannot roll while it is being cut (soak seed 3347985): take it after the cut.
+      if (host.rewritingLog) host.snapshotAfterRewrite = true;
+      else host.takeSnapshot();
     };
     return host;
   }
@@ -366,14 +372,16 @@ export class ZabHost {
           break;
         case 'truncate':
           await sync();
-          await db.txnLog.truncate(op.zxid);
+          await this.rewritingLogWhile(() => db.txnLog.truncate(op.zxid));
           this.opts.log.info('log truncated', { zxid: zxidHex(op.zxid) });
           break;
         case 'installSnapshot':
           await sync();
           await db.snaps.save(op.zxid, [Buffer.from(op.snapshot)]);
-          await db.txnLog.truncate(op.zxid, { snapshot: true });
-          db.installSnapshot(op.snapshot, op.zxid);
+          await this.rewritingLogWhile(async () => {
+            await db.txnLog.truncate(op.zxid, { snapshot: true });
+            db.installSnapshot(op.snapshot, op.zxid);
+          });
           observer?.snapshotInstalled?.(op.zxid);
           this.opts.log.info('installed snapshot from leader', { zxid: zxidHex(op.zxid), bytes: op.snapshot.length });
           break;
@@ -392,6 +400,20 @@ export class ZabHost {
     }
     await sync();
     for (const op of ops) if (op.kind === 'append') observer?.persisted?.(op);
+  }
+
+  /** Run a cut of the log (and what replaces the history), then any snapshot asked for meanwhile. */
+  private async rewritingLogWhile(cut: () => Promise<void>): Promise<void> {
+    this.rewritingLog = true;
+    try {
+      await cut();
+    } finally {
+      this.rewritingLog = false;
+    }
+    if (this.snapshotAfterRewrite && !this.stopped) {
+      this.snapshotAfterRewrite = false;
+      this.takeSnapshot();
+    }
   }
 
   /** Fuzzy snapshot off the Ready loop; a snapshot that cannot be written stops the server (as ZooKeeper). */
