@@ -385,19 +385,24 @@ describe('FileTxnLog recovery: torn tails are cut, damage is kept and reported',
   });
 });
 
+/** log.1, log.b and log.15 holding txns 1–10, 11–20 and 21–30; the log is left open. */
+async function openThreeFiles(): Promise<FileTxnLog> {
+  const log = await open();
+  for (const [from, to] of [
+    [1n, 10n],
+    [11n, 20n],
+    [21n, 30n],
+  ] as const) {
+    for (const z of range(from, to)) log.append(makeTxn(z));
+    await log.commit();
+    log.rollLog();
+  }
+  return log;
+}
+
 describe('FileTxnLog across files', () => {
   async function threeFiles(): Promise<void> {
-    const log = await open();
-    for (const [from, to] of [
-      [1n, 10n],
-      [11n, 20n],
-      [21n, 30n],
-    ] as const) {
-      for (const z of range(from, to)) log.append(makeTxn(z));
-      await log.commit();
-      log.rollLog();
-    }
-    await log.close();
+    await (await openThreeFiles()).close();
   }
 
   it('reads from the file that holds the start zxid onwards', async () => {
@@ -468,19 +473,7 @@ describe('FileTxnLog across files', () => {
 
 describe('FileTxnLog.readHistory: a run of the history for a DIFF', () => {
   const E2 = 2n << 32n;
-  async function threeFiles(): Promise<FileTxnLog> {
-    const log = await open();
-    for (const [from, to] of [
-      [1n, 10n],
-      [11n, 20n],
-      [21n, 30n],
-    ] as const) {
-      for (const z of range(from, to)) log.append(makeTxn(z));
-      await log.commit();
-      log.rollLog();
-    }
-    return log;
-  }
+  const threeFiles = openThreeFiles;
   const zs = (r: Awaited<ReturnType<FileTxnLog['readHistory']>>): bigint[] => (r.kind === 'ok' ? r.entries.map((e) => e.zxid) : []);
 
   it('gives the txns in (after, upTo] across files, as the bytes the log holds', async () => {
