@@ -100,6 +100,23 @@ function unmountUnder(dir: string): void {
   }
 }
 
+/**
+ * Write a few more znodes until server id's log holds records past its newest snapshot and no
+ * snapshot is being written: with snapCount 20 a snapshot (or the one that follows it) can
+ * land on the last write, and damage below a snapshot is harmless by design.
+ */
+async function writeUntilLogPastSnapshot(ens: LocalEnsemble, id: number, acked: Map<string, string>, from: number): Promise<void> {
+  const dir = versionDir(ens, id);
+  for (let round = 0; round < 20; round++) {
+    await new Promise((r) => setTimeout(r, 200)); // what the writes set off (informs, a snapshot) lands first
+    const snapshot = zxidFiles(dir, 'snapshot').at(-1)?.zxid ?? 0n;
+    const writing = fs.readdirSync(dir).some((n) => n.startsWith('snapshot.') && n.endsWith('.tmp'));
+    if (!writing && allLogRecords(dir).some((r) => r.zxid > snapshot)) return;
+    for (const [p, v] of await writeZnodes(ens.connectString(), 3, from + round * 3)) acked.set(p, v);
+  }
+  throw new Error(`server ${id}'s log never went past its newest snapshot`);
+}
+
 /** Write 4 KiB znodes through server id only until one fails; when it failed. */
 async function writeUntilFailure(ens: LocalEnsemble, id: number, acked: Map<string, string>, tag: string): Promise<number> {
   const client = await ZkClient.connect({ connectString: only(ens, id), connectTimeoutMs: 10_000 });
@@ -156,6 +173,7 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
 
   it('a follower whose committed record flipped a byte while it was down keeps its valid prefix, recovers the rest from the leader and serves everything', async () => {
     const [f] = await followers(ctx.ens);
+    await writeUntilLogPastSnapshot(ctx.ens, f!, ctx.acked, 4000);
     await ctx.ens.kill(f!, 'SIGTERM');
     const damaged = damageLog(ctx.ens, f!);
     await ctx.ens.start(f!, 60_000);
@@ -170,6 +188,7 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
 
   it('the leader, damaged the same way: the others elect a leader and take writes; it comes back whole', async () => {
     const l = await leaderId(ctx.ens);
+    await writeUntilLogPastSnapshot(ctx.ens, l, ctx.acked, 4200);
     await ctx.ens.kill(l, 'SIGTERM');
     await ctx.ens.waitServing(undefined, 30_000);
     for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 30, 1000)) ctx.acked.set(p, v);
@@ -182,6 +201,7 @@ describe.skipIf(!zablabBuilt())('one damaged or failing replica of 3 voters (and
   it('an observer damaged the same way recovers too', async () => {
     for (const [p, v] of await writeZnodes(ctx.ens.connectString(), 30, 1500)) ctx.acked.set(p, v);
     const observer = ctx.ens.servers.find((s) => s.role === 'observer')!.id;
+    await writeUntilLogPastSnapshot(ctx.ens, observer, ctx.acked, 4400);
     await ctx.ens.kill(observer, 'SIGTERM');
     damageLog(ctx.ens, observer);
     await ctx.ens.start(observer, 60_000);
