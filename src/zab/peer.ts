@@ -537,7 +537,7 @@ export class Peer {
   private continuesHistory(read: LogRead, txns: Txn[]): boolean {
     if (txns.length === 0 || txns[0]!.zxid <= read.after || txns.at(-1)!.zxid !== read.upTo) return false;
     for (let i = 1; i < txns.length; i++) if (txns[i]!.zxid <= txns[i - 1]!.zxid) return false;
-    return read.upTo >= this.history.base && this.history.contains(read.upTo);
+    return this.history.contains(read.upTo);
   }
 
   hasReady(): boolean {

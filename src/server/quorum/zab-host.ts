@@ -265,9 +265,13 @@ export class ZabHost {
       this.snapStreams.set(to, []);
       void this.streamSnap(to, msg.zxid);
     } else {
-      this.opts.send(to, msg);
-      this.opts.observer?.messageSent?.(to, msg);
+      this.transmit(to, msg);
     }
+  }
+
+  private transmit(to: ServerId, msg: Message): void {
+    this.opts.send(to, msg);
+    this.opts.observer?.messageSent?.(to, msg);
   }
 
   /**
@@ -286,9 +290,7 @@ export class ZabHost {
     if (this.stopped) return;
     const held = this.snapStreams.get(to) ?? [];
     this.snapStreams.delete(to);
-    const msg: Message = { kind: 'snap', zxid, snapshot: chunks };
-    this.opts.send(to, msg);
-    this.opts.observer?.messageSent?.(to, msg);
+    this.transmit(to, { kind: 'snap', zxid, snapshot: chunks });
     for (const m of held) this.dispatch(to, m);
   }
 
