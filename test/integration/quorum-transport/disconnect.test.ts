@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Message } from '../../../src/zab/index.js';
-import { addresses, closeAll, ensemble, KillableProxy, Node, sleep, waitFor } from './helpers.js';
+import { addressesAndRelayPorts, closeAll, ensemble, KillableProxy, Node, sleep, waitFor } from './helpers.js';
 
 let nodes: Node[] = [];
 let proxies: KillableProxy[] = [];
@@ -17,9 +17,9 @@ afterEach(async () => {
 
 /** Servers 1 and 2, with server 2 (the dialer) reaching server 1 through killable relays. */
 async function pairThroughProxy(): Promise<{ one: Node; two: Node; kill: () => number }> {
-  const [a1, a2] = await addresses([1, 2]);
-  const quorum = await KillableProxy.start(a1!.quorumPort);
-  const election = await KillableProxy.start(a1!.electionPort);
+  const { peers: [a1, a2], relayPorts } = await addressesAndRelayPorts([1, 2], 2);
+  const quorum = await KillableProxy.start(a1!.quorumPort, relayPorts[0]!);
+  const election = await KillableProxy.start(a1!.electionPort, relayPorts[1]!);
   proxies = [quorum, election];
   const one = new Node(1, [a1!, a2!], {});
   const two = new Node(2, [{ ...a1!, quorumPort: quorum.port, electionPort: election.port }, a2!], {});

@@ -71,8 +71,17 @@ export class Node {
 
 /** Addresses for `ids` on fresh loopback ports. */
 export async function addresses(ids: number[]): Promise<PeerAddress[]> {
-  const ports = await freePorts(ids.length * 2);
-  return ids.map((id, i) => ({ id, host: '127.0.0.1', quorumPort: ports[2 * i]!, electionPort: ports[2 * i + 1]! }));
+  return (await addressesAndRelayPorts(ids, 0)).peers;
+}
+
+/**
+ * Addresses for `ids` and `relays` more ports, all from one batch: a relay listening on port 0
+ * could be handed a port just freed for a server that has not bound it yet (CI saw it).
+ */
+export async function addressesAndRelayPorts(ids: number[], relays: number): Promise<{ peers: PeerAddress[]; relayPorts: number[] }> {
+  const ports = await freePorts(ids.length * 2 + relays);
+  const peers = ids.map((id, i) => ({ id, host: '127.0.0.1', quorumPort: ports[2 * i]!, electionPort: ports[2 * i + 1]! }));
+  return { peers, relayPorts: ports.slice(ids.length * 2) };
 }
 
 export async function ensemble(ids: number[], extra: Partial<TransportOptions> = {}, start: number[] = ids): Promise<Node[]> {
@@ -103,7 +112,8 @@ export class KillableProxy {
   private readonly sockets = new Set<net.Socket>();
   private constructor(private readonly server: net.Server) {}
 
-  static async start(targetPort: number): Promise<KillableProxy> {
+  /** A proxy to `targetPort`, listening on `listenPort` (take it from the batch of the servers' ports). */
+  static async start(targetPort: number, listenPort: number): Promise<KillableProxy> {
     const server = net.createServer();
     const proxy = new KillableProxy(server);
     server.on('connection', (inbound) => {
@@ -118,7 +128,10 @@ export class KillableProxy {
         a.on('error', () => a.destroy());
       }
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listenPort, '127.0.0.1', resolve);
+    });
     return proxy;
   }
 

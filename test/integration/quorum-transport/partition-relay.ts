@@ -27,9 +27,13 @@ export class PartitionRelay {
     server.on('connection', (s) => this.relay(s));
   }
 
-  static async start(targetPort: number): Promise<PartitionRelay> {
+  /** A relay to `targetPort`, listening on `listenPort` (take it from the batch of the servers' ports). */
+  static async start(targetPort: number, listenPort: number): Promise<PartitionRelay> {
     const server = net.createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listenPort, '127.0.0.1', resolve);
+    });
     return new PartitionRelay(server, targetPort);
   }
 

@@ -5,7 +5,7 @@
  * packets (no FIN, no RST) is never reported down.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { addresses, closeAll, ensemble, Node, sleep, waitFor } from './helpers.js';
+import { addressesAndRelayPorts, closeAll, ensemble, Node, sleep, waitFor } from './helpers.js';
 import { PartitionRelay } from './partition-relay.js';
 
 let nodes: Node[] = [];
@@ -34,9 +34,9 @@ describe('peer down and up', () => {
   });
 
   test('a peer behind a silent partition is never reported down', async () => {
-    const [a1, a2] = await addresses([1, 2]);
-    const q = await PartitionRelay.start(a1!.quorumPort);
-    const e = await PartitionRelay.start(a1!.electionPort);
+    const { peers: [a1, a2], relayPorts } = await addressesAndRelayPorts([1, 2], 2);
+    const q = await PartitionRelay.start(a1!.quorumPort, relayPorts[0]!);
+    const e = await PartitionRelay.start(a1!.electionPort, relayPorts[1]!);
     relays = [q, e];
     // Server 2 reaches server 1 only through the relays; server 1 (lower id) never dials 2.
     const one = new Node(1, [a1!, a2!], {});

@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { PeerAddress, TransportOptions } from '../../../src/server/quorum/transport.js';
 import type { Message } from '../../../src/zab/index.js';
-import { addresses, closeAll, ensemble, Node, sleep, waitFor } from './helpers.js';
+import { addressesAndRelayPorts, closeAll, ensemble, Node, sleep, waitFor } from './helpers.js';
 import { PartitionRelay } from './partition-relay.js';
 
 let nodes: Node[] = [];
@@ -21,10 +21,10 @@ afterEach(async () => {
   relays = [];
 });
 
-/** The same address with both ports behind relays. */
-async function behindRelays(a: PeerAddress): Promise<PeerAddress> {
-  const q = await PartitionRelay.start(a.quorumPort);
-  const e = await PartitionRelay.start(a.electionPort);
+/** The same address with both ports behind relays listening on two of `ports`. */
+async function behindRelays(a: PeerAddress, ports: number[]): Promise<PeerAddress> {
+  const q = await PartitionRelay.start(a.quorumPort, ports.pop()!);
+  const e = await PartitionRelay.start(a.electionPort, ports.pop()!);
   relays.push(q, e);
   return { ...a, quorumPort: q.port, electionPort: e.port };
 }
@@ -47,10 +47,10 @@ describe.each([
   ['with quorum authentication', { security: AUTH }],
 ] as [string, Partial<TransportOptions>][])('stale links (%s)', (_name, security) => {
   test('a server killed while partitioned and restarted is reconnected by its higher-id peers after the heal', async () => {
-    const [a1, a2, a3] = await addresses([1, 2, 3]);
+    const { peers: [a1, a2, a3], relayPorts } = await addressesAndRelayPorts([1, 2, 3], 6);
     // Every path to or from server 1 crosses a relay; 2 and 3 talk directly.
-    const to1 = await behindRelays(a1!);
-    const from1 = [a1!, await behindRelays(a2!), await behindRelays(a3!)];
+    const to1 = await behindRelays(a1!, relayPorts);
+    const from1 = [a1!, await behindRelays(a2!, relayPorts), await behindRelays(a3!, relayPorts)];
     const opts = { connectTimeoutMs: 1000, ...security };
     const one = new Node(1, from1, opts);
     const two = new Node(2, [to1, a2!, a3!], opts);
