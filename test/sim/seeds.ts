@@ -5,8 +5,8 @@
 import { expect } from 'vitest';
 import { formatFailure, runSeed } from '../../src/sim/index.js';
 
-/** Seeds per (voters, observers) pair: 5 voter counts × 4 observer counts × 100 = 2,000 runs. */
-export const SEEDS_PER_SIZE = 100;
+/** Seeds per (voters, observers) pair: 5 voter counts × 4 observer counts × 80 = 1,600 runs. */
+export const SEEDS_PER_SIZE = 80;
 /** Ticks of the fault phase in CI runs (the soak runs longer). */
 export const CI_STEPS = 250;
 /** A seed block's budget: generous, for a loaded CI machine. */
