@@ -27,7 +27,7 @@ import {
   type TxnBody,
   type TxnHeader,
 } from '../jute/index.js';
-import { checkACL, fixupACL, validatePath, sequentialSuffix, type AuthId, type DataTree, type ProviderRegistry } from '../tree/index.js';
+import { checkACL, copyStat, fixupACL, validatePath, sequentialSuffix, type AuthId, type DataTree, type ProviderRegistry } from '../tree/index.js';
 import type { Request } from './request.js';
 import type { SessionTracker } from './sessions.js';
 
@@ -207,7 +207,7 @@ export class PrepRequestProcessor {
     }
     const n = this.ctx.tree.getNode(path);
     if (!n) throw new KeeperException(Code.NONODE, path);
-    return { zxid: -1n, path, stat: { ...n.stat }, childCount: n.children.size, acl: n.acl };
+    return { zxid: -1n, path, stat: copyStat(n.stat), childCount: n.children.size, acl: n.acl };
   }
 
   private exists(path: string): boolean {

@@ -130,10 +130,12 @@ export class ZKDatabase {
   /** Standalone: replay the log after the restored snapshot. Returns the last zxid. */
   async replayLog(): Promise<bigint> {
     let replayed = 0;
-    for await (const t of this.txnLog.read(this.tree.lastProcessedZxid)) {
-      this.applyTxn(t);
-      replayed++;
-    }
+    await this.tree.withDigestsDeferred(async () => {
+      for await (const t of this.txnLog.read(this.tree.lastProcessedZxid)) {
+        this.applyTxn(t);
+        replayed++;
+      }
+    });
     if (replayed > 0) this.log.info('replayed txn log', { txns: replayed, lastZxid: zxidHex(this.lastProcessedZxid) });
     return this.lastProcessedZxid;
   }

@@ -9,14 +9,19 @@ import { clientEphemeralOwner } from './ephemeral-type.js';
 export interface DataNode {
   data: Buffer | null;
   acl: ACL[];
-  stat: StatPersisted;
+  /** The node's StatPersisted, live: it changes with the node (copyStat to keep one). */
+  readonly stat: StatPersisted;
   readonly children: ReadonlySet<string>;
 }
 
 /** What a leaf's `children` is: most znodes are leaves, and a Set each cost ~100 bytes of a million-node tree. */
 const NO_CHILDREN: ReadonlySet<string> = new Set<string>();
 
-export class ZNode implements DataNode {
+/**
+ * The node holds its StatPersisted fields itself, and `stat` is the node: one object per znode
+ * instead of two is a million fewer for the garbage collector to trace in a million-node tree.
+ */
+export class ZNode implements DataNode, StatPersisted {
   /** Null while the node has no children. */
   private kids: Set<string> | null = null;
   /** This node's digest; -1: to be recomputed; NOT_COUNTED: loaded, not yet in the tree digest (see NodeTable). */
@@ -27,8 +32,20 @@ export class ZNode implements DataNode {
     public acl: ACL[],
     /** Index of `acl` in the tree's ACL cache; what snapshots store. */
     public aclIndex: bigint,
-    public stat: StatPersisted,
+    public czxid: bigint,
+    public mzxid: bigint,
+    public ctime: bigint,
+    public mtime: bigint,
+    public version: number,
+    public cversion: number,
+    public aversion: number,
+    public ephemeralOwner: bigint,
+    public pzxid: bigint,
   ) {}
+
+  get stat(): StatPersisted {
+    return this;
+  }
 
   get children(): ReadonlySet<string> {
     return this.kids ?? NO_CHILDREN;
@@ -45,23 +62,19 @@ export class ZNode implements DataNode {
   }
 }
 
-/** A fresh StatPersisted as a create txn fills it. */
-export function createStat(zxid: bigint, time: bigint, ephemeralOwner: bigint): StatPersisted {
+/** A StatPersisted of its own, that does not change with the node it came from. */
+export function copyStat(s: StatPersisted): StatPersisted {
   return {
-    czxid: zxid,
-    mzxid: zxid,
-    ctime: time,
-    mtime: time,
-    version: 0,
-    cversion: 0,
-    aversion: 0,
-    ephemeralOwner,
-    pzxid: zxid,
+    czxid: s.czxid,
+    mzxid: s.mzxid,
+    ctime: s.ctime,
+    mtime: s.mtime,
+    version: s.version,
+    cversion: s.cversion,
+    aversion: s.aversion,
+    ephemeralOwner: s.ephemeralOwner,
+    pzxid: s.pzxid,
   };
-}
-
-export function emptyStatPersisted(): StatPersisted {
-  return createStat(0n, 0n, 0n);
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   type TxnBody,
   type TxnHeader,
 } from '../jute/index.js';
-import { createStat, toStat, type DataNode, type ZNode } from './data-node.js';
+import { toStat, type DataNode, type ZNode } from './data-node.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlEphemeralOwner } from './ephemeral-type.js';
 import { NodeTable } from './node-table.js';
 import { baseName, childPath, isSpecialPath, parentOf, pathProblem, ROOT_PATH } from './paths.js';
@@ -94,6 +94,16 @@ export class DataTree {
    */
   countDigests(max: number): boolean {
     return this.table.countDigests(max);
+  }
+
+  /** Run `replay` with the digests of the nodes it creates and changes counted later (countDigests). */
+  async withDigestsDeferred<T>(replay: () => Promise<T>): Promise<T> {
+    this.table.deferDigests = true;
+    try {
+      return await replay();
+    } finally {
+      this.table.deferDigests = false;
+    }
   }
 
   // --- reads ---
@@ -314,7 +324,7 @@ export class DataTree {
       }
       parent.addChild(childName);
     });
-    const node = this.table.newNode(data, acl, createStat(hdr.zxid, hdr.time, ephemeralOwner));
+    const node = this.table.newNode(data, acl, hdr.zxid, hdr.time, ephemeralOwner);
     this.table.insert(path, node);
     this.watches.nodeCreated(path, parentPath, hdr.zxid);
     return toStat(node);

@@ -43,7 +43,7 @@ export {
   ttlOf,
 } from './ephemeral-type.js';
 export type { EphemeralType } from './ephemeral-type.js';
-export { createStat, toStat } from './data-node.js';
+export { copyStat, toStat } from './data-node.js';
 export type { DataNode } from './data-node.js';
 export { DIGEST_VERSION, nodeDigest } from './digest.js';
 export { DataTree } from './data-tree.js';

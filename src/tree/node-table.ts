@@ -6,7 +6,7 @@
 import type { ACL } from '../jute/index.js';
 import { ACLCache, OPEN_UNSAFE_ACL_ID } from './acl-cache.js';
 import { OPEN_ACL_UNSAFE, READ_ACL_UNSAFE } from './acl.js';
-import { emptyStatPersisted, ZNode } from './data-node.js';
+import { ZNode } from './data-node.js';
 import { nodeDigest } from './digest.js';
 import { ephemeralTypeOf } from './ephemeral-type.js';
 import { baseName, CONFIG_NODE, parentOf, PROC_ZOOKEEPER, QUOTA_ZOOKEEPER, ROOT_PATH } from './paths.js';
@@ -43,6 +43,12 @@ export class NodeTable {
    */
   private uncounted = 0;
   private counting: Iterator<[string, ZNode]> | null = null;
+  /**
+   * While set (a recovery replaying the log), new and changed nodes enter the digest later, as
+   * a loaded snapshot's do: a create's digest and its parent's new one are two CRC32s per txn
+   * that nothing reads before the server serves.
+   */
+  deferDigests = false;
   /** The last parent a write looked up: consecutive writes mostly go under one parent. */
   private parentPath = '';
   private parentNode: ZNode | undefined;
@@ -108,10 +114,10 @@ export class NodeTable {
     return this.nodes.entries();
   }
 
-  /** A new node holding a reference to `acl` in the cache. */
-  newNode(data: Buffer | null, acl: readonly ACL[], stat: ZNode['stat']): ZNode {
+  /** A node as a create txn makes it, holding a reference to `acl` in the cache. */
+  newNode(data: Buffer | null, acl: readonly ACL[], zxid: bigint, time: bigint, ephemeralOwner: bigint): ZNode {
     const index = this.aclCache.acquire(acl);
-    return new ZNode(data, this.resolveAcl(index), index, stat);
+    return new ZNode(data, this.resolveAcl(index), index, zxid, zxid, time, time, 0, 0, 0, ephemeralOwner, zxid);
   }
 
   resolveAcl(index: bigint): ACL[] {
@@ -130,13 +136,18 @@ export class NodeTable {
     this.uncount(path, node);
     this.dataSizeSum -= nodeSize(path, node);
     mutate();
-    node.digestCache = -1;
-    this.addDigest(this.digestOf(path, node));
+    if (this.deferDigests) {
+      this.countLater(node);
+    } else {
+      node.digestCache = -1;
+      this.addDigest(this.digestOf(path, node));
+    }
     this.dataSizeSum += nodeSize(path, node);
   }
 
   /** Add a node (linking it into its parent's children is the caller's business). */
   insert(path: string, node: ZNode): void {
+    if (this.deferDigests) return this.insertLoaded(path, node);
     this.nodes.set(path, node);
     this.addDigest(this.digestOf(path, node));
     this.indexNode(path, node);
@@ -145,9 +156,14 @@ export class NodeTable {
   /** insert() for a snapshot being loaded: the node's digest is counted later (countDigests). */
   insertLoaded(path: string, node: ZNode): void {
     this.nodes.set(path, node);
+    this.countLater(node);
+    this.indexNode(path, node);
+  }
+
+  /** A node whose digest is not in the sum (taken out, or never added) is counted by countDigests. */
+  private countLater(node: ZNode): void {
     node.digestCache = NOT_COUNTED;
     this.uncounted++;
-    this.indexNode(path, node);
   }
 
   private indexNode(path: string, node: ZNode): void {
@@ -202,7 +218,7 @@ export class NodeTable {
 
   /** '/', '/zookeeper', '/zookeeper/quota' (open ACL) and '/zookeeper/config' (read-only), where missing. */
   addSpecialNodes(): void {
-    const open = (): ZNode => new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE as ACL[], OPEN_UNSAFE_ACL_ID, emptyStatPersisted());
+    const open = (): ZNode => new ZNode(Buffer.alloc(0), OPEN_ACL_UNSAFE as ACL[], OPEN_UNSAFE_ACL_ID, 0n, 0n, 0n, 0n, 0, 0, 0, 0n, 0n);
     if (!this.nodes.has(ROOT_PATH)) this.insert(ROOT_PATH, open());
     for (const path of [PROC_ZOOKEEPER, QUOTA_ZOOKEEPER]) {
       if (this.nodes.has(path)) continue;
@@ -211,10 +227,10 @@ export class NodeTable {
     }
     if (!this.nodes.has(CONFIG_NODE)) {
       this.nodes.get(PROC_ZOOKEEPER)!.addChild(baseName(CONFIG_NODE));
-      const stat = emptyStatPersisted();
+      const node = this.newNode(Buffer.alloc(0), READ_ACL_UNSAFE, 0n, 0n, 0n);
       // ZooKeeper sets this ACL with setACL(..., version -1), which leaves aversion at -1.
-      stat.aversion = -1;
-      this.insert(CONFIG_NODE, this.newNode(Buffer.alloc(0), READ_ACL_UNSAFE, stat));
+      node.aversion = -1;
+      this.insert(CONFIG_NODE, node);
     }
   }
 

@@ -4,7 +4,7 @@
  * `(ustring path, buffer data, long aclIndex, StatPersisted stat)*` with the root written as
  * '', then the end marker path '/'.
  */
-import { ACLs, JuteDecodeError, JuteWriter, StatPersisted, type ACL, type JuteReader } from '../jute/index.js';
+import { ACLs, JuteDecodeError, JuteWriter, type ACL, type JuteReader } from '../jute/index.js';
 import { ZNode } from './data-node.js';
 import { NodeTable, UNRESOLVED_ACL } from './node-table.js';
 import { ROOT_PATH } from './paths.js';
@@ -86,9 +86,8 @@ export function readSnapshot(r: JuteReader): NodeTable {
     const read = r.readLong();
     let aclIndex = indexes.get(read);
     if (aclIndex === undefined) indexes.set(read, (aclIndex = read));
-    const stat = readStat(r, time);
     const acl = table.aclCache.lookup(aclIndex);
-    const node = new ZNode(data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex, stat);
+    const node = readNode(r, time, data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex);
     if (acl === undefined) {
       table.aclCache.reserveUpTo(aclIndex);
       unresolved.push(node);
@@ -116,11 +115,11 @@ interface SharedTime {
 }
 
 /**
- * StatPersisted in its jute order, sharing equal values instead of allocating a bigint for
- * each: most nodes never changed after their create (mzxid = pzxid = czxid, mtime = ctime),
- * are not ephemeral, and were created in the same millisecond as the node before them.
+ * A node with its StatPersisted read in jute order, sharing equal values instead of allocating
+ * a bigint for each: most nodes never changed after their create (mzxid = pzxid = czxid,
+ * mtime = ctime), are not ephemeral, and were created in the same millisecond as the node before them.
  */
-function readStat(r: JuteReader, time: SharedTime): StatPersisted {
+function readNode(r: JuteReader, time: SharedTime, data: Buffer | null, acl: ACL[], aclIndex: bigint): ZNode {
   const czHi = r.peekInt(0);
   const czLo = r.peekInt(4);
   const czxid = r.readLong();
@@ -141,7 +140,7 @@ function readStat(r: JuteReader, time: SharedTime): StatPersisted {
   const aversion = r.readInt();
   const ephemeralOwner = r.readLongOr(NOT_EPHEMERAL, 0, 0);
   const pzxid = r.peekInt(0) === czHi && r.peekInt(4) === czLo ? r.readLongOr(czxid, czHi, czLo) : r.readLongOr(mzxid, mzHi, mzLo);
-  return { czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid };
+  return new ZNode(data, acl, aclIndex, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner, pzxid);
 }
 
 const NOT_EPHEMERAL = 0n;

@@ -5,6 +5,7 @@
  */
 import { OpCode, Perms, type ACL, type TxnBody, type TxnHeader } from '../../../src/jute/index.js';
 import {
+  copyStat,
   DataTree,
   OPEN_ACL_UNSAFE,
   parentOf,
@@ -121,7 +122,7 @@ export function dumpTree(tree: DataTree): string {
         path,
         data: node.data === null ? null : node.data.toString('hex'),
         stat: Object.fromEntries(Object.entries(stat).map(([k, v]) => [k, String(v)])),
-        persisted: Object.fromEntries(Object.entries(node.stat).map(([k, v]) => [k, String(v)])),
+        persisted: Object.fromEntries(Object.entries(copyStat(node.stat)).map(([k, v]) => [k, String(v)])),
         acl: node.acl,
       }),
     );
