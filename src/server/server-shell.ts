@@ -12,7 +12,7 @@ import { ClientPortListener } from './cnxn-factory.js';
 import { ContainerManager, containerCheckIntervalMs } from './container-manager.js';
 import type { FatalError, FatalHandler } from './fatal.js';
 import { isFourLetterWord, runFourLetterWord } from './four-letter.js';
-import { startHttpServer, type AdminCredentials, type RunningHttpServer } from './http/index.js';
+import type { AdminCredentials, RunningHttpServer } from './http/index.js';
 import type { QuorumDeps } from './http/quorum-view.js';
 import type { Logger } from './log.js';
 import { buildServerView, metricsView } from './server-view.js';
@@ -78,6 +78,8 @@ export class ServerShell {
     server.start();
     opts.listening?.(shell);
     if (opts.admin !== null) {
+      // Loaded once the client port serves: the HTTP stack is half the server's module loading (~0.1 s of a restart).
+      const { startHttpServer } = await import('./http/index.js');
       shell.http = await startHttpServer({
         server,
         view: () => buildServerView(server, listener),

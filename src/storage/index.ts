@@ -19,7 +19,7 @@ export { purgeTxnLogs, PurgeTask, MIN_SNAP_RETAIN_COUNT } from './purge.js';
 export type { PurgeOptions, PurgeTaskOptions } from './purge.js';
 export { StorageDamageError, StorageError } from './errors.js';
 export type { DamageSite, StorageErrorCode } from './errors.js';
-export { adler32 } from './adler32.js';
+export { ADLER32_INITIAL, adler32 } from './adler32.js';
 export { DAMAGED_PREFIX, VERSION_DIR, setAside, versionDir, makeLogName, makeSnapshotName, zxidFromName } from './files.js';
 export { TXNLOG_MAGIC, DEFAULT_MAX_TXN_SIZE, END_MARKER_MAGIC } from './log-format.js';
 export { SNAP_MAGIC } from './snap-format.js';
