@@ -128,12 +128,16 @@ export function buildServerView(server: ZooKeeperServer, listener: ClientPortLis
     openFileDescriptorCount,
     maxFileDescriptorCount,
     // zablab's own: the data tree's digest (ZooKeeper's v2 digest) and the zxid it covers, so
-    // that replicas can be compared for divergence.
-    monitorValues: () => [
-      ['tree_digest', BigInt.asUintN(64, tree().digest())],
-      ['last_processed_zxid', server.lastProcessedZxid],
-      ...server.telemetry.monitorValues(),
-    ],
+    // that replicas can be compared for divergence. Left out while a loaded tree's digests are
+    // still being counted in idle steps (seconds at a million znodes), rather than stall for them.
+    monitorValues: () => {
+      const digest = tree().countedDigest();
+      return [
+        ...(digest === null ? [] : [['tree_digest', BigInt.asUintN(64, digest)] as const]),
+        ['last_processed_zxid', server.lastProcessedZxid],
+        ...server.telemetry.monitorValues(),
+      ];
+    },
   };
 }
 

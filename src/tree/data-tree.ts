@@ -88,6 +88,14 @@ export class DataTree {
   }
 
   /**
+   * digest() once every node is counted, else null: counting a million loaded znodes at once
+   * stalls the server for seconds, so an observer (mntr) waits for the idle steps instead.
+   */
+  countedDigest(): bigint | null {
+    return this.table.countedDigest;
+  }
+
+  /**
    * A loaded snapshot's nodes enter the digest lazily; a server calls this in idle steps so
    * that the first digest asked for (mntr, a peer's check) does not pay for them all at once.
    * True once every node is counted.

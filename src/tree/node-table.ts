@@ -66,6 +66,11 @@ export class NodeTable {
     return BigInt.asIntN(64, this.digestFolded + BigInt(this.digestPending));
   }
 
+  /** The digest if every node is in it; null while some are still to be counted (no stall). */
+  get countedDigest(): bigint | null {
+    return this.uncounted > 0 ? null : this.digest;
+  }
+
   /** Add up to `max` loaded nodes' digests to the sum; true once every node is counted. */
   countDigests(max: number): boolean {
     let counted = 0;

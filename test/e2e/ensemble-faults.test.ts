@@ -121,12 +121,23 @@ describe('3 voters + 1 observer under faults (real processes)', () => {
       },
       30_000,
     );
-    // Digests first: opening a session below is itself a txn and moves the zxid.
+    // Digests first: opening a session below is itself a txn and moves the zxid. A server
+    // that loaded a tree reports its digest once it has counted it (in idle steps).
     const digests = new Set<string>();
-    for (const s of e.servers) {
-      const mntr = await fourLetterWord(s.host, s.clientPort, 'mntr', 5_000);
-      digests.add(`${mntrValue(mntr, 'zk_last_processed_zxid')} ${mntrValue(mntr, 'zk_tree_digest')}`);
-    }
+    await until(
+      'every server reports its tree digest',
+      async () => {
+        digests.clear();
+        for (const s of e.servers) {
+          const mntr = await fourLetterWord(s.host, s.clientPort, 'mntr', 5_000);
+          const digest = mntrValue(mntr, 'zk_tree_digest');
+          if (digest === undefined) return false;
+          digests.add(`${mntrValue(mntr, 'zk_last_processed_zxid')} ${digest}`);
+        }
+        return true;
+      },
+      10_000,
+    );
     expect(digests.size, `tree digests differ: ${[...digests].join(' | ')}`).toBe(1);
     for (const s of e.servers) {
       const c = await ZkClient.connect({ connectString: `${s.host}:${s.clientPort}` });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HarnessError } from '../../../src/harness/errors.js';
-import { describeRun, expandRuns, parseScenario } from '../../../src/harness/scenario/index.js';
+import { builtinScenario, describeRun, expandRuns, loadScenarioFile, parseScenario } from '../../../src/harness/scenario/index.js';
 
 const SRC = 'bench/state.yaml';
 
@@ -66,5 +66,27 @@ describe('workload.populate, sessions, watches, watchMode', () => {
     const text = parseError(`name: x\n${workload}\n`);
     expect(text.startsWith(SRC)).toBe(true);
     expect(text).toContain(message);
+  });
+});
+
+describe('the shipped large-state scenarios', () => {
+  it('large-state: 3 voters and a spare observer at 100k and 1M znodes, a follower restarted and an observer added, both programs', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('large-state')));
+    expect(runs.map((r) => [r.ensemble.driver, r.workload.populate])).toEqual([
+      ['local', 100_000],
+      ['zookeeper', 100_000],
+      ['local', 1_000_000],
+      ['zookeeper', 1_000_000],
+    ]);
+    for (const r of runs) expect([r.ensemble.voters, r.workload.sessions, r.workload.watches]).toEqual([3, 10_000, 10]);
+  });
+
+  it('large-state-standalone: one server at 1M znodes killed and started again inside the window, both programs', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('large-state-standalone')));
+    expect(runs.map((r) => r.ensemble.driver)).toEqual(['local', 'zookeeper']);
+    for (const r of runs) {
+      expect([r.ensemble.voters, r.ensemble.observers, r.workload.populate]).toEqual([1, 0, 1_000_000]);
+      expect(describeRun(r)).toContain('faults: 5s kill leader, 6s restart last');
+    }
   });
 });
