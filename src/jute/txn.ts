@@ -82,7 +82,9 @@ export function readTxnBody(r: JuteReader, type: number): TxnBody {
     const txns: TxnBody[] = [];
     for (let i = 0; i < n; i++) {
       const subType = r.readInt();
-      const data = r.readBuffer() ?? Buffer.alloc(0);
+      // A view, not a copy: only its fields outlive this loop, and they are copied as read.
+      const length = r.readInt();
+      const data = length <= 0 ? Buffer.alloc(0) : r.readRaw(length);
       txns.push(readTxnBody(new JuteReader(data), subType));
     }
     return { type: OpCode.multi, txns };

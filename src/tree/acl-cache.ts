@@ -13,6 +13,17 @@ interface Entry {
   acl: readonly ACL[];
   key: string;
   refs: number;
+  index: bigint;
+}
+
+function sameAcl(a: readonly ACL[], b: readonly ACL[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.perms !== y.perms || x.id.scheme !== y.id.scheme || x.id.id !== y.id.id) return false;
+  }
+  return true;
 }
 
 /** One string per list, unambiguous (every part length-prefixed); built for every create. */
@@ -26,6 +37,8 @@ export class ACLCache {
   private readonly byIndex = new Map<bigint, Entry>();
   private readonly byKey = new Map<string, bigint>();
   private lastIndex = 0n;
+  /** The entry acquire() found last; used again while it is still referenced. */
+  private lastAcquired: Entry | null = null;
 
   get size(): number {
     return this.byIndex.size;
@@ -33,15 +46,23 @@ export class ACLCache {
 
   /** The index for this list, taking one reference to it. */
   acquire(acl: readonly ACL[]): bigint {
+    // Creates mostly repeat the ACL of the create before: compared in place, no key is built.
+    const last = this.lastAcquired;
+    if (last !== null && last.refs > 0 && sameAcl(acl, last.acl)) {
+      last.refs++;
+      return last.index;
+    }
     const key = aclKey(acl);
     let index = this.byKey.get(key);
     if (index === undefined) {
       index = ++this.lastIndex;
       const copy = Object.freeze(acl.map((a) => ({ perms: a.perms, id: { scheme: a.id.scheme, id: a.id.id } })));
-      this.byIndex.set(index, { acl: copy, key, refs: 0 });
+      this.byIndex.set(index, { acl: copy, key, refs: 0, index });
       this.byKey.set(key, index);
     }
-    this.byIndex.get(index)!.refs++;
+    const entry = this.byIndex.get(index)!;
+    entry.refs++;
+    this.lastAcquired = entry;
     return index;
   }
 
@@ -65,7 +86,7 @@ export class ACLCache {
   load(index: bigint, acl: readonly ACL[]): void {
     const key = aclKey(acl);
     const frozen = Object.freeze([...acl]);
-    this.byIndex.set(index, { acl: frozen, key, refs: 0 });
+    this.byIndex.set(index, { acl: frozen, key, refs: 0, index });
     this.byKey.set(key, index);
     if (index > this.lastIndex) this.lastIndex = index;
   }

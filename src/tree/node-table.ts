@@ -152,17 +152,31 @@ export class NodeTable {
 
   /** Add a node (linking it into its parent's children is the caller's business). */
   insert(path: string, node: ZNode): void {
-    if (this.deferDigests) return this.insertLoaded(path, node);
-    this.nodes.set(path, node);
+    if (this.deferDigests) {
+      if (!this.insertLoaded(path, node)) throw duplicateError(path);
+      return;
+    }
+    if (!this.setNew(path, node)) throw duplicateError(path);
     this.addDigest(this.digestOf(path, node));
     this.indexNode(path, node);
   }
 
-  /** insert() for a snapshot being loaded: the node's digest is counted later (countDigests). */
-  insertLoaded(path: string, node: ZNode): void {
-    this.nodes.set(path, node);
+  /**
+   * insert() for a snapshot being loaded: the node's digest is counted later (countDigests).
+   * False when the table held the path already (a snapshot that names a path twice is damaged).
+   */
+  insertLoaded(path: string, node: ZNode): boolean {
+    if (!this.setNew(path, node)) return false;
     this.countLater(node);
     this.indexNode(path, node);
+    return true;
+  }
+
+  /** Add a path the table should not hold; false when it did (its node is then replaced). */
+  private setNew(path: string, node: ZNode): boolean {
+    const before = this.nodes.size;
+    this.nodes.set(path, node);
+    return this.nodes.size !== before;
   }
 
   /** A node whose digest is not in the sum (taken out, or never added) is counted by countDigests. */
@@ -267,4 +281,9 @@ export class NodeTable {
 function nodeSize(path: string, node: ZNode): number {
   const dataLength = node.data?.length ?? 0;
   return path === ROOT_PATH ? 1 + 2 * dataLength : path.length + dataLength;
+}
+
+/** A create checks its parent's children for the name, which must agree with the table. */
+function duplicateError(path: string): Error {
+  return new Error(`invariant: ${path} was in the node table but not among its parent's children`);
 }

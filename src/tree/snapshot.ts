@@ -160,8 +160,6 @@ function link(table: NodeTable, path: string, node: ZNode): void {
   // Siblings follow each other in a snapshot, so the parent is mostly the one looked up last.
   const parent = table.getParent(parentPath);
   if (parent === undefined) throw new JuteDecodeError(`snapshot names ${path} before its parent ${parentPath}`);
-  const before = table.size;
-  table.insertLoaded(path, node);
-  if (table.size === before) throw new JuteDecodeError(`repeated path ${JSON.stringify(path)} in snapshot`);
+  if (!table.insertLoaded(path, node)) throw new JuteDecodeError(`repeated path ${JSON.stringify(path)} in snapshot`);
   parent.addChild(path.slice(slash + 1));
 }
