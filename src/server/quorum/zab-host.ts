@@ -300,10 +300,15 @@ export class ZabHost {
     const maxBytes = Math.min(limits.maxBytes, Math.floor(limits.sizeFactor * this.db.approximateSnapshotSize()));
     let txns: Txn[] | null = null;
     let why = '';
+    const started = performance.now();
     try {
       const got = await this.db.txnLog.readHistory(read.after, read.upTo, Math.max(0, maxBytes));
-      if (got.kind === 'ok') txns = got.entries.map((e) => ({ zxid: e.zxid, data: e.entry }));
-      else why = got.why;
+      if (got.kind === 'ok') {
+        txns = got.entries.map((e) => ({ zxid: e.zxid, data: e.entry }));
+        this.opts.log.info('read a DIFF from the txn log', { learner: read.learner, txns: txns.length, bytes: got.bytes, ms: Math.round(performance.now() - started) });
+      } else {
+        why = got.why;
+      }
     } catch (err) {
       why = err instanceof Error ? err.message : String(err);
     }
