@@ -83,8 +83,7 @@ export function readTxnBody(r: JuteReader, type: number): TxnBody {
     for (let i = 0; i < n; i++) {
       const subType = r.readInt();
       // A view, not a copy: only its fields outlive this loop, and they are copied as read.
-      const length = r.readInt();
-      const data = length <= 0 ? Buffer.alloc(0) : r.readRaw(length);
+      const data = r.readBufferView() ?? Buffer.alloc(0);
       txns.push(readTxnBody(new JuteReader(data), subType));
     }
     return { type: OpCode.multi, txns };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Code, OpCode, type TxnBody } from '../../../src/jute/index.js';
+import { Code, decodeLoggedTxn, encodeLoggedTxn, JuteDecodeError, JuteWriter, OpCode, TxnHeader, type TxnBody } from '../../../src/jute/index.js';
 import { DataTree } from '../../../src/tree/index.js';
 import { Driver, OPEN, Recorder } from './helpers.js';
 
@@ -91,5 +91,28 @@ describe('multi', () => {
     const rc = d.apply({ type: OpCode.multi, txns: [create('/a/x'), create('/a/y')] });
     expect(w.seen()).toEqual(['NodeCreated /a/x', 'NodeChildrenChanged /a']);
     expect(w.events.map((e) => e.zxid)).toEqual([rc.zxid, rc.zxid]);
+  });
+});
+
+describe('a logged multi', () => {
+  const hdr = { clientId: 7n, cxid: 1, zxid: 5n, time: 1_000n, type: OpCode.multi };
+
+  it('decodes to what was encoded, each value a copy that does not change with the entry it came from', () => {
+    const entry = encodeLoggedTxn({ hdr, body: { type: OpCode.multi, txns: [create('/a'), create('/a/b'), errorTxn(Code.OK)] } });
+    const t = decodeLoggedTxn(entry);
+    expect(t.body).toEqual({ type: OpCode.multi, txns: [create('/a'), create('/a/b'), errorTxn(Code.OK)] });
+    entry.fill(0); // the entry's bytes are reused (a read buffer): the decoded txn keeps its own
+    const sub = t.body.type === OpCode.multi ? t.body.txns[0] : undefined;
+    expect(sub?.type === OpCode.create ? sub.record.data?.toString() : null).toBe('v');
+  });
+
+  it('with a sub-txn length below -1 is a decode error that names the length', () => {
+    const w = new JuteWriter();
+    TxnHeader.write(w, hdr);
+    w.writeInt(1); // one sub-txn
+    w.writeInt(OpCode.check);
+    w.writeInt(-5); // its length
+    expect(() => decodeLoggedTxn(w.toBuffer())).toThrow(JuteDecodeError);
+    expect(() => decodeLoggedTxn(w.toBuffer())).toThrow('negative length -5 for buffer');
   });
 });
