@@ -47,7 +47,6 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   }
   const db = await openDatabase(layout, log, inputs, plan);
   const lastZxid = await db.replayLog();
-  db.countDigestsWhenIdle(setImmediate);
 
   const server = new ZooKeeperServer(cfg, db, log, setupTelemetry({ serverId: cfg.serverId, warn: (m) => log.warn(m), otel: edges.otel }));
   server.telemetry.startedStandalone();
@@ -59,6 +58,8 @@ export async function startStandalone(cfg: ZabConfig, log: Logger, edges: Server
   };
   server.installRole(writePath);
   shell = await ServerShell.start({ server, cfg, log, ...edges });
+  // Once serving: counting a loaded tree's digests is CPU the restart does not need first.
+  db.countDigestsWhenIdle(setImmediate);
   log.info('serving', {
     mode: 'standalone',
     clientPort: shell.clientPort,

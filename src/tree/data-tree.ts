@@ -106,12 +106,17 @@ export class DataTree {
 
   /** Run `replay` with the digests of the nodes it creates and changes counted later (countDigests). */
   async withDigestsDeferred<T>(replay: () => Promise<T>): Promise<T> {
-    this.table.deferDigests = true;
+    this.setDigestsDeferred(true);
     try {
       return await replay();
     } finally {
-      this.table.deferDigests = false;
+      this.setDigestsDeferred(false);
     }
+  }
+
+  /** While on, the nodes txns create and change enter the digest later (countDigests), as loaded ones do. */
+  setDigestsDeferred(on: boolean): void {
+    this.table.deferDigests = on;
   }
 
   // --- reads ---
