@@ -96,6 +96,8 @@ export class ZKDatabase {
   private closed = false;
   /** Where digest counting steps run (the host's scheduler); unset, the digest is counted when first asked for. */
   private idle: ((step: () => void) => void) | null = null;
+  /** The tree counting steps are under way for. */
+  private countingTree: DataTree | null = null;
 
   constructor(
     readonly txnLog: TxnLog,
@@ -115,14 +117,24 @@ export class ZKDatabase {
   }
 
   /**
-   * Count a loaded tree's digests in steps run by `idle` (now, and after every installed
-   * SNAP), so that the first reader of the digest does not stall the server for all of them.
+   * Count a loaded tree's digests in steps run by `idle` (now, after every installed SNAP, and
+   * whenever countDigestsAgain is called), so that the first reader of the digest does not
+   * stall the server for all of them.
    */
   countDigestsWhenIdle(idle: (step: () => void) => void): void {
     this.idle = idle;
+    this.countDigestsAgain();
+  }
+
+  /** Start counting steps for the current tree unless they are under way (digests deferred since the last run ended). */
+  countDigestsAgain(): void {
+    const idle = this.idle;
     const tree = this.tree;
+    if (idle === null || this.countingTree === tree) return;
+    this.countingTree = tree;
     const step = (): void => {
-      if (this.tree === tree && !tree.countDigests(DIGEST_STEP_NODES)) idle(step);
+      if (this.tree === tree && !tree.countDigests(DIGEST_STEP_NODES)) return idle(step);
+      if (this.countingTree === tree) this.countingTree = null;
     };
     idle(step);
   }
@@ -191,7 +203,7 @@ export class ZKDatabase {
   installSnapshot(bytes: Uint8Array, zxid: bigint): void {
     this.restoreSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     this.tree.lastProcessedZxid = zxid;
-    if (this.idle !== null) this.countDigestsWhenIdle(this.idle);
+    this.countDigestsAgain();
   }
 
   /** Apply one decided, durable txn: the tree plus the session table. */

@@ -309,7 +309,10 @@ export class ZabHost {
 
   private setServing(serving: boolean): void {
     this.serving = serving;
-    if (serving) for (const step of this.countSteps.splice(0)) this.opts.schedule(step);
+    if (!serving) return;
+    for (const step of this.countSteps.splice(0)) this.opts.schedule(step);
+    // Digests deferred while syncing, after an earlier count had finished, need steps again.
+    this.db.countDigestsAgain();
   }
 
   /** A DIFF's txns from the txn log (Peer.logRead): the peer is answered once, whatever happens. */

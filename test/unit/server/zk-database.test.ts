@@ -99,3 +99,41 @@ describe('ZKDatabase SNAP encoding', () => {
     await learner.close();
   });
 });
+
+describe('ZKDatabase digest counting', () => {
+  it('counts in idle steps, once per tree, and again when txns applied with digests deferred left nodes to count', async () => {
+    const { db } = await database();
+    let zxid = 0n;
+    for (let i = 0; i < 50; i++) replay(db, create(++zxid, `/n${i}`, i + 1));
+    const { db: loaded } = await database();
+    const steps: (() => void)[] = [];
+    loaded.installSnapshot(Buffer.concat(await db.snapshotChunks(1 << 20, async () => undefined)), zxid);
+    const runSteps = (): number => {
+      let ran = 0;
+      while (steps.length > 0) {
+        steps.shift()!();
+        ran++;
+      }
+      return ran;
+    };
+    loaded.countDigestsWhenIdle((step) => steps.push(step));
+    loaded.countDigestsAgain(); // under way already: no second stepper
+    expect(steps).toHaveLength(1);
+    expect(loaded.tree.countedDigest()).toBeNull();
+    expect(runSteps()).toBeGreaterThanOrEqual(1);
+    expect(loaded.tree.countedDigest()).toBe(db.tree.digest());
+
+    // A resync applies txns with digests deferred (a host that does not serve yet): counted again on demand.
+    loaded.tree.setDigestsDeferred(true);
+    const t = create(++zxid, '/later', 99);
+    replay(loaded, t);
+    replay(db, t);
+    loaded.tree.setDigestsDeferred(false);
+    expect(loaded.tree.countedDigest()).toBeNull();
+    loaded.countDigestsAgain();
+    expect(runSteps()).toBeGreaterThanOrEqual(1);
+    expect(loaded.tree.countedDigest()).toBe(db.tree.digest());
+    await db.close();
+    await loaded.close();
+  });
+});
