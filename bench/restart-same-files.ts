@@ -25,6 +25,7 @@ import { fourLetterWord, parseSrvr } from '../src/harness/ensemble/index.js';
 import { allocatePorts } from '../src/harness/ensemble/layout.js';
 import { launchCommand, zablabCliPath, type ServerProgram } from '../src/harness/ensemble/program.js';
 import { populate } from '../src/harness/load/state/populate.js';
+import { rssBytesOf } from '../src/harness/measure/proc-stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +67,7 @@ function writeConfig(dir: string, clientPort: number, adminPort: number): string
   return cfg;
 }
 
-async function start(program: ServerProgram, dir: string, cfg: string): Promise<ChildProcess> {
+function start(program: ServerProgram, dir: string, cfg: string): ChildProcess {
   const cmd = launchCommand(program, dir, cfg);
   const out = fs.openSync(path.join(dir, 'server.log'), 'a');
   const child = spawn(cmd.command, cmd.args, { stdio: ['ignore', out, out] });
@@ -93,10 +94,6 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
   await exited;
 }
 
-function rssMb(pid: number): number {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-}
 
 async function fill(port: number): Promise<void> {
   const client = await ZkClient.connect({ connectString: `127.0.0.1:${port}`, maxInFlight: IN_FLIGHT });
@@ -119,7 +116,7 @@ async function fill(port: number): Promise<void> {
 const [clientPort, adminPort] = await allocatePorts(1, undefined, 2);
 const pristine = path.join(work, 'pristine');
 const cfg = writeConfig(pristine, clientPort!, adminPort!);
-const writer = await start({ kind: 'zablab' }, pristine, cfg);
+const writer = start({ kind: 'zablab' }, pristine, cfg);
 await servingStandalone(clientPort!, writer);
 const began = performance.now();
 await fill(clientPort!);
@@ -136,11 +133,11 @@ for (let run = 1; run <= runs; run++) {
     fs.rmSync(path.join(dir, 'server.log'), { force: true });
     const runCfg = writeConfig(dir, clientPort!, adminPort!);
     const t0 = performance.now();
-    const child = await start(program, dir, runCfg);
+    const child = start(program, dir, runCfg);
     await servingStandalone(clientPort!, child);
     const ms = Math.round(performance.now() - t0);
     await sleep(1_000);
-    const rss = rssMb(child.pid!);
+    const rss = Math.round((rssBytesOf(child.pid!) ?? 0) / (1024 * 1024));
     await stop(child, 'SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
     results.get(name)!.ms.push(ms);

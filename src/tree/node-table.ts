@@ -152,12 +152,9 @@ export class NodeTable {
 
   /** Add a node (linking it into its parent's children is the caller's business). */
   insert(path: string, node: ZNode): void {
-    if (this.deferDigests) {
-      if (!this.insertLoaded(path, node)) throw duplicateError(path);
-      return;
-    }
     if (!this.setNew(path, node)) throw duplicateError(path);
-    this.addDigest(this.digestOf(path, node));
+    if (this.deferDigests) this.countLater(node);
+    else this.addDigest(this.digestOf(path, node));
     this.indexNode(path, node);
   }
 
