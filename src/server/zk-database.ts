@@ -4,8 +4,8 @@
  * the log after it (planned by src/storage/recovery.ts, which tells a torn tail from damage);
  * snapshots are fuzzy, so replay must be (and is) idempotent.
  */
-import { JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
-import { DataTree, type ProcessTxnResult } from '../tree/index.js';
+import { JuteDecodeError, JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
+import { DataTree, SNAPSHOT_READ_STEP_NODES, type ProcessTxnResult } from '../tree/index.js';
 import {
   DEFAULT_MAX_TXN_SIZE,
   FileSnapStore,
@@ -199,9 +199,27 @@ export class ZKDatabase {
     return chunks;
   }
 
-  /** Replace the state with a leader's snapshot taken at `zxid`. */
-  installSnapshot(bytes: Uint8Array, zxid: bigint): void {
-    this.restoreSnapshot(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  /**
+   * Replace the state with a leader's snapshot taken at `zxid`. The tree is decoded a few
+   * thousand znodes at a time with `yieldTurn` between steps (a million-znode SNAP decoded in
+   * one go stalled the learner's event loop for seconds), and replaces the old state at once
+   * when it is complete: nothing sees a half-decoded tree.
+   */
+  async installSnapshot(bytes: Uint8Array, zxid: bigint, yieldTurn: () => Promise<void>): Promise<void> {
+    const r = new JuteReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const sessions = readSessions(r);
+    const steps = DataTree.readFromInSteps(r, SNAPSHOT_READ_STEP_NODES);
+    let tree: DataTree;
+    for (;;) {
+      const step = steps.next();
+      if (step.done === true) {
+        tree = step.value;
+        break;
+      }
+      await yieldTurn();
+    }
+    mustEndAfterTree(r);
+    this.replaceState(sessions, tree);
     this.tree.lastProcessedZxid = zxid;
     this.countDigestsAgain();
   }
@@ -233,13 +251,16 @@ export class ZKDatabase {
 
   private restoreSnapshot(body: Buffer): void {
     const r = new JuteReader(body);
-    const n = r.readCount();
+    const sessions = readSessions(r);
+    const tree = DataTree.readFrom(r);
+    mustEndAfterTree(r);
+    this.replaceState(sessions, tree);
+  }
+
+  private replaceState(sessions: Map<bigint, number>, tree: DataTree): void {
     this.sessionsWithTimeouts.clear();
-    for (let i = 0; i < n; i++) {
-      const id = r.readLong();
-      this.sessionsWithTimeouts.set(id, r.readInt());
-    }
-    this.tree = DataTree.deserialize(body.subarray(r.offset));
+    for (const [id, timeout] of sessions) this.sessionsWithTimeouts.set(id, timeout);
+    this.tree = tree;
   }
 
   /**
@@ -280,4 +301,19 @@ export class ZKDatabase {
     await this.txnLog.close();
     await this.snaps.close();
   }
+}
+
+/** A snapshot body's sessions and their timeouts (ZooKeeper's SerializeUtils order). */
+function readSessions(r: JuteReader): Map<bigint, number> {
+  const n = r.readCount();
+  const sessions = new Map<bigint, number>();
+  for (let i = 0; i < n; i++) {
+    const id = r.readLong();
+    sessions.set(id, r.readInt());
+  }
+  return sessions;
+}
+
+function mustEndAfterTree(r: JuteReader): void {
+  if (r.remaining !== 0) throw new JuteDecodeError(`${r.remaining} unexpected bytes after the data tree's end marker`);
 }

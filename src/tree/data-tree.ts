@@ -21,7 +21,7 @@ import { toStat, type DataNode, type ZNode } from './data-node.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlEphemeralOwner } from './ephemeral-type.js';
 import { NodeTable } from './node-table.js';
 import { baseName, childPath, isSpecialPath, parentOf, pathProblem, ROOT_PATH } from './paths.js';
-import { readSnapshot, SNAPSHOT_CHUNK_NODES_DEFAULT, writeSnapshot } from './snapshot.js';
+import { readSnapshot, readSnapshotInSteps, SNAPSHOT_CHUNK_NODES_DEFAULT, writeSnapshot } from './snapshot.js';
 import { TreeWatches } from './tree-watches.js';
 import { NO_ZXID, type WatchKind, type Watcher } from './watches.js';
 
@@ -538,6 +538,13 @@ export class DataTree {
   static readFrom(r: JuteReader): DataTree {
     const tree = new DataTree();
     tree.table = readSnapshot(r);
+    return tree;
+  }
+
+  /** readFrom in steps of `stepNodes` nodes (readSnapshotInSteps); the tree is the generator's return value. */
+  static *readFromInSteps(r: JuteReader, stepNodes: number): Generator<void, DataTree> {
+    const tree = new DataTree();
+    tree.table = yield* readSnapshotInSteps(r, stepNodes);
     return tree;
   }
 

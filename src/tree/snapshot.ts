@@ -67,8 +67,28 @@ function writeNode(w: JuteWriter, path: string, node: ZNode): void {
   w.writeLong(s.pzxid);
 }
 
+/** Nodes a stepped read (readSnapshotInSteps) decodes between two yields: a few ms at a time. */
+export const SNAPSHOT_READ_STEP_NODES = 2000;
+
 /** Decode a table, stopping after the end marker; JuteDecodeError on anything malformed. */
 export function readSnapshot(r: JuteReader): NodeTable {
+  return runToEnd(readSnapshotInSteps(r, Infinity));
+}
+
+/** A stepped computation run to its end in one go. */
+export function runToEnd<T>(steps: Generator<void, T>): T {
+  for (;;) {
+    const s = steps.next();
+    if (s.done === true) return s.value;
+  }
+}
+
+/**
+ * readSnapshot that yields after every `stepNodes` nodes, so that a caller can decode a large
+ * tree over many turns of its event loop (a learner installing a leader's SNAP of a million
+ * znodes would otherwise stall for seconds). The table is the generator's return value.
+ */
+export function* readSnapshotInSteps(r: JuteReader, stepNodes: number): Generator<void, NodeTable> {
   const table = new NodeTable();
   const count = r.readInt();
   if (count < 0 || count > r.remaining) throw new JuteDecodeError(`bad ACL table size ${count} in snapshot`);
@@ -80,7 +100,12 @@ export function readSnapshot(r: JuteReader): NodeTable {
   const time: SharedTime = { value: 0n, hi: 0, lo: 0 };
   // One bigint per ACL index rather than one per node (a Map's bigint keys compare by value).
   const indexes = new Map<bigint, bigint>();
+  let inStep = 0;
   for (let path = r.readString(); path !== ROOT_PATH; path = r.readString()) {
+    if (++inStep > stepNodes) {
+      inStep = 1;
+      yield;
+    }
     if (path === null) throw new JuteDecodeError('null path in snapshot');
     const data = r.readBuffer();
     const read = r.readLong();

@@ -4,7 +4,8 @@
  * pieces while txns apply installs, with those txns replayed, as the tree that sent it.
  */
 import { describe, expect, it } from 'vitest';
-import { OpCode, Perms, type LoggedTxn } from '../../../src/jute/index.js';
+import { JuteDecodeError, OpCode, Perms, type LoggedTxn } from '../../../src/jute/index.js';
+import { SNAPSHOT_READ_STEP_NODES } from '../../../src/tree/index.js';
 import { FileSnapStore, FileTxnLog, MemoryFs } from '../../../src/storage/index.js';
 import { ZKDatabase } from '../../../src/server/zk-database.js';
 import { createLogger } from '../../../src/server/log.js';
@@ -91,10 +92,37 @@ describe('ZKDatabase SNAP encoding', () => {
     expect(turns).toBeGreaterThan(1);
     for (const c of chunks.slice(0, -1)) expect(c.length).toBe(4096);
     const { db: learner } = await database();
-    learner.installSnapshot(Buffer.concat(chunks), start);
+    const before = learner.tree;
+    let yields = 0;
+    // Decoded in steps, and swapped in whole: between steps the learner still has its old tree.
+    await learner.installSnapshot(Buffer.concat(chunks), start, async () => {
+      yields++;
+      expect(learner.tree).toBe(before);
+    });
+    expect(yields).toBeGreaterThanOrEqual(Math.floor(3001 / SNAPSHOT_READ_STEP_NODES));
+    expect(learner.tree).not.toBe(before);
     for (const t of later) replay(learner, t);
     expect(learner.tree.nodeCount).toBe(leader.tree.nodeCount);
     expect(learner.tree.digest()).toBe(leader.tree.digest());
+    await leader.close();
+    await learner.close();
+  });
+});
+
+describe('ZKDatabase SNAP install', () => {
+  it('refuses a SNAP with bytes after the tree and keeps the state it had', async () => {
+    const { db: leader } = await database();
+    replay(leader, create(1n, '/a', 1));
+    const snap = Buffer.concat(await leader.snapshotChunks(1 << 20, async () => undefined));
+    const { db: learner } = await database();
+    replay(learner, create(1n, '/mine', 1));
+    const before = learner.tree;
+    await expect(learner.installSnapshot(Buffer.concat([snap, Buffer.from([0])]), 1n, async () => undefined)).rejects.toThrow(JuteDecodeError);
+    expect(learner.tree).toBe(before);
+    expect(learner.tree.getNode('/mine')).toBeDefined();
+    await learner.installSnapshot(snap, 1n, async () => undefined);
+    expect(learner.tree.getNode('/a')).toBeDefined();
+    expect(learner.tree.getNode('/mine')).toBeUndefined();
     await leader.close();
     await learner.close();
   });
@@ -107,7 +135,7 @@ describe('ZKDatabase digest counting', () => {
     for (let i = 0; i < 50; i++) replay(db, create(++zxid, `/n${i}`, i + 1));
     const { db: loaded } = await database();
     const steps: (() => void)[] = [];
-    loaded.installSnapshot(Buffer.concat(await db.snapshotChunks(1 << 20, async () => undefined)), zxid);
+    await loaded.installSnapshot(Buffer.concat(await db.snapshotChunks(1 << 20, async () => undefined)), zxid, async () => undefined);
     const runSteps = (): number => {
       let ran = 0;
       while (steps.length > 0) {
