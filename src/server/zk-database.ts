@@ -218,6 +218,9 @@ export class ZKDatabase {
       }
       await yieldTurn();
     }
+    // At least one turn, even for a tree of one step: the simulator's small trees then
+    // interleave with an install as a million-znode one does.
+    await yieldTurn();
     mustEndAfterTree(r);
     this.replaceState(sessions, tree);
     this.tree.lastProcessedZxid = zxid;

@@ -232,9 +232,12 @@ export class ServerTelemetry {
   /** The server's state for the gauges; from now on the event loop is watched too. */
   setView(view: GaugeView): void {
     this.metrics.setView(view);
-    this.eventLoop ??= new EventLoopMonitor((obs) => {
-      for (const [ms, n] of obs) this.metrics.eventLoopDelay.record(ms, n);
-    });
+    this.eventLoop ??= new EventLoopMonitor(
+      (obs) => {
+        for (const [ms, n] of obs) this.metrics.eventLoopDelay.record(ms, n);
+      },
+      (ms) => this.metrics.gcPause.record(ms),
+    );
   }
 
   /** A standalone server serves from the start. */

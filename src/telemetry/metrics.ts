@@ -228,6 +228,8 @@ const PROCESS_GAUGES: readonly MetricSpec[] = [
   Metric.nodejsHeapSizeUsed,
   Metric.zabEventLoopDelayRecentP99,
   Metric.zabEventLoopDelayRecentMax,
+  Metric.zabGcPauseRecentMax,
+  Metric.zabGcPauseRecentTotal,
 ];
 
 function round3(v: number): number {
@@ -317,6 +319,7 @@ export class ZabMetrics {
   readonly readLatency: HistogramMetric;
   readonly updateLatency: HistogramMetric;
   readonly eventLoopDelay: HistogramMetric;
+  readonly gcPause: HistogramMetric;
   private readonly counters: CounterMetric[];
   private readonly histograms: HistogramMetric[];
   private view: GaugeView | null = null;
@@ -355,6 +358,7 @@ export class ZabMetrics {
     this.readLatency = h(Metric.readLatency);
     this.updateLatency = h(Metric.updateLatency);
     this.eventLoopDelay = h(Metric.zabEventLoopDelay);
+    this.gcPause = h(Metric.zabGcPause);
     this.counters = [
       this.proposalCount,
       this.commitCount,
@@ -386,6 +390,7 @@ export class ZabMetrics {
       this.updateLatency,
       this.connectionTokenDeficit,
       this.eventLoopDelay,
+      this.gcPause,
     ];
     this.registerGauges(meter);
   }
@@ -514,7 +519,14 @@ export class ZabMetrics {
       [Metric.nodejsHeapSizeUsed, mem.heapUsedBytes],
     ];
     const loop = this.own().eventLoop;
-    if (loop !== null) out.push([Metric.zabEventLoopDelayRecentP99, round3(loop.p99Ms)], [Metric.zabEventLoopDelayRecentMax, round3(loop.maxMs)]);
+    if (loop !== null) {
+      out.push(
+        [Metric.zabEventLoopDelayRecentP99, round3(loop.p99Ms)],
+        [Metric.zabEventLoopDelayRecentMax, round3(loop.maxMs)],
+        [Metric.zabGcPauseRecentMax, round3(loop.gcPauseMaxMs)],
+        [Metric.zabGcPauseRecentTotal, round3(loop.gcPauseMs)],
+      );
+    }
     return out;
   }
 

@@ -7,8 +7,12 @@
  * move into the `zab_event_loop_delay` histogram (spread over its buckets by the window's
  * percentiles, so /metrics answers quantile queries) and the window's p99 and max become the
  * `recent` gauges that a once-a-second sampler (the harness, mntr) reads.
+ *
+ * Beside it, the garbage collector's pauses (perf_hooks 'gc' entries: the time V8 held the
+ * main thread, not its concurrent marking): a delay next to a long pause in the same second
+ * was the collector's, one without was the server's own work or a CPU it did not get.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 /** libuv's timer period for the samples (ms); a sample's delay is how much later it fired. */
 export const EVENT_LOOP_SAMPLE_MS = 10;
@@ -22,6 +26,10 @@ export interface EventLoopWindow {
   count: number;
   p99Ms: number;
   maxMs: number;
+  /** The longest GC pause that ended in the window (0: none). */
+  gcPauseMaxMs: number;
+  /** All GC pauses that ended in the window, added up. */
+  gcPauseMs: number;
 }
 
 /** Observations as (value, count) pairs, which together hold the window's distribution. */
@@ -48,13 +56,28 @@ export function observationsOf(percentiles: ReadonlyMap<number, number>, count: 
 
 export class EventLoopMonitor {
   private readonly h: IntervalHistogram;
+  private readonly gc: PerformanceObserver;
   private readonly timer: NodeJS.Timeout;
-  private last: EventLoopWindow = { count: 0, p99Ms: 0, maxMs: 0 };
+  private last: EventLoopWindow = { count: 0, p99Ms: 0, maxMs: 0, gcPauseMaxMs: 0, gcPauseMs: 0 };
+  private gcPauseMaxMs = 0;
+  private gcPauseMs = 0;
 
-  constructor(private readonly onWindow: (obs: DelayObservations) => void) {
+  constructor(
+    private readonly onWindow: (obs: DelayObservations) => void,
+    onGcPause: (ms: number) => void = () => undefined,
+    windowMs = EVENT_LOOP_WINDOW_MS,
+  ) {
     this.h = monitorEventLoopDelay({ resolution: EVENT_LOOP_SAMPLE_MS });
     this.h.enable();
-    this.timer = setInterval(() => this.roll(), EVENT_LOOP_WINDOW_MS);
+    this.gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) {
+        if (e.duration > this.gcPauseMaxMs) this.gcPauseMaxMs = e.duration;
+        this.gcPauseMs += e.duration;
+        onGcPause(e.duration);
+      }
+    });
+    this.gc.observe({ entryTypes: ['gc'] });
+    this.timer = setInterval(() => this.roll(), windowMs);
     this.timer.unref();
   }
 
@@ -67,7 +90,9 @@ export class EventLoopMonitor {
     const h = this.h;
     const count = h.count;
     if (count === 0) return;
-    this.last = { count, p99Ms: h.percentile(99) / NS_PER_MS, maxMs: h.max / NS_PER_MS };
+    this.last = { count, p99Ms: h.percentile(99) / NS_PER_MS, maxMs: h.max / NS_PER_MS, gcPauseMaxMs: this.gcPauseMaxMs, gcPauseMs: this.gcPauseMs };
+    this.gcPauseMaxMs = 0;
+    this.gcPauseMs = 0;
     this.onWindow(observationsOf(h.percentiles, count));
     h.reset();
   }
@@ -75,6 +100,7 @@ export class EventLoopMonitor {
   stop(): void {
     clearInterval(this.timer);
     this.h.disable();
+    this.gc.disconnect();
   }
 }
 

@@ -149,6 +149,9 @@ describe('large state on zablab (driver local)', () => {
       expect(server.eventLoopDelayMsMax).toBe(Math.max(...values(RESOURCE_METRICS.eventLoopDelayMaxMs)));
       expect(server.eventLoopDelayP99MsMax).toBe(Math.max(...values(RESOURCE_METRICS.eventLoopDelayP99Ms)));
       expect(server.eventLoopDelayMsMax!).toBeGreaterThan(0);
+      // Populating thousands of znodes makes garbage: every server reports some collector pause.
+      expect(server.gcPauseMsMax).toBe(Math.max(...values(RESOURCE_METRICS.gcPauseMaxMs)));
+      expect(server.gcPauseMsMax!).toBeGreaterThan(0);
       expect(server.heapUsedBytesMax!).toBeGreaterThan(1024 * 1024);
       // The server's own RSS and the harness's reading of /proc are of the same process.
       const own = Math.max(...values(RESOURCE_METRICS.rssBytes));
@@ -189,6 +192,7 @@ describe('large state on Apache ZooKeeper 3.8 (driver zookeeper)', () => {
     for (const server of run.resources!.servers) {
       expect(server.eventLoopDelayMsMax).toBeNull();
       expect(server.eventLoopDelayP99MsMax).toBeNull();
+      expect(server.gcPauseMsMax).toBeNull();
       expect(server.heapUsedBytesMax).toBeNull();
     }
   }, 60_000);

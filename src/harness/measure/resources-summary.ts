@@ -1,7 +1,7 @@
 /**
  * A run's per-server resource figures from what was sampled: RSS from /proc (or, where the
  * harness knows no pid, the server's own process_resident_memory_bytes in mntr), V8 heap and
- * event-loop delay from zablab's mntr. A figure nothing measured is null — Apache ZooKeeper
+ * event-loop delay and GC pauses from zablab's mntr. A figure nothing measured is null — Apache ZooKeeper
  * has no event loop, so its delay is "—", never 0. No I/O.
  */
 import type { MemberRole } from '../drivers/types.js';
@@ -14,6 +14,7 @@ export const RESOURCE_METRICS = {
   rssBytes: 'process_resident_memory_bytes',
   eventLoopDelayP99Ms: 'zab_event_loop_delay_recent_p99',
   eventLoopDelayMaxMs: 'zab_event_loop_delay_recent_max',
+  gcPauseMaxMs: 'zab_gc_pause_recent_max',
 } as const;
 
 function maxOrNull(values: readonly number[]): number | null {
@@ -43,6 +44,7 @@ export function serverResources(id: number, role: MemberRole, rss: readonly RssS
     heapUsedBytesMax: maxOrNull(series(metrics, id, RESOURCE_METRICS.heapUsedBytes)),
     eventLoopDelayP99MsMax: maxOrNull(series(metrics, id, RESOURCE_METRICS.eventLoopDelayP99Ms)),
     eventLoopDelayMsMax: maxOrNull(series(metrics, id, RESOURCE_METRICS.eventLoopDelayMaxMs)),
+    gcPauseMsMax: maxOrNull(series(metrics, id, RESOURCE_METRICS.gcPauseMaxMs)),
   };
 }
 

@@ -68,6 +68,8 @@ export interface ServerResources {
   eventLoopDelayP99MsMax: number | null;
   /** The longest event-loop delay seen (mntr zab_event_loop_delay_recent_max). */
   eventLoopDelayMsMax: number | null;
+  /** The longest garbage-collection pause seen (mntr zab_gc_pause_recent_max); absent in results written before it was sampled. */
+  gcPauseMsMax?: number | null;
 }
 
 /** Every server's resources: the RSS series (/proc; mntr keys are in runs[].metrics) and the summary. */

@@ -12,8 +12,8 @@ export const LARGE_STATE_HEADERS = ['run', 'populated', 'populate time', 'create
 /** Right-aligned (numeric) columns of LARGE_STATE_HEADERS. */
 export const LARGE_STATE_NUMERIC = [false, true, true, true, true, true, true, true, true, true] as const;
 
-export const RESOURCES_HEADERS = ['run', 'server', 'role', 'system', 'RSS end', 'RSS max', 'heap used max', 'event-loop p99 (max)', 'event-loop max'] as const;
-export const RESOURCES_NUMERIC = [false, true, false, false, true, true, true, true, true] as const;
+export const RESOURCES_HEADERS = ['run', 'server', 'role', 'system', 'RSS end', 'RSS max', 'heap used max', 'event-loop p99 (max)', 'event-loop max', 'longest GC pause'] as const;
+export const RESOURCES_NUMERIC = [false, true, false, false, true, true, true, true, true, true] as const;
 
 export function hasLargeState(run: RunResult): boolean {
   return run.populate !== undefined || run.sessions !== undefined;
@@ -55,12 +55,13 @@ export function resourcesRows(runs: readonly RunResult[]): string[][] {
       bytes(s.heapUsedBytesMax),
       formatMs(s.eventLoopDelayP99MsMax),
       formatMs(s.eventLoopDelayMsMax),
+      formatMs(s.gcPauseMsMax ?? null),
     ]),
   );
 }
 
 export const RESOURCES_CAPTION =
-  'Per server, sampled about once a second from the ensemble\'s start to the end of the run (populate and warm-up included). RSS from /proc (or the server\'s own mntr where the harness knows no pid); heap and event-loop delay (the servers\' p99 and max over their last second, highest sample) from zablab\'s mntr. — : not measured (Apache ZooKeeper has no event loop).';
+  'Per server, sampled about once a second from the ensemble\'s start to the end of the run (populate and warm-up included). RSS from /proc (or the server\'s own mntr where the harness knows no pid); heap, event-loop delay (the servers\' p99 and max over their last second, highest sample) and the longest garbage-collection pause (a delay beside a pause as long was the collector\'s) from zablab\'s mntr. — : not measured (Apache ZooKeeper has no event loop, and reports no GC pauses in mntr).';
 
 export const LARGE_STATE_CAPTION =
   'Built before the load started: znodes created with multi batches under /zablab-populate, then idle sessions held round-robin over every member through the run, each with its watches on populated znodes.';

@@ -259,7 +259,8 @@ const resources = object({
       heapUsedBytesMax: nullable(num),
       eventLoopDelayP99MsMax: nullable(num),
       eventLoopDelayMsMax: nullable(num),
-    }),
+      gcPauseMsMax: nullable(num),
+    }, ['gcPauseMsMax']),
   ),
 });
 

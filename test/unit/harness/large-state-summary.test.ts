@@ -81,8 +81,8 @@ describe('per-server summary', () => {
   ];
   const K = RESOURCE_METRICS;
   const metrics = [
-    sample(-1, 1, { [K.heapUsedBytes]: 50, [K.eventLoopDelayP99Ms]: 2, [K.eventLoopDelayMaxMs]: 9 }),
-    sample(0, 1, { [K.heapUsedBytes]: 70, [K.eventLoopDelayP99Ms]: 4, [K.eventLoopDelayMaxMs]: 5 }),
+    sample(-1, 1, { [K.heapUsedBytes]: 50, [K.eventLoopDelayP99Ms]: 2, [K.eventLoopDelayMaxMs]: 9, [K.gcPauseMaxMs]: 1.5 }),
+    sample(0, 1, { [K.heapUsedBytes]: 70, [K.eventLoopDelayP99Ms]: 4, [K.eventLoopDelayMaxMs]: 5, [K.gcPauseMaxMs]: 3 }),
     // Server 2: no pid (compose), but zablab reports its own RSS.
     sample(-1, 2, { [K.rssBytes]: 400 }),
     sample(0, 2, { [K.rssBytes]: 350, outstanding_requests: 3 }),
@@ -94,7 +94,7 @@ describe('per-server summary', () => {
     const r = summarizeResources(members, rss, metrics, 1_000);
     expect(r.everyMs).toBe(1_000);
     expect(r.rss.map((x) => x.id)).toEqual([1, 2, 3]);
-    expect(r.servers[0]).toEqual({ id: 1, role: 'voter', rssSource: 'proc', rssBytesEnd: 200, rssBytesMax: 300, heapUsedBytesMax: 70, eventLoopDelayP99MsMax: 4, eventLoopDelayMsMax: 9 });
+    expect(r.servers[0]).toEqual({ id: 1, role: 'voter', rssSource: 'proc', rssBytesEnd: 200, rssBytesMax: 300, heapUsedBytesMax: 70, eventLoopDelayP99MsMax: 4, eventLoopDelayMsMax: 9, gcPauseMsMax: 3 });
   });
 
   it("falls back to the server's own RSS where the harness knows no pid", () => {
@@ -104,7 +104,7 @@ describe('per-server summary', () => {
 
   it('leaves what nothing measured null, never 0', () => {
     const r = summarizeResources(members, rss, metrics, 1_000);
-    expect(r.servers[2]).toEqual({ id: 3, role: 'observer', rssSource: null, rssBytesEnd: null, rssBytesMax: null, heapUsedBytesMax: null, eventLoopDelayP99MsMax: null, eventLoopDelayMsMax: null });
+    expect(r.servers[2]).toEqual({ id: 3, role: 'observer', rssSource: null, rssBytesEnd: null, rssBytesMax: null, heapUsedBytesMax: null, eventLoopDelayP99MsMax: null, eventLoopDelayMsMax: null, gcPauseMsMax: null });
   });
 });
 
@@ -133,7 +133,7 @@ describe('the report', () => {
     expect(md).toMatch(new RegExp(`\\| ${run.name.replace(/[/|.]/g, '.')} +\\| +5,000 \\| +400 ms \\| +12,500 \\| +50 of 50 \\| +120 ms \\| +500 oneShot \\| +80.0 ms \\| +100 \\| +0 \\|`));
     const rows = md.split('\n').filter((l) => l.includes('zookeeper/zookeeper') && l.includes('250 MiB'));
     expect(rows).toHaveLength(3);
-    for (const row of rows) expect(row).toMatch(/\| +250 MiB \| +250 MiB \| +— \| +— \| +— \|$/);
+    for (const row of rows) expect(row).toMatch(/\| +250 MiB \| +250 MiB \| +— \| +— \| +— \| +— \|$/);
   });
 
   it('report.html has the tables and, per run, an RSS chart and an event-loop chart', () => {
@@ -156,5 +156,14 @@ describe('the report', () => {
     bad.runs[0]!.resources.servers[1]!.eventLoopDelayMsMax = 'slow';
     expect(() => validateResults(bad)).toThrow(HarnessError);
     expect(() => validateResults(bad)).toThrow(/\$\.runs\[0\]\.resources\.servers\[1\]\.eventLoopDelayMsMax must be a number, got "slow"/);
+  });
+
+  it('reads results written before GC pauses were sampled, and names a bad one', () => {
+    const { results } = withState();
+    const older = JSON.parse(JSON.stringify(results)) as { runs: { resources: { servers: { gcPauseMsMax?: unknown }[] } }[] };
+    for (const s of older.runs[0]!.resources.servers) delete s.gcPauseMsMax;
+    expect(validateResults(older).runs[0]!.resources!.servers[0]!.gcPauseMsMax).toBeUndefined();
+    older.runs[0]!.resources.servers[0]!.gcPauseMsMax = 'long';
+    expect(() => validateResults(older)).toThrow(/\$\.runs\[0\]\.resources\.servers\[0\]\.gcPauseMsMax must be a number, got "long"/);
   });
 });

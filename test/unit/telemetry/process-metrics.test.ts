@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EVENT_LOOP_WINDOW_MS, EventLoopMonitor, observationsOf, type DelayObservations } from '../../../src/telemetry/process-metrics.js';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { EVENT_LOOP_WINDOW_MS, EventLoopMonitor, observationsOf, type DelayObservations, type EventLoopWindow } from '../../../src/telemetry/process-metrics.js';
 import { ZabMetrics } from '../../../src/telemetry/metrics.js';
 
 describe('observationsOf', () => {
@@ -53,6 +55,38 @@ describe('EventLoopMonitor', () => {
   });
 });
 
+describe('EventLoopMonitor GC pauses', () => {
+  it("counts the collector's pauses in the window they ended in, and each one in the histogram", async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const metrics = new ZabMetrics();
+    const monitor = new EventLoopMonitor(() => undefined, (ms) => metrics.gcPause.record(ms), 200);
+    try {
+      // A heap of many small objects, so that a full collection takes measurable time.
+      const held = Array.from({ length: 300_000 }, (_, i) => ({ i, s: `n${i}` }));
+      gc();
+      gc();
+      // The window the pauses ended in becomes `recent` when it rolls; a quiet one replaces it.
+      const seen: EventLoopWindow[] = [];
+      for (let i = 0; i < 40; i++) {
+        await sleep(20);
+        if (seen.at(-1) !== monitor.recent) seen.push(monitor.recent);
+      }
+      expect(held.length).toBe(300_000);
+      const withPauses = seen.filter((w) => w.gcPauseMaxMs > 0);
+      expect(withPauses.length).toBeGreaterThanOrEqual(1);
+      const max = Math.max(...withPauses.map((w) => w.gcPauseMaxMs));
+      for (const w of withPauses) expect(w.gcPauseMs).toBeGreaterThanOrEqual(w.gcPauseMaxMs);
+      const values = new Map(metrics.monitorValues());
+      expect(values.get('cnt_zab_gc_pause')).toBeGreaterThanOrEqual(2);
+      expect(values.get('max_zab_gc_pause')).toBeCloseTo(max, 2);
+      expect(seen.at(-1)!.gcPauseMaxMs).toBeLessThan(max);
+    } finally {
+      monitor.stop();
+    }
+  });
+});
+
 describe('process gauges in mntr', () => {
   it('lists resident memory and heap, and the event loop once it is watched', () => {
     const without = new Map(new ZabMetrics().monitorValues());
@@ -60,9 +94,11 @@ describe('process gauges in mntr', () => {
     expect(without.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(2 ** 20);
     expect(without.has('zab_event_loop_delay_recent_p99')).toBe(false);
     const watched = new Map(
-      new ZabMetrics(undefined, () => ({ pendingSyncs: 0, leaderUptimeMs: null, eventLoop: { count: 100, p99Ms: 1.5, maxMs: 42.25 } })).monitorValues(),
+      new ZabMetrics(undefined, () => ({ pendingSyncs: 0, leaderUptimeMs: null, eventLoop: { count: 100, p99Ms: 1.5, maxMs: 42.25, gcPauseMaxMs: 30.5, gcPauseMs: 61 } })).monitorValues(),
     );
     expect(watched.get('zab_event_loop_delay_recent_p99')).toBe(1.5);
     expect(watched.get('zab_event_loop_delay_recent_max')).toBe(42.25);
+    expect(watched.get('zab_gc_pause_recent_max')).toBe(30.5);
+    expect(watched.get('zab_gc_pause_recent_total')).toBe(61);
   });
 });
