@@ -97,6 +97,21 @@ export interface LatencyCount {
   p99Ms: number | null;
 }
 
+/** A longest value seen during windows and outside them; null: no sample on that side. */
+export interface DuringOutside {
+  during: number | null;
+  outside: number | null;
+}
+
+/**
+ * The servers' longest event-loop delay and GC pause (zablab's mntr) in samples whose second
+ * overlaps a window, against the others (measure/stall-windows.ts says whose samples count).
+ */
+export interface WindowStalls {
+  eventLoopMaxMs: DuringOutside;
+  gcPauseMaxMs: DuringOutside;
+}
+
 /** The mixed load's p99 in the 100 ms slots that overlap windows of a kind, and in every other slot. */
 export interface WindowLatency {
   kind: LatencyWindowKind;
@@ -105,4 +120,6 @@ export interface WindowLatency {
   duringMs: number;
   during: LatencyCount;
   outside: LatencyCount;
+  /** Absent for servers that report no event loop (Apache ZooKeeper) and in results written before it was measured. */
+  stalls?: WindowStalls;
 }

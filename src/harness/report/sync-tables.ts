@@ -18,7 +18,7 @@ export const SYNC_CAPTIONS = {
     'Each restart and add-observer: process start → the server serves as follower or observer, caught up with the leader (polled every 20 ms). Sync: DIFF, TRUNC or SNAP, from the learner\'s own log, else from the leader\'s diff_count / snap_count (which count a TRUNC as a DIFF). SNAP bytes: the leader\'s zk_zab_snap_bytes_sent, or the learner\'s log, or ≈ the snapshot file the learner writes right after a SNAP (ZooKeeper). Learner sync: its own follower_sync_time / observer_sync_time.',
   snapshots: 'Snapshots each server wrote in the measured window, from its mntr (cnt_snapshottime, sum_snapshottime sampled every 250 ms).',
   latency:
-    'The mixed load\'s p99 over the requests completed in the 100 ms slots that overlap a window, against every other slot. A snapshot window spans from the sample before its end minus its duration to the sample where it ended, so it holds the snapshot for sure and up to one sample period more. Leader: the snapshots of the server leading then, which every write passes through.',
+    'The mixed load\'s p99 over the requests completed in the 100 ms slots that overlap a window, against every other slot. A snapshot window spans from the sample before its end minus its duration to the sample where it ended, so it holds the snapshot for sure and up to one sample period more. Leader: the snapshots of the server leading then, which every write passes through. Event-loop max and GC pause max (zablab): the longest in the servers\' mntr samples whose last second overlaps a window, against their other samples; for a snapshot, the server writing it; for a catch-up, every other server (the learner serves nobody yet). — : not measured (Apache ZooKeeper has no event loop).',
 } as const;
 
 const KIND_LABELS: Record<LatencyWindowKind, string> = {
@@ -88,13 +88,26 @@ export function latencyDuringTable(runs: readonly RunResult[]): TextTable | null
   const rows = runs.flatMap((r) =>
     (r.latencyDuring ?? [])
       .filter((w) => w.windows > 0)
-      .map((w) => [r.name, r.ensemble.program, KIND_LABELS[w.kind], formatCount(w.windows), formatSecondsFromMs(w.duringMs), p99Text(w.during), p99Text(w.outside), ratioText(w)]),
+      .map((w) => [
+        r.name,
+        r.ensemble.program,
+        KIND_LABELS[w.kind],
+        formatCount(w.windows),
+        formatSecondsFromMs(w.duringMs),
+        p99Text(w.during),
+        p99Text(w.outside),
+        ratioText(w),
+        formatMs(w.stalls?.eventLoopMaxMs.during ?? null),
+        formatMs(w.stalls?.eventLoopMaxMs.outside ?? null),
+        formatMs(w.stalls?.gcPauseMaxMs.during ?? null),
+        formatMs(w.stalls?.gcPauseMaxMs.outside ?? null),
+      ]),
   );
   if (rows.length === 0) return null;
   return {
-    headers: ['run', 'program', 'during', 'windows', 'time', 'p99 during', 'p99 outside', 'during / outside'],
+    headers: ['run', 'program', 'during', 'windows', 'time', 'p99 during', 'p99 outside', 'during / outside', 'event-loop max during', 'outside', 'GC pause max during', 'outside'],
     rows,
-    numeric: [false, false, false, true, true, true, true, true],
+    numeric: [false, false, false, true, true, true, true, true, true, true, true, true],
   };
 }
 

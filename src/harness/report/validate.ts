@@ -288,7 +288,11 @@ const snapshots = object({
   servers: array(object({ serverId: num, count: num, totalMs: num, maxMs: num })),
 });
 
-const windowLatency = object({ kind: oneOf(LATENCY_WINDOW_KINDS), windows: num, duringMs: num, during: latencyCount, outside: latencyCount });
+const duringOutside = object({ during: nullable(num), outside: nullable(num) });
+const windowLatency = object(
+  { kind: oneOf(LATENCY_WINDOW_KINDS), windows: num, duringMs: num, during: latencyCount, outside: latencyCount, stalls: object({ eventLoopMaxMs: duringOutside, gcPauseMaxMs: duringOutside }) },
+  ['stalls'],
+);
 
 const run = object(
   {

@@ -85,10 +85,10 @@ export class CatchUps {
   }
 
   /** Catch-up windows in epoch ms (start → serving, or the end when it never served). */
-  spans(endEpochMs: number): { fromEpochMs: number; toEpochMs: number; mode: CatchUpResult['syncMode'] }[] {
+  spans(endEpochMs: number): { serverId: number; fromEpochMs: number; toEpochMs: number; mode: CatchUpResult['syncMode'] }[] {
     return this.results(0).map((r, i) => {
       const e = this.pending[i]!.evidence;
-      return { fromEpochMs: e.startedAtEpochMs, toEpochMs: e.servingAtEpochMs ?? endEpochMs, mode: r.syncMode };
+      return { serverId: r.serverId, fromEpochMs: e.startedAtEpochMs, toEpochMs: e.servingAtEpochMs ?? endEpochMs, mode: r.syncMode };
     });
   }
 
