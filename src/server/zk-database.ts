@@ -199,30 +199,14 @@ export class ZKDatabase {
     return chunks;
   }
 
-  /**
-   * Replace the state with a leader's snapshot taken at `zxid`. The tree is decoded a few
-   * thousand znodes at a time with `yieldTurn` between steps (a million-znode SNAP decoded in
-   * one go stalled the learner's event loop for seconds), and replaces the old state at once
-   * when it is complete: nothing sees a half-decoded tree.
-   */
+  /** Replace the state with a leader's snapshot taken at `zxid` (decodeSnapshot, then installDecoded). */
   async installSnapshot(bytes: Uint8Array, zxid: bigint, yieldTurn: () => Promise<void>): Promise<void> {
-    const r = new JuteReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const sessions = readSessions(r);
-    const steps = DataTree.readFromInSteps(r, SNAPSHOT_READ_STEP_NODES);
-    let tree: DataTree;
-    for (;;) {
-      const step = steps.next();
-      if (step.done === true) {
-        tree = step.value;
-        break;
-      }
-      await yieldTurn();
-    }
-    // At least one turn, even for a tree of one step: the simulator's small trees then
-    // interleave with an install as a million-znode one does.
-    await yieldTurn();
-    mustEndAfterTree(r);
-    this.replaceState(sessions, tree);
+    this.installDecoded(await decodeSnapshot(bytes, yieldTurn), zxid);
+  }
+
+  /** Make a decoded snapshot taken at `zxid` the state, at once. */
+  installDecoded(state: DecodedSnapshot, zxid: bigint): void {
+    this.replaceState(state.sessions, state.tree);
     this.tree.lastProcessedZxid = zxid;
     this.countDigestsAgain();
   }
@@ -304,6 +288,37 @@ export class ZKDatabase {
     await this.txnLog.close();
     await this.snaps.close();
   }
+}
+
+/** A snapshot body decoded, not yet the state (ZKDatabase.installDecoded makes it so). */
+export interface DecodedSnapshot {
+  sessions: Map<bigint, number>;
+  tree: DataTree;
+}
+
+/**
+ * Decode a leader's snapshot a few thousand znodes at a time with `yieldTurn` between steps (a
+ * million-znode SNAP decoded in one go stalled the learner's event loop for seconds); nothing
+ * sees the tree before it is complete. JuteDecodeError on anything malformed.
+ */
+export async function decodeSnapshot(bytes: Uint8Array, yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
+  const r = new JuteReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const sessions = readSessions(r);
+  const steps = DataTree.readFromInSteps(r, SNAPSHOT_READ_STEP_NODES);
+  let tree: DataTree;
+  for (;;) {
+    const step = steps.next();
+    if (step.done === true) {
+      tree = step.value;
+      break;
+    }
+    await yieldTurn();
+  }
+  // At least one turn, even for a tree of one step: the simulator's small trees then
+  // interleave with an install as a million-znode one does.
+  await yieldTurn();
+  mustEndAfterTree(r);
+  return { sessions, tree };
 }
 
 /** A snapshot body's sessions and their timeouts (ZooKeeper's SerializeUtils order). */

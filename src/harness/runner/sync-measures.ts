@@ -48,7 +48,8 @@ export class SyncMeasures {
     const latencyDuring: WindowLatency[] = [];
     if (latency !== undefined && latency.length > 0 && load.fine.latencyTruncated !== true) {
       const fine = { slotMs: load.fine.slotMs, latency };
-      const stalls = this.stalls.map((s) => ({ ...s, atMs: s.atMs - windowStartEpochMs }));
+      // Samples of the measured window only: populating a million znodes stalls more than anything measured.
+      const stalls = this.stalls.map((s) => ({ ...s, atMs: s.atMs - windowStartEpochMs })).filter((s) => s.atMs >= 0 && s.atMs <= durationMs);
       const withStalls = (w: WindowLatency, spans: readonly ServerSpan[], scope: StallScope): WindowLatency => {
         const found = windowStalls(spans, stalls, scope);
         return found === null ? w : { ...w, stalls: found };
