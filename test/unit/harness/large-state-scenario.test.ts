@@ -89,4 +89,13 @@ describe('the shipped large-state scenarios', () => {
       expect(describeRun(r)).toContain('faults: 5s kill leader, 6s restart last');
     }
   });
+
+  it('large-state-snapshots: one server at 1M znodes writing a snapshot every few seconds under load, both programs', () => {
+    const runs = expandRuns(loadScenarioFile(builtinScenario('large-state-snapshots')));
+    expect(runs.map((r) => r.ensemble.driver)).toEqual(['local', 'zookeeper']);
+    for (const r of runs) {
+      expect([r.ensemble.voters, r.ensemble.observers, r.workload.populate, r.workload.readPct]).toEqual([1, 0, 1_000_000, 50]);
+      expect(r.ensemble.config).toMatchObject({ snapCount: '10000' });
+    }
+  });
 });
