@@ -167,12 +167,21 @@ export class FileSnapStore implements SnapStore {
   }
 }
 
+/**
+ * A snapshot being written is synced every this many bytes, so that its dirty pages never pile
+ * up: an fsync of the txn log (every acknowledged write waits on one) would otherwise wait while
+ * the kernel writes back a quarter GB of snapshot.
+ */
+const SNAPSHOT_SYNC_EVERY_BYTES = 16 * 1024 * 1024;
+
 /** Gathers small pieces into large writes, keeping the running Adler-32 of all bytes written. */
 class ChunkedWriter {
   checksum = ADLER32_INITIAL;
   private readonly buf = Buffer.allocUnsafe(WRITE_CHUNK_SIZE);
   private used = 0;
   private position = 0;
+  /** Bytes written since the last datasync. */
+  private unsynced = 0;
 
   constructor(
     private readonly fs: StorageFs,
@@ -217,6 +226,11 @@ class ChunkedWriter {
         if (bytesWritten === 0) throw new Error('write made no progress');
         done += bytesWritten;
         this.position += bytesWritten;
+        this.unsynced += bytesWritten;
+      }
+      if (this.unsynced >= SNAPSHOT_SYNC_EVERY_BYTES) {
+        this.unsynced = 0;
+        await this.handle.datasync();
       }
     } catch (err) {
       throw ioError('write snapshot', this.file, err);
