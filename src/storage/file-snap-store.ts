@@ -200,12 +200,18 @@ class ChunkedWriter {
 
   /** The piece is copied or written before this resolves, so the caller may reuse it. */
   async write(piece: Buffer): Promise<void> {
-    this.checksum = adler32(piece, this.checksum);
     if (piece.length >= WRITE_CHUNK_SIZE) {
+      // In chunks (a learner saves a whole SNAP as one piece): the checksum is spread over as
+      // many turns, and the file is synced every SNAPSHOT_SYNC_EVERY_BYTES as it grows.
       await this.flush();
-      await this.writeAt(piece);
+      for (let from = 0; from < piece.length; from += WRITE_CHUNK_SIZE) {
+        const part = piece.subarray(from, from + WRITE_CHUNK_SIZE);
+        this.checksum = adler32(part, this.checksum);
+        await this.writeAt(part);
+      }
       return;
     }
+    this.checksum = adler32(piece, this.checksum);
     if (this.used + piece.length > WRITE_CHUNK_SIZE) await this.flush();
     piece.copy(this.buf, this.used);
     this.used += piece.length;

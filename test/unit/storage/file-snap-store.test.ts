@@ -2,7 +2,7 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileSnapStore, adler32 } from '../../../src/storage/index.js';
+import { FileSnapStore, adler32, nodeFs, type StorageFile, type StorageFs } from '../../../src/storage/index.js';
 import { tempDir } from './fixtures.js';
 
 let dir: string;
@@ -115,6 +115,32 @@ describe('FileSnapStore files', () => {
     }
     await expect(store.save(8n, failing())).rejects.toThrow('boom');
     expect(await fs.readdir(dir)).toEqual([]);
+    await store.close();
+  });
+
+  it('writes a piece larger than its buffer in chunks, synced every 16 MiB as the file grows, and reads it back whole', async () => {
+    let datasyncs = 0;
+    const counting: StorageFs = {
+      ...nodeFs,
+      open: async (file, flags) => {
+        const handle = await nodeFs.open(file, flags);
+        return Object.assign(Object.create(handle) as StorageFile, {
+          datasync: async () => {
+            datasyncs++;
+            await handle.datasync();
+          },
+        });
+      },
+    };
+    const body = Buffer.alloc(40 * 1024 * 1024 + 7);
+    for (let i = 0; i < body.length; i += 4096) body[i] = i % 251;
+    const store = await FileSnapStore.open({ fs: counting, dir, log: () => undefined });
+    await store.save(3n, [Buffer.from('sessions|'), body]);
+    // Two on the way (16 and 32 MiB), one at the end.
+    expect(datasyncs).toBe(3);
+    const loaded = await store.loadNewest();
+    expect(loaded?.zxid).toBe(3n);
+    expect(loaded?.body.equals(Buffer.concat([Buffer.from('sessions|'), body]))).toBe(true);
     await store.close();
   });
 
