@@ -229,7 +229,7 @@ const PROCESS_GAUGES: readonly MetricSpec[] = [
   Metric.zabEventLoopDelayRecentP99,
   Metric.zabEventLoopDelayRecentMax,
   Metric.zabGcPauseRecentMax,
-  Metric.zabGcPauseRecentTotal,
+  Metric.zabGcTimeRecent,
 ];
 
 function round3(v: number): number {
@@ -524,7 +524,7 @@ export class ZabMetrics {
         [Metric.zabEventLoopDelayRecentP99, round3(loop.p99Ms)],
         [Metric.zabEventLoopDelayRecentMax, round3(loop.maxMs)],
         [Metric.zabGcPauseRecentMax, round3(loop.gcPauseMaxMs)],
-        [Metric.zabGcPauseRecentTotal, round3(loop.gcPauseMs)],
+        [Metric.zabGcTimeRecent, round3(loop.gcPauseMs)],
       );
     }
     return out;

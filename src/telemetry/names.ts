@@ -151,7 +151,7 @@ export const Metric = {
   zabEventLoopDelayRecentMax: m('zab_event_loop_delay_recent_max', 'gauge', 'ms', 'all', 'Longest event-loop delay in the last second'),
   zabGcPause: m('zab_gc_pause', 'histogram', 'ms', 'all', 'How long each garbage collection held the main thread (perf_hooks gc entries)'),
   zabGcPauseRecentMax: m('zab_gc_pause_recent_max', 'gauge', 'ms', 'all', 'Longest garbage-collection pause in the last second'),
-  zabGcPauseRecentTotal: m('zab_gc_pause_recent_total', 'gauge', 'ms', 'all', 'Garbage-collection pauses in the last second, added up'),
+  zabGcTimeRecent: m('zab_gc_time_recent', 'gauge', 'ms', 'all', 'Garbage-collection pauses in the last second, added up'),
   processResidentMemory: m('process_resident_memory_bytes', 'gauge', 'bytes', 'all', 'Resident set size of the server process'),
   nodejsHeapSizeUsed: m('nodejs_heap_size_used_bytes', 'gauge', 'bytes', 'all', 'V8 heap in use'),
   zabSpansDropped: m('zab_spans_dropped', 'counter', '1', 'all', 'Spans not written to ZABLAB_SPANS_DIR (over its size limit, or a write failed)'),

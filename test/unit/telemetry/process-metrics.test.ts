@@ -99,6 +99,6 @@ describe('process gauges in mntr', () => {
     expect(watched.get('zab_event_loop_delay_recent_p99')).toBe(1.5);
     expect(watched.get('zab_event_loop_delay_recent_max')).toBe(42.25);
     expect(watched.get('zab_gc_pause_recent_max')).toBe(30.5);
-    expect(watched.get('zab_gc_pause_recent_total')).toBe(61);
+    expect(watched.get('zab_gc_time_recent')).toBe(61);
   });
 });
