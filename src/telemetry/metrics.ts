@@ -519,7 +519,8 @@ export class ZabMetrics {
       [Metric.nodejsHeapSizeUsed, mem.heapUsedBytes],
     ];
     const loop = this.own().eventLoop;
-    if (loop !== null) {
+    // Nothing until the first window has rolled: a 0 would read as a measured second without delay.
+    if (loop !== null && loop.count > 0) {
       out.push(
         [Metric.zabEventLoopDelayRecentP99, round3(loop.p99Ms)],
         [Metric.zabEventLoopDelayRecentMax, round3(loop.maxMs)],

@@ -107,8 +107,10 @@ function checkRun(r: RunResult): void {
     if (r.ensemble.program === 'zookeeper') {
       expect(l.stalls, l.kind).toBeUndefined();
     } else {
+      // During: samples overlap every window. Outside may have none (snapshots on some server
+      // nearly all the time), but never a 0: a server reports no delay before it measured a second.
       expect(l.stalls?.eventLoopMaxMs.during, l.kind).toBeGreaterThan(0);
-      expect(l.stalls?.eventLoopMaxMs.outside, l.kind).toBeGreaterThan(0);
+      expect(l.stalls?.eventLoopMaxMs.outside ?? 1, l.kind).toBeGreaterThan(0);
     }
   }
 

@@ -93,6 +93,12 @@ describe('process gauges in mntr', () => {
     expect(without.get('process_resident_memory_bytes')).toBeGreaterThan(10 * 2 ** 20);
     expect(without.get('nodejs_heap_size_used_bytes')).toBeGreaterThan(2 ** 20);
     expect(without.has('zab_event_loop_delay_recent_p99')).toBe(false);
+    // Watched, but before its first window has rolled: nothing yet, rather than zeros.
+    const unrolled = new Map(
+      new ZabMetrics(undefined, () => ({ pendingSyncs: 0, leaderUptimeMs: null, eventLoop: { count: 0, p99Ms: 0, maxMs: 0, gcPauseMaxMs: 0, gcPauseMs: 0 } })).monitorValues(),
+    );
+    expect(unrolled.has('zab_event_loop_delay_recent_max')).toBe(false);
+    expect(unrolled.has('zab_gc_pause_recent_max')).toBe(false);
     const watched = new Map(
       new ZabMetrics(undefined, () => ({ pendingSyncs: 0, leaderUptimeMs: null, eventLoop: { count: 100, p99Ms: 1.5, maxMs: 42.25, gcPauseMaxMs: 30.5, gcPauseMs: 61 } })).monitorValues(),
     );
