@@ -4,7 +4,7 @@
  * the log after it (planned by src/storage/recovery.ts, which tells a torn tail from damage);
  * snapshots are fuzzy, so replay must be (and is) idempotent.
  */
-import { JuteDecodeError, JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
+import { JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
 import { DataTree, SNAPSHOT_READ_STEP_NODES, type ProcessTxnResult } from '../tree/index.js';
 import {
   DEFAULT_MAX_TXN_SIZE,
@@ -199,12 +199,7 @@ export class ZKDatabase {
     return chunks;
   }
 
-  /** Replace the state with a leader's snapshot taken at `zxid` (decodeSnapshot, then installDecoded). */
-  async installSnapshot(bytes: Uint8Array, zxid: bigint, yieldTurn: () => Promise<void>): Promise<void> {
-    this.installDecoded(await decodeSnapshot(bytes, yieldTurn), zxid);
-  }
-
-  /** Make a decoded snapshot taken at `zxid` the state, at once. */
+  /** Make a leader's snapshot taken at `zxid`, decoded (decodeSnapshot), the state at once. */
   installDecoded(state: DecodedSnapshot, zxid: bigint): void {
     this.replaceState(state.sessions, state.tree);
     this.tree.lastProcessedZxid = zxid;
@@ -239,9 +234,7 @@ export class ZKDatabase {
   private restoreSnapshot(body: Buffer): void {
     const r = new JuteReader(body);
     const sessions = readSessions(r);
-    const tree = DataTree.readFrom(r);
-    mustEndAfterTree(r);
-    this.replaceState(sessions, tree);
+    this.replaceState(sessions, DataTree.deserialize(body.subarray(r.offset)));
   }
 
   private replaceState(sessions: Map<bigint, number>, tree: DataTree): void {
@@ -302,9 +295,10 @@ export interface DecodedSnapshot {
  * sees the tree before it is complete. JuteDecodeError on anything malformed.
  */
 export async function decodeSnapshot(bytes: Uint8Array, yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
-  const r = new JuteReader(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new JuteReader(body);
   const sessions = readSessions(r);
-  const steps = DataTree.readFromInSteps(r, SNAPSHOT_READ_STEP_NODES);
+  const steps = DataTree.deserializeInSteps(body.subarray(r.offset), SNAPSHOT_READ_STEP_NODES);
   let tree: DataTree;
   for (;;) {
     const step = steps.next();
@@ -317,7 +311,6 @@ export async function decodeSnapshot(bytes: Uint8Array, yieldTurn: () => Promise
   // At least one turn, even for a tree of one step: the simulator's small trees then
   // interleave with an install as a million-znode one does.
   await yieldTurn();
-  mustEndAfterTree(r);
   return { sessions, tree };
 }
 
@@ -330,8 +323,4 @@ function readSessions(r: JuteReader): Map<bigint, number> {
     sessions.set(id, r.readInt());
   }
   return sessions;
-}
-
-function mustEndAfterTree(r: JuteReader): void {
-  if (r.remaining !== 0) throw new JuteDecodeError(`${r.remaining} unexpected bytes after the data tree's end marker`);
 }

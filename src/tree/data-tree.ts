@@ -21,7 +21,7 @@ import { toStat, type DataNode, type ZNode } from './data-node.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlEphemeralOwner } from './ephemeral-type.js';
 import { NodeTable } from './node-table.js';
 import { baseName, childPath, isSpecialPath, parentOf, pathProblem, ROOT_PATH } from './paths.js';
-import { readSnapshot, readSnapshotInSteps, SNAPSHOT_CHUNK_NODES_DEFAULT, writeSnapshot } from './snapshot.js';
+import { readSnapshot, readSnapshotInSteps, runToEnd, SNAPSHOT_CHUNK_NODES_DEFAULT, writeSnapshot } from './snapshot.js';
 import { TreeWatches } from './tree-watches.js';
 import { NO_ZXID, type WatchKind, type Watcher } from './watches.js';
 
@@ -525,8 +525,14 @@ export class DataTree {
 
   /** Inverse of serializeChunks over a whole buffer; throws JuteDecodeError on bad bytes. */
   static deserialize(buf: Buffer): DataTree {
+    return runToEnd(DataTree.deserializeInSteps(buf, Infinity));
+  }
+
+  /** deserialize, yielding after every `stepNodes` nodes (readSnapshotInSteps); the tree is the generator's return value. */
+  static *deserializeInSteps(buf: Buffer, stepNodes: number): Generator<void, DataTree> {
     const r = new JuteReader(buf);
-    const tree = DataTree.readFrom(r);
+    const tree = new DataTree();
+    tree.table = yield* readSnapshotInSteps(r, stepNodes);
     if (r.remaining !== 0) throw new JuteDecodeError(`${r.remaining} unexpected bytes after the data tree's end marker`);
     return tree;
   }
@@ -538,13 +544,6 @@ export class DataTree {
   static readFrom(r: JuteReader): DataTree {
     const tree = new DataTree();
     tree.table = readSnapshot(r);
-    return tree;
-  }
-
-  /** readFrom in steps of `stepNodes` nodes (readSnapshotInSteps); the tree is the generator's return value. */
-  static *readFromInSteps(r: JuteReader, stepNodes: number): Generator<void, DataTree> {
-    const tree = new DataTree();
-    tree.table = yield* readSnapshotInSteps(r, stepNodes);
     return tree;
   }
 

@@ -76,7 +76,7 @@ export function readSnapshot(r: JuteReader): NodeTable {
 }
 
 /** A stepped computation run to its end in one go. */
-function runToEnd<T>(steps: Generator<void, T>): T {
+export function runToEnd<T>(steps: Generator<void, T>): T {
   for (;;) {
     const s = steps.next();
     if (s.done === true) return s.value;

@@ -17,7 +17,8 @@ export const RESOURCE_METRICS = {
   gcPauseMaxMs: 'zab_gc_pause_recent_max',
 } as const;
 
-function maxOrNull(values: readonly number[]): number | null {
+/** The largest value, null for none. */
+export function maxOrNull(values: readonly number[]): number | null {
   let max: number | null = null;
   for (const v of values) if (max === null || v > max) max = v;
   return max;

@@ -11,7 +11,7 @@ import { EVENT_LOOP_WINDOW_MS } from '../../telemetry/process-metrics.js';
 import type { MemberMetrics } from '../drivers/types.js';
 import type { WindowStalls } from '../report/results-sync.js';
 import type { Span } from './latency-windows.js';
-import { RESOURCE_METRICS } from './resources-summary.js';
+import { maxOrNull, RESOURCE_METRICS } from './resources-summary.js';
 
 /** One server's sample of its last second, ms from the start of the measured window. */
 export interface StallSample {
@@ -42,27 +42,22 @@ function covers(sample: StallSample, span: Span, coverMs: number): boolean {
   return sample.atMs >= span.fromMs && sample.atMs - coverMs <= span.toMs;
 }
 
-function maxOf(current: number | null, v: number | null): number | null {
-  return v === null ? current : current === null || v > current ? v : current;
-}
-
 /** Null when no sample reported event-loop delays (nothing to say). */
 export function windowStalls(spans: readonly ServerSpan[], samples: readonly StallSample[], scope: StallScope, coverMs = EVENT_LOOP_WINDOW_MS): WindowStalls | null {
   if (samples.length === 0) return null;
-  const out: WindowStalls = { eventLoopMaxMs: { during: null, outside: null }, gcPauseMaxMs: { during: null, outside: null } };
+  const during: StallSample[] = [];
+  const outside: StallSample[] = [];
   for (const s of samples) {
     const overlapping = spans.filter((span) => covers(s, span, coverMs));
-    let during: boolean;
-    if (scope === 'own') {
-      during = overlapping.some((span) => span.serverId === s.id);
-    } else {
-      // A learner's own samples while it catches up belong to neither side.
-      if (overlapping.some((span) => span.serverId === s.id)) continue;
-      during = overlapping.length > 0;
-    }
-    const side = during ? 'during' : 'outside';
-    out.eventLoopMaxMs[side] = maxOf(out.eventLoopMaxMs[side], s.eventLoopMaxMs);
-    out.gcPauseMaxMs[side] = maxOf(out.gcPauseMaxMs[side], s.gcPauseMaxMs);
+    const own = overlapping.some((span) => span.serverId === s.id);
+    // 'others': a learner's own samples while it catches up belong to neither side.
+    if (scope === 'others' && own) continue;
+    if (scope === 'own' ? own : overlapping.length > 0) during.push(s);
+    else outside.push(s);
   }
-  return out;
+  const gc = (side: StallSample[]): number | null => maxOrNull(side.flatMap((s) => (s.gcPauseMaxMs === null ? [] : [s.gcPauseMaxMs])));
+  return {
+    eventLoopMaxMs: { during: maxOrNull(during.map((s) => s.eventLoopMaxMs)), outside: maxOrNull(outside.map((s) => s.eventLoopMaxMs)) },
+    gcPauseMaxMs: { during: gc(during), outside: gc(outside) },
+  };
 }
