@@ -172,15 +172,16 @@ export class ZKDatabase {
   }
 
   /**
-   * The state as a leader's SNAP sends it: the snapshot body in buffers of `chunkBytes`,
-   * encoded a piece (about a thousand znodes) at a time with `yieldTurn` between pieces while
-   * txns keep applying. Fuzzy, as takeSnapshot's: it holds every txn up to the zxid it started
-   * at and maybe later ones, which the learner's replay of those txns absorbs.
+   * The snapshot body for a SNAP in chunks of `chunkBytes` (the last one shorter), each a
+   * buffer of its own handed to `emit`, encoded over many turns while txns keep applying (a
+   * fuzzy snapshot: it holds every txn up to the zxid it started at and maybe later ones,
+   * which the learner's replay of those txns absorbs). `emit` may wait (a learner reading
+   * slowly): encoding goes on after it. Resolves to the bytes emitted.
    */
-  async snapshotChunks(chunkBytes: number, yieldTurn: () => Promise<void>): Promise<Buffer[]> {
-    const chunks: Buffer[] = [];
+  async snapshotChunks(chunkBytes: number, emit: (chunk: Buffer) => Promise<void>, yieldTurn: () => Promise<void>): Promise<number> {
     let chunk = Buffer.allocUnsafe(chunkBytes);
     let used = 0;
+    let total = 0;
     for (const piece of this.snapshotBody()) {
       for (let from = 0; from < piece.length; ) {
         const n = Math.min(chunkBytes - used, piece.length - from);
@@ -188,15 +189,16 @@ export class ZKDatabase {
         used += n;
         from += n;
         if (used === chunkBytes) {
-          chunks.push(chunk);
+          total += used;
+          await emit(chunk);
           chunk = Buffer.allocUnsafe(chunkBytes);
           used = 0;
         }
       }
       await yieldTurn();
     }
-    if (used > 0) chunks.push(chunk.subarray(0, used));
-    return chunks;
+    if (used > 0) await emit(chunk.subarray(0, used));
+    return total + used;
   }
 
   /** Make a leader's snapshot taken at `zxid`, decoded (decodeSnapshot), the state at once. */

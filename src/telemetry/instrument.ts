@@ -15,7 +15,7 @@
 import type { Meter } from '@opentelemetry/api';
 import type { ScopeMetrics } from '@opentelemetry/sdk-metrics';
 import { OpCode, codeName } from '../jute/index.js';
-import { snapshotLength, type Message, type PeerEvent, type PeerState } from '../zab/index.js';
+import type { Message, PeerEvent, PeerState } from '../zab/index.js';
 import type { MutableIdWords } from './ids.js';
 import { ALL_METRICS, ZabMetrics, bucketsOf, type GaugeView, type OwnGauges } from './metrics.js';
 import { Attr, INSTRUMENTATION_SCOPE, SpanEvent, SpanName, type Role } from './names.js';
@@ -429,6 +429,11 @@ export class ServerTelemetry {
     }
   }
 
+  /** A SNAP of `bytes` went to a learner (sent as it was encoded, so not one message). */
+  snapSent(bytes: number): void {
+    this.metrics.snapBytesSent.add(bytes);
+  }
+
   /** A message left for peer `to`. */
   messageSent(_to: number, msg: Message): void {
     switch (msg.kind) {
@@ -447,8 +452,6 @@ export class ServerTelemetry {
         this.leaderCommitted(msg.txn.zxid);
         return;
       case 'snap':
-        this.metrics.snapBytesSent.add(msg.snapshot === undefined ? 0 : snapshotLength(msg.snapshot));
-        return;
       case 'notification':
       case 'followerinfo':
       case 'leaderinfo':

@@ -78,6 +78,38 @@ export function snapshotLength(s: SnapshotBytes): number {
   return n;
 }
 
+/**
+ * Where a leader writes a SNAP's snapshot while it encodes it (ZabHostOptions.openSnapStream):
+ * the SNAP leaves before its last piece is encoded, and no buffer holds the whole tree.
+ * Other messages to the learner wait until end(); the host holds them.
+ */
+export interface SnapStream {
+  /** The next piece; the stream owns it from now on. */
+  write(piece: Uint8Array): void;
+  /** Resolves once the pieces written so far are few enough in flight to encode more. */
+  ready(): Promise<void>;
+  /** Every piece was written. */
+  end(): void;
+  /** The SNAP will not be finished (the host stopped): nothing more goes out. */
+  abort(): void;
+}
+
+/** A SnapStream that sends the SNAP as one message on end(): where no connection streams it (the simulator). */
+export function collectedSnapStream(zxid: bigint, send: (msg: Message) => void): SnapStream {
+  let pieces: Uint8Array[] | null = [];
+  return {
+    write: (piece) => pieces?.push(piece),
+    ready: () => Promise.resolve(),
+    end: () => {
+      if (pieces !== null) send({ kind: 'snap', zxid, snapshot: pieces });
+      pieces = null;
+    },
+    abort: () => {
+      pieces = null;
+    },
+  };
+}
+
 /** The snapshot as one buffer (its pieces joined, when it has several). */
 export function joinSnapshot(s: SnapshotBytes): Uint8Array {
   if (s instanceof Uint8Array) return s;

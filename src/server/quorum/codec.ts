@@ -16,8 +16,10 @@ export const PEER_MAGIC = 0x5a42; // 'ZB'
  * 2: notifications and FOLLOWERINFO say whether the sender is recovering from storage damage.
  * 3: the handshake carries a nonce and a proof, and CHALLENGE and PROOF frames exist (quorum authentication, peer-auth.ts).
  * 5: a SNAP frame gives the snapshot's length, and the snapshot follows in SNAP_CHUNK frames.
+ * 6: a SNAP may be streamed: its frame gives the length as -2 (not known yet), chunks follow as
+ *    the leader encodes them, and a SNAP_END frame gives the length they added up to.
  */
-export const PEER_PROTOCOL_VERSION = 5;
+export const PEER_PROTOCOL_VERSION = 6;
 
 /** Bytes of the length prefix. */
 export const LENGTH_PREFIX_BYTES = 4;
@@ -32,6 +34,10 @@ export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export const SNAP_CHUNK_BYTES = 4 * 1024 * 1024;
 /** The largest snapshot a SNAP may carry (jute lengths are signed 32-bit). */
 export const MAX_SNAPSHOT_BYTES = 0x7fffffff;
+/** A SNAP frame's length field: no snapshot follows (the sender's host fills it in)... */
+const SNAP_NO_SNAPSHOT = -1;
+/** ...or a streamed one follows, whose length its SNAP_END frame gives. */
+const SNAP_STREAMED = -2;
 /** Election frames are notifications only: a few longs. */
 export const ELECTION_MAX_FRAME_BYTES = 1024;
 /** A handshake is at most 85 bytes of body (id, channel, nonce, proof); anything much bigger before it is garbage. */
@@ -60,9 +66,13 @@ export type PeerFrame =
   | { type: 'challenge'; nonce: Buffer }
   | { type: 'proof'; proof: Buffer }
   | { type: 'message'; msg: Message }
-  /** A SNAP whose snapshot of `total` bytes follows in snapChunk frames (FrameDecoder puts them together). */
-  | { type: 'snapHead'; zxid: bigint; total: number }
-  | { type: 'snapChunk'; bytes: Buffer };
+  /**
+   * A SNAP whose snapshot of `total` bytes follows in snapChunk frames (FrameDecoder puts them
+   * together); `total` null: streamed, ended by a snapEnd frame.
+   */
+  | { type: 'snapHead'; zxid: bigint; total: number | null }
+  | { type: 'snapChunk'; bytes: Buffer }
+  | { type: 'snapEnd'; total: number };
 
 /** Kind codes on the wire. */
 export const FrameKind = {
@@ -87,6 +97,7 @@ export const FrameKind = {
   CHALLENGE: 67,
   PROOF: 68,
   SNAP_CHUNK: 69,
+  SNAP_END: 70,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
@@ -149,21 +160,37 @@ export function encodeFrames(msg: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYT
 function encodeSnap(zxid: bigint, snapshot: SnapshotBytes, chunkBytes: number): Buffer[] {
   const total = snapshotLength(snapshot);
   if (total > MAX_SNAPSHOT_BYTES) throw new RangeError(`a snapshot of ${total} bytes is over the ${MAX_SNAPSHOT_BYTES}-byte limit of a SNAP`);
+  const out: Buffer[] = [encodeSnapHead(zxid, total)];
+  for (const part of snapshot instanceof Uint8Array ? [snapshot] : snapshot) out.push(...encodeSnapChunks(part, chunkBytes));
+  return out;
+}
+
+/** A SNAP frame whose snapshot of `total` bytes follows, or (null) is streamed until a SNAP_END frame. */
+export function encodeSnapHead(zxid: bigint, total: number | null): Buffer {
   const head = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 12);
-  let at = head.writeInt32BE(FRAME_HEADER_BYTES + 12, 0);
-  at = writeHeaderAt(head, at, FrameKind.SNAP);
+  const at = writeHeaderAt(head, head.writeInt32BE(FRAME_HEADER_BYTES + 12, 0), FrameKind.SNAP);
   head.writeBigInt64BE(BigInt.asIntN(64, zxid), at);
-  head.writeInt32BE(total, at + 8);
-  const out: Buffer[] = [head];
-  for (const part of snapshot instanceof Uint8Array ? [snapshot] : snapshot) {
-    for (let from = 0; from < part.length; from += chunkBytes) {
-      const n = Math.min(chunkBytes, part.length - from);
-      const header = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES);
-      writeHeaderAt(header, header.writeInt32BE(FRAME_HEADER_BYTES + n, 0), FrameKind.SNAP_CHUNK);
-      out.push(header, Buffer.from(part.buffer, part.byteOffset + from, n));
-    }
+  head.writeInt32BE(total ?? SNAP_STREAMED, at + 8);
+  return head;
+}
+
+/** SNAP_CHUNK frames for a piece of a snapshot: each frame's header, then a view of its bytes. */
+export function encodeSnapChunks(part: Uint8Array, chunkBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let from = 0; from < part.length; from += chunkBytes) {
+    const n = Math.min(chunkBytes, part.length - from);
+    const header = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES);
+    writeHeaderAt(header, header.writeInt32BE(FRAME_HEADER_BYTES + n, 0), FrameKind.SNAP_CHUNK);
+    out.push(header, Buffer.from(part.buffer, part.byteOffset + from, n));
   }
   return out;
+}
+
+/** The frame that ends a streamed SNAP: the length its chunks added up to. */
+export function encodeSnapEnd(total: number): Buffer {
+  const frame = Buffer.allocUnsafe(LENGTH_PREFIX_BYTES + FRAME_HEADER_BYTES + 4);
+  frame.writeInt32BE(total, writeHeaderAt(frame, frame.writeInt32BE(FRAME_HEADER_BYTES + 4, 0), FrameKind.SNAP_END));
+  return frame;
 }
 
 function writeHeaderAt(out: Buffer, at: number, kind: FrameKind): number {
@@ -383,11 +410,18 @@ function readFrame(r: JuteReader, kind: number): PeerFrame {
     case FrameKind.SNAP: {
       const zxid = r.readLong();
       const total = r.readInt();
-      if (total < -1) throw new PeerProtocolError('bad-value', `SNAP snapshot length ${total}`);
-      return total === -1 ? { type: 'message', msg: { kind: 'snap', zxid } } : { type: 'snapHead', zxid, total };
+      if (total === SNAP_NO_SNAPSHOT) return { type: 'message', msg: { kind: 'snap', zxid } };
+      if (total === SNAP_STREAMED) return { type: 'snapHead', zxid, total: null };
+      if (total < 0) throw new PeerProtocolError('bad-value', `SNAP snapshot length ${total}`);
+      return { type: 'snapHead', zxid, total };
     }
     case FrameKind.SNAP_CHUNK:
       return { type: 'snapChunk', bytes: r.readRaw(r.remaining) };
+    case FrameKind.SNAP_END: {
+      const total = r.readInt();
+      if (total < 0) throw new PeerProtocolError('bad-value', `SNAP_END snapshot length ${total}`);
+      return { type: 'snapEnd', total };
+    }
     default:
       return { type: 'message', msg: readBody(r, kind) };
   }
@@ -523,6 +557,15 @@ function kindName(kind: number): string {
  * length over `maxFrameBytes` before allocating it. The limit may be raised between frames
  * (after a handshake). After a PeerProtocolError the stream is unusable.
  */
+/** A SNAP's chunks so far; `total` null: streamed (a SNAP_END frame ends it). */
+interface ArrivingSnap {
+  zxid: bigint;
+  total: number | null;
+  parts: Buffer[];
+  have: number;
+  wireBytes: number;
+}
+
 export class FrameDecoder {
   private readonly lengthBuf = Buffer.alloc(LENGTH_PREFIX_BYTES);
   private lengthHave = 0;
@@ -530,7 +573,7 @@ export class FrameDecoder {
   private bodyHave = 0;
   private failed: PeerProtocolError | null = null;
   /** A SNAP whose chunks are arriving. */
-  private snap: { zxid: bigint; total: number; parts: Buffer[]; have: number; wireBytes: number } | null = null;
+  private snap: ArrivingSnap | null = null;
 
   constructor(public maxFrameBytes: number) {}
 
@@ -594,27 +637,37 @@ export class FrameDecoder {
   private emit(f: PeerFrame, wireBytes: number, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
     const snap = this.snap;
     if (snap !== null) {
-      if (f.type !== 'snapChunk') {
-        throw new PeerProtocolError('unexpected-frame', `${frameName(f)} frame after ${snap.have} of a SNAP's ${snap.total} snapshot bytes`);
+      snap.wireBytes += wireBytes;
+      if (f.type === 'snapEnd' && snap.total === null) {
+        if (f.total !== snap.have) throw new PeerProtocolError('bad-length', `a streamed SNAP's chunks carry ${snap.have} bytes, its end says ${f.total}`);
+        this.deliverSnap(snap, onFrame);
+        return;
       }
-      if (snap.have + f.bytes.length > snap.total) {
-        throw new PeerProtocolError('bad-length', `SNAP chunks carry more than the ${snap.total} bytes the SNAP announced`);
+      if (f.type !== 'snapChunk') {
+        const of = snap.total === null ? 'a streamed SNAP' : `a SNAP's ${snap.total}`;
+        throw new PeerProtocolError('unexpected-frame', `${frameName(f)} frame after ${snap.have} of ${of} snapshot bytes`);
+      }
+      const limit = snap.total ?? MAX_SNAPSHOT_BYTES;
+      if (snap.have + f.bytes.length > limit) {
+        throw new PeerProtocolError('bad-length', `SNAP chunks carry more than the ${limit} bytes ${snap.total === null ? 'a SNAP may hold' : 'the SNAP announced'}`);
       }
       snap.parts.push(Buffer.from(f.bytes)); // a view of the socket's chunk or of a reused body: copy
       snap.have += f.bytes.length;
-      snap.wireBytes += wireBytes;
-      if (snap.have < snap.total) return;
-      this.snap = null;
-      onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: Buffer.concat(snap.parts, snap.total) } }, snap.wireBytes);
+      if (snap.have === snap.total) this.deliverSnap(snap, onFrame);
       return;
     }
-    if (f.type === 'snapChunk') throw new PeerProtocolError('unexpected-frame', 'a SNAP chunk without a SNAP before it');
+    if (f.type === 'snapChunk' || f.type === 'snapEnd') throw new PeerProtocolError('unexpected-frame', `a ${frameName(f)} frame without a SNAP before it`);
     if (f.type === 'snapHead') {
-      if (f.total === 0) onFrame({ type: 'message', msg: { kind: 'snap', zxid: f.zxid, snapshot: Buffer.alloc(0) } }, wireBytes);
-      else this.snap = { zxid: f.zxid, total: f.total, parts: [], have: 0, wireBytes };
+      this.snap = { zxid: f.zxid, total: f.total, parts: [], have: 0, wireBytes };
+      if (f.total === 0) this.deliverSnap(this.snap, onFrame);
       return;
     }
     onFrame(f, wireBytes);
+  }
+
+  private deliverSnap(snap: ArrivingSnap, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
+    this.snap = null;
+    onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: Buffer.concat(snap.parts, snap.have) } }, snap.wireBytes);
   }
 
   private checkLength(len: number): number {

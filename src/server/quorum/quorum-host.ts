@@ -105,6 +105,7 @@ class QuorumHost implements QuorumServer {
       random: Math.random,
       schedule: (fn) => setImmediate(fn),
       send: (to, msg) => this.transport.send(to, msg),
+      openSnapStream: (to, zxid) => this.transport.openSnapStream(to, zxid),
       apply: (txn) => this.server.applyCommitted(txn),
       onEvent: (e) => this.onEvent(e),
       onFatal: (err) => this.fatal(err),
@@ -117,6 +118,7 @@ class QuorumHost implements QuorumServer {
         peerEvent: (e) => telemetry.peerEvent(e),
         snapshot: (taken) => telemetry.snapshot(taken),
         snapshotInstalled: () => this.server.trackDatabaseSessions(),
+        snapSent: (_to, bytes) => telemetry.snapSent(bytes),
       },
     });
     this.server = new ZooKeeperServer(cfg, this.host.db, log, telemetry);

@@ -50,9 +50,10 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type tls from 'node:tls';
-import type { Message } from '../../zab/index.js';
-import { isElectionMessage } from '../../zab/index.js';
+import type { Message, SnapStream } from '../../zab/index.js';
+import { collectedSnapStream, isElectionMessage } from '../../zab/index.js';
 import type { Logger } from '../log.js';
 import { RateLimitedLog } from '../rate-limited-log.js';
 import {
@@ -62,9 +63,15 @@ import {
   encodeHandshake,
   encodeFrames,
   encodeProof,
+  encodeSnapChunks,
+  encodeSnapEnd,
+  encodeSnapHead,
+  FRAME_HEADER_BYTES,
   frameName,
   HANDSHAKE_MAX_FRAME_BYTES,
   LENGTH_PREFIX_BYTES,
+  MAX_SNAPSHOT_BYTES,
+  SNAP_CHUNK_BYTES,
   PeerProtocolError,
   type Channel,
   type Handshake,
@@ -151,6 +158,18 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 export const NUDGE_GRACE_MS = 1000;
 
 const NO_FAULT: FaultDecision = {};
+/**
+ * A streamed SNAP's bytes written and not yet on the wire above which the leader stops
+ * encoding until the learner reads: the tree in flight stays a few chunks, not all of it.
+ */
+const SNAP_STREAM_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** How often a leader waiting on a streamed SNAP's backlog looks again. */
+const SNAP_STREAM_POLL_MS = 2;
+/**
+ * A learner that reads nothing of a SNAP for this long is stuck (a stopped process): its
+ * connection is dropped, so that the leader neither waits nor holds its messages forever.
+ */
+const SNAP_STREAM_STALL_MS = 30_000;
 
 interface Delayed {
   at: number;
@@ -318,6 +337,73 @@ export class PeerTransport {
       this.drop(link, `the fault hook dropped a ${msg.kind} message`);
       return;
     }
+    this.sendDecided(link, to, msg, decision);
+  }
+
+  /**
+   * A SNAP whose snapshot is written as it is encoded: its frame now, SNAP_CHUNK frames as
+   * pieces come, a SNAP_END frame at the end, all onto the connection of this moment. If that
+   * connection goes, the rest is dropped (its loss is reported as any other). Where the SNAP
+   * would be queued or delayed instead (no connection, a fault hook's delay), the pieces are
+   * collected and the SNAP sent whole at the end, as send() would.
+   */
+  openSnapStream(to: number, zxid: bigint): SnapStream {
+    const head: Message = { kind: 'snap', zxid };
+    const link = this.links.get(linkKey(to, 'quorum'));
+    if (this.state === 'closed' || to === this.selfId || link === undefined || link.broken) {
+      return collectedSnapStream(zxid, (msg) => this.send(to, msg));
+    }
+    const decision = this.faults?.decide(to, head) ?? NO_FAULT;
+    if (decision.drop === true) {
+      this.drop(link, 'the fault hook dropped a snap message');
+      return collectedSnapStream(zxid, () => undefined);
+    }
+    const conn = link.conn;
+    if ((decision.delayMs ?? 0) > 0 || link.delayed.length > 0 || conn === null) {
+      return collectedSnapStream(zxid, (msg) => {
+        if (!link.broken && this.state !== 'closed') this.sendDecided(link, to, msg, decision);
+      });
+    }
+    const chunkBytes = Math.min(SNAP_CHUNK_BYTES, link.maxFrameBytes - FRAME_HEADER_BYTES);
+    let total = 0;
+    let open = true;
+    // Frames go out only while the connection the SNAP began on is still the link's.
+    const onConn = (): boolean => (open &&= link.conn === conn && !link.broken && this.state !== 'closed');
+    this.deliver(link, encodeSnapHead(zxid, null), true, true);
+    return {
+      write: (piece) => {
+        total += piece.byteLength;
+        if (total > MAX_SNAPSHOT_BYTES) {
+          if (onConn()) this.lose(link, `a SNAP of more than ${MAX_SNAPSHOT_BYTES} bytes cannot be sent`, { droppedNow: 1, fromSend: true });
+          open = false;
+        }
+        if (!onConn()) return;
+        for (const frame of encodeSnapChunks(piece, chunkBytes)) this.deliver(link, frame, true, false);
+      },
+      ready: async () => {
+        let least = conn.backlogBytes;
+        let since = performance.now();
+        while (onConn() && conn.backlogBytes > SNAP_STREAM_BACKLOG_BYTES) {
+          await sleep(SNAP_STREAM_POLL_MS);
+          if (conn.backlogBytes < least) {
+            least = conn.backlogBytes;
+            since = performance.now();
+          } else if (performance.now() - since > SNAP_STREAM_STALL_MS && onConn()) {
+            this.lose(link, `server ${to} read none of a SNAP for ${SNAP_STREAM_STALL_MS} ms`, { droppedNow: 1 });
+          }
+        }
+      },
+      end: () => {
+        if (onConn()) this.deliver(link, encodeSnapEnd(total), true, false);
+        open = false;
+      },
+      abort: () => {
+        open = false;
+      },
+    };
+  }
+
+  private sendDecided(link: Link, to: number, msg: Message, decision: FaultDecision): void {
     let frames: Buffer[];
     try {
       frames = encodeFrames(msg, link.maxFrameBytes);

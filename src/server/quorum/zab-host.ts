@@ -28,7 +28,7 @@ import {
   type EpochName,
   type EpochRead,
 } from '../../storage/index.js';
-import { isElectionMessage, Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type Txn } from '../../zab/index.js';
+import { collectedSnapStream, isElectionMessage, Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type SnapStream, type Txn } from '../../zab/index.js';
 import { SNAP_CHUNK_BYTES } from './codec.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
@@ -50,6 +50,8 @@ export interface ZabHostObserver {
   snapshot?(taken: Promise<SnapshotInfo | null>): Promise<unknown>;
   /** The state was replaced by a leader's snapshot (SNAP). */
   snapshotInstalled?(zxid: bigint): void;
+  /** A SNAP of `bytes` went to a learner (its last piece was handed to the connection). */
+  snapSent?(to: ServerId, bytes: number): void;
 }
 
 export interface ZabHostOptions {
@@ -62,6 +64,8 @@ export interface ZabHostOptions {
   /** Run `fn` after the current input, once (setImmediate in a server; the simulator's queue). */
   schedule: (fn: () => void) => void;
   send: (to: ServerId, msg: Message) => void;
+  /** Where a SNAP's pieces go as they are encoded (the transport's stream); absent, the SNAP is sent whole once encoded. */
+  openSnapStream?: (to: ServerId, zxid: bigint) => SnapStream;
   /** A committed txn: apply it to the database (and answer whoever waits for it). */
   apply: (txn: LoggedTxn) => void;
   onEvent: (e: PeerEvent) => void;
@@ -87,7 +91,7 @@ export class ZabHost {
   private rewritingLog = false;
   private snapshotAfterRewrite = false;
   /** Learners a SNAP is being encoded for: their quorum messages wait behind it, in order. */
-  private readonly snapStreams = new Map<ServerId, Message[]>();
+  private readonly snapSends = new Map<ServerId, SnapSend>();
   /**
    * Steps that count a loaded tree's digests run only while the peer serves: before that they
    * took the CPU a restarted follower's sync needs (2.4 s of a 1M restart went to them). And
@@ -189,6 +193,14 @@ export class ZabHost {
 
   disconnected(peer: ServerId): void {
     if (this.stopped) return;
+    // What was sent to the peer before the loss may be lost (the transport's contract): the
+    // SNAP being encoded and what waits behind it belong to the connection that went.
+    const sending = this.snapSends.get(peer);
+    if (sending !== undefined) {
+      sending.lost = true;
+      sending.stream?.abort();
+      this.snapSends.delete(peer);
+    }
     this.guard(() => this.peer.disconnected(peer));
   }
 
@@ -254,7 +266,7 @@ export class ZabHost {
   private flushMessages(): void {
     for (const env of this.peer.takeMessages()) {
       const { to, msg } = env;
-      if (msg.kind === 'snap' && msg.snapshot === undefined && !this.snapStreams.has(to) && this.db.lastProcessedZxid !== msg.zxid) {
+      if (msg.kind === 'snap' && msg.snapshot === undefined && !this.snapSends.has(to) && this.db.lastProcessedZxid !== msg.zxid) {
         // The core releases a SNAP only when our applied state is exactly at its zxid.
         throw new Error(`invariant: SNAP at ${zxidHex(msg.zxid)} but state is at ${zxidHex(this.db.lastProcessedZxid)}`);
       }
@@ -265,12 +277,13 @@ export class ZabHost {
 
   /** Send `msg`, unless a SNAP to `to` is being encoded: then after it (election messages need not wait). */
   private dispatch(to: ServerId, msg: Message): void {
-    const held = this.snapStreams.get(to);
-    if (held !== undefined && !isElectionMessage(msg)) {
-      held.push(msg);
+    const sending = this.snapSends.get(to);
+    if (sending !== undefined && !isElectionMessage(msg)) {
+      sending.held.push(msg);
     } else if (msg.kind === 'snap' && msg.snapshot === undefined) {
-      this.snapStreams.set(to, []);
-      void this.streamSnap(to, msg.zxid);
+      const started: SnapSend = { held: [], stream: null, lost: false };
+      this.snapSends.set(to, started);
+      void this.streamSnap(to, msg.zxid, started);
     } else {
       this.transmit(to, msg);
     }
@@ -282,26 +295,41 @@ export class ZabHost {
   }
 
   /**
-   * Encode a SNAP over many turns while txns keep applying (ZKDatabase.snapshotChunks): the
-   * leader never stops for a whole tree, and no buffer holds one. A SNAP held behind another
-   * starts past its zxid; fuzzy the same way, and as correct.
+   * Encode a SNAP over many turns while txns keep applying (ZKDatabase.snapshotChunks) and
+   * send each chunk as it is encoded (opts.openSnapStream): the leader never stops for a whole
+   * tree, no buffer holds one, and the learner receives while the leader encodes. A SNAP held
+   * behind another starts past its zxid; fuzzy the same way, and as correct.
    */
-  private async streamSnap(to: ServerId, zxid: bigint): Promise<void> {
-    let chunks: Buffer[];
+  private async streamSnap(to: ServerId, zxid: bigint, sending: SnapSend): Promise<void> {
     const startedAt = performance.now();
+    const stream = this.opts.openSnapStream?.(to, zxid) ?? collectedSnapStream(zxid, (msg) => this.transmit(to, msg));
+    sending.stream = stream;
+    let bytes: number;
     try {
-      chunks = await this.db.snapshotChunks(SNAP_CHUNK_BYTES, () => this.opts.layout.fs.yieldTurn());
+      bytes = await this.db.snapshotChunks(
+        SNAP_CHUNK_BYTES,
+        (chunk) => {
+          // The learner's connection went: encoding the rest would be for nobody.
+          if (sending.lost) throw new SnapAbandoned();
+          stream.write(chunk);
+          return stream.ready();
+        },
+        () => this.opts.layout.fs.yieldTurn(),
+      );
     } catch (err) {
-      this.stop(fatalError('cannot encode a SNAP', err));
+      stream.abort();
+      if (!(err instanceof SnapAbandoned)) this.stop(fatalError('cannot encode a SNAP', err));
       return;
     }
-    if (this.stopped) return;
-    const bytes = chunks.reduce((n, c) => n + c.length, 0);
-    this.opts.log.info('encoded a SNAP', { learner: to, zxid: zxidHex(zxid), bytes, ms: Math.round(performance.now() - startedAt) });
-    const held = this.snapStreams.get(to) ?? [];
-    this.snapStreams.delete(to);
-    this.transmit(to, { kind: 'snap', zxid, snapshot: chunks });
-    for (const m of held) this.dispatch(to, m);
+    if (this.stopped || sending.lost) {
+      stream.abort();
+      return;
+    }
+    stream.end();
+    this.opts.log.info('sent a SNAP', { learner: to, zxid: zxidHex(zxid), bytes, ms: Math.round(performance.now() - startedAt) });
+    this.opts.observer?.snapSent?.(to, bytes);
+    this.snapSends.delete(to);
+    for (const m of sending.held) this.dispatch(to, m);
   }
 
   /** Run a digest-counting step once the peer serves (now, if it does). */
@@ -488,3 +516,14 @@ export class ZabHost {
     watched.catch((err: unknown) => this.stop(fatalError('cannot write a snapshot', err, ExitCode.TXNLOG_ERROR_TAKING_SNAPSHOT)));
   }
 }
+
+/** A SNAP being encoded for a learner, and the messages to it that wait behind it. */
+interface SnapSend {
+  held: Message[];
+  stream: SnapStream | null;
+  /** The learner's connection was lost: drop the SNAP and what waits behind it. */
+  lost: boolean;
+}
+
+/** Thrown into a SNAP's encoding to stop it once its learner's connection is lost. */
+class SnapAbandoned extends Error {}

@@ -44,6 +44,26 @@ function untag(m: Message): { boundaries: number; seq: number } {
 }
 
 describe('lost connections', () => {
+  test('a SNAP streaming when its connection dies sends nothing more, not even onto the next connection', async () => {
+    const { one, two, kill } = await pairThroughProxy();
+    const stream = two.transport.openSnapStream(1, 9n);
+    stream.write(Buffer.alloc(100_000, 1));
+    await stream.ready();
+    await sleep(20);
+    expect(kill()).toBe(2);
+    await waitFor(() => one.disconnects.length === 1 && two.disconnects.length === 1, 'onDisconnect on both sides');
+    await connected(nodes);
+    stream.write(Buffer.alloc(100_000, 2));
+    await stream.ready();
+    stream.end();
+    two.transport.send(1, { kind: 'ack', zxid: 10n });
+    await waitFor(() => one.received.length === 1, 'the ack after the reconnect');
+    await sleep(50);
+    // Half a SNAP on the dead connection was never a message; the new one carries only the ack.
+    expect(one.received.map((r) => r.msg)).toEqual([{ kind: 'ack', zxid: 10n }]);
+    expect(one.warnings().filter((l) => l.includes('SNAP'))).toEqual([]);
+  });
+
   test('a killed connection fires onDisconnect once on each side, and the link reconnects', async () => {
     const { one, two, kill } = await pairThroughProxy();
     expect(kill()).toBe(2);

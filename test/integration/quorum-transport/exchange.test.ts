@@ -154,6 +154,55 @@ describe('SNAP of a big tree', () => {
   });
 });
 
+describe('a SNAP streamed as it is encoded', () => {
+  test('pieces written over many turns, with the backlog waited on, arrive as one snapshot and the messages after it in order', async () => {
+    nodes = await ensemble([1, 2], { maxFrameBytes: 4096 });
+    const [one, two] = nodes;
+    await waitFor(() => one!.transport.stats().connections === 2 && two!.transport.stats().connections === 2, 'connections on both sides');
+    const pieces = Array.from({ length: 40 }, (_, i) => Buffer.alloc(64 * 1024 + i, i + 1));
+    const stream = two!.transport.openSnapStream(1, 0x100000007n);
+    const before = one!.transport.stats().bytesReceived;
+    for (const piece of pieces) {
+      stream.write(piece);
+      await stream.ready();
+      await sleep(0);
+    }
+    // Streamed: most of the tree reached the learner before its last piece was encoded.
+    await waitFor(() => one!.transport.stats().bytesReceived - before > 2 * 1024 * 1024, 'the pieces on the wire before the end');
+    expect(one!.received).toEqual([]);
+    stream.end();
+    for (let z = 8n; z < 10n; z++) two!.transport.send(1, { kind: 'commit', zxid: 0x100000000n | z });
+    await waitFor(() => one!.received.length === 3, 'the SNAP and the commits after it');
+    const [snap, ...after] = one!.received.map((r) => r.msg);
+    expect(snap!.kind === 'snap' && snap.zxid).toBe(0x100000007n);
+    // Buffer.equals: toEqual walks 2.6 MB byte by byte for seconds.
+    expect(snap!.kind === 'snap' && Buffer.from(snap.snapshot as Uint8Array).equals(Buffer.concat(pieces))).toBe(true);
+    expect(after.map((m) => (m as { zxid: bigint }).zxid)).toEqual([0x100000008n, 0x100000009n]);
+    expect(one!.disconnects).toEqual([]);
+    expect(two!.disconnects).toEqual([]);
+  });
+
+  test('a SNAP begun while the peer is absent is collected and sent whole once it connects, and an aborted one never leaves', async () => {
+    nodes = await ensemble([1, 2], {}, [2]);
+    const [one, two] = nodes;
+    const aborted = two!.transport.openSnapStream(1, 5n);
+    aborted.write(Buffer.alloc(10, 9));
+    aborted.abort();
+    aborted.end();
+    const stream = two!.transport.openSnapStream(1, 6n);
+    stream.write(Buffer.from('a tree,'));
+    stream.write(Buffer.from(' in two'));
+    stream.end();
+    two!.transport.send(1, { kind: 'commit', zxid: 7n });
+    await one!.transport.start();
+    await waitFor(() => one!.received.length === 2, 'the SNAP and the commit');
+    expect(one!.received.map((r) => r.msg)).toEqual([
+      { kind: 'snap', zxid: 6n, snapshot: Buffer.from('a tree, in two') },
+      { kind: 'commit', zxid: 7n },
+    ]);
+  });
+});
+
 describe('misbehaving peers', () => {
   /** Server 1 runs with 2; server 3 is a configured member that a raw socket impersonates. */
   async function setup(): Promise<{ one: Node; two: Node }> {

@@ -8,6 +8,9 @@ import {
   encodeFrames,
   encodeMessage,
   encodeProof,
+  encodeSnapChunks,
+  encodeSnapEnd,
+  encodeSnapHead,
   FrameDecoder,
   FrameKind,
   HANDSHAKE_MAX_FRAME_BYTES,
@@ -149,6 +152,48 @@ describe('peer codec round trip', () => {
     expectProtocolError(() => decodeStream([head, firstChunk, firstChunk], 1 << 20), 'bad-length');
   });
 
+  test('a streamed SNAP (length not known at its start) arrives whole at its SNAP_END, split anywhere on the way', () => {
+    const parts = [Buffer.alloc(70_000, 1), Buffer.alloc(5, 2), Buffer.alloc(130_001, 3)];
+    const max = 64 * 1024;
+    const stream = Buffer.concat([
+      encodeSnapHead(0x700000005n, null),
+      ...parts.flatMap((p) => encodeSnapChunks(p, max - 4)),
+      encodeSnapEnd(200_006),
+      encodeMessage({ kind: 'ack', zxid: 2n }),
+    ]);
+    const rnd = seededRandom(12);
+    const pieces: Buffer[] = [];
+    for (let at = 0; at < stream.length; ) {
+      const n = 1 + Math.floor(rnd() * 20_000);
+      pieces.push(stream.subarray(at, at + n));
+      at += n;
+    }
+    expect(decodeStream(pieces, max)).toEqual([
+      { type: 'message', msg: { kind: 'snap', zxid: 0x700000005n, snapshot: Buffer.concat(parts) } },
+      { type: 'message', msg: { kind: 'ack', zxid: 2n } },
+    ]);
+    // An empty one too: head, end.
+    expect(decodeStream([encodeSnapHead(1n, null), encodeSnapEnd(0)], max)).toEqual([{ type: 'message', msg: { kind: 'snap', zxid: 1n, snapshot: Buffer.alloc(0) } }]);
+  });
+
+  test('a streamed SNAP whose end disagrees with its chunks, or that another frame interrupts, breaks the stream', () => {
+    const head = encodeSnapHead(1n, null);
+    const chunk = Buffer.concat(encodeSnapChunks(Buffer.alloc(100, 1), 1024));
+    expectProtocolError(() => decodeStream([head, chunk, encodeSnapEnd(99)], 1 << 20), 'bad-length');
+    expectProtocolError(() => decodeStream([head, chunk, encodeSnapEnd(101)], 1 << 20), 'bad-length');
+    expectProtocolError(() => decodeStream([head, chunk, encodeMessage({ kind: 'ack', zxid: 1n })], 1 << 20), 'unexpected-frame');
+    expectProtocolError(() => decodeStream([head, chunk, head], 1 << 20), 'unexpected-frame');
+    expectProtocolError(() => decodeStream([encodeSnapEnd(0)], 1 << 20), 'unexpected-frame');
+    // SNAP_END belongs to a streamed SNAP only: one whose length was announced ends by its length.
+    expectProtocolError(() => decodeStream([encodeSnapHead(1n, 200), chunk, encodeSnapEnd(100)], 1 << 20), 'unexpected-frame');
+    const badEnd = encodeSnapEnd(0);
+    badEnd.writeInt32BE(-1, 8);
+    expectProtocolError(() => decodeStream([head, badEnd], 1 << 20), 'bad-value');
+    const badHead = encodeSnapHead(1n, null);
+    badHead.writeInt32BE(-3, 16);
+    expectProtocolError(() => decodeStream([badHead], 1 << 20), 'bad-value');
+  });
+
   test('frames carry the ZB magic, version 1 and ZooKeeper packet numbers', () => {
     const f = encodeMessage({ kind: 'proposal', txn: { zxid: 1n, data: Buffer.alloc(0) } });
     expect(f.readUInt16BE(4)).toBe(PEER_MAGIC);
@@ -266,7 +311,7 @@ describe('malformed frames', () => {
     const v = Buffer.from(ack);
     v[2] = 1; // a server of the version before recovering peers
     expectProtocolError(() => decodeFrame(v), 'bad-version');
-    for (const kind of [1, 6, 7, 9, 19, 63, 70, 255]) {
+    for (const kind of [1, 6, 7, 9, 19, 63, 71, 255]) {
       const k = Buffer.from(ack);
       k[3] = kind;
       expectProtocolError(() => decodeFrame(k), 'unknown-kind');

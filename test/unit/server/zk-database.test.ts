@@ -76,7 +76,8 @@ describe('ZKDatabase SNAP encoding', () => {
     const later: LoggedTxn[] = [];
     let turns = 0;
     // Between pieces: new nodes, deletes of nodes not yet written and of ones already written, a data change.
-    const chunks = await leader.snapshotChunks(4096, async () => {
+    const chunks: Buffer[] = [];
+    const bytes = await leader.snapshotChunks(4096, async (c) => void chunks.push(c), async () => {
       turns++;
       const batch = [
         create(++zxid, `/a/new${turns}`, 3000 + turns),
@@ -90,7 +91,11 @@ describe('ZKDatabase SNAP encoding', () => {
       }
     });
     expect(turns).toBeGreaterThan(1);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(bytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
     for (const c of chunks.slice(0, -1)) expect(c.length).toBe(4096);
+    // Each chunk is the receiver's to keep: encoding goes on into a buffer of its own.
+    expect(new Set(chunks.map((c) => c.buffer)).size).toBe(chunks.length);
     const { db: learner } = await database();
     const before = learner.tree;
     let yields = 0;
@@ -112,11 +117,18 @@ describe('ZKDatabase SNAP encoding', () => {
   });
 });
 
+/** A whole SNAP's bytes, as a learner receives them. */
+async function snapOf(db: ZKDatabase): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await db.snapshotChunks(1 << 20, async (c) => void chunks.push(c), async () => undefined);
+  return Buffer.concat(chunks);
+}
+
 describe('ZKDatabase SNAP install', () => {
   it('refuses a SNAP with bytes after the tree and keeps the state it had', async () => {
     const { db: leader } = await database();
     replay(leader, create(1n, '/a', 1));
-    const snap = Buffer.concat(await leader.snapshotChunks(1 << 20, async () => undefined));
+    const snap = await snapOf(leader);
     const { db: learner } = await database();
     replay(learner, create(1n, '/mine', 1));
     const before = learner.tree;
@@ -138,7 +150,7 @@ describe('ZKDatabase digest counting', () => {
     for (let i = 0; i < 50; i++) replay(db, create(++zxid, `/n${i}`, i + 1));
     const { db: loaded } = await database();
     const steps: (() => void)[] = [];
-    loaded.installDecoded(await decodeSnapshot(Buffer.concat(await db.snapshotChunks(1 << 20, async () => undefined)), async () => undefined), zxid);
+    loaded.installDecoded(await decodeSnapshot(await snapOf(db), async () => undefined), zxid);
     const runSteps = (): number => {
       let ran = 0;
       while (steps.length > 0) {
