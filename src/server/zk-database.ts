@@ -89,6 +89,8 @@ export class ZKDatabase {
   /** Global sessions and their negotiated timeouts, as recorded by txns (ZooKeeper's sessionsWithTimeouts). */
   readonly sessionsWithTimeouts = new Map<bigint, number>();
   private snapshotInFlight: Promise<SnapshotInfo | null> | null = null;
+  /** The zxid of the state the newest snapshot on disk holds (loaded, installed from a SNAP, or written); null: none. */
+  snapshotZxid: bigint | null = null;
   /** A snapshot was asked for while one was being written: `again` takes it once that one is done. */
   private snapshotWanted = false;
   /** The host's way to take a snapshot (rolling the log and watching for failure), for `snapshotWanted`. */
@@ -113,6 +115,7 @@ export class ZKDatabase {
   restoreSnapshotAt(body: Buffer, zxid: bigint): void {
     this.restoreSnapshot(body);
     this.tree.lastProcessedZxid = zxid;
+    this.snapshotZxid = zxid;
     this.log.info('loaded snapshot', { zxid: zxidHex(zxid), sessions: this.sessionsWithTimeouts.size });
   }
 
@@ -205,6 +208,7 @@ export class ZKDatabase {
   installDecoded(state: DecodedSnapshot, zxid: bigint): void {
     this.replaceState(state.sessions, state.tree);
     this.tree.lastProcessedZxid = zxid;
+    this.snapshotZxid = zxid;
     this.countDigestsAgain();
   }
 
@@ -264,6 +268,7 @@ export class ZKDatabase {
       .save(zxid, this.snapshotBody())
       .then(() => {
         const durationMs = performance.now() - started;
+        this.snapshotZxid = zxid;
         this.log.info('snapshot taken', { zxid: zxidHex(zxid), ms: Math.round(durationMs) });
         return { zxid, durationMs };
       })

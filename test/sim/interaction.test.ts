@@ -90,6 +90,30 @@ describe('a restarted server rejoins the current leader', () => {
     s.expectOk();
   });
 
+  it('writes no copy of the snapshot it loaded when the txns it logs to sync make a snapshot due', async () => {
+    const s = await Scenario.start({ voters: 3, snapCount: 4 });
+    await s.electLeader(3);
+    for (let i = 0; i < 6; i++) await s.write(3);
+    await s.stabilize();
+    await s.crash(1, { keep: 'all' });
+    const missed: number[] = [];
+    for (let i = 0; i < 8; i++) missed.push(await s.write(3));
+    await s.stabilize();
+    const from = s.transcript.length;
+    await s.restart(1);
+    await s.runUntil(() => s.serving(1));
+    await s.stabilize();
+    // The DIFF's txns are logged before they apply: a snapshot then would hold the loaded state
+    // again under its zxid. It waits for a txn to apply, so every snapshot is of a newer state.
+    const taken = s.transcript.slice(from).flatMap((l) => /^\[t=\d+\] 1 info snapshot taken .*"zxid":"(0x[0-9a-f]+)"/.exec(l)?.[1] ?? []);
+    expect(taken.length).toBeGreaterThan(0);
+    const loaded = s.transcript.slice(from).flatMap((l) => /^\[t=\d+\] 1 info loaded snapshot .*"zxid":"(0x[0-9a-f]+)"/.exec(l)?.[1] ?? []);
+    expect(loaded).toHaveLength(1);
+    expect(taken).not.toContain(loaded[0]);
+    for (const w of missed) expect(s.appliedWrites(1)).toContain(w);
+    s.expectOk();
+  });
+
   it('a restarted server with uncommitted txns of an old epoch is truncated back (TRUNC)', async () => {
     const s = await Scenario.start({ voters: 3 });
     await s.electLeader(3);
