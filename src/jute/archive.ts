@@ -13,6 +13,9 @@ export class JuteDecodeError extends Error {
   }
 }
 
+/** The bytes ran out before the record did: malformed, unless more are still to come (a snapshot arriving in pieces). */
+export class JuteTruncatedError extends JuteDecodeError {}
+
 const INITIAL_CAPACITY = 256;
 
 /** Longs go through a DataView: its bigint accessors are builtins, Buffer's are slow JavaScript (and wrap the same way). */
@@ -148,7 +151,7 @@ export class JuteReader {
 
   private need(n: number, what: string): void {
     if (this.pos + n > this.end) {
-      throw new JuteDecodeError(
+      throw new JuteTruncatedError(
         `truncated record: need ${n} bytes for ${what} at offset ${this.pos}, have ${this.end - this.pos}`,
       );
     }
@@ -200,7 +203,7 @@ export class JuteReader {
     const len = this.readInt();
     if (len < -1) throw new JuteDecodeError(`negative length ${len} for ${what}`);
     if (len > this.remaining) {
-      throw new JuteDecodeError(`length ${len} for ${what} exceeds the ${this.remaining} bytes left`);
+      throw new JuteTruncatedError(`length ${len} for ${what} exceeds the ${this.remaining} bytes left`);
     }
     return len;
   }
@@ -237,7 +240,7 @@ export class JuteReader {
   readCount(): number {
     const n = this.readInt();
     if (n < -1) throw new JuteDecodeError(`negative vector count ${n}`);
-    if (n > this.remaining) throw new JuteDecodeError(`vector count ${n} exceeds the ${this.remaining} bytes left`);
+    if (n > this.remaining) throw new JuteTruncatedError(`vector count ${n} exceeds the ${this.remaining} bytes left`);
     return n;
   }
 

@@ -1,5 +1,5 @@
 /** jute: ZooKeeper's binary codec and records, opcodes and error codes. */
-export { JuteReader, JuteWriter, JuteDecodeError } from './archive.js';
+export { JuteReader, JuteWriter, JuteDecodeError, JuteTruncatedError } from './archive.js';
 export { bool, buffer, decode, encode, int, long, record, ustring, vector } from './schema.js';
 export type { Codec, Infer } from './schema.js';
 export * from './records.js';

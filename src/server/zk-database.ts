@@ -5,7 +5,7 @@
  * snapshots are fuzzy, so replay must be (and is) idempotent.
  */
 import { JuteReader, JuteWriter, OpCode, zxidHex, type LoggedTxn } from '../jute/index.js';
-import { DataTree, SNAPSHOT_READ_STEP_NODES, type ProcessTxnResult } from '../tree/index.js';
+import { DataTree, PieceSource, readWhole, SNAPSHOT_READ_STEP_NODES, type ProcessTxnResult, type ReadSignal, type SnapshotSource } from '../tree/index.js';
 import {
   DEFAULT_MAX_TXN_SIZE,
   FileSnapStore,
@@ -297,27 +297,32 @@ export interface DecodedSnapshot {
 }
 
 /**
- * Decode a leader's snapshot a few thousand znodes at a time with `yieldTurn` between steps (a
- * million-znode SNAP decoded in one go stalled the learner's event loop for seconds); nothing
- * sees the tree before it is complete. JuteDecodeError on anything malformed.
+ * Decode a leader's snapshot, given in pieces as it came off the wire, a few thousand znodes
+ * at a time with `yieldTurn` between steps (a million-znode SNAP decoded in one go stalled the
+ * learner's event loop for seconds); nothing sees the tree before it is complete, and no
+ * buffer holds the whole snapshot. JuteDecodeError on anything malformed.
  */
-export async function decodeSnapshot(bytes: Uint8Array, yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
-  const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const r = new JuteReader(body);
-  const sessions = readSessions(r);
-  const steps = DataTree.deserializeInSteps(body.subarray(r.offset), SNAPSHOT_READ_STEP_NODES);
-  let tree: DataTree;
+export async function decodeSnapshot(pieces: readonly Buffer[], yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
+  const src = new PieceSource();
+  const steps = decodeSteps(src);
+  let next = 0;
   for (;;) {
     const step = steps.next();
     if (step.done === true) {
-      tree = step.value;
-      break;
+      // At least one turn, even for a tree of one step: the simulator's small trees then
+      // interleave with an install as a million-znode one does.
+      await yieldTurn();
+      return step.value;
     }
-    await yieldTurn();
+    if (step.value === 'step') await yieldTurn();
+    else if (next < pieces.length) src.push(pieces[next++]!);
+    else src.end();
   }
-  // At least one turn, even for a tree of one step: the simulator's small trees then
-  // interleave with an install as a million-znode one does.
-  await yieldTurn();
+}
+
+function* decodeSteps(src: SnapshotSource): Generator<ReadSignal, DecodedSnapshot> {
+  const sessions = yield* readWhole(src, readSessions);
+  const tree = yield* DataTree.deserializeInSteps(src, SNAPSHOT_READ_STEP_NODES);
   return { sessions, tree };
 }
 

@@ -21,7 +21,7 @@ import { toStat, type DataNode, type ZNode } from './data-node.js';
 import { CONTAINER_EPHEMERAL_OWNER, ttlEphemeralOwner } from './ephemeral-type.js';
 import { NodeTable } from './node-table.js';
 import { baseName, childPath, isSpecialPath, parentOf, pathProblem, ROOT_PATH } from './paths.js';
-import { readSnapshot, readSnapshotInSteps, runToEnd, SNAPSHOT_CHUNK_NODES_DEFAULT, writeSnapshot } from './snapshot.js';
+import { readSnapshot, readSnapshotInSteps, runToEnd, SNAPSHOT_CHUNK_NODES_DEFAULT, wholeSource, writeSnapshot, type ReadSignal, type SnapshotSource } from './snapshot.js';
 import { TreeWatches } from './tree-watches.js';
 import { NO_ZXID, type WatchKind, type Watcher } from './watches.js';
 
@@ -525,14 +525,22 @@ export class DataTree {
 
   /** Inverse of serializeChunks over a whole buffer; throws JuteDecodeError on bad bytes. */
   static deserialize(buf: Buffer): DataTree {
-    return runToEnd(DataTree.deserializeInSteps(buf, Infinity));
+    return runToEnd(DataTree.deserializeInSteps(wholeSource(new JuteReader(buf)), Infinity));
   }
 
-  /** deserialize, yielding after every `stepNodes` nodes (readSnapshotInSteps); the tree is the generator's return value. */
-  static *deserializeInSteps(buf: Buffer, stepNodes: number): Generator<void, DataTree> {
-    const r = new JuteReader(buf);
+  /**
+   * deserialize from a source (one buffer, or pieces as they arrive), yielding after every
+   * `stepNodes` nodes and whenever the source must be fed (readSnapshotInSteps). It returns
+   * the tree once the source has ended with nothing after the end marker.
+   */
+  static *deserializeInSteps(src: SnapshotSource, stepNodes: number): Generator<ReadSignal, DataTree> {
     const tree = new DataTree();
-    tree.table = yield* readSnapshotInSteps(r, stepNodes);
+    tree.table = yield* readSnapshotInSteps(src, stepNodes);
+    while (!src.ended && src.reader.remaining === 0) {
+      src.keepFrom(src.reader.offset);
+      yield 'more';
+    }
+    const r = src.reader;
     if (r.remaining !== 0) throw new JuteDecodeError(`${r.remaining} unexpected bytes after the data tree's end marker`);
     return tree;
   }

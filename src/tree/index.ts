@@ -47,5 +47,6 @@ export { copyStat, toStat } from './data-node.js';
 export type { DataNode } from './data-node.js';
 export { DIGEST_VERSION, nodeDigest } from './digest.js';
 export { DataTree } from './data-tree.js';
-export { SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_CHUNK_NODES_DEFAULT, SNAPSHOT_READ_STEP_NODES } from './snapshot.js';
+export { PieceSource, readWhole, SNAPSHOT_CHUNK_BYTES_MAX, SNAPSHOT_CHUNK_NODES_DEFAULT, SNAPSHOT_READ_STEP_NODES, wholeSource } from './snapshot.js';
+export type { ReadSignal, SnapshotSource } from './snapshot.js';
 export type { ProcessTxnResult, SetWatchesLists } from './data-tree.js';

@@ -4,7 +4,7 @@
  * `(ustring path, buffer data, long aclIndex, StatPersisted stat)*` with the root written as
  * '', then the end marker path '/'.
  */
-import { ACLs, JuteDecodeError, JuteWriter, type ACL, type JuteReader } from '../jute/index.js';
+import { ACLs, JuteDecodeError, JuteReader, JuteTruncatedError, JuteWriter, type ACL } from '../jute/index.js';
 import { ZNode } from './data-node.js';
 import { NodeTable, UNRESOLVED_ACL } from './node-table.js';
 import { ROOT_PATH } from './paths.js';
@@ -72,11 +72,11 @@ export const SNAPSHOT_READ_STEP_NODES = 2000;
 
 /** Decode a table, stopping after the end marker; JuteDecodeError on anything malformed. */
 export function readSnapshot(r: JuteReader): NodeTable {
-  return runToEnd(readSnapshotInSteps(r, Infinity));
+  return runToEnd(readSnapshotInSteps(wholeSource(r), Infinity));
 }
 
-/** A stepped computation run to its end in one go. */
-export function runToEnd<T>(steps: Generator<void, T>): T {
+/** A stepped computation run to its end in one go (its source holds every byte: it never asks for more). */
+export function runToEnd<T>(steps: Generator<ReadSignal, T>): T {
   for (;;) {
     const s = steps.next();
     if (s.done === true) return s.value;
@@ -84,42 +84,129 @@ export function runToEnd<T>(steps: Generator<void, T>): T {
 }
 
 /**
+ * What a stepped read yields: 'step' after every `stepNodes` records (a turn for the event
+ * loop), 'more' when the bytes it has ran out before the snapshot's end (push the next piece).
+ */
+export type ReadSignal = 'step' | 'more';
+
+/**
+ * Where a stepped read takes its bytes: one buffer, or pieces that arrive in order (a SNAP off
+ * the wire). A record the bytes end inside of is read again, whole, once more bytes have come.
+ */
+export interface SnapshotSource {
+  readonly reader: JuteReader;
+  /** No more bytes will come: running out is a truncated snapshot. */
+  readonly ended: boolean;
+  /** Keep the bytes from `offset` of the reader on (the record that begins there is read again), then yield 'more'. */
+  keepFrom(offset: number): void;
+}
+
+/** A source of one buffer's bytes, all there. */
+export function wholeSource(r: JuteReader): SnapshotSource {
+  return {
+    reader: r,
+    ended: true,
+    keepFrom: () => {
+      throw new Error('invariant: a whole snapshot asked for more bytes');
+    },
+  };
+}
+
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * A source fed pieces in order: what was kept of the last one and the next one make the
+ * reader's bytes. A record across two pieces costs a copy of both: pieces of a few MiB hold
+ * thousands of records, so that is a copy of the snapshot once, the price of one buffer.
+ */
+export class PieceSource implements SnapshotSource {
+  reader = new JuteReader(NO_BYTES);
+  ended = false;
+  private bytes: Buffer = NO_BYTES;
+
+  keepFrom(offset: number): void {
+    this.bytes = this.bytes.subarray(offset);
+    this.reader = new JuteReader(this.bytes);
+  }
+
+  push(piece: Buffer): void {
+    if (this.ended) throw new Error('invariant: a piece after the end of a snapshot');
+    const rest = this.bytes.subarray(this.reader.offset);
+    this.bytes = rest.length === 0 ? piece : Buffer.concat([rest, piece]);
+    this.reader = new JuteReader(this.bytes);
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+}
+
+/**
+ * Read `read` from the source, again from the same place with more bytes each time they run
+ * out before the record does. Only for reads that change nothing until they return.
+ */
+export function* readWhole<T>(src: SnapshotSource, read: (r: JuteReader) => T): Generator<ReadSignal, T> {
+  for (;;) {
+    const mark = src.reader.offset;
+    try {
+      return read(src.reader);
+    } catch (err) {
+      if (!(err instanceof JuteTruncatedError) || src.ended) throw err;
+      src.keepFrom(mark);
+      yield 'more';
+    }
+  }
+}
+
+/**
  * readSnapshot that yields after every `stepNodes` nodes, so that a caller can decode a large
  * tree over many turns of its event loop (a learner installing a leader's SNAP of a million
- * znodes would otherwise stall for seconds). The table is the generator's return value.
+ * znodes would otherwise stall for seconds), and when its source needs another piece. The
+ * table is the generator's return value; the reader stops right after the end marker.
  */
-export function* readSnapshotInSteps(r: JuteReader, stepNodes: number): Generator<void, NodeTable> {
+export function* readSnapshotInSteps(src: SnapshotSource, stepNodes: number): Generator<ReadSignal, NodeTable> {
   const table = new NodeTable();
-  const count = r.readInt();
-  if (count < 0 || count > r.remaining) throw new JuteDecodeError(`bad ACL table size ${count} in snapshot`);
-  for (let i = 0; i < count; i++) {
-    const index = r.readLong();
-    table.aclCache.load(index, ACLs.read(r));
-  }
+  const acls = yield* readWhole(src, readAclTable);
+  for (const [index, acl] of acls) table.aclCache.load(index, acl);
   const unresolved: ZNode[] = [];
   const time: SharedTime = { value: 0n, hi: 0, lo: 0 };
   // One bigint per ACL index rather than one per node (a Map's bigint keys compare by value).
   const indexes = new Map<bigint, bigint>();
   let inStep = 0;
-  for (let path = r.readString(); path !== ROOT_PATH; path = r.readString()) {
-    if (++inStep > stepNodes) {
-      inStep = 1;
-      yield;
+  for (;;) {
+    const r = src.reader;
+    const mark = r.offset;
+    let path: string | null;
+    let node: ZNode;
+    let acl: readonly ACL[] | undefined;
+    // Reads only, so that a node the bytes end inside of is read again whole.
+    try {
+      path = r.readString();
+      if (path === ROOT_PATH) break;
+      if (path === null) throw new JuteDecodeError('null path in snapshot');
+      const data = r.readBuffer();
+      const read = r.readLong();
+      let aclIndex = indexes.get(read);
+      if (aclIndex === undefined) indexes.set(read, (aclIndex = read));
+      acl = table.aclCache.lookup(aclIndex);
+      node = readNode(r, time, data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex);
+    } catch (err) {
+      if (!(err instanceof JuteTruncatedError) || src.ended) throw err;
+      src.keepFrom(mark);
+      yield 'more';
+      continue;
     }
-    if (path === null) throw new JuteDecodeError('null path in snapshot');
-    const data = r.readBuffer();
-    const read = r.readLong();
-    let aclIndex = indexes.get(read);
-    if (aclIndex === undefined) indexes.set(read, (aclIndex = read));
-    const acl = table.aclCache.lookup(aclIndex);
-    const node = readNode(r, time, data, (acl ?? UNRESOLVED_ACL) as ACL[], aclIndex);
     if (acl === undefined) {
-      table.aclCache.reserveUpTo(aclIndex);
+      table.aclCache.reserveUpTo(node.aclIndex);
       unresolved.push(node);
     } else {
-      table.aclCache.addUsage(aclIndex);
+      table.aclCache.addUsage(node.aclIndex);
     }
     link(table, path, node);
+    if (++inStep >= stepNodes) {
+      inStep = 0;
+      yield 'step';
+    }
   }
   if (!table.has(ROOT_PATH)) throw new JuteDecodeError('snapshot has no root node');
   for (const node of unresolved) {
@@ -130,6 +217,20 @@ export function* readSnapshotInSteps(r: JuteReader, stepNodes: number): Generato
   table.aclCache.purgeUnused();
   table.addSpecialNodes();
   return table;
+}
+
+/** The ACL table: `int count, (long index, vector<ACL>)*`. */
+function readAclTable(r: JuteReader): [bigint, ACL[]][] {
+  const count = r.readInt();
+  if (count < 0) throw new JuteDecodeError(`bad ACL table size ${count} in snapshot`);
+  // Each entry is at least 12 bytes: a count beyond the bytes left is bytes still to come.
+  if (count > r.remaining) throw new JuteTruncatedError(`ACL table of ${count} entries, ${r.remaining} bytes left`);
+  const acls: [bigint, ACL[]][] = [];
+  for (let i = 0; i < count; i++) {
+    const index = r.readLong();
+    acls.push([index, ACLs.read(r)]);
+  }
+  return acls;
 }
 
 /** The last ctime read: a bulk of creates shares its millisecond. */

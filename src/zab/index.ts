@@ -5,7 +5,7 @@ export { History } from './history.js';
 export { QuorumVerifier } from './quorum.js';
 export type { ServerId } from './quorum.js';
 export type { Envelope, Message, MessageKind, Notification, PeerState, QuorumMessage, Txn } from './messages.js';
-export { collectedSnapStream, isElectionMessage, joinSnapshot, snapshotLength } from './messages.js';
+export { collectedSnapStream, isElectionMessage, snapshotLength } from './messages.js';
 export type { SnapStream, SnapshotBytes } from './messages.js';
 export { totalOrderPredicate } from './vote.js';
 export type { Vote } from './vote.js';

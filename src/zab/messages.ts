@@ -66,8 +66,8 @@ export function isElectionMessage(m: Message): m is Notification {
 }
 
 /**
- * A SNAP's snapshot: one buffer (as a learner receives it), or its pieces in order (as a
- * leader encodes it, a few MiB at a time, so that no buffer holds the whole tree).
+ * A SNAP's snapshot: one buffer, or its pieces in order (as a leader encodes it and a learner
+ * receives it, a few MiB at a time, so that no buffer holds the whole tree).
  */
 export type SnapshotBytes = Uint8Array | readonly Uint8Array[];
 
@@ -108,17 +108,4 @@ export function collectedSnapStream(zxid: bigint, send: (msg: Message) => void):
       pieces = null;
     },
   };
-}
-
-/** The snapshot as one buffer (its pieces joined, when it has several). */
-export function joinSnapshot(s: SnapshotBytes): Uint8Array {
-  if (s instanceof Uint8Array) return s;
-  if (s.length === 1) return s[0]!;
-  const out = new Uint8Array(snapshotLength(s));
-  let at = 0;
-  for (const piece of s) {
-    out.set(piece, at);
-    at += piece.byteLength;
-  }
-  return out;
 }

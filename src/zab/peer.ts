@@ -16,7 +16,7 @@
  *  4. Only one Ready is outstanding at a time: call advance(rd) before the next ready().
  */
 import { History } from './history.js';
-import { joinSnapshot, type Envelope, type Message, type Notification, type PeerState, type QuorumMessage, type Txn } from './messages.js';
+import type { Envelope, Message, Notification, PeerState, QuorumMessage, SnapshotBytes, Txn } from './messages.js';
 import { QuorumVerifier, type ServerId } from './quorum.js';
 import { sameVote, totalOrderPredicate, supporters, type Vote } from './vote.js';
 import { COUNTER_MAX, counterOf, epochOf, makeZxid, zxidHex, type Zxid } from './zxid.js';
@@ -80,7 +80,7 @@ export interface PeerDisk {
 export type PersistOp =
   | { kind: 'append'; txns: Txn[] }
   | { kind: 'truncate'; zxid: Zxid }
-  | { kind: 'installSnapshot'; zxid: Zxid; snapshot: Uint8Array }
+  | { kind: 'installSnapshot'; zxid: Zxid; snapshot: SnapshotBytes }
   | { kind: 'acceptedEpoch'; epoch: bigint }
   | { kind: 'currentEpoch'; epoch: bigint }
   /** The recovering server now holds the leader's history durably: it may vote again. */
@@ -1328,7 +1328,7 @@ export class Peer {
         this.history.reset(msg.zxid);
         this.lastApplied = msg.zxid;
         r.committedUpTo = msg.zxid;
-        this.persist({ kind: 'installSnapshot', zxid: msg.zxid, snapshot: joinSnapshot(msg.snapshot) });
+        this.persist({ kind: 'installSnapshot', zxid: msg.zxid, snapshot: msg.snapshot });
         this.persistedZxid = msg.zxid;
         return;
     }

@@ -667,7 +667,8 @@ export class FrameDecoder {
 
   private deliverSnap(snap: ArrivingSnap, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
     this.snap = null;
-    onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: Buffer.concat(snap.parts, snap.have) } }, snap.wireBytes);
+    // The pieces as they came: the learner writes and decodes them in order, never one buffer of the tree.
+    onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: snap.parts } }, snap.wireBytes);
   }
 
   private checkLength(len: number): number {

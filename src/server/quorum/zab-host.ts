@@ -28,7 +28,7 @@ import {
   type EpochName,
   type EpochRead,
 } from '../../storage/index.js';
-import { collectedSnapStream, isElectionMessage, Peer, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type SnapStream, type Txn } from '../../zab/index.js';
+import { collectedSnapStream, isElectionMessage, Peer, snapshotLength, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type SnapStream, type Txn } from '../../zab/index.js';
 import { SNAP_CHUNK_BYTES } from './codec.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
@@ -457,12 +457,12 @@ export class ZabHost {
           await this.rewritingLogWhile(async () => {
             // The file is written while the tree is decoded (the disk and the CPU at once). The
             // log is cut only once the file is durable, and the state replaced only then.
-            // A view, not a copy: the SNAP's bytes are written and decoded, never changed.
-            const bytes = Buffer.from(op.snapshot.buffer, op.snapshot.byteOffset, op.snapshot.byteLength);
-            const saved = db.snaps.save(op.zxid, [bytes]).then(() => {
+            // Views, not copies: the SNAP's pieces are written and decoded in order, never changed.
+            const pieces = (op.snapshot instanceof Uint8Array ? [op.snapshot] : op.snapshot).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+            const saved = db.snaps.save(op.zxid, pieces).then(() => {
               savedMs = performance.now() - startedAt;
             });
-            const decoded = decodeSnapshot(bytes, () => fs.yieldTurn()).then((state) => {
+            const decoded = decodeSnapshot(pieces, () => fs.yieldTurn()).then((state) => {
               decodedMs = performance.now() - startedAt;
               return state;
             });
@@ -480,7 +480,7 @@ export class ZabHost {
           observer?.snapshotInstalled?.(op.zxid);
           this.opts.log.info('installed snapshot from leader', {
             zxid: zxidHex(op.zxid),
-            bytes: op.snapshot.length,
+            bytes: snapshotLength(op.snapshot),
             savedMs: Math.round(savedMs),
             decodedMs: Math.round(decodedMs),
             ms: Math.round(performance.now() - startedAt),

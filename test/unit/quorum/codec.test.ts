@@ -74,11 +74,17 @@ function bodyOf(frame: Buffer): Buffer {
   return frame.subarray(4);
 }
 
+/** The frames of a byte stream, a SNAP's pieces joined (the decoder hands them over as they came). */
 function decodeStream(chunks: Buffer[], max = 1 << 20): PeerFrame[] {
   const d = new FrameDecoder(max);
   const out: PeerFrame[] = [];
-  for (const c of chunks) d.push(c, (f) => out.push(f));
+  for (const c of chunks) d.push(c, (f) => out.push(joinedSnap(f)));
   return out;
+}
+
+function joinedSnap(f: PeerFrame): PeerFrame {
+  if (f.type !== 'message' || f.msg.kind !== 'snap' || !Array.isArray(f.msg.snapshot)) return f;
+  return { type: 'message', msg: { ...f.msg, snapshot: Buffer.concat(f.msg.snapshot as Uint8Array[]) } };
 }
 
 function expectProtocolError(fn: () => unknown, reason?: string): void {
@@ -172,6 +178,13 @@ describe('peer codec round trip', () => {
       { type: 'message', msg: { kind: 'snap', zxid: 0x700000005n, snapshot: Buffer.concat(parts) } },
       { type: 'message', msg: { kind: 'ack', zxid: 2n } },
     ]);
+    // Handed over as the chunks came, never joined into one buffer of the tree.
+    const d = new FrameDecoder(max);
+    const got: PeerFrame[] = [];
+    d.push(stream, (f) => got.push(f));
+    const snap = got[0]!.type === 'message' ? got[0]!.msg : null;
+    expect(snap?.kind === 'snap' && Array.isArray(snap.snapshot) && snap.snapshot.length).toBeGreaterThan(3);
+    expect(snap?.kind === 'snap' && Math.max(...(snap.snapshot as Uint8Array[]).map((p) => p.length))).toBeLessThanOrEqual(max - 4);
     // An empty one too: head, end.
     expect(decodeStream([encodeSnapHead(1n, null), encodeSnapEnd(0)], max)).toEqual([{ type: 'message', msg: { kind: 'snap', zxid: 1n, snapshot: Buffer.alloc(0) } }]);
   });

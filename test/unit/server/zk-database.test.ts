@@ -4,7 +4,7 @@
  * pieces while txns apply installs, with those txns replayed, as the tree that sent it.
  */
 import { describe, expect, it } from 'vitest';
-import { JuteDecodeError, OpCode, Perms, type LoggedTxn } from '../../../src/jute/index.js';
+import { JuteDecodeError, JuteTruncatedError, OpCode, Perms, type LoggedTxn } from '../../../src/jute/index.js';
 import { SNAPSHOT_READ_STEP_NODES } from '../../../src/tree/index.js';
 import { FileSnapStore, FileTxnLog, MemoryFs } from '../../../src/storage/index.js';
 import { decodeSnapshot, ZKDatabase } from '../../../src/server/zk-database.js';
@@ -100,7 +100,8 @@ describe('ZKDatabase SNAP encoding', () => {
     const before = learner.tree;
     let yields = 0;
     // Decoded in steps, and swapped in whole: between steps the learner still has its old tree.
-    const decoded = await decodeSnapshot(Buffer.concat(chunks), async () => {
+    // Records cross the 4 KiB chunks anywhere: each is read again, whole, once the next chunk is there.
+    const decoded = await decodeSnapshot(chunks, async () => {
       yields++;
       expect(learner.tree).toBe(before);
     });
@@ -125,6 +126,29 @@ async function snapOf(db: ZKDatabase): Promise<Buffer> {
 }
 
 describe('ZKDatabase SNAP install', () => {
+  it('decodes a snapshot cut into two pieces at every byte, or into pieces of one byte, to the same state; cut short anywhere, it is truncated', async () => {
+    const { db: leader } = await database();
+    let zxid = 0n;
+    replay(leader, create(++zxid, '/a', 1));
+    for (let i = 0; i < 5; i++) replay(leader, create(++zxid, `/a/n${i}`, i + 1));
+    replay(leader, txn(++zxid, { type: OpCode.createSession, record: { timeOut: 30_000 } }));
+    const snap = await snapOf(leader);
+    const expected = await decodeSnapshot([snap], async () => undefined);
+    const same = async (pieces: Buffer[]): Promise<void> => {
+      const got = await decodeSnapshot(pieces, async () => undefined);
+      expect(got.tree.digest()).toBe(expected.tree.digest());
+      expect(got.tree.nodeCount).toBe(expected.tree.nodeCount);
+      expect([...got.sessions]).toEqual([...expected.sessions]);
+    };
+    for (let cut = 0; cut <= snap.length; cut++) await same([snap.subarray(0, cut), snap.subarray(cut)]);
+    await same(Array.from(snap, (_, i) => snap.subarray(i, i + 1)));
+    for (let cut = 0; cut < snap.length; cut++) {
+      await expect(decodeSnapshot([snap.subarray(0, cut)], async () => undefined)).rejects.toThrow(JuteDecodeError);
+    }
+    await leader.close();
+  });
+
+
   it('refuses a SNAP with bytes after the tree and keeps the state it had', async () => {
     const { db: leader } = await database();
     replay(leader, create(1n, '/a', 1));
@@ -132,10 +156,11 @@ describe('ZKDatabase SNAP install', () => {
     const { db: learner } = await database();
     replay(learner, create(1n, '/mine', 1));
     const before = learner.tree;
-    await expect(decodeSnapshot(Buffer.concat([snap, Buffer.from([0])]), async () => undefined)).rejects.toThrow(JuteDecodeError);
+    await expect(decodeSnapshot([snap, Buffer.from([0])], async () => undefined)).rejects.toThrow(JuteDecodeError);
+    await expect(decodeSnapshot([snap.subarray(0, 10), snap.subarray(10, snap.length - 1)], async () => undefined)).rejects.toThrow(JuteTruncatedError);
     expect(learner.tree).toBe(before);
     expect(learner.tree.getNode('/mine')).toBeDefined();
-    learner.installDecoded(await decodeSnapshot(snap, async () => undefined), 1n);
+    learner.installDecoded(await decodeSnapshot([snap], async () => undefined), 1n);
     expect(learner.tree.getNode('/a')).toBeDefined();
     expect(learner.tree.getNode('/mine')).toBeUndefined();
     await leader.close();
@@ -150,7 +175,7 @@ describe('ZKDatabase digest counting', () => {
     for (let i = 0; i < 50; i++) replay(db, create(++zxid, `/n${i}`, i + 1));
     const { db: loaded } = await database();
     const steps: (() => void)[] = [];
-    loaded.installDecoded(await decodeSnapshot(await snapOf(db), async () => undefined), zxid);
+    loaded.installDecoded(await decodeSnapshot([await snapOf(db)], async () => undefined), zxid);
     const runSteps = (): number => {
       let ran = 0;
       while (steps.length > 0) {
