@@ -74,6 +74,18 @@ function bodyOf(frame: Buffer): Buffer {
   return frame.subarray(4);
 }
 
+/** A byte stream cut at random places, as a socket may hand it over. */
+function cutAnywhere(stream: Buffer, seed: number): Buffer[] {
+  const rnd = seededRandom(seed);
+  const pieces: Buffer[] = [];
+  for (let at = 0; at < stream.length; ) {
+    const n = 1 + Math.floor(rnd() * 20_000);
+    pieces.push(stream.subarray(at, at + n));
+    at += n;
+  }
+  return pieces;
+}
+
 /** The frames of a byte stream, a SNAP's pieces joined (the decoder hands them over as they came). */
 function decodeStream(chunks: Buffer[], max = 1 << 20): PeerFrame[] {
   const d = new FrameDecoder(max);
@@ -122,13 +134,7 @@ describe('peer codec round trip', () => {
     const max = 64 * 1024;
     const msg: Message = { kind: 'snap', zxid: 0x700000005n, snapshot: tree };
     const stream = Buffer.concat([encodeMessage({ kind: 'ack', zxid: 1n }), encodeMessage(msg, max), encodeMessage({ kind: 'ack', zxid: 2n })]);
-    const rnd = seededRandom(11);
-    const pieces: Buffer[] = [];
-    for (let at = 0; at < stream.length; ) {
-      const n = 1 + Math.floor(rnd() * 20_000);
-      pieces.push(stream.subarray(at, at + n));
-      at += n;
-    }
+    const pieces = cutAnywhere(stream, 11);
     const frames = decodeStream(pieces, max);
     expect(frames).toEqual([
       { type: 'message', msg: { kind: 'ack', zxid: 1n } },
@@ -167,13 +173,7 @@ describe('peer codec round trip', () => {
       encodeSnapEnd(200_006),
       encodeMessage({ kind: 'ack', zxid: 2n }),
     ]);
-    const rnd = seededRandom(12);
-    const pieces: Buffer[] = [];
-    for (let at = 0; at < stream.length; ) {
-      const n = 1 + Math.floor(rnd() * 20_000);
-      pieces.push(stream.subarray(at, at + n));
-      at += n;
-    }
+    const pieces = cutAnywhere(stream, 12);
     expect(decodeStream(pieces, max)).toEqual([
       { type: 'message', msg: { kind: 'snap', zxid: 0x700000005n, snapshot: Buffer.concat(parts) } },
       { type: 'message', msg: { kind: 'ack', zxid: 2n } },
