@@ -607,7 +607,7 @@ export class FrameDecoder {
         off += take;
         if (this.bodyHave < body.length) return;
         this.body = null;
-        this.emit(decodeFrame(body), LENGTH_PREFIX_BYTES + body.length, onFrame);
+        this.emit(decodeFrame(body), LENGTH_PREFIX_BYTES + body.length, onFrame, true);
         continue;
       }
       if (this.lengthHave === 0 && chunk.length - off >= LENGTH_PREFIX_BYTES) {
@@ -634,7 +634,8 @@ export class FrameDecoder {
   }
 
   /** Pass a frame on, putting a SNAP's chunks together first. */
-  private emit(f: PeerFrame, wireBytes: number, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
+  /** `owned`: the frame's bytes are a buffer of its own (a body put together from several reads), not a view of the caller's chunk. */
+  private emit(f: PeerFrame, wireBytes: number, onFrame: (frame: PeerFrame, wireBytes: number) => void, owned = false): void {
     const snap = this.snap;
     if (snap !== null) {
       snap.wireBytes += wireBytes;
@@ -651,7 +652,8 @@ export class FrameDecoder {
       if (snap.have + f.bytes.length > limit) {
         throw new PeerProtocolError('bad-length', `SNAP chunks carry more than the ${limit} bytes ${snap.total === null ? 'a SNAP may hold' : 'the SNAP announced'}`);
       }
-      snap.parts.push(Buffer.from(f.bytes)); // a view of the socket's chunk or of a reused body: copy
+      // A view of the caller's chunk is copied; a body of its own is kept as it is (a SNAP's 4 MiB chunks).
+      snap.parts.push(owned ? f.bytes : Buffer.from(f.bytes));
       snap.have += f.bytes.length;
       if (snap.have === snap.total) this.deliverSnap(snap, onFrame);
       return;

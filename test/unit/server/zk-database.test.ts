@@ -149,6 +149,28 @@ describe('ZKDatabase SNAP install', () => {
   });
 
 
+  it('decodes pieces larger than the bridge a cut record is read from, and a record longer than the bridge cut between pieces', async () => {
+    const { db: leader } = await database();
+    let zxid = 0n;
+    replay(leader, create(++zxid, '/a', 1));
+    for (let i = 0; i < 3000; i++) replay(leader, create(++zxid, `/a/n${i}`, i + 1));
+    // Values of 200 KB, longer than the 64 KiB bridge, here and there among small ones.
+    for (let i = 0; i < 4; i++) {
+      replay(leader, txn(++zxid, { type: OpCode.create, record: { path: `/big${i}`, data: Buffer.alloc(200_000, i + 1), acl: OPEN, ephemeral: false, parentCVersion: i + 2 } }));
+      for (let j = 0; j < 500; j++) replay(leader, create(++zxid, `/a/m${i}-${j}`, 3001 + i * 500 + j));
+    }
+    const snap = await snapOf(leader);
+    const expected = leader.tree.digest();
+    for (const size of [70_000, 100_003, 250_001, 1 << 20]) {
+      const pieces: Buffer[] = [];
+      for (let at = 0; at < snap.length; at += size) pieces.push(snap.subarray(at, at + size));
+      const got = await decodeSnapshot(pieces, async () => undefined);
+      expect(got.tree.digest(), `pieces of ${size} bytes`).toBe(expected);
+      expect(got.tree.getNode('/big2')?.data?.length).toBe(200_000);
+    }
+    await leader.close();
+  });
+
   it('refuses a SNAP with bytes after the tree and keeps the state it had', async () => {
     const { db: leader } = await database();
     replay(leader, create(1n, '/a', 1));
