@@ -249,7 +249,9 @@ function securitySuite(leg: Leg, material: () => Material): void {
       err('NoAuthError'),
       err('InvalidACLError'),
       ok({ data: 'secret', stat: { version: 0, aversion: 0, numChildren: 0, dataLength: 6 } }),
-      ok(true),
+      // kazoo's start() races the server's answer to the wrong password: it may see the session
+      // connected first (CI saw both against Apache ZooKeeper on a slower machine). The request after it fails either way.
+      expect.toSatisfy((r: unknown) => [ok(true), err('KazooTimeoutError')].some((x) => JSON.stringify(x) === JSON.stringify(r))),
       err('AuthFailedError'),
     ]);
   });
