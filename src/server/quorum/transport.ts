@@ -109,6 +109,8 @@ export interface TransportOptions {
   /** Bytes a quorum link may hold unsent (queued, delayed or in the socket). Default 2 × maxFrameBytes. */
   maxQueueBytes?: number;
   tcpKeepAlive?: boolean;
+  /** A learner that reads none of a streamed SNAP for this long is dropped. Default 30000 ms. */
+  snapStallMs?: number;
   /** sslQuorum and quorum.auth (quorum-credentials.ts); absent parts are off, as in ZooKeeper. */
   security?: { tls?: PeerTls; auth?: QuorumAuthOptions };
   log: Logger;
@@ -169,7 +171,7 @@ const SNAP_STREAM_POLL_MS = 2;
  * A learner that reads nothing of a SNAP for this long is stuck (a stopped process): its
  * connection is dropped, so that the leader neither waits nor holds its messages forever.
  */
-const SNAP_STREAM_STALL_MS = 30_000;
+const DEFAULT_SNAP_STALL_MS = 30_000;
 
 interface Delayed {
   at: number;
@@ -235,6 +237,7 @@ export class PeerTransport {
   private readonly maxFrameBytes: number;
   private readonly reconnectDelayMs: number;
   private readonly connectTimeoutMs: number;
+  private readonly snapStallMs: number;
   private readonly bindRetry: number;
   private readonly bindRetryDelayMs: number;
   private readonly maxQueueBytes: number;
@@ -279,6 +282,7 @@ export class PeerTransport {
     this.maxFrameBytes = positiveInt(opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, 'maxFrameBytes', ELECTION_MAX_FRAME_BYTES, 0x7fffffff);
     this.reconnectDelayMs = positiveInt(opts.reconnectDelayMs ?? DEFAULT_RECONNECT_DELAY_MS, 'reconnectDelayMs', 1, 600_000);
     this.connectTimeoutMs = positiveInt(opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', 1, 600_000);
+    this.snapStallMs = positiveInt(opts.snapStallMs ?? DEFAULT_SNAP_STALL_MS, 'snapStallMs', 1, 3_600_000);
     this.bindRetry = positiveInt(opts.electionPortBindRetry ?? DEFAULT_BIND_RETRY, 'electionPortBindRetry', 0, 1_000_000);
     this.bindRetryDelayMs = positiveInt(opts.bindRetryDelayMs ?? DEFAULT_BIND_RETRY_DELAY_MS, 'bindRetryDelayMs', 0, 600_000);
     this.maxQueueBytes = positiveInt(opts.maxQueueBytes ?? 2 * this.maxFrameBytes, 'maxQueueBytes', this.maxFrameBytes, Number.MAX_SAFE_INTEGER);
@@ -388,8 +392,8 @@ export class PeerTransport {
           if (conn.backlogBytes < least) {
             least = conn.backlogBytes;
             since = performance.now();
-          } else if (performance.now() - since > SNAP_STREAM_STALL_MS && onConn()) {
-            this.lose(link, `server ${to} read none of a SNAP for ${SNAP_STREAM_STALL_MS} ms`, { droppedNow: 1 });
+          } else if (performance.now() - since > this.snapStallMs && onConn()) {
+            this.lose(link, `server ${to} read none of a SNAP for ${this.snapStallMs} ms`, { droppedNow: 1 });
           }
         }
       },

@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import type { Message } from '../../../src/zab/index.js';
+import type { TransportOptions } from '../../../src/server/quorum/transport.js';
 import { addressesAndRelayPorts, closeAll, ensemble, KillableProxy, Node, sleep, waitFor } from './helpers.js';
 
 let nodes: Node[] = [];
@@ -16,17 +17,17 @@ afterEach(async () => {
 });
 
 /** Servers 1 and 2, with server 2 (the dialer) reaching server 1 through killable relays. */
-async function pairThroughProxy(): Promise<{ one: Node; two: Node; kill: () => number }> {
+async function pairThroughProxy(extra: Partial<TransportOptions> = {}): Promise<{ one: Node; two: Node; kill: () => number; quorum: KillableProxy }> {
   const { peers: [a1, a2], relayPorts } = await addressesAndRelayPorts([1, 2], 2);
   const quorum = await KillableProxy.start(a1!.quorumPort, relayPorts[0]!);
   const election = await KillableProxy.start(a1!.electionPort, relayPorts[1]!);
   proxies = [quorum, election];
-  const one = new Node(1, [a1!, a2!], {});
-  const two = new Node(2, [{ ...a1!, quorumPort: quorum.port, electionPort: election.port }, a2!], {});
+  const one = new Node(1, [a1!, a2!], extra);
+  const two = new Node(2, [{ ...a1!, quorumPort: quorum.port, electionPort: election.port }, a2!], extra);
   nodes = [one, two];
   await Promise.all(nodes.map((n) => n.transport.start()));
   await connected(nodes);
-  return { one, two, kill: () => quorum.killConnections() + election.killConnections() };
+  return { one, two, kill: () => quorum.killConnections() + election.killConnections(), quorum };
 }
 
 async function connected(ns: Node[], each = 2): Promise<void> {
@@ -42,6 +43,72 @@ function untag(m: Message): { boundaries: number; seq: number } {
   if (m.kind !== 'proposal') throw new Error(`unexpected ${m.kind}`);
   return { boundaries: Number(m.txn.zxid >> 32n), seq: Number(m.txn.zxid & 0xffffffffn) };
 }
+
+/** Write `count` pieces of 1 MiB into a SNAP to server 1, each after the stream is ready; `written()` counts them. */
+function writeSnap(two: Node, count: number): { written: () => number; done: Promise<void> } {
+  const stream = two.transport.openSnapStream(1, 9n);
+  let written = 0;
+  const done = (async () => {
+    for (let i = 0; i < count; i++) {
+      stream.write(Buffer.alloc(1024 * 1024, i & 0xff));
+      written++;
+      await stream.ready();
+    }
+    stream.end();
+  })();
+  return { written: () => written, done };
+}
+
+/** Wait until `value()` has not changed for `quietMs`; return it. */
+async function settled(value: () => number, quietMs: number): Promise<number> {
+  for (;;) {
+    const v = value();
+    await sleep(quietMs);
+    if (value() === v) return v;
+  }
+}
+
+describe('a learner that stops reading a streamed SNAP', () => {
+  test('holds the leader at the backlog limit (16 MiB unsent) until it reads again; then the SNAP arrives whole', async () => {
+    const PIECES = 64;
+    const { one, two, quorum } = await pairThroughProxy();
+    quorum.stopReading();
+    const snap = writeSnap(two, PIECES);
+    // 16 MiB unsent in the leader, and whatever the kernel's socket buffers took.
+    const held = await settled(snap.written, 300);
+    expect(held).toBeGreaterThanOrEqual(16);
+    expect(held).toBeLessThan(PIECES);
+    quorum.resumeReading();
+    await snap.done;
+    await waitFor(() => one.received.length === 1, 'the SNAP', 20_000);
+    const msg = one.received[0]!.msg;
+    expect(msg.kind).toBe('snap');
+    const bytes = Buffer.concat(msg.kind === 'snap' ? (msg.snapshot as Uint8Array[]) : []);
+    expect(bytes.length).toBe(PIECES * 1024 * 1024);
+    for (let i = 0; i < PIECES; i++) expect(bytes[i * 1024 * 1024 + 512 * 1024]).toBe(i & 0xff);
+    expect(one.disconnects).toEqual([]);
+    expect(two.disconnects).toEqual([]);
+  });
+
+  test('for snapStallMs is dropped: the leader stops waiting, and the next connection carries only what follows', async () => {
+    const { one, two, quorum } = await pairThroughProxy({ snapStallMs: 400 });
+    quorum.stopReading();
+    const startedAt = performance.now();
+    const snap = writeSnap(two, 64);
+    const held = await settled(snap.written, 100);
+    expect(held).toBeLessThan(64);
+    expect(two.disconnects).toEqual([]);
+    await waitFor(() => two.disconnects.length === 1, 'the stalled learner dropped', 10_000);
+    expect(performance.now() - startedAt).toBeGreaterThanOrEqual(400);
+    // The leader's wait ends with the connection; the rest of the SNAP goes nowhere.
+    await snap.done;
+    expect(two.logLines.filter((l) => l.includes('read none of a SNAP for 400 ms'))).toHaveLength(1);
+    await connected(nodes);
+    two.transport.send(1, { kind: 'ack', zxid: 10n });
+    await waitFor(() => one.received.length === 1, 'the ack after the reconnect');
+    expect(one.received.map((r) => r.msg)).toEqual([{ kind: 'ack', zxid: 10n }]);
+  });
+});
 
 describe('lost connections', () => {
   test('a SNAP streaming when its connection dies sends nothing more, not even onto the next connection', async () => {

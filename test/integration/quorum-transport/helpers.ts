@@ -110,6 +110,8 @@ export function sleep(ms: number): Promise<void> {
 /** A TCP relay on 127.0.0.1 whose connections a test can kill (both ends see the close). */
 export class KillableProxy {
   private readonly sockets = new Set<net.Socket>();
+  /** The dialers' sockets: what `stopReading` stops reading. */
+  private readonly inbound = new Set<net.Socket>();
   private constructor(private readonly server: net.Server) {}
 
   /** A proxy to `targetPort`, listening on `listenPort` (take it from the batch of the servers' ports). */
@@ -117,6 +119,8 @@ export class KillableProxy {
     const server = net.createServer();
     const proxy = new KillableProxy(server);
     server.on('connection', (inbound) => {
+      proxy.inbound.add(inbound);
+      inbound.on('close', () => proxy.inbound.delete(inbound));
       const outbound = net.connect({ host: '127.0.0.1', port: targetPort });
       for (const [a, b] of [[inbound, outbound], [outbound, inbound]] as const) {
         proxy.sockets.add(a);
@@ -137,6 +141,15 @@ export class KillableProxy {
 
   get port(): number {
     return (this.server.address() as net.AddressInfo).port;
+  }
+
+  /** Read nothing more from the dialers (a listener that stopped reading: the dialers' sends back up). */
+  stopReading(): void {
+    for (const s of this.inbound) s.pause();
+  }
+
+  resumeReading(): void {
+    for (const s of this.inbound) s.resume();
   }
 
   /** Reset every relayed connection. */
