@@ -141,6 +141,8 @@ export interface ServerView {
   resetConnectionStats(): void;
   /** Global sessions this server tracks. */
   sessions(): Iterable<SessionView>;
+  /** How many sessions() lists, without listing them (mntr). */
+  sessionCount?(): number;
   localSessionCount?(): number;
   /** Session id → its ephemeral paths. */
   ephemerals(): Iterable<readonly [bigint, Iterable<string>]>;
@@ -387,7 +389,7 @@ function mntr(view: ServerView, out: Out): void {
   if (openFds !== undefined) line('open_file_descriptor_count', openFds);
   if (maxFds !== undefined) line('max_file_descriptor_count', maxFds);
   line('uptime', s.uptimeMs);
-  line('global_sessions', count(view.sessions()));
+  line('global_sessions', view.sessionCount?.() ?? count(view.sessions()));
   line('local_sessions', view.localSessionCount?.() ?? 0);
   line('last_client_response_size', s.lastClientResponseSize);
   line('max_client_response_size', s.maxClientResponseSize);

@@ -172,6 +172,13 @@ export class DataTree {
     return new Set(this.table.ephemerals.get(sessionId));
   }
 
+  /** Ephemeral znodes, counted without the copy ephemeralSessions makes. */
+  ephemeralCount(): number {
+    let n = 0;
+    for (const paths of this.table.ephemerals.values()) n += paths.size;
+    return n;
+  }
+
   ephemeralSessions(): ReadonlyMap<bigint, ReadonlySet<string>> {
     return new Map([...this.table.ephemerals].map(([id, paths]) => [id, new Set(paths)]));
   }

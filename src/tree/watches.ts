@@ -46,12 +46,12 @@ export class WatchManager {
   private readonly watch2Paths = new Map<Watcher, Map<string, number>>();
   /** How many (watcher, path) pairs hold a recursive watch; 0 lets triggers skip the parents. */
   private recursiveWatchQty = 0;
+  /** (path, watcher) pairs in watchTable, kept as they change: mntr asks for it several times a second. */
+  private pairs = 0;
 
   /** Number of (path, watcher) pairs, as ZooKeeper counts watches. */
   get size(): number {
-    let n = 0;
-    for (const ws of this.watchTable.values()) n += ws.size;
-    return n;
+    return this.pairs;
   }
 
   add(path: string, watcher: Watcher, mode: WatcherMode): boolean {
@@ -60,7 +60,10 @@ export class WatchManager {
       ws = new Set();
       this.watchTable.set(path, ws);
     }
-    ws.add(watcher);
+    if (!ws.has(watcher)) {
+      ws.add(watcher);
+      this.pairs++;
+    }
     let paths = this.watch2Paths.get(watcher);
     if (paths === undefined) {
       paths = new Map();
@@ -132,6 +135,7 @@ export class WatchManager {
             const next = modes & ~WatcherMode.STANDARD;
             if (next === 0) {
               ws.delete(w);
+              this.pairs--;
               paths.delete(p);
               if (paths.size === 0) this.watch2Paths.delete(w);
             } else if (next !== modes) {
@@ -182,7 +186,7 @@ export class WatchManager {
   private dropFromTable(path: string, watcher: Watcher): void {
     const ws = this.watchTable.get(path);
     if (ws === undefined) return;
-    ws.delete(watcher);
+    if (ws.delete(watcher)) this.pairs--;
     if (ws.size === 0) this.watchTable.delete(path);
   }
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventType, KeeperState, WatcherType } from '../../../src/jute/index.js';
 import { DataTree, type WatchedEvent } from '../../../src/tree/index.js';
+import { WatchManager, WatcherMode } from '../../../src/tree/watches.js';
 import { Driver, Recorder } from './helpers.js';
 
 function setup(): Driver {
@@ -329,5 +330,37 @@ describe('setWatches (re-arming after a reconnect)', () => {
     w.clear();
     d.create('/not-yet');
     expect(w.seen()).toEqual(['NodeCreated /not-yet']);
+  });
+});
+
+describe('the watch count (kept as watches change: mntr reads it several times a second)', () => {
+  it('equals the (path, watcher) pairs after any mix of adds, removes, triggers and closed watchers', () => {
+    const m = new WatchManager();
+    const watchers = Array.from({ length: 6 }, (_, i) => new Recorder(String(i)));
+    const paths = ['/a', '/a/b', '/a/b/c', '/d'];
+    const modes = [WatcherMode.STANDARD, WatcherMode.PERSISTENT, WatcherMode.PERSISTENT_RECURSIVE];
+    let seed = 12345;
+    const pick = <T>(xs: readonly T[]): T => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return xs[Math.floor((seed / 2 ** 31) * xs.length)]!;
+    };
+    const recount = (): number => {
+      let n = 0;
+      for (const [, ps] of m.watchers()) n += ps.size;
+      return n;
+    };
+    const seen = new Set<number>();
+    for (let i = 0; i < 5000; i++) {
+      const op = pick(['add', 'add', 'add', 'remove', 'removeMode', 'trigger', 'close']);
+      if (op === 'add') m.add(pick(paths), pick(watchers), pick(modes));
+      else if (op === 'remove') m.remove(pick(paths), pick(watchers));
+      else if (op === 'removeMode') m.remove(pick(paths), pick(watchers), pick(modes));
+      else if (op === 'trigger') m.trigger(pick(paths), EventType.NodeDataChanged, BigInt(i));
+      else m.removeWatcher(pick(watchers));
+      expect(m.size).toBe(recount());
+      seen.add(m.size);
+    }
+    // The mix reached many sizes, not one that a constant would match.
+    expect(seen.size).toBeGreaterThan(10);
   });
 });
