@@ -22,8 +22,12 @@ import {
 import type { ZabConfig } from './config.js';
 import type { Logger } from './log.js';
 
-/** Loaded nodes whose digests one idle step adds to the tree digest: ~20 ms at a million znodes, where each node is a few cache misses. */
-export const DIGEST_STEP_NODES = 10_000;
+/**
+ * Loaded nodes whose digests one idle step adds to the tree digest: ~4 ms at a million znodes
+ * on a quiet machine, where each node is a few cache misses. Steps of 10,000 held a restarted
+ * follower's event loop for 100-300 ms at a time in the 3-voter bench (ls1m-h profile).
+ */
+export const DIGEST_STEP_NODES = 2_000;
 
 export interface SnapshotInfo {
   zxid: bigint;

@@ -563,11 +563,15 @@ export class Peer {
     for (const op of rd.persist) {
       if (op.kind === 'installSnapshot') this.hostApplied = op.zxid;
     }
-    let appended: Zxid | null = null;
-    while (this.lastAppendSeq.length > 0 && this.lastAppendSeq[0]!.seq <= rd.seq) {
-      appended = this.lastAppendSeq.shift()!.zxid;
+    // One splice, not a shift per append: a DIFF of 14,000 txns made this loop quadratic (0.3 s).
+    const done = this.lastAppendSeq;
+    let n = 0;
+    while (n < done.length && done[n]!.seq <= rd.seq) n++;
+    if (n > 0) {
+      const appended = done[n - 1]!.zxid;
+      done.splice(0, n);
+      if (appended > this.persistedZxid) this.persistedZxid = appended;
     }
-    if (appended !== null && appended > this.persistedZxid) this.persistedZxid = appended;
     if (this.role.role === 'leader') {
       try {
         this.tryCommit(this.role);
