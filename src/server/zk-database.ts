@@ -306,9 +306,14 @@ export interface DecodedSnapshot {
  * learner's event loop for seconds); nothing sees the tree before it is complete, and no
  * buffer holds the whole snapshot. JuteDecodeError on anything malformed.
  */
-export async function decodeSnapshot(pieces: readonly Buffer[], yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
+export async function decodeSnapshot(pieces: readonly Buffer[] | AsyncIterable<Buffer>, yieldTurn: () => Promise<void>): Promise<DecodedSnapshot> {
   const src = new PieceSource();
   const steps = decodeSteps(src);
+  // Pieces still arriving (a SNAP decoded as it comes) are waited for; pieces in hand are not.
+  let inHand: readonly Buffer[] = [];
+  let arriving: AsyncIterator<Buffer> | null = null;
+  if (isPieceArray(pieces)) inHand = pieces;
+  else arriving = pieces[Symbol.asyncIterator]();
   let next = 0;
   for (;;) {
     const step = steps.next();
@@ -319,9 +324,17 @@ export async function decodeSnapshot(pieces: readonly Buffer[], yieldTurn: () =>
       return step.value;
     }
     if (step.value === 'step') await yieldTurn();
-    else if (next < pieces.length) src.push(pieces[next++]!);
+    else if (arriving !== null) {
+      const piece = await arriving.next();
+      if (piece.done === true) src.end();
+      else src.push(piece.value);
+    } else if (next < inHand.length) src.push(inHand[next++]!);
     else src.end();
   }
+}
+
+function isPieceArray(pieces: readonly Buffer[] | AsyncIterable<Buffer>): pieces is readonly Buffer[] {
+  return Array.isArray(pieces);
 }
 
 function* decodeSteps(src: SnapshotSource): Generator<ReadSignal, DecodedSnapshot> {

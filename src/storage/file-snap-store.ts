@@ -28,7 +28,7 @@ import {
   encodeSnapTrailer,
   snapshotProblem,
 } from './snap-format.js';
-import type { SnapStore } from './snap-store.js';
+import type { SaveOptions, SnapStore } from './snap-store.js';
 
 /** Pieces are gathered into writes of this size; larger pieces are written as they come. */
 const WRITE_CHUNK_SIZE = 1024 * 1024;
@@ -65,12 +65,12 @@ export class FileSnapStore implements SnapStore {
     return store;
   }
 
-  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>, opts: SaveOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     if (zxid < 0n || zxid >= 1n << 64n) {
       return Promise.reject(new StorageError('ZABLAB_STORAGE_BAD_ARGUMENT', `snapshot zxid ${zxid} is not a 64-bit zxid`));
     }
-    const run = this.saving.then(() => this.write(zxid, body));
+    const run = this.saving.then(() => this.write(zxid, body, opts.publish));
     this.saving = run.catch(() => undefined);
     return run;
   }
@@ -109,7 +109,7 @@ export class FileSnapStore implements SnapStore {
     await this.saving;
   }
 
-  private async write(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void> {
+  private async write(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>, publish?: Promise<boolean>): Promise<void> {
     const final = path.join(this.snapDir, makeSnapshotName(zxid));
     const temp = final + TMP_SUFFIX;
     let handle: StorageFile;
@@ -133,9 +133,11 @@ export class FileSnapStore implements SnapStore {
       } catch (err) {
         throw ioError('fsync snapshot', temp, err);
       }
+      if (publish !== undefined && !(await publish)) throw new SaveWithdrawn();
     } catch (err) {
       await handle.close().catch(() => undefined);
       await removeFile(this.fs, temp).catch(() => undefined);
+      if (err instanceof SaveWithdrawn) return;
       throw err;
     }
     try {
@@ -301,3 +303,6 @@ export async function looksLikeCompleteSnapshot(fs: StorageFs, file: string): Pr
 function closedError(): StorageError {
   return new StorageError('ZABLAB_STORAGE_CLOSED', 'the snapshot store is closed');
 }
+
+/** A save whose publish gate said no: the temp file goes, and the save resolves. */
+class SaveWithdrawn extends Error {}

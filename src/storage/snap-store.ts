@@ -1,3 +1,12 @@
+export interface SaveOptions {
+  /**
+   * Written and synced, the file becomes the snapshot only once this resolves true; false:
+   * the temp file is removed and nothing changes. A learner writes a SNAP as it arrives, before
+   * the SNAP is accepted. Later saves wait for it.
+   */
+  publish?: Promise<boolean>;
+}
+
 /** Snapshot storage: the bytes of a fuzzy snapshot (sessions + tree) are produced elsewhere. */
 export interface SnapStore {
   /**
@@ -5,7 +14,7 @@ export interface SnapStore {
    * Written to a temp file and renamed only after fsync. Between pieces it yields to the
    * event loop. Saves run one at a time, in call order.
    */
-  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>): Promise<void>;
+  save(zxid: bigint, body: AsyncIterable<Buffer> | Iterable<Buffer>, opts?: SaveOptions): Promise<void>;
   /** The newest snapshot whose checksum verifies (invalid/partial ones are skipped, with a reason reported). */
   loadNewest(): Promise<{ zxid: bigint; body: Buffer } | null>;
   /** One snapshot, verified whole: its body, or what is wrong with it. */

@@ -540,6 +540,11 @@ export class Peer {
     return this.history.contains(read.upTo);
   }
 
+  /** Whether an op not yet taken by ready() installs `snapshot` (a host that began on a SNAP's pieces asks, once it delivered it). */
+  installs(snapshot: SnapshotBytes): boolean {
+    return this.persistQ.some((op) => op.kind === 'installSnapshot' && op.snapshot === snapshot);
+  }
+
   hasReady(): boolean {
     return this.readyOutstanding === null && (this.persistQ.length > 0 || this.applyQ.length > 0 || this.eventQ.length > 0);
   }

@@ -130,6 +130,11 @@ describe('catch-up and snapshots under load', () => {
     expect(r.catchUps!.map((c) => c.syncModeFrom)).toEqual(['learner-log', 'learner-log']);
     // The leader's zk_zab_snap_bytes_sent when it counted this SNAP alone, else the learner's "installed snapshot ... bytes=".
     expect(['leader-counter', 'learner-log']).toContain(r.catchUps![1]!.syncBytesFrom);
+    // The observer wrote and decoded its SNAP while the pieces arrived, and that file is its snapshot.
+    const observerDir = path.join(tmp, 'local', 'ensemble', 's4');
+    const installed = /installed snapshot from leader zxid=0x([0-9a-f]+) .*whileArriving=true/.exec(fs.readFileSync(path.join(observerDir, 'server.log'), 'utf8'));
+    expect(installed, 'the install line of a SNAP taken as it arrived').not.toBeNull();
+    expect(fs.readdirSync(path.join(observerDir, 'data', 'version-2'))).toContain(`snapshot.${installed![1]}`);
   }, 90_000);
 
   it.skipIf(zkSkip !== null)('Apache ZooKeeper 3.8: the same run, read the same way', async () => {

@@ -10,6 +10,7 @@
  */
 import { JuteDecodeError, JuteReader, JuteWriter } from '../../jute/index.js';
 import { snapshotLength, type Message, type PeerState, type SnapshotBytes, type Txn } from '../../zab/index.js';
+import { ArrivingSnapshot } from './arriving-snapshot.js';
 
 export const PEER_MAGIC = 0x5a42; // 'ZB'
 /**
@@ -72,7 +73,9 @@ export type PeerFrame =
    */
   | { type: 'snapHead'; zxid: bigint; total: number | null }
   | { type: 'snapChunk'; bytes: Buffer }
-  | { type: 'snapEnd'; total: number };
+  | { type: 'snapEnd'; total: number }
+  /** FrameDecoder's, at a SNAP's frame: its snapshot as the chunks arrive (the message follows at the end). */
+  | { type: 'snapArriving'; snapshot: ArrivingSnapshot };
 
 /** Kind codes on the wire. */
 export const FrameKind = {
@@ -559,9 +562,8 @@ function kindName(kind: number): string {
  */
 /** A SNAP's chunks so far; `total` null: streamed (a SNAP_END frame ends it). */
 interface ArrivingSnap {
-  zxid: bigint;
   total: number | null;
-  parts: Buffer[];
+  parts: ArrivingSnapshot;
   have: number;
   wireBytes: number;
 }
@@ -653,24 +655,32 @@ export class FrameDecoder {
         throw new PeerProtocolError('bad-length', `SNAP chunks carry more than the ${limit} bytes ${snap.total === null ? 'a SNAP may hold' : 'the SNAP announced'}`);
       }
       // A view of the caller's chunk is copied; a body of its own is kept as it is (a SNAP's 4 MiB chunks).
-      snap.parts.push(owned ? f.bytes : Buffer.from(f.bytes));
+      snap.parts.add(owned ? f.bytes : Buffer.from(f.bytes));
       snap.have += f.bytes.length;
       if (snap.have === snap.total) this.deliverSnap(snap, onFrame);
       return;
     }
     if (f.type === 'snapChunk' || f.type === 'snapEnd') throw new PeerProtocolError('unexpected-frame', `a ${frameName(f)} frame without a SNAP before it`);
     if (f.type === 'snapHead') {
-      this.snap = { zxid: f.zxid, total: f.total, parts: [], have: 0, wireBytes };
+      this.snap = { total: f.total, parts: new ArrivingSnapshot(f.zxid), have: 0, wireBytes };
       if (f.total === 0) this.deliverSnap(this.snap, onFrame);
+      else onFrame({ type: 'snapArriving', snapshot: this.snap.parts }, 0);
       return;
     }
     onFrame(f, wireBytes);
   }
 
+  /** The stream ends here (its connection closed): a SNAP whose chunks were arriving never completes. */
+  abandon(): void {
+    this.snap?.parts.abandon();
+    this.snap = null;
+  }
+
   private deliverSnap(snap: ArrivingSnap, onFrame: (frame: PeerFrame, wireBytes: number) => void): void {
     this.snap = null;
+    snap.parts.complete();
     // The pieces as they came: the learner writes and decodes them in order, never one buffer of the tree.
-    onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.zxid, snapshot: snap.parts } }, snap.wireBytes);
+    onFrame({ type: 'message', msg: { kind: 'snap', zxid: snap.parts.zxid, snapshot: snap.parts.pieces } }, snap.wireBytes);
   }
 
   private checkLength(len: number): number {

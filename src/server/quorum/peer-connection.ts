@@ -129,6 +129,7 @@ export class PeerConnection {
     if (this.closed) return;
     if (graceful) this.flush();
     this.closed = true;
+    this.decoder.abandon();
     this.disarmTimeout();
     this.pending = [];
     this.pendingBytes = 0;

@@ -136,6 +136,7 @@ class QuorumHost implements QuorumServer {
     });
     this.transport.onMessage = (from, msg) => this.host.step(from, msg);
     this.transport.onDisconnect = (p) => this.host.disconnected(p);
+    this.transport.onSnapArriving = (_from, snapshot) => this.host.snapArriving(snapshot);
     this.transport.onPeerDown = (p) => this.host.peerDown(p);
     this.transport.onPeerUp = (p) => this.host.peerUp(p);
     await this.transport.start();

@@ -83,6 +83,7 @@ import { newNonce, proofMatches, proofOf, type AuthTranscript, type QuorumAuthOp
 import { PeerConnection, type TransportCounters } from './peer-connection.js';
 import type { PeerTls } from './peer-tls.js';
 import { PendingInbound } from './pending-inbound.js';
+import type { ArrivingSnapshot } from './arriving-snapshot.js';
 
 export interface PeerAddress {
   id: number;
@@ -201,6 +202,8 @@ interface Link {
   heldBytes: number;
   /** Bytes of `conn`'s backlog, up to the last SNAP written, still to drain (they do not count against the queue limit). */
   snapBacklog: number;
+  /** Quorum: the SNAP whose chunks `conn` is receiving, announced by onSnapArriving. */
+  arriving: ArrivingSnapshot | null;
   lastReleaseAt: number;
   delayTimer: NodeJS.Timeout | null;
   /** Quorum: deadline for queued frames to find a connection. */
@@ -226,6 +229,11 @@ export class PeerTransport {
    */
   onPeerDown: (peer: number) => void = () => undefined;
   onPeerUp: (peer: number) => void = () => undefined;
+  /**
+   * A SNAP from `peer` began: its snapshot's chunks arrive into `snapshot`, and the SNAP message
+   * (carrying snapshot.pieces) follows at the end, unless the snapshot is abandoned first.
+   */
+  onSnapArriving: (peer: number, snapshot: ArrivingSnapshot) => void = () => undefined;
 
   private readonly selfId: number;
   private readonly self: PeerAddress;
@@ -490,6 +498,7 @@ export class PeerTransport {
       delayed: new Fifo(),
       heldBytes: 0,
       snapBacklog: 0,
+      arriving: null,
       lastReleaseAt: 0,
       delayTimer: null,
       expiryTimer: null,
@@ -744,6 +753,19 @@ export class PeerTransport {
       else this.onDialerFrame(conn, frame);
       return;
     }
+    if (frame.type === 'snapArriving') {
+      const link = conn.channel === 'quorum' ? this.links.get(linkKey(conn.peerId!, 'quorum')) : undefined;
+      if (link !== undefined && link.conn === conn) {
+        const arriving = frame.snapshot;
+        link.arriving = arriving;
+        // Abandoned with its connection: the link holds no pieces of it.
+        arriving.whenAbandoned(() => {
+          if (link.arriving === arriving) link.arriving = null;
+        });
+        this.onSnapArriving(conn.peerId!, arriving);
+      }
+      return;
+    }
     if (frame.type !== 'message') {
       conn.close('a second handshake', new PeerProtocolError('unexpected-frame', `peer sent a ${frame.type} frame on an established connection`));
       return;
@@ -757,8 +779,12 @@ export class PeerTransport {
     const link = this.links.get(linkKey(from, conn.channel));
     if (link === undefined || link.conn !== conn) return; // an old connection: never deliver
     this.counters.messagesReceived++;
+    const arriving = msg.kind === 'snap' ? link.arriving : null;
+    if (arriving !== null) link.arriving = null;
     if (this.faults?.admit !== undefined && !this.faults.admit(from, msg)) {
       this.counters.messagesDropped++;
+      // Whoever began on its pieces (onSnapArriving) learns that this SNAP will not come.
+      arriving?.abandon();
       return;
     }
     this.onMessage(from, msg);

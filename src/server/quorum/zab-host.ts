@@ -5,7 +5,7 @@
  * messages the core allows. `zablab server` runs it with the machine's file system and its
  * peer transport; the simulator (src/sim) runs this same code over a MemoryFs that crashes
  * and damages, with its own network and clock. It has no sockets, timers or clock of its own:
- * inputs (step, tick, disconnected, peerDown/peerUp) and how soon work runs (`schedule`) come from outside.
+ * inputs (step, tick, disconnected, peerDown/peerUp, snapArriving) and how soon work runs (`schedule`) come from outside.
  *
  * Recovery (open): the disk is read as src/storage/recovery.ts plans it. When the history it
  * holds is damaged (acknowledged txns unreadable), the host keeps the valid prefix, marks
@@ -28,11 +28,12 @@ import {
   type EpochName,
   type EpochRead,
 } from '../../storage/index.js';
-import { collectedSnapStream, isElectionMessage, Peer, snapshotLength, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type SnapStream, type Txn } from '../../zab/index.js';
+import { collectedSnapStream, isElectionMessage, Peer, snapshotLength, type LogRead, type Message, type PeerConfig, type PeerEvent, type PersistOp, type ServerId, type SnapshotBytes, type SnapStream, type Txn } from '../../zab/index.js';
+import type { ArrivingSnapshot } from './arriving-snapshot.js';
 import { SNAP_CHUNK_BYTES } from './codec.js';
 import { ExitCode, fatalError, type FatalError } from '../fatal.js';
 import type { Logger } from '../log.js';
-import { decodeSnapshot, inspectStorage, openDatabase, type SnapshotInfo, type StorageLayout, type ZKDatabase } from '../zk-database.js';
+import { decodeSnapshot, inspectStorage, openDatabase, type DecodedSnapshot, type SnapshotInfo, type StorageLayout, type ZKDatabase } from '../zk-database.js';
 
 /** What the host reports as it works (telemetry in a server, checkers in the simulator). */
 export interface ZabHostObserver {
@@ -105,6 +106,8 @@ export class ZabHost {
    */
   private serving = false;
   private readonly countSteps: (() => void)[] = [];
+  /** A SNAP being saved and decoded while it arrives (snapArriving), until the peer takes it or not. */
+  private early: EarlySnap | null = null;
 
   private constructor(
     private readonly opts: ZabHostOptions,
@@ -190,6 +193,10 @@ export class ZabHost {
     if (this.stopped) return;
     this.opts.observer?.messageReceived?.(from, msg);
     this.guard(() => this.peer.step(from, msg));
+    // The early SNAP's message: a peer that did not queue its install (not syncing, or syncing
+    // with another leader) never will, and the early save must not hold the store.
+    const early = this.early;
+    if (msg.kind === 'snap' && early !== null && msg.snapshot === early.snapshot.pieces && !this.peer.installs(msg.snapshot)) this.dropEarly();
   }
 
   tick(): void {
@@ -208,6 +215,32 @@ export class ZabHost {
       this.snapSends.delete(peer);
     }
     this.guard(() => this.peer.disconnected(peer));
+  }
+
+  /**
+   * A SNAP began to arrive (from the leader, or from whoever sent it: the peer decides): its file is written and its tree decoded as the pieces
+   * come (a 1M-znode SNAP streams for seconds), so that the install, once the SNAP is whole and
+   * the peer takes it, finds them (nearly) done. The file becomes the snapshot only at the
+   * install; a SNAP the peer does not take, or that never completes, leaves nothing behind.
+   */
+  snapArriving(snapshot: ArrivingSnapshot): void {
+    if (this.stopped) return;
+    this.dropEarly();
+    let publish: (yes: boolean) => void = () => undefined;
+    const gate = new Promise<boolean>((resolve) => (publish = resolve));
+    const early: EarlySnap = {
+      snapshot,
+      publish,
+      saved: this.db.snaps.save(snapshot.zxid, snapshot.read(), { publish: gate }),
+      decoded: decodeSnapshot(snapshot.read(), () => this.opts.layout.fs.yieldTurn()),
+    };
+    // Their failures surface at the install that uses them; one dropped unused has no reader.
+    early.saved.catch(() => undefined);
+    early.decoded.catch(() => undefined);
+    this.early = early;
+    snapshot.whenAbandoned(() => {
+      if (this.early === early) this.dropEarly();
+    });
   }
 
   /** The transport knows `peer` is not running (reset or refused); see Peer.peerDown. */
@@ -246,6 +279,7 @@ export class ZabHost {
   /** Stop taking inputs, wait for the Ready in progress, close the database. */
   async close(): Promise<void> {
     this.stopped = true;
+    this.dropEarly();
     await this.running;
     await this.db.close();
   }
@@ -266,6 +300,7 @@ export class ZabHost {
   private stop(err: FatalError): void {
     if (this.stopped) return;
     this.stopped = true;
+    this.dropEarly();
     this.opts.onFatal(err);
   }
 
@@ -454,15 +489,18 @@ export class ZabHost {
           const startedAt = performance.now();
           let savedMs = 0;
           let decodedMs = 0;
+          const early = this.takeEarly(op.zxid, op.snapshot);
           await this.rewritingLogWhile(async () => {
-            // The file is written while the tree is decoded (the disk and the CPU at once). The
+            // The file is written while the tree is decoded (the disk and the CPU at once), since
+            // the first piece arrived when the SNAP came through the transport (snapArriving). The
             // log is cut only once the file is durable, and the state replaced only then.
             // Views, not copies: the SNAP's pieces are written and decoded in order, never changed.
             const pieces = (op.snapshot instanceof Uint8Array ? [op.snapshot] : op.snapshot).map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
-            const saved = db.snaps.save(op.zxid, pieces).then(() => {
+            early?.publish(true);
+            const saved = (early?.saved ?? db.snaps.save(op.zxid, pieces)).then(() => {
               savedMs = performance.now() - startedAt;
             });
-            const decoded = decodeSnapshot(pieces, () => fs.yieldTurn()).then((state) => {
+            const decoded = (early?.decoded ?? decodeSnapshot(pieces, () => fs.yieldTurn())).then((state) => {
               decodedMs = performance.now() - startedAt;
               return state;
             });
@@ -481,6 +519,7 @@ export class ZabHost {
           this.opts.log.info('installed snapshot from leader', {
             zxid: zxidHex(op.zxid),
             bytes: snapshotLength(op.snapshot),
+            whileArriving: early !== null,
             savedMs: Math.round(savedMs),
             decodedMs: Math.round(decodedMs),
             ms: Math.round(performance.now() - startedAt),
@@ -502,6 +541,23 @@ export class ZabHost {
     }
     await sync();
     for (const op of ops) if (op.kind === 'append') observer?.persisted?.(op);
+  }
+
+  /** The early SNAP these pieces are, if they are one: the install takes it (nobody else will). */
+  private takeEarly(zxid: bigint, snapshot: SnapshotBytes): EarlySnap | null {
+    const early = this.early;
+    if (early === null || early.snapshot.pieces !== snapshot || early.snapshot.zxid !== zxid) return null;
+    this.early = null;
+    return early;
+  }
+
+  /** Forget the early SNAP: its readers stop, and its file, written or not, is withdrawn. */
+  private dropEarly(): void {
+    const early = this.early;
+    if (early === null) return;
+    this.early = null;
+    early.snapshot.abandon();
+    early.publish(false);
   }
 
   /** Run a cut of the log (and what replaces the history), then any snapshot asked for meanwhile. */
@@ -537,6 +593,15 @@ interface SnapSend {
   stream: SnapStream | null;
   /** The learner's connection was lost: drop the SNAP and what waits behind it. */
   lost: boolean;
+}
+
+/** A SNAP saved and decoded as it arrives; the install takes these instead of starting over. */
+interface EarlySnap {
+  snapshot: ArrivingSnapshot;
+  /** Opens (true) or withdraws (false) the saved file as the snapshot. */
+  publish: (yes: boolean) => void;
+  saved: Promise<void>;
+  decoded: Promise<DecodedSnapshot>;
 }
 
 /** Thrown into a SNAP's encoding to stop it once its learner's connection is lost. */

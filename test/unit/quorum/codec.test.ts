@@ -19,6 +19,7 @@ import {
   PeerProtocolError,
   type PeerFrame,
 } from '../../../src/server/quorum/codec.js';
+import { ArrivingSnapshot, SnapshotAbandoned } from '../../../src/server/quorum/arriving-snapshot.js';
 import type { Message, MessageKind } from '../../../src/zab/index.js';
 import { seededRandom } from '../../helpers/random.js';
 
@@ -86,11 +87,27 @@ function cutAnywhere(stream: Buffer, seed: number): Buffer[] {
   return pieces;
 }
 
-/** The frames of a byte stream, a SNAP's pieces joined (the decoder hands them over as they came). */
+/**
+ * The frames of a byte stream, a SNAP's pieces joined (the decoder hands them over as they
+ * came). A SNAP announced as arriving must end as a message carrying the very pieces announced.
+ */
 function decodeStream(chunks: Buffer[], max = 1 << 20): PeerFrame[] {
   const d = new FrameDecoder(max);
   const out: PeerFrame[] = [];
-  for (const c of chunks) d.push(c, (f) => out.push(joinedSnap(f)));
+  let arriving: ArrivingSnapshot | null = null;
+  const onFrame = (f: PeerFrame): void => {
+    if (f.type === 'snapArriving') {
+      expect(arriving).toBeNull();
+      arriving = f.snapshot;
+      return;
+    }
+    if (f.type === 'message' && f.msg.kind === 'snap' && arriving !== null) {
+      expect(f.msg.snapshot).toBe(arriving.pieces);
+      arriving = null;
+    }
+    out.push(joinedSnap(f));
+  };
+  for (const c of chunks) d.push(c, onFrame);
   return out;
 }
 
@@ -155,6 +172,45 @@ describe('peer codec round trip', () => {
     expect(decodeStream([Buffer.concat(frames)], max)).toEqual([{ type: 'message', msg: { kind: 'snap', zxid: 9n, snapshot: whole } }]);
   });
 
+  test("an arriving SNAP's pieces reach a reader as they come; a stream that ends mid-SNAP abandons it", async () => {
+    const parts = [Buffer.alloc(70_000, 1), Buffer.alloc(5, 2), Buffer.alloc(130_001, 3)];
+    const max = 64 * 1024;
+    const frames = [encodeSnapHead(9n, null), ...parts.map((p) => Buffer.concat(encodeSnapChunks(p, max - 4))), encodeSnapEnd(200_006)];
+    const d = new FrameDecoder(max);
+    const announced: ArrivingSnapshot[] = [];
+    const messages: PeerFrame[] = [];
+    const onFrame = (f: PeerFrame): void => void (f.type === 'snapArriving' ? announced.push(f.snapshot) : messages.push(f));
+    d.push(frames[0]!, onFrame);
+    expect(announced.map((a) => a.zxid)).toEqual([9n]);
+    const read: number[] = [];
+    const reader = (async () => {
+      for await (const piece of announced[0]!.read()) read.push(piece.length);
+    })();
+    d.push(frames[1]!, onFrame);
+    await new Promise((resolve) => setImmediate(resolve));
+    // The first chunk is read before the rest is on the wire.
+    expect(read.reduce((n, l) => n + l, 0)).toBe(70_000);
+    expect(messages).toEqual([]);
+    d.push(Buffer.concat(frames.slice(2)), onFrame);
+    await reader;
+    expect(read.reduce((n, l) => n + l, 0)).toBe(200_006);
+    expect(messages.length).toBe(1);
+
+    // A connection that closes mid-SNAP: its reader throws, and whoever listens hears it once.
+    const cut = new FrameDecoder(max);
+    let half: ArrivingSnapshot | null = null;
+    cut.push(Buffer.concat(frames.slice(0, 2)), (f) => void (f.type === 'snapArriving' && (half = f.snapshot)));
+    let told = 0;
+    half!.whenAbandoned(() => told++);
+    const failed = (async () => {
+      for await (const _ of half!.read());
+    })();
+    cut.abandon();
+    await expect(failed).rejects.toThrow(SnapshotAbandoned);
+    expect(half!.abandoned).toBe(true);
+    expect(told).toBe(1);
+  });
+
   test('SNAP chunks out of place, or more than announced, break the stream', () => {
     const snap = encodeMessage({ kind: 'snap', zxid: 1n, snapshot: Buffer.alloc(100, 1) }, 64);
     const head = snap.subarray(0, 20);
@@ -182,7 +238,8 @@ describe('peer codec round trip', () => {
     const d = new FrameDecoder(max);
     const got: PeerFrame[] = [];
     d.push(stream, (f) => got.push(f));
-    const snap = got[0]!.type === 'message' ? got[0]!.msg : null;
+    const first = got.find((f) => f.type === 'message');
+    const snap = first?.type === 'message' ? first.msg : null;
     expect(snap?.kind === 'snap' && Array.isArray(snap.snapshot) && snap.snapshot.length).toBeGreaterThan(3);
     expect(snap?.kind === 'snap' && Math.max(...(snap.snapshot as Uint8Array[]).map((p) => p.length))).toBeLessThanOrEqual(max - 4);
     // An empty one too: head, end.

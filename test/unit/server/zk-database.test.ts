@@ -9,6 +9,7 @@ import { SNAPSHOT_READ_STEP_NODES } from '../../../src/tree/index.js';
 import { FileSnapStore, FileTxnLog, MemoryFs } from '../../../src/storage/index.js';
 import { decodeSnapshot, ZKDatabase } from '../../../src/server/zk-database.js';
 import { createLogger } from '../../../src/server/log.js';
+import { ArrivingSnapshot, SnapshotAbandoned } from '../../../src/server/quorum/arriving-snapshot.js';
 
 const DIR = '/data/version-2';
 
@@ -167,6 +168,39 @@ describe('ZKDatabase SNAP install', () => {
       expect(got.tree.digest(), `pieces of ${size} bytes`).toBe(expected);
       expect(got.tree.getNode('/big2')?.data?.length).toBe(200_000);
     }
+    await leader.close();
+  });
+
+  it('decodes pieces as they arrive: it waits for each, has decoded what came before the last one, and fails if the SNAP is abandoned', async () => {
+    const { db: leader } = await database();
+    let zxid = 0n;
+    replay(leader, create(++zxid, '/a', 1));
+    for (let i = 0; i < 3 * SNAPSHOT_READ_STEP_NODES; i++) replay(leader, create(++zxid, `/a/n${i}`, i + 1));
+    const snap = await snapOf(leader);
+    const size = Math.ceil(snap.length / 8);
+    const arriving = new ArrivingSnapshot(zxid);
+    let steps = 0;
+    const decoded = decodeSnapshot(arriving.read(), async () => {
+      steps++;
+      await new Promise((resolve) => setImmediate(resolve));
+    });
+    for (let at = 0; at < snap.length; at += size) {
+      arriving.add(snap.subarray(at, at + size));
+      for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // All but the end is decoded before the SNAP is complete: decoding kept up with the pieces.
+    expect(steps).toBeGreaterThanOrEqual(3);
+    const before = steps;
+    arriving.complete();
+    const got = await decoded;
+    expect(steps - before).toBeLessThanOrEqual(2);
+    expect(got.tree.digest()).toBe(leader.tree.digest());
+
+    const cut = new ArrivingSnapshot(zxid);
+    const failing = decodeSnapshot(cut.read(), async () => undefined);
+    cut.add(snap.subarray(0, size));
+    cut.abandon();
+    await expect(failing).rejects.toThrow(SnapshotAbandoned);
     await leader.close();
   });
 

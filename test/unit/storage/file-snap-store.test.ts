@@ -23,6 +23,38 @@ async function saveAll(entries: [bigint, string][]): Promise<void> {
   await store.close();
 }
 
+describe('a save held by its publish gate (a learner writing a SNAP before the SNAP is accepted)', () => {
+  it('is written and synced while the gate is shut, and becomes the snapshot only once it opens', async () => {
+    const store = await open();
+    let open_: (yes: boolean) => void = () => undefined;
+    const saved = store.save(0x30n, [Buffer.from('a tree')], { publish: new Promise((resolve) => (open_ = resolve)) });
+    let done = false;
+    void saved.then(() => (done = true));
+    // Written out, in its temp file only, and nothing after it may run first.
+    for (let i = 0; i < 50 && (await fs.readdir(dir)).length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(await fs.readdir(dir)).toEqual(['snapshot.30.tmp']);
+    const later = store.save(0x31n, [Buffer.from('after it')]);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(done).toBe(false);
+    expect(await store.list()).toEqual([]);
+    open_(true);
+    await saved;
+    await later;
+    expect(await store.list()).toEqual([0x31n, 0x30n]);
+    expect((await store.load(0x30n)).problem).toBeNull();
+    await store.close();
+  });
+
+  it('withdrawn, leaves no file behind, and the store goes on', async () => {
+    const store = await open();
+    await store.save(0x40n, [Buffer.from('not this one')], { publish: Promise.resolve(false) });
+    expect(await fs.readdir(dir)).toEqual([]);
+    await store.save(0x41n, [Buffer.from('this one')]);
+    expect(await fs.readdir(dir)).toEqual(['snapshot.41']);
+    await store.close();
+  });
+});
+
 describe('FileSnapStore format (ZooKeeper-compatible)', () => {
   it('writes snapshot.<zxid hex>: ZKSN header, body, Adler-32 of all before it, then "/"', async () => {
     const store = await open();
