@@ -2,6 +2,7 @@
  * Four-letter words on the client port, against Apache ZooKeeper and against zablab with the
  * same `4lw.commands.whitelist`: what monitoring scripts and zkCli users parse.
  */
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compatLegs, type ServerHandle } from './legs.js';
 import { fourLetterWord } from './four-letter-word.js';
@@ -117,6 +118,25 @@ function fourLetterSuite(start: () => Promise<ServerHandle>): void {
     expect(Number(m.get('zk_num_alive_connections'))).toBeGreaterThanOrEqual(1);
     const srvr = colonPairs(await ask('srvr'));
     expect(m.get('zk_znode_count')).toBe(srvr.get('Node count'));
+  });
+
+  it('mntr: the open descriptor count follows the sockets the server holds (zablab lists them at most a second late)', async () => {
+    const count = async (): Promise<number> => Number(pairs(await ask('mntr'), '\t').get('zk_open_file_descriptor_count'));
+    const before = await count();
+    const sockets = await Promise.all(
+      Array.from({ length: 20 }, () => new Promise<net.Socket>((resolve, reject) => {
+        const s = net.connect({ host: server.host, port: server.port }, () => resolve(s));
+        s.on('error', reject);
+      })),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1300));
+      await count(); // the listing that this one starts answers the next
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await count()).toBeGreaterThanOrEqual(before + 20);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
   });
 
   it('conf: the configuration in force', async () => {
