@@ -218,10 +218,10 @@ export class ZabHost {
   }
 
   /**
-   * A SNAP began to arrive (from the leader, or from whoever sent it: the peer decides): its file is written and its tree decoded as the pieces
-   * come (a 1M-znode SNAP streams for seconds), so that the install, once the SNAP is whole and
-   * the peer takes it, finds them (nearly) done. The file becomes the snapshot only at the
-   * install; a SNAP the peer does not take, or that never completes, leaves nothing behind.
+   * A SNAP began to arrive (whoever sent it: the peer decides at its end whether to take it).
+   * Its file is written and its tree decoded as the pieces come (a 1M-znode SNAP streams for
+   * seconds), so that the install finds them (nearly) done. The file becomes the snapshot only
+   * at the install; a SNAP the peer does not take, or that never completes, leaves nothing.
    */
   snapArriving(snapshot: ArrivingSnapshot): void {
     if (this.stopped) return;
