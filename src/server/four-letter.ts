@@ -142,7 +142,7 @@ export interface ServerView {
   /** Global sessions this server tracks. */
   sessions(): Iterable<SessionView>;
   /** How many sessions() lists, without listing them (mntr). */
-  sessionCount?(): number;
+  sessionCount(): number;
   localSessionCount?(): number;
   /** Session id → its ephemeral paths. */
   ephemerals(): Iterable<readonly [bigint, Iterable<string>]>;
@@ -389,7 +389,7 @@ function mntr(view: ServerView, out: Out): void {
   if (openFds !== undefined) line('open_file_descriptor_count', openFds);
   if (maxFds !== undefined) line('max_file_descriptor_count', maxFds);
   line('uptime', s.uptimeMs);
-  line('global_sessions', view.sessionCount?.() ?? count(view.sessions()));
+  line('global_sessions', view.sessionCount());
   line('local_sessions', view.localSessionCount?.() ?? 0);
   line('last_client_response_size', s.lastClientResponseSize);
   line('max_client_response_size', s.maxClientResponseSize);
@@ -485,11 +485,6 @@ function displayAddress(addr: string): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice('::ffff:'.length) : addr;
 }
 
-function count(items: Iterable<unknown>): number {
-  let n = 0;
-  for (const _ of items) n++;
-  return n;
-}
 
 class OutputFull extends Error {}
 

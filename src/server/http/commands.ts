@@ -262,14 +262,9 @@ function monitor(view: ServerView): JsonObject {
   const maxFds = view.maxFileDescriptorCount?.();
   if (openFds !== undefined) out['open_file_descriptor_count'] = openFds;
   if (maxFds !== undefined) out['max_file_descriptor_count'] = maxFds;
-  let globalSessions = view.sessionCount?.();
-  if (globalSessions === undefined) {
-    globalSessions = 0;
-    for (const _ of view.sessions()) globalSessions++;
-  }
   Object.assign(out, {
     uptime: s.uptimeMs,
-    global_sessions: globalSessions,
+    global_sessions: view.sessionCount(),
     local_sessions: view.localSessionCount?.() ?? 0,
     last_client_response_size: s.lastClientResponseSize,
     max_client_response_size: s.maxClientResponseSize,

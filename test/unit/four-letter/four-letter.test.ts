@@ -96,6 +96,9 @@ class FakeView implements ServerView {
   resetConnectionStats(): void {
     this.resets.connections++;
   }
+  sessionCount(): number {
+    return [...this.sessions()].length;
+  }
   sessions(): Iterable<SessionView> {
     return this.sess;
   }
